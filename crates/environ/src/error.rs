@@ -1,0 +1,41 @@
+//! The one error type of translation: a message and the byte offset in the
+//! binary where decoding or validation failed.
+
+use alloc::string::{String, ToString};
+use core::fmt;
+
+/// Why a module could not be translated, with the offending byte offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TranslationError {
+    /// Human-readable reason, as given by the decoder or validator.
+    pub message: String,
+    /// Byte offset into the module binary where the problem was found.
+    pub offset: u64,
+}
+
+impl TranslationError {
+    /// An error for something Kiln does not support, at `offset`.
+    pub fn unsupported(message: impl Into<String>, offset: u64) -> Self {
+        Self {
+            message: message.into(),
+            offset,
+        }
+    }
+}
+
+impl fmt::Display for TranslationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (at offset {:#x})", self.message, self.offset)
+    }
+}
+
+impl core::error::Error for TranslationError {}
+
+impl From<wasmparser::BinaryReaderError> for TranslationError {
+    fn from(e: wasmparser::BinaryReaderError) -> Self {
+        Self {
+            message: e.message().to_string(),
+            offset: e.offset(),
+        }
+    }
+}
