@@ -2,9 +2,9 @@
 //! and, once accepted, into the [`ModuleTranslation`].
 
 use crate::{
-    ConstExpr, DataSegment, DataSegmentKind, ElemItems, ElemSegment, ElemSegmentKind,
-    EntityType, Export, ExternKind, FuncType, FunctionBody, GlobalType, Import, MemoryType,
-    ModuleTranslation, TableType, TranslationError, ValType,
+    ConstExpr, DataSegment, DataSegmentKind, ElemItems, ElemSegment, ElemSegmentKind, EntityType,
+    Export, ExternKind, FuncType, FunctionBody, GlobalType, Import, MemoryType, ModuleTranslation,
+    TableType, TranslationError, ValType,
 };
 use alloc::string::ToString;
 use alloc::vec::Vec;
@@ -52,12 +52,14 @@ pub fn translate_module(
     Ok(t)
 }
 
-fn translate_payload(t: &mut ModuleTranslation, payload: Payload<'_>) -> Result<(), TranslationError> {
+fn translate_payload(
+    t: &mut ModuleTranslation,
+    payload: Payload<'_>,
+) -> Result<(), TranslationError> {
     match payload {
         Payload::TypeSection(reader) => {
             for group in reader.into_iter_with_offsets() {
                 let (offset, group) = group?;
-                let offset = offset as u64;
                 for sub in group.types() {
                     match &sub.composite_type.inner {
                         wasmparser::CompositeInnerType::Func(f) => {
@@ -78,7 +80,7 @@ fn translate_payload(t: &mut ModuleTranslation, payload: Payload<'_>) -> Result<
         Payload::ImportSection(reader) => {
             for import in reader.into_imports_with_offsets() {
                 let (offset, import) = import?;
-                
+
                 let ty = match import.ty {
                     wasmparser::TypeRef::Func(idx) => {
                         t.functions.push(idx);
@@ -125,7 +127,8 @@ fn translate_payload(t: &mut ModuleTranslation, payload: Payload<'_>) -> Result<
         Payload::TableSection(reader) => {
             for table in reader.into_iter_with_offsets() {
                 let (offset, table) = table?;
-                t.tables.push(TableType::from_wasmparser(&table.ty, offset)?);
+                t.tables
+                    .push(TableType::from_wasmparser(&table.ty, offset)?);
                 t.table_inits.push(match table.init {
                     wasmparser::TableInit::RefNull => None,
                     wasmparser::TableInit::Expr(e) => Some(ConstExpr::from_wasmparser(&e)?),
@@ -141,7 +144,8 @@ fn translate_payload(t: &mut ModuleTranslation, payload: Payload<'_>) -> Result<
             for g in reader.into_iter_with_offsets() {
                 let (offset, g) = g?;
                 t.globals.push(GlobalType::from_wasmparser(&g.ty, offset)?);
-                t.global_inits.push(ConstExpr::from_wasmparser(&g.init_expr)?);
+                t.global_inits
+                    .push(ConstExpr::from_wasmparser(&g.init_expr)?);
             }
         }
         Payload::ExportSection(reader) => {
@@ -239,7 +243,10 @@ fn translate_payload(t: &mut ModuleTranslation, payload: Payload<'_>) -> Result<
     Ok(())
 }
 
-fn convert_types(tys: &[wasmparser::ValType], offset: u64) -> Result<Vec<ValType>, TranslationError> {
+fn convert_types(
+    tys: &[wasmparser::ValType],
+    offset: u64,
+) -> Result<Vec<ValType>, TranslationError> {
     tys.iter()
         .map(|ty| ValType::from_wasmparser(*ty, offset))
         .collect()
@@ -298,7 +305,11 @@ mod tests {
     #[test]
     fn reports_offset_of_truncation() {
         let err = translate_module(&ADD[..ADD.len() - 3], default_features()).unwrap_err();
-        assert!(err.offset > 8, "offset {} should point into the code", err.offset);
+        assert!(
+            err.offset > 8,
+            "offset {} should point into the code",
+            err.offset
+        );
     }
 
     #[test]

@@ -162,7 +162,10 @@ pub enum EntityType {
 }
 
 impl TableType {
-    pub(crate) fn from_wasmparser(t: &wasmparser::TableType, offset: u64) -> Result<Self, TranslationError> {
+    pub(crate) fn from_wasmparser(
+        t: &wasmparser::TableType,
+        offset: u64,
+    ) -> Result<Self, TranslationError> {
         Ok(Self {
             element: ValType::from_ref_type(t.element_type, offset)?,
             minimum: t.initial,
@@ -183,7 +186,10 @@ impl MemoryType {
 }
 
 impl GlobalType {
-    pub(crate) fn from_wasmparser(g: &wasmparser::GlobalType, offset: u64) -> Result<Self, TranslationError> {
+    pub(crate) fn from_wasmparser(
+        g: &wasmparser::GlobalType,
+        offset: u64,
+    ) -> Result<Self, TranslationError> {
         Ok(Self {
             content: ValType::from_wasmparser(g.content_type, offset)?,
             mutable: g.mutable,
