@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Installs everything Kiln's tests need on a fresh Debian 12 (bookworm) machine,
+# and skips every step whose result is already present, so a warm machine
+# spends about a second here.
+#
+#   ci/setup.sh          rustup components + cross targets, Debian packages
+#   ci/setup.sh --fuzz   also cargo-fuzz (not needed by ci/test.sh)
+#
+# What gets installed:
+#   rustup components  rustfmt, clippy            (for the toolchain pinned in
+#   rustup targets     i686-unknown-linux-gnu,     rust-toolchain.toml)
+#                      s390x-unknown-linux-gnu
+#   Debian packages    libc6-dev-i386,        (let the host gcc link with -m32,
+#                      lib32gcc-N-dev         as rustc asks for i686; N = host
+#                                             gcc's major, 12 on bookworm)
+#                      gcc-s390x-linux-gnu,   (cross linker for s390x)
+#                      libc6-dev-s390x-cross  (s390x libc + sysroot used by qemu -L)
+#                      qemu-user              (qemu-s390x; bookworm's 7.2. Not
+#                                             qemu-user-static: .cargo/config.toml
+#                                             names the dynamic `qemu-s390x`)
+#   Why not gcc-multilib: on Debian it Conflicts with every cross gcc
+#   (gcc-12-s390x-linux-gnu among them), so apt refuses the pair. gcc-multilib
+#   is only a metapackage over the 32-bit libc/libgcc dev files named above,
+#   which don't conflict and are all Rust's i686 linking needs (the host gcc
+#   then also compiles -m32 C that includes no <asm/...> kernel header).
+#   cargo-fuzz         only with --fuzz (cargo install --locked)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT" # so rustup acts on the toolchain pinned in rust-toolchain.toml
+
+want_fuzz=0
+for arg in "$@"; do
+    case "$arg" in
+        --fuzz) want_fuzz=1 ;;
+        -h | --help)
+            sed -n '2,/^set -euo/{/^set/d;p}' "$0"
+            exit 0
+            ;;
+        *)
+            echo "setup.sh: unknown option: $arg" >&2
+            exit 2
+            ;;
+    esac
+done
+
+start=$SECONDS
+log() { echo "[setup] $*"; }
+
+# --- Rust toolchain pieces --------------------------------------------------
+# `rustup show active-toolchain` installs the pinned toolchain if it is missing
+# (rustup >= 1.28 needs `rustup toolchain install` for that; do it explicitly).
+toolchain="$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)"
+if ! rustup toolchain list | grep -q "^${toolchain}-"; then
+    log "installing toolchain $toolchain"
+    rustup toolchain install "$toolchain" --profile minimal
+fi
+
+installed_components="$(rustup component list --installed --toolchain "$toolchain")"
+for comp in rustfmt clippy; do
+    if grep -q "^${comp}\(-\|$\)" <<<"$installed_components"; then
+        log "rustup component $comp: present"
+    else
+        log "rustup component $comp: installing"
+        rustup component add --toolchain "$toolchain" "$comp"
+    fi
+done
+
+installed_targets="$(rustup target list --installed --toolchain "$toolchain")"
+for target in i686-unknown-linux-gnu s390x-unknown-linux-gnu; do
+    if grep -qx "$target" <<<"$installed_targets"; then
+        log "rustup target $target: present"
+    else
+        log "rustup target $target: installing"
+        rustup target add --toolchain "$toolchain" "$target"
+    fi
+done
+
+# --- Debian packages ---------------------------------------------------------
+deb_installed() {
+    [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
+}
+
+gcc_major="$(gcc -dumpversion 2>/dev/null | cut -d. -f1)"
+gcc_major="${gcc_major:-12}" # bookworm's gcc, should gcc itself be missing
+missing=()
+for pkg in libc6-dev-i386 "lib32gcc-${gcc_major}-dev" gcc-s390x-linux-gnu libc6-dev-s390x-cross qemu-user; do
+    if deb_installed "$pkg"; then
+        log "deb $pkg: present"
+    else
+        missing+=("$pkg")
+    fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+    sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        sudo=(sudo)
+    fi
+    log "deb: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt_opts=(-o DPkg::Lock::Timeout=300 -o Acquire::Retries=3)
+    "${sudo[@]}" apt-get "${apt_opts[@]}" update -qq
+    # --no-install-recommends: qemu-user recommends qemu-user-binfmt, whose
+    # binfmt_misc registration is not needed (cargo calls qemu as the runner)
+    # and fails in containers.
+    "${sudo[@]}" apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Sanity: the tools .cargo/config.toml names must now be on PATH.
+for tool in s390x-linux-gnu-gcc qemu-s390x; do
+    if ! command -v "$tool" >/dev/null; then
+        echo "setup.sh: $tool not found after installing its package" >&2
+        exit 1
+    fi
+done
+if [ ! -e /usr/s390x-linux-gnu/lib/ld64.so.1 ]; then
+    echo "setup.sh: /usr/s390x-linux-gnu/lib/ld64.so.1 missing (libc6-s390x-cross)" >&2
+    exit 1
+fi
+
+# --- optional: cargo-fuzz ----------------------------------------------------
+if [ "$want_fuzz" -eq 1 ]; then
+    if command -v cargo-fuzz >/dev/null; then
+        log "cargo-fuzz: present"
+    else
+        log "cargo-fuzz: installing (cargo install --locked)"
+        cargo install --locked cargo-fuzz
+    fi
+fi
+
+log "done in $((SECONDS - start)) s"

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Kiln's test command: what CI runs (through .ci/run) and what to run before
+# pushing.
+#
+#   ./ci/test.sh              everything
+#   ./ci/test.sh --quick      everything but the cross-target tests
+#   ./ci/test.sh --no-cross   same as --quick
+#
+# Steps, each with a header and its elapsed seconds, and a table of them all
+# at the end:
+#   setup     ci/setup.sh (installs what is missing, ~0 s when warm)
+#   fmt       cargo fmt --all -- --check
+#   clippy    cargo clippy --workspace --all-targets -- -D warnings
+#   test      cargo test --workspace --release (includes the spec suite)
+#   wast      when ../shared/spec-testsuite/SCOPE-wasm2.txt exists: the release
+#             `kiln` CLI, `kiln wast -C compiler=interp`, over every file it
+#             lists plus core-extra/memory_grow.wast (ci/cross.sh --host-wast)
+#   cross     ci/cross.sh: i686 and s390x (qemu) tests + the same spec files
+#
+# Environment: KILN_SPEC_SUBSET, KILN_SHARED_DIR and KILN_WAST_TIMEOUT, as
+# described in ci/cross.sh.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+cross=1
+for arg in "$@"; do
+    case "$arg" in
+        --quick | --no-cross) cross=0 ;;
+        -h | --help)
+            sed -n '2,/^set -euo/{/^set/d;p}' "$0"
+            exit 0
+            ;;
+        *)
+            echo "test.sh: unknown option: $arg" >&2
+            exit 2
+            ;;
+    esac
+done
+
+# Colour from cargo/rustc is noise in CI logs.
+if [ -n "${CI:-}" ]; then
+    export CARGO_TERM_COLOR=never
+fi
+
+timings=()
+total_start=$SECONDS
+
+summary() {
+    local rc=$?
+    echo
+    echo "==> step timings"
+    local t
+    for t in "${timings[@]}"; do
+        echo "    $t"
+    done
+    echo "    total: $((SECONDS - total_start)) s"
+    if [ "$rc" -ne 0 ]; then
+        echo "==> FAILED (exit $rc)"
+    fi
+}
+trap summary EXIT
+
+# step NAME CMD...: runs CMD under a header, records its time; a failing
+# step ends the script (set -e) after the timing table.
+step() {
+    local name="$1"
+    shift
+    echo
+    echo "==> [$name] $*"
+    local t0=$SECONDS rc=0
+    "$@" || rc=$?
+    local dt=$((SECONDS - t0))
+    if [ "$rc" -eq 0 ]; then
+        echo "==> [$name] ok in ${dt} s"
+        timings+=("$(printf '%-7s %5s s' "$name" "$dt")")
+    else
+        echo "==> [$name] FAILED (exit $rc) after ${dt} s"
+        timings+=("$(printf '%-7s %5s s  FAILED' "$name" "$dt")")
+        exit "$rc"
+    fi
+}
+
+step setup ./ci/setup.sh
+step fmt cargo fmt --all -- --check
+step clippy cargo clippy --workspace --all-targets -- -D warnings
+step test cargo test --workspace --release
+
+SCOPE="${KILN_SHARED_DIR:-$ROOT/../shared}/spec-testsuite/SCOPE-wasm2.txt"
+if [ -f "$SCOPE" ]; then
+    step wast ./ci/cross.sh --host-wast
+else
+    echo
+    echo "==> [wast] skipped: $SCOPE not found"
+fi
+
+if [ "$cross" -eq 1 ]; then
+    step cross ./ci/cross.sh
+else
+    echo
+    echo "==> [cross] skipped (--quick / --no-cross)"
+fi
