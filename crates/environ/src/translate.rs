@@ -30,7 +30,11 @@ pub fn translate_module(
         wasm: wasm.to_vec(),
         ..Default::default()
     };
-    for payload in Parser::new(0).parse_all(wasm) {
+    // The parser decodes some encodings differently per feature (e.g. 64-bit
+    // limits under memory64), so it must see the same set as the validator.
+    let mut parser = Parser::new(0);
+    parser.set_features(features);
+    for payload in parser.parse_all(wasm) {
         let payload = payload?;
         match validator.payload(&payload)? {
             wasmparser::ValidPayload::Func(func, body) => {

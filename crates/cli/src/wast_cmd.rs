@@ -1,0 +1,59 @@
+//! `kiln wast`: run spec scripts.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Args;
+use kiln::Config;
+use kiln_wast::WastRunner;
+
+use crate::options;
+
+/// Runs WebAssembly spec scripts (`.wast`).
+///
+/// Prints each failing directive as `FILE:LINE:COL: directive: reason`, a
+/// line per file, and finally `N passed, M failed` (directives). Exits
+/// non-zero if any directive failed or a file could not be read or parsed.
+#[derive(Args, Debug)]
+pub struct WastCommand {
+    /// Code generation option: `compiler=auto|interp`.
+    #[arg(short = 'C', value_name = "KEY=VALUE")]
+    codegen: Vec<String>,
+
+    /// The scripts to run.
+    #[arg(value_name = "FILE", required = true)]
+    files: Vec<PathBuf>,
+}
+
+impl WastCommand {
+    /// Runs the command; `Err` is reported as one error line, exit 1.
+    pub fn execute(self) -> Result<ExitCode> {
+        let mut config = Config::new();
+        options::apply_codegen(&mut config, &self.codegen)?;
+        let runner = WastRunner::new(&config)?;
+        let (mut passed, mut failed, mut broken_files) = (0usize, 0usize, 0usize);
+        for file in &self.files {
+            match runner.run_file(file) {
+                Ok(report) => {
+                    for note in &report.notes {
+                        println!("{}:{note}", report.name);
+                    }
+                    println!("{report}");
+                    passed += report.passed;
+                    failed += report.failed();
+                }
+                Err(err) => {
+                    crate::print_error(&err);
+                    broken_files += 1;
+                }
+            }
+        }
+        println!("{passed} passed, {failed} failed");
+        if failed > 0 || broken_files > 0 {
+            Ok(ExitCode::from(crate::EXIT_ERROR))
+        } else {
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

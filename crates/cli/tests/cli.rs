@@ -1,0 +1,337 @@
+//! End-to-end tests of the `kiln` binary: every kind of bad input gives one
+//! clear error line and a non-zero exit (never a panic), and the happy paths
+//! print what they should.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+fn kiln(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(args)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("run kiln")
+}
+
+/// A temp file with a unique name that is removed when dropped.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(suffix: &str, contents: &[u8]) -> TempFile {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "kiln-cli-test-{}-{}{suffix}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let path = std::env::temp_dir().join(name);
+        std::fs::write(&path, contents).expect("write temp file");
+        TempFile(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().expect("utf-8 temp path")
+    }
+
+    fn file_name(&self) -> &str {
+        self.0.file_name().unwrap().to_str().unwrap()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The process failed with a normal non-zero exit (not a signal), wrote
+/// exactly one `error:` line mentioning every `needle`, and did not panic.
+#[track_caller]
+fn assert_clean_error(out: &Output, needles: &[&str]) {
+    let err = stderr(out);
+    assert!(!out.status.success(), "expected failure; stderr:\n{err}");
+    assert!(
+        out.status.code().is_some(),
+        "killed by a signal: {:?}; stderr:\n{err}",
+        out.status
+    );
+    assert!(!err.contains("panicked"), "panic in stderr:\n{err}");
+    assert!(
+        !err.contains("RUST_BACKTRACE"),
+        "backtrace hint in stderr:\n{err}"
+    );
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one error line, got:\n{err}");
+    assert!(lines[0].starts_with("error: "), "not an error line: {err}");
+    for needle in needles {
+        assert!(
+            lines[0].contains(needle),
+            "error line lacks `{needle}`: {err}"
+        );
+    }
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+fn example(name: &str) -> String {
+    examples().join(name).to_str().unwrap().to_string()
+}
+
+#[test]
+fn random_bytes() {
+    let file = TempFile::new(
+        ".wasm",
+        &[0x9f, 0x13, 0xee, 0x00, 0xc4, 0x7a, 0x01, 0xff, 0x80],
+    );
+    let out = kiln(&["run", file.path()]);
+    assert_clean_error(&out, &[file.file_name(), "offset"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn truncated_module() {
+    // A valid header, then a type section that claims 5 bytes but ends.
+    let file = TempFile::new(".wasm", b"\0asm\x01\0\0\0\x01\x05\x01\x60");
+    let out = kiln(&["run", file.path()]);
+    assert_clean_error(&out, &[file.file_name(), "offset"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn wat_syntax_error() {
+    let file = TempFile::new(
+        ".wat",
+        b"(module\n  (func (result i32)\n    (i32.const 1)\n    (i32.bogus)))\n",
+    );
+    let out = kiln(&["run", file.path()]);
+    // The error names the file, line 4.
+    assert_clean_error(&out, &[file.file_name(), ":4:"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn missing_file() {
+    let path = std::env::temp_dir().join(format!(
+        "kiln-cli-test-{}-does-not-exist.wasm",
+        std::process::id()
+    ));
+    let out = kiln(&["run", path.to_str().unwrap()]);
+    assert_clean_error(&out, &["does-not-exist.wasm"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn missing_import() {
+    let file = TempFile::new(
+        ".wat",
+        b"(module (import \"env\" \"missing_fn\" (func)) (func (export \"f\")))",
+    );
+    let out = kiln(&["run", "--invoke", "f", file.path()]);
+    assert_clean_error(
+        &out,
+        &["unknown import", "env::missing_fn", file.file_name()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn unknown_export() {
+    let out = kiln(&["run", &example("hello.wat"), "--invoke", "no_such_function"]);
+    assert_clean_error(&out, &["no_such_function", "hello.wat"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn argument_of_wrong_type() {
+    let out = kiln(&["run", &example("hello.wat"), "--invoke", "fib", "twenty"]);
+    assert_clean_error(&out, &["twenty", "fib", "parameter 0", "i32"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn wrong_number_of_arguments() {
+    let out = kiln(&["run", &example("hello.wat"), "--invoke", "add", "1"]);
+    assert_clean_error(&out, &["add", "2 arguments", "1 was given"]);
+}
+
+#[test]
+fn unknown_option_keys() {
+    let out = kiln(&["run", "-C", "optimize=3", &example("hello.wat")]);
+    assert_clean_error(&out, &["-C optimize"]);
+    let out = kiln(&["run", "-W", "magic=1", &example("hello.wat")]);
+    assert_clean_error(&out, &["-W magic"]);
+    let out = kiln(&["run", "-C", "compiler=cranelift", &example("hello.wat")]);
+    assert_clean_error(
+        &out,
+        &["compiler `cranelift` is not available in this build"],
+    );
+}
+
+#[test]
+fn unknown_flag() {
+    let out = kiln(&["run", "--frobnicate", &example("hello.wat")]);
+    let err = stderr(&out);
+    assert!(!out.status.success());
+    assert!(out.status.code().is_some(), "killed by a signal");
+    assert!(err.contains("--frobnicate"), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{err}"
+    );
+}
+
+#[test]
+fn run_invoke_prints_results() {
+    let out = kiln(&["run", &example("hello.wat"), "--invoke", "fib", "20"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "6765\n");
+
+    let out = kiln(&[
+        "run",
+        "-C",
+        "compiler=interp",
+        "--invoke",
+        "add",
+        &example("hello.wat"),
+        "-2",
+        "0x10",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "14\n");
+
+    let out = kiln(&[
+        "run",
+        &example("floats.wat"),
+        "--invoke",
+        "divmod",
+        "-7",
+        "2",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "-3\n-1\n");
+
+    let out = kiln(&["run", &example("floats.wat"), "--invoke", "hypot", "3", "4"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "5\n");
+}
+
+#[test]
+fn run_without_invoke_just_instantiates() {
+    let out = kiln(&["run", &example("hello.wat")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+}
+
+#[test]
+fn binary_module_runs() {
+    // (module (func (export "_start") (result i32) i32.const 7))
+    let wasm = b"\0asm\x01\0\0\0\x01\x05\x01\x60\0\x01\x7f\x03\x02\x01\0\x07\x0a\x01\x06_start\0\0\x0a\x06\x01\x04\0\x41\x07\x0b";
+    let file = TempFile::new(".wasm", wasm);
+    let out = kiln(&["run", file.path()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "7\n");
+}
+
+#[test]
+fn trap_exits_134_with_backtrace() {
+    let out = kiln(&["run", &example("trap.wat"), "--invoke", "divide", "1", "0"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(134), "{err}");
+    assert!(err.contains("integer divide by zero"), "{err}");
+    assert!(err.contains("wasm backtrace"), "{err}");
+    assert!(
+        err.contains("quotient"),
+        "backtrace lacks the function name:\n{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn fuel_runs_out() {
+    let out = kiln(&[
+        "run",
+        "-W",
+        "fuel=100",
+        &example("hello.wat"),
+        "--invoke",
+        "fib_rec",
+        "30",
+    ]);
+    assert_eq!(out.status.code(), Some(134), "{}", stderr(&out));
+    assert!(stderr(&out).contains("fuel"), "{}", stderr(&out));
+
+    let out = kiln(&[
+        "run",
+        "-W",
+        "fuel=100000",
+        &example("hello.wat"),
+        "--invoke",
+        "fib",
+        "10",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "55\n");
+}
+
+#[test]
+fn wast_passes() {
+    let out = kiln(&["wast", &example("hello.wast")]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).ends_with("6 passed, 0 failed\n"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn wast_reports_failures() {
+    let file = TempFile::new(
+        ".wast",
+        b"(module (func (export \"f\") (result i32) (i32.const 1)))\n(assert_return (invoke \"f\") (i32.const 2))\n",
+    );
+    let out = kiln(&["wast", file.path()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("{}:2:2: assert_return", file.path())),
+        "{text}"
+    );
+    assert!(text.ends_with("1 passed, 1 failed\n"), "{text}");
+}
+
+#[test]
+fn wast_unparsable_file() {
+    let file = TempFile::new(".wast", b"(module\n(assert_return");
+    let out = kiln(&["wast", file.path()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("error: ") && err.contains(file.file_name()),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn version_and_help() {
+    let out = kiln(&["--version"]);
+    assert!(out.status.success());
+    assert!(stdout(&out).starts_with("kiln "), "{}", stdout(&out));
+    for args in [&["--help"][..], &["run", "--help"], &["wast", "--help"]] {
+        let out = kiln(args);
+        assert!(out.status.success(), "{args:?}");
+        assert!(stdout(&out).contains("Usage"), "{args:?}: {}", stdout(&out));
+    }
+}

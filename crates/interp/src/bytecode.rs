@@ -1,0 +1,1013 @@
+//! The register bytecode: one [`Op`] enum, documented op by op here and in
+//! `docs/bytecode.md`.
+//!
+//! Every operand is a [`Slot`]: an index into the current function's frame
+//! (params, then locals, then operand-stack temporaries). Immediates are
+//! `u32`/`u64`/`i32`; nothing is `usize`, so the encoding means the same on
+//! every host. Branch offsets are relative to the op *after* the branch.
+
+use crate::simd::{
+    BinaryOp, ExtractOp, LaneWidth, LoadKind, ReplaceOp, ShiftOp, SplatOp, TernaryOp, TestOp,
+    UnaryOp,
+};
+
+/// Index of a 64-bit value slot in the current frame.
+pub type Slot = u16;
+
+/// Operands of a one-input, one-output op: `dst = f(src)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Un {
+    /// Result slot.
+    pub dst: Slot,
+    /// Input slot.
+    pub src: Slot,
+}
+
+/// Operands of a two-input, one-output op: `dst = f(lhs, rhs)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bin {
+    /// Result slot.
+    pub dst: Slot,
+    /// Left (deeper on the wasm stack) input.
+    pub lhs: Slot,
+    /// Right (top of the wasm stack) input.
+    pub rhs: Slot,
+}
+
+/// Operands of an op with an immediate right operand: `dst = f(lhs, imm)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BinImm {
+    /// Result slot.
+    pub dst: Slot,
+    /// Left input.
+    pub lhs: Slot,
+    /// Right operand (sign-extended for 64-bit ops).
+    pub imm: i32,
+}
+
+/// A fused `i32` compare and branch: jumps by `offset` if `lhs OP rhs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BrCmp {
+    /// Left input.
+    pub lhs: Slot,
+    /// Right input.
+    pub rhs: Slot,
+    /// Relative target.
+    pub offset: i32,
+}
+
+/// A fused `i32` compare with an immediate and branch: jumps by `offset`
+/// if `lhs OP imm`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BrCmpImm {
+    /// Left input.
+    pub lhs: Slot,
+    /// Right operand.
+    pub imm: i32,
+    /// Relative target.
+    pub offset: i32,
+}
+
+/// Operands of a scalar load or store on memory 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mem {
+    /// Loads: the result slot. Stores: the value slot.
+    pub val: Slot,
+    /// The `i32` address slot.
+    pub addr: Slot,
+    /// The static offset, added to the address in 64-bit arithmetic.
+    pub offset: u32,
+}
+
+/// One bytecode instruction.
+///
+/// "reads"/"writes" below name frame slots; `[s]` is slot `s`, `[s..s+2]`
+/// a `v128` (low half first). An `i32` lives zero-extended in its slot.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Op {
+    // ---- control -------------------------------------------------------
+    /// Traps with `UnreachableCodeReached`.
+    Unreachable,
+    /// Jumps by `offset` ops (relative to the next op).
+    Br {
+        /// Relative target.
+        offset: i32,
+    },
+    /// Jumps if `[cond] as u32 != 0`.
+    BrIfNez {
+        /// Condition slot.
+        cond: Slot,
+        /// Relative target.
+        offset: i32,
+    },
+    /// Jumps if `[cond] as u32 == 0`.
+    BrIfEqz {
+        /// Condition slot.
+        cond: Slot,
+        /// Relative target.
+        offset: i32,
+    },
+    /// Followed by `len + 1` `Br` ops; executes the `min([index], len)`-th.
+    BrTable {
+        /// Index slot.
+        index: Slot,
+        /// Number of non-default targets.
+        len: u32,
+    },
+    /// Returns; the results are already in slots `0..n` of the frame.
+    Return,
+    /// Returns the single one-slot result in `[src]` (copies it to slot 0).
+    Return1 {
+        /// Result slot.
+        src: Slot,
+    },
+    /// Charges `amount` fuel (only emitted with fuel metering).
+    Fuel {
+        /// Wasm instructions in the straight-line region that starts here.
+        amount: u32,
+    },
+    /// First op of every loop body: checks the interrupt flag and charges
+    /// `fuel` (0 without fuel metering) on entry and on every back-edge.
+    LoopHead {
+        /// Fuel for the region starting here.
+        fuel: u32,
+    },
+    /// Calls defined function `func` of this module; its frame starts at
+    /// slot `base`, where the arguments are and the results will be.
+    Call {
+        /// Defined-function index.
+        func: u32,
+        /// First argument slot.
+        base: Slot,
+    },
+    /// Calls `instance.funcs[func]` (an import: host or another instance).
+    CallImport {
+        /// Function index.
+        func: u32,
+        /// First argument slot.
+        base: Slot,
+    },
+    /// `call_indirect`: calls `tables[table][[index]]` after checking its
+    /// signature against `sigs[ty]`.
+    CallIndirect {
+        /// Module type index.
+        ty: u32,
+        /// Table index.
+        table: u16,
+        /// Slot holding the element index.
+        index: Slot,
+        /// First argument slot.
+        base: Slot,
+    },
+    /// `return_call` of a defined function: arguments move from `base` to
+    /// slot 0 and the callee replaces the current frame.
+    ReturnCall {
+        /// Defined-function index.
+        func: u32,
+        /// First argument slot.
+        base: Slot,
+    },
+    /// `return_call` of an imported function.
+    ReturnCallImport {
+        /// Function index.
+        func: u32,
+        /// First argument slot.
+        base: Slot,
+    },
+    /// `return_call_indirect`.
+    ReturnCallIndirect {
+        /// Module type index.
+        ty: u32,
+        /// Table index.
+        table: u16,
+        /// Slot holding the element index.
+        index: Slot,
+        /// First argument slot.
+        base: Slot,
+    },
+
+    // ---- data movement -------------------------------------------------
+    /// `[dst] = [src]`.
+    Copy(Un),
+    /// `[dst..dst+2] = [src..src+2]` (a `v128`; overlap-safe).
+    Copy2(Un),
+    /// `[dst] = value` (zero-extended).
+    Const32 {
+        /// Result slot.
+        dst: Slot,
+        /// Value bits.
+        value: u32,
+    },
+    /// `[dst] = value`.
+    Const64 {
+        /// Result slot.
+        dst: Slot,
+        /// Value bits.
+        value: u64,
+    },
+    /// `[dst] = if [cond] as u32 != 0 { [a] } else { [b] }`.
+    Select {
+        /// Result slot.
+        dst: Slot,
+        /// Condition slot.
+        cond: Slot,
+        /// Value if true.
+        a: Slot,
+        /// Value if false.
+        b: Slot,
+    },
+    /// `select` on `v128` (two slots each).
+    Select2 {
+        /// Result slot.
+        dst: Slot,
+        /// Condition slot.
+        cond: Slot,
+        /// Value if true.
+        a: Slot,
+        /// Value if false.
+        b: Slot,
+    },
+    /// `[dst] = globals[global].lo`.
+    GlobalGet {
+        /// Result slot.
+        dst: Slot,
+        /// Global index.
+        global: u32,
+    },
+    /// `globals[global].lo = [src]`.
+    GlobalSet {
+        /// Value slot.
+        src: Slot,
+        /// Global index.
+        global: u32,
+    },
+    /// `[dst..dst+2] = globals[global]` (v128).
+    GlobalGet2 {
+        /// Result slot.
+        dst: Slot,
+        /// Global index.
+        global: u32,
+    },
+    /// `globals[global] = [src..src+2]` (v128).
+    GlobalSet2 {
+        /// Value slot.
+        src: Slot,
+        /// Global index.
+        global: u32,
+    },
+    /// `[dst] = instance.funcs[func]` as a reference.
+    RefFunc {
+        /// Result slot.
+        dst: Slot,
+        /// Function index.
+        func: u32,
+    },
+
+    // ---- memory 0 ------------------------------------------------------
+    /// 4-byte load, zero-extended (`i32.load`, `f32.load`, `i64.load32_u`).
+    Load32(Mem),
+    /// 8-byte load (`i64.load`, `f64.load`).
+    Load64(Mem),
+    /// `i32.load8_s`.
+    Load8S32(Mem),
+    /// `i64.load8_s`.
+    Load8S64(Mem),
+    /// 1-byte load, zero-extended (`i32.load8_u`, `i64.load8_u`).
+    Load8U(Mem),
+    /// `i32.load16_s`.
+    Load16S32(Mem),
+    /// `i64.load16_s`.
+    Load16S64(Mem),
+    /// 2-byte load, zero-extended (`i32.load16_u`, `i64.load16_u`).
+    Load16U(Mem),
+    /// `i64.load32_s`.
+    Load32S64(Mem),
+    /// Stores the low byte of `[val]`.
+    Store8(Mem),
+    /// Stores the low 2 bytes of `[val]`.
+    Store16(Mem),
+    /// Stores the low 4 bytes of `[val]`.
+    Store32(Mem),
+    /// Stores all 8 bytes of `[val]`.
+    Store64(Mem),
+    /// `[dst] = memory size in pages`.
+    MemorySize {
+        /// Result slot.
+        dst: Slot,
+    },
+    /// `[dst] = memory.grow([delta])` through `Host::memory_grow`.
+    MemoryGrow(Un),
+    /// `memory.init data`: reads `[dst]`, `[src]`, `[len]`.
+    MemoryInit {
+        /// Data segment index.
+        data: u32,
+        /// Destination address slot.
+        dst: Slot,
+        /// Segment offset slot.
+        src: Slot,
+        /// Length slot.
+        len: Slot,
+    },
+    /// `data.drop`.
+    DataDrop {
+        /// Data segment index.
+        data: u32,
+    },
+    /// `memory.copy`: reads `[dst]`, `[src]`, `[len]`.
+    MemoryCopy {
+        /// Destination address slot.
+        dst: Slot,
+        /// Source address slot.
+        src: Slot,
+        /// Length slot.
+        len: Slot,
+    },
+    /// `memory.fill`: reads `[dst]`, `[val]`, `[len]`.
+    MemoryFill {
+        /// Destination address slot.
+        dst: Slot,
+        /// Byte value slot.
+        val: Slot,
+        /// Length slot.
+        len: Slot,
+    },
+
+    // ---- tables --------------------------------------------------------
+    /// `[dst] = tables[table][[index]]`.
+    TableGet {
+        /// Table index.
+        table: u32,
+        /// Result slot.
+        dst: Slot,
+        /// Element index slot.
+        index: Slot,
+    },
+    /// `tables[table][[index]] = [val]`.
+    TableSet {
+        /// Table index.
+        table: u32,
+        /// Element index slot.
+        index: Slot,
+        /// Value slot.
+        val: Slot,
+    },
+    /// `[dst] = table size`.
+    TableSize {
+        /// Table index.
+        table: u32,
+        /// Result slot.
+        dst: Slot,
+    },
+    /// `[dst] = table.grow([init], [delta])`.
+    TableGrow {
+        /// Table index.
+        table: u32,
+        /// Result slot.
+        dst: Slot,
+        /// Fill value slot.
+        init: Slot,
+        /// Delta slot.
+        delta: Slot,
+    },
+    /// `table.fill`: reads `[dst]`, `[val]`, `[len]`.
+    TableFill {
+        /// Table index.
+        table: u32,
+        /// Start index slot.
+        dst: Slot,
+        /// Value slot.
+        val: Slot,
+        /// Length slot.
+        len: Slot,
+    },
+    /// `table.copy`: reads `[dst]`, `[src]`, `[len]`.
+    TableCopy {
+        /// Destination table.
+        dst_table: u16,
+        /// Source table.
+        src_table: u16,
+        /// Destination index slot.
+        dst: Slot,
+        /// Source index slot.
+        src: Slot,
+        /// Length slot.
+        len: Slot,
+    },
+    /// `table.init`: reads `[dst]`, `[src]`, `[len]`.
+    TableInit {
+        /// Table index.
+        table: u16,
+        /// Element segment index.
+        elem: u32,
+        /// Destination index slot.
+        dst: Slot,
+        /// Segment offset slot.
+        src: Slot,
+        /// Length slot.
+        len: Slot,
+    },
+    /// `elem.drop`.
+    ElemDrop {
+        /// Element segment index.
+        elem: u32,
+    },
+
+    // ---- numeric: i32 --------------------------------------------------
+    /// `i32.eqz`
+    I32Eqz(Un),
+    /// `i32.eq`
+    I32Eq(Bin),
+    /// `i32.ne`
+    I32Ne(Bin),
+    /// `i32.lt_s`
+    I32LtS(Bin),
+    /// `i32.lt_u`
+    I32LtU(Bin),
+    /// `i32.gt_s`
+    I32GtS(Bin),
+    /// `i32.gt_u`
+    I32GtU(Bin),
+    /// `i32.le_s`
+    I32LeS(Bin),
+    /// `i32.le_u`
+    I32LeU(Bin),
+    /// `i32.ge_s`
+    I32GeS(Bin),
+    /// `i32.ge_u`
+    I32GeU(Bin),
+    /// `i32.clz`
+    I32Clz(Un),
+    /// `i32.ctz`
+    I32Ctz(Un),
+    /// `i32.popcnt`
+    I32Popcnt(Un),
+    /// `i32.add`
+    I32Add(Bin),
+    /// `i32.sub`
+    I32Sub(Bin),
+    /// `i32.mul`
+    I32Mul(Bin),
+    /// `i32.div_s` (traps on zero and overflow)
+    I32DivS(Bin),
+    /// `i32.div_u` (traps on zero)
+    I32DivU(Bin),
+    /// `i32.rem_s` (traps on zero)
+    I32RemS(Bin),
+    /// `i32.rem_u` (traps on zero)
+    I32RemU(Bin),
+    /// `i32.and`
+    I32And(Bin),
+    /// `i32.or`
+    I32Or(Bin),
+    /// `i32.xor`
+    I32Xor(Bin),
+    /// `i32.shl`
+    I32Shl(Bin),
+    /// `i32.shr_s`
+    I32ShrS(Bin),
+    /// `i32.shr_u`
+    I32ShrU(Bin),
+    /// `i32.rotl`
+    I32Rotl(Bin),
+    /// `i32.rotr`
+    I32Rotr(Bin),
+
+    // ---- superinstructions: immediate right operand ---------------------
+    /// `i32.add` (and `i32.sub` of a negated constant) with an immediate.
+    I32AddImm(BinImm),
+    /// `i32.mul` with an immediate.
+    I32MulImm(BinImm),
+    /// `i32.and` with an immediate.
+    I32AndImm(BinImm),
+    /// `i32.or` with an immediate.
+    I32OrImm(BinImm),
+    /// `i32.xor` with an immediate.
+    I32XorImm(BinImm),
+    /// `i32.shl` with an immediate.
+    I32ShlImm(BinImm),
+    /// `i32.shr_s` with an immediate.
+    I32ShrSImm(BinImm),
+    /// `i32.shr_u` with an immediate.
+    I32ShrUImm(BinImm),
+    /// `i32.eq` with an immediate.
+    I32EqImm(BinImm),
+    /// `i32.ne` with an immediate.
+    I32NeImm(BinImm),
+    /// `i32.lt_s` with an immediate.
+    I32LtSImm(BinImm),
+    /// `i32.lt_u` with an immediate.
+    I32LtUImm(BinImm),
+    /// `i32.gt_s` with an immediate.
+    I32GtSImm(BinImm),
+    /// `i32.gt_u` with an immediate.
+    I32GtUImm(BinImm),
+    /// `i32.le_s` with an immediate.
+    I32LeSImm(BinImm),
+    /// `i32.le_u` with an immediate.
+    I32LeUImm(BinImm),
+    /// `i32.ge_s` with an immediate.
+    I32GeSImm(BinImm),
+    /// `i32.ge_u` with an immediate.
+    I32GeUImm(BinImm),
+    /// `i64.add` (and `i64.sub`) with a sign-extended 32-bit immediate.
+    I64AddImm(BinImm),
+
+    // ---- superinstructions: compare and branch --------------------------
+    /// Jumps if `[lhs] == [rhs]` (i32).
+    BrI32Eq(BrCmp),
+    /// Jumps if `[lhs] != [rhs]`.
+    BrI32Ne(BrCmp),
+    /// Jumps if `[lhs] < [rhs]` (signed).
+    BrI32LtS(BrCmp),
+    /// Jumps if `[lhs] < [rhs]` (unsigned).
+    BrI32LtU(BrCmp),
+    /// Jumps if `[lhs] > [rhs]` (signed).
+    BrI32GtS(BrCmp),
+    /// Jumps if `[lhs] > [rhs]` (unsigned).
+    BrI32GtU(BrCmp),
+    /// Jumps if `[lhs] <= [rhs]` (signed).
+    BrI32LeS(BrCmp),
+    /// Jumps if `[lhs] <= [rhs]` (unsigned).
+    BrI32LeU(BrCmp),
+    /// Jumps if `[lhs] >= [rhs]` (signed).
+    BrI32GeS(BrCmp),
+    /// Jumps if `[lhs] >= [rhs]` (unsigned).
+    BrI32GeU(BrCmp),
+    /// Jumps if `[lhs] == imm`.
+    BrI32EqImm(BrCmpImm),
+    /// Jumps if `[lhs] != imm`.
+    BrI32NeImm(BrCmpImm),
+    /// Jumps if `[lhs] < imm` (signed).
+    BrI32LtSImm(BrCmpImm),
+    /// Jumps if `[lhs] < imm` (unsigned).
+    BrI32LtUImm(BrCmpImm),
+    /// Jumps if `[lhs] > imm` (signed).
+    BrI32GtSImm(BrCmpImm),
+    /// Jumps if `[lhs] > imm` (unsigned).
+    BrI32GtUImm(BrCmpImm),
+    /// Jumps if `[lhs] <= imm` (signed).
+    BrI32LeSImm(BrCmpImm),
+    /// Jumps if `[lhs] <= imm` (unsigned).
+    BrI32LeUImm(BrCmpImm),
+    /// Jumps if `[lhs] >= imm` (signed).
+    BrI32GeSImm(BrCmpImm),
+    /// Jumps if `[lhs] >= imm` (unsigned).
+    BrI32GeUImm(BrCmpImm),
+
+    // ---- numeric: i64 --------------------------------------------------
+    /// `i64.eqz` (also `ref.is_null`)
+    I64Eqz(Un),
+    /// `i64.eq`
+    I64Eq(Bin),
+    /// `i64.ne`
+    I64Ne(Bin),
+    /// `i64.lt_s`
+    I64LtS(Bin),
+    /// `i64.lt_u`
+    I64LtU(Bin),
+    /// `i64.gt_s`
+    I64GtS(Bin),
+    /// `i64.gt_u`
+    I64GtU(Bin),
+    /// `i64.le_s`
+    I64LeS(Bin),
+    /// `i64.le_u`
+    I64LeU(Bin),
+    /// `i64.ge_s`
+    I64GeS(Bin),
+    /// `i64.ge_u`
+    I64GeU(Bin),
+    /// `i64.clz`
+    I64Clz(Un),
+    /// `i64.ctz`
+    I64Ctz(Un),
+    /// `i64.popcnt`
+    I64Popcnt(Un),
+    /// `i64.add`
+    I64Add(Bin),
+    /// `i64.sub`
+    I64Sub(Bin),
+    /// `i64.mul`
+    I64Mul(Bin),
+    /// `i64.div_s`
+    I64DivS(Bin),
+    /// `i64.div_u`
+    I64DivU(Bin),
+    /// `i64.rem_s`
+    I64RemS(Bin),
+    /// `i64.rem_u`
+    I64RemU(Bin),
+    /// `i64.and`
+    I64And(Bin),
+    /// `i64.or`
+    I64Or(Bin),
+    /// `i64.xor`
+    I64Xor(Bin),
+    /// `i64.shl`
+    I64Shl(Bin),
+    /// `i64.shr_s`
+    I64ShrS(Bin),
+    /// `i64.shr_u`
+    I64ShrU(Bin),
+    /// `i64.rotl`
+    I64Rotl(Bin),
+    /// `i64.rotr`
+    I64Rotr(Bin),
+
+    // ---- numeric: floats -----------------------------------------------
+    /// `f32.eq`
+    F32Eq(Bin),
+    /// `f32.ne`
+    F32Ne(Bin),
+    /// `f32.lt`
+    F32Lt(Bin),
+    /// `f32.gt`
+    F32Gt(Bin),
+    /// `f32.le`
+    F32Le(Bin),
+    /// `f32.ge`
+    F32Ge(Bin),
+    /// `f64.eq`
+    F64Eq(Bin),
+    /// `f64.ne`
+    F64Ne(Bin),
+    /// `f64.lt`
+    F64Lt(Bin),
+    /// `f64.gt`
+    F64Gt(Bin),
+    /// `f64.le`
+    F64Le(Bin),
+    /// `f64.ge`
+    F64Ge(Bin),
+    /// `f32.abs`
+    F32Abs(Un),
+    /// `f32.neg`
+    F32Neg(Un),
+    /// `f32.ceil`
+    F32Ceil(Un),
+    /// `f32.floor`
+    F32Floor(Un),
+    /// `f32.trunc`
+    F32Trunc(Un),
+    /// `f32.nearest`
+    F32Nearest(Un),
+    /// `f32.sqrt`
+    F32Sqrt(Un),
+    /// `f32.add`
+    F32Add(Bin),
+    /// `f32.sub`
+    F32Sub(Bin),
+    /// `f32.mul`
+    F32Mul(Bin),
+    /// `f32.div`
+    F32Div(Bin),
+    /// `f32.min`
+    F32Min(Bin),
+    /// `f32.max`
+    F32Max(Bin),
+    /// `f32.copysign`
+    F32Copysign(Bin),
+    /// `f64.abs`
+    F64Abs(Un),
+    /// `f64.neg`
+    F64Neg(Un),
+    /// `f64.ceil`
+    F64Ceil(Un),
+    /// `f64.floor`
+    F64Floor(Un),
+    /// `f64.trunc`
+    F64Trunc(Un),
+    /// `f64.nearest`
+    F64Nearest(Un),
+    /// `f64.sqrt`
+    F64Sqrt(Un),
+    /// `f64.add`
+    F64Add(Bin),
+    /// `f64.sub`
+    F64Sub(Bin),
+    /// `f64.mul`
+    F64Mul(Bin),
+    /// `f64.div`
+    F64Div(Bin),
+    /// `f64.min`
+    F64Min(Bin),
+    /// `f64.max`
+    F64Max(Bin),
+    /// `f64.copysign`
+    F64Copysign(Bin),
+
+    // ---- conversions ---------------------------------------------------
+    /// `i32.wrap_i64`
+    I32WrapI64(Un),
+    /// `i32.trunc_f32_s`
+    I32TruncF32S(Un),
+    /// `i32.trunc_f32_u`
+    I32TruncF32U(Un),
+    /// `i32.trunc_f64_s`
+    I32TruncF64S(Un),
+    /// `i32.trunc_f64_u`
+    I32TruncF64U(Un),
+    /// `i64.extend_i32_s`
+    I64ExtendI32S(Un),
+    /// `i64.trunc_f32_s`
+    I64TruncF32S(Un),
+    /// `i64.trunc_f32_u`
+    I64TruncF32U(Un),
+    /// `i64.trunc_f64_s`
+    I64TruncF64S(Un),
+    /// `i64.trunc_f64_u`
+    I64TruncF64U(Un),
+    /// `f32.convert_i32_s`
+    F32ConvertI32S(Un),
+    /// `f32.convert_i32_u`
+    F32ConvertI32U(Un),
+    /// `f32.convert_i64_s`
+    F32ConvertI64S(Un),
+    /// `f32.convert_i64_u`
+    F32ConvertI64U(Un),
+    /// `f32.demote_f64`
+    F32DemoteF64(Un),
+    /// `f64.convert_i32_s`
+    F64ConvertI32S(Un),
+    /// `f64.convert_i32_u`
+    F64ConvertI32U(Un),
+    /// `f64.convert_i64_s`
+    F64ConvertI64S(Un),
+    /// `f64.convert_i64_u`
+    F64ConvertI64U(Un),
+    /// `f64.promote_f32`
+    F64PromoteF32(Un),
+    /// `i32.extend8_s`
+    I32Extend8S(Un),
+    /// `i32.extend16_s`
+    I32Extend16S(Un),
+    /// `i64.extend8_s`
+    I64Extend8S(Un),
+    /// `i64.extend16_s`
+    I64Extend16S(Un),
+    /// `i64.extend32_s`
+    I64Extend32S(Un),
+    /// `i32.trunc_sat_f32_s`
+    I32TruncSatF32S(Un),
+    /// `i32.trunc_sat_f32_u`
+    I32TruncSatF32U(Un),
+    /// `i32.trunc_sat_f64_s`
+    I32TruncSatF64S(Un),
+    /// `i32.trunc_sat_f64_u`
+    I32TruncSatF64U(Un),
+    /// `i64.trunc_sat_f32_s`
+    I64TruncSatF32S(Un),
+    /// `i64.trunc_sat_f32_u`
+    I64TruncSatF32U(Un),
+    /// `i64.trunc_sat_f64_s`
+    I64TruncSatF64S(Un),
+    /// `i64.trunc_sat_f64_u`
+    I64TruncSatF64U(Un),
+
+    // ---- SIMD (every v128 operand is two slots) ------------------------
+    /// `[dst] = op([a])` for `v128 -> v128` ops.
+    V128Unary {
+        /// The operation.
+        op: UnaryOp,
+        /// Result slot.
+        dst: Slot,
+        /// Input slot.
+        a: Slot,
+    },
+    /// `[dst] = op([a], [b])` for `v128 x v128 -> v128` ops.
+    V128Binary {
+        /// The operation.
+        op: BinaryOp,
+        /// Result slot.
+        dst: Slot,
+        /// Left input.
+        a: Slot,
+        /// Right input.
+        b: Slot,
+    },
+    /// `[dst] = op([a], [b], [c])` (`v128.bitselect`).
+    V128Ternary {
+        /// The operation.
+        op: TernaryOp,
+        /// Result slot.
+        dst: Slot,
+        /// First input.
+        a: Slot,
+        /// Second input.
+        b: Slot,
+        /// Third input (the mask).
+        c: Slot,
+    },
+    /// `[dst] = op([a], [b] as u32)` lane shifts.
+    V128Shift {
+        /// The operation.
+        op: ShiftOp,
+        /// Result slot.
+        dst: Slot,
+        /// Vector input.
+        a: Slot,
+        /// Shift amount slot (i32).
+        b: Slot,
+    },
+    /// `[dst] = op([a])` for `v128 -> i32` reductions.
+    V128Test {
+        /// The operation.
+        op: TestOp,
+        /// Result slot (i32).
+        dst: Slot,
+        /// Vector input.
+        a: Slot,
+    },
+    /// `[dst] = op([a])`: scalar broadcast.
+    V128Splat {
+        /// The operation.
+        op: SplatOp,
+        /// Result slot (v128).
+        dst: Slot,
+        /// Scalar input.
+        a: Slot,
+    },
+    /// `[dst] = op([a], lane)`: lane read.
+    V128Extract {
+        /// The operation.
+        op: ExtractOp,
+        /// Lane index.
+        lane: u8,
+        /// Result slot (scalar).
+        dst: Slot,
+        /// Vector input.
+        a: Slot,
+    },
+    /// `[dst] = op([a], lane, [b])`: lane write.
+    V128Replace {
+        /// The operation.
+        op: ReplaceOp,
+        /// Lane index.
+        lane: u8,
+        /// Result slot.
+        dst: Slot,
+        /// Vector input.
+        a: Slot,
+        /// Scalar input.
+        b: Slot,
+    },
+    /// `i8x16.shuffle` with lane selectors `shuffles[idx]` of the function.
+    V128Shuffle {
+        /// Result slot.
+        dst: Slot,
+        /// First vector.
+        a: Slot,
+        /// Second vector.
+        b: Slot,
+        /// Index into the function's shuffle-mask table.
+        idx: u32,
+    },
+    /// `v128.load*` producing a fresh vector.
+    V128Load {
+        /// Which load.
+        kind: LoadKind,
+        /// Result slot.
+        dst: Slot,
+        /// Address slot.
+        addr: Slot,
+        /// Static offset.
+        offset: u32,
+    },
+    /// `v128.loadN_lane`: `[dst] = [src]` with lane replaced from memory.
+    V128LoadLane {
+        /// Lane width.
+        width: LaneWidth,
+        /// Lane index.
+        lane: u8,
+        /// Result slot.
+        dst: Slot,
+        /// Vector input.
+        src: Slot,
+        /// Address slot.
+        addr: Slot,
+        /// Static offset.
+        offset: u32,
+    },
+    /// `v128.store`.
+    V128Store {
+        /// Address slot.
+        addr: Slot,
+        /// Vector slot.
+        src: Slot,
+        /// Static offset.
+        offset: u32,
+    },
+    /// `v128.storeN_lane`.
+    V128StoreLane {
+        /// Lane width.
+        width: LaneWidth,
+        /// Lane index.
+        lane: u8,
+        /// Address slot.
+        addr: Slot,
+        /// Vector slot.
+        src: Slot,
+        /// Static offset.
+        offset: u32,
+    },
+}
+
+impl Op {
+    /// The relative target of a branch op, for patching.
+    pub fn branch_offset_mut(&mut self) -> Option<&mut i32> {
+        match self {
+            Op::Br { offset } | Op::BrIfNez { offset, .. } | Op::BrIfEqz { offset, .. } => {
+                Some(offset)
+            }
+            Op::BrI32Eq(b)
+            | Op::BrI32Ne(b)
+            | Op::BrI32LtS(b)
+            | Op::BrI32LtU(b)
+            | Op::BrI32GtS(b)
+            | Op::BrI32GtU(b)
+            | Op::BrI32LeS(b)
+            | Op::BrI32LeU(b)
+            | Op::BrI32GeS(b)
+            | Op::BrI32GeU(b) => Some(&mut b.offset),
+            Op::BrI32EqImm(b)
+            | Op::BrI32NeImm(b)
+            | Op::BrI32LtSImm(b)
+            | Op::BrI32LtUImm(b)
+            | Op::BrI32GtSImm(b)
+            | Op::BrI32GtUImm(b)
+            | Op::BrI32LeSImm(b)
+            | Op::BrI32LeUImm(b)
+            | Op::BrI32GeSImm(b)
+            | Op::BrI32GeUImm(b) => Some(&mut b.offset),
+            _ => None,
+        }
+    }
+
+    /// Whether this op can trap or call (and so needs a wasm offset in the
+    /// function's offset table for backtraces).
+    pub fn needs_offset(&self) -> bool {
+        matches!(
+            self,
+            Op::Unreachable
+                | Op::Fuel { .. }
+                | Op::LoopHead { .. }
+                | Op::Call { .. }
+                | Op::CallImport { .. }
+                | Op::CallIndirect { .. }
+                | Op::ReturnCall { .. }
+                | Op::ReturnCallImport { .. }
+                | Op::ReturnCallIndirect { .. }
+                | Op::Load32(_)
+                | Op::Load64(_)
+                | Op::Load8S32(_)
+                | Op::Load8S64(_)
+                | Op::Load8U(_)
+                | Op::Load16S32(_)
+                | Op::Load16S64(_)
+                | Op::Load16U(_)
+                | Op::Load32S64(_)
+                | Op::Store8(_)
+                | Op::Store16(_)
+                | Op::Store32(_)
+                | Op::Store64(_)
+                | Op::MemoryGrow(_)
+                | Op::MemoryInit { .. }
+                | Op::MemoryCopy { .. }
+                | Op::MemoryFill { .. }
+                | Op::TableGet { .. }
+                | Op::TableSet { .. }
+                | Op::TableGrow { .. }
+                | Op::TableFill { .. }
+                | Op::TableCopy { .. }
+                | Op::TableInit { .. }
+                | Op::I32DivS(_)
+                | Op::I32DivU(_)
+                | Op::I32RemS(_)
+                | Op::I32RemU(_)
+                | Op::I64DivS(_)
+                | Op::I64DivU(_)
+                | Op::I64RemS(_)
+                | Op::I64RemU(_)
+                | Op::I32TruncF32S(_)
+                | Op::I32TruncF32U(_)
+                | Op::I32TruncF64S(_)
+                | Op::I32TruncF64U(_)
+                | Op::I64TruncF32S(_)
+                | Op::I64TruncF32U(_)
+                | Op::I64TruncF64S(_)
+                | Op::I64TruncF64U(_)
+                | Op::V128Load { .. }
+                | Op::V128LoadLane { .. }
+                | Op::V128Store { .. }
+                | Op::V128StoreLane { .. }
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn op_is_small() {
+        assert!(core::mem::size_of::<super::Op>() <= 16);
+    }
+}

@@ -1,0 +1,226 @@
+//! Bulk memory and table operations: all bounds are checked (in 64-bit
+//! arithmetic) before anything is written, as the spec requires.
+
+use crate::vm::{VmInstance, VmTable};
+use alloc::boxed::Box;
+use core::ptr;
+use kiln_environ::TrapCode;
+
+#[inline]
+fn in_bounds(start: u64, len: u64, size: u64) -> bool {
+    start.checked_add(len).is_some_and(|end| end <= size)
+}
+
+/// `memory.init`.
+///
+/// # Safety
+/// `inst` is live; `mem_base..mem_base+mem_len` is its memory 0.
+pub(super) unsafe fn memory_init(
+    inst: *const VmInstance,
+    mem_base: *mut u8,
+    mem_len: usize,
+    data: u32,
+    d: u32,
+    s: u32,
+    n: u32,
+) -> Result<(), TrapCode> {
+    // SAFETY: `inst` is live and validation checked the segment index.
+    let (seg, seg_len) = unsafe { (&(*inst).datas)[data as usize] };
+    if !in_bounds(s as u64, n as u64, seg_len as u64)
+        || !in_bounds(d as u64, n as u64, mem_len as u64)
+    {
+        return Err(TrapCode::MemoryOutOfBounds);
+    }
+    // SAFETY: both ranges were just bounds-checked; a segment's bytes are
+    // module-owned and never alias linear memory.
+    unsafe { ptr::copy_nonoverlapping(seg.add(s as usize), mem_base.add(d as usize), n as usize) };
+    Ok(())
+}
+
+/// `data.drop`.
+///
+/// # Safety
+/// `inst` is live and the runtime lets the interpreter mutate `datas`.
+pub(super) unsafe fn data_drop(inst: *const VmInstance, data: u32) {
+    // SAFETY: the vm contract has `data.drop` set the length to 0 in place;
+    // the runtime allocates instances mutably and nothing else holds a
+    // reference to this entry while wasm runs.
+    unsafe {
+        let p = (*inst).datas.as_ptr().add(data as usize) as *mut (*const u8, usize);
+        (*p).1 = 0;
+    }
+}
+
+/// `memory.copy` (overlap-safe).
+///
+/// # Safety
+/// `mem_base..mem_base+mem_len` is a live memory.
+pub(super) unsafe fn memory_copy(
+    mem_base: *mut u8,
+    mem_len: usize,
+    d: u32,
+    s: u32,
+    n: u32,
+) -> Result<(), TrapCode> {
+    if !in_bounds(s as u64, n as u64, mem_len as u64)
+        || !in_bounds(d as u64, n as u64, mem_len as u64)
+    {
+        return Err(TrapCode::MemoryOutOfBounds);
+    }
+    // SAFETY: both ranges are in bounds; `copy` allows overlap.
+    unsafe {
+        ptr::copy(
+            mem_base.add(s as usize),
+            mem_base.add(d as usize),
+            n as usize,
+        )
+    };
+    Ok(())
+}
+
+/// `memory.fill`.
+///
+/// # Safety
+/// `mem_base..mem_base+mem_len` is a live memory.
+pub(super) unsafe fn memory_fill(
+    mem_base: *mut u8,
+    mem_len: usize,
+    d: u32,
+    val: u8,
+    n: u32,
+) -> Result<(), TrapCode> {
+    if !in_bounds(d as u64, n as u64, mem_len as u64) {
+        return Err(TrapCode::MemoryOutOfBounds);
+    }
+    // SAFETY: the range is in bounds.
+    unsafe { ptr::write_bytes(mem_base.add(d as usize), val, n as usize) };
+    Ok(())
+}
+
+/// The table at `index` of `inst`.
+///
+/// # Safety
+/// `inst` is live and `index` valid (validation).
+#[inline]
+pub(super) unsafe fn table(inst: *const VmInstance, index: u32) -> *mut VmTable {
+    // SAFETY: per the contract.
+    unsafe { (&(*inst).tables)[index as usize] }
+}
+
+/// `table.get`.
+///
+/// # Safety
+/// `t` is a live table.
+#[inline]
+pub(super) unsafe fn table_get(t: *mut VmTable, i: u32) -> Result<u64, TrapCode> {
+    // SAFETY: `t` is live; `i` is checked against its length.
+    unsafe {
+        if i >= (*t).len {
+            return Err(TrapCode::TableOutOfBounds);
+        }
+        Ok(*(*t).base.add(i as usize))
+    }
+}
+
+/// `table.set`.
+///
+/// # Safety
+/// `t` is a live table.
+#[inline]
+pub(super) unsafe fn table_set(t: *mut VmTable, i: u32, v: u64) -> Result<(), TrapCode> {
+    // SAFETY: `t` is live; `i` is checked against its length.
+    unsafe {
+        if i >= (*t).len {
+            return Err(TrapCode::TableOutOfBounds);
+        }
+        *(*t).base.add(i as usize) = v;
+    }
+    Ok(())
+}
+
+/// `table.fill`.
+///
+/// # Safety
+/// `t` is a live table.
+pub(super) unsafe fn table_fill(t: *mut VmTable, d: u32, v: u64, n: u32) -> Result<(), TrapCode> {
+    // SAFETY: `t` is live; the range is checked before writing.
+    unsafe {
+        if !in_bounds(d as u64, n as u64, (*t).len as u64) {
+            return Err(TrapCode::TableOutOfBounds);
+        }
+        core::slice::from_raw_parts_mut((*t).base.add(d as usize), n as usize).fill(v);
+    }
+    Ok(())
+}
+
+/// `table.copy` (overlap-safe, possibly within one table).
+///
+/// # Safety
+/// Both tables are live.
+pub(super) unsafe fn table_copy(
+    dt: *mut VmTable,
+    st: *mut VmTable,
+    d: u32,
+    s: u32,
+    n: u32,
+) -> Result<(), TrapCode> {
+    // SAFETY: both tables are live; ranges are checked first; `copy`
+    // allows the overlap of a copy within one table.
+    unsafe {
+        if !in_bounds(s as u64, n as u64, (*st).len as u64)
+            || !in_bounds(d as u64, n as u64, (*dt).len as u64)
+        {
+            return Err(TrapCode::TableOutOfBounds);
+        }
+        ptr::copy(
+            (*st).base.add(s as usize),
+            (*dt).base.add(d as usize),
+            n as usize,
+        );
+    }
+    Ok(())
+}
+
+/// `table.init`.
+///
+/// # Safety
+/// `inst` and `t` are live; `elem` is a valid segment index.
+pub(super) unsafe fn table_init(
+    inst: *const VmInstance,
+    t: *mut VmTable,
+    elem: u32,
+    d: u32,
+    s: u32,
+    n: u32,
+) -> Result<(), TrapCode> {
+    // SAFETY: live per the contract; ranges checked before the copy; the
+    // segment is instance-owned and never aliases a table.
+    unsafe {
+        let seg: &[u64] = &(&(*inst).elems)[elem as usize];
+        if !in_bounds(s as u64, n as u64, seg.len() as u64)
+            || !in_bounds(d as u64, n as u64, (*t).len as u64)
+        {
+            return Err(TrapCode::TableOutOfBounds);
+        }
+        ptr::copy_nonoverlapping(
+            seg.as_ptr().add(s as usize),
+            (*t).base.add(d as usize),
+            n as usize,
+        );
+    }
+    Ok(())
+}
+
+/// `elem.drop`: empties the segment.
+///
+/// # Safety
+/// `inst` is live and the runtime lets the interpreter mutate `elems`.
+pub(super) unsafe fn elem_drop(inst: *const VmInstance, elem: u32) {
+    // SAFETY: the vm contract has `elem.drop` empty the segment in place;
+    // no reference to it is held while this runs (`table_init` borrows it
+    // only for the duration of its copy).
+    unsafe {
+        let p = (*inst).elems.as_ptr().add(elem as usize) as *mut Box<[u64]>;
+        *p = Box::new([]);
+    }
+}

@@ -1,0 +1,179 @@
+//! The execution engine: the per-store [`Stack`], [`invoke`], and the
+//! dispatch loop (`run`, in `run.rs`).
+//!
+//! wasm → wasm calls never recurse on the host stack: a call pushes a
+//! [`Frame`] (the caller's state) and the loop continues in the callee.
+//! Only host functions, and wasm reached again from a host function, nest
+//! host frames.
+
+mod bulk;
+mod num;
+mod run;
+
+use crate::bytecode::Op;
+use crate::translate::InterpFunc;
+use crate::vm::{BacktraceFrame, Host, Trap, VmFuncKind, VmFuncRef, VmInstance};
+use alloc::vec::Vec;
+use kiln_environ::TrapCode;
+
+/// A suspended caller: where to resume when the callee returns.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Frame {
+    pub func: *const InterpFunc,
+    pub inst: *const VmInstance,
+    /// Return address: the op after the call.
+    pub ip: *const Op,
+    /// Index of the caller's slot 0 in the value stack.
+    pub base: usize,
+}
+
+const FRAME_BYTES: usize = core::mem::size_of::<Frame>();
+
+/// The value stack and call frames of one store.
+///
+/// Frames of every active [`invoke`] (including re-entrant ones from host
+/// functions) share it: a nested invocation starts at `top`, above every
+/// slot its callers still use.
+#[derive(Debug)]
+pub struct Stack {
+    values: Vec<u64>,
+    frames: Vec<Frame>,
+    /// First value slot not used by any active invocation.
+    top: usize,
+    max_bytes: usize,
+}
+
+// SAFETY: the raw pointers in `frames` only exist while an `invoke` runs,
+// which borrows the store (and so the stack) exclusively on one thread;
+// between invocations `frames` is empty, so moving the stack to another
+// thread moves no live pointers.
+unsafe impl Send for Stack {}
+// SAFETY: as above; `&Stack` exposes no pointer-reading methods.
+unsafe impl Sync for Stack {}
+
+impl Stack {
+    /// A stack that traps with `StackOverflow` beyond `max_bytes` of values
+    /// and frames.
+    pub fn new(max_bytes: usize) -> Self {
+        Stack {
+            values: Vec::new(),
+            frames: Vec::new(),
+            top: 0,
+            max_bytes,
+        }
+    }
+
+    /// Makes slots `..end` addressable, with `extra_frames` more frames,
+    /// or reports `StackOverflow` if that exceeds the byte limit. May move
+    /// the value storage.
+    #[inline(always)]
+    pub(crate) fn reserve(&mut self, end: usize, extra_frames: usize) -> Result<(), TrapCode> {
+        // No overflow: `end` is a live frame base plus at most 65535 slots,
+        // and the frame count is bounded by the byte limit.
+        let bytes = end * 8 + (self.frames.len() + extra_frames) * FRAME_BYTES;
+        if bytes > self.max_bytes {
+            return Err(TrapCode::StackOverflow);
+        }
+        if end > self.values.len() {
+            self.grow(end);
+        }
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, end: usize) {
+        let new_len = end
+            .max(self.values.len() * 2)
+            .max(256)
+            .min(self.max_bytes / 8)
+            .max(end);
+        self.values.resize(new_len, 0);
+    }
+}
+
+/// Builds the backtrace of a trap raised at `ip` in `func` of `inst`,
+/// followed by the suspended callers above `entry_frames`.
+///
+/// # Safety
+/// `func`, `inst` and every frame's pointers must be live; `ip` must point
+/// one past the trapping op inside `func`'s code.
+pub(crate) unsafe fn backtrace(
+    trap: &mut Trap,
+    frames: &[Frame],
+    func: *const InterpFunc,
+    inst: *const VmInstance,
+    ip: *const Op,
+) {
+    let frame_of = |func: *const InterpFunc, inst: *const VmInstance, ip: *const Op| {
+        // SAFETY: the caller guarantees these are live and that `ip` is in
+        // (or one past the end of) `func`'s code, after the op of interest.
+        unsafe {
+            let f = &*func;
+            let pc = ip.offset_from(f.code.as_ptr()) - 1;
+            BacktraceFrame {
+                instance: (*inst).id,
+                func_index: f.func_index,
+                wasm_offset: f.wasm_offset(pc as u32),
+            }
+        }
+    };
+    trap.backtrace.push(frame_of(func, inst, ip));
+    for fr in frames.iter().rev() {
+        trap.backtrace.push(frame_of(fr.func, fr.inst, fr.ip));
+    }
+}
+
+/// See [`crate::invoke`].
+///
+/// # Safety
+/// As for [`crate::invoke`].
+pub(crate) unsafe fn invoke<H: Host>(
+    host: &mut H,
+    func: *const VmFuncRef,
+    slots: &mut [u64],
+) -> Result<(), Trap> {
+    // SAFETY: the caller guarantees `func` is live.
+    let f = unsafe { &*func };
+    let (instance, defined_index) = match f.kind {
+        VmFuncKind::Host { id } => return host.call_host(id, core::ptr::null(), slots),
+        VmFuncKind::Wasm {
+            instance,
+            defined_index,
+        } => (instance, defined_index),
+    };
+    // SAFETY: a live wasm funcref's instance is live, and its module has
+    // the defined function.
+    let ifunc: *const InterpFunc = unsafe {
+        let m: &crate::InterpModule = &(*instance).module;
+        &m.funcs[defined_index as usize]
+    };
+    // SAFETY: just derived from a live reference.
+    let (param_slots, frame_slots) =
+        unsafe { ((*ifunc).param_slots as usize, (*ifunc).frame_slots as usize) };
+    let result_slots = f.result_slots as usize;
+
+    let stack = &mut host.exec_state().stack;
+    let start = stack.top;
+    let start_frames = stack.frames.len();
+    if let Err(code) = stack.reserve(start + frame_slots, 0) {
+        return Err(Trap::wasm(code));
+    }
+    stack.values[start..start + param_slots].copy_from_slice(&slots[..param_slots]);
+    // Locals start zeroed.
+    let local_end = start + param_slots + unsafe { (*ifunc).local_slots as usize };
+    stack.values[start + param_slots..local_end].fill(0);
+
+    // SAFETY: the frame is reserved and initialised; pointers are live per
+    // this function's contract.
+    let result = unsafe { run::run(host, instance, ifunc, start, start_frames) };
+
+    let stack = &mut host.exec_state().stack;
+    if result.is_ok() {
+        slots[..result_slots].copy_from_slice(&stack.values[start..start + result_slots]);
+    }
+    // Whatever happened, leave the stack as this invocation found it.
+    stack.frames.truncate(start_frames);
+    stack.top = start;
+    result
+}

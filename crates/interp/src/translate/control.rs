@@ -1,0 +1,370 @@
+//! Structured control flow: blocks, branches (which move the carried values
+//! into the target's home slots), returns and calls.
+
+use super::{Ctrl, CtrlKind, Entry, FuncTranslator, slot_size, wp_slot_size};
+use crate::bytecode::{Op, Slot};
+use alloc::vec::Vec;
+use wasmparser::BlockType;
+
+impl FuncTranslator<'_> {
+    fn block_sizes(&self, bt: BlockType) -> (Vec<u8>, Vec<u8>) {
+        match bt {
+            BlockType::Empty => (Vec::new(), Vec::new()),
+            BlockType::Type(t) => (Vec::new(), alloc::vec![wp_slot_size(t)]),
+            BlockType::FuncType(i) => {
+                let ft = &self.t.types[i as usize];
+                (
+                    ft.params.iter().map(|&p| slot_size(p)).collect(),
+                    ft.results.iter().map(|&r| slot_size(r)).collect(),
+                )
+            }
+        }
+    }
+
+    fn push_ctrl(&mut self, kind: CtrlKind, bt: BlockType) -> &mut Ctrl {
+        let (params, results) = self.block_sizes(bt);
+        let height = self.stack.len() - params.len();
+        let base = match self.stack.get(height) {
+            Some(e) => e.home as u32,
+            None => self.next_home(),
+        };
+        self.ctrl.push(Ctrl {
+            kind,
+            height,
+            base,
+            params,
+            results,
+            loop_pc: 0,
+            patches: Vec::new(),
+            else_patch: None,
+            unreachable: false,
+        });
+        self.ctrl.last_mut().unwrap()
+    }
+
+    pub(super) fn visit_block(&mut self, bt: BlockType) {
+        self.materialize_all();
+        self.push_ctrl(CtrlKind::Block, bt);
+    }
+
+    pub(super) fn visit_loop(&mut self, bt: BlockType) {
+        self.materialize_all();
+        self.finish_region();
+        self.last_label = self.pc();
+        // Backward branches check the interrupt flag themselves; the loop
+        // header op is only needed to charge fuel.
+        let pc = if self.consume_fuel {
+            let pc = self.emit(Op::LoopHead { fuel: 0 });
+            self.fuel_site = Some(pc);
+            pc
+        } else {
+            self.pc()
+        };
+        self.push_ctrl(CtrlKind::Loop, bt).loop_pc = pc;
+    }
+
+    pub(super) fn visit_if(&mut self, bt: BlockType) {
+        let cond = self.pop();
+        let br = self.cond_branch(cond, false);
+        self.materialize_all();
+        let pc = self.emit(br);
+        self.push_ctrl(CtrlKind::If, bt).else_patch = Some(pc);
+        self.start_region();
+    }
+
+    /// Leaves the current block's values as temps in their home slots and
+    /// resets the operand stack to `height` plus `sizes` pushed from `base`.
+    fn reset_stack(&mut self, height: usize, base: u32, sizes: &[u8]) {
+        self.stack.truncate(height);
+        let mut home = base;
+        for &size in sizes {
+            let h = home as Slot;
+            self.stack.push(Entry {
+                home: h,
+                src: h,
+                size,
+            });
+            home += size as u32;
+            self.max_slots = self.max_slots.max(home);
+        }
+    }
+
+    pub(super) fn visit_else(&mut self) {
+        let reachable = !self.is_unreachable();
+        if reachable {
+            let n = self.ctrl.last().unwrap().results.len();
+            self.materialize_top(n);
+            let br = self.emit(Op::Br { offset: 0 });
+            self.ctrl.last_mut().unwrap().patches.push(br);
+        }
+        let frame = self.ctrl.last_mut().unwrap();
+        frame.kind = CtrlKind::Else;
+        frame.unreachable = false;
+        let else_patch = frame.else_patch.take();
+        let (height, base, params) = (frame.height, frame.base, frame.params.clone());
+        if let Some(p) = else_patch {
+            let here = self.pc();
+            self.patch(p, here);
+        }
+        self.reset_stack(height, base, &params);
+        self.start_region();
+    }
+
+    pub(super) fn visit_end(&mut self) {
+        let reachable = !self.is_unreachable();
+        let frame = self.ctrl.pop().unwrap();
+        if frame.kind == CtrlKind::Func {
+            if reachable {
+                self.emit_return();
+            }
+            return;
+        }
+        if reachable {
+            self.materialize_top(frame.results.len());
+        }
+        let here = self.pc();
+        if let Some(p) = frame.else_patch {
+            self.patch(p, here);
+        }
+        for &p in &frame.patches {
+            self.patch(p, here);
+        }
+        self.reset_stack(frame.height, frame.base, &frame.results);
+        // A label: branches land here, so a new fuel region starts. Loops
+        // are only entered by fallthrough at their end, but `block`s and
+        // `if`s are branch targets.
+        if frame.kind != CtrlKind::Loop || !frame.patches.is_empty() {
+            self.start_region();
+        } else {
+            self.last_label = self.pc();
+        }
+    }
+
+    fn set_unreachable(&mut self) {
+        let frame = self.ctrl.last_mut().unwrap();
+        frame.unreachable = true;
+        let h = frame.height;
+        self.stack.truncate(h);
+    }
+
+    /// Emits the copies that move the branch values for label `depth` into
+    /// the target's home slots. Returns whether any copy was needed.
+    fn branch_copies(&mut self, depth: u32, emit: bool) -> bool {
+        let frame = &self.ctrl[self.ctrl.len() - 1 - depth as usize];
+        let n = frame.label_sizes().len();
+        let mut dst = frame.base;
+        let start = self.stack.len() - n;
+        let mut any = false;
+        for i in start..self.stack.len() {
+            let e = self.stack[i];
+            if e.src as u32 != dst {
+                any = true;
+                if emit {
+                    self.emit(Self::copy_op(dst as Slot, e.src, e.size));
+                }
+            }
+            dst += e.size as u32;
+        }
+        any
+    }
+
+    /// Copies the function results into slots `0..n` and returns.
+    pub(super) fn emit_return(&mut self) {
+        let n = self.num_results;
+        let total = self.result_slots;
+        let start = self.stack.len() - n;
+        // A lazy result reading a local inside the destination range could
+        // be clobbered by an earlier copy; temps never are (their home is at
+        // or above their destination).
+        for i in start..self.stack.len() {
+            let e = self.stack[i];
+            if e.src != e.home && (e.src as u32) < total {
+                self.materialize(i);
+            }
+        }
+        if n == 1 && total == 1 {
+            let src = self.stack[start].src;
+            self.emit(if src == 0 { Op::Return } else { Op::Return1 { src } });
+            return;
+        }
+        let mut dst: u32 = 0;
+        for i in start..self.stack.len() {
+            let e = self.stack[i];
+            if e.src as u32 != dst {
+                self.emit(Self::copy_op(dst as Slot, e.src, e.size));
+            }
+            dst += e.size as u32;
+        }
+        self.emit(Op::Return);
+    }
+
+    /// Emits an unconditional jump (with value copies) to label `depth`.
+    fn emit_br(&mut self, depth: u32) {
+        if depth as usize == self.ctrl.len() - 1 {
+            self.emit_return();
+            return;
+        }
+        self.branch_copies(depth, true);
+        let idx = self.ctrl.len() - 1 - depth as usize;
+        let pc = self.emit(Op::Br { offset: 0 });
+        if self.ctrl[idx].kind == CtrlKind::Loop {
+            let target = self.ctrl[idx].loop_pc;
+            self.patch(pc, target);
+        } else {
+            self.ctrl[idx].patches.push(pc);
+        }
+    }
+
+    pub(super) fn visit_br(&mut self, depth: u32) {
+        self.emit_br(depth);
+        self.set_unreachable();
+    }
+
+    pub(super) fn visit_br_if(&mut self, depth: u32) {
+        let cond = self.pop();
+        let idx = self.ctrl.len() - 1 - depth as usize;
+        let is_func = idx == 0;
+        if !is_func && !self.branch_copies(depth, false) {
+            let br = self.cond_branch(cond, true);
+            let pc = self.emit(br);
+            if self.ctrl[idx].kind == CtrlKind::Loop {
+                let target = self.ctrl[idx].loop_pc;
+                self.patch(pc, target);
+            } else {
+                self.ctrl[idx].patches.push(pc);
+            }
+            return;
+        }
+        let br = self.cond_branch(cond, false);
+        let skip = self.emit(br);
+        self.emit_br(depth);
+        let here = self.pc();
+        self.patch(skip, here);
+    }
+
+    pub(super) fn visit_br_table(
+        &mut self,
+        targets: &wasmparser::BrTable<'_>,
+    ) -> Result<(), wasmparser::BinaryReaderError> {
+        let index = self.pop();
+        let mut depths: Vec<u32> = Vec::with_capacity(targets.len() as usize + 1);
+        for t in targets.targets() {
+            depths.push(t?);
+        }
+        depths.push(targets.default());
+        self.emit(Op::BrTable {
+            index: index.src,
+            len: targets.len(),
+        });
+        let table_start = self.pc();
+        for _ in 0..depths.len() {
+            self.emit(Op::Br { offset: 0 });
+        }
+        for (i, &depth) in depths.iter().enumerate() {
+            let idx = self.ctrl.len() - 1 - depth as usize;
+            let pc = table_start + i;
+            if idx != 0 && !self.branch_copies(depth, false) {
+                if self.ctrl[idx].kind == CtrlKind::Loop {
+                    let target = self.ctrl[idx].loop_pc;
+                    self.patch(pc, target);
+                } else {
+                    self.ctrl[idx].patches.push(pc);
+                }
+            } else {
+                // A trampoline after the table moves the values first.
+                let here = self.pc();
+                self.patch(pc, here);
+                self.emit_br(depth);
+            }
+        }
+        self.set_unreachable();
+        Ok(())
+    }
+
+    pub(super) fn visit_return(&mut self) {
+        self.emit_return();
+        self.set_unreachable();
+    }
+
+    pub(super) fn visit_unreachable(&mut self) {
+        self.emit(Op::Unreachable);
+        self.set_unreachable();
+    }
+
+    /// Pops the arguments of a call of type `type_index` (after
+    /// materialising them into consecutive home slots) and returns the
+    /// first argument slot, where the callee frame begins.
+    fn pop_args(&mut self, type_index: u32) -> Slot {
+        let n = self.t.types[type_index as usize].params.len();
+        self.materialize_top(n);
+        let len = self.stack.len();
+        let base = match self.stack.get(len - n) {
+            Some(e) => e.home as u32,
+            None => self.next_home(),
+        };
+        self.stack.truncate(len - n);
+        base as Slot
+    }
+
+    fn push_results(&mut self, type_index: u32) {
+        let ft = &self.t.types[type_index as usize];
+        let sizes: Vec<u8> = ft.results.iter().map(|&r| slot_size(r)).collect();
+        for s in sizes {
+            self.push_temp(s);
+        }
+        // The callee frame starts at the first argument; make sure the
+        // caller's frame covers the result slots at least.
+    }
+
+    pub(super) fn visit_call(&mut self, func: u32, tail: bool) {
+        let ty = self.t.functions[func as usize];
+        let base = self.pop_args(ty);
+        let nimp = self.t.num_imported_funcs;
+        let op = match (func < nimp, tail) {
+            (true, false) => Op::CallImport { func, base },
+            (true, true) => Op::ReturnCallImport { func, base },
+            (false, false) => Op::Call {
+                func: func - nimp,
+                base,
+            },
+            (false, true) => Op::ReturnCall {
+                func: func - nimp,
+                base,
+            },
+        };
+        self.emit(op);
+        if tail {
+            self.set_unreachable();
+        } else {
+            self.push_results(ty);
+        }
+    }
+
+    pub(super) fn visit_call_indirect(&mut self, ty: u32, table: u32, tail: bool) {
+        let index = self.pop();
+        // The index may be lazy (a local); it is read before the call.
+        let base = self.pop_args(ty);
+        let table = table as u16;
+        let op = if tail {
+            Op::ReturnCallIndirect {
+                ty,
+                table,
+                index: index.src,
+                base,
+            }
+        } else {
+            Op::CallIndirect {
+                ty,
+                table,
+                index: index.src,
+                base,
+            }
+        };
+        self.emit(op);
+        if tail {
+            self.set_unreachable();
+        } else {
+            self.push_results(ty);
+        }
+    }
+}

@@ -1,0 +1,322 @@
+//! Peephole superinstructions, applied while emitting:
+//! - a constant right operand folds into an `...Imm` op (the `Const` op
+//!   that produced it is removed);
+//! - an `i32` comparison (or `i32.eqz`) feeding `br_if`/`if` folds into a
+//!   compare-and-branch op.
+//!
+//! Both only rewrite the op emitted last, and only when no label lies
+//! between it and the consumer, so no other path can observe the removed
+//! temporary.
+
+use super::{Entry, FuncTranslator};
+use crate::bytecode::{Bin, BinImm, BrCmp, BrCmpImm, Op, Slot};
+
+#[derive(Clone, Copy)]
+enum Cmp {
+    Eq,
+    Ne,
+    LtS,
+    LtU,
+    GtS,
+    GtU,
+    LeS,
+    LeU,
+    GeS,
+    GeU,
+}
+
+#[derive(Clone, Copy)]
+enum Rhs {
+    Slot(Slot),
+    Imm(i32),
+}
+
+impl Cmp {
+    fn negate(self) -> Self {
+        use Cmp::*;
+        match self {
+            Eq => Ne,
+            Ne => Eq,
+            LtS => GeS,
+            LtU => GeU,
+            GtS => LeS,
+            GtU => LeU,
+            LeS => GtS,
+            LeU => GtU,
+            GeS => LtS,
+            GeU => LtU,
+        }
+    }
+
+    /// Decodes an `i32` comparison op: (kind, dst, lhs, rhs).
+    fn of(op: &Op) -> Option<(Cmp, Slot, Slot, Rhs)> {
+        use Cmp::*;
+        let (c, b) = match *op {
+            Op::I32Eq(b) => (Eq, b),
+            Op::I32Ne(b) => (Ne, b),
+            Op::I32LtS(b) => (LtS, b),
+            Op::I32LtU(b) => (LtU, b),
+            Op::I32GtS(b) => (GtS, b),
+            Op::I32GtU(b) => (GtU, b),
+            Op::I32LeS(b) => (LeS, b),
+            Op::I32LeU(b) => (LeU, b),
+            Op::I32GeS(b) => (GeS, b),
+            Op::I32GeU(b) => (GeU, b),
+            _ => {
+                let (c, b) = match *op {
+                    Op::I32EqImm(b) => (Eq, b),
+                    Op::I32NeImm(b) => (Ne, b),
+                    Op::I32LtSImm(b) => (LtS, b),
+                    Op::I32LtUImm(b) => (LtU, b),
+                    Op::I32GtSImm(b) => (GtS, b),
+                    Op::I32GtUImm(b) => (GtU, b),
+                    Op::I32LeSImm(b) => (LeS, b),
+                    Op::I32LeUImm(b) => (LeU, b),
+                    Op::I32GeSImm(b) => (GeS, b),
+                    Op::I32GeUImm(b) => (GeU, b),
+                    _ => return None,
+                };
+                return Some((c, b.dst, b.lhs, Rhs::Imm(b.imm)));
+            }
+        };
+        Some((c, b.dst, b.lhs, Rhs::Slot(b.rhs)))
+    }
+
+    fn branch(self, lhs: Slot, rhs: Rhs) -> Op {
+        use Cmp::*;
+        match rhs {
+            Rhs::Slot(rhs) => {
+                let b = BrCmp {
+                    lhs,
+                    rhs,
+                    offset: 0,
+                };
+                match self {
+                    Eq => Op::BrI32Eq(b),
+                    Ne => Op::BrI32Ne(b),
+                    LtS => Op::BrI32LtS(b),
+                    LtU => Op::BrI32LtU(b),
+                    GtS => Op::BrI32GtS(b),
+                    GtU => Op::BrI32GtU(b),
+                    LeS => Op::BrI32LeS(b),
+                    LeU => Op::BrI32LeU(b),
+                    GeS => Op::BrI32GeS(b),
+                    GeU => Op::BrI32GeU(b),
+                }
+            }
+            Rhs::Imm(imm) => {
+                let b = BrCmpImm {
+                    lhs,
+                    imm,
+                    offset: 0,
+                };
+                match self {
+                    Eq => Op::BrI32EqImm(b),
+                    Ne => Op::BrI32NeImm(b),
+                    LtS => Op::BrI32LtSImm(b),
+                    LtU => Op::BrI32LtUImm(b),
+                    GtS => Op::BrI32GtSImm(b),
+                    GtU => Op::BrI32GtUImm(b),
+                    LeS => Op::BrI32LeSImm(b),
+                    LeU => Op::BrI32LeUImm(b),
+                    GeS => Op::BrI32GeSImm(b),
+                    GeU => Op::BrI32GeUImm(b),
+                }
+            }
+        }
+    }
+}
+
+/// The immediate form of `op` with right operand `value`, if there is one.
+fn with_imm(op: Op, value: u64, is64: bool) -> Option<Op> {
+    let v32 = value as u32 as i32;
+    let fits64 = value as i64 == value as i32 as i64;
+    let imm = |b: Bin, imm: i32| BinImm {
+        dst: b.dst,
+        lhs: b.lhs,
+        imm,
+    };
+    Some(match op {
+        Op::I64Add(b) if is64 && fits64 => Op::I64AddImm(imm(b, value as i32)),
+        Op::I64Sub(b) if is64 && fits64 && value as i64 != i32::MIN as i64 => {
+            Op::I64AddImm(imm(b, (value as i32).wrapping_neg()))
+        }
+        _ if is64 => return None,
+        Op::I32Add(b) => Op::I32AddImm(imm(b, v32)),
+        Op::I32Sub(b) => Op::I32AddImm(imm(b, v32.wrapping_neg())),
+        Op::I32Mul(b) => Op::I32MulImm(imm(b, v32)),
+        Op::I32And(b) => Op::I32AndImm(imm(b, v32)),
+        Op::I32Or(b) => Op::I32OrImm(imm(b, v32)),
+        Op::I32Xor(b) => Op::I32XorImm(imm(b, v32)),
+        Op::I32Shl(b) => Op::I32ShlImm(imm(b, v32)),
+        Op::I32ShrS(b) => Op::I32ShrSImm(imm(b, v32)),
+        Op::I32ShrU(b) => Op::I32ShrUImm(imm(b, v32)),
+        Op::I32Eq(b) => Op::I32EqImm(imm(b, v32)),
+        Op::I32Ne(b) => Op::I32NeImm(imm(b, v32)),
+        Op::I32LtS(b) => Op::I32LtSImm(imm(b, v32)),
+        Op::I32LtU(b) => Op::I32LtUImm(imm(b, v32)),
+        Op::I32GtS(b) => Op::I32GtSImm(imm(b, v32)),
+        Op::I32GtU(b) => Op::I32GtUImm(imm(b, v32)),
+        Op::I32LeS(b) => Op::I32LeSImm(imm(b, v32)),
+        Op::I32LeU(b) => Op::I32LeUImm(imm(b, v32)),
+        Op::I32GeS(b) => Op::I32GeSImm(imm(b, v32)),
+        Op::I32GeU(b) => Op::I32GeUImm(imm(b, v32)),
+        _ => return None,
+    })
+}
+
+/// Whether swapping the operands of `op` keeps its meaning.
+fn commutative(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::I32Add(_)
+            | Op::I32Mul(_)
+            | Op::I32And(_)
+            | Op::I32Or(_)
+            | Op::I32Xor(_)
+            | Op::I32Eq(_)
+            | Op::I32Ne(_)
+            | Op::I64Add(_)
+    )
+}
+
+impl FuncTranslator<'_> {
+    /// Removes the last op (and its offset-table entry).
+    fn pop_op(&mut self) {
+        self.code.pop();
+        if self
+            .offsets
+            .last()
+            .is_some_and(|&(pc, _)| pc as usize == self.code.len())
+        {
+            self.offsets.pop();
+        }
+    }
+
+    /// Whether the last op may be rewritten (no label after it... or at it:
+    /// a label pointing at the last op still lands on its replacement).
+    fn last_is_foldable(&self) -> bool {
+        self.code.len() > self.last_label
+    }
+
+    /// If entry `e` was produced by the last op, a constant, its value.
+    fn last_const(&self, e: Entry) -> Option<(u64, bool)> {
+        if e.src != e.home || !self.last_is_foldable() {
+            return None;
+        }
+        match *self.code.last()? {
+            Op::Const32 { dst, value } if dst == e.home => Some((value as u64, false)),
+            Op::Const64 { dst, value } if dst == e.home => Some((value, true)),
+            _ => None,
+        }
+    }
+
+    /// Emits binary `op` (built from `a` and `b`), folding a constant
+    /// operand into an immediate form when possible.
+    pub(super) fn emit_bin_fused(&mut self, op: Op, a: Entry, b: Entry) {
+        if let Some((v, is64)) = self.last_const(b)
+            && let Some(fused) = with_imm(op, v, is64)
+        {
+            self.pop_op();
+            self.emit(fused);
+            return;
+        }
+        if commutative(&op)
+            && let Some((v, is64)) = self.last_const(a)
+        {
+            let swapped = match op {
+                Op::I32Add(x) => Op::I32Add(Bin {
+                    dst: x.dst,
+                    lhs: x.rhs,
+                    rhs: x.lhs,
+                }),
+                Op::I32Mul(x) => Op::I32Mul(Bin {
+                    dst: x.dst,
+                    lhs: x.rhs,
+                    rhs: x.lhs,
+                }),
+                Op::I32And(x) => Op::I32And(Bin {
+                    dst: x.dst,
+                    lhs: x.rhs,
+                    rhs: x.lhs,
+                }),
+                Op::I32Or(x) => Op::I32Or(Bin {
+                    dst: x.dst,
+                    lhs: x.rhs,
+                    rhs: x.lhs,
+                }),
+                Op::I32Xor(x) => Op::I32Xor(Bin {
+                    dst: x.dst,
+                    lhs: x.rhs,
+                    rhs: x.lhs,
+                }),
+                Op::I32Eq(x) => Op::I32Eq(Bin {
+                    dst: x.dst,
+                    lhs: x.rhs,
+                    rhs: x.lhs,
+                }),
+                Op::I32Ne(x) => Op::I32Ne(Bin {
+                    dst: x.dst,
+                    lhs: x.rhs,
+                    rhs: x.lhs,
+                }),
+                Op::I64Add(x) => Op::I64Add(Bin {
+                    dst: x.dst,
+                    lhs: x.rhs,
+                    rhs: x.lhs,
+                }),
+                other => other,
+            };
+            if let Some(fused) = with_imm(swapped, v, is64) {
+                self.pop_op();
+                self.emit(fused);
+                return;
+            }
+        }
+        self.emit(op);
+    }
+
+    /// The conditional branch on `cond` (taken when `cond != 0`, or when
+    /// `cond == 0` if `!jump_if_true`), fused with the comparison that
+    /// produced it if that was the last op. The returned op has offset 0
+    /// and is not yet emitted.
+    pub(super) fn cond_branch(&mut self, cond: Entry, jump_if_true: bool) -> Op {
+        if cond.src == cond.home && self.last_is_foldable() {
+            let last = *self.code.last().expect("foldable implies non-empty");
+            if let Some((c, dst, lhs, rhs)) = Cmp::of(&last)
+                && dst == cond.home
+            {
+                self.pop_op();
+                let c = if jump_if_true { c } else { c.negate() };
+                return c.branch(lhs, rhs);
+            }
+            if let Op::I32Eqz(u) = last
+                && u.dst == cond.home
+            {
+                self.pop_op();
+                return if jump_if_true {
+                    Op::BrIfEqz {
+                        cond: u.src,
+                        offset: 0,
+                    }
+                } else {
+                    Op::BrIfNez {
+                        cond: u.src,
+                        offset: 0,
+                    }
+                };
+            }
+        }
+        if jump_if_true {
+            Op::BrIfNez {
+                cond: cond.src,
+                offset: 0,
+            }
+        } else {
+            Op::BrIfEqz {
+                cond: cond.src,
+                offset: 0,
+            }
+        }
+    }
+}

@@ -1,0 +1,390 @@
+//! The single-pass translator from validated wasm to the register bytecode.
+//!
+//! Every wasm operand-stack position has a fixed *home* slot in the frame
+//! (`temps_base + ` the slot sizes below it), decided at translation time.
+//! The translator keeps a compile-time operand stack of [`Entry`]s; an entry
+//! may be *lazy*: its value still lives in a local's slot (after
+//! `local.get`), so no copy is emitted unless the local is about to be
+//! overwritten or the value must be in its home slot (block boundaries,
+//! calls, branches), at which point it is *materialised* with one `Copy`.
+
+mod control;
+mod fuse;
+mod ops;
+
+use crate::bytecode::{Op, Slot};
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use kiln_environ::{ModuleTranslation, TranslationError, ValType};
+
+/// One translated function, ready to run.
+#[derive(Debug)]
+pub(crate) struct InterpFunc {
+    /// The bytecode; always ends in a control transfer.
+    pub code: Box<[Op]>,
+    /// `(pc, wasm offset)` for every op that can trap or call, sorted by pc.
+    pub offsets: Box<[(u32, u32)]>,
+    /// Lane selectors of the function's `i8x16.shuffle`s.
+    pub shuffles: Box<[[u8; 16]]>,
+    /// Index in the module's function index space (imports first).
+    pub func_index: u32,
+    /// Slots taken by the parameters.
+    pub param_slots: u32,
+    /// Slots taken by the declared locals (zeroed on entry).
+    pub local_slots: u32,
+    /// Total frame size in slots: params, locals and temporaries.
+    pub frame_slots: u32,
+}
+
+impl InterpFunc {
+    /// The wasm offset of the op at `pc`, if recorded.
+    pub fn wasm_offset(&self, pc: u32) -> Option<u32> {
+        match self.offsets.binary_search_by_key(&pc, |&(p, _)| p) {
+            Ok(i) => Some(self.offsets[i].1),
+            Err(0) => None,
+            Err(i) => Some(self.offsets[i - 1].1),
+        }
+    }
+}
+
+/// Number of slots a value of type `ty` takes.
+pub(crate) fn slot_size(ty: ValType) -> u8 {
+    if ty == ValType::V128 { 2 } else { 1 }
+}
+
+fn wp_slot_size(ty: wasmparser::ValType) -> u8 {
+    if ty == wasmparser::ValType::V128 {
+        2
+    } else {
+        1
+    }
+}
+
+/// A value on the translator's operand stack.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    /// The slot this stack position owns.
+    home: Slot,
+    /// Where the value is now: `home`, or a local's slot (lazy).
+    src: Slot,
+    /// 1, or 2 for a `v128`.
+    size: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CtrlKind {
+    Func,
+    Block,
+    Loop,
+    If,
+    Else,
+}
+
+/// A control frame of the translator.
+#[derive(Debug)]
+struct Ctrl {
+    kind: CtrlKind,
+    /// Operand stack length below the block's parameters.
+    height: usize,
+    /// Home slot of the first parameter / result.
+    base: u32,
+    /// Slot sizes of the parameters.
+    params: Vec<u8>,
+    /// Slot sizes of the results.
+    results: Vec<u8>,
+    /// For loops: the pc of the `LoopHead` (the branch target).
+    loop_pc: usize,
+    /// Branch ops whose target is this block's end.
+    patches: Vec<usize>,
+    /// For `if`: the conditional branch to patch to the `else`/end.
+    else_patch: Option<usize>,
+    /// Whether the rest of this block is unreachable.
+    unreachable: bool,
+}
+
+impl Ctrl {
+    /// Slot sizes of the values a branch to this label carries.
+    fn label_sizes(&self) -> &[u8] {
+        if self.kind == CtrlKind::Loop {
+            &self.params
+        } else {
+            &self.results
+        }
+    }
+}
+
+/// Per-function translation state.
+pub(crate) struct FuncTranslator<'a> {
+    t: &'a ModuleTranslation,
+    consume_fuel: bool,
+    code: Vec<Op>,
+    offsets: Vec<(u32, u32)>,
+    shuffles: Vec<[u8; 16]>,
+    stack: Vec<Entry>,
+    ctrl: Vec<Ctrl>,
+    /// `(slot, size)` of every local, params first.
+    locals: Vec<(Slot, u8)>,
+    temps_base: u32,
+    max_slots: u32,
+    result_slots: u32,
+    num_results: usize,
+    /// Wasm offset of the operator being translated.
+    offset: u32,
+    /// The `Fuel`/`LoopHead` op charging the current region, if metering.
+    fuel_site: Option<usize>,
+    fuel_count: u32,
+    /// Nesting depth of blocks being skipped inside unreachable code.
+    skip_depth: u32,
+    /// pc of the last emitted label (branch target); ops before it may not
+    /// be rewritten by peephole folding.
+    last_label: usize,
+}
+
+fn too_big(offset: u32) -> TranslationError {
+    TranslationError::unsupported("function frame exceeds 65535 value slots", offset as u64)
+}
+
+/// Translates defined function `func_index` of `t`.
+pub(crate) fn translate_function(
+    t: &ModuleTranslation,
+    func_index: u32,
+    consume_fuel: bool,
+) -> Result<InterpFunc, TranslationError> {
+    let body = t.function_body_reader(func_index);
+    let ty = t.func_type(func_index);
+    let mut locals = Vec::new();
+    let mut next: u32 = 0;
+    let start_offset = t.body(func_index).range.start as u32;
+    for &p in ty.params.iter() {
+        let s = slot_size(p);
+        locals.push((next as Slot, s));
+        next += s as u32;
+    }
+    let param_slots = next;
+    for local in body.get_locals_reader()? {
+        let (count, vt) = local?;
+        let s = wp_slot_size(vt);
+        for _ in 0..count {
+            if next + s as u32 > u16::MAX as u32 {
+                return Err(too_big(start_offset));
+            }
+            locals.push((next as Slot, s));
+            next += s as u32;
+        }
+    }
+    let temps_base = next;
+    let results: Vec<u8> = ty.results.iter().map(|&r| slot_size(r)).collect();
+    let result_slots: u32 = results.iter().map(|&s| s as u32).sum();
+    let mut ft = FuncTranslator {
+        t,
+        consume_fuel,
+        code: Vec::new(),
+        offsets: Vec::new(),
+        shuffles: Vec::new(),
+        stack: Vec::new(),
+        ctrl: Vec::new(),
+        locals,
+        temps_base,
+        max_slots: temps_base.max(result_slots),
+        result_slots,
+        num_results: results.len(),
+        offset: start_offset,
+        fuel_site: None,
+        fuel_count: 0,
+        skip_depth: 0,
+        last_label: 0,
+    };
+    ft.ctrl.push(Ctrl {
+        kind: CtrlKind::Func,
+        height: 0,
+        base: temps_base,
+        params: Vec::new(),
+        results,
+        loop_pc: 0,
+        patches: Vec::new(),
+        else_patch: None,
+        unreachable: false,
+    });
+    ft.start_region();
+    let mut reader = body.get_operators_reader()?;
+    while !reader.eof() {
+        let (op, offset) = reader.read_with_offset()?;
+        ft.offset = offset as u32;
+        if ft.is_unreachable() {
+            ft.skip(&op);
+            continue;
+        }
+        ft.fuel_count += 1;
+        ft.visit(&op)?;
+    }
+    ft.finish_region();
+    ft.thread_jumps();
+    if ft.max_slots > u16::MAX as u32 {
+        return Err(too_big(start_offset));
+    }
+    Ok(InterpFunc {
+        code: ft.code.into_boxed_slice(),
+        offsets: ft.offsets.into_boxed_slice(),
+        shuffles: ft.shuffles.into_boxed_slice(),
+        func_index,
+        param_slots,
+        local_slots: temps_base - param_slots,
+        frame_slots: ft.max_slots,
+    })
+}
+
+impl FuncTranslator<'_> {
+    fn is_unreachable(&self) -> bool {
+        self.ctrl.last().is_none_or(|c| c.unreachable)
+    }
+
+    /// Handles an operator inside unreachable code: only block structure
+    /// matters until the enclosing `else`/`end`.
+    fn skip(&mut self, op: &wasmparser::Operator<'_>) {
+        use wasmparser::Operator as O;
+        match op {
+            O::Block { .. } | O::Loop { .. } | O::If { .. } => self.skip_depth += 1,
+            O::Else if self.skip_depth == 0 => self.visit_else(),
+            O::End if self.skip_depth == 0 => self.visit_end(),
+            O::End => self.skip_depth -= 1,
+            _ => {}
+        }
+    }
+
+    fn pc(&self) -> usize {
+        self.code.len()
+    }
+
+    /// Appends `op`, recording its wasm offset if it can trap or call.
+    fn emit(&mut self, op: Op) -> usize {
+        let pc = self.code.len();
+        if op.needs_offset() {
+            self.offsets.push((pc as u32, self.offset));
+        }
+        self.code.push(op);
+        pc
+    }
+
+    /// The home slot of the next pushed value.
+    fn next_home(&self) -> u32 {
+        self.stack
+            .last()
+            .map(|e| e.home as u32 + e.size as u32)
+            .unwrap_or(self.temps_base)
+    }
+
+    /// Pushes a value computed into its home slot; returns that slot.
+    fn push_temp(&mut self, size: u8) -> Slot {
+        let home = self.next_home();
+        self.max_slots = self.max_slots.max(home + size as u32);
+        // Clamped: an over-large frame is reported once at the end.
+        let home = home.min(u16::MAX as u32 - 2) as Slot;
+        self.stack.push(Entry {
+            home,
+            src: home,
+            size,
+        });
+        home
+    }
+
+    /// Pushes a lazy reference to the value in slot `src`.
+    fn push_lazy(&mut self, src: Slot, size: u8) {
+        let home = self.push_temp(size);
+        self.stack.last_mut().unwrap().src = src;
+        let _ = home;
+    }
+
+    fn pop(&mut self) -> Entry {
+        self.stack.pop().expect("validated wasm never underflows")
+    }
+
+    fn copy_op(dst: Slot, src: Slot, size: u8) -> Op {
+        if size == 2 {
+            Op::Copy2(crate::bytecode::Un { dst, src })
+        } else {
+            Op::Copy(crate::bytecode::Un { dst, src })
+        }
+    }
+
+    /// Moves stack entry `i` into its home slot if it is lazy.
+    fn materialize(&mut self, i: usize) {
+        let e = self.stack[i];
+        if e.src != e.home {
+            self.emit(Self::copy_op(e.home, e.src, e.size));
+            self.stack[i].src = e.home;
+        }
+    }
+
+    /// Materialises the top `n` entries.
+    fn materialize_top(&mut self, n: usize) {
+        let len = self.stack.len();
+        for i in len - n..len {
+            self.materialize(i);
+        }
+    }
+
+    /// Materialises every entry (block entry: a later copy in a
+    /// conditionally executed arm must not be what makes a value valid).
+    fn materialize_all(&mut self) {
+        for i in 0..self.stack.len() {
+            self.materialize(i);
+        }
+    }
+
+    /// Materialises every entry still reading local slot `slot`, before
+    /// that local is overwritten.
+    fn materialize_local(&mut self, slot: Slot) {
+        for i in 0..self.stack.len() {
+            if self.stack[i].src == slot && self.stack[i].src != self.stack[i].home {
+                self.materialize(i);
+            }
+        }
+    }
+
+    /// Starts a new straight-line fuel region at the current pc (a label).
+    fn start_region(&mut self) {
+        self.last_label = self.pc();
+        if self.consume_fuel {
+            self.finish_region();
+            let pc = self.emit(Op::Fuel { amount: 0 });
+            self.fuel_site = Some(pc);
+        }
+    }
+
+    /// Writes the instruction count of the region just ended into its
+    /// charging op.
+    fn finish_region(&mut self) {
+        if let Some(site) = self.fuel_site.take() {
+            let n = core::mem::take(&mut self.fuel_count);
+            match &mut self.code[site] {
+                Op::Fuel { amount } => *amount = n,
+                Op::LoopHead { fuel } => *fuel = n,
+                _ => unreachable!("fuel site is a Fuel or LoopHead op"),
+            }
+        }
+    }
+
+    /// Replaces every `Br` whose target is a return op by a copy of that
+    /// op: returns read only frame slots, so executing them at the branch
+    /// is equivalent and saves a dispatch.
+    fn thread_jumps(&mut self) {
+        for pc in 0..self.code.len() {
+            if let Op::Br { offset } = self.code[pc] {
+                let target = (pc as i64 + 1 + offset as i64) as usize;
+                if let ret @ (Op::Return | Op::Return1 { .. }) = self.code[target] {
+                    self.code[pc] = ret;
+                }
+            }
+        }
+    }
+
+    /// Points the branch at `pc` to `target`.
+    fn patch(&mut self, pc: usize, target: usize) {
+        let rel = target as i64 - (pc as i64 + 1);
+        let rel = rel as i32;
+        match self.code[pc].branch_offset_mut() {
+            Some(offset) => *offset = rel,
+            None => unreachable!("patching a non-branch"),
+        }
+    }
+}

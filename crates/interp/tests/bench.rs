@@ -1,0 +1,74 @@
+//! Rough timings for the translator's optimisations; run with
+//! `cargo test --release -p kiln-interp --test bench -- --ignored --nocapture`.
+
+mod harness;
+
+use harness::Instance;
+use std::time::Instant;
+
+const PROGRAMS: &str = r#"(module
+    (memory 1)
+    (func $fib (export "fib") (param i32) (result i32)
+      (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
+        (then (local.get 0))
+        (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))
+                       (call $fib (i32.sub (local.get 0) (i32.const 2)))))))
+    (func (export "loop") (param i32) (result i64) (local i64)
+      (block (loop
+        (br_if 1 (i32.eqz (local.get 0)))
+        (local.set 1 (i64.add (local.get 1) (i64.extend_i32_u (local.get 0))))
+        (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+        (br 0)))
+      (local.get 1))
+    (func (export "sieve") (param i32) (result i32) (local i32 i32 i32)
+      ;; marks composites in bytes [0, n), counts primes
+      (memory.fill (i32.const 0) (i32.const 0) (local.get 0))
+      (local.set 1 (i32.const 2))
+      (block (loop
+        (br_if 1 (i32.ge_u (local.get 1) (local.get 0)))
+        (if (i32.eqz (i32.load8_u (local.get 1)))
+          (then
+            (local.set 3 (i32.add (local.get 3) (i32.const 1)))
+            (local.set 2 (i32.mul (local.get 1) (local.get 1)))
+            (block (loop
+              (br_if 1 (i32.ge_u (local.get 2) (local.get 0)))
+              (i32.store8 (local.get 2) (i32.const 1))
+              (local.set 2 (i32.add (local.get 2) (local.get 1)))
+              (br 0)))))
+        (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+        (br 0)))
+      (local.get 3))
+)"#;
+
+fn time(i: &mut Instance, name: &str, args: &[u64]) {
+    let t = Instant::now();
+    let mut r = 0;
+    for _ in 0..5 {
+        r = i.call1(name, args);
+    }
+    eprintln!("{name}{args:?} = {r}: {:?} per run", t.elapsed() / 5);
+}
+
+#[test]
+#[ignore]
+fn bench() {
+    let mut i = Instance::new(PROGRAMS);
+    for f in 0..3 {
+        eprintln!("func {f}: {} ops", i.inst.module.code_len(f));
+    }
+    let small = std::env::var_os("BENCH_SMALL").is_some();
+    let which = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let runs: [(&str, u64, u64); 3] = [
+        ("fib", 30, 22),
+        ("loop", 50_000_000, 1_000_000),
+        ("sieve", 60_000, 60_000),
+    ];
+    for (name, big, little) in runs {
+        if which.is_empty() || which == name {
+            time(&mut i, name, &[if small { little } else { big }]);
+        }
+    }
+    for (pc, op) in i.inst.module.code(0).iter().enumerate() {
+        eprintln!("  {pc:3} {op:?}");
+    }
+}

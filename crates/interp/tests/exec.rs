@@ -1,0 +1,403 @@
+//! End-to-end tests of the translator and the loop through a fake host.
+
+mod harness;
+
+use harness::{Instance, TestHost};
+use kiln_environ::TrapCode;
+use kiln_interp::{TranslateConfig, Trap, TrapReason};
+
+fn f32b(x: f32) -> u64 {
+    x.to_bits() as u64
+}
+fn f64b(x: f64) -> u64 {
+    x.to_bits()
+}
+
+#[test]
+fn arithmetic() {
+    let mut i = Instance::new(
+        r#"(module
+        (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
+        (func (export "div_s") (param i32 i32) (result i32) local.get 0 local.get 1 i32.div_s)
+        (func (export "rem_s") (param i64 i64) (result i64) local.get 0 local.get 1 i64.rem_s)
+        (func (export "rotl") (param i32 i32) (result i32) local.get 0 local.get 1 i32.rotl)
+        (func (export "clz") (param i64) (result i64) local.get 0 i64.clz)
+        (func (export "ext8") (param i32) (result i32) local.get 0 i32.extend8_s)
+        (func (export "fmin") (param f32 f32) (result f32) local.get 0 local.get 1 f32.min)
+        (func (export "fmax") (param f64 f64) (result f64) local.get 0 local.get 1 f64.max)
+        (func (export "nearest") (param f64) (result f64) local.get 0 f64.nearest)
+        (func (export "trunc") (param f32) (result i32) local.get 0 i32.trunc_f32_s)
+        (func (export "trunc_u64") (param f64) (result i64) local.get 0 i64.trunc_f64_u)
+        (func (export "sat") (param f64) (result i32) local.get 0 i32.trunc_sat_f64_s)
+        (func (export "copysign") (param f32 f32) (result f32) local.get 0 local.get 1 f32.copysign)
+        (func (export "conv") (param i64) (result f32) local.get 0 f32.convert_i64_u)
+        (func (export "wrap") (param i64) (result i32) local.get 0 i32.wrap_i64)
+        (func (export "consts") (result i64) i64.const -5 i64.const 3 i64.mul)
+    )"#,
+    );
+    assert_eq!(i.call1("add", &[7, u32::MAX as u64]), 6);
+    assert_eq!(
+        i.call1("div_s", &[(-7i32) as u32 as u64, 2]),
+        (-3i32) as u32 as u64
+    );
+    assert_eq!(i.trap("div_s", &[1, 0]), TrapCode::IntegerDivisionByZero);
+    assert_eq!(
+        i.trap("div_s", &[i32::MIN as u32 as u64, u32::MAX as u64]),
+        TrapCode::IntegerOverflow
+    );
+    assert_eq!(i.call1("rem_s", &[i64::MIN as u64, u64::MAX]), 0);
+    assert_eq!(i.call1("rotl", &[0x8000_0001, 33]), 3);
+    assert_eq!(i.call1("clz", &[1]), 63);
+    assert_eq!(i.call1("ext8", &[0x80]), 0xffff_ff80);
+    assert_eq!(i.call1("fmin", &[f32b(0.0), f32b(-0.0)]), f32b(-0.0));
+    assert!(f32::from_bits(i.call1("fmin", &[f32b(f32::NAN), f32b(1.0)]) as u32).is_nan());
+    assert_eq!(i.call1("fmax", &[f64b(-0.0), f64b(0.0)]), f64b(0.0));
+    assert_eq!(i.call1("nearest", &[f64b(2.5)]), f64b(2.0));
+    assert_eq!(i.call1("nearest", &[f64b(-3.5)]), f64b(-4.0));
+    assert_eq!(i.call1("trunc", &[f32b(-2.9)]), (-2i32) as u32 as u64);
+    assert_eq!(
+        i.trap("trunc", &[f32b(f32::NAN)]),
+        TrapCode::BadConversionToInteger
+    );
+    assert_eq!(
+        i.trap("trunc", &[f32b(2147483648.0)]),
+        TrapCode::IntegerOverflow
+    );
+    assert_eq!(
+        i.call1("trunc", &[f32b(-2147483648.0)]),
+        i32::MIN as u32 as u64
+    );
+    assert_eq!(i.call1("trunc_u64", &[f64b(-0.9)]), 0);
+    assert_eq!(
+        i.trap("trunc_u64", &[f64b(-1.0)]),
+        TrapCode::IntegerOverflow
+    );
+    assert_eq!(i.call1("sat", &[f64b(1e20)]), i32::MAX as u32 as u64);
+    assert_eq!(i.call1("copysign", &[f32b(1.5), f32b(-0.0)]), f32b(-1.5));
+    assert_eq!(i.call1("conv", &[u64::MAX]), f32b(18446744073709551616.0));
+    assert_eq!(i.call1("wrap", &[0x1_2345_6789]), 0x2345_6789);
+    assert_eq!(i.call1("consts", &[]), (-15i64) as u64);
+}
+
+#[test]
+fn control_flow() {
+    let mut i = Instance::new(
+        r#"(module
+        (func (export "table") (param i32) (result i32)
+          (block (block (block (block
+            (br_table 0 1 2 3 (local.get 0)))
+            (return (i32.const 10)))
+            (return (i32.const 11)))
+            (return (i32.const 12)))
+          (i32.const 13))
+        (func (export "table_vals") (param i32) (result i32)
+          (block (result i32)
+            (block (result i32)
+              (i32.const 100) (local.get 0) (br_table 0 1 0))
+            (i32.const 1) (i32.add)))
+        (func (export "multi") (param i32 i32) (result i32 i32)
+          (local.get 0) (local.get 1)
+          (block (param i32 i32) (result i32 i32)
+            (br_if 0 (i32.const 1))))
+        (func (export "swap") (param i32 i32) (result i32 i32)
+          (local.get 1) (local.get 0))
+        (func (export "swap_locals") (param i32 i32) (result i32)
+          (local.get 0) (local.get 1) (local.set 0) (local.set 1)
+          (i32.sub (local.get 0) (local.get 1)))
+        (func (export "sum") (param i32) (result i32) (local i32)
+          (block (loop
+            (br_if 1 (i32.eqz (local.get 0)))
+            (local.set 1 (i32.add (local.get 1) (local.get 0)))
+            (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+            (br 0)))
+          (local.get 1))
+        (func (export "ifelse") (param i32) (result i32)
+          (if (result i32) (local.get 0) (then (i32.const 1)) (else (i32.const 2))))
+        (func (export "if_param") (param i32 i32) (result i32)
+          (local.get 0)
+          (if (param i32) (result i32) (local.get 1)
+            (then (i32.const 10) (i32.add))
+            (else (i32.const 20) (i32.sub))))
+        (func (export "tee") (param i32) (result i32)
+          (local.get 0) (local.tee 0 (i32.const 5)) (i32.add))
+        (func (export "select") (param i32) (result i64)
+          (select (i64.const 3) (i64.const 4) (local.get 0)))
+        (func (export "unreachable_tail") (result i32)
+          (block (result i32) (br 0 (i32.const 9)) (i32.const 1) (drop) (unreachable)))
+        (func (export "br_if_vals") (param i32) (result i32)
+          (block (result i32) (i32.const 5) (local.get 0) (br_if 0) (drop) (i32.const 6)))
+    )"#,
+    );
+    for (x, r) in [(0, 10), (1, 11), (2, 12), (3, 13), (99, 13)] {
+        assert_eq!(i.call1("table", &[x]), r);
+    }
+    assert_eq!(i.call1("table_vals", &[0]), 101);
+    assert_eq!(i.call1("table_vals", &[1]), 100);
+    assert_eq!(i.call1("table_vals", &[7]), 101);
+    assert_eq!(i.call("multi", &[3, 4]).unwrap(), vec![3, 4]);
+    assert_eq!(i.call("swap", &[3, 4]).unwrap(), vec![4, 3]);
+    assert_eq!(i.call1("swap_locals", &[10, 3]), (-7i32) as u32 as u64);
+    assert_eq!(i.call1("sum", &[100]), 5050);
+    assert_eq!(i.call1("ifelse", &[0]), 2);
+    assert_eq!(i.call1("ifelse", &[5]), 1);
+    assert_eq!(i.call1("if_param", &[1, 1]), 11);
+    assert_eq!(i.call1("if_param", &[1, 0]), (-19i32) as u32 as u64);
+    assert_eq!(i.call1("tee", &[1]), 6);
+    assert_eq!(i.call1("select", &[1]), 3);
+    assert_eq!(i.call1("select", &[0]), 4);
+    assert_eq!(i.call1("unreachable_tail", &[]), 9);
+    assert_eq!(i.call1("br_if_vals", &[1]), 5);
+    assert_eq!(i.call1("br_if_vals", &[0]), 6);
+}
+
+const FIB: &str = r#"(module
+    (func $fib (export "fib") (param i64) (result i64)
+      (if (result i64) (i64.lt_u (local.get 0) (i64.const 2))
+        (then (local.get 0))
+        (else (i64.add (call $fib (i64.sub (local.get 0) (i64.const 1)))
+                       (call $fib (i64.sub (local.get 0) (i64.const 2)))))))
+    (func $deep (export "deep") (param i32) (result i32)
+      (if (result i32) (i32.eqz (local.get 0))
+        (then (i32.const 0))
+        (else (i32.add (i32.const 1) (call $deep (i32.sub (local.get 0) (i32.const 1)))))))
+    (func $count (export "count") (param i64 i64) (result i64)
+      (if (result i64) (i64.eqz (local.get 0))
+        (then (local.get 1))
+        (else (return_call $count (i64.sub (local.get 0) (i64.const 1))
+                                  (i64.add (local.get 1) (i64.const 2))))))
+    (func (export "spin") (loop (br 0)))
+)"#;
+
+#[test]
+fn recursion_and_stack_overflow() {
+    let mut i = Instance::new(FIB);
+    assert_eq!(i.call1("fib", &[20]), 6765);
+    assert_eq!(i.call1("deep", &[1000]), 1000);
+    assert_eq!(i.trap("deep", &[1_000_000]), TrapCode::StackOverflow);
+    // The stack is usable again after the trap.
+    assert_eq!(i.call1("fib", &[10]), 55);
+    assert_eq!(i.call1("deep", &[1000]), 1000);
+    // Tail calls run in constant stack.
+    assert_eq!(i.call1("count", &[1_000_000, 0]), 2_000_000);
+}
+
+#[test]
+fn fuel_and_interrupt() {
+    let mut i = Instance::with(FIB, TranslateConfig { consume_fuel: true }, 1 << 20, &[]);
+    i.host.state.fuel = 1_000;
+    assert_eq!(i.trap("spin", &[]), TrapCode::OutOfFuel);
+    i.host.state.fuel = 1_000_000;
+    assert_eq!(i.call1("fib", &[10]), 55);
+    let used = 1_000_000 - i.host.state.fuel;
+    assert!(used > 177 && used < 10_000, "fuel used: {used}");
+    let mut j = Instance::new(FIB);
+    j.host
+        .state
+        .interrupt
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(j.trap("spin", &[]), TrapCode::Interrupt);
+}
+
+#[test]
+fn memory() {
+    let mut i = Instance::new(
+        r#"(module
+        (memory 1 3)
+        (data (i32.const 16) "\01\02\03\04\05\06\07\08")
+        (data $p "hello")
+        (func (export "load64") (param i32) (result i64) (i64.load offset=16 (local.get 0)))
+        (func (export "load8s") (param i32) (result i32) (i32.load8_s (local.get 0)))
+        (func (export "store") (param i32 i32) (i32.store16 offset=2 (local.get 0) (local.get 1)))
+        (func (export "load32") (param i32) (result i32) (i32.load (local.get 0)))
+        (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+        (func (export "size") (result i32) (memory.size))
+        (func (export "fill") (param i32 i32 i32) (memory.fill (local.get 0) (local.get 1) (local.get 2)))
+        (func (export "copy") (param i32 i32 i32) (memory.copy (local.get 0) (local.get 1) (local.get 2)))
+        (func (export "init") (param i32 i32 i32) (memory.init $p (local.get 0) (local.get 1) (local.get 2)))
+        (func (export "drop") (data.drop $p))
+    )"#,
+    );
+    assert_eq!(i.call1("load64", &[0]), 0x0807_0605_0403_0201);
+    assert_eq!(i.call1("load8s", &[0]), 0);
+    i.call("store", &[100, 0xfffe]).unwrap();
+    assert_eq!(i.call1("load32", &[100]), 0xfffe_0000);
+    assert_eq!(i.call1("load8s", &[102]), 0xffff_fffe);
+    assert_eq!(i.trap("load32", &[65533]), TrapCode::MemoryOutOfBounds);
+    assert_eq!(
+        i.trap("load64", &[u32::MAX as u64]),
+        TrapCode::MemoryOutOfBounds
+    );
+    assert_eq!(i.call1("load32", &[65532]), 0);
+    assert_eq!(i.call1("grow", &[1]), 1);
+    assert_eq!(i.call1("size", &[]), 2);
+    assert_eq!(i.call1("load32", &[65533]), 0);
+    assert_eq!(i.call1("grow", &[5]), u32::MAX as u64);
+    i.call("fill", &[200, 0xab, 4]).unwrap();
+    assert_eq!(i.call1("load32", &[200]), 0xabab_abab);
+    assert_eq!(i.trap("fill", &[131070, 0, 3]), TrapCode::MemoryOutOfBounds);
+    i.call("copy", &[201, 200, 4]).unwrap();
+    assert_eq!(i.call1("load32", &[201]), 0xabab_abab);
+    i.call("init", &[300, 1, 4]).unwrap();
+    assert_eq!(&i.mem()[300..304], b"ello");
+    assert_eq!(i.trap("init", &[300, 2, 4]), TrapCode::MemoryOutOfBounds);
+    i.call("drop", &[]).unwrap();
+    assert_eq!(i.trap("init", &[300, 0, 1]), TrapCode::MemoryOutOfBounds);
+    i.call("init", &[300, 0, 0]).unwrap();
+}
+
+#[test]
+fn call_indirect_and_tables() {
+    let mut i = Instance::new(
+        r#"(module
+        (type $ii (func (param i32) (result i32)))
+        (type $v (func))
+        (table $t 4 funcref)
+        (elem (table $t) (i32.const 0) func $inc $dbl $nop)
+        (func $inc (type $ii) (i32.add (local.get 0) (i32.const 1)))
+        (func $dbl (type $ii) (i32.mul (local.get 0) (i32.const 2)))
+        (func $nop (type $v))
+        (func (export "call") (param i32 i32) (result i32)
+          (call_indirect (type $ii) (local.get 1) (local.get 0)))
+        (func (export "tail") (param i32 i32) (result i32)
+          (return_call_indirect (type $ii) (local.get 1) (local.get 0)))
+        (func (export "size") (result i32) (table.size $t))
+        (func (export "grow") (param i32) (result i32) (table.grow $t (ref.null func) (local.get 0)))
+        (func (export "is_null") (param i32) (result i32) (ref.is_null (table.get $t (local.get 0))))
+        (func (export "set") (param i32) (table.set $t (local.get 0) (ref.func $dbl)))
+    )"#,
+    );
+    assert_eq!(i.call1("call", &[0, 41]), 42);
+    assert_eq!(i.call1("call", &[1, 41]), 82);
+    assert_eq!(i.call1("tail", &[1, 5]), 10);
+    assert_eq!(i.trap("call", &[2, 0]), TrapCode::BadSignature);
+    assert_eq!(i.trap("call", &[3, 0]), TrapCode::IndirectCallToNull);
+    assert_eq!(i.trap("call", &[4, 0]), TrapCode::UndefinedElement);
+    assert_eq!(i.call1("size", &[]), 4);
+    assert_eq!(i.call1("grow", &[2]), 4);
+    assert_eq!(i.call1("size", &[]), 6);
+    assert_eq!(i.call1("is_null", &[5]), 1);
+    assert_eq!(i.trap("is_null", &[6]), TrapCode::TableOutOfBounds);
+    i.call("set", &[5]).unwrap();
+    assert_eq!(i.call1("is_null", &[5]), 0);
+    assert_eq!(i.call1("call", &[5, 4]), 8);
+}
+
+#[test]
+fn simd() {
+    let mut i = Instance::new(
+        r#"(module
+        (memory 1)
+        (func (export "add") (param i32 i32) (result i32)
+          (i32x4.extract_lane 2
+            (i32x4.add (i32x4.splat (local.get 0)) (i32x4.splat (local.get 1)))))
+        (func (export "roundtrip") (param i32) (result i64)
+          (v128.store (i32.const 32) (v128.const i64x2 0x1111 0x2222))
+          (i64x2.extract_lane 1 (v128.load (i32.const 32))))
+        (func (export "shuffle") (result i32)
+          (i8x16.extract_lane_u 0
+            (i8x16.shuffle 16 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15
+              (v128.const i8x16 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
+              (v128.const i8x16 99 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0))))
+        (func (export "local_v128") (param i32) (result i32) (local v128)
+          (local.set 1 (i32x4.splat (local.get 0)))
+          (i32x4.extract_lane 3 (i32x4.mul (local.get 1) (local.get 1))))
+        (func (export "all_true") (result i32)
+          (i32x4.all_true (v128.const i32x4 1 2 3 0)))
+        (func (export "load_oob") (param i32) (result i32)
+          (i32x4.extract_lane 0 (v128.load (local.get 0))))
+    )"#,
+    );
+    assert_eq!(i.call1("add", &[3, 4]), 7);
+    assert_eq!(i.call1("roundtrip", &[0]), 0x2222);
+    assert_eq!(i.call1("shuffle", &[]), 99);
+    assert_eq!(i.call1("local_v128", &[7]), 49);
+    assert_eq!(i.call1("all_true", &[]), 0);
+    assert_eq!(i.trap("load_oob", &[65530]), TrapCode::MemoryOutOfBounds);
+}
+
+fn host_double(_h: &mut TestHost, slots: &mut [u64]) -> Result<(), Trap> {
+    slots[0] = (slots[0] as u32).wrapping_mul(2) as u64;
+    Ok(())
+}
+
+fn host_fail(_h: &mut TestHost, _slots: &mut [u64]) -> Result<(), Trap> {
+    Err(Trap {
+        reason: TrapReason::Host(Box::new("boom")),
+        backtrace: Vec::new(),
+    })
+}
+
+fn host_reenter(h: &mut TestHost, slots: &mut [u64]) -> Result<(), Trap> {
+    let f = h.reentry;
+    let mut s = [slots[0]];
+    unsafe { kiln_interp::invoke(h, f, &mut s) }?;
+    slots[0] = s[0] + 1;
+    Ok(())
+}
+
+#[test]
+fn host_calls_and_reentry() {
+    let mut i = Instance::with(
+        r#"(module
+        (import "env" "double" (func $double (param i32) (result i32)))
+        (import "env" "fail" (func $fail))
+        (import "env" "reenter" (func $reenter (param i32) (result i32)))
+        (func (export "quad") (param i32) (result i32) (call $double (call $double (local.get 0))))
+        (func (export "fail") (nop) (call $fail))
+        (func $rec (export "rec") (param i32) (result i32)
+          (if (result i32) (i32.eqz (local.get 0))
+            (then (i32.const 0))
+            (else (call $reenter (i32.sub (local.get 0) (i32.const 1))))))
+        (func (export "tail_host") (param i32) (result i32) (return_call $double (local.get 0)))
+    )"#,
+        TranslateConfig::default(),
+        1 << 20,
+        &[host_double, host_fail, host_reenter],
+    );
+    i.host.reentry = i.func("rec");
+    assert_eq!(i.call1("quad", &[5]), 20);
+    assert_eq!(i.call1("tail_host", &[21]), 42);
+    // host -> wasm -> host -> wasm ... 50 levels deep.
+    assert_eq!(i.call1("rec", &[50]), 50);
+    let t = i.call("fail", &[]).unwrap_err();
+    assert!(matches!(t.reason, TrapReason::Host(_)));
+    assert_eq!(t.backtrace.len(), 1);
+    assert_eq!(t.backtrace[0].func_index, 4);
+    assert_eq!(t.backtrace[0].instance, 7);
+    assert!(t.backtrace[0].wasm_offset.is_some());
+}
+
+#[test]
+fn backtrace() {
+    let mut i = Instance::new(
+        r#"(module
+        (func $inner (param i32) (result i32) (i32.div_u (i32.const 1) (local.get 0)))
+        (func $mid (param i32) (result i32) (call $inner (local.get 0)))
+        (func (export "outer") (param i32) (result i32) (call $mid (local.get 0)))
+    )"#,
+    );
+    let t = i.call("outer", &[0]).unwrap_err();
+    let funcs: Vec<u32> = t.backtrace.iter().map(|f| f.func_index).collect();
+    assert_eq!(funcs, vec![0, 1, 2]);
+    let offs: Vec<u32> = t.backtrace.iter().map(|f| f.wasm_offset.unwrap()).collect();
+    assert!(offs[0] < offs[1] && offs[1] < offs[2], "{offs:?}");
+    assert_eq!(i.call1("outer", &[1]), 1);
+}
+
+#[test]
+fn globals() {
+    let mut i = Instance::new(
+        r#"(module
+        (global $g (mut i64) (i64.const 40))
+        (global $v (mut v128) (v128.const i32x4 1 2 3 4))
+        (func (export "inc") (result i64)
+          (global.set $g (i64.add (global.get $g) (i64.const 1))) (global.get $g))
+        (func (export "vec") (result i32)
+          (global.set $v (i32x4.add (global.get $v) (global.get $v)))
+          (i32x4.extract_lane 3 (global.get $v)))
+    )"#,
+    );
+    assert_eq!(i.call1("inc", &[]), 41);
+    assert_eq!(i.call1("inc", &[]), 42);
+    assert_eq!(i.call1("vec", &[]), 8);
+}

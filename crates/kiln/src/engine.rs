@@ -1,0 +1,87 @@
+//! [`Engine`]: configuration plus the engine-wide signature registry.
+
+use crate::Config;
+use crate::types::FuncType;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// The root of everything: global configuration and state shared by all
+/// modules and stores created from it.
+///
+/// Cheap to clone (an `Arc` inside), `Send` and `Sync`.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+struct EngineInner {
+    config: Config,
+    signatures: Mutex<SignatureRegistry>,
+}
+
+/// Interns function types so that equal types get equal ids across every
+/// module and host function of the engine; `call_indirect` then compares
+/// two integers.
+#[derive(Default)]
+struct SignatureRegistry {
+    ids: HashMap<kiln_environ::FuncType, u32>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new(&Config::default()).expect("the default config is valid")
+    }
+}
+
+impl Engine {
+    /// Creates an engine with `config`.
+    pub fn new(config: &Config) -> crate::Result<Engine> {
+        if config.max_wasm_stack == 0 {
+            anyhow::bail!("`max_wasm_stack` must be greater than zero");
+        }
+        Ok(Engine {
+            inner: Arc::new(EngineInner {
+                config: config.clone(),
+                signatures: Mutex::new(SignatureRegistry::default()),
+            }),
+        })
+    }
+
+    /// The configuration this engine was created with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Whether `a` and `b` are the same engine (clones of one another).
+    pub fn same(a: &Engine, b: &Engine) -> bool {
+        Arc::ptr_eq(&a.inner, &b.inner)
+    }
+
+    /// The engine-wide id of `ty`, interning it on first sight.
+    pub(crate) fn intern(&self, ty: &FuncType) -> u32 {
+        let mut reg = self.lock_signatures();
+        if let Some(&id) = reg.ids.get(ty.inner()) {
+            return id;
+        }
+        let id = u32::try_from(reg.ids.len()).expect("too many distinct signatures");
+        reg.ids.insert(ty.inner().clone(), id);
+        id
+    }
+
+    fn lock_signatures(&self) -> std::sync::MutexGuard<'_, SignatureRegistry> {
+        // The registry is only ever appended to, so it is consistent even if
+        // a thread panicked while holding the lock.
+        self.inner
+            .signatures
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}

@@ -1,0 +1,93 @@
+//! Kiln: a WebAssembly runtime.
+//!
+//! This crate is the embedding API. Its shape follows Wasmtime's:
+//!
+//! * an [`Engine`] holds global configuration ([`Config`]) and the
+//!   engine-wide signature registry, and is shared by everything else;
+//! * a [`Module`] is a decoded, validated and translated module (from a
+//!   `.wasm` binary or, with the `wat` feature, `.wat` text); it can be
+//!   instantiated any number of times, in any number of stores;
+//! * a [`Store`] owns all runtime state — instances, memories, tables,
+//!   globals, functions — plus embedder data of type `T`;
+//! * a [`Linker`] names host functions and other items so a module's imports
+//!   can be resolved by name, and an [`Instance`] is the result;
+//! * [`Func`], [`TypedFunc`], [`Memory`], [`Table`] and [`Global`] are small
+//!   `Copy` handles into a store; every operation on them takes the store.
+//!
+//! Traps surface as an [`anyhow::Error`] wrapping a [`Trap`]; errors returned
+//! by host functions come back unchanged.
+//!
+//! ```
+//! use kiln::{Caller, Engine, Linker, Module, Store};
+//!
+//! # fn main() -> kiln::Result<()> {
+//! let engine = Engine::default();
+//! let module = Module::new(
+//!     &engine,
+//!     r#"
+//!     (module
+//!       (import "host" "log" (func $log (param i32 i32)))
+//!       (memory (export "memory") 1)
+//!       (data (i32.const 16) "hello")
+//!       (func (export "run") (param i32) (result i32)
+//!         (call $log (i32.const 16) (i32.const 5))
+//!         (i32.add (local.get 0) (i32.const 1))))
+//!     "#,
+//! )?;
+//!
+//! let mut linker = Linker::new(&engine);
+//! linker.func_wrap(
+//!     "host",
+//!     "log",
+//!     |mut caller: Caller<'_, Vec<String>>, ptr: i32, len: i32| {
+//!         let memory = caller.get_export("memory").unwrap().into_memory().unwrap();
+//!         let mut buf = vec![0; len as usize];
+//!         memory.read(&caller, ptr as usize, &mut buf)?;
+//!         let text = String::from_utf8(buf)?;
+//!         caller.data_mut().push(text);
+//!         Ok(())
+//!     },
+//! )?;
+//!
+//! let mut store = Store::new(&engine, Vec::new());
+//! let instance = linker.instantiate(&mut store, &module)?;
+//! let run = instance.get_typed_func::<i32, i32>(&mut store, "run")?;
+//! assert_eq!(run.call(&mut store, 41)?, 42);
+//! assert_eq!(store.data(), &["hello".to_string()]);
+//! # Ok(())
+//! # }
+//! ```
+
+#![deny(missing_docs)]
+
+mod config;
+mod engine;
+mod externals;
+mod func;
+mod instance;
+mod linker;
+mod module;
+mod runtime;
+mod store;
+mod trap;
+mod types;
+mod values;
+
+pub use config::{Config, Strategy};
+pub use engine::Engine;
+pub use externals::{Extern, Global, Memory, Table};
+pub use func::typed::{TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
+pub use func::{Caller, Func, IntoFunc};
+pub use instance::Instance;
+pub use kiln_environ::{TrapCode, ValType};
+pub use linker::Linker;
+pub use module::{ExportType, ImportType, Module};
+pub use store::{
+    AsContext, AsContextMut, InterruptHandle, ResourceLimiter, Store, StoreContext, StoreContextMut,
+};
+pub use trap::{FrameInfo, Trap, WasmBacktrace};
+pub use types::{ExternType, FuncType, GlobalType, MemoryType, Mutability, TableType};
+pub use values::{ExternRef, Val};
+
+/// The result type of every fallible operation in this crate.
+pub type Result<T> = anyhow::Result<T>;

@@ -1,0 +1,184 @@
+//! [`Linker`]: resolves a module's imports by name.
+
+use crate::Engine;
+use crate::externals::Extern;
+use crate::func::{Caller, Func, IntoFunc, untyped_host_func};
+use crate::instance::Instance;
+use crate::module::Module;
+use crate::runtime::HostFunc;
+use crate::store::{AsContext, AsContextMut};
+use crate::types::FuncType;
+use crate::values::Val;
+use anyhow::{Result, bail};
+use std::collections::HashMap;
+
+/// Names host functions and store items (`module::name`) so modules can be
+/// instantiated by resolving their imports against them.
+///
+/// Host functions defined with [`func_wrap`](Linker::func_wrap) and
+/// [`func_new`](Linker::func_new) belong to no store; they are created in
+/// a store when an instance (or [`get`](Linker::get)) needs them. Other
+/// items belong to the store they were defined with.
+pub struct Linker<T> {
+    engine: Engine,
+    allow_shadowing: bool,
+    items: HashMap<(String, String), Definition<T>>,
+}
+
+enum Definition<T> {
+    Extern(Extern),
+    HostFunc(FuncType, HostFunc<T>),
+}
+
+impl<T> Clone for Definition<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Definition::Extern(e) => Definition::Extern(*e),
+            Definition::HostFunc(ty, f) => Definition::HostFunc(ty.clone(), f.clone()),
+        }
+    }
+}
+
+impl<T> Clone for Linker<T> {
+    fn clone(&self) -> Self {
+        Linker {
+            engine: self.engine.clone(),
+            allow_shadowing: self.allow_shadowing,
+            items: self.items.clone(),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Linker<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Linker")
+            .field("items", &self.items.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: 'static> Linker<T> {
+    /// An empty linker for `engine`.
+    pub fn new(engine: &Engine) -> Linker<T> {
+        Linker {
+            engine: engine.clone(),
+            allow_shadowing: false,
+            items: HashMap::new(),
+        }
+    }
+
+    /// The linker's engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Whether a definition may replace an earlier one of the same name
+    /// (default: no, which makes that an error).
+    pub fn allow_shadowing(&mut self, allow: bool) -> &mut Self {
+        self.allow_shadowing = allow;
+        self
+    }
+
+    fn insert(&mut self, module: &str, name: &str, def: Definition<T>) -> Result<&mut Self> {
+        let key = (module.to_string(), name.to_string());
+        if !self.allow_shadowing && self.items.contains_key(&key) {
+            bail!("import of `{module}::{name}` defined twice");
+        }
+        self.items.insert(key, def);
+        Ok(self)
+    }
+
+    /// Defines `module::name` as a host function from a typed closure (see
+    /// [`Func::wrap`]).
+    pub fn func_wrap<Params, Results>(
+        &mut self,
+        module: &str,
+        name: &str,
+        func: impl IntoFunc<T, Params, Results>,
+    ) -> Result<&mut Self> {
+        let (ty, host) = func.into_func();
+        self.insert(module, name, Definition::HostFunc(ty, host))
+    }
+
+    /// Defines `module::name` as a host function of type `ty` over
+    /// [`Val`]s (see [`Func::new`]).
+    pub fn func_new(
+        &mut self,
+        module: &str,
+        name: &str,
+        ty: FuncType,
+        func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<&mut Self> {
+        let host = untyped_host_func(ty.clone(), func);
+        self.insert(module, name, Definition::HostFunc(ty, host))
+    }
+
+    /// Defines `module::name` as `item`, which belongs to `store`.
+    pub fn define(
+        &mut self,
+        store: impl AsContext<Data = T>,
+        module: &str,
+        name: &str,
+        item: impl Into<Extern>,
+    ) -> Result<&mut Self> {
+        let item = item.into();
+        store.as_context().0.opaque.check(item.store_id());
+        self.insert(module, name, Definition::Extern(item))
+    }
+
+    /// Defines every export of `instance` under module name `module_name`.
+    pub fn instance(
+        &mut self,
+        mut store: impl AsContextMut<Data = T>,
+        module_name: &str,
+        instance: Instance,
+    ) -> Result<&mut Self> {
+        for (name, item) in instance.exports(&mut store) {
+            self.insert(module_name, &name, Definition::Extern(item))?;
+        }
+        Ok(self)
+    }
+
+    /// Instantiates `module`, resolving each import by name. An import the
+    /// linker lacks is an error naming it ("unknown import: `env::f` has not
+    /// been defined").
+    pub fn instantiate(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        module: &Module,
+    ) -> Result<Instance> {
+        let mut imports = Vec::with_capacity(module.imports().len());
+        for import in module.imports() {
+            match self.get(&mut store, import.module(), import.name()) {
+                Some(item) => imports.push(item),
+                None => bail!(
+                    "unknown import: `{}::{}` has not been defined",
+                    import.module(),
+                    import.name()
+                ),
+            }
+        }
+        Instance::new(store, module, &imports)
+    }
+
+    /// The item defined as `module::name`, if any (creating a host function
+    /// in `store` if it was defined with `func_wrap` or `func_new`).
+    pub fn get(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        module: &str,
+        name: &str,
+    ) -> Option<Extern> {
+        let def = self.items.get(&(module.to_string(), name.to_string()))?;
+        Some(match def {
+            Definition::Extern(e) => *e,
+            Definition::HostFunc(ty, host) => {
+                let inner = store.as_context_mut().0;
+                Extern::Func(Func {
+                    store: inner.opaque.id,
+                    index: inner.push_host_func(ty.clone(), host.clone()),
+                })
+            }
+        })
+    }
+}

@@ -1,0 +1,191 @@
+//! [`Module`]: a decoded, validated and translated module.
+
+use crate::Engine;
+use crate::types::{ExternType, FuncType};
+use anyhow::{Context as _, Result};
+use kiln_environ::{EntityType, ExternKind, ModuleTranslation, TranslationError};
+use kiln_interp::{InterpModule, TranslateConfig};
+use std::path::Path;
+use std::sync::Arc;
+
+/// A compiled WebAssembly module, ready to instantiate in any store of its
+/// engine. Cheap to clone (an `Arc` inside), `Send` and `Sync`.
+#[derive(Clone)]
+pub struct Module {
+    pub(crate) inner: Arc<ModuleInner>,
+}
+
+pub(crate) struct ModuleInner {
+    pub(crate) engine: Engine,
+    pub(crate) translation: ModuleTranslation,
+    pub(crate) code: Arc<InterpModule>,
+    /// Engine-wide signature id of each type index.
+    pub(crate) sigs: Box<[u32]>,
+    /// Each type index as a public `FuncType`.
+    pub(crate) types: Box<[FuncType]>,
+}
+
+impl std::fmt::Debug for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Module")
+            .field("name", &self.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Module {
+    /// Compiles a module from a binary, or (with the `wat` feature) from
+    /// WebAssembly text when `bytes` does not start with `\0asm`.
+    pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
+        let bytes = bytes.as_ref();
+        #[cfg(feature = "wat")]
+        if !bytes.starts_with(b"\0asm") {
+            let wasm = wat::parse_bytes(bytes)?;
+            return Module::from_binary(engine, &wasm);
+        }
+        Module::from_binary(engine, bytes)
+    }
+
+    /// Compiles a module from a binary.
+    pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
+        let translation = kiln_environ::translate_module(binary, engine.config().features)
+            .map_err(parse_error)?;
+        let code = kiln_interp::translate_module(
+            &translation,
+            &TranslateConfig {
+                consume_fuel: engine.config().consume_fuel,
+            },
+        )
+        .map_err(|e| anyhow::anyhow!("failed to compile WebAssembly module: {e}"))?;
+        let types: Box<[FuncType]> = translation
+            .types
+            .iter()
+            .cloned()
+            .map(FuncType::from)
+            .collect();
+        let sigs = types.iter().map(|t| engine.intern(t)).collect();
+        Ok(Module {
+            inner: Arc::new(ModuleInner {
+                engine: engine.clone(),
+                translation,
+                code: Arc::new(code),
+                sigs,
+                types,
+            }),
+        })
+    }
+
+    /// Compiles a module from a file (binary or text); errors name the file.
+    pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("failed to read input file `{}`", path.display()))?;
+        Module::new(engine, bytes)
+            .with_context(|| format!("failed to compile `{}`", path.display()))
+    }
+
+    /// Checks that `binary` is a valid module under the engine's features,
+    /// without compiling it.
+    pub fn validate(engine: &Engine, binary: &[u8]) -> Result<()> {
+        kiln_environ::translate_module(binary, engine.config().features)
+            .map(drop)
+            .map_err(parse_error)
+    }
+
+    /// The module's name from its name section, if any.
+    pub fn name(&self) -> Option<&str> {
+        self.inner.translation.names.module.as_deref()
+    }
+
+    /// The engine the module was compiled for.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The module's imports, in order.
+    pub fn imports(&self) -> impl ExactSizeIterator<Item = ImportType<'_>> {
+        self.inner.translation.imports.iter().map(|i| ImportType {
+            module: &i.module,
+            name: &i.field,
+            ty: self.entity_type(&i.ty),
+        })
+    }
+
+    /// The module's exports, in order.
+    pub fn exports(&self) -> impl ExactSizeIterator<Item = ExportType<'_>> {
+        let t = &self.inner.translation;
+        t.exports.iter().map(move |e| ExportType {
+            name: &e.name,
+            ty: match e.kind {
+                ExternKind::Func => ExternType::Func(
+                    self.inner.types[t.functions[e.index as usize] as usize].clone(),
+                ),
+                ExternKind::Table => ExternType::Table(t.tables[e.index as usize].into()),
+                ExternKind::Memory => ExternType::Memory(t.memories[e.index as usize].into()),
+                ExternKind::Global => ExternType::Global(t.globals[e.index as usize].into()),
+            },
+        })
+    }
+
+    /// The module's type of an import or export.
+    fn entity_type(&self, ty: &EntityType) -> ExternType {
+        match ty {
+            EntityType::Func(idx) => ExternType::Func(self.inner.types[*idx as usize].clone()),
+            EntityType::Table(t) => ExternType::Table((*t).into()),
+            EntityType::Memory(m) => ExternType::Memory((*m).into()),
+            EntityType::Global(g) => ExternType::Global((*g).into()),
+        }
+    }
+
+    pub(crate) fn translation(&self) -> &ModuleTranslation {
+        &self.inner.translation
+    }
+}
+
+fn parse_error(e: TranslationError) -> anyhow::Error {
+    anyhow::anyhow!("failed to parse WebAssembly module: {e}")
+}
+
+/// An import of a module: where it comes from and its type.
+#[derive(Clone, Debug)]
+pub struct ImportType<'a> {
+    module: &'a str,
+    name: &'a str,
+    ty: ExternType,
+}
+
+impl<'a> ImportType<'a> {
+    /// The module name.
+    pub fn module(&self) -> &'a str {
+        self.module
+    }
+
+    /// The field name.
+    pub fn name(&self) -> &'a str {
+        self.name
+    }
+
+    /// The required type.
+    pub fn ty(&self) -> ExternType {
+        self.ty.clone()
+    }
+}
+
+/// An export of a module: its name and type.
+#[derive(Clone, Debug)]
+pub struct ExportType<'a> {
+    name: &'a str,
+    ty: ExternType,
+}
+
+impl<'a> ExportType<'a> {
+    /// The export name.
+    pub fn name(&self) -> &'a str {
+        self.name
+    }
+
+    /// The exported item's type.
+    pub fn ty(&self) -> ExternType {
+        self.ty.clone()
+    }
+}

@@ -1,0 +1,174 @@
+//! Calls into and out of wasm: the store's [`Host`] implementation (host
+//! functions, growth), the entry point from the embedder, and turning the
+//! interpreter's traps into errors.
+
+use super::store_data::{FuncKind, StoreInner, StoreOpaque};
+use crate::func::Caller;
+use crate::trap::{FrameInfo, Trap, WasmBacktrace};
+use kiln_environ::TrapCode;
+use kiln_interp::{ExecState, Host, TrapReason, VmInstance, VmMemory, VmTable, vm};
+use std::sync::atomic::Ordering;
+
+/// How much native stack nested host → wasm re-entry may use, measured from
+/// the outermost call into wasm; deeper re-entry traps with
+/// [`TrapCode::StackOverflow`] instead of overflowing the thread's stack.
+/// Unoptimized builds of the interpreter loop take tens of KiB per nesting,
+/// optimized ones a couple of KiB.
+pub(crate) const NATIVE_REENTRY_BUDGET: usize = 1 << 20;
+
+impl<T> StoreInner<T> {
+    /// Calls store function `index` with arguments in `slots`, leaving its
+    /// results there. `slots` must be at least as long as the larger of its
+    /// parameter and result slot counts.
+    pub(crate) fn call_func(&mut self, index: u32, slots: &mut [u64]) -> anyhow::Result<()> {
+        let func = self.opaque.func(index);
+        match func.kind {
+            FuncKind::Host { host } => self.call_host_func(host, None, slots),
+            FuncKind::Wasm => {
+                // Wasm → wasm calls do not use the native stack, but each
+                // host → wasm re-entry nests the interpreter loop once more.
+                let marker = 0u8;
+                let sp = std::hint::black_box(&marker) as *const u8 as usize;
+                let outermost = match self.opaque.native_entry {
+                    None => true,
+                    Some(entry) if entry.abs_diff(sp) > NATIVE_REENTRY_BUDGET => {
+                        return Err(anyhow::Error::new(Trap::new(
+                            TrapCode::StackOverflow,
+                            Vec::new(),
+                        )));
+                    }
+                    Some(_) => false,
+                };
+                if outermost {
+                    self.opaque.native_entry = Some(sp);
+                }
+                let ptr = self.opaque.func_ptr(index);
+                // SAFETY: `ptr` is a `VmFuncRef` owned by this store, and so
+                // is everything reachable from it: its instance, that
+                // instance's memories, tables, globals and functions (imports
+                // are checked to belong to this store at instantiation), and
+                // the module bytes the instance's data segments point into
+                // (kept alive by the instance's `Module`). None of it is freed
+                // before the store is dropped, and `&mut self` guarantees no
+                // other access to the store while the interpreter runs;
+                // re-entry from host functions goes through this same `&mut`.
+                let result = unsafe { kiln_interp::invoke(self, ptr, slots) };
+                if outermost {
+                    self.opaque.native_entry = None;
+                }
+                result.map_err(|trap| self.opaque.trap_to_error(trap))
+            }
+        }
+    }
+
+    /// Calls host function `host` with the value slots, on behalf of
+    /// instance `instance` (or the embedder).
+    fn call_host_func(
+        &mut self,
+        host: u32,
+        instance: Option<u32>,
+        slots: &mut [u64],
+    ) -> anyhow::Result<()> {
+        let f = self.host_funcs[host as usize].clone();
+        f(
+            Caller {
+                store: self,
+                instance,
+            },
+            slots,
+        )
+    }
+}
+
+fn host_trap(err: anyhow::Error) -> vm::Trap {
+    vm::Trap {
+        reason: TrapReason::Host(Box::new(err)),
+        backtrace: Vec::new(),
+    }
+}
+
+impl<T> Host for StoreInner<T> {
+    fn exec_state(&mut self) -> &mut ExecState {
+        &mut self.opaque.exec
+    }
+
+    fn call_host(
+        &mut self,
+        id: u32,
+        caller: *const VmInstance,
+        slots: &mut [u64],
+    ) -> Result<(), vm::Trap> {
+        let instance = if caller.is_null() {
+            None
+        } else {
+            // SAFETY: a non-null `caller` is the `VmInstance` of the running
+            // wasm function, which this store owns and keeps alive.
+            Some(unsafe { (*caller).id })
+        };
+        self.call_host_func(id, instance, slots).map_err(host_trap)
+    }
+
+    fn memory_grow(
+        &mut self,
+        memory: *mut VmMemory,
+        delta_pages: u64,
+    ) -> Result<Option<u64>, vm::Trap> {
+        // SAFETY: the interpreter only passes memories from the running
+        // instance's index space, all owned by this store and alive.
+        let id = unsafe { (*memory).id };
+        self.grow_memory(id, delta_pages).map_err(host_trap)
+    }
+
+    fn table_grow(
+        &mut self,
+        table: *mut VmTable,
+        delta: u32,
+        init: u64,
+    ) -> Result<Option<u32>, vm::Trap> {
+        // SAFETY: as for `memory_grow`: a table of the running instance,
+        // owned by this store.
+        let id = unsafe { (*table).id };
+        let old = self
+            .grow_table(id, u64::from(delta), init)
+            .map_err(host_trap)?;
+        Ok(old.map(|n| n as u32))
+    }
+}
+
+impl StoreOpaque {
+    /// Converts an interpreter trap into the embedder's error: a [`Trap`]
+    /// for wasm traps, the original error (with the backtrace as context)
+    /// for host errors.
+    pub(crate) fn trap_to_error(&mut self, trap: vm::Trap) -> anyhow::Error {
+        let frames: Vec<FrameInfo> = trap.backtrace.iter().map(|f| self.frame_info(f)).collect();
+        match trap.reason {
+            TrapReason::Wasm(code) => {
+                if code == TrapCode::Interrupt {
+                    // The request is consumed by the trap it caused.
+                    self.exec.interrupt.store(false, Ordering::Relaxed);
+                }
+                anyhow::Error::new(Trap::new(code, frames))
+            }
+            TrapReason::Host(payload) => match payload.downcast::<anyhow::Error>() {
+                Ok(err) if frames.is_empty() || err.is::<Trap>() => *err,
+                Ok(err) => err.context(WasmBacktrace { frames }),
+                Err(_) => anyhow::anyhow!("host function failed with an error of unknown type"),
+            },
+        }
+    }
+
+    fn frame_info(&self, frame: &vm::BacktraceFrame) -> FrameInfo {
+        let module = self
+            .instances
+            .get(frame.instance as usize)
+            .map(|i| i.module.translation());
+        FrameInfo {
+            func_index: frame.func_index,
+            func_name: module
+                .and_then(|m| m.func_name(frame.func_index))
+                .map(str::to_string),
+            module_name: module.and_then(|m| m.names.module.clone()),
+            module_offset: frame.wasm_offset.map(|o| o as usize),
+        }
+    }
+}

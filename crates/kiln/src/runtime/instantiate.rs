@@ -1,0 +1,322 @@
+//! Instantiation, following the spec (WebAssembly 2.0): check imports,
+//! allocate the instance's entities, evaluate initializers, apply active
+//! element and data segments in order, run the start function.
+
+use super::const_eval::{ConstEnv, eval};
+use super::owned::Owned;
+use super::store_data::{FuncKind, InstanceData, StoreInner, StoreOpaque};
+use crate::Engine;
+use crate::externals::Extern;
+use crate::module::Module;
+use crate::trap::Trap;
+use crate::types::{ExternType, GlobalType, MemoryType, TableType};
+use anyhow::{Result, bail};
+use kiln_environ::{DataSegmentKind, ElemItems, ElemSegmentKind, EntityType, Import, TrapCode};
+use kiln_interp::{VmFuncKind, VmInstance};
+
+/// Instantiates `module` in `store` with `imports` (in import order);
+/// returns the store index of the new instance.
+///
+/// On failure after allocation (a segment out of bounds, a trapping start
+/// function) the partly initialized instance stays in the store, unreachable
+/// except through references it already wrote into imported tables, as the
+/// spec requires.
+pub(crate) fn instantiate<T>(
+    store: &mut StoreInner<T>,
+    module: &Module,
+    imports: &[Extern],
+) -> Result<u32> {
+    let t = module.translation();
+    if !Engine::same(module.engine(), &store.opaque.engine) {
+        bail!(
+            "cross-engine instantiation is not supported: the module and the store belong to different engines"
+        );
+    }
+    if imports.len() != t.imports.len() {
+        bail!(
+            "expected {} imports, found {}",
+            t.imports.len(),
+            imports.len()
+        );
+    }
+
+    // Index spaces, as store indices; imports first.
+    let mut funcs = Vec::with_capacity(t.functions.len());
+    let mut tables = Vec::with_capacity(t.tables.len());
+    let mut memories = Vec::with_capacity(t.memories.len());
+    let mut globals = Vec::with_capacity(t.globals.len());
+    for (import, item) in t.imports.iter().zip(imports) {
+        if item.store_id() != store.opaque.id {
+            bail!(
+                "import `{}::{}` belongs to a different store",
+                import.module,
+                import.field
+            );
+        }
+        check_import(&store.opaque, module, import, item)?;
+        match item {
+            Extern::Func(f) => funcs.push(f.index),
+            Extern::Table(x) => tables.push(x.index),
+            Extern::Memory(m) => memories.push(m.index),
+            Extern::Global(g) => globals.push(g.index),
+        }
+    }
+
+    // The instance record comes first: its functions point at it.
+    let instance_index = u32::try_from(store.opaque.instances.len()).expect("too many instances");
+    let mut vm = Owned::new(VmInstance {
+        module: module.inner.code.clone(),
+        memories: Box::new([]),
+        tables: Box::new([]),
+        globals: Box::new([]),
+        funcs: Box::new([]),
+        sigs: module.inner.sigs.clone(),
+        datas: Box::new([]),
+        elems: Box::new([]),
+        id: instance_index,
+    });
+    let instance_ptr = vm.as_ptr().cast_const();
+
+    for (defined_index, body) in t.bodies.iter().enumerate() {
+        let ty = module.inner.types[body.type_index as usize].clone();
+        funcs.push(store.opaque.push_func(
+            ty,
+            module.inner.sigs[body.type_index as usize],
+            VmFuncKind::Wasm {
+                instance: instance_ptr,
+                defined_index: defined_index as u32,
+            },
+            FuncKind::Wasm,
+        ));
+    }
+
+    for (i, init) in t.global_inits.iter().enumerate() {
+        let ty = t.globals[t.num_imported_globals as usize + i];
+        let env = ConstEnv {
+            globals: &globals,
+            funcs: &funcs,
+        };
+        let bits = eval(&store.opaque, &env, init)?;
+        globals.push(store.opaque.push_global(ty, bits));
+    }
+
+    for (i, init) in t.table_inits.iter().enumerate() {
+        let ty = t.tables[t.num_imported_tables as usize + i];
+        let init = match init {
+            Some(expr) => {
+                let env = ConstEnv {
+                    globals: &globals,
+                    funcs: &funcs,
+                };
+                eval(&store.opaque, &env, expr)? as u64
+            }
+            None => 0,
+        };
+        tables.push(store.new_table(ty, init)?);
+    }
+
+    for ty in &t.memories[t.num_imported_memories as usize..] {
+        memories.push(store.new_memory(*ty)?);
+    }
+
+    // Every element segment's items are evaluated before any is applied.
+    let mut elems = Vec::with_capacity(t.elems.len());
+    for seg in &t.elems {
+        let items: Box<[u64]> = match &seg.items {
+            ElemItems::Functions(indices) => indices
+                .iter()
+                .map(|&f| store.opaque.func_bits(funcs[f as usize]))
+                .collect(),
+            ElemItems::Expressions(exprs) => {
+                let env = ConstEnv {
+                    globals: &globals,
+                    funcs: &funcs,
+                };
+                exprs
+                    .iter()
+                    .map(|e| eval(&store.opaque, &env, e).map(|bits| bits as u64))
+                    .collect::<Result<_>>()?
+            }
+        };
+        elems.push(items);
+    }
+
+    let datas = t
+        .datas
+        .iter()
+        .map(|d| {
+            let bytes = &t.wasm[d.data.clone()];
+            (bytes.as_ptr(), bytes.len())
+        })
+        .collect();
+
+    {
+        let v = vm.get_mut();
+        v.memories = memories
+            .iter()
+            .map(|&m| store.opaque.memory_ptr(m))
+            .collect();
+        v.tables = tables.iter().map(|&x| store.opaque.table_ptr(x)).collect();
+        v.globals = globals
+            .iter()
+            .map(|&g| store.opaque.global_ptr(g))
+            .collect();
+        v.funcs = funcs.iter().map(|&f| store.opaque.func_ptr(f)).collect();
+        v.datas = datas;
+        v.elems = elems.into_boxed_slice();
+    }
+    store.opaque.push_instance(InstanceData {
+        vm,
+        module: module.clone(),
+        funcs: funcs.into_boxed_slice(),
+        tables: tables.into_boxed_slice(),
+        memories: memories.into_boxed_slice(),
+        globals: globals.into_boxed_slice(),
+    });
+
+    apply_elem_segments(&mut store.opaque, module, instance_index)?;
+    apply_data_segments(&mut store.opaque, module, instance_index)?;
+
+    if let Some(start) = t.start {
+        let func = store.opaque.instance(instance_index).funcs[start as usize];
+        store.call_func(func, &mut [0u64; 1])?;
+    }
+    Ok(instance_index)
+}
+
+fn oob(code: TrapCode) -> anyhow::Error {
+    anyhow::Error::new(Trap::new(code, Vec::new()))
+}
+
+/// Copies each active element segment into its table, in order, then drops
+/// it (and every declared segment).
+fn apply_elem_segments(store: &mut StoreOpaque, module: &Module, instance: u32) -> Result<()> {
+    let t = module.translation();
+    for (i, seg) in t.elems.iter().enumerate() {
+        match &seg.kind {
+            ElemSegmentKind::Passive => {}
+            ElemSegmentKind::Declared => {
+                store.instance_mut(instance).vm.get_mut().elems[i] = Box::new([]);
+            }
+            ElemSegmentKind::Active { table, offset } => {
+                let data = store.instance(instance);
+                let env = ConstEnv {
+                    globals: &data.globals,
+                    funcs: &data.funcs,
+                };
+                let offset = eval(store, &env, offset)? as u64;
+                let table = data.tables[*table as usize];
+                let items = std::mem::take(&mut store.instance_mut(instance).vm.get_mut().elems[i]);
+                let dst = store.table_mut(table).elems_mut();
+                let Some(dst) = usize::try_from(offset)
+                    .ok()
+                    .and_then(|start| dst.get_mut(start..start.checked_add(items.len())?))
+                else {
+                    return Err(oob(TrapCode::TableOutOfBounds));
+                };
+                dst.copy_from_slice(&items);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Copies each active data segment into its memory, in order, then drops it.
+fn apply_data_segments(store: &mut StoreOpaque, module: &Module, instance: u32) -> Result<()> {
+    let t = module.translation();
+    for (i, seg) in t.datas.iter().enumerate() {
+        let DataSegmentKind::Active { memory, offset } = &seg.kind else {
+            continue;
+        };
+        let data = store.instance(instance);
+        let env = ConstEnv {
+            globals: &data.globals,
+            funcs: &data.funcs,
+        };
+        let offset = eval(store, &env, offset)? as u64;
+        let memory = data.memories[*memory as usize];
+        let bytes = t.data_bytes(i as u32);
+        let dst = store.memory_mut(memory).data_mut();
+        let Some(dst) = usize::try_from(offset)
+            .ok()
+            .and_then(|start| dst.get_mut(start..start.checked_add(bytes.len())?))
+        else {
+            return Err(oob(TrapCode::MemoryOutOfBounds));
+        };
+        dst.copy_from_slice(bytes);
+        let datas = &mut store.instance_mut(instance).vm.get_mut().datas;
+        datas[i].1 = 0;
+    }
+    Ok(())
+}
+
+/// Errors unless `item` can satisfy `import` (spec "import matching": exact
+/// function and global types, limits subtyping for tables and memories using
+/// their current sizes).
+fn check_import(
+    store: &StoreOpaque,
+    module: &Module,
+    import: &Import,
+    item: &Extern,
+) -> Result<()> {
+    let actual = item.ty_in(store);
+    let ok = match (&import.ty, &actual) {
+        (EntityType::Func(idx), ExternType::Func(ty)) => module.inner.types[*idx as usize] == *ty,
+        (EntityType::Table(want), ExternType::Table(have)) => {
+            want.element == have.element()
+                && limits_match(want.minimum, want.maximum, have.minimum(), have.maximum())
+        }
+        (EntityType::Memory(want), ExternType::Memory(have)) => {
+            want.memory64 == have.is_64()
+                && want.shared == have.is_shared()
+                && limits_match(want.minimum, want.maximum, have.minimum(), have.maximum())
+        }
+        (EntityType::Global(want), ExternType::Global(have)) => *want == have.inner,
+        _ => false,
+    };
+    if !ok {
+        let expected = match &import.ty {
+            EntityType::Func(idx) => ExternType::Func(module.inner.types[*idx as usize].clone()),
+            EntityType::Table(t) => ExternType::Table(TableType::from(*t)),
+            EntityType::Memory(m) => ExternType::Memory(MemoryType::from(*m)),
+            EntityType::Global(g) => ExternType::Global(GlobalType::from(*g)),
+        };
+        bail!(
+            "incompatible import type for `{}::{}`: expected {expected}, found {actual}",
+            import.module,
+            import.field
+        );
+    }
+    Ok(())
+}
+
+fn limits_match(
+    want_min: u64,
+    want_max: Option<u64>,
+    have_min: u64,
+    have_max: Option<u64>,
+) -> bool {
+    have_min >= want_min
+        && match want_max {
+            None => true,
+            Some(want_max) => have_max.is_some_and(|have_max| have_max <= want_max),
+        }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::limits_match;
+
+    #[test]
+    fn limits_subtyping() {
+        // (have_min >= want_min) and, when a maximum is required, one at
+        // most that large is present.
+        assert!(limits_match(1, None, 1, None));
+        assert!(limits_match(1, None, 2, Some(3)));
+        assert!(!limits_match(2, None, 1, None));
+        assert!(limits_match(1, Some(4), 1, Some(4)));
+        assert!(limits_match(1, Some(4), 2, Some(3)));
+        assert!(!limits_match(1, Some(4), 1, None));
+        assert!(!limits_match(1, Some(4), 1, Some(5)));
+    }
+}

@@ -1,0 +1,154 @@
+//! Backing storage of linear memories.
+//!
+//! Today a memory is one zeroed heap allocation, reallocated (allocate,
+//! copy, free) when it grows; the store updates the memory's
+//! [`VmMemory`](kiln_interp::VmMemory) `base`/`len` afterwards. Keeping this
+//! in one place lets a later change move memories to reserved virtual memory
+//! with guard pages without touching the rest of the runtime.
+
+use std::alloc::{Layout, alloc_zeroed, dealloc};
+use std::ptr::NonNull;
+
+/// Size of a wasm page.
+pub(crate) const WASM_PAGE_SIZE: u64 = 65536;
+
+/// The largest number of pages a 32-bit memory can have (4 GiB).
+pub(crate) const MAX_PAGES_32: u64 = 65536;
+
+/// Alignment of the allocation, so wide loads could be aligned.
+const ALIGN: usize = 16;
+
+/// The bytes of one linear memory.
+pub(crate) struct LinearMemory {
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: `LinearMemory` uniquely owns its allocation (plain bytes); moving
+// it to another thread moves that ownership.
+unsafe impl Send for LinearMemory {}
+// SAFETY: shared access only hands out `&[u8]`, which is `Sync`.
+unsafe impl Sync for LinearMemory {}
+
+impl LinearMemory {
+    /// A zeroed memory of `pages` pages, or `None` if the size does not fit
+    /// the address space or the allocation fails.
+    pub(crate) fn new(pages: u64) -> Option<Self> {
+        let len = pages_to_bytes(pages)?;
+        Some(LinearMemory {
+            ptr: allocate_zeroed(len)?,
+            len,
+        })
+    }
+
+    /// First byte (dangling but non-null and aligned when empty).
+    pub(crate) fn base(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+
+    /// Current size in bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Grows to `pages` pages (not fewer than now), zero-filling the new
+    /// part. Returns `false`, leaving the memory unchanged, if the
+    /// allocation fails. The base address may change.
+    pub(crate) fn grow_to(&mut self, pages: u64) -> bool {
+        let Some(new_len) = pages_to_bytes(pages) else {
+            return false;
+        };
+        debug_assert!(new_len >= self.len);
+        if new_len == self.len {
+            return true;
+        }
+        let Some(new_ptr) = allocate_zeroed(new_len) else {
+            return false;
+        };
+        // SAFETY: both allocations are live, distinct, and at least
+        // `self.len` bytes long; the old one is freed right after and never
+        // used again.
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.ptr.as_ptr(), new_ptr.as_ptr(), self.len);
+            free(self.ptr, self.len);
+        }
+        self.ptr = new_ptr;
+        self.len = new_len;
+        true
+    }
+
+    /// The whole memory as bytes.
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        // SAFETY: `ptr` is valid for `len` initialized (zeroed, then written)
+        // bytes, or dangling and aligned with `len == 0`. Wasm only writes
+        // through its raw copy of `ptr` while the store is mutably borrowed
+        // by a call, so not during this shared borrow.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+
+    /// The whole memory as mutable bytes.
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: as in `as_slice`; `&mut self` makes this the only
+        // reference, and wasm does not run while it lives.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for LinearMemory {
+    fn drop(&mut self) {
+        // SAFETY: `ptr` was allocated by `allocate_zeroed(self.len)` and is
+        // freed once, here.
+        unsafe { free(self.ptr, self.len) }
+    }
+}
+
+fn pages_to_bytes(pages: u64) -> Option<usize> {
+    let bytes = pages.checked_mul(WASM_PAGE_SIZE)?;
+    let bytes = usize::try_from(bytes).ok()?;
+    // `Layout` requires the size, rounded up to the alignment, to fit isize.
+    (bytes <= isize::MAX as usize - ALIGN).then_some(bytes)
+}
+
+fn allocate_zeroed(len: usize) -> Option<NonNull<u8>> {
+    if len == 0 {
+        // A dangling, aligned pointer: never read or written (length 0).
+        return NonNull::new(std::ptr::without_provenance_mut::<u8>(ALIGN));
+    }
+    let layout = Layout::from_size_align(len, ALIGN).ok()?;
+    // SAFETY: `layout` has a non-zero size.
+    NonNull::new(unsafe { alloc_zeroed(layout) })
+}
+
+/// # Safety
+/// `ptr` must come from `allocate_zeroed(len)` and not have been freed.
+unsafe fn free(ptr: NonNull<u8>, len: usize) {
+    if len != 0 {
+        // SAFETY: the caller guarantees `ptr` was allocated with this exact
+        // layout (which `allocate_zeroed` validated).
+        unsafe { dealloc(ptr.as_ptr(), Layout::from_size_align_unchecked(len, ALIGN)) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grow_keeps_contents_and_zeroes_the_rest() {
+        let mut m = LinearMemory::new(0).unwrap();
+        assert_eq!(m.len(), 0);
+        assert!(m.grow_to(1));
+        m.as_mut_slice()[65535] = 7;
+        assert!(m.grow_to(3));
+        assert_eq!(m.len(), 3 * 65536);
+        assert_eq!(m.as_slice()[65535], 7);
+        assert!(m.as_slice()[65536..].iter().all(|&b| b == 0));
+        assert_eq!(m.base() as usize % ALIGN, 0);
+    }
+
+    #[test]
+    fn oversized_memories_are_refused() {
+        assert!(pages_to_bytes(u64::MAX).is_none());
+        assert!(LinearMemory::new(1 << 40).is_none());
+    }
+}

@@ -1,0 +1,19 @@
+//! The runtime: everything a store owns, laid out for the interpreter.
+//!
+//! A store's memories, tables, globals, function references and instances
+//! are the structures of [`kiln_interp::vm`], each allocated once at a
+//! stable address and freed only when the store is dropped. The interpreter
+//! reads and writes them through raw pointers while wasm runs; the public
+//! API reaches them through the safe methods here. All of the crate's
+//! `unsafe` code lives under this module.
+
+pub(crate) mod const_eval;
+pub(crate) mod host;
+pub(crate) mod instantiate;
+pub(crate) mod memory;
+pub(crate) mod owned;
+pub(crate) mod store_data;
+pub(crate) mod table;
+
+pub(crate) use store_data::{HostFunc, StoreId};
+pub use store_data::{StoreInner, StoreOpaque};

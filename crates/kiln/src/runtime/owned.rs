@@ -1,0 +1,52 @@
+//! [`Owned`]: a heap allocation at a stable address that the interpreter may
+//! read and write through raw pointers while the runtime also holds it.
+
+use std::ptr::NonNull;
+
+/// Owns a `T` on the heap like `Box<T>`, but without `Box`'s uniqueness
+/// guarantee: raw pointers handed out by [`Owned::as_ptr`] stay valid while
+/// the runtime takes short-lived references with [`Owned::get`] and
+/// [`Owned::get_mut`]. Freed on drop.
+pub(crate) struct Owned<T> {
+    ptr: NonNull<T>,
+}
+
+impl<T> Owned<T> {
+    /// Moves `value` to the heap.
+    pub(crate) fn new(value: T) -> Self {
+        Owned {
+            ptr: NonNull::from(Box::leak(Box::new(value))),
+        }
+    }
+
+    /// The stable address of the value.
+    pub(crate) fn as_ptr(&self) -> *mut T {
+        self.ptr.as_ptr()
+    }
+
+    /// A shared reference to the value.
+    pub(crate) fn get(&self) -> &T {
+        // SAFETY: `ptr` came from `Box::leak` and is freed only in `drop`, so
+        // it is valid. The only other accessor is the interpreter, through
+        // raw pointers, and it never runs while the runtime holds a
+        // reference obtained here: the store is single-threaded and the
+        // borrow of `self` ends before control returns to wasm.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    /// A mutable reference to the value.
+    pub(crate) fn get_mut(&mut self) -> &mut T {
+        // SAFETY: as in `get`; `&mut self` rules out other references made
+        // by the runtime, and wasm does not run while this one lives.
+        unsafe { self.ptr.as_mut() }
+    }
+}
+
+impl<T> Drop for Owned<T> {
+    fn drop(&mut self) {
+        // SAFETY: `ptr` came from `Box::leak` in `new` and is dropped exactly
+        // once, here; the store owning this is being dropped, so no wasm can
+        // still be using the value.
+        drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
+    }
+}

@@ -1,0 +1,547 @@
+//! What a store owns: the interpreter-visible structures of every memory,
+//! table, global, function and instance created in it, plus host functions,
+//! externref values and execution state.
+
+use super::memory::{LinearMemory, MAX_PAGES_32, WASM_PAGE_SIZE};
+use super::owned::Owned;
+use super::table::TableStorage;
+use crate::func::Caller;
+use crate::store::ResourceLimiter;
+use crate::{Engine, FuncType, Module};
+use anyhow::{Result, bail};
+use kiln_environ as env;
+use kiln_interp::{
+    ExecState, Stack, VmFuncKind, VmFuncRef, VmGlobal, VmInstance, VmMemory, VmTable,
+};
+use std::any::Any;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Identifies a store, so handles (`Func`, `Memory`, …) used with the wrong
+/// store are caught.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct StoreId(u64);
+
+impl StoreId {
+    fn fresh() -> StoreId {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        StoreId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// A host function as stored: called with the caller and the value slots
+/// (arguments in, results out), decoding and encoding them itself.
+pub(crate) type HostFunc<T> =
+    Arc<dyn Fn(Caller<'_, T>, &mut [u64]) -> Result<()> + Send + Sync + 'static>;
+
+/// The store-owned record behind a `funcref`. `vm` is first, so the address
+/// of the record is the address of its `VmFuncRef` (the `funcref` bits), and
+/// the record's store index can be recovered from those bits.
+#[repr(C)]
+pub(crate) struct FuncEntry {
+    vm: VmFuncRef,
+    index: u32,
+}
+
+/// Where a function's code is, in the store's terms.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum FuncKind {
+    /// A function defined by a wasm instance.
+    Wasm,
+    /// Host function `host` of the store's host-function table.
+    Host {
+        /// Index into `StoreInner::host_funcs`.
+        host: u32,
+    },
+}
+
+pub(crate) struct FuncData {
+    entry: Owned<FuncEntry>,
+    pub(crate) ty: FuncType,
+    pub(crate) kind: FuncKind,
+}
+
+pub(crate) struct MemoryData {
+    vm: Owned<VmMemory>,
+    storage: LinearMemory,
+    pub(crate) ty: env::MemoryType,
+}
+
+pub(crate) struct TableData {
+    vm: Owned<VmTable>,
+    storage: TableStorage,
+    pub(crate) ty: env::TableType,
+}
+
+pub(crate) struct GlobalData {
+    vm: Owned<VmGlobal>,
+    pub(crate) ty: env::GlobalType,
+}
+
+/// An instance: its interpreter view and, per index space, the store
+/// indices of its entities (for exports and `Caller::get_export`).
+pub(crate) struct InstanceData {
+    pub(crate) vm: Owned<VmInstance>,
+    pub(crate) module: Module,
+    pub(crate) funcs: Box<[u32]>,
+    pub(crate) tables: Box<[u32]>,
+    pub(crate) memories: Box<[u32]>,
+    pub(crate) globals: Box<[u32]>,
+}
+
+/// The part of a store that does not depend on the embedder's data type.
+pub struct StoreOpaque {
+    pub(crate) id: StoreId,
+    pub(crate) engine: Engine,
+    pub(crate) exec: ExecState,
+    /// Approximate native stack pointer at the outermost call into wasm
+    /// that is still running (`None` when no wasm runs).
+    pub(crate) native_entry: Option<usize>,
+    funcs: Vec<FuncData>,
+    memories: Vec<MemoryData>,
+    tables: Vec<TableData>,
+    globals: Vec<GlobalData>,
+    pub(crate) instances: Vec<InstanceData>,
+    externrefs: Vec<Box<dyn Any + Send + Sync>>,
+}
+
+// SAFETY: the raw pointers inside (`Owned`, the `vm` structures) point only
+// to allocations this store owns, never shared with another store, and
+// everything else inside is `Send` (host data is `Send + Sync`, modules and
+// the engine are `Send + Sync`). Moving the store moves all of it together.
+unsafe impl Send for StoreOpaque {}
+// SAFETY: `&StoreOpaque` only gives read access to owned data; wasm only
+// runs through `&mut` access, so no thread can mutate through a shared
+// reference.
+unsafe impl Sync for StoreOpaque {}
+
+impl StoreOpaque {
+    pub(crate) fn new(engine: &Engine) -> Self {
+        StoreOpaque {
+            id: StoreId::fresh(),
+            engine: engine.clone(),
+            exec: ExecState {
+                stack: Stack::new(engine.config().max_wasm_stack),
+                fuel: 0,
+                interrupt: Arc::new(AtomicBool::new(false)),
+            },
+            native_entry: None,
+            funcs: Vec::new(),
+            memories: Vec::new(),
+            tables: Vec::new(),
+            globals: Vec::new(),
+            instances: Vec::new(),
+            externrefs: Vec::new(),
+        }
+    }
+
+    /// Panics unless a handle of store `id` belongs to this store.
+    #[track_caller]
+    pub(crate) fn check(&self, id: StoreId) {
+        assert!(
+            id == self.id,
+            "object used with the wrong store (it belongs to another `Store`)"
+        );
+    }
+
+    // ---- functions ----
+
+    /// Adds a function reference of type `ty`, whose engine signature id is
+    /// `sig`; returns its store index.
+    pub(crate) fn push_func(
+        &mut self,
+        ty: FuncType,
+        sig: u32,
+        vm_kind: VmFuncKind,
+        kind: FuncKind,
+    ) -> u32 {
+        let index = u32::try_from(self.funcs.len()).expect("too many functions in one store");
+        let entry = Owned::new(FuncEntry {
+            vm: VmFuncRef {
+                sig,
+                kind: vm_kind,
+                param_slots: slot_count(ty.param_slice()),
+                result_slots: slot_count(ty.result_slice()),
+            },
+            index,
+        });
+        self.funcs.push(FuncData { entry, ty, kind });
+        index
+    }
+
+    pub(crate) fn func(&self, index: u32) -> &FuncData {
+        &self.funcs[index as usize]
+    }
+
+    /// The `VmFuncRef` of function `index` (its `funcref` bits as a pointer).
+    pub(crate) fn func_ptr(&self, index: u32) -> *const VmFuncRef {
+        // `vm` is the first field of the `repr(C)` `FuncEntry`.
+        self.funcs[index as usize]
+            .entry
+            .as_ptr()
+            .cast::<VmFuncRef>()
+    }
+
+    /// The `funcref` bits of function `index`.
+    pub(crate) fn func_bits(&self, index: u32) -> u64 {
+        self.func_ptr(index) as usize as u64
+    }
+
+    /// The store index of the function whose `funcref` bits are `bits`
+    /// (non-zero).
+    pub(crate) fn func_index_from_bits(&self, bits: u64) -> u32 {
+        debug_assert_ne!(bits, 0);
+        let ptr = bits as usize as *const FuncEntry;
+        // SAFETY: non-null `funcref` bits only ever come from `func_bits` of
+        // this store (the runtime writes them into tables, globals and value
+        // slots, and wasm only copies them around), so `ptr` is the address
+        // of a live `FuncEntry` owned by `self.funcs`, which frees nothing
+        // before the store is dropped.
+        let index = unsafe { (*ptr).index };
+        assert!(
+            std::ptr::eq(self.funcs[index as usize].entry.as_ptr(), ptr),
+            "funcref does not belong to this store"
+        );
+        index
+    }
+
+    // ---- memories ----
+
+    /// Adds a memory of `ty.minimum` pages (no limiter involved); errors if
+    /// it cannot be allocated.
+    pub(crate) fn push_memory(&mut self, ty: env::MemoryType) -> Result<u32> {
+        if ty.memory64 || ty.shared {
+            bail!("64-bit and shared memories are not supported");
+        }
+        let id = u32::try_from(self.memories.len()).expect("too many memories in one store");
+        let Some(storage) = LinearMemory::new(ty.minimum) else {
+            bail!("failed to allocate a memory of {} pages", ty.minimum);
+        };
+        let vm = Owned::new(VmMemory {
+            base: storage.base(),
+            len: storage.len(),
+            id,
+        });
+        self.memories.push(MemoryData { vm, storage, ty });
+        Ok(id)
+    }
+
+    pub(crate) fn memory(&self, index: u32) -> &MemoryData {
+        &self.memories[index as usize]
+    }
+
+    pub(crate) fn memory_ptr(&self, index: u32) -> *mut VmMemory {
+        self.memories[index as usize].vm.as_ptr()
+    }
+
+    /// Grows memory `index` to `pages` pages without consulting limits;
+    /// `false` if the allocation failed.
+    fn resize_memory(&mut self, index: u32, pages: u64) -> bool {
+        let m = &mut self.memories[index as usize];
+        if !m.storage.grow_to(pages) {
+            return false;
+        }
+        let (base, len) = (m.storage.base(), m.storage.len());
+        let vm = m.vm.get_mut();
+        vm.base = base;
+        vm.len = len;
+        true
+    }
+
+    // ---- tables ----
+
+    pub(crate) fn push_table(&mut self, ty: env::TableType, init: u64) -> Result<u32> {
+        let id = u32::try_from(self.tables.len()).expect("too many tables in one store");
+        let Some(mut storage) = TableStorage::new(ty.minimum, init) else {
+            bail!("failed to allocate a table of {} elements", ty.minimum);
+        };
+        let vm = Owned::new(VmTable {
+            base: storage.base(),
+            len: storage.len() as u32,
+            id,
+        });
+        self.tables.push(TableData { vm, storage, ty });
+        Ok(id)
+    }
+
+    pub(crate) fn table(&self, index: u32) -> &TableData {
+        &self.tables[index as usize]
+    }
+
+    pub(crate) fn table_mut(&mut self, index: u32) -> &mut TableData {
+        &mut self.tables[index as usize]
+    }
+
+    pub(crate) fn table_ptr(&self, index: u32) -> *mut VmTable {
+        self.tables[index as usize].vm.as_ptr()
+    }
+
+    fn resize_table(&mut self, index: u32, len: u64, init: u64) -> bool {
+        let t = &mut self.tables[index as usize];
+        if !t.storage.grow_to(len, init) {
+            return false;
+        }
+        let (base, len) = (t.storage.base(), t.storage.len() as u32);
+        let vm = t.vm.get_mut();
+        vm.base = base;
+        vm.len = len;
+        true
+    }
+
+    // ---- globals ----
+
+    pub(crate) fn push_global(&mut self, ty: env::GlobalType, bits: u128) -> u32 {
+        let id = u32::try_from(self.globals.len()).expect("too many globals in one store");
+        let vm = Owned::new(VmGlobal {
+            lo: bits as u64,
+            hi: (bits >> 64) as u64,
+        });
+        self.globals.push(GlobalData { vm, ty });
+        id
+    }
+
+    pub(crate) fn global(&self, index: u32) -> &GlobalData {
+        &self.globals[index as usize]
+    }
+
+    pub(crate) fn global_ptr(&self, index: u32) -> *mut VmGlobal {
+        self.globals[index as usize].vm.as_ptr()
+    }
+
+    /// The bits of global `index` (scalars zero-extended).
+    pub(crate) fn global_bits(&self, index: u32) -> u128 {
+        let g = &self.globals[index as usize];
+        let vm = g.vm.get();
+        let bits = u128::from(vm.lo) | (u128::from(vm.hi) << 64);
+        mask_bits(g.ty.content, bits)
+    }
+
+    pub(crate) fn set_global_bits(&mut self, index: u32, bits: u128) {
+        let g = &mut self.globals[index as usize];
+        let bits = mask_bits(g.ty.content, bits);
+        let vm = g.vm.get_mut();
+        vm.lo = bits as u64;
+        vm.hi = (bits >> 64) as u64;
+    }
+
+    // ---- instances ----
+
+    pub(crate) fn push_instance(&mut self, data: InstanceData) -> u32 {
+        let index = u32::try_from(self.instances.len()).expect("too many instances in one store");
+        self.instances.push(data);
+        index
+    }
+
+    pub(crate) fn instance(&self, index: u32) -> &InstanceData {
+        &self.instances[index as usize]
+    }
+
+    pub(crate) fn instance_mut(&mut self, index: u32) -> &mut InstanceData {
+        &mut self.instances[index as usize]
+    }
+
+    // ---- externrefs ----
+
+    /// Stores a host value; returns its non-zero `externref` id.
+    pub(crate) fn push_externref(&mut self, value: Box<dyn Any + Send + Sync>) -> u32 {
+        self.externrefs.push(value);
+        u32::try_from(self.externrefs.len()).expect("too many externrefs in one store")
+    }
+
+    pub(crate) fn externref(&self, id: u32) -> &(dyn Any + Send + Sync) {
+        &*self.externrefs[id as usize - 1]
+    }
+}
+
+impl MemoryData {
+    /// The memory's bytes.
+    pub(crate) fn data(&self) -> &[u8] {
+        self.storage.as_slice()
+    }
+
+    /// The memory's bytes, mutably.
+    pub(crate) fn data_mut(&mut self) -> &mut [u8] {
+        self.storage.as_mut_slice()
+    }
+
+    /// Current size in pages.
+    pub(crate) fn pages(&self) -> u64 {
+        self.storage.len() as u64 / WASM_PAGE_SIZE
+    }
+
+    /// The type with the current size as minimum.
+    pub(crate) fn current_type(&self) -> env::MemoryType {
+        env::MemoryType {
+            minimum: self.pages(),
+            ..self.ty
+        }
+    }
+}
+
+impl StoreOpaque {
+    pub(crate) fn memory_mut(&mut self, index: u32) -> &mut MemoryData {
+        &mut self.memories[index as usize]
+    }
+}
+
+impl TableData {
+    /// The table's elements.
+    pub(crate) fn elems(&self) -> &[u64] {
+        self.storage.as_slice()
+    }
+
+    /// The table's elements, mutably.
+    pub(crate) fn elems_mut(&mut self) -> &mut [u64] {
+        self.storage.as_mut_slice()
+    }
+
+    /// The type with the current size as minimum.
+    pub(crate) fn current_type(&self) -> env::TableType {
+        env::TableType {
+            minimum: self.storage.len() as u64,
+            ..self.ty
+        }
+    }
+}
+
+/// Keeps only the bits a value of type `ty` uses.
+pub(crate) fn mask_bits(ty: env::ValType, bits: u128) -> u128 {
+    match ty {
+        env::ValType::I32 | env::ValType::F32 => bits & 0xffff_ffff,
+        env::ValType::V128 => bits,
+        _ => bits & u128::from(u64::MAX),
+    }
+}
+
+/// Value slots taken by values of `tys` (a `v128` takes two).
+pub(crate) fn slot_count(tys: &[env::ValType]) -> u32 {
+    tys.iter()
+        .map(|t| if *t == env::ValType::V128 { 2 } else { 1 })
+        .sum()
+}
+
+/// Projects the store's [`ResourceLimiter`] out of the embedder data.
+pub(crate) type LimiterFn<T> =
+    Box<dyn (FnMut(&mut T) -> &mut dyn ResourceLimiter) + Send + Sync + 'static>;
+
+/// A store: its embedder-independent part, host functions, limiter and the
+/// embedder's data.
+pub struct StoreInner<T> {
+    pub(crate) opaque: StoreOpaque,
+    pub(crate) host_funcs: Vec<HostFunc<T>>,
+    pub(crate) limiter: Option<LimiterFn<T>>,
+    pub(crate) data: T,
+}
+
+impl<T> StoreInner<T> {
+    pub(crate) fn new(engine: &Engine, data: T) -> Self {
+        StoreInner {
+            opaque: StoreOpaque::new(engine),
+            host_funcs: Vec::new(),
+            limiter: None,
+            data,
+        }
+    }
+
+    /// Adds a host function; returns its store function index.
+    pub(crate) fn push_host_func(&mut self, ty: FuncType, f: HostFunc<T>) -> u32 {
+        let host = u32::try_from(self.host_funcs.len()).expect("too many host functions");
+        self.host_funcs.push(f);
+        let sig = self.opaque.engine.intern(&ty);
+        self.opaque.push_func(
+            ty,
+            sig,
+            VmFuncKind::Host { id: host },
+            FuncKind::Host { host },
+        )
+    }
+
+    fn limiter(&mut self) -> Option<&mut dyn ResourceLimiter> {
+        let f = self.limiter.as_mut()?;
+        Some(f(&mut self.data))
+    }
+
+    /// Creates a memory of type `ty`, asking the limiter first.
+    pub(crate) fn new_memory(&mut self, ty: env::MemoryType) -> Result<u32> {
+        if ty.minimum > MAX_PAGES_32 || ty.maximum.is_some_and(|m| m > MAX_PAGES_32) {
+            bail!("memory size must be at most {MAX_PAGES_32} pages (4GiB)");
+        }
+        if let Some(limiter) = self.limiter() {
+            let desired = usize::try_from(ty.minimum * WASM_PAGE_SIZE).unwrap_or(usize::MAX);
+            let maximum = ty
+                .maximum
+                .map(|m| usize::try_from(m * WASM_PAGE_SIZE).unwrap_or(usize::MAX));
+            if !limiter.memory_growing(0, desired, maximum)? {
+                bail!(
+                    "memory minimum size of {} pages exceeds memory limits",
+                    ty.minimum
+                );
+            }
+        }
+        self.opaque.push_memory(ty)
+    }
+
+    /// Creates a table of type `ty` filled with `init`, asking the limiter
+    /// first.
+    pub(crate) fn new_table(&mut self, ty: env::TableType, init: u64) -> Result<u32> {
+        if let Some(limiter) = self.limiter() {
+            let desired = usize::try_from(ty.minimum).unwrap_or(usize::MAX);
+            let maximum = ty.maximum.map(|m| usize::try_from(m).unwrap_or(usize::MAX));
+            if !limiter.table_growing(0, desired, maximum)? {
+                bail!(
+                    "table minimum size of {} elements exceeds table limits",
+                    ty.minimum
+                );
+            }
+        }
+        self.opaque.push_table(ty, init)
+    }
+
+    /// Grows memory `index` by `delta` pages, subject to its maximum and the
+    /// limiter. `Ok(Some(old_pages))` on success, `Ok(None)` if refused.
+    pub(crate) fn grow_memory(&mut self, index: u32, delta: u64) -> Result<Option<u64>> {
+        let m = self.opaque.memory(index);
+        let old = m.pages();
+        let max = m.ty.maximum.unwrap_or(MAX_PAGES_32).min(MAX_PAGES_32);
+        let Some(new) = old.checked_add(delta).filter(|&n| n <= max) else {
+            return Ok(None);
+        };
+        if delta == 0 {
+            return Ok(Some(old));
+        }
+        let to_bytes = |p: u64| usize::try_from(p * WASM_PAGE_SIZE).unwrap_or(usize::MAX);
+        let declared_max = self.opaque.memory(index).ty.maximum.map(to_bytes);
+        if let Some(limiter) = self.limiter()
+            && !limiter.memory_growing(to_bytes(old), to_bytes(new), declared_max)?
+        {
+            return Ok(None);
+        }
+        Ok(self.opaque.resize_memory(index, new).then_some(old))
+    }
+
+    /// Grows table `index` by `delta` elements filled with `init`, subject
+    /// to its maximum and the limiter. `Ok(Some(old_len))` on success,
+    /// `Ok(None)` if refused.
+    pub(crate) fn grow_table(&mut self, index: u32, delta: u64, init: u64) -> Result<Option<u64>> {
+        let t = self.opaque.table(index);
+        let old = t.elems().len() as u64;
+        let max =
+            t.ty.maximum
+                .unwrap_or(u64::from(u32::MAX))
+                .min(u64::from(u32::MAX));
+        let declared_max = t.ty.maximum;
+        let Some(new) = old.checked_add(delta).filter(|&n| n <= max) else {
+            return Ok(None);
+        };
+        if delta == 0 {
+            return Ok(Some(old));
+        }
+        if let Some(limiter) = self.limiter() {
+            let to_usize = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+            if !limiter.table_growing(to_usize(old), to_usize(new), declared_max.map(to_usize))? {
+                return Ok(None);
+            }
+        }
+        Ok(self.opaque.resize_table(index, new, init).then_some(old))
+    }
+}

@@ -1,0 +1,301 @@
+//! [`Val`]: a dynamically typed wasm value, and [`ExternRef`].
+
+use crate::func::Func;
+use crate::runtime::{StoreId, StoreOpaque};
+use crate::store::AsContextMut;
+use anyhow::{Result, bail};
+use kiln_environ::ValType;
+use std::any::Any;
+
+/// A wasm value of any type. Floats are kept as their bit patterns, so NaN
+/// payloads survive round trips.
+#[derive(Clone, Copy, Debug)]
+pub enum Val {
+    /// An `i32`.
+    I32(i32),
+    /// An `i64`.
+    I64(i64),
+    /// An `f32`, as its bits.
+    F32(u32),
+    /// An `f64`, as its bits.
+    F64(u64),
+    /// A `v128`, lane 0 in the low bits.
+    V128(u128),
+    /// A `funcref`, `None` for null.
+    FuncRef(Option<Func>),
+    /// An `externref`, `None` for null.
+    ExternRef(Option<ExternRef>),
+}
+
+impl Val {
+    /// The value's type.
+    pub fn ty(&self) -> ValType {
+        match self {
+            Val::I32(_) => ValType::I32,
+            Val::I64(_) => ValType::I64,
+            Val::F32(_) => ValType::F32,
+            Val::F64(_) => ValType::F64,
+            Val::V128(_) => ValType::V128,
+            Val::FuncRef(_) => ValType::FuncRef,
+            Val::ExternRef(_) => ValType::ExternRef,
+        }
+    }
+
+    /// The zero (or null) value of `ty`.
+    pub fn default_for(ty: ValType) -> Val {
+        match ty {
+            ValType::I32 => Val::I32(0),
+            ValType::I64 => Val::I64(0),
+            ValType::F32 => Val::F32(0),
+            ValType::F64 => Val::F64(0),
+            ValType::V128 => Val::V128(0),
+            ValType::FuncRef => Val::FuncRef(None),
+            ValType::ExternRef => Val::ExternRef(None),
+        }
+    }
+
+    /// The `i32`, if this is one.
+    pub fn i32(&self) -> Option<i32> {
+        match self {
+            Val::I32(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// The `i64`, if this is one.
+    pub fn i64(&self) -> Option<i64> {
+        match self {
+            Val::I64(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// The `f32`, if this is one.
+    pub fn f32(&self) -> Option<f32> {
+        match self {
+            Val::F32(v) => Some(f32::from_bits(*v)),
+            _ => None,
+        }
+    }
+
+    /// The `f64`, if this is one.
+    pub fn f64(&self) -> Option<f64> {
+        match self {
+            Val::F64(v) => Some(f64::from_bits(*v)),
+            _ => None,
+        }
+    }
+
+    /// The `v128`, if this is one.
+    pub fn v128(&self) -> Option<u128> {
+        match self {
+            Val::V128(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// The `funcref`, if this is one (`Some(None)` for null).
+    pub fn funcref(&self) -> Option<Option<&Func>> {
+        match self {
+            Val::FuncRef(f) => Some(f.as_ref()),
+            _ => None,
+        }
+    }
+
+    /// The `externref`, if this is one (`Some(None)` for null).
+    pub fn externref(&self) -> Option<Option<&ExternRef>> {
+        match self {
+            Val::ExternRef(r) => Some(r.as_ref()),
+            _ => None,
+        }
+    }
+
+    /// The `i32`; panics if this is not one.
+    #[track_caller]
+    pub fn unwrap_i32(&self) -> i32 {
+        self.i32().expect("expected an i32 value")
+    }
+
+    /// The `i64`; panics if this is not one.
+    #[track_caller]
+    pub fn unwrap_i64(&self) -> i64 {
+        self.i64().expect("expected an i64 value")
+    }
+
+    /// The `f32`; panics if this is not one.
+    #[track_caller]
+    pub fn unwrap_f32(&self) -> f32 {
+        self.f32().expect("expected an f32 value")
+    }
+
+    /// The `f64`; panics if this is not one.
+    #[track_caller]
+    pub fn unwrap_f64(&self) -> f64 {
+        self.f64().expect("expected an f64 value")
+    }
+
+    /// The raw bits of this value as stored in a value slot or global
+    /// (references as store addresses/ids). Checks that references belong
+    /// to `store`.
+    pub(crate) fn bits_in(&self, store: &StoreOpaque) -> u128 {
+        match *self {
+            Val::I32(v) => u128::from(v as u32),
+            Val::I64(v) => u128::from(v as u64),
+            Val::F32(v) => u128::from(v),
+            Val::F64(v) => u128::from(v),
+            Val::V128(v) => v,
+            Val::FuncRef(None) | Val::ExternRef(None) => 0,
+            Val::FuncRef(Some(f)) => {
+                store.check(f.store);
+                u128::from(store.func_bits(f.index))
+            }
+            Val::ExternRef(Some(r)) => {
+                store.check(r.store);
+                u128::from(r.id)
+            }
+        }
+    }
+
+    /// The value of type `ty` with raw bits `bits` in `store`.
+    pub(crate) fn from_bits(store: &StoreOpaque, ty: ValType, bits: u128) -> Val {
+        match ty {
+            ValType::I32 => Val::I32(bits as u32 as i32),
+            ValType::I64 => Val::I64(bits as u64 as i64),
+            ValType::F32 => Val::F32(bits as u32),
+            ValType::F64 => Val::F64(bits as u64),
+            ValType::V128 => Val::V128(bits),
+            ValType::FuncRef => Val::FuncRef(Func::from_bits(store, bits as u64)),
+            ValType::ExternRef => Val::ExternRef(ExternRef::from_bits(store, bits as u64)),
+        }
+    }
+
+    /// Writes the value into `slots` (one slot, two for `v128`); returns the
+    /// number of slots written.
+    pub(crate) fn write_slots(&self, store: &StoreOpaque, slots: &mut [u64]) -> usize {
+        let bits = self.bits_in(store);
+        slots[0] = bits as u64;
+        if let Val::V128(_) = self {
+            slots[1] = (bits >> 64) as u64;
+            2
+        } else {
+            1
+        }
+    }
+
+    /// Reads a value of type `ty` from `slots`; returns it and the number
+    /// of slots read.
+    pub(crate) fn read_slots(store: &StoreOpaque, ty: ValType, slots: &[u64]) -> (Val, usize) {
+        if ty == ValType::V128 {
+            let bits = u128::from(slots[0]) | (u128::from(slots[1]) << 64);
+            (Val::V128(bits), 2)
+        } else {
+            (Val::from_bits(store, ty, u128::from(slots[0])), 1)
+        }
+    }
+
+    /// Errors unless the value has type `ty` and belongs to `store`.
+    pub(crate) fn check_type(&self, store: &StoreOpaque, ty: ValType) -> Result<()> {
+        if self.ty() != ty {
+            bail!("type mismatch: expected {ty}, found {}", self.ty());
+        }
+        match self {
+            Val::FuncRef(Some(f)) if f.store != store.id => {
+                bail!("funcref belongs to a different store")
+            }
+            Val::ExternRef(Some(r)) if r.store != store.id => {
+                bail!("externref belongs to a different store")
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl From<i32> for Val {
+    fn from(v: i32) -> Val {
+        Val::I32(v)
+    }
+}
+
+impl From<i64> for Val {
+    fn from(v: i64) -> Val {
+        Val::I64(v)
+    }
+}
+
+impl From<f32> for Val {
+    fn from(v: f32) -> Val {
+        Val::F32(v.to_bits())
+    }
+}
+
+impl From<f64> for Val {
+    fn from(v: f64) -> Val {
+        Val::F64(v.to_bits())
+    }
+}
+
+impl From<u128> for Val {
+    fn from(v: u128) -> Val {
+        Val::V128(v)
+    }
+}
+
+impl From<Func> for Val {
+    fn from(f: Func) -> Val {
+        Val::FuncRef(Some(f))
+    }
+}
+
+impl From<Option<Func>> for Val {
+    fn from(f: Option<Func>) -> Val {
+        Val::FuncRef(f)
+    }
+}
+
+impl From<ExternRef> for Val {
+    fn from(r: ExternRef) -> Val {
+        Val::ExternRef(Some(r))
+    }
+}
+
+impl From<Option<ExternRef>> for Val {
+    fn from(r: Option<ExternRef>) -> Val {
+        Val::ExternRef(r)
+    }
+}
+
+/// A non-null reference to a host value, passed to and from wasm as an
+/// `externref`. The value lives as long as its store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ExternRef {
+    pub(crate) store: StoreId,
+    pub(crate) id: u32,
+}
+
+impl ExternRef {
+    /// Moves `value` into the store and returns a reference to it.
+    pub fn new(mut store: impl AsContextMut, value: impl Any + Send + Sync) -> ExternRef {
+        let store = &mut store.as_context_mut().0.opaque;
+        ExternRef {
+            store: store.id,
+            id: store.push_externref(Box::new(value)),
+        }
+    }
+
+    /// The host value. Panics if `store` is not the reference's store.
+    pub fn data<'a, T: 'a>(
+        &self,
+        store: impl Into<crate::StoreContext<'a, T>>,
+    ) -> &'a (dyn Any + Send + Sync) {
+        let store = &store.into().0.opaque;
+        store.check(self.store);
+        store.externref(self.id)
+    }
+
+    pub(crate) fn from_bits(store: &StoreOpaque, bits: u64) -> Option<ExternRef> {
+        (bits != 0).then_some(ExternRef {
+            store: store.id,
+            id: bits as u32,
+        })
+    }
+}
