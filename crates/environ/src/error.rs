@@ -1,7 +1,8 @@
 //! The one error type of translation: a message and the byte offset in the
 //! binary where decoding or validation failed.
 
-use alloc::string::{String, ToString};
+use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt;
 
 /// Why a module could not be translated, with the offending byte offset.
@@ -34,7 +35,9 @@ impl core::error::Error for TranslationError {}
 impl From<wasmparser::BinaryReaderError> for TranslationError {
     fn from(e: wasmparser::BinaryReaderError) -> Self {
         Self {
-            message: e.message().to_string(),
+            // Some wasmparser messages span lines (pretty-printed byte
+            // arrays); an error is reported on one line.
+            message: e.message().split_whitespace().collect::<Vec<_>>().join(" "),
             offset: e.offset(),
         }
     }

@@ -88,7 +88,8 @@ pub enum Op {
     // ---- control -------------------------------------------------------
     /// Traps with `UnreachableCodeReached`.
     Unreachable,
-    /// Jumps by `offset` ops (relative to the next op).
+    /// Jumps by `offset` ops (relative to the next op). Every taken branch
+    /// with a negative offset (a loop back-edge) polls the interrupt flag.
     Br {
         /// Relative target.
         offset: i32,
@@ -126,8 +127,10 @@ pub enum Op {
         /// Wasm instructions in the straight-line region that starts here.
         amount: u32,
     },
-    /// First op of every loop body: checks the interrupt flag and charges
-    /// `fuel` (0 without fuel metering) on entry and on every back-edge.
+    /// First op of every loop body when fuel is metered: checks the
+    /// interrupt flag and charges `fuel` on entry and on every back-edge.
+    /// (Without metering loops have no header; taken backward branches
+    /// poll the interrupt flag themselves.)
     LoopHead {
         /// Fuel for the region starting here.
         fuel: u32,
@@ -939,6 +942,185 @@ impl Op {
             | Op::BrI32LeUImm(b)
             | Op::BrI32GeSImm(b)
             | Op::BrI32GeUImm(b) => Some(&mut b.offset),
+            _ => None,
+        }
+    }
+
+    /// The result slot of an op whose only effect is writing one scalar
+    /// slot (after reading all its inputs), for retargeting its result.
+    pub fn scalar_dst_mut(&mut self) -> Option<&mut Slot> {
+        match self {
+            Op::Copy(x)
+            | Op::MemoryGrow(x)
+            | Op::I32Eqz(x)
+            | Op::I32Clz(x)
+            | Op::I32Ctz(x)
+            | Op::I32Popcnt(x)
+            | Op::I64Eqz(x)
+            | Op::I64Clz(x)
+            | Op::I64Ctz(x)
+            | Op::I64Popcnt(x)
+            | Op::F32Abs(x)
+            | Op::F32Neg(x)
+            | Op::F32Ceil(x)
+            | Op::F32Floor(x)
+            | Op::F32Trunc(x)
+            | Op::F32Nearest(x)
+            | Op::F32Sqrt(x)
+            | Op::F64Abs(x)
+            | Op::F64Neg(x)
+            | Op::F64Ceil(x)
+            | Op::F64Floor(x)
+            | Op::F64Trunc(x)
+            | Op::F64Nearest(x)
+            | Op::F64Sqrt(x)
+            | Op::I32WrapI64(x)
+            | Op::I32TruncF32S(x)
+            | Op::I32TruncF32U(x)
+            | Op::I32TruncF64S(x)
+            | Op::I32TruncF64U(x)
+            | Op::I64ExtendI32S(x)
+            | Op::I64TruncF32S(x)
+            | Op::I64TruncF32U(x)
+            | Op::I64TruncF64S(x)
+            | Op::I64TruncF64U(x)
+            | Op::F32ConvertI32S(x)
+            | Op::F32ConvertI32U(x)
+            | Op::F32ConvertI64S(x)
+            | Op::F32ConvertI64U(x)
+            | Op::F32DemoteF64(x)
+            | Op::F64ConvertI32S(x)
+            | Op::F64ConvertI32U(x)
+            | Op::F64ConvertI64S(x)
+            | Op::F64ConvertI64U(x)
+            | Op::F64PromoteF32(x)
+            | Op::I32Extend8S(x)
+            | Op::I32Extend16S(x)
+            | Op::I64Extend8S(x)
+            | Op::I64Extend16S(x)
+            | Op::I64Extend32S(x)
+            | Op::I32TruncSatF32S(x)
+            | Op::I32TruncSatF32U(x)
+            | Op::I32TruncSatF64S(x)
+            | Op::I32TruncSatF64U(x)
+            | Op::I64TruncSatF32S(x)
+            | Op::I64TruncSatF32U(x)
+            | Op::I64TruncSatF64S(x)
+            | Op::I64TruncSatF64U(x) => Some(&mut x.dst),
+            Op::I32Eq(x)
+            | Op::I32Ne(x)
+            | Op::I32LtS(x)
+            | Op::I32LtU(x)
+            | Op::I32GtS(x)
+            | Op::I32GtU(x)
+            | Op::I32LeS(x)
+            | Op::I32LeU(x)
+            | Op::I32GeS(x)
+            | Op::I32GeU(x)
+            | Op::I32Add(x)
+            | Op::I32Sub(x)
+            | Op::I32Mul(x)
+            | Op::I32DivS(x)
+            | Op::I32DivU(x)
+            | Op::I32RemS(x)
+            | Op::I32RemU(x)
+            | Op::I32And(x)
+            | Op::I32Or(x)
+            | Op::I32Xor(x)
+            | Op::I32Shl(x)
+            | Op::I32ShrS(x)
+            | Op::I32ShrU(x)
+            | Op::I32Rotl(x)
+            | Op::I32Rotr(x)
+            | Op::I64Eq(x)
+            | Op::I64Ne(x)
+            | Op::I64LtS(x)
+            | Op::I64LtU(x)
+            | Op::I64GtS(x)
+            | Op::I64GtU(x)
+            | Op::I64LeS(x)
+            | Op::I64LeU(x)
+            | Op::I64GeS(x)
+            | Op::I64GeU(x)
+            | Op::I64Add(x)
+            | Op::I64Sub(x)
+            | Op::I64Mul(x)
+            | Op::I64DivS(x)
+            | Op::I64DivU(x)
+            | Op::I64RemS(x)
+            | Op::I64RemU(x)
+            | Op::I64And(x)
+            | Op::I64Or(x)
+            | Op::I64Xor(x)
+            | Op::I64Shl(x)
+            | Op::I64ShrS(x)
+            | Op::I64ShrU(x)
+            | Op::I64Rotl(x)
+            | Op::I64Rotr(x)
+            | Op::F32Eq(x)
+            | Op::F32Ne(x)
+            | Op::F32Lt(x)
+            | Op::F32Gt(x)
+            | Op::F32Le(x)
+            | Op::F32Ge(x)
+            | Op::F64Eq(x)
+            | Op::F64Ne(x)
+            | Op::F64Lt(x)
+            | Op::F64Gt(x)
+            | Op::F64Le(x)
+            | Op::F64Ge(x)
+            | Op::F32Add(x)
+            | Op::F32Sub(x)
+            | Op::F32Mul(x)
+            | Op::F32Div(x)
+            | Op::F32Min(x)
+            | Op::F32Max(x)
+            | Op::F32Copysign(x)
+            | Op::F64Add(x)
+            | Op::F64Sub(x)
+            | Op::F64Mul(x)
+            | Op::F64Div(x)
+            | Op::F64Min(x)
+            | Op::F64Max(x)
+            | Op::F64Copysign(x) => Some(&mut x.dst),
+            Op::I32AddImm(x)
+            | Op::I32MulImm(x)
+            | Op::I32AndImm(x)
+            | Op::I32OrImm(x)
+            | Op::I32XorImm(x)
+            | Op::I32ShlImm(x)
+            | Op::I32ShrSImm(x)
+            | Op::I32ShrUImm(x)
+            | Op::I32EqImm(x)
+            | Op::I32NeImm(x)
+            | Op::I32LtSImm(x)
+            | Op::I32LtUImm(x)
+            | Op::I32GtSImm(x)
+            | Op::I32GtUImm(x)
+            | Op::I32LeSImm(x)
+            | Op::I32LeUImm(x)
+            | Op::I32GeSImm(x)
+            | Op::I32GeUImm(x)
+            | Op::I64AddImm(x) => Some(&mut x.dst),
+            Op::Load32(x)
+            | Op::Load64(x)
+            | Op::Load8S32(x)
+            | Op::Load8S64(x)
+            | Op::Load8U(x)
+            | Op::Load16S32(x)
+            | Op::Load16S64(x)
+            | Op::Load16U(x)
+            | Op::Load32S64(x) => Some(&mut x.val),
+            Op::Const32 { dst, .. }
+            | Op::Const64 { dst, .. }
+            | Op::Select { dst, .. }
+            | Op::GlobalGet { dst, .. }
+            | Op::RefFunc { dst, .. }
+            | Op::MemorySize { dst }
+            | Op::TableGet { dst, .. }
+            | Op::TableSize { dst, .. }
+            | Op::V128Test { dst, .. }
+            | Op::V128Extract { dst, .. } => Some(dst),
             _ => None,
         }
     }

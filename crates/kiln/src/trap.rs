@@ -76,8 +76,19 @@ struct BacktraceDisplay<'a>(&'a [FrameInfo]);
 
 impl fmt::Display for BacktraceDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A stack-overflow trap unwinds through ~100,000 frames; printing
+        // them all buries the message, so keep both ends of deep traces.
+        const HEAD: usize = 20;
+        const TAIL: usize = 5;
         f.write_str("wasm backtrace:")?;
+        let elided = self.0.len().saturating_sub(HEAD + TAIL);
         for (i, frame) in self.0.iter().enumerate() {
+            if elided > 0 && i >= HEAD && i < HEAD + elided {
+                if i == HEAD {
+                    write!(f, "\n    ... {elided} frames elided ...")?;
+                }
+                continue;
+            }
             write!(f, "\n    {i}: ")?;
             match frame.module_offset {
                 Some(offset) => write!(f, "{offset:#x} - ")?,
@@ -123,5 +134,39 @@ impl FrameInfo {
     /// this frame, if known.
     pub fn module_offset(&self) -> Option<usize> {
         self.module_offset
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(i: u32) -> FrameInfo {
+        FrameInfo {
+            func_index: i,
+            func_name: None,
+            module_name: None,
+            module_offset: Some(i as usize),
+        }
+    }
+
+    #[test]
+    fn deep_backtraces_keep_both_ends_and_say_how_many_were_elided() {
+        let frames: Vec<FrameInfo> = (0..1000).map(frame).collect();
+        let text = BacktraceDisplay(&frames).to_string();
+        assert!(text.contains("    0: 0x0 - <unknown>!<wasm function 0>"));
+        assert!(text.contains("    19: "));
+        assert!(!text.contains("    20: "));
+        assert!(text.contains("... 975 frames elided ..."));
+        assert!(text.contains("    999: 0x3e7"));
+        assert_eq!(text.lines().count(), 1 + 20 + 1 + 5);
+    }
+
+    #[test]
+    fn short_backtraces_are_printed_whole() {
+        let frames: Vec<FrameInfo> = (0..25).map(frame).collect();
+        let text = BacktraceDisplay(&frames).to_string();
+        assert!(!text.contains("elided"));
+        assert_eq!(text.lines().count(), 26);
     }
 }

@@ -42,12 +42,13 @@ pub(super) unsafe fn memory_init(
 /// # Safety
 /// `inst` is live and the runtime lets the interpreter mutate `datas`.
 pub(super) unsafe fn data_drop(inst: *const VmInstance, data: u32) {
-    // SAFETY: the vm contract has `data.drop` set the length to 0 in place;
-    // the runtime allocates instances mutably and nothing else holds a
-    // reference to this entry while wasm runs.
+    // SAFETY: the vm contract has `data.drop` set the length to 0 in place.
+    // The runtime allocates instances with write provenance (`Box::leak`)
+    // and holds no reference into them while wasm runs; the place is
+    // reached through raw pointers only, never through a shared reference.
     unsafe {
-        let p = (*inst).datas.as_ptr().add(data as usize) as *mut (*const u8, usize);
-        (*p).1 = 0;
+        let p = (&raw const (*inst).datas) as *mut Box<[(*const u8, usize)]>;
+        (&mut *p)[data as usize].1 = 0;
     }
 }
 
@@ -216,11 +217,12 @@ pub(super) unsafe fn table_init(
 /// # Safety
 /// `inst` is live and the runtime lets the interpreter mutate `elems`.
 pub(super) unsafe fn elem_drop(inst: *const VmInstance, elem: u32) {
-    // SAFETY: the vm contract has `elem.drop` empty the segment in place;
-    // no reference to it is held while this runs (`table_init` borrows it
-    // only for the duration of its copy).
+    // SAFETY: the vm contract has `elem.drop` empty the segment in place.
+    // As in `data_drop`, the place is reached through raw pointers from a
+    // write-capable instance pointer; no reference to the segment is held
+    // (`table_init` borrows it only for the duration of its copy).
     unsafe {
-        let p = (*inst).elems.as_ptr().add(elem as usize) as *mut Box<[u64]>;
-        *p = Box::new([]);
+        let p = (&raw const (*inst).elems) as *mut Box<[Box<[u64]>]>;
+        (&mut *p)[elem as usize] = Box::new([]);
     }
 }

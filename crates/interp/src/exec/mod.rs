@@ -161,6 +161,7 @@ pub(crate) unsafe fn invoke<H: Host>(
     }
     stack.values[start..start + param_slots].copy_from_slice(&slots[..param_slots]);
     // Locals start zeroed.
+    // SAFETY: `ifunc` was derived from a live reference above.
     let local_end = start + param_slots + unsafe { (*ifunc).local_slots as usize };
     stack.values[start + param_slots..local_end].fill(0);
 

@@ -54,6 +54,103 @@ unsafe fn zero_locals(fp: *mut u64, cf: *const InterpFunc) {
     }
 }
 
+/// Calls host function `id` (`f`) with the arguments at slot `ab` of the
+/// frame at value slot `base`, writing its results there. Arguments travel
+/// in a separate buffer so a re-entrant invocation may grow (move) the
+/// value stack; `top` is where such an invocation may start.
+///
+/// # Safety
+/// `f` and `inst` are live; the frame is reserved.
+#[inline(never)]
+unsafe fn call_host<H: Host>(
+    host: &mut H,
+    f: *const VmFuncRef,
+    id: u32,
+    inst: *const VmInstance,
+    base: usize,
+    ab: usize,
+    top: usize,
+) -> Result<(), Trap> {
+    // SAFETY: per the contract; the value stack is re-derived after the
+    // call, which may have moved it.
+    unsafe {
+        let p = (*f).param_slots as usize;
+        let r = (*f).result_slots as usize;
+        let n = p.max(r);
+        let mut small = [0u64; 16];
+        let mut big: Vec<u64> = Vec::new();
+        let buf: &mut [u64] = if n <= small.len() {
+            &mut small[..n]
+        } else {
+            big.resize(n, 0);
+            &mut big[..]
+        };
+        let stack = &mut host.exec_state().stack;
+        buf[..p].copy_from_slice(&stack.values[base + ab..base + ab + p]);
+        stack.top = top;
+        host.call_host(id, inst, buf)?;
+        let stack = &mut host.exec_state().stack;
+        stack.values[base + ab..base + ab + r].copy_from_slice(&buf[..r]);
+        Ok(())
+    }
+}
+
+/// Appends the interpreter's frames to a trap raised by the host.
+///
+/// # Safety
+/// As for [`backtrace`]; `es` is live.
+#[cold]
+#[inline(never)]
+unsafe fn with_frames(
+    mut t: Trap,
+    es: *mut ExecState,
+    entry_frames: usize,
+    func: *const InterpFunc,
+    inst: *const VmInstance,
+    ip: *const Op,
+) -> Trap {
+    // SAFETY: per the contract.
+    unsafe {
+        backtrace(
+            &mut t,
+            &(&(*es).stack.frames)[entry_frames..],
+            func,
+            inst,
+            ip,
+        )
+    };
+    t
+}
+
+/// Builds the trap for `code` raised at `ip`. Out of line and cold, so the
+/// dispatch loop stays small.
+///
+/// # Safety
+/// As for [`backtrace`]; `es` is live.
+#[cold]
+#[inline(never)]
+unsafe fn wasm_trap(
+    code: TrapCode,
+    es: *mut ExecState,
+    entry_frames: usize,
+    func: *const InterpFunc,
+    inst: *const VmInstance,
+    ip: *const Op,
+) -> Trap {
+    let mut t = Trap::wasm(code);
+    // SAFETY: per the contract.
+    unsafe {
+        backtrace(
+            &mut t,
+            &(&(*es).stack.frames)[entry_frames..],
+            func,
+            inst,
+            ip,
+        )
+    };
+    t
+}
+
 /// Defined function `i` of `inst`'s module.
 ///
 /// # Safety
@@ -124,15 +221,7 @@ pub(super) unsafe fn run<H: Host>(
         }
         macro_rules! trap {
             ($code:expr) => {{
-                let mut t = Trap::wasm($code);
-                backtrace(
-                    &mut t,
-                    &(&(*es).stack.frames)[entry_frames..],
-                    func,
-                    inst,
-                    ip,
-                );
-                return Err(t);
+                return Err(wasm_trap($code, es, entry_frames, func, inst, ip));
             }};
         }
         macro_rules! tri {
@@ -158,16 +247,7 @@ pub(super) unsafe fn run<H: Host>(
                 reload!();
                 match r {
                     Ok(v) => v,
-                    Err(mut t) => {
-                        backtrace(
-                            &mut t,
-                            &(&(*es).stack.frames)[entry_frames..],
-                            func,
-                            inst,
-                            ip,
-                        );
-                        return Err(t);
-                    }
+                    Err(t) => return Err(with_frames(t, es, entry_frames, func, inst, ip)),
                 }
             }};
         }
@@ -250,23 +330,9 @@ pub(super) unsafe fn run<H: Host>(
         // re-entrant invocation may grow (move) the value stack.
         macro_rules! call_host {
             ($f:expr, $id:expr, $ab:expr) => {{
-                let f: *const VmFuncRef = $f;
-                let p = (*f).param_slots as usize;
-                let r = (*f).result_slots as usize;
-                let n = p.max(r);
-                let mut small = [0u64; 16];
-                let mut big: Vec<u64> = Vec::new();
-                let buf: &mut [u64] = if n <= small.len() {
-                    &mut small[..n]
-                } else {
-                    big.resize(n, 0);
-                    &mut big[..]
-                };
-                ptr::copy_nonoverlapping(fp.add($ab as usize), buf.as_mut_ptr(), p);
                 // Nested invocations push above every slot in use here.
-                (*es).stack.top = base + (*func).frame_slots as usize;
-                host_result!(host.call_host($id, inst, buf));
-                ptr::copy_nonoverlapping(buf.as_ptr(), fp.add($ab as usize), r);
+                let top = base + (*func).frame_slots as usize;
+                host_result!(call_host(host, $f, $id, inst, base, $ab as usize, top));
             }};
         }
         macro_rules! do_return {

@@ -130,14 +130,10 @@ impl FuncTranslator<'_> {
             self.patch(p, here);
         }
         self.reset_stack(frame.height, frame.base, &frame.results);
-        // A label: branches land here, so a new fuel region starts. Loops
-        // are only entered by fallthrough at their end, but `block`s and
-        // `if`s are branch targets.
-        if frame.kind != CtrlKind::Loop || !frame.patches.is_empty() {
-            self.start_region();
-        } else {
-            self.last_label = self.pc();
-        }
+        // A label (branches land here) or the end of a loop body: either
+        // way a new fuel region starts, so a loop's region never includes
+        // the code after it.
+        self.start_region();
     }
 
     fn set_unreachable(&mut self) {
@@ -173,6 +169,16 @@ impl FuncTranslator<'_> {
         let n = self.num_results;
         let total = self.result_slots;
         let start = self.stack.len() - n;
+        if n == 1 && total == 1 {
+            // One copy cannot clobber its own source.
+            let src = self.stack[start].src;
+            self.emit(if src == 0 {
+                Op::Return
+            } else {
+                Op::Return1 { src }
+            });
+            return;
+        }
         // A lazy result reading a local inside the destination range could
         // be clobbered by an earlier copy; temps never are (their home is at
         // or above their destination).
@@ -181,11 +187,6 @@ impl FuncTranslator<'_> {
             if e.src != e.home && (e.src as u32) < total {
                 self.materialize(i);
             }
-        }
-        if n == 1 && total == 1 {
-            let src = self.stack[start].src;
-            self.emit(if src == 0 { Op::Return } else { Op::Return1 { src } });
-            return;
         }
         let mut dst: u32 = 0;
         for i in start..self.stack.len() {

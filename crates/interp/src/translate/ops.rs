@@ -308,9 +308,10 @@ impl FuncTranslator<'_> {
                 let (slot, size) = self.local(local_index);
                 let e = self.pop();
                 self.materialize_local(slot);
-                if e.src != slot {
+                if e.src != slot && !self.retarget_last(e.src, slot) {
                     self.emit(Self::copy_op(slot, e.src, size));
                 }
+                // The value now lives in the local: keep reading it there.
                 self.push_lazy(slot, size);
             }
             O::GlobalGet { global_index } => {
@@ -503,8 +504,8 @@ impl FuncTranslator<'_> {
 
     /// `local.set` of a value the previous op just computed into its home
     /// temp: rewrite that op to write the local directly. Only safe when no
-    /// label sits between (nothing else may observe the temp) and the op
-    /// is a pure numeric op whose only output is `dst`.
+    /// label sits between (nothing else may observe the temp) and the op's
+    /// only output is `dst`, written after all its inputs are read.
     fn retarget_last(&mut self, temp: Slot, local: Slot) -> bool {
         if self.code.len() <= self.last_label || temp < self.temps_base as Slot {
             return false;
@@ -512,49 +513,8 @@ impl FuncTranslator<'_> {
         let Some(last) = self.code.last_mut() else {
             return false;
         };
-        let dst = match last {
-            Op::Const32 { dst, .. } | Op::Const64 { dst, .. } => dst,
-            Op::I32Add(b)
-            | Op::I32Sub(b)
-            | Op::I32Mul(b)
-            | Op::I32And(b)
-            | Op::I32Or(b)
-            | Op::I32Xor(b)
-            | Op::I32Shl(b)
-            | Op::I32ShrS(b)
-            | Op::I32ShrU(b)
-            | Op::I64Add(b)
-            | Op::I64Sub(b)
-            | Op::I64Mul(b)
-            | Op::I64And(b)
-            | Op::I64Or(b)
-            | Op::I64Xor(b)
-            | Op::I64Shl(b)
-            | Op::I64ShrS(b)
-            | Op::I64ShrU(b)
-            | Op::F32Add(b)
-            | Op::F32Sub(b)
-            | Op::F32Mul(b)
-            | Op::F64Add(b)
-            | Op::F64Sub(b)
-            | Op::F64Mul(b)
-            | Op::I32Eq(b)
-            | Op::I32Ne(b)
-            | Op::I32LtS(b)
-            | Op::I32LtU(b)
-            | Op::I32GtS(b)
-            | Op::I32GtU(b)
-            | Op::I32LeS(b)
-            | Op::I32LeU(b)
-            | Op::I32GeS(b)
-            | Op::I32GeU(b) => &mut b.dst,
-            Op::I32AddImm(b)
-            | Op::I64AddImm(b)
-            | Op::I32AndImm(b)
-            | Op::I32ShlImm(b)
-            | Op::I32ShrUImm(b) => &mut b.dst,
-            Op::Load32(m) | Op::Load64(m) | Op::Load8U(m) | Op::Load16U(m) => &mut m.val,
-            _ => return false,
+        let Some(dst) = last.scalar_dst_mut() else {
+            return false;
         };
         if *dst != temp {
             return false;

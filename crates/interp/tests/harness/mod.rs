@@ -20,6 +20,10 @@ use std::sync::atomic::AtomicBool;
 /// A host function: gets the host (for re-entry) and the slots.
 pub type HostFn = fn(&mut TestHost, &mut [u64]) -> Result<(), Trap>;
 
+fn ef_const(field: &str) -> Option<u64> {
+    field.strip_prefix("ef")?.parse().ok()
+}
+
 fn noop(_: &mut TestHost, _: &mut [u64]) -> Result<(), Trap> {
     Ok(())
 }
@@ -31,6 +35,9 @@ pub struct TestHost {
     pub table_bufs: Vec<Vec<u64>>,
     pub table_max: Vec<Option<u64>>,
     pub host_fns: Vec<HostFn>,
+    /// Imports standing in for a registered module's `efN` functions
+    /// (spec `table_copy`/`table_init`): they return the constant N.
+    pub import_consts: Vec<Option<u64>>,
     /// A function the re-entrant host function calls back into.
     pub reentry: *const VmFuncRef,
     pub calls: u32,
@@ -48,6 +55,10 @@ impl Host for TestHost {
         slots: &mut [u64],
     ) -> Result<(), Trap> {
         self.calls += 1;
+        if let Some(v) = self.import_consts[id as usize] {
+            slots[0] = v;
+            return Ok(());
+        }
         let f = self.host_fns[id as usize];
         f(self, slots)
     }
@@ -145,7 +156,11 @@ impl Instance {
             Arc::new(translate_module(&t, &config).map_err(|e| format!("translate: {e}"))?);
         for imp in &t.imports {
             let ok = match imp.ty {
-                EntityType::Func(_) => imp.module == "spectest" || imp.module == "env",
+                EntityType::Func(_) => {
+                    imp.module == "spectest"
+                        || imp.module == "env"
+                        || ef_const(&imp.field).is_some()
+                }
                 _ => imp.module == "spectest",
             };
             if !ok {
@@ -155,7 +170,7 @@ impl Instance {
         let mut host = TestHost {
             state: ExecState {
                 stack: Stack::new(stack_bytes),
-                fuel: 0,
+                fuel: u64::MAX,
                 interrupt: Arc::new(AtomicBool::new(false)),
             },
             mem_bufs: Vec::new(),
@@ -164,6 +179,18 @@ impl Instance {
             table_max: Vec::new(),
             host_fns: (0..t.num_imported_funcs as usize)
                 .map(|i| host_fns.get(i).copied().unwrap_or(noop as HostFn))
+                .collect(),
+            import_consts: t
+                .imports
+                .iter()
+                .filter(|i| matches!(i.ty, EntityType::Func(_)))
+                .map(|i| {
+                    if i.module == "spectest" || i.module == "env" {
+                        None
+                    } else {
+                        ef_const(&i.field)
+                    }
+                })
                 .collect(),
             reentry: std::ptr::null(),
             calls: 0,

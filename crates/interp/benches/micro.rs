@@ -1,6 +1,8 @@
-//! Rough timings for the translator's optimisations; run with
-//! `cargo test --release -p kiln-interp --test bench -- --ignored --nocapture`.
+//! Rough timings for the translator's optimisations, on the interpreter
+//! alone (no runtime); run with `cargo bench -p kiln-interp --bench micro`.
+//! Timings are for comparing two builds on one machine, never asserted.
 
+#[path = "../tests/harness/mod.rs"]
 mod harness;
 
 use harness::Instance;
@@ -49,9 +51,7 @@ fn time(i: &mut Instance, name: &str, args: &[u64]) {
     eprintln!("{name}{args:?} = {r}: {:?} per run", t.elapsed() / 5);
 }
 
-#[test]
-#[ignore]
-fn bench() {
+fn main() {
     let mut i = Instance::new(PROGRAMS);
     for f in 0..3 {
         eprintln!("func {f}: {} ops", i.inst.module.code_len(f));
@@ -68,7 +68,11 @@ fn bench() {
             time(&mut i, name, &[if small { little } else { big }]);
         }
     }
-    for (pc, op) in i.inst.module.code(0).iter().enumerate() {
+    let show: u32 = std::env::var("BENCH_SHOW")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    for (pc, op) in i.inst.module.code(show).iter().enumerate() {
         eprintln!("  {pc:3} {op:?}");
     }
 }
