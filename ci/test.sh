@@ -12,6 +12,7 @@
 #   fmt       cargo fmt --all -- --check
 #   clippy    cargo clippy --workspace --all-targets -- -D warnings
 #   test      cargo test --workspace --release (includes the spec suite)
+#   spec      the spec suite again with its per-file counts printed
 #   wast      when ../shared/spec-testsuite/SCOPE-wasm2.txt exists: the release
 #             `kiln` CLI, `kiln wast -C compiler=interp`, over every file it
 #             lists plus core-extra/memory_grow.wast (ci/cross.sh --host-wast)
@@ -86,6 +87,9 @@ step setup ./ci/setup.sh
 step fmt cargo fmt --all -- --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
 step test cargo test --workspace --release
+# The spec test passes quietly above; run it again (already built, ~2 s) with
+# its per-file lines and conformance counts shown.
+step spec cargo test --release -p kiln-wast --test spec -- --nocapture
 
 SCOPE="${KILN_SHARED_DIR:-$ROOT/../shared}/spec-testsuite/SCOPE-wasm2.txt"
 if [ -f "$SCOPE" ]; then

@@ -89,5 +89,10 @@ pub use trap::{FrameInfo, Trap, WasmBacktrace};
 pub use types::{ExternType, FuncType, GlobalType, MemoryType, Mutability, TableType};
 pub use values::{ExternRef, Val};
 
+// The README's examples are compiled and run as doc tests, so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
+
 /// The result type of every fallible operation in this crate.
 pub type Result<T> = anyhow::Result<T>;
