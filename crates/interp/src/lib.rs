@@ -90,13 +90,20 @@ pub fn translate_module(
 ///
 /// Re-entrant: a host function called from here may call `invoke` again
 /// with the same `host`; the nested call runs on the same [`Stack`], above
-/// the frames of this one. After a trap the stack is back where this call
-/// found it.
+/// the frames of this one. However the call ends (results, a trap, or a
+/// panic from a host function unwinding through it) the stack is back
+/// where this call found it.
 ///
 /// # Safety
 /// `func` and everything reachable from it (its instance, memories, tables,
-/// globals, other functions) must be live and not aliased mutably elsewhere
-/// for the duration of the call, as the runtime guarantees for a store.
+/// globals, other functions) must be live for the duration of the call, as
+/// the runtime guarantees for a store, and reached by nothing but the
+/// interpreter, except inside the [`Host`] methods it calls: there the
+/// runtime may read and write them, grow (move) memories and tables, and
+/// re-enter `invoke`; the interpreter reloads every cached view (memory
+/// base and length, value stack) after each such call. The structures
+/// themselves (`VmMemory`, `VmTable`, `VmGlobal`, `VmFuncRef`,
+/// `VmInstance`) must not move or be freed.
 pub unsafe fn invoke<H: Host>(
     host: &mut H,
     func: *const VmFuncRef,

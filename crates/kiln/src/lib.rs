@@ -96,3 +96,25 @@ struct ReadmeDoctests;
 
 /// The result type of every fallible operation in this crate.
 pub type Result<T> = anyhow::Result<T>;
+
+// Thread-safety guarantees, checked at compile time: engines, modules and
+// linkers are shared across threads; a store moves between threads with
+// its data (and is `Sync` when the data is), so many stores can run on many
+// threads at once.
+const _: () = {
+    const fn send_sync<X: Send + Sync>() {}
+    const fn send<X: Send>() {}
+    send_sync::<Engine>();
+    send_sync::<Module>();
+    send_sync::<Config>();
+    send_sync::<InterruptHandle>();
+    send_sync::<Func>();
+    send_sync::<Instance>();
+    send_sync::<Trap>();
+    #[allow(dead_code)]
+    fn for_every_data_type<T: Send + 'static, S: Send + Sync + 'static>() {
+        send::<Store<T>>();
+        send_sync::<Store<S>>();
+        send_sync::<Linker<T>>();
+    }
+};

@@ -16,9 +16,11 @@ use std::collections::HashMap;
 /// instantiated by resolving their imports against them.
 ///
 /// Host functions defined with [`func_wrap`](Linker::func_wrap) and
-/// [`func_new`](Linker::func_new) belong to no store; they are created in
-/// a store when an instance (or [`get`](Linker::get)) needs them. Other
-/// items belong to the store they were defined with.
+/// [`func_new`](Linker::func_new) belong to no store; each is created in a
+/// store the first time an instance (or [`get`](Linker::get)) needs it
+/// there, and that same function is used for every later instance in the
+/// store (also through clones of the linker). Other items belong to the
+/// store they were defined with.
 pub struct Linker<T> {
     engine: Engine,
     allow_shadowing: bool,
@@ -113,7 +115,8 @@ impl<T: 'static> Linker<T> {
         self.insert(module, name, Definition::HostFunc(ty, host))
     }
 
-    /// Defines `module::name` as `item`, which belongs to `store`.
+    /// Defines `module::name` as `item`, which belongs to `store`; errors if
+    /// it belongs to another store.
     pub fn define(
         &mut self,
         store: impl AsContext<Data = T>,
@@ -122,7 +125,9 @@ impl<T: 'static> Linker<T> {
         item: impl Into<Extern>,
     ) -> Result<&mut Self> {
         let item = item.into();
-        store.as_context().0.opaque.check(item.store_id());
+        if item.store_id() != store.as_context().0.opaque.id {
+            bail!("cannot define `{module}::{name}`: the item belongs to a different store");
+        }
         self.insert(module, name, Definition::Extern(item))
     }
 
@@ -161,8 +166,11 @@ impl<T: 'static> Linker<T> {
         Instance::new(store, module, &imports)
     }
 
-    /// The item defined as `module::name`, if any (creating a host function
-    /// in `store` if it was defined with `func_wrap` or `func_new`).
+    /// The item defined as `module::name`, if any. For a host function
+    /// defined with `func_wrap` or `func_new`, that is a function in
+    /// `store`, created the first time the definition is used with the
+    /// store and the same one afterwards (so instantiating repeatedly does
+    /// not grow the store with copies of the host functions).
     pub fn get(
         &self,
         mut store: impl AsContextMut<Data = T>,
@@ -176,9 +184,79 @@ impl<T: 'static> Linker<T> {
                 let inner = store.as_context_mut().0;
                 Extern::Func(Func {
                     store: inner.opaque.id,
-                    index: inner.push_host_func(ty.clone(), host.clone()),
+                    index: inner.linker_host_func(ty, host),
                 })
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Store;
+
+    /// Instantiating over and over in one store reuses the linker's host
+    /// functions: the store's function count grows by the instance's own
+    /// functions only (here: none), not by a copy of every import.
+    #[test]
+    fn repeated_instantiation_reuses_host_funcs() {
+        let engine = Engine::default();
+        let module = Module::new(
+            &engine,
+            r#"(module
+                (import "env" "a" (func (param i32)))
+                (import "env" "b" (func (result i32)))
+                (import "env" "c" (func))
+                (export "a" (func 0)))"#,
+        )
+        .unwrap();
+        let mut linker = Linker::new(&engine);
+        linker.func_wrap("env", "a", |_: i32| {}).unwrap();
+        linker.func_wrap("env", "b", || 7i32).unwrap();
+        linker
+            .func_new("env", "c", FuncType::new([], []), |_, _, _| Ok(()))
+            .unwrap();
+        let mut store = Store::new(&engine, ());
+        let first = linker.instantiate(&mut store, &module).unwrap();
+        let count = store.inner.opaque.func_count();
+        assert_eq!(count, 3);
+        for _ in 0..10_000 {
+            let i = linker.instantiate(&mut store, &module).unwrap();
+            assert_eq!(i.get_func(&mut store, "a"), first.get_func(&mut store, "a"));
+        }
+        assert_eq!(store.inner.opaque.func_count(), count);
+        assert_eq!(store.inner.host_funcs.len(), 3);
+        // `get` hands out the same function too, and a clone of the linker
+        // shares the definitions.
+        let b = linker.get(&mut store, "env", "b").unwrap();
+        assert_eq!(
+            linker
+                .clone()
+                .get(&mut store, "env", "b")
+                .unwrap()
+                .into_func(),
+            b.into_func()
+        );
+        // A redefinition is a different function.
+        linker.allow_shadowing(true);
+        linker.func_wrap("env", "b", || 8i32).unwrap();
+        let b2 = linker
+            .get(&mut store, "env", "b")
+            .unwrap()
+            .into_func()
+            .unwrap();
+        assert_ne!(Some(b2), b.into_func());
+        assert_eq!(
+            b2.typed::<(), i32>(&store)
+                .unwrap()
+                .call(&mut store, ())
+                .unwrap(),
+            8
+        );
+        // Another store gets its own copies.
+        let mut other = Store::new(&engine, ());
+        linker.instantiate(&mut other, &module).unwrap();
+        assert_eq!(other.inner.opaque.func_count(), 3);
     }
 }

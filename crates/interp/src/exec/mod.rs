@@ -45,8 +45,9 @@ pub struct Stack {
 
 // SAFETY: the raw pointers in `frames` only exist while an `invoke` runs,
 // which borrows the store (and so the stack) exclusively on one thread;
-// between invocations `frames` is empty, so moving the stack to another
-// thread moves no live pointers.
+// between invocations `frames` is empty (`invoke` truncates it on every
+// exit, unwinding included), so moving the stack to another thread moves no
+// live pointers.
 unsafe impl Send for Stack {}
 // SAFETY: as above; `&Stack` exposes no pointer-reading methods.
 unsafe impl Sync for Stack {}
@@ -69,26 +70,51 @@ impl Stack {
     #[inline(always)]
     pub(crate) fn reserve(&mut self, end: usize, extra_frames: usize) -> Result<(), TrapCode> {
         // No overflow: `end` is a live frame base plus at most 65535 slots,
-        // and the frame count is bounded by the byte limit.
-        let bytes = end * 8 + (self.frames.len() + extra_frames) * FRAME_BYTES;
+        // and live frame bases and the frame count are bounded by what was
+        // actually allocated before.
+        let frames = self.frames.len() + extra_frames;
+        let bytes = end * 8 + frames * FRAME_BYTES;
         if bytes > self.max_bytes {
             return Err(TrapCode::StackOverflow);
         }
-        if end > self.values.len() {
-            self.grow(end);
+        if end > self.values.len() || frames > self.frames.capacity() {
+            self.grow(end, frames)?;
         }
         Ok(())
     }
 
+    /// Makes room for `end` value slots and `frames` frames. If the
+    /// allocator refuses (the byte limit may be larger than what the host
+    /// can provide, e.g. `usize::MAX`), that is a stack overflow, not an
+    /// abort.
     #[cold]
     #[inline(never)]
-    fn grow(&mut self, end: usize) {
-        let new_len = end
-            .max(self.values.len() * 2)
-            .max(256)
-            .min(self.max_bytes / 8)
-            .max(end);
-        self.values.resize(new_len, 0);
+    fn grow(&mut self, end: usize, frames: usize) -> Result<(), TrapCode> {
+        if end > self.values.len() {
+            let len = self.values.len();
+            let want = end
+                .max(len.saturating_mul(2))
+                .max(256)
+                .min(self.max_bytes / 8)
+                .max(end);
+            // Doubling may ask for more than the host has; then try for
+            // exactly what is needed.
+            let new_len = if self.values.try_reserve_exact(want - len).is_ok() {
+                want
+            } else if self.values.try_reserve_exact(end - len).is_ok() {
+                end
+            } else {
+                return Err(TrapCode::StackOverflow);
+            };
+            self.values.resize(new_len, 0);
+        }
+        if frames > self.frames.capacity() {
+            let len = self.frames.len();
+            if self.frames.try_reserve(frames - len).is_err() {
+                return Err(TrapCode::StackOverflow);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -165,16 +191,61 @@ pub(crate) unsafe fn invoke<H: Host>(
     let local_end = start + param_slots + unsafe { (*ifunc).local_slots as usize };
     stack.values[start + param_slots..local_end].fill(0);
 
+    // From here on, however this invocation ends (return, trap, or a panic
+    // in a host function unwinding through it), the stack is left as this
+    // invocation found it.
+    let guard = ResetStack {
+        host,
+        start,
+        start_frames,
+    };
     // SAFETY: the frame is reserved and initialised; pointers are live per
     // this function's contract.
-    let result = unsafe { run::run(host, instance, ifunc, start, start_frames) };
-
-    let stack = &mut host.exec_state().stack;
+    let result = unsafe { run::run(&mut *guard.host, instance, ifunc, start, start_frames) };
     if result.is_ok() {
+        let stack = &guard.host.exec_state().stack;
         slots[..result_slots].copy_from_slice(&stack.values[start..start + result_slots]);
     }
-    // Whatever happened, leave the stack as this invocation found it.
-    stack.frames.truncate(start_frames);
-    stack.top = start;
+    drop(guard);
     result
+}
+
+/// Restores the stack's frame count and `top` when an invocation ends,
+/// including by unwinding: a host function may panic, and an embedder that
+/// catches the panic keeps using the store. Without the reset, the frames of
+/// the abandoned invocation would stay on the stack (their slots unusable,
+/// counted against the limit) forever.
+struct ResetStack<'a, H: Host> {
+    host: &'a mut H,
+    start: usize,
+    start_frames: usize,
+}
+
+impl<H: Host> Drop for ResetStack<'_, H> {
+    fn drop(&mut self) {
+        let stack = &mut self.host.exec_state().stack;
+        stack.frames.truncate(self.start_frames);
+        stack.top = self.start;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A limit larger than the host can allocate (here: more than `isize`
+    /// can address) turns into a stack-overflow trap, not an abort or a
+    /// "capacity overflow" panic.
+    #[test]
+    fn unallocatable_stack_is_a_stack_overflow() {
+        let mut stack = Stack::new(usize::MAX);
+        assert_eq!(stack.reserve(100, 1), Ok(()));
+        assert!(stack.values.len() >= 100);
+        assert_eq!(
+            stack.reserve(usize::MAX / 8 - 1, 0),
+            Err(TrapCode::StackOverflow)
+        );
+        // Unchanged, and still usable.
+        assert_eq!(stack.reserve(1000, 1), Ok(()));
+    }
 }

@@ -39,10 +39,18 @@ impl<T> StoreInner<T> {
                     }
                     Some(_) => false,
                 };
+                // Forget the entry point when the outermost call ends, also
+                // when a host function's panic unwinds through it: a stale
+                // entry would make every later call, from wherever the
+                // store moves (another thread's stack), look too deep.
+                let guard = ClearNativeEntry {
+                    store: self,
+                    outermost,
+                };
                 if outermost {
-                    self.opaque.native_entry = Some(sp);
+                    guard.store.opaque.native_entry = Some(sp);
                 }
-                let ptr = self.opaque.func_ptr(index);
+                let ptr = guard.store.opaque.func_ptr(index);
                 // SAFETY: `ptr` is a `VmFuncRef` owned by this store, and so
                 // is everything reachable from it: its instance, that
                 // instance's memories, tables, globals and functions (imports
@@ -52,10 +60,8 @@ impl<T> StoreInner<T> {
                 // before the store is dropped, and `&mut self` guarantees no
                 // other access to the store while the interpreter runs;
                 // re-entry from host functions goes through this same `&mut`.
-                let result = unsafe { kiln_interp::invoke(self, ptr, slots) };
-                if outermost {
-                    self.opaque.native_entry = None;
-                }
+                let result = unsafe { kiln_interp::invoke(&mut *guard.store, ptr, slots) };
+                drop(guard);
                 result.map_err(|trap| self.opaque.trap_to_error(trap))
             }
         }
@@ -77,6 +83,21 @@ impl<T> StoreInner<T> {
             },
             slots,
         )
+    }
+}
+
+/// Resets [`StoreOpaque::native_entry`] when the outermost call into wasm
+/// ends, however it ends.
+struct ClearNativeEntry<'a, T> {
+    store: &'a mut StoreInner<T>,
+    outermost: bool,
+}
+
+impl<T> Drop for ClearNativeEntry<'_, T> {
+    fn drop(&mut self) {
+        if self.outermost {
+            self.store.opaque.native_entry = None;
+        }
     }
 }
 

@@ -14,6 +14,7 @@ use kiln_interp::{
     ExecState, Stack, VmFuncKind, VmFuncRef, VmGlobal, VmInstance, VmMemory, VmTable,
 };
 use std::any::Any;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -167,6 +168,12 @@ impl StoreOpaque {
         });
         self.funcs.push(FuncData { entry, ty, kind });
         index
+    }
+
+    /// Number of functions (wasm and host) created in this store.
+    #[cfg(test)]
+    pub(crate) fn func_count(&self) -> usize {
+        self.funcs.len()
     }
 
     pub(crate) fn func(&self, index: u32) -> &FuncData {
@@ -429,6 +436,13 @@ pub(crate) type LimiterFn<T> =
 pub struct StoreInner<T> {
     pub(crate) opaque: StoreOpaque,
     pub(crate) host_funcs: Vec<HostFunc<T>>,
+    /// Functions already created in this store for a [`Linker`](crate::Linker)'s
+    /// host-function definitions, by the definition's identity (the address
+    /// of its shared closure, and its signature id), so repeated
+    /// instantiation reuses them instead of growing the store. The address
+    /// cannot be reused by another closure while the store lives: the
+    /// store keeps a clone of the closure in `host_funcs`.
+    linker_funcs: HashMap<(usize, u32), u32>,
     pub(crate) limiter: Option<LimiterFn<T>>,
     pub(crate) data: T,
 }
@@ -438,6 +452,7 @@ impl<T> StoreInner<T> {
         StoreInner {
             opaque: StoreOpaque::new(engine),
             host_funcs: Vec::new(),
+            linker_funcs: HashMap::new(),
             limiter: None,
             data,
         }
@@ -454,6 +469,19 @@ impl<T> StoreInner<T> {
             VmFuncKind::Host { id: host },
             FuncKind::Host { host },
         )
+    }
+
+    /// The store function for a linker's host-function definition `f` of
+    /// type `ty`: created on first use, then reused.
+    pub(crate) fn linker_host_func(&mut self, ty: &FuncType, f: &HostFunc<T>) -> u32 {
+        let sig = self.opaque.engine.intern(ty);
+        let key = (Arc::as_ptr(f).cast::<()>() as usize, sig);
+        if let Some(&index) = self.linker_funcs.get(&key) {
+            return index;
+        }
+        let index = self.push_host_func(ty.clone(), f.clone());
+        self.linker_funcs.insert(key, index);
+        index
     }
 
     fn limiter(&mut self) -> Option<&mut dyn ResourceLimiter> {
