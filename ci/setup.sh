@@ -9,7 +9,9 @@
 # What gets installed:
 #   rustup components  rustfmt, clippy            (for the toolchain pinned in
 #   rustup targets     i686-unknown-linux-gnu,     rust-toolchain.toml)
-#                      s390x-unknown-linux-gnu
+#                      s390x-unknown-linux-gnu,
+#                      wasm32-wasip1               (the WASI test programs in
+#                                                  crates/wasi/test-programs)
 #   Debian packages    libc6-dev-i386,        (let the host gcc link with -m32,
 #                      lib32gcc-N-dev         as rustc asks for i686; N = host
 #                                             gcc's major, 12 on bookworm)
@@ -23,7 +25,8 @@
 #   is only a metapackage over the 32-bit libc/libgcc dev files named above,
 #   which don't conflict and are all Rust's i686 linking needs (the host gcc
 #   then also compiles -m32 C that includes no <asm/...> kernel header).
-#   cargo-fuzz         only with --fuzz (cargo install --locked)
+#   cargo-fuzz         only with --fuzz (cargo install --locked), plus g++:
+#                      libfuzzer-sys compiles libFuzzer's C++ sources with it
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -67,7 +70,7 @@ for comp in rustfmt clippy; do
 done
 
 installed_targets="$(rustup target list --installed --toolchain "$toolchain")"
-for target in i686-unknown-linux-gnu s390x-unknown-linux-gnu; do
+for target in i686-unknown-linux-gnu s390x-unknown-linux-gnu wasm32-wasip1; do
     if grep -qx "$target" <<<"$installed_targets"; then
         log "rustup target $target: present"
     else
@@ -84,7 +87,11 @@ deb_installed() {
 gcc_major="$(gcc -dumpversion 2>/dev/null | cut -d. -f1)"
 gcc_major="${gcc_major:-12}" # bookworm's gcc, should gcc itself be missing
 missing=()
-for pkg in libc6-dev-i386 "lib32gcc-${gcc_major}-dev" gcc-s390x-linux-gnu libc6-dev-s390x-cross qemu-user; do
+packages=(libc6-dev-i386 "lib32gcc-${gcc_major}-dev" gcc-s390x-linux-gnu libc6-dev-s390x-cross qemu-user)
+if [ "$want_fuzz" -eq 1 ]; then
+    packages+=(g++)
+fi
+for pkg in "${packages[@]}"; do
     if deb_installed "$pkg"; then
         log "deb $pkg: present"
     else

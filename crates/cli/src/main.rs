@@ -1,12 +1,15 @@
 //! The `kiln` command line.
 //!
-//! * `kiln run [-C compiler=interp] [-W fuel=N] [--invoke NAME] FILE [ARGS...]`
-//!   instantiates a module and calls one of its exports;
+//! * `kiln run [OPTIONS] FILE [ARGS...]` instantiates a module with WASI
+//!   preview 1 and runs it (`_start`) or calls one of its exports;
 //! * `kiln wast [-C compiler=interp] FILE...` runs spec scripts.
 //!
 //! Errors are reported as one `error: ...` line on stderr with exit code 1;
-//! a wasm trap prints its message and wasm backtrace and exits with 134.
+//! a wasm trap prints its message and wasm backtrace and exits with 134;
+//! `kiln run --timeout` running out exits with 124; a WASI `proc_exit(N)`
+//! exits with N.
 
+mod host;
 mod options;
 mod run;
 mod wast_cmd;
@@ -35,6 +38,9 @@ const EXIT_ERROR: u8 = 1;
 
 /// Exit code of a wasm trap, as `abort()` would give.
 const EXIT_TRAP: u8 = 134;
+
+/// Exit code when `kiln run --timeout` runs out, as GNU `timeout` gives.
+const EXIT_TIMEOUT: u8 = 124;
 
 /// Prints an error as exactly one line.
 fn print_error(err: &anyhow::Error) {

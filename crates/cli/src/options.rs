@@ -1,7 +1,10 @@
 //! `-C key=value` (code generation) and `-W key=value` (wasm) options,
-//! turned into a [`kiln::Config`].
+//! turned into a [`kiln::Config`], and the size and duration syntax other
+//! options use.
 
-use anyhow::{Result, bail};
+use std::time::Duration;
+
+use anyhow::{Result, anyhow, bail};
 use kiln::{Config, Strategy};
 
 /// Splits `key=value`, naming the flag in the error.
@@ -43,9 +46,18 @@ pub fn apply_codegen(config: &mut Config, options: &[String]) -> Result<()> {
 pub struct WasmOptions {
     /// `fuel=N`: enable fuel metering and start the store with N units.
     pub fuel: Option<u64>,
+    /// `max-memory-size=BYTES`: no linear memory may grow beyond this.
+    pub max_memory_size: Option<usize>,
+    /// `unknown-imports-trap=y`: define every unknown function import as a
+    /// function that traps when called, instead of failing to instantiate.
+    pub unknown_imports_trap: bool,
 }
 
-/// Parses `-W` options and applies them to `config`. Supported: `fuel=N`.
+/// The `-W` keys, for error messages.
+const WASM_KEYS: &str = "fuel, max-memory-size, unknown-imports-trap";
+
+/// Parses `-W` options and applies them to `config`. Supported: `fuel=N`,
+/// `max-memory-size=BYTES`, `unknown-imports-trap=y|n`.
 pub fn apply_wasm(config: &mut Config, options: &[String]) -> Result<WasmOptions> {
     let mut out = WasmOptions::default();
     for option in options {
@@ -53,15 +65,107 @@ pub fn apply_wasm(config: &mut Config, options: &[String]) -> Result<WasmOptions
         match key {
             "fuel" => {
                 let fuel = value.parse::<u64>().map_err(|_| {
-                    anyhow::anyhow!(
+                    anyhow!(
                         "invalid value `{value}` for `-W fuel`: expected a non-negative integer"
                     )
                 })?;
                 config.consume_fuel(true);
                 out.fuel = Some(fuel);
             }
-            _ => bail!("unknown option `-W {key}` (supported: fuel)"),
+            "max-memory-size" => {
+                out.max_memory_size = Some(parse_size(value).map_err(|why| {
+                    anyhow!("invalid value `{value}` for `-W max-memory-size`: {why}")
+                })?);
+            }
+            "unknown-imports-trap" => {
+                out.unknown_imports_trap = parse_bool(value).ok_or_else(|| {
+                    anyhow!(
+                        "invalid value `{value}` for `-W unknown-imports-trap`: expected y or n"
+                    )
+                })?;
+            }
+            _ => bail!("unknown option `-W {key}` (supported: {WASM_KEYS})"),
         }
     }
     Ok(out)
+}
+
+/// `y`/`yes`/`true`/`1` or `n`/`no`/`false`/`0`.
+fn parse_bool(value: &str) -> Option<bool> {
+    match value {
+        "y" | "yes" | "true" | "1" => Some(true),
+        "n" | "no" | "false" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// A byte count: digits with an optional `K`, `M` or `G` suffix (powers of
+/// 1024; `KiB`, `MiB`, `GiB` also accepted).
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, suffix) = text.split_at(split);
+    let shift = match suffix {
+        "" => 0,
+        "K" | "k" | "KiB" => 10,
+        "M" | "m" | "MiB" => 20,
+        "G" | "g" | "GiB" => 30,
+        _ => return Err(format!("unknown unit `{suffix}` (use K, M or G)")),
+    };
+    let n: usize = digits
+        .parse()
+        .map_err(|_| "expected a number of bytes, like 65536 or 64M".to_string())?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| "too large".to_string())
+}
+
+/// A duration: a number (decimals allowed) followed by `ns`, `us`, `ms`,
+/// `s`, `m` or `h`; a bare number is seconds. E.g. `500ms`, `5s`, `1.5m`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale = match unit {
+        "ns" => 1e-9,
+        "us" => 1e-6,
+        "ms" => 1e-3,
+        "" | "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(format!("unknown unit `{unit}` (use ms, s, m or h)")),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| "expected a duration like 500ms, 5s or 1m".to_string())?;
+    Duration::try_from_secs_f64(value * scale).map_err(|_| "out of range".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("65536"), Ok(65536));
+        assert_eq!(parse_size("64K"), Ok(64 << 10));
+        assert_eq!(parse_size("3MiB"), Ok(3 << 20));
+        assert_eq!(parse_size("1g"), Ok(1 << 30));
+        assert!(parse_size("").is_err());
+        assert!(parse_size("12T").is_err());
+        assert!(parse_size("-1").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("5 s").is_err());
+        assert!(parse_duration("ms").is_err());
+        assert!(parse_duration("3d").is_err());
+    }
 }

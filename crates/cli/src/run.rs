@@ -1,36 +1,83 @@
-//! `kiln run`: instantiate a module and call one of its exports.
+//! `kiln run`: instantiate a module, with WASI, and call one of its
+//! exports.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use clap::Args;
-use kiln::{Config, Engine, Func, Linker, Module, Store, Trap, Val, ValType};
+use kiln::{
+    Config, Engine, Func, Linker, Module, Store, Trap, TrapCode, Val, ValType, WasmBacktrace,
+};
+use kiln_wasi::I32Exit;
 
+use crate::host::{self, Host, MemoryLimit, Preopen, Timeout, UnknownImportCalled, WasiSetup};
 use crate::options;
 
-/// Instantiates a WebAssembly module and calls one of its exports.
+/// Runs a WebAssembly module, with WASI preview 1.
 ///
-/// FILE is a `.wasm` binary or `.wat` text. The module gets no imports
-/// (WASI is not available yet): a module that imports anything is rejected.
-/// Instantiation runs the module's start function, if any. Then, with
-/// `--invoke NAME`, the export NAME is called; without it, the export
-/// `_start` is called if present, and otherwise nothing more happens.
+/// FILE is a `.wasm` binary or `.wat` text. Its imports are resolved
+/// against WASI preview 1 (`wasi_snapshot_preview1`); any other import is
+/// an error naming it, unless `-W unknown-imports-trap=y`. Instantiation
+/// runs the module's start function, if any, then `_initialize` if
+/// exported. Then, with `--invoke NAME`, the export NAME is called with
+/// ARGS as its parameters; without it, `_start` is called if exported (a
+/// WASI command), and otherwise nothing more happens.
 ///
-/// ARGS are the arguments of the called function, one per parameter:
-/// i32/i64 in decimal or `0x` hex (optionally negative), f32/f64 as decimal
-/// numbers, `nan` or `inf`. Results are printed to stdout, one per line.
+/// WASI: the module sees the arguments FILE (as given) then ARGS, the
+/// host's stdin, stdout and stderr, only the environment variables given
+/// with --env/--inherit-env, and only the directories given with
+/// --dir/--dir-ro. `_start` returning normally exits 0; `proc_exit(N)`
+/// exits N (its low 8 bits, as the OS keeps).
 ///
-/// Exit status: 0 on success, 1 on an error, 134 if wasm trapped.
+/// With --invoke, ARGS are the function's parameters, one each: i32/i64 in
+/// decimal or `0x` hex (optionally negative), f32/f64 as decimal numbers,
+/// `nan` or `inf`. Results are printed to stdout, one per line.
+///
+/// Exit status: the module's (0, or its `proc_exit` code); 1 on an error
+/// (bad input, compile or link error); 134 if wasm trapped (the trap and a
+/// wasm backtrace are printed to stderr); 124 if --timeout ran out.
+///
+/// Example: kiln run --dir .::/ wc.wasm /README.md
 #[derive(Args, Debug)]
 pub struct RunCommand {
     /// Code generation option: `compiler=auto|interp`.
     #[arg(short = 'C', value_name = "KEY=VALUE")]
     codegen: Vec<String>,
 
-    /// WebAssembly option: `fuel=N` runs with N units of fuel.
-    #[arg(short = 'W', value_name = "KEY=VALUE")]
+    /// WebAssembly option (repeatable): `fuel=N` runs with N units of fuel;
+    /// `max-memory-size=BYTES` caps every linear memory (suffix K, M or G
+    /// for KiB, MiB, GiB): `memory.grow` beyond it returns -1;
+    /// `unknown-imports-trap=y` defines each unknown function import as a
+    /// function that traps when called, instead of failing to instantiate.
+    #[arg(short = 'W', value_name = "KEY=VALUE", verbatim_doc_comment)]
     wasm: Vec<String>,
+
+    /// Preopen the host directory HOST for WASI, read-write, under the name
+    /// GUEST (default: HOST). Repeatable. E.g. `--dir .::/` shows the
+    /// current directory as `/`.
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    dirs: Vec<String>,
+
+    /// Like --dir, but read-only: the module can read files and list
+    /// directories, and every change is refused. Repeatable.
+    #[arg(long = "dir-ro", value_name = "HOST[::GUEST]")]
+    dirs_ro: Vec<String>,
+
+    /// Set the WASI environment variable NAME to VALUE, or with `NAME`
+    /// alone, pass the host's value of NAME (if set). Repeatable.
+    #[arg(long = "env", value_name = "NAME[=VALUE]")]
+    env: Vec<String>,
+
+    /// Pass the host's whole environment to the module (--env still adds
+    /// or overrides variables).
+    #[arg(long)]
+    inherit_env: bool,
+
+    /// Stop the module after DURATION (`500ms`, `5s`, `1m`, `2h`; a bare
+    /// number is seconds), printing `timed out` and exiting with 124.
+    #[arg(long, value_name = "DURATION")]
+    timeout: Option<String>,
 
     /// The exported function to call (default: `_start`, if exported).
     #[arg(long, value_name = "NAME")]
@@ -40,7 +87,8 @@ pub struct RunCommand {
     #[arg(value_name = "FILE")]
     file: PathBuf,
 
-    /// Arguments for the called function.
+    /// Arguments: passed to the module through WASI, and with --invoke,
+    /// the called function's parameters.
     #[arg(
         value_name = "ARGS",
         trailing_var_arg = true,
@@ -55,74 +103,177 @@ impl RunCommand {
         let mut config = Config::new();
         options::apply_codegen(&mut config, &self.codegen)?;
         let wasm = options::apply_wasm(&mut config, &self.wasm)?;
+        let timeout = match &self.timeout {
+            Some(text) => Some((
+                options::parse_duration(text)
+                    .map_err(|why| anyhow!("invalid value `{text}` for `--timeout`: {why}"))?,
+                text.as_str(),
+            )),
+            None => None,
+        };
+        let mut preopens = Vec::new();
+        for dir in &self.dirs {
+            preopens.push(Preopen::parse(dir, true)?);
+        }
+        for dir in &self.dirs_ro {
+            preopens.push(Preopen::parse(dir, false)?);
+        }
         let engine = Engine::new(&config)?;
 
         let file = self.file.display().to_string();
         let module = load_module(&engine, &self.file)?;
 
-        if let Some(import) = module.imports().next() {
-            bail!(
-                "failed to instantiate `{file}`: unknown import: `{}::{}` has not been defined (kiln run provides no imports yet)",
-                import.module(),
-                import.name()
-            );
+        let mut wasi_args = vec![file.clone()];
+        wasi_args.extend(self.args.iter().cloned());
+        let wasi = WasiSetup {
+            args: &wasi_args,
+            env: &self.env,
+            inherit_env: self.inherit_env,
+            preopens: &preopens,
         }
-
-        let mut store = Store::new(&engine, ());
+        .build()?;
+        let host = Host {
+            wasi,
+            limits: MemoryLimit {
+                max_bytes: wasm.max_memory_size,
+            },
+        };
+        let mut store = Store::new(&engine, host);
+        store.limiter(|host: &mut Host| &mut host.limits);
         if let Some(fuel) = wasm.fuel {
             store.set_fuel(fuel)?;
         }
-        let linker = Linker::new(&engine);
-        let instance = match linker.instantiate(&mut store, &module) {
-            Ok(instance) => instance,
-            Err(err) => return report_failure(err, format!("failed to instantiate `{file}`")),
-        };
+
+        let mut linker: Linker<Host> = Linker::new(&engine);
+        kiln_wasi::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
+        if wasm.unknown_imports_trap {
+            host::define_unknown_imports(&mut linker, &mut store, &module)?;
+        }
+
+        let mut timer = timeout
+            .map(|(duration, text)| Timeout::start(duration, text, store.interrupt_handle()));
+        let outcome = self.instantiate_and_call(&linker, &mut store, &module, &file);
+        if let Some(timer) = &mut timer {
+            timer.stop();
+        }
+        match outcome {
+            Ok(results) => {
+                for result in &results {
+                    println!("{}", format_val(result));
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(Failure::Error(err)) => Err(err),
+            Err(Failure::Wasm(err, context)) => report_failure(err, &context, timer.as_ref()),
+        }
+    }
+
+    /// Instantiates `module`, runs `_initialize` if exported, then calls
+    /// the chosen export; returns its results.
+    fn instantiate_and_call(
+        &self,
+        linker: &Linker<Host>,
+        store: &mut Store<Host>,
+        module: &Module,
+        file: &str,
+    ) -> Result<Vec<Val>, Failure> {
+        let instance = linker
+            .instantiate(&mut *store, module)
+            .map_err(|err| Failure::Wasm(err, format!("failed to instantiate `{file}`")))?;
+        if let Some(init) = instance.get_func(&mut *store, "_initialize") {
+            init.call(&mut *store, &[], &mut [])
+                .map_err(|err| Failure::Wasm(err, "failed to invoke `_initialize`".to_string()))?;
+        }
 
         let (name, func) = match &self.invoke {
             Some(name) => {
-                let func = match instance.get_func(&mut store, name) {
+                let func = match instance.get_func(&mut *store, name) {
                     Some(func) => func,
-                    None if instance.get_export(&mut store, name).is_some() => {
-                        bail!("export `{name}` of `{file}` is not a function")
+                    None if instance.get_export(&mut *store, name).is_some() => {
+                        return Err(anyhow!("export `{name}` of `{file}` is not a function").into());
                     }
-                    None => bail!("`{file}` has no exported function `{name}`"),
+                    None => {
+                        return Err(anyhow!("`{file}` has no exported function `{name}`").into());
+                    }
                 };
                 (name.as_str(), func)
             }
-            None => match instance.get_func(&mut store, "_start") {
+            None => match instance.get_func(&mut *store, "_start") {
                 Some(func) => ("_start", func),
                 None => {
                     if !self.args.is_empty() {
-                        bail!(
+                        return Err(anyhow!(
                             "arguments given but `{file}` exports no `_start`; use --invoke NAME to choose a function"
-                        );
+                        )
+                        .into());
                     }
-                    return Ok(ExitCode::SUCCESS);
+                    return Ok(Vec::new());
                 }
             },
         };
 
-        let params = parse_args(&store, func, name, &self.args)?;
-        let ty = func.ty(&store);
+        // A WASI command's `_start` takes no parameters and gets ARGS
+        // through WASI; any other called function takes them as parameters.
+        let takes_params = func.ty(&*store).params().len() > 0;
+        let args: &[String] = if self.invoke.is_some() || takes_params {
+            &self.args
+        } else {
+            &[]
+        };
+        let params = parse_args(store, func, name, args)?;
+        let ty = func.ty(&*store);
         let mut results = vec![Val::I32(0); ty.results().len()];
-        if let Err(err) = func.call(&mut store, &params, &mut results) {
-            return report_failure(err, format!("failed to invoke `{name}`"));
-        }
-        for result in &results {
-            println!("{}", format_val(result));
-        }
-        Ok(ExitCode::SUCCESS)
+        func.call(&mut *store, &params, &mut results)
+            .map_err(|err| Failure::Wasm(err, format!("failed to invoke `{name}`")))?;
+        Ok(results)
     }
 }
 
-/// A trap prints its message and backtrace and exits 134; any other error
-/// goes back to `main` as one line.
-fn report_failure(err: anyhow::Error, context: String) -> Result<ExitCode> {
+/// Why running failed: a plain error (one line, exit 1), or an error from
+/// wasm (a trap, `proc_exit`, ...) that [`report_failure`] sorts out, with
+/// what was being done.
+enum Failure {
+    Error(anyhow::Error),
+    Wasm(anyhow::Error, String),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(err: anyhow::Error) -> Failure {
+        Failure::Error(err)
+    }
+}
+
+/// Sorts out an error from running wasm: `proc_exit(N)` exits N; a trap
+/// prints its message and backtrace and exits 134 (124 when it is the
+/// --timeout interrupt); anything else goes back to `main` as one line.
+fn report_failure(err: anyhow::Error, context: &str, timer: Option<&Timeout>) -> Result<ExitCode> {
+    if let Some(exit) = err.downcast_ref::<I32Exit>() {
+        // The OS keeps the low 8 bits of an exit status.
+        return Ok(ExitCode::from(exit.0 as u8));
+    }
     if let Some(trap) = err.downcast_ref::<Trap>() {
+        if let Some(timer) = timer.filter(|t| t.fired() && trap.code() == Some(TrapCode::Interrupt))
+        {
+            eprintln!("error: {context}: {}", timer.message());
+            if !trap.trace().is_empty() {
+                let backtrace = trap.to_string();
+                if let Some((_, frames)) = backtrace.split_once('\n') {
+                    eprintln!("{frames}");
+                }
+            }
+            return Ok(ExitCode::from(crate::EXIT_TIMEOUT));
+        }
         eprintln!("error: {context}: wasm trap: {trap}");
         return Ok(ExitCode::from(crate::EXIT_TRAP));
     }
-    Err(err.context(context))
+    if let Some(call) = err.downcast_ref::<UnknownImportCalled>() {
+        eprintln!("error: {context}: wasm trap: {call}");
+        if let Some(backtrace) = err.downcast_ref::<WasmBacktrace>() {
+            eprintln!("{backtrace}");
+        }
+        return Ok(ExitCode::from(crate::EXIT_TRAP));
+    }
+    Err(err.context(context.to_string()))
 }
 
 /// Reads and compiles FILE. Text is parsed here (rather than by
@@ -176,7 +327,7 @@ fn parse_wat(file: &str, text: &str) -> Result<Vec<u8>> {
 }
 
 /// Parses the command-line arguments according to `func`'s parameters.
-fn parse_args(store: &Store<()>, func: Func, name: &str, args: &[String]) -> Result<Vec<Val>> {
+fn parse_args<T>(store: &Store<T>, func: Func, name: &str, args: &[String]) -> Result<Vec<Val>> {
     let ty = func.ty(store);
     let params: Vec<ValType> = ty.params().collect();
     if params.len() != args.len() {
