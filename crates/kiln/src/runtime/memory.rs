@@ -1,7 +1,12 @@
 //! Backing storage of linear memories.
 //!
-//! Today a memory is one zeroed heap allocation, reallocated (allocate,
-//! copy, free) when it grows; the store updates the memory's
+//! Today a memory is one zeroed heap allocation with spare capacity. Growth
+//! within the capacity only moves the length (the spare bytes are zero and
+//! were never visible to wasm); growth beyond it reallocates (allocate,
+//! copy, free) to at least double the capacity, so a module growing one page
+//! at a time costs amortised linear, not quadratic, copying. Zeroed pages
+//! the OS hands out lazily cost no resident memory until touched. The
+//! store updates the memory's
 //! [`VmMemory`](kiln_interp::VmMemory) `base`/`len` afterwards. Keeping this
 //! in one place lets a later change move memories to reserved virtual memory
 //! with guard pages without touching the rest of the runtime.
@@ -22,6 +27,8 @@ const ALIGN: usize = 16;
 pub(crate) struct LinearMemory {
     ptr: NonNull<u8>,
     len: usize,
+    /// Size of the allocation; bytes in `len..capacity` are zero.
+    capacity: usize,
 }
 
 // SAFETY: `LinearMemory` uniquely owns its allocation (plain bytes); moving
@@ -38,6 +45,7 @@ impl LinearMemory {
         Some(LinearMemory {
             ptr: allocate_zeroed(len)?,
             len,
+            capacity: len,
         })
     }
 
@@ -52,17 +60,24 @@ impl LinearMemory {
     }
 
     /// Grows to `pages` pages (not fewer than now), zero-filling the new
-    /// part. Returns `false`, leaving the memory unchanged, if the
+    /// part; spare capacity is bounded by `max_pages`, the memory's
+    /// maximum. Returns `false`, leaving the memory unchanged, if the
     /// allocation fails. The base address may change.
-    pub(crate) fn grow_to(&mut self, pages: u64) -> bool {
+    pub(crate) fn grow_to(&mut self, pages: u64, max_pages: u64) -> bool {
         let Some(new_len) = pages_to_bytes(pages) else {
             return false;
         };
         debug_assert!(new_len >= self.len);
-        if new_len == self.len {
+        if new_len <= self.capacity {
+            self.len = new_len;
             return true;
         }
-        let Some(new_ptr) = allocate_zeroed(new_len) else {
+        let limit = pages_to_bytes(max_pages.max(pages)).unwrap_or(new_len);
+        let doubled = self.capacity.saturating_mul(2).min(limit).max(new_len);
+        let Some((new_ptr, capacity)) = allocate_zeroed(doubled)
+            .map(|p| (p, doubled))
+            .or_else(|| allocate_zeroed(new_len).map(|p| (p, new_len)))
+        else {
             return false;
         };
         // SAFETY: both allocations are live, distinct, and at least
@@ -70,11 +85,18 @@ impl LinearMemory {
         // used again.
         unsafe {
             std::ptr::copy_nonoverlapping(self.ptr.as_ptr(), new_ptr.as_ptr(), self.len);
-            free(self.ptr, self.len);
+            free(self.ptr, self.capacity);
         }
         self.ptr = new_ptr;
         self.len = new_len;
+        self.capacity = capacity;
         true
+    }
+
+    /// Size of the allocation in bytes (at least [`Self::len`]).
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
     }
 
     /// The whole memory as bytes.
@@ -96,9 +118,9 @@ impl LinearMemory {
 
 impl Drop for LinearMemory {
     fn drop(&mut self) {
-        // SAFETY: `ptr` was allocated by `allocate_zeroed(self.len)` and is
-        // freed once, here.
-        unsafe { free(self.ptr, self.len) }
+        // SAFETY: `ptr` was allocated by `allocate_zeroed(self.capacity)`
+        // and is freed once, here.
+        unsafe { free(self.ptr, self.capacity) }
     }
 }
 
@@ -137,9 +159,9 @@ mod tests {
     fn grow_keeps_contents_and_zeroes_the_rest() {
         let mut m = LinearMemory::new(0).unwrap();
         assert_eq!(m.len(), 0);
-        assert!(m.grow_to(1));
+        assert!(m.grow_to(1, 3));
         m.as_mut_slice()[65535] = 7;
-        assert!(m.grow_to(3));
+        assert!(m.grow_to(3, 3));
         assert_eq!(m.len(), 3 * 65536);
         assert_eq!(m.as_slice()[65535], 7);
         assert!(m.as_slice()[65536..].iter().all(|&b| b == 0));
@@ -150,5 +172,28 @@ mod tests {
     fn oversized_memories_are_refused() {
         assert!(pages_to_bytes(u64::MAX).is_none());
         assert!(LinearMemory::new(1 << 40).is_none());
+    }
+
+    #[test]
+    fn page_by_page_growth_reallocates_logarithmically_often() {
+        let mut m = LinearMemory::new(1).unwrap();
+        let mut reallocations = 0;
+        for pages in 2..=1024 {
+            let before = m.base();
+            assert!(m.grow_to(pages, 65536));
+            if m.base() != before {
+                reallocations += 1;
+            }
+            assert_eq!(m.len(), pages as usize * WASM_PAGE_SIZE as usize);
+        }
+        assert!(reallocations <= 11, "{reallocations} reallocations");
+    }
+
+    #[test]
+    fn spare_capacity_never_exceeds_the_maximum() {
+        let mut m = LinearMemory::new(1).unwrap();
+        assert!(m.grow_to(2, 3));
+        assert!(m.grow_to(3, 3));
+        assert_eq!(m.capacity(), 3 * WASM_PAGE_SIZE as usize);
     }
 }

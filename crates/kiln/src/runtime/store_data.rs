@@ -245,7 +245,8 @@ impl StoreOpaque {
     /// `false` if the allocation failed.
     fn resize_memory(&mut self, index: u32, pages: u64) -> bool {
         let m = &mut self.memories[index as usize];
-        if !m.storage.grow_to(pages) {
+        let max_pages = m.ty.maximum.unwrap_or(MAX_PAGES_32);
+        if !m.storage.grow_to(pages, max_pages) {
             return false;
         }
         let (base, len) = (m.storage.base(), m.storage.len());
