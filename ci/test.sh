@@ -85,7 +85,12 @@ step() {
 
 step setup ./ci/setup.sh
 step fmt cargo fmt --all -- --check
+# The WASI test programs are their own workspace (built for wasm32-wasip1).
+TEST_PROGRAMS=crates/wasi/test-programs/Cargo.toml
+step fmt-programs cargo fmt --manifest-path "$TEST_PROGRAMS" -- --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
+step clippy-programs cargo clippy --manifest-path "$TEST_PROGRAMS" --target wasm32-wasip1 \
+    --target-dir target/wasi-test-programs-clippy --locked -- -D warnings
 step test cargo test --workspace --release
 # The spec test passes quietly above; run it again (already built, ~2 s) with
 # its per-file lines and conformance counts shown.

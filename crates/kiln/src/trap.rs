@@ -97,7 +97,9 @@ impl fmt::Display for BacktraceDisplay<'_> {
             f.write_str(frame.module_name.as_deref().unwrap_or("<unknown>"))?;
             f.write_str("!")?;
             match &frame.func_name {
-                Some(name) => f.write_str(name)?,
+                // Names from Rust (and C++-free) toolchains arrive mangled;
+                // `{:#}` drops the hash suffix, as Rust's own backtraces do.
+                Some(name) => write!(f, "{:#}", rustc_demangle::demangle(name))?,
                 None => write!(f, "<wasm function {}>", frame.func_index)?,
             }
         }
@@ -160,6 +162,21 @@ mod tests {
         assert!(text.contains("... 975 frames elided ..."));
         assert!(text.contains("    999: 0x3e7"));
         assert_eq!(text.lines().count(), 1 + 20 + 1 + 5);
+    }
+
+    #[test]
+    fn rust_symbol_names_are_demangled() {
+        let mut f = frame(0);
+        f.func_name = Some("_ZN4trap18innermost_function17h0123456789abcdefE".into());
+        let text = BacktraceDisplay(&[f]).to_string();
+        assert!(text.contains("!trap::innermost_function"), "{text}");
+        let mut plain = frame(1);
+        plain.func_name = Some("quotient".into());
+        assert!(
+            BacktraceDisplay(&[plain])
+                .to_string()
+                .ends_with("!quotient")
+        );
     }
 
     #[test]
