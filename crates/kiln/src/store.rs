@@ -123,8 +123,10 @@ pub trait ResourceLimiter {
 ///
 /// After [`interrupt`](InterruptHandle::interrupt), running wasm traps with
 /// [`TrapCode::Interrupt`](crate::TrapCode::Interrupt) at its next loop
-/// back-edge or call. If no wasm is running, the next call into wasm traps
-/// there instead. The request is consumed by the trap it causes.
+/// back-edge or call. If no wasm is running, the request stays pending and
+/// the next wasm code to reach a back-edge or call traps; straight-line code
+/// without either runs to completion and leaves it pending. The request is
+/// consumed by the trap it causes.
 #[derive(Clone, Debug)]
 pub struct InterruptHandle {
     flag: Arc<AtomicBool>,
