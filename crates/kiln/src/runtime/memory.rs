@@ -72,7 +72,9 @@ impl LinearMemory {
             self.len = new_len;
             return true;
         }
-        let limit = pages_to_bytes(max_pages.max(pages)).unwrap_or(new_len);
+        // On 32-bit hosts a 4 GiB maximum does not fit `usize`; the spare
+        // capacity is then bounded by what an allocation can be.
+        let limit = pages_to_bytes(max_pages.max(pages)).unwrap_or(MAX_ALLOCATION);
         let doubled = self.capacity.saturating_mul(2).min(limit).max(new_len);
         let Some((new_ptr, capacity)) = allocate_zeroed(doubled)
             .map(|p| (p, doubled))
@@ -123,6 +125,10 @@ impl Drop for LinearMemory {
         unsafe { free(self.ptr, self.capacity) }
     }
 }
+
+/// The largest allocation `Layout` accepts, in whole wasm pages.
+const MAX_ALLOCATION: usize =
+    (isize::MAX as usize - ALIGN) / WASM_PAGE_SIZE as usize * WASM_PAGE_SIZE as usize;
 
 fn pages_to_bytes(pages: u64) -> Option<usize> {
     let bytes = pages.checked_mul(WASM_PAGE_SIZE)?;
