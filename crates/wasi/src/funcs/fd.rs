@@ -319,6 +319,19 @@ pub(crate) fn fd_filestat_set_times(
     }
 }
 
+/// The file behind `fd` for positioned I/O (`fd_pread`/`fd_pwrite`), which
+/// needs `needed` rights; a directory is EBADF, a stream ESPIPE.
+fn positioned_file(ctx: &WasiCtx, fd: u32, needed: u64) -> Result<&cap_std::fs::File, Errno> {
+    let e = ctx.table.get(fd)?;
+    let f = match &e.kind {
+        Kind::File(f) => f,
+        Kind::Dir(_) => return Err(Errno::Badf),
+        _ => return Err(Errno::Spipe),
+    };
+    e.require(needed)?;
+    Ok(f)
+}
+
 /// `fd_pread(fd, iovs, iovs_len, offset, nread_ptr)`.
 pub(crate) fn fd_pread(
     ctx: &mut WasiCtx,
@@ -331,13 +344,7 @@ pub(crate) fn fd_pread(
 ) -> WasiResult {
     let iovs = mem.iovecs(iovs, iovs_len)?;
     mem.check(nread_ptr, 1, 4)?;
-    let e = ctx.table.get(fd)?;
-    let f = match &e.kind {
-        Kind::File(f) => f,
-        Kind::Dir(_) => return Err(Errno::Badf),
-        _ => return Err(Errno::Spipe),
-    };
-    e.require(rights::FD_READ | rights::FD_SEEK)?;
+    let f = positioned_file(ctx, fd, rights::FD_READ | rights::FD_SEEK)?;
     let mut pos = offset;
     let n = read_iovecs(mem, &iovs, false, |buf| {
         let n = read_at(f, buf, pos)?;
@@ -379,13 +386,7 @@ pub(crate) fn fd_pwrite(
 ) -> WasiResult {
     let iovs = mem.iovecs(iovs, iovs_len)?;
     mem.check(nwritten_ptr, 1, 4)?;
-    let e = ctx.table.get(fd)?;
-    let f = match &e.kind {
-        Kind::File(f) => f,
-        Kind::Dir(_) => return Err(Errno::Badf),
-        _ => return Err(Errno::Spipe),
-    };
-    e.require(rights::FD_WRITE | rights::FD_SEEK)?;
+    let f = positioned_file(ctx, fd, rights::FD_WRITE | rights::FD_SEEK)?;
     let data = mem.gather(&iovs)?;
     let n = if data.is_empty() {
         0
