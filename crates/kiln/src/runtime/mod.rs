@@ -13,6 +13,7 @@ pub(crate) mod instantiate;
 pub(crate) mod memory;
 pub(crate) mod owned;
 pub(crate) mod store_data;
+pub(crate) mod sys;
 pub(crate) mod table;
 
 pub(crate) use store_data::{HostFunc, StoreId};

@@ -1,0 +1,159 @@
+//! x86_64 (System V ABI, Linux): trampolines and signal context access.
+//!
+//! The entry trampoline's frame, from high to low addresses:
+//!
+//! ```text
+//!   return address into call_wasm
+//!   rbp                          <- rbp inside the trampoline (entry_fp)
+//!   rbx, r12, r13, r14, r15
+//!   8 bytes of padding           <- rsp when wasm is called (resume_sp)
+//! ```
+//!
+//! The resume path starts with `rsp = resume_sp`, pops the padding and the
+//! six callee-saved registers, and returns 1. x86_64 has no callee-saved
+//! vector registers in this ABI; the control words (MXCSR, x87 CW) and the
+//! direction flag are left as the ABI requires by compiled code, and the
+//! kernel restores the rest of the interrupted state on `sigreturn`.
+
+use core::arch::naked_asm;
+use core::ffi::c_void;
+use core::mem::offset_of;
+
+use crate::runtime::sys::traps::{Activation, WasmEntry};
+
+/// Trap resumption is implemented here.
+#[derive(Clone, Copy)]
+pub(crate) struct Supported(());
+
+pub(in crate::runtime::sys) fn supported() -> Option<Supported> {
+    Some(Supported(()))
+}
+
+/// Saves callee-saved registers, records the resume stack pointer in
+/// `*act`, calls `entry(a0, a1, a2, a3)` and returns 0.
+///
+/// # Safety
+///
+/// `act` must point to a live `Activation` that outlives the call, and
+/// `entry` must be safe to call with the arguments.
+pub(in crate::runtime::sys) unsafe fn enter(
+    _: &Supported,
+    act: *mut Activation,
+    entry: WasmEntry,
+    a0: usize,
+    a1: usize,
+    a2: usize,
+    a3: usize,
+) -> u32 {
+    // SAFETY: forwarded from our caller.
+    unsafe { kiln_enter_wasm(act, entry, a0, a1, a2, a3) }
+}
+
+#[unsafe(naked)]
+unsafe extern "C" fn kiln_enter_wasm(
+    act: *mut Activation,
+    entry: WasmEntry,
+    a0: usize,
+    a1: usize,
+    a2: usize,
+    a3: usize,
+) -> u32 {
+    // In: rdi = act, rsi = entry, rdx/rcx/r8/r9 = a0..a3. On entry rsp is
+    // 8 mod 16; after seven pushes and 8 bytes of padding it is 0 mod 16,
+    // as the call to `entry` needs.
+    naked_asm!(
+        "push rbp",
+        "mov rbp, rsp",
+        "push rbx",
+        "push r12",
+        "push r13",
+        "push r14",
+        "push r15",
+        "sub rsp, 8",
+        "mov [rdi + {sp}], rsp",
+        "mov [rdi + {fp}], rbp",
+        "mov rax, rsi",
+        "mov rdi, rdx",
+        "mov rsi, rcx",
+        "mov rdx, r8",
+        "mov rcx, r9",
+        "call rax",
+        "xor eax, eax",
+        "add rsp, 8",
+        "pop r15",
+        "pop r14",
+        "pop r13",
+        "pop r12",
+        "pop rbx",
+        "pop rbp",
+        "ret",
+        sp = const offset_of!(Activation, resume_sp),
+        fp = const offset_of!(Activation, entry_fp),
+    )
+}
+
+/// The resume path: entered (never called) with rsp = an activation's
+/// `resume_sp`; unwinds the trampoline frame and returns 1 from
+/// `kiln_enter_wasm`.
+#[unsafe(naked)]
+unsafe extern "C" fn kiln_resume_wasm() {
+    naked_asm!(
+        "mov eax, 1",
+        "add rsp, 8",
+        "pop r15",
+        "pop r14",
+        "pop r13",
+        "pop r12",
+        "pop rbx",
+        "pop rbp",
+        "ret",
+    )
+}
+
+/// Switches to stack pointer `sp` (in rdi) and takes the resume path.
+#[unsafe(naked)]
+unsafe extern "C" fn kiln_unwind_to(sp: usize) -> ! {
+    naked_asm!("mov rsp, rdi", "jmp {resume}", resume = sym kiln_resume_wasm)
+}
+
+/// Resumes the activation whose trampoline saved `sp`.
+///
+/// # Safety
+///
+/// `sp` must be the `resume_sp` of a live activation of this thread whose
+/// trampoline frame is below every frame being abandoned.
+pub(in crate::runtime::sys) unsafe fn unwind_to(_: &Supported, sp: usize) -> ! {
+    // SAFETY: forwarded from our caller.
+    unsafe { kiln_unwind_to(sp) }
+}
+
+/// The interrupted pc and frame pointer.
+///
+/// # Safety
+///
+/// `ucontext` must be the third argument of an `SA_SIGINFO` handler.
+pub(in crate::runtime::sys) unsafe fn fault_context(
+    ucontext: *mut c_void,
+) -> Option<(usize, usize)> {
+    let uc = ucontext.cast::<libc::ucontext_t>();
+    // SAFETY: the kernel passes a valid ucontext_t to SA_SIGINFO handlers.
+    let gregs = unsafe { &(*uc).uc_mcontext.gregs };
+    let pc = gregs[libc::REG_RIP as usize] as usize;
+    let fp = gregs[libc::REG_RBP as usize] as usize;
+    Some((pc, fp))
+}
+
+/// Makes the handler's return land on the resume path with rsp = `sp`.
+///
+/// # Safety
+///
+/// `ucontext` as for [`fault_context`]; `sp` the `resume_sp` of the
+/// innermost activation of the interrupted thread.
+pub(in crate::runtime::sys) unsafe fn redirect(ucontext: *mut c_void, sp: usize) {
+    let uc = ucontext.cast::<libc::ucontext_t>();
+    // SAFETY: as above; the kernel reloads these registers from the
+    // ucontext when the handler returns (rt_sigreturn).
+    let gregs = unsafe { &mut (*uc).uc_mcontext.gregs };
+    gregs[libc::REG_RIP as usize] = kiln_resume_wasm as *const () as usize as libc::greg_t;
+    gregs[libc::REG_RSP as usize] = sp as libc::greg_t;
+}

@@ -1,0 +1,204 @@
+//! The platform layer: every operating-system call the runtime makes.
+//!
+//! The native backends need four things from the host, and nothing else in
+//! the runtime talks to the OS for them:
+//!
+//! * **virtual memory** ([`Mmap`]): reserve address space with no access,
+//!   open and close page ranges inside it, give pages back (they read as
+//!   zero again), unmap on drop. Linear memories live in one reservation
+//!   each and grow in place by changing protections;
+//! * **code memory** ([`CodeMemory`]): machine code copied into pages that
+//!   are writable while filled and then read + execute, never both, with
+//!   the instruction cache made coherent where the architecture needs it;
+//! * **memory images** ([`MemoryImage`]): a module's initial data in a
+//!   sealed `memfd`, mapped copy-on-write into a reservation, so
+//!   instantiation is one `mmap` and wasm's writes never reach the image;
+//! * **traps** ([`Traps`]): hardware faults (SIGSEGV, SIGBUS, SIGILL,
+//!   SIGFPE) in registered wasm code become a [`TrapRecord`] returned by
+//!   [`Traps::call_wasm`]; faults anywhere else go to the handler that was
+//!   installed before ours. Host code unwinds to the innermost activation
+//!   with [`raise_trap`].
+//!
+//! `docs/platform.md` describes the design (why no `setjmp`, how the
+//! handler chains, why it is async-signal-safe) and what a `no_std`
+//! embedder will have to provide in its place.
+//!
+//! ```text
+//! sys/
+//!   mod.rs        errors, TrapRecord, reservation defaults (this file)
+//!   registry.rs   which address ranges hold wasm code (signal-safe reads)
+//!   traps.rs      activations, call_wasm, raise_trap (portable part)
+//!   arch/         entry/resume trampolines and ucontext access per CPU
+//!   unix/         mmap, code memory, memfd images, signal handlers
+//!   tests.rs      unit tests
+//! ```
+//!
+//! All the `unsafe` code of the layer is in this module; each block says
+//! why it holds.
+
+// Nothing calls this layer yet: the native backend wires it in. Until then
+// its items are only used by its own tests.
+#![cfg_attr(not(test), allow(dead_code))]
+
+use core::fmt;
+
+use kiln_environ::TrapCode;
+
+mod arch;
+mod registry;
+mod traps;
+
+#[cfg(unix)]
+mod unix;
+
+#[cfg(test)]
+mod tests;
+
+// The layer's API. Unused outside its tests until the native backend wires
+// it in (as for `dead_code` above).
+#[cfg_attr(not(test), allow(unused_imports))]
+pub(crate) use registry::{CodeLookup, CodeRegistration, is_wasm_pc, register_code};
+#[cfg_attr(not(test), allow(unused_imports))]
+pub(crate) use traps::{Traps, WasmEntry, raise_trap};
+#[cfg(unix)]
+#[cfg_attr(not(test), allow(unused_imports))]
+pub(crate) use unix::{CodeMemory, MemoryImage, Mmap, page_size};
+
+/// Why a platform operation failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum SysError {
+    /// An offset or length was not a multiple of the page size, was zero
+    /// where that is meaningless, or reached past the end of a mapping.
+    BadRange {
+        /// What was being done.
+        op: &'static str,
+        /// Offset of the range, in bytes.
+        offset: usize,
+        /// Length of the range, in bytes.
+        len: usize,
+        /// Size of the mapping the range is in (0 when not applicable).
+        limit: usize,
+    },
+    /// A size computation overflowed the address space.
+    Overflow(&'static str),
+    /// The OS refused: `op` is the call, `errno` its error number.
+    Os {
+        /// The system call.
+        op: &'static str,
+        /// The raw error number.
+        errno: i32,
+    },
+    /// This host (OS, architecture or kernel) does not offer the feature;
+    /// the runtime falls back (explicit bounds checks, copying data
+    /// segments, or the interpreter).
+    Unsupported(&'static str),
+    /// Code registration overlapping an already registered range.
+    Overlap {
+        /// Start of the new range.
+        start: usize,
+        /// Its length.
+        len: usize,
+    },
+    /// [`raise_trap`] was called on a thread with no wasm activation.
+    NoActivation,
+}
+
+impl fmt::Display for SysError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SysError::BadRange {
+                op,
+                offset,
+                len,
+                limit,
+            } => write!(
+                f,
+                "{op}: bad range of {len:#x} bytes at offset {offset:#x} \
+                 (mapping of {limit:#x} bytes; ranges must be page-aligned and inside it)"
+            ),
+            SysError::Overflow(what) => write!(f, "{what}: size overflows the address space"),
+            SysError::Os { op, errno } => write!(
+                f,
+                "{op} failed: {}",
+                std::io::Error::from_raw_os_error(*errno)
+            ),
+            SysError::Unsupported(what) => write!(f, "not supported on this host: {what}"),
+            SysError::Overlap { start, len } => write!(
+                f,
+                "code range {start:#x}+{len:#x} overlaps code that is already registered"
+            ),
+            SysError::NoActivation => f.write_str("raise_trap called outside any wasm activation"),
+        }
+    }
+}
+
+impl std::error::Error for SysError {}
+
+/// A trap taken in wasm code, as [`Traps::call_wasm`] reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TrapRecord {
+    /// Why wasm stopped.
+    pub code: TrapCode,
+    /// Where it stopped: the faulting instruction for a hardware trap;
+    /// `None` for [`raise_trap`] (the runtime records the pc of the libcall
+    /// that raised it on the way out of wasm).
+    pub pc: Option<usize>,
+    /// The address the faulting access touched (`si_addr`): for SIGSEGV
+    /// and SIGBUS the data address, for SIGILL and SIGFPE the instruction.
+    /// `None` for [`raise_trap`].
+    pub fault_addr: Option<usize>,
+    /// The frame pointer at the fault, from which the runtime walks wasm
+    /// frames; `None` for [`raise_trap`].
+    pub fp: Option<usize>,
+    /// The frame pointer of the entry trampoline's frame: a frame-pointer
+    /// walk from [`TrapRecord::fp`] is done when it reaches this frame.
+    pub entry_fp: usize,
+}
+
+/// How much address space a 32-bit linear memory gets on this host.
+///
+/// On 64-bit hosts the whole 4 GiB index space is reserved, followed by an
+/// inaccessible guard, so compiled code needs no bounds checks for accesses
+/// whose static offset stays inside the guard. On hosts with a small
+/// address space that does not fit (a 32-bit process has 3–4 GiB in all),
+/// so memories reserve a modest region, carry explicit checks, and move
+/// when they outgrow it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct MemoryReservation {
+    /// Bytes reserved for the memory itself.
+    pub reservation: u64,
+    /// Inaccessible bytes after the reservation.
+    pub guard: u64,
+    /// Whether the reservation covers every 32-bit index, so code may rely
+    /// on faults instead of explicit checks.
+    pub covers_32bit_index_space: bool,
+}
+
+impl MemoryReservation {
+    /// The defaults for this host: 4 GiB + 32 MiB guard on 64-bit hosts,
+    /// 64 MiB + 64 KiB guard (explicit checks) on smaller ones.
+    pub(crate) const fn host_default() -> Self {
+        if usize::BITS >= 64 {
+            MemoryReservation {
+                reservation: 1 << 32,
+                guard: 32 << 20,
+                covers_32bit_index_space: true,
+            }
+        } else {
+            MemoryReservation {
+                reservation: 64 << 20,
+                guard: 64 << 10,
+                covers_32bit_index_space: false,
+            }
+        }
+    }
+
+    /// Reservation plus guard, in bytes, if that fits this host's `usize`.
+    pub(crate) fn total(&self) -> Result<usize, SysError> {
+        let total = self
+            .reservation
+            .checked_add(self.guard)
+            .ok_or(SysError::Overflow("memory reservation"))?;
+        usize::try_from(total).map_err(|_| SysError::Overflow("memory reservation"))
+    }
+}

@@ -1,0 +1,234 @@
+//! Wasm activations: entering wasm code and getting back out on a trap.
+//!
+//! [`Traps::call_wasm`] pushes an [`Activation`] (on its own stack frame)
+//! onto this thread's list and calls the architecture's entry trampoline,
+//! which saves the callee-saved registers on its frame, stores the stack
+//! pointer that points at them in the activation, and calls the wasm entry
+//! function. A normal return comes back through the trampoline with 0.
+//!
+//! A trap comes back through the trampoline's *resume* path with 1: the
+//! signal handler (for a hardware fault in registered wasm code) or
+//! [`raise_trap`] (for host code called from wasm) writes a
+//! [`TrapRecord`] into the innermost activation, sets the stack pointer to
+//! the saved one and jumps to the resume code, which reloads the
+//! callee-saved registers from the trampoline frame and returns 1 to
+//! `call_wasm`. The frames between (wasm, and host frames without
+//! destructors) are simply abandoned; nothing on them needs cleaning up.
+//!
+//! Activations form a per-thread linked list so host → wasm → host → wasm
+//! nests: a trap always goes to the innermost one, whose `call_wasm` pops
+//! it and hands the trap to its caller (which may be host code called by
+//! outer wasm, and decides whether to raise it further).
+
+use core::cell::Cell;
+use core::convert::Infallible;
+use core::marker::PhantomData;
+use core::ptr;
+use core::sync::atomic::{Ordering, compiler_fence};
+
+use kiln_environ::TrapCode;
+
+use super::arch;
+use super::{SysError, TrapRecord};
+
+/// The function `call_wasm` enters: the array-call trampoline a native
+/// backend produces, taking four pointer-sized arguments in the C ABI.
+pub(crate) type WasmEntry = unsafe extern "C" fn(usize, usize, usize, usize);
+
+/// One entry into wasm, living on `call_wasm`'s stack frame.
+///
+/// The trampolines read and write the first two fields by offset.
+#[repr(C)]
+pub(super) struct Activation {
+    /// Stack pointer in the trampoline frame, just below the saved
+    /// callee-saved registers; the resume path starts from it. Written by
+    /// the trampoline before it calls wasm (0 until then).
+    pub(super) resume_sp: usize,
+    /// The trampoline frame's frame pointer (for backtrace walks).
+    pub(super) entry_fp: usize,
+    /// The enclosing activation of this thread, or null.
+    pub(super) prev: *mut Activation,
+    /// The trap that ended this activation, written just before resuming.
+    pub(super) trap: Option<TrapRecord>,
+}
+
+thread_local! {
+    /// This thread's innermost activation (null outside wasm).
+    ///
+    /// A `const`-initialised `Cell` of a raw pointer has no destructor, so
+    /// the thread-local is a plain TLS slot: reading it from the signal
+    /// handler is a load, with no lazy initialisation or allocation. The
+    /// handler reads it only once the pc is known to be in wasm code, which
+    /// this thread can only be running after `call_wasm` wrote the slot.
+    static CURRENT: Cell<*mut Activation> = const { Cell::new(ptr::null_mut()) };
+}
+
+/// This thread's innermost activation, or null. Async-signal-safe.
+pub(super) fn current() -> *mut Activation {
+    CURRENT.try_with(Cell::get).unwrap_or(ptr::null_mut())
+}
+
+/// Proof that trap handling works on this thread: the process's signal
+/// handlers are installed and this thread has a big enough alternate
+/// signal stack. It is neither `Send` nor `Sync`: each thread that runs
+/// wasm gets its own with [`Traps::init`].
+#[derive(Clone, Copy)]
+pub(crate) struct Traps {
+    /// Uninhabited on architectures without trap resumption, so `Traps`
+    /// cannot exist there.
+    arch: arch::Supported,
+    _per_thread: PhantomData<*const ()>,
+}
+
+impl core::fmt::Debug for Traps {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Traps")
+    }
+}
+
+impl Traps {
+    /// Sets up trap handling for the calling thread, installing the
+    /// process's signal handlers the first time. Cheap after the first call
+    /// on a thread.
+    ///
+    /// Fails with [`SysError::Unsupported`] where trap resumption is not
+    /// implemented (today: anything but Linux on x86_64 and aarch64); the
+    /// runtime then runs modules on the interpreter.
+    pub(crate) fn init() -> Result<Traps, SysError> {
+        let arch = arch::supported().ok_or(SysError::Unsupported(
+            "resuming from traps on this OS and architecture",
+        ))?;
+        #[cfg(unix)]
+        {
+            super::unix::signals::install_handlers()?;
+            super::unix::signals::ensure_alt_stack()?;
+        }
+        Ok(Traps {
+            arch,
+            _per_thread: PhantomData,
+        })
+    }
+
+    /// Calls `entry(a0, a1, a2, a3)` as a wasm activation: a hardware trap
+    /// in registered wasm code it runs, or a [`raise_trap`] from host code it
+    /// calls, ends the call with `Err`. Calls nest.
+    ///
+    /// # Safety
+    ///
+    /// `entry` must be safe to call with these arguments, and everything it
+    /// runs must obey the activation's contract: a trap abandons every frame
+    /// between the fault and this call without running destructors, so only
+    /// wasm code and host frames that own nothing needing a drop may be
+    /// live when one is taken; host code must not let a Rust panic unwind
+    /// into wasm frames (`extern "C"` turns it into an abort).
+    pub(crate) unsafe fn call_wasm(
+        self,
+        entry: WasmEntry,
+        a0: usize,
+        a1: usize,
+        a2: usize,
+        a3: usize,
+    ) -> Result<(), TrapRecord> {
+        let mut activation = Activation {
+            resume_sp: 0,
+            entry_fp: 0,
+            prev: current(),
+            trap: None,
+        };
+        let act: *mut Activation = &mut activation;
+        CURRENT.set(act);
+        // SAFETY: `act` points to a live activation on this frame that stays
+        // put until `enter` returns; the caller vouches for `entry` and its
+        // arguments, and for the trap contract of whatever it runs.
+        let status = unsafe { arch::enter(&self.arch, act, entry, a0, a1, a2, a3) };
+        // The trap record may have been written by a signal handler or by
+        // `raise_trap` "during" the call; keep the compiler from moving the
+        // reads below above it (the pointer escaped into `enter`, so it
+        // already may not assume the fields unchanged).
+        compiler_fence(Ordering::SeqCst);
+        // SAFETY: `act` is still our live local; nothing else refers to it
+        // once `enter` has returned.
+        let (prev, trap) = unsafe { ((*act).prev, (*act).trap) };
+        CURRENT.set(prev);
+        match (status, trap) {
+            (0, _) => Ok(()),
+            (_, Some(trap)) => Err(trap),
+            // The resume path is only taken after a record is written; if it
+            // ever were not, report the trap as best we can, not crash.
+            (_, None) => Err(TrapRecord {
+                code: TrapCode::UnreachableCodeReached,
+                pc: None,
+                fault_addr: None,
+                fp: None,
+                entry_fp: activation.entry_fp,
+            }),
+        }
+    }
+}
+
+/// Ends the innermost wasm activation of this thread with a trap of `code`:
+/// its [`Traps::call_wasm`] returns `Err` with this code. For libcalls
+/// (host functions called by compiled code) that detect a trap condition.
+///
+/// Returns only if the thread is not inside wasm, with
+/// [`SysError::NoActivation`].
+///
+/// # Safety
+///
+/// Every frame between this call and the innermost `call_wasm` is abandoned
+/// without running destructors: there must be no Rust frame in between
+/// that owns something to drop (a `Box`, a lock guard, a `Vec`...), or it
+/// leaks or leaves shared state inconsistent. The runtime guarantees that
+/// by calling this only from the outermost frame of a libcall, after it
+/// dropped everything it owns.
+pub(crate) unsafe fn raise_trap(code: TrapCode) -> Result<Infallible, SysError> {
+    let act = current();
+    // SAFETY: a non-null CURRENT points at the activation of a
+    // `call_wasm` frame below us on this thread's stack, live while we run.
+    let Some(activation) = (unsafe { act.as_mut() }) else {
+        return Err(SysError::NoActivation);
+    };
+    let Some(arch) = arch::supported() else {
+        return Err(SysError::NoActivation);
+    };
+    if activation.resume_sp == 0 {
+        return Err(SysError::NoActivation);
+    }
+    activation.trap = Some(TrapRecord {
+        code,
+        pc: None,
+        fault_addr: None,
+        fp: None,
+        entry_fp: activation.entry_fp,
+    });
+    let sp = activation.resume_sp;
+    compiler_fence(Ordering::SeqCst);
+    // SAFETY: `sp` is the stack pointer the trampoline of the innermost
+    // activation saved, and that frame is still live (we are running above
+    // it on the same stack); the caller promises that no frame in between
+    // needs unwinding.
+    unsafe { arch::unwind_to(&arch, sp) }
+}
+
+/// Called by the signal handler: if the fault at `pc` is a trap of
+/// registered wasm code run by this thread's innermost activation, records
+/// it there and returns the stack pointer to resume at. Async-signal-safe.
+pub(super) fn record_fault(pc: usize, fp: usize, fault_addr: usize) -> Option<usize> {
+    let mut act: *mut Activation = ptr::null_mut();
+    let code = super::registry::trap_at(pc, || {
+        act = current();
+        // SAFETY: a non-null CURRENT points at a live activation of this
+        // thread (we are on the same thread, interrupting its wasm code).
+        !act.is_null() && unsafe { (*act).resume_sp } != 0
+    })?;
+    // SAFETY: as above: `act` was checked non-null and live.
+    let activation = unsafe { &mut *act };
+    activation.trap = Some(TrapRecord {
+        code,
+        pc: Some(pc),
+        fault_addr: Some(fault_addr),
+        fp: Some(fp),
+        entry_fp: activation.entry_fp,
+    });
+    Some(activation.resume_sp)
+}

@@ -1,0 +1,23 @@
+//! The Unix implementation of the platform layer: `mmap`-based virtual
+//! memory, code memory and `memfd` images over `rustix`, and the signal
+//! handlers over `libc` (rustix does not wrap `sigaction`, `sigaltstack` or
+//! the `ucontext` layout).
+
+mod code;
+mod image;
+mod mmap;
+pub(super) mod signals;
+
+pub(crate) use code::CodeMemory;
+pub(crate) use image::MemoryImage;
+pub(crate) use mmap::{Mmap, page_size};
+
+use super::SysError;
+
+/// Wraps an errno from rustix as a [`SysError::Os`].
+fn os(op: &'static str) -> impl FnOnce(rustix::io::Errno) -> SysError {
+    move |e| SysError::Os {
+        op,
+        errno: e.raw_os_error(),
+    }
+}
