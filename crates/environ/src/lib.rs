@@ -7,6 +7,11 @@
 //! today; Cranelift and the baseline compiler later) consume that translation
 //! unchanged and never re-validate.
 //!
+//! It also defines what every native backend shares with the runtime: the
+//! instance layout ([`VMOffsets`]), the runtime functions compiled code
+//! calls ([`Builtin`]) and the code-generation settings both sides must
+//! agree on ([`Tunables`]); `docs/native-abi.md` describes them.
+//!
 //! What it does not do: generate code, allocate memories, or know about
 //! stores. It is `#![no_std]` with `alloc`, so the runtime can build without
 //! `std`.
@@ -15,13 +20,17 @@
 
 extern crate alloc;
 
+mod builtins;
 mod const_expr;
 mod error;
 mod module;
 mod translate;
 mod trap;
+mod tunables;
 mod types;
+mod vmoffsets;
 
+pub use builtins::{Builtin, BuiltinSignature, BuiltinType};
 pub use const_expr::{ConstExpr, ConstOp};
 pub use error::TranslationError;
 pub use module::{
@@ -30,6 +39,8 @@ pub use module::{
 };
 pub use translate::{default_features, translate_module};
 pub use trap::TrapCode;
+pub use tunables::{BoundsCheckStrategy, Tunables};
 pub use types::{EntityType, FuncType, GlobalType, MemoryType, TableType, ValType};
+pub use vmoffsets::{VAL_RAW_SIZE, VMCONTEXT_MAGIC, VMHOST_CONTEXT_MAGIC, VMOffsets};
 /// Re-exported so backends and the runtime name the same parser version.
 pub use wasmparser;

@@ -1,0 +1,144 @@
+//! Calls: `call`, `call_indirect`, and the tail calls `return_call` and
+//! `return_call_indirect`.
+//!
+//! Every wasm function takes `(callee_vmctx, caller_vmctx, params…)` in
+//! Cranelift's `tail` convention. A call to a function defined in the same
+//! module is a direct call relocated against the callee's function index;
+//! a call to an import loads the code pointer and callee `VMContext` from
+//! the import's `VMContext` entry; `call_indirect` loads a funcref record
+//! from the table and checks it is non-null and of the expected signature
+//! (engine-wide ids, so the check is one integer compare).
+
+use super::{NS_WASM_FUNC, Translator, trap, wasm_signature};
+use crate::CompileError;
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{self, InstBuilder, Value, types};
+use wasmparser::Operator;
+
+/// Where a call goes.
+enum Callee {
+    /// A defined function of this module, by function index.
+    Direct(u32),
+    /// A code pointer and the callee's `VMContext`.
+    Indirect { code: Value, vmctx: Value },
+}
+
+impl Translator<'_, '_> {
+    /// Handles the call operators; `Ok(false)` if `op` is not one.
+    pub(super) fn translate_call_op(&mut self, op: &Operator<'_>) -> Result<bool, CompileError> {
+        use Operator as O;
+        match op {
+            O::Call { function_index } => self.call_func(*function_index, false),
+            O::ReturnCall { function_index } => self.call_func(*function_index, true),
+            O::CallIndirect {
+                type_index,
+                table_index,
+            } => self.call_indirect(*type_index, *table_index, false),
+            O::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => self.call_indirect(*type_index, *table_index, true),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn call_func(&mut self, func_index: u32, tail: bool) {
+        let module = self.env.module;
+        let type_index = module.functions[func_index as usize];
+        let callee = if module.is_imported_func(func_index) {
+            let o = &self.env.offsets;
+            let code_off = o.vmctx_imported_func_wasm_call(func_index);
+            let vmctx_off = o.vmctx_imported_func_vmctx(func_index);
+            let code = self.load_ptr(self.vmctx, code_off, true);
+            let vmctx = self.load_ptr(self.vmctx, vmctx_off, true);
+            Callee::Indirect { code, vmctx }
+        } else {
+            Callee::Direct(func_index)
+        };
+        self.emit_call(type_index, callee, tail);
+    }
+
+    fn call_indirect(&mut self, type_index: u32, table: u32, tail: bool) {
+        let index = self.pop();
+        let addr = self.table_elem_addr(table, index, trap::UNDEFINED_ELEMENT);
+        let flags = self.table_elem_flags();
+        let bits = self.builder.ins().load(types::I64, flags, addr, 0);
+        let funcref = self.ref_to_ptr(bits);
+        self.builder
+            .ins()
+            .trapz(funcref, trap::INDIRECT_CALL_TO_NULL);
+
+        // A funcref record never changes once the runtime published it.
+        let ro = self.vm_flags(true);
+        let o = &self.env.offsets;
+        let (sig_off, code_off, vmctx_off, sigs_off) = (
+            o.funcref_sig() as i32,
+            o.funcref_wasm_call(),
+            o.funcref_vmctx(),
+            o.vmctx_signature_ids(),
+        );
+        let actual = self.builder.ins().load(types::I32, ro, funcref, sig_off);
+        let sigs = self.load_ptr(self.vmctx, sigs_off, true);
+        let expected = self
+            .builder
+            .ins()
+            .load(types::I32, ro, sigs, (type_index * 4) as i32);
+        let mismatch = self.builder.ins().icmp(IntCC::NotEqual, actual, expected);
+        self.builder.ins().trapnz(mismatch, trap::BAD_SIGNATURE);
+        let code = self.load_ptr(funcref, code_off, true);
+        let vmctx = self.load_ptr(funcref, vmctx_off, true);
+        self.emit_call(type_index, Callee::Indirect { code, vmctx }, tail);
+    }
+
+    fn emit_call(&mut self, type_index: u32, callee: Callee, tail: bool) {
+        let ty = &self.env.module.types[type_index as usize];
+        let nparams = ty.params.len();
+        self.fuel_flush();
+        let sig = wasm_signature(self.env.pointer_type, ty);
+        let mut args = Vec::with_capacity(nparams + 2);
+        let callee_vmctx = match callee {
+            Callee::Direct(_) => self.vmctx,
+            Callee::Indirect { vmctx, .. } => vmctx,
+        };
+        args.push(callee_vmctx);
+        args.push(self.vmctx);
+        args.extend_from_slice(self.peekn(nparams));
+        let new_len = self.stack.len() - nparams;
+        self.stack.truncate(new_len);
+        let inst = match callee {
+            Callee::Direct(index) => {
+                let sig = self.builder.import_signature(sig);
+                let name = self
+                    .builder
+                    .func
+                    .declare_imported_user_function(ir::UserExternalName::new(NS_WASM_FUNC, index));
+                let fref = self.builder.import_function(ir::ExtFuncData {
+                    name: ir::ExternalName::user(name),
+                    signature: sig,
+                    colocated: true,
+                    patchable: false,
+                });
+                if tail {
+                    self.builder.ins().return_call(fref, &args)
+                } else {
+                    self.builder.ins().call(fref, &args)
+                }
+            }
+            Callee::Indirect { code, .. } => {
+                let sig = self.builder.import_signature(sig);
+                if tail {
+                    self.builder.ins().return_call_indirect(sig, code, &args)
+                } else {
+                    self.builder.ins().call_indirect(sig, code, &args)
+                }
+            }
+        };
+        if tail {
+            self.reachable = false;
+        } else {
+            let results = self.builder.inst_results(inst).to_vec();
+            self.stack.extend(results);
+        }
+    }
+}

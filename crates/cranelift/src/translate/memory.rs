@@ -1,0 +1,389 @@
+//! Linear memory: loads, stores (scalar and SIMD), `memory.size`,
+//! `memory.grow` and the bulk-memory operators.
+//!
+//! The effective address is `base + zext(addr) + offset`. Under
+//! [`BoundsCheckStrategy::GuardPages`](kiln_environ::BoundsCheckStrategy)
+//! an access the reservation and guard cover carries no check and the load
+//! or store itself is the trap site (its `MemFlags` carry the heap trap
+//! code, so its pc lands in the trap table). Otherwise the end of the
+//! access is compared with the memory's current length first.
+
+use super::Translator;
+use crate::CompileError;
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{Endianness, InstBuilder, MemFlagsData, TrapCode, Type, Value, types};
+use kiln_environ::Builtin;
+use wasmparser::{MemArg, MemArgTarget, Operator};
+
+/// How a SIMD load fills the vector.
+enum VecLoad {
+    /// Load `lanes` narrow lanes of `ty` (8 bytes) and widen them.
+    Extend { ty: Type, signed: bool },
+    /// Load one lane and copy it to every lane.
+    Splat(Type),
+    /// Load one lane into lane 0, zero the rest.
+    Zero(Type),
+}
+
+impl Translator<'_, '_> {
+    /// Flags of a wasm heap access: little-endian whatever the target,
+    /// possibly unaligned, trapping as out-of-bounds memory if it faults.
+    fn heap_flags(&self) -> MemFlagsData {
+        MemFlagsData::new()
+            .with_endianness(Endianness::Little)
+            .with_trap_code(Some(TrapCode::HEAP_OUT_OF_BOUNDS))
+            .with_alias_region(Some(self.regions.heap))
+    }
+
+    /// The address of memory `mem`'s `{ base, len }` record.
+    fn memory_record(&mut self, mem: u32) -> Value {
+        let off = self.env.offsets.vmctx_memory(mem);
+        self.load_ptr(self.vmctx, off, true)
+    }
+
+    /// Computes the native address of an access of `size` bytes at wasm
+    /// address `index` plus `memarg.offset`, with the bounds check the
+    /// strategy needs. Returns the address and a static offset to fold into
+    /// the access instruction.
+    fn heap_address(&mut self, memarg: &MemArg, index: Value, size: u32) -> (Value, i32) {
+        let ptr = self.env.pointer_type;
+        let memory = match memarg.target {
+            MemArgTarget::Memory(m) => m,
+            // GC array accesses are not part of the accepted feature set.
+            MemArgTarget::Array(_) => 0,
+        };
+        let record = self.memory_record(memory);
+        let base_off = self.env.offsets.memory_base();
+        let base = self.load_ptr(record, base_off, false);
+        let ext = if ptr == types::I64 {
+            self.builder.ins().uextend(types::I64, index)
+        } else {
+            index
+        };
+        let offset = memarg.offset;
+        let covered = self
+            .env
+            .tunables
+            .access_is_covered_by_guard(offset, u64::from(size));
+        if !covered {
+            let len_off = self.env.offsets.memory_len();
+            let len = self.load_ptr(record, len_off, false);
+            let end_const = offset + u64::from(size);
+            let end = if ptr == types::I64 {
+                // zext(addr) < 2^32 and offset + size < 2^33: no overflow.
+                self.builder.ins().iadd_imm_u(ext, end_const as i64)
+            } else if end_const > u64::from(u32::MAX) {
+                // Cannot fit in a 32-bit address space: always out of bounds.
+                let one = self.builder.ins().iconst(types::I32, 1);
+                self.builder.ins().trapnz(one, TrapCode::HEAP_OUT_OF_BOUNDS);
+                ext
+            } else {
+                let c = self.builder.ins().iconst(types::I32, end_const as i64);
+                self.builder
+                    .ins()
+                    .uadd_overflow_trap(ext, c, TrapCode::HEAP_OUT_OF_BOUNDS)
+            };
+            let oob = self
+                .builder
+                .ins()
+                .icmp(IntCC::UnsignedGreaterThan, end, len);
+            self.builder.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
+        }
+        let addr = self.builder.ins().iadd(base, ext);
+        match i32::try_from(offset) {
+            Ok(o) => (addr, o),
+            Err(_) => {
+                let a = self.builder.ins().iadd_imm_u(addr, offset as i64);
+                (a, 0)
+            }
+        }
+    }
+
+    fn load(
+        &mut self,
+        memarg: &MemArg,
+        size: u32,
+        f: impl FnOnce(&mut Self, MemFlagsData, Value, i32) -> Value,
+    ) {
+        let index = self.pop();
+        let (addr, off) = self.heap_address(memarg, index, size);
+        let flags = self.heap_flags();
+        let v = f(self, flags, addr, off);
+        self.push(v);
+    }
+
+    fn store(
+        &mut self,
+        memarg: &MemArg,
+        size: u32,
+        f: impl FnOnce(&mut Self, MemFlagsData, Value, Value, i32),
+    ) {
+        let value = self.pop();
+        let index = self.pop();
+        let (addr, off) = self.heap_address(memarg, index, size);
+        let flags = self.heap_flags();
+        f(self, flags, value, addr, off);
+    }
+
+    fn plain_load(&mut self, memarg: &MemArg, ty: Type) {
+        self.load(memarg, ty.bytes(), |t, fl, a, o| {
+            t.builder.ins().load(ty, fl, a, o)
+        });
+    }
+
+    /// Reinterprets a `v128` (`I8X16`) as `ty` lanes, in wasm lane order.
+    pub fn vec_as(&mut self, v: Value, ty: Type) -> Value {
+        if ty == types::I8X16 {
+            return v;
+        }
+        let le = MemFlagsData::new().with_endianness(Endianness::Little);
+        self.builder.ins().bitcast(ty, le, v)
+    }
+
+    fn vec_load(&mut self, memarg: &MemArg, kind: VecLoad) {
+        let index = self.pop();
+        let size = match kind {
+            VecLoad::Extend { .. } => 8,
+            VecLoad::Splat(ty) | VecLoad::Zero(ty) => ty.bytes(),
+        };
+        let (addr, off) = self.heap_address(memarg, index, size);
+        let flags = self.heap_flags();
+        let v = match kind {
+            VecLoad::Extend { ty, signed } => {
+                let raw = self.builder.ins().load(types::I64, flags, addr, off);
+                let v2 = self.builder.ins().scalar_to_vector(types::I64X2, raw);
+                let narrow = self.vec_as_from(v2, types::I64X2, ty);
+                if signed {
+                    self.builder.ins().swiden_low(narrow)
+                } else {
+                    self.builder.ins().uwiden_low(narrow)
+                }
+            }
+            VecLoad::Splat(ty) => {
+                let s = self.builder.ins().load(ty, flags, addr, off);
+                let vty = ty.by(128 / ty.bits()).expect("lane count");
+                self.builder.ins().splat(vty, s)
+            }
+            VecLoad::Zero(ty) => {
+                let s = self.builder.ins().load(ty, flags, addr, off);
+                let vty = ty.by(128 / ty.bits()).expect("lane count");
+                self.builder.ins().scalar_to_vector(vty, s)
+            }
+        };
+        let ty = self.builder.func.dfg.value_type(v);
+        let le = MemFlagsData::new().with_endianness(Endianness::Little);
+        let out = if ty == types::I8X16 {
+            v
+        } else {
+            self.builder.ins().bitcast(types::I8X16, le, v)
+        };
+        self.push(out);
+    }
+
+    /// Bitcasts a vector of type `from` to `to`, in wasm lane order.
+    fn vec_as_from(&mut self, v: Value, from: Type, to: Type) -> Value {
+        if from == to {
+            return v;
+        }
+        let le = MemFlagsData::new().with_endianness(Endianness::Little);
+        self.builder.ins().bitcast(to, le, v)
+    }
+
+    fn load_lane(&mut self, memarg: &MemArg, lane: u8, ty: Type) {
+        let vec = self.pop();
+        let index = self.pop();
+        let (addr, off) = self.heap_address(memarg, index, ty.bytes());
+        let flags = self.heap_flags();
+        let s = self.builder.ins().load(ty, flags, addr, off);
+        let vty = ty.by(128 / ty.bits()).expect("lane count");
+        let lanes = self.vec_as(vec, vty);
+        let updated = self.builder.ins().insertlane(lanes, s, lane);
+        let out = self.vec_as_from(updated, vty, types::I8X16);
+        self.push(out);
+    }
+
+    fn store_lane(&mut self, memarg: &MemArg, lane: u8, ty: Type) {
+        let vec = self.pop();
+        let index = self.pop();
+        let (addr, off) = self.heap_address(memarg, index, ty.bytes());
+        let flags = self.heap_flags();
+        let vty = ty.by(128 / ty.bits()).expect("lane count");
+        let lanes = self.vec_as(vec, vty);
+        let s = self.builder.ins().extractlane(lanes, lane);
+        self.builder.ins().store(flags, s, addr, off);
+    }
+
+    /// Handles the memory operators; `Ok(false)` if `op` is not one.
+    pub(super) fn translate_memory_op(&mut self, op: &Operator<'_>) -> Result<bool, CompileError> {
+        use Operator as O;
+        use types::{F32, F64, I8, I16, I32, I64};
+        match op {
+            O::I32Load { memarg } => self.plain_load(memarg, I32),
+            O::I64Load { memarg } => self.plain_load(memarg, I64),
+            O::F32Load { memarg } => self.plain_load(memarg, F32),
+            O::F64Load { memarg } => self.plain_load(memarg, F64),
+            O::V128Load { memarg } => self.plain_load(memarg, types::I8X16),
+            O::I32Load8S { memarg } => {
+                self.load(memarg, 1, |t, f, a, o| t.builder.ins().sload8(I32, f, a, o))
+            }
+            O::I32Load8U { memarg } => {
+                self.load(memarg, 1, |t, f, a, o| t.builder.ins().uload8(I32, f, a, o))
+            }
+            O::I32Load16S { memarg } => self.load(memarg, 2, |t, f, a, o| {
+                t.builder.ins().sload16(I32, f, a, o)
+            }),
+            O::I32Load16U { memarg } => self.load(memarg, 2, |t, f, a, o| {
+                t.builder.ins().uload16(I32, f, a, o)
+            }),
+            O::I64Load8S { memarg } => {
+                self.load(memarg, 1, |t, f, a, o| t.builder.ins().sload8(I64, f, a, o))
+            }
+            O::I64Load8U { memarg } => {
+                self.load(memarg, 1, |t, f, a, o| t.builder.ins().uload8(I64, f, a, o))
+            }
+            O::I64Load16S { memarg } => self.load(memarg, 2, |t, f, a, o| {
+                t.builder.ins().sload16(I64, f, a, o)
+            }),
+            O::I64Load16U { memarg } => self.load(memarg, 2, |t, f, a, o| {
+                t.builder.ins().uload16(I64, f, a, o)
+            }),
+            O::I64Load32S { memarg } => {
+                self.load(memarg, 4, |t, f, a, o| t.builder.ins().sload32(f, a, o))
+            }
+            O::I64Load32U { memarg } => {
+                self.load(memarg, 4, |t, f, a, o| t.builder.ins().uload32(f, a, o))
+            }
+            O::I32Store { memarg } | O::F32Store { memarg } => {
+                self.store(memarg, 4, |t, f, v, a, o| {
+                    t.builder.ins().store(f, v, a, o);
+                })
+            }
+            O::I64Store { memarg } | O::F64Store { memarg } => {
+                self.store(memarg, 8, |t, f, v, a, o| {
+                    t.builder.ins().store(f, v, a, o);
+                })
+            }
+            O::V128Store { memarg } => self.store(memarg, 16, |t, f, v, a, o| {
+                t.builder.ins().store(f, v, a, o);
+            }),
+            O::I32Store8 { memarg } | O::I64Store8 { memarg } => {
+                self.store(memarg, 1, |t, f, v, a, o| {
+                    t.builder.ins().istore8(f, v, a, o);
+                })
+            }
+            O::I32Store16 { memarg } | O::I64Store16 { memarg } => {
+                self.store(memarg, 2, |t, f, v, a, o| {
+                    t.builder.ins().istore16(f, v, a, o);
+                })
+            }
+            O::I64Store32 { memarg } => self.store(memarg, 4, |t, f, v, a, o| {
+                t.builder.ins().istore32(f, v, a, o);
+            }),
+            O::V128Load8x8S { memarg } => self.vec_load(
+                memarg,
+                VecLoad::Extend {
+                    ty: types::I8X16,
+                    signed: true,
+                },
+            ),
+            O::V128Load8x8U { memarg } => self.vec_load(
+                memarg,
+                VecLoad::Extend {
+                    ty: types::I8X16,
+                    signed: false,
+                },
+            ),
+            O::V128Load16x4S { memarg } => self.vec_load(
+                memarg,
+                VecLoad::Extend {
+                    ty: types::I16X8,
+                    signed: true,
+                },
+            ),
+            O::V128Load16x4U { memarg } => self.vec_load(
+                memarg,
+                VecLoad::Extend {
+                    ty: types::I16X8,
+                    signed: false,
+                },
+            ),
+            O::V128Load32x2S { memarg } => self.vec_load(
+                memarg,
+                VecLoad::Extend {
+                    ty: types::I32X4,
+                    signed: true,
+                },
+            ),
+            O::V128Load32x2U { memarg } => self.vec_load(
+                memarg,
+                VecLoad::Extend {
+                    ty: types::I32X4,
+                    signed: false,
+                },
+            ),
+            O::V128Load8Splat { memarg } => self.vec_load(memarg, VecLoad::Splat(I8)),
+            O::V128Load16Splat { memarg } => self.vec_load(memarg, VecLoad::Splat(I16)),
+            O::V128Load32Splat { memarg } => self.vec_load(memarg, VecLoad::Splat(I32)),
+            O::V128Load64Splat { memarg } => self.vec_load(memarg, VecLoad::Splat(I64)),
+            O::V128Load32Zero { memarg } => self.vec_load(memarg, VecLoad::Zero(I32)),
+            O::V128Load64Zero { memarg } => self.vec_load(memarg, VecLoad::Zero(I64)),
+            O::V128Load8Lane { memarg, lane } => self.load_lane(memarg, *lane, I8),
+            O::V128Load16Lane { memarg, lane } => self.load_lane(memarg, *lane, I16),
+            O::V128Load32Lane { memarg, lane } => self.load_lane(memarg, *lane, I32),
+            O::V128Load64Lane { memarg, lane } => self.load_lane(memarg, *lane, I64),
+            O::V128Store8Lane { memarg, lane } => self.store_lane(memarg, *lane, I8),
+            O::V128Store16Lane { memarg, lane } => self.store_lane(memarg, *lane, I16),
+            O::V128Store32Lane { memarg, lane } => self.store_lane(memarg, *lane, I32),
+            O::V128Store64Lane { memarg, lane } => self.store_lane(memarg, *lane, I64),
+            O::MemorySize { mem } => {
+                let record = self.memory_record(*mem);
+                let len_off = self.env.offsets.memory_len();
+                let len = self.load_ptr(record, len_off, false);
+                let pages = self.builder.ins().ushr_imm_u(len, 16);
+                let v = if self.env.pointer_type == I64 {
+                    self.builder.ins().ireduce(I32, pages)
+                } else {
+                    pages
+                };
+                self.push(v);
+            }
+            O::MemoryGrow { mem } => {
+                let delta = self.pop();
+                self.fuel_flush();
+                let m = self.builder.ins().iconst(I32, i64::from(*mem));
+                let old = self
+                    .call_builtin(Builtin::MemoryGrow, &[m, delta])
+                    .expect("result");
+                let v = self.builder.ins().ireduce(I32, old);
+                self.push(v);
+            }
+            O::MemoryFill { mem } => {
+                let (dst, val, len) = self.pop3();
+                self.fuel_flush();
+                let m = self.builder.ins().iconst(I32, i64::from(*mem));
+                self.call_builtin(Builtin::MemoryFill, &[m, dst, val, len]);
+            }
+            O::MemoryCopy { dst_mem, src_mem } => {
+                let (dst, src, len) = self.pop3();
+                self.fuel_flush();
+                let d = self.builder.ins().iconst(I32, i64::from(*dst_mem));
+                let s = self.builder.ins().iconst(I32, i64::from(*src_mem));
+                self.call_builtin(Builtin::MemoryCopy, &[d, s, dst, src, len]);
+            }
+            O::MemoryInit { data_index, mem } => {
+                let (dst, src, len) = self.pop3();
+                self.fuel_flush();
+                let m = self.builder.ins().iconst(I32, i64::from(*mem));
+                let d = self.builder.ins().iconst(I32, i64::from(*data_index));
+                self.call_builtin(Builtin::MemoryInit, &[m, d, dst, src, len]);
+            }
+            O::DataDrop { data_index } => {
+                self.fuel_flush();
+                let d = self.builder.ins().iconst(I32, i64::from(*data_index));
+                self.call_builtin(Builtin::DataDrop, &[d]);
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}

@@ -1,0 +1,653 @@
+//! The wasm → CLIF translator for one function body.
+//!
+//! [`translate_function`] reads a validated body with wasmparser's operator
+//! reader and builds a Cranelift function with `cranelift-frontend`: wasm
+//! locals become frontend `Variable`s, the operand stack is a `Vec<Value>`,
+//! and structured control flow becomes CLIF blocks whose parameters carry
+//! the values a branch passes. The operator families live in sibling
+//! modules (`control`, `memory`, `table`, `call`, `numeric`, and `simd`,
+//! which the SIMD translation owns); this module holds the shared state,
+//! the dispatch, locals, globals and the prologue checks.
+//!
+//! Every body is validated by `kiln-environ` before it reaches here, so the
+//! translator trusts stack shapes and indices; anything it cannot translate
+//! is a [`CompileError::Unsupported`] naming the operator.
+
+mod call;
+mod control;
+mod memory;
+mod numeric;
+pub(crate) mod simd;
+mod table;
+
+use crate::CompileError;
+use cranelift_codegen::ir::{
+    self, AbiParam, AliasRegion, AliasRegionData, ArgumentPurpose, Endianness, InstBuilder,
+    MemFlagsData, Signature, SourceLoc, Type, Value, types,
+};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use kiln_environ::{Builtin, FuncType, ModuleTranslation, Tunables, VMOffsets, ValType};
+use wasmparser::Operator;
+
+/// User external-name namespace of direct calls to wasm functions; the
+/// index is the callee's function index.
+pub(crate) const NS_WASM_FUNC: u32 = 0;
+/// User external-name namespace of calls to builtin trampolines; the index
+/// is [`Builtin::index`].
+pub(crate) const NS_BUILTIN: u32 = 1;
+
+/// Kiln's trap codes as Cranelift user trap codes. Cranelift's own reserved
+/// codes cover stack overflow, heap out of bounds, integer overflow,
+/// division by zero and bad conversions.
+pub(crate) mod trap {
+    use cranelift_codegen::ir::TrapCode;
+
+    /// `unreachable`.
+    pub const UNREACHABLE: TrapCode = TrapCode::unwrap_user(1);
+    /// Table access out of bounds.
+    pub const TABLE_OUT_OF_BOUNDS: TrapCode = TrapCode::unwrap_user(2);
+    /// `call_indirect` index past the table's end.
+    pub const UNDEFINED_ELEMENT: TrapCode = TrapCode::unwrap_user(3);
+    /// `call_indirect` of a null entry.
+    pub const INDIRECT_CALL_TO_NULL: TrapCode = TrapCode::unwrap_user(4);
+    /// `call_indirect` signature mismatch.
+    pub const BAD_SIGNATURE: TrapCode = TrapCode::unwrap_user(5);
+    /// Null reference.
+    pub const NULL_REFERENCE: TrapCode = TrapCode::unwrap_user(6);
+    /// Fuel exhausted.
+    pub const OUT_OF_FUEL: TrapCode = TrapCode::unwrap_user(7);
+    /// Interrupted.
+    pub const INTERRUPT: TrapCode = TrapCode::unwrap_user(8);
+
+    /// Maps a Cranelift trap code from a compiled function back to Kiln's.
+    pub fn to_kiln(code: TrapCode) -> Option<kiln_environ::TrapCode> {
+        use kiln_environ::TrapCode as K;
+        Some(match code {
+            TrapCode::STACK_OVERFLOW => K::StackOverflow,
+            TrapCode::HEAP_OUT_OF_BOUNDS => K::MemoryOutOfBounds,
+            TrapCode::INTEGER_OVERFLOW => K::IntegerOverflow,
+            TrapCode::INTEGER_DIVISION_BY_ZERO => K::IntegerDivisionByZero,
+            TrapCode::BAD_CONVERSION_TO_INTEGER => K::BadConversionToInteger,
+            UNREACHABLE => K::UnreachableCodeReached,
+            TABLE_OUT_OF_BOUNDS => K::TableOutOfBounds,
+            UNDEFINED_ELEMENT => K::UndefinedElement,
+            INDIRECT_CALL_TO_NULL => K::IndirectCallToNull,
+            BAD_SIGNATURE => K::BadSignature,
+            NULL_REFERENCE => K::NullReference,
+            OUT_OF_FUEL => K::OutOfFuel,
+            INTERRUPT => K::Interrupt,
+            _ => return None,
+        })
+    }
+}
+
+/// What the translator needs to know about the module and the target,
+/// shared by every function of one compilation.
+pub(crate) struct ModuleEnv<'a> {
+    /// The module.
+    pub module: &'a ModuleTranslation,
+    /// Its `VMContext` layout for the target's pointer size.
+    pub offsets: VMOffsets,
+    /// Code-generation settings shared with the runtime.
+    pub tunables: Tunables,
+    /// The target's pointer type.
+    pub pointer_type: Type,
+    /// Whether the target rounds floats natively (`ceil`, `floor`,
+    /// `trunc`, `nearest`); x86-64 needs SSE4.1 for it.
+    pub native_rounding: bool,
+    /// Whether the target is little-endian (globals and table elements are
+    /// stored in native byte order).
+    pub little_endian: bool,
+    /// The target's C calling convention, for builtins and the array
+    /// convention.
+    pub host_call_conv: CallConv,
+    /// What the frontend needs to know about the target.
+    pub frontend_config: cranelift_codegen::isa::TargetFrontendConfig,
+}
+
+/// The CLIF type that holds a wasm value of type `ty`.
+///
+/// References are their 64-bit bits on every target (the same bits tables,
+/// globals and value slots hold); `v128` is `I8X16` by convention with the
+/// SIMD translation.
+pub(crate) fn clif_type(ty: ValType) -> Type {
+    match ty {
+        ValType::I32 => types::I32,
+        ValType::I64 | ValType::FuncRef | ValType::ExternRef => types::I64,
+        ValType::F32 => types::F32,
+        ValType::F64 => types::F64,
+        ValType::V128 => types::I8X16,
+    }
+}
+
+/// The native wasm calling convention: `(callee_vmctx, caller_vmctx,
+/// params…) -> results`, Cranelift's `tail` convention (so `return_call`
+/// works between any two wasm functions).
+pub(crate) fn wasm_signature(pointer_type: Type, ty: &FuncType) -> Signature {
+    let mut sig = Signature::new(CallConv::Tail);
+    sig.params
+        .push(AbiParam::special(pointer_type, ArgumentPurpose::VMContext));
+    sig.params.push(AbiParam::new(pointer_type));
+    sig.params
+        .extend(ty.params.iter().map(|t| AbiParam::new(clif_type(*t))));
+    sig.returns
+        .extend(ty.results.iter().map(|t| AbiParam::new(clif_type(*t))));
+    sig
+}
+
+/// The C signature of a builtin (and of its trampoline).
+pub(crate) fn builtin_signature(env: &ModuleEnv<'_>, builtin: Builtin) -> Signature {
+    use kiln_environ::BuiltinType as B;
+    let ty = |t: B| match t {
+        B::VmCtx => env.pointer_type,
+        B::I32 => types::I32,
+        B::I64 => types::I64,
+        B::F32 => types::F32,
+        B::F64 => types::F64,
+    };
+    let s = builtin.signature();
+    let mut sig = Signature::new(env.host_call_conv);
+    sig.params
+        .extend(s.params.iter().map(|t| AbiParam::new(ty(*t))));
+    sig.returns.extend(s.result.map(|t| AbiParam::new(ty(t))));
+    sig
+}
+
+/// A translated function: its CLIF and the builtins it calls.
+pub(crate) struct TranslatedFunction {
+    /// The function, ready for `cranelift_codegen::Context`.
+    pub func: ir::Function,
+    /// Which builtins it calls (their trampolines must be in the image).
+    pub builtins: Vec<Builtin>,
+}
+
+/// Alias regions, so Cranelift's alias analysis knows heap stores do not
+/// change `VMContext` fields or table contents.
+#[derive(Clone, Copy)]
+pub(crate) struct Regions {
+    pub vmctx: AliasRegion,
+    pub heap: AliasRegion,
+    pub table: AliasRegion,
+}
+
+/// Translation state of one function.
+pub(crate) struct Translator<'a, 'f> {
+    pub env: &'a ModuleEnv<'a>,
+    pub builder: FunctionBuilder<'f>,
+    /// The wasm operand stack.
+    pub stack: Vec<Value>,
+    /// Open control frames, innermost last.
+    pub control: Vec<control::Frame>,
+    /// Each wasm local's variable and type.
+    pub locals: Vec<(Variable, ValType)>,
+    /// This function's `VMContext` (its first parameter).
+    pub vmctx: Value,
+    /// Whether the current position can execute. Code after `br`,
+    /// `return`, `unreachable`… is skipped until the enclosing `else`/`end`.
+    pub reachable: bool,
+    /// Depth of blocks opened inside unreachable code (skipped entirely).
+    pub unreachable_depth: u32,
+    /// Wasm operators run since fuel was last charged.
+    pub fuel_pending: i64,
+    pub regions: Regions,
+    pub builtins_used: Vec<Builtin>,
+}
+
+/// Translates defined function `func_index` of `env.module` to CLIF.
+pub(crate) fn translate_function(
+    env: &ModuleEnv<'_>,
+    func_index: u32,
+    fb_ctx: &mut FunctionBuilderContext,
+) -> Result<TranslatedFunction, CompileError> {
+    let module = env.module;
+    let ty = module.func_type(func_index);
+    let sig = wasm_signature(env.pointer_type, ty);
+    let name = ir::UserFuncName::user(NS_WASM_FUNC, func_index);
+    let mut func = ir::Function::with_name_signature(name, sig);
+    let mut region = |id: u32, description: &'static str| {
+        func.dfg.alias_regions.insert(AliasRegionData {
+            user_id: id,
+            description: description.into(),
+        })
+    };
+    let regions = Regions {
+        vmctx: region(0, "vmctx"),
+        heap: region(1, "heap"),
+        table: region(2, "table"),
+    };
+
+    let body = module.function_body_reader(func_index);
+    let builder = FunctionBuilder::new(&mut func, fb_ctx);
+    let mut t = Translator {
+        env,
+        builder,
+        stack: Vec::new(),
+        control: Vec::new(),
+        locals: Vec::new(),
+        vmctx: Value::from_u32(0), // set by the prologue
+        reachable: true,
+        unreachable_depth: 0,
+        fuel_pending: 0,
+        regions,
+        builtins_used: Vec::new(),
+    };
+    t.prologue(ty, &body)?;
+    let mut reader = body.get_operators_reader().map_err(parse_error)?;
+    while !reader.eof() {
+        let offset = reader.original_position();
+        let op = reader.read().map_err(parse_error)?;
+        t.builder.set_srcloc(SourceLoc::new(offset as u32));
+        t.translate_op(&op)?;
+    }
+    t.builder.seal_all_blocks();
+    let builtins = core::mem::take(&mut t.builtins_used);
+    t.builder.finalize(env.frontend_config);
+    Ok(TranslatedFunction { func, builtins })
+}
+
+pub(crate) fn parse_error(e: wasmparser::BinaryReaderError) -> CompileError {
+    CompileError::Wasm(e.to_string())
+}
+
+impl<'a, 'f> Translator<'a, 'f> {
+    /// Entry block, locals, stack-limit check, fuel and interrupt checks,
+    /// and the outermost control frame.
+    fn prologue(
+        &mut self,
+        ty: &FuncType,
+        body: &wasmparser::FunctionBody<'_>,
+    ) -> Result<(), CompileError> {
+        let entry = self.builder.create_block();
+        self.builder.append_block_params_for_function_params(entry);
+        self.builder.switch_to_block(entry);
+        self.builder.seal_block(entry);
+        let params = self.builder.block_params(entry).to_vec();
+        self.vmctx = params[0];
+
+        // Stack limit: Cranelift compares the stack pointer after the frame
+        // is allocated with this value in the prologue and traps with
+        // STACK_OVERFLOW below it.
+        let vmctx_gv = self
+            .builder
+            .func
+            .create_global_value(ir::GlobalValueData::VMContext);
+        let ptr = self.env.pointer_type;
+        let ro = self.builder.func.dfg.mem_flags.insert(
+            MemFlagsData::trusted()
+                .with_readonly()
+                .with_alias_region(Some(self.regions.vmctx)),
+        );
+        let ro = ro.map_err(|_| {
+            CompileError::Unsupported("more than 65535 distinct memory flags".into())
+        })?;
+        let limits = self
+            .builder
+            .func
+            .create_global_value(ir::GlobalValueData::Load {
+                base: vmctx_gv,
+                offset: (self.env.offsets.vmctx_runtime_limits() as i32).into(),
+                global_type: ptr,
+                flags: ro,
+            });
+        let stack_limit = self
+            .builder
+            .func
+            .create_global_value(ir::GlobalValueData::Load {
+                base: limits,
+                offset: (self.env.offsets.limits_stack_limit() as i32).into(),
+                global_type: ptr,
+                flags: ro,
+            });
+        self.builder.func.stack_limit = Some(stack_limit);
+
+        // Locals: parameters first, then the declared ones, zeroed.
+        for (i, p) in ty.params.iter().enumerate() {
+            let var = self.builder.declare_var(clif_type(*p));
+            self.builder.def_var(var, params[i + 2]);
+            self.locals.push((var, *p));
+        }
+        let mut locals = body.get_locals_reader().map_err(parse_error)?;
+        for _ in 0..locals.get_count() {
+            let (count, wty) = locals.read().map_err(parse_error)?;
+            let vty = ValType::from_wasmparser(wty, 0)
+                .map_err(|e| CompileError::Unsupported(e.message))?;
+            for _ in 0..count {
+                let var = self.builder.declare_var(clif_type(vty));
+                let zero = self.zero(vty);
+                self.builder.def_var(var, zero);
+                self.locals.push((var, vty));
+            }
+        }
+
+        self.fuel_and_interrupt_check();
+
+        // The body is a block whose end returns.
+        let results: Vec<Type> = ty.results.iter().map(|t| clif_type(*t)).collect();
+        let exit = self.builder.create_block();
+        for r in &results {
+            self.builder.append_block_param(exit, *r);
+        }
+        self.control.push(control::Frame {
+            kind: control::FrameKind::Function,
+            exit,
+            header: None,
+            params: Vec::new(),
+            results,
+            stack_base: 0,
+            exit_reached: false,
+        });
+        Ok(())
+    }
+
+    /// The zero value of a wasm type (locals' initial value).
+    pub fn zero(&mut self, ty: ValType) -> Value {
+        match ty {
+            ValType::I32 => self.builder.ins().iconst(types::I32, 0),
+            ValType::I64 | ValType::FuncRef | ValType::ExternRef => {
+                self.builder.ins().iconst(types::I64, 0)
+            }
+            ValType::F32 => self.builder.ins().f32const(0.0),
+            ValType::F64 => self.builder.ins().f64const(0.0),
+            ValType::V128 => self.v128_const(0),
+        }
+    }
+
+    /// A `v128` constant (`I8X16`, byte `i` = lane byte `i`).
+    pub fn v128_const(&mut self, bits: u128) -> Value {
+        let data = ir::ConstantData::from(bits.to_le_bytes().to_vec());
+        let handle = self.builder.func.dfg.constants.insert(data);
+        self.builder.ins().vconst(types::I8X16, handle)
+    }
+
+    pub fn pop(&mut self) -> Value {
+        self.stack
+            .pop()
+            .expect("validated: operand stack underflow")
+    }
+
+    pub fn pop2(&mut self) -> (Value, Value) {
+        let b = self.pop();
+        let a = self.pop();
+        (a, b)
+    }
+
+    pub fn pop3(&mut self) -> (Value, Value, Value) {
+        let c = self.pop();
+        let (a, b) = self.pop2();
+        (a, b, c)
+    }
+
+    pub fn push(&mut self, v: Value) {
+        self.stack.push(v);
+    }
+
+    /// The top `n` operands, in order, left on the stack.
+    pub fn peekn(&self, n: usize) -> &[Value] {
+        &self.stack[self.stack.len() - n..]
+    }
+
+    /// Flags of a trusted `VMContext` load (never traps, aligned). Mark
+    /// `readonly` what cannot change while the instance lives.
+    pub fn vm_flags(&self, readonly: bool) -> MemFlagsData {
+        let f = MemFlagsData::trusted().with_alias_region(Some(self.regions.vmctx));
+        if readonly { f.with_readonly() } else { f }
+    }
+
+    /// Loads a pointer-sized field at `offset` from `base`.
+    pub fn load_ptr(&mut self, base: Value, offset: u32, readonly: bool) -> Value {
+        let flags = self.vm_flags(readonly);
+        let ptr = self.env.pointer_type;
+        self.builder.ins().load(ptr, flags, base, offset as i32)
+    }
+
+    /// The runtime limits record of the store.
+    pub fn limits_ptr(&mut self) -> Value {
+        let off = self.env.offsets.vmctx_runtime_limits();
+        self.load_ptr(self.vmctx, off, true)
+    }
+
+    /// Calls a builtin through its trampoline (which records the exit
+    /// frame for backtraces, then jumps to the runtime's function).
+    pub fn call_builtin(&mut self, builtin: Builtin, args: &[Value]) -> Option<Value> {
+        if !self.builtins_used.contains(&builtin) {
+            self.builtins_used.push(builtin);
+        }
+        let sig = builtin_signature(self.env, builtin);
+        let sig = self.builder.import_signature(sig);
+        let name = self
+            .builder
+            .func
+            .declare_imported_user_function(ir::UserExternalName::new(NS_BUILTIN, builtin.index()));
+        let fref = self.builder.import_function(ir::ExtFuncData {
+            name: ir::ExternalName::user(name),
+            signature: sig,
+            colocated: true,
+            patchable: false,
+        });
+        let mut all = Vec::with_capacity(args.len() + 1);
+        all.push(self.vmctx);
+        all.extend_from_slice(args);
+        let call = self.builder.ins().call(fref, &all);
+        self.builder.inst_results(call).first().copied()
+    }
+
+    /// At function entry and loop headers: charge pending fuel and poll
+    /// the interrupt flag, as the tunables ask.
+    pub fn fuel_and_interrupt_check(&mut self) {
+        if self.env.tunables.consume_fuel {
+            self.fuel_flush();
+            let limits = self.limits_ptr();
+            let off = self.env.offsets.limits_fuel_consumed() as i32;
+            let flags = self.vm_flags(false);
+            let consumed = self.builder.ins().load(types::I64, flags, limits, off);
+            let exhausted =
+                self.builder
+                    .ins()
+                    .icmp_imm_s(ir::condcodes::IntCC::SignedGreaterThan, consumed, 0);
+            self.cold_call_if(exhausted, Builtin::OutOfFuel);
+        }
+        if self.env.tunables.interruptible {
+            let limits = self.limits_ptr();
+            let off = self.env.offsets.limits_interrupt() as i32;
+            let flags = self.vm_flags(false);
+            let flag = self.builder.ins().load(types::I32, flags, limits, off);
+            self.cold_call_if(flag, Builtin::Interrupted);
+        }
+    }
+
+    /// `if cond { builtin(vmctx) }` with the call in a cold block.
+    fn cold_call_if(&mut self, cond: Value, builtin: Builtin) {
+        let cold = self.builder.create_block();
+        let cont = self.builder.create_block();
+        self.builder.set_cold_block(cold);
+        self.builder.ins().brif(cond, cold, &[], cont, &[]);
+        self.builder.seal_block(cold);
+        self.builder.switch_to_block(cold);
+        self.call_builtin(builtin, &[]);
+        self.builder.ins().jump(cont, &[]);
+        self.builder.seal_block(cont);
+        self.builder.switch_to_block(cont);
+    }
+
+    /// Adds the operators counted since the last flush to the store's fuel
+    /// counter. Called before anything that leaves straight-line code, so
+    /// callees and the runtime see an exact count.
+    pub fn fuel_flush(&mut self) {
+        if !self.env.tunables.consume_fuel || self.fuel_pending == 0 || !self.reachable {
+            self.fuel_pending = 0;
+            return;
+        }
+        let limits = self.limits_ptr();
+        let off = self.env.offsets.limits_fuel_consumed() as i32;
+        let flags = self.vm_flags(false);
+        let consumed = self.builder.ins().load(types::I64, flags, limits, off);
+        let updated = self.builder.ins().iadd_imm_s(consumed, self.fuel_pending);
+        self.builder.ins().store(flags, updated, limits, off);
+        self.fuel_pending = 0;
+    }
+
+    /// Translates one operator.
+    fn translate_op(&mut self, op: &Operator<'_>) -> Result<(), CompileError> {
+        if !self.reachable {
+            return self.translate_unreachable_op(op);
+        }
+        if self.env.tunables.consume_fuel {
+            // Every operator costs one unit, except the purely structural
+            // ones, matching the interpreter's accounting closely enough
+            // for limits (not for exact cross-backend equality).
+            if !matches!(
+                op,
+                Operator::Nop | Operator::Drop | Operator::End | Operator::Else
+            ) {
+                self.fuel_pending += 1;
+            }
+        }
+        use Operator as O;
+        match op {
+            O::Nop => {}
+            O::Drop => {
+                self.pop();
+            }
+            O::Select | O::TypedSelect { .. } => {
+                let (a, b, c) = self.pop3();
+                let v = self.builder.ins().select(c, a, b);
+                self.push(v);
+            }
+            O::LocalGet { local_index } => {
+                let var = self.locals[*local_index as usize].0;
+                let v = self.builder.use_var(var);
+                self.push(v);
+            }
+            O::LocalSet { local_index } => {
+                let v = self.pop();
+                let var = self.locals[*local_index as usize].0;
+                self.builder.def_var(var, v);
+            }
+            O::LocalTee { local_index } => {
+                let v = *self.stack.last().expect("validated");
+                let var = self.locals[*local_index as usize].0;
+                self.builder.def_var(var, v);
+            }
+            O::GlobalGet { global_index } => {
+                let v = self.global_get(*global_index);
+                self.push(v);
+            }
+            O::GlobalSet { global_index } => {
+                let v = self.pop();
+                self.global_set(*global_index, v);
+            }
+            O::V128Const { value } => {
+                let v = self.v128_const(u128::from_le_bytes(*value.bytes()));
+                self.push(v);
+            }
+            _ => {
+                if self.translate_control_op(op)?
+                    || self.translate_call_op(op)?
+                    || self.translate_memory_op(op)?
+                    || self.translate_table_op(op)?
+                    || self.translate_numeric_op(op)?
+                    || simd::translate_simd_op(op, &mut self.builder, &mut self.stack)?
+                {
+                    return Ok(());
+                }
+                return Err(CompileError::Unsupported(operator_name(op)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The address of global `index`'s 16-byte cell.
+    fn global_cell(&mut self, index: u32) -> Value {
+        let off = self.env.offsets.vmctx_global(index);
+        self.load_ptr(self.vmctx, off, true)
+    }
+
+    /// Flags for a global's cell: immutable globals are readonly, so
+    /// Cranelift may hoist and share their loads.
+    fn global_flags(&self, index: u32) -> MemFlagsData {
+        let mutable = self.env.module.globals[index as usize].mutable;
+        // Globals share the vmctx region: both are runtime-owned memory that
+        // wasm heap stores never touch.
+        self.vm_flags(!mutable)
+    }
+
+    fn global_get(&mut self, index: u32) -> Value {
+        let ty = self.env.module.globals[index as usize].content;
+        let cell = self.global_cell(index);
+        let flags = self.global_flags(index);
+        // The cell holds `lo: u64, hi: u64` in native byte order; a 32-bit
+        // value is the low half of `lo`, so it is read as a u64 and narrowed
+        // (which is right on big-endian targets too).
+        match ty {
+            ValType::I64 | ValType::FuncRef | ValType::ExternRef | ValType::F64 => {
+                self.builder.ins().load(clif_type(ty), flags, cell, 0)
+            }
+            ValType::I32 | ValType::F32 => {
+                let lo = self.builder.ins().load(types::I64, flags, cell, 0);
+                let v = self.builder.ins().ireduce(types::I32, lo);
+                if ty == ValType::F32 {
+                    self.builder
+                        .ins()
+                        .bitcast(types::F32, MemFlagsData::new(), v)
+                } else {
+                    v
+                }
+            }
+            ValType::V128 => {
+                if self.env.little_endian {
+                    self.builder.ins().load(types::I8X16, flags, cell, 0)
+                } else {
+                    let lo = self.builder.ins().load(types::I64, flags, cell, 0);
+                    let hi = self.builder.ins().load(types::I64, flags, cell, 8);
+                    let wide = self.builder.ins().iconcat(lo, hi);
+                    let le = MemFlagsData::new().with_endianness(Endianness::Little);
+                    self.builder.ins().bitcast(types::I8X16, le, wide)
+                }
+            }
+        }
+    }
+
+    fn global_set(&mut self, index: u32, v: Value) {
+        let ty = self.env.module.globals[index as usize].content;
+        let cell = self.global_cell(index);
+        let flags = self.global_flags(index);
+        match ty {
+            ValType::I64 | ValType::FuncRef | ValType::ExternRef | ValType::F64 => {
+                self.builder.ins().store(flags, v, cell, 0);
+            }
+            ValType::I32 | ValType::F32 => {
+                let v = if ty == ValType::F32 {
+                    self.builder
+                        .ins()
+                        .bitcast(types::I32, MemFlagsData::new(), v)
+                } else {
+                    v
+                };
+                let wide = self.builder.ins().uextend(types::I64, v);
+                self.builder.ins().store(flags, wide, cell, 0);
+            }
+            ValType::V128 => {
+                if self.env.little_endian {
+                    self.builder.ins().store(flags, v, cell, 0);
+                } else {
+                    let le = MemFlagsData::new().with_endianness(Endianness::Little);
+                    let wide = self.builder.ins().bitcast(types::I128, le, v);
+                    let (lo, hi) = self.builder.ins().isplit(wide);
+                    self.builder.ins().store(flags, lo, cell, 0);
+                    self.builder.ins().store(flags, hi, cell, 8);
+                }
+            }
+        }
+    }
+}
+
+/// A short name for an operator, for `Unsupported` errors.
+pub(crate) fn operator_name(op: &Operator<'_>) -> String {
+    let debug = format!("{op:?}");
+    debug
+        .split([' ', '{', '('])
+        .next()
+        .unwrap_or("operator")
+        .to_string()
+}

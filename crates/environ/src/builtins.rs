@@ -1,0 +1,156 @@
+//! [`Builtin`]: the runtime functions ("libcalls") native code calls for
+//! work too large or too policy-laden to inline (growth, bulk memory and
+//! table operations, fuel and interrupt slow paths, float rounding on ISAs
+//! without the instructions).
+//!
+//! The table is shared by every native backend and the runtime: the runtime
+//! fills an array of function pointers indexed by [`Builtin::index`] and
+//! stores its address in each `VMContext` header; compiled code loads the
+//! pointer it needs from there. Every builtin uses the platform's C calling
+//! convention and takes the calling instance's `VMContext` first.
+//!
+//! A builtin that must trap (an out-of-bounds `memory.copy`, a limiter
+//! refusing with an error, fuel exhaustion) never returns: the runtime
+//! records the reason and unwinds to the innermost host → wasm entry, the
+//! same way it leaves a faulting signal handler. The exit frame pointer and
+//! pc are in the runtime limits record at that point (see
+//! `docs/native-abi.md`).
+
+/// The type of one builtin parameter or result, at the C ABI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BuiltinType {
+    /// A pointer-sized value: the caller's `VMContext`.
+    VmCtx,
+    /// A 32-bit integer (indices, sizes and addresses of 32-bit memories).
+    I32,
+    /// A 64-bit integer (also reference bits, see `docs/native-abi.md`).
+    I64,
+    /// A 32-bit float.
+    F32,
+    /// A 64-bit float.
+    F64,
+}
+
+/// A builtin's C signature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BuiltinSignature {
+    /// Parameters, in order; the first is always [`BuiltinType::VmCtx`].
+    pub params: &'static [BuiltinType],
+    /// The single result, if any.
+    pub result: Option<BuiltinType>,
+}
+
+use BuiltinType::{F32, F64, I32, I64, VmCtx};
+
+macro_rules! builtins {
+    ($( $(#[$doc:meta])* $name:ident = $sym:literal ($($p:ident),*) $(-> $r:ident)?; )*) => {
+        /// Every runtime function native code may call.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[repr(u32)]
+        pub enum Builtin {
+            $( $(#[$doc])* $name, )*
+        }
+
+        impl Builtin {
+            /// Every builtin, in table order.
+            pub const ALL: &'static [Builtin] = &[ $( Builtin::$name, )* ];
+
+            /// Its C signature.
+            pub fn signature(self) -> BuiltinSignature {
+                match self {
+                    $( Builtin::$name => BuiltinSignature {
+                        params: &[$($p),*],
+                        result: builtins!(@ret $($r)?),
+                    }, )*
+                }
+            }
+
+            /// A stable symbol-like name, for diagnostics and artifacts.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( Builtin::$name => $sym, )*
+                }
+            }
+        }
+    };
+    (@ret) => { None };
+    (@ret $r:ident) => { Some($r) };
+}
+
+builtins! {
+    /// `memory.grow`: `(vmctx, memory, delta_pages) -> old_pages`, or `-1`
+    /// when growth is refused (the runtime updates the memory record).
+    MemoryGrow = "memory_grow" (VmCtx, I32, I32) -> I64;
+    /// `memory.fill`: `(vmctx, memory, dst, byte, len)`; traps when out of
+    /// bounds.
+    MemoryFill = "memory_fill" (VmCtx, I32, I32, I32, I32);
+    /// `memory.copy`: `(vmctx, dst_memory, src_memory, dst, src, len)`.
+    MemoryCopy = "memory_copy" (VmCtx, I32, I32, I32, I32, I32);
+    /// `memory.init`: `(vmctx, memory, data_index, dst, src, len)`.
+    MemoryInit = "memory_init" (VmCtx, I32, I32, I32, I32, I32);
+    /// `data.drop`: `(vmctx, data_index)`.
+    DataDrop = "data_drop" (VmCtx, I32);
+    /// `table.grow`: `(vmctx, table, delta, init_ref_bits) -> old_size`, or
+    /// `-1` when refused.
+    TableGrow = "table_grow" (VmCtx, I32, I32, I64) -> I64;
+    /// `table.fill`: `(vmctx, table, dst, ref_bits, len)`.
+    TableFill = "table_fill" (VmCtx, I32, I32, I64, I32);
+    /// `table.copy`: `(vmctx, dst_table, src_table, dst, src, len)`.
+    TableCopy = "table_copy" (VmCtx, I32, I32, I32, I32, I32);
+    /// `table.init`: `(vmctx, table, elem_index, dst, src, len)`.
+    TableInit = "table_init" (VmCtx, I32, I32, I32, I32, I32);
+    /// `elem.drop`: `(vmctx, elem_index)`.
+    ElemDrop = "elem_drop" (VmCtx, I32);
+    /// The fuel counter went positive: `(vmctx)`. Returns after refilling
+    /// the counter, or traps with `OutOfFuel`.
+    OutOfFuel = "out_of_fuel" (VmCtx);
+    /// The interrupt flag was seen set: `(vmctx)`. Returns to keep running
+    /// (after clearing the flag), or traps with `Interrupt`.
+    Interrupted = "interrupted" (VmCtx);
+    /// `f32.ceil` where the ISA lacks a rounding instruction.
+    CeilF32 = "ceil_f32" (VmCtx, F32) -> F32;
+    /// `f64.ceil` where the ISA lacks a rounding instruction.
+    CeilF64 = "ceil_f64" (VmCtx, F64) -> F64;
+    /// `f32.floor` where the ISA lacks a rounding instruction.
+    FloorF32 = "floor_f32" (VmCtx, F32) -> F32;
+    /// `f64.floor` where the ISA lacks a rounding instruction.
+    FloorF64 = "floor_f64" (VmCtx, F64) -> F64;
+    /// `f32.trunc` where the ISA lacks a rounding instruction.
+    TruncF32 = "trunc_f32" (VmCtx, F32) -> F32;
+    /// `f64.trunc` where the ISA lacks a rounding instruction.
+    TruncF64 = "trunc_f64" (VmCtx, F64) -> F64;
+    /// `f32.nearest` (ties to even) where the ISA lacks a rounding
+    /// instruction.
+    NearestF32 = "nearest_f32" (VmCtx, F32) -> F32;
+    /// `f64.nearest` (ties to even) where the ISA lacks a rounding
+    /// instruction.
+    NearestF64 = "nearest_f64" (VmCtx, F64) -> F64;
+}
+
+impl Builtin {
+    /// Position of this builtin's pointer in the runtime's builtin table.
+    pub fn index(self) -> u32 {
+        self as u32
+    }
+
+    /// The builtin at table position `index`, if there is one.
+    pub fn from_index(index: u32) -> Option<Builtin> {
+        Self::ALL.get(index as usize).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_dense_and_every_signature_starts_with_vmctx() {
+        for (i, b) in Builtin::ALL.iter().enumerate() {
+            assert_eq!(b.index() as usize, i);
+            assert_eq!(Builtin::from_index(i as u32), Some(*b));
+            assert_eq!(b.signature().params[0], BuiltinType::VmCtx);
+            assert!(!b.name().is_empty());
+        }
+        assert_eq!(Builtin::from_index(Builtin::ALL.len() as u32), None);
+    }
+}
