@@ -9,10 +9,15 @@
 # Steps, each with a header and its elapsed seconds, and a table of them all
 # at the end:
 #   setup     ci/setup.sh (installs what is missing, ~0 s when warm)
-#   fmt       cargo fmt --all -- --check
+#   fmt       cargo fmt --all -- --check (and fmt-programs, fmt-bench: the
+#             WASI test programs and the benchmark programs, own workspaces)
 #   clippy    cargo clippy --workspace --all-targets -- -D warnings
 #   test      cargo test --workspace --release (includes the spec suite)
 #   spec      the spec suite again with its per-file counts printed
+#   bench     `kiln-bench --quick`: builds the `fib` benchmark program for
+#             wasm32-wasip1 and natively and races it on every runtime found
+#             (on a fresh machine: Kiln and native only). It proves the
+#             harness works; it asserts no timing.
 #   wast      when ../shared/spec-testsuite/SCOPE-wasm2.txt exists: the release
 #             `kiln` CLI, `kiln wast -C compiler=interp`, over every file it
 #             lists plus core-extra/memory_grow.wast (ci/cross.sh --host-wast)
@@ -88,6 +93,7 @@ step fmt cargo fmt --all -- --check
 # The WASI test programs are their own workspace (built for wasm32-wasip1).
 TEST_PROGRAMS=crates/wasi/test-programs/Cargo.toml
 step fmt-programs cargo fmt --manifest-path "$TEST_PROGRAMS" -- --check
+step fmt-bench cargo fmt --manifest-path benches/programs/Cargo.toml --all -- --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
 step clippy-programs cargo clippy --manifest-path "$TEST_PROGRAMS" --target wasm32-wasip1 \
     --target-dir target/wasi-test-programs-clippy --locked -- -D warnings
@@ -95,6 +101,7 @@ step test cargo test --workspace --release
 # The spec test passes quietly above; run it again (already built, ~2 s) with
 # its per-file lines and conformance counts shown.
 step spec cargo test --release -p kiln-wast --test spec -- --nocapture
+step bench cargo run --release -p kiln-bench -- --quick --out target/bench/ci
 
 SCOPE="${KILN_SHARED_DIR:-$ROOT/../shared}/spec-testsuite/SCOPE-wasm2.txt"
 if [ -f "$SCOPE" ]; then

@@ -36,7 +36,8 @@ install_wasmtime() {
 }
 
 install_wasmi() {
-    if has_version wasmi_cli "$WASMI_VERSION"; then
+    # Since 2.0 the crate wasmi_cli installs a binary named `wasmi`.
+    if has_version wasmi "$WASMI_VERSION"; then
         echo "wasmi_cli $WASMI_VERSION: cached"; return
     fi
     cargo install --locked --root "$PEERS_DIR" "wasmi_cli@$WASMI_VERSION"
