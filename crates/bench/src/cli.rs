@@ -37,9 +37,9 @@ pub struct Cli {
     pub programs: Vec<String>,
 
     /// The runtimes to race, comma-separated (default: all found). Known:
-    /// kiln-interp, wasmtime-cranelift, wasmtime-winch, wasmtime-pulley,
-    /// wasmi, wasmi-lazy (large modules only unless named), wasm3, node,
-    /// native.
+    /// kiln-interp, kiln-interp-lazy (large modules only unless named),
+    /// wasmtime-cranelift, wasmtime-winch, wasmtime-pulley, wasmi,
+    /// wasmi-lazy (large modules only unless named), wasm3, node, native.
     #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
     pub runtimes: Vec<String>,
 

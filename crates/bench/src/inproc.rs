@@ -55,7 +55,7 @@ fn measure_into(
         bail!("this build of the `kiln` crate cannot select this backend");
     };
     let mut config = Config::new();
-    config.strategy(strategy);
+    config.strategy(strategy).lazy_translation(backend.lazy);
     let engine = Engine::new(&config)?;
 
     let mut compile_samples = Vec::with_capacity(runs);

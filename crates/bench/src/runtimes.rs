@@ -23,15 +23,29 @@ pub struct KilnBackend {
     /// The strategy the in-process measurements configure; `None` when
     /// this build of the `kiln` crate cannot select it.
     pub strategy: Option<kiln::Strategy>,
+    /// Whether functions are translated at their first call
+    /// (`-C lazy-translation=y`). Such a backend races on the large
+    /// modules only unless named: its run times would repeat its eager
+    /// twin's, only its start-up differs.
+    pub lazy: bool,
 }
 
 /// Kiln's backends, in report order. A backend is raced when `kiln run`
 /// accepts its `-C compiler=` value.
-pub const KILN_BACKENDS: &[KilnBackend] = &[KilnBackend {
-    runtime: "kiln-interp",
-    compiler: "interp",
-    strategy: Some(kiln::Strategy::Interpreter),
-}];
+pub const KILN_BACKENDS: &[KilnBackend] = &[
+    KilnBackend {
+        runtime: "kiln-interp",
+        compiler: "interp",
+        strategy: Some(kiln::Strategy::Interpreter),
+        lazy: false,
+    },
+    KilnBackend {
+        runtime: "kiln-interp-lazy",
+        compiler: "interp",
+        strategy: Some(kiln::Strategy::Interpreter),
+        lazy: true,
+    },
+];
 
 /// One of Wasmtime's compilers, and the flags selecting it (given alike
 /// to `wasmtime compile` and `wasmtime run`, since a precompiled module
@@ -243,7 +257,9 @@ pub fn discover(
         };
         let note = note.or_else(|| (!found).then(|| "not found".to_string()));
         runtimes.push(Runtime {
-            large_only: name == "wasmi-lazy" && !explicit,
+            large_only: !explicit
+                && (name == "wasmi-lazy"
+                    || KILN_BACKENDS.iter().any(|b| b.runtime == name && b.lazy)),
             info: RuntimeInfo {
                 name: name.to_string(),
                 role,
@@ -314,12 +330,18 @@ impl Runtime {
         let wasm = || OsString::from(&program.wasm);
         let args: Vec<OsString> = match &self.kind {
             Kind::Native => return Some(Spec::new(&program.native, Vec::<OsString>::new())),
-            Kind::Kiln(backend) => vec![
-                "run".into(),
-                "-C".into(),
-                format!("compiler={}", backend.compiler).into(),
-                wasm(),
-            ],
+            Kind::Kiln(backend) => {
+                let mut args: Vec<OsString> = vec![
+                    "run".into(),
+                    "-C".into(),
+                    format!("compiler={}", backend.compiler).into(),
+                ];
+                if backend.lazy {
+                    args.extend(["-C".into(), "lazy-translation=y".into()]);
+                }
+                args.push(wasm());
+                args
+            }
             Kind::Wasmtime(compiler) => {
                 let mut args: Vec<OsString> = vec!["run".into(), "--allow-precompiled".into()];
                 args.extend(compiler.flags.iter().map(OsString::from));

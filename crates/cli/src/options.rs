@@ -15,7 +15,8 @@ fn split<'a>(flag: &str, option: &'a str) -> Result<(&'a str, &'a str)> {
     }
 }
 
-/// Applies `-C` options to `config`. Supported: `compiler=auto|interp`.
+/// Applies `-C` options to `config`. Supported: `compiler=auto|interp`,
+/// `lazy-translation=y|n`.
 pub fn apply_codegen(config: &mut Config, options: &[String]) -> Result<()> {
     for option in options {
         let (key, value) = split("-C", option)?;
@@ -35,7 +36,13 @@ pub fn apply_codegen(config: &mut Config, options: &[String]) -> Result<()> {
                 };
                 config.strategy(strategy);
             }
-            _ => bail!("unknown option `-C {key}` (supported: compiler)"),
+            "lazy-translation" => {
+                let lazy = parse_bool(value).ok_or_else(|| {
+                    anyhow!("invalid value `{value}` for `-C lazy-translation`: expected y or n")
+                })?;
+                config.lazy_translation(lazy);
+            }
+            _ => bail!("unknown option `-C {key}` (supported: compiler, lazy-translation)"),
         }
     }
     Ok(())

@@ -335,3 +335,22 @@ fn version_and_help() {
         assert!(stdout(&out).contains("Usage"), "{args:?}: {}", stdout(&out));
     }
 }
+
+#[test]
+fn lazy_translation_option() {
+    let out = kiln(&[
+        "run",
+        "-C",
+        "lazy-translation=y",
+        &example("hello.wat"),
+        "--invoke",
+        "fib",
+        "20",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "6765\n");
+
+    let out = kiln(&["run", "-C", "lazy-translation=maybe", &example("hello.wat")]);
+    assert_clean_error(&out, &["lazy-translation", "expected y or n"]);
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -12,6 +12,10 @@ pub struct TranslationError {
     pub message: String,
     /// Byte offset into the module binary where the problem was found.
     pub offset: u64,
+    /// True when the module is valid but uses something Kiln does not
+    /// support (made by [`TranslationError::unsupported`]); false when the
+    /// decoder or validator rejected it.
+    pub unsupported: bool,
 }
 
 impl TranslationError {
@@ -20,6 +24,7 @@ impl TranslationError {
         Self {
             message: message.into(),
             offset,
+            unsupported: true,
         }
     }
 }
@@ -39,6 +44,7 @@ impl From<wasmparser::BinaryReaderError> for TranslationError {
             // arrays); an error is reported on one line.
             message: e.message().split_whitespace().collect::<Vec<_>>().join(" "),
             offset: e.offset(),
+            unsupported: false,
         }
     }
 }

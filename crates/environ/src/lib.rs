@@ -5,7 +5,9 @@
 //! imports, exports, memories, tables, globals, segments, function bodies (as
 //! byte ranges into the original binary) and names. Backends (the interpreter
 //! today; Cranelift and the baseline compiler later) consume that translation
-//! unchanged and never re-validate.
+//! unchanged and never re-validate. A backend that decodes every body anyway
+//! may instead take the bodies unvalidated ([`translate_module_deferred`])
+//! and validate each while translating it, decoding it once.
 //!
 //! It also defines what every native backend shares with the runtime: the
 //! instance layout ([`VMOffsets`]), the runtime functions compiled code
@@ -37,7 +39,9 @@ pub use module::{
     DataSegment, DataSegmentKind, ElemItems, ElemSegment, ElemSegmentKind, Export, ExternKind,
     FunctionBody, Import, ModuleTranslation, Names,
 };
-pub use translate::{default_features, translate_module};
+pub use translate::{
+    FuncToValidate, default_features, translate_module, translate_module_deferred,
+};
 pub use trap::TrapCode;
 pub use tunables::{BoundsCheckStrategy, Tunables};
 pub use types::{EntityType, FuncType, GlobalType, MemoryType, TableType, ValType};

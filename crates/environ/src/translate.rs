@@ -16,6 +16,11 @@ pub fn default_features() -> WasmFeatures {
     WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL | WasmFeatures::EXTENDED_CONST
 }
 
+/// A defined function whose body has not been validated yet, as
+/// [`translate_module_deferred`] hands it out: the backend validates it
+/// operator by operator while translating, so the body is decoded once.
+pub type FuncToValidate = wasmparser::FuncToValidate<wasmparser::ValidatorResources>;
+
 /// Decodes and validates `wasm` under `features`, producing its translation.
 ///
 /// Function bodies are fully validated here, so backends may assume every
@@ -24,8 +29,46 @@ pub fn translate_module(
     wasm: &[u8],
     features: WasmFeatures,
 ) -> Result<ModuleTranslation, TranslationError> {
-    let mut validator = Validator::new_with_features(features);
     let mut allocs = FuncValidatorAllocations::default();
+    translate(wasm, features, |func, body| {
+        let mut v = func.into_validator(core::mem::take(&mut allocs));
+        v.validate(body)?;
+        allocs = v.into_allocations();
+        Ok(())
+    })
+}
+
+/// Like [`translate_module`], but validates everything except the function
+/// bodies, which it returns in order (one per entry of
+/// [`ModuleTranslation::bodies`]) for the caller to validate.
+///
+/// A backend that decodes every body anyway (the interpreter's eager
+/// translator) validates as it goes and so decodes each body once instead
+/// of twice. Until every body has been validated, the module must be
+/// treated as unvalidated.
+pub fn translate_module_deferred(
+    wasm: &[u8],
+    features: WasmFeatures,
+) -> Result<(ModuleTranslation, Vec<FuncToValidate>), TranslationError> {
+    let mut funcs = Vec::new();
+    let t = translate(wasm, features, |func, _| {
+        funcs.push(func);
+        Ok(())
+    })?;
+    Ok((t, funcs))
+}
+
+/// The one pass over `wasm` both entry points share; `on_body` gets each
+/// function body once the validator has accepted everything before it.
+fn translate(
+    wasm: &[u8],
+    features: WasmFeatures,
+    mut on_body: impl FnMut(
+        FuncToValidate,
+        &wasmparser::FunctionBody<'_>,
+    ) -> Result<(), TranslationError>,
+) -> Result<ModuleTranslation, TranslationError> {
+    let mut validator = Validator::new_with_features(features);
     let mut t = ModuleTranslation {
         wasm: wasm.to_vec(),
         ..Default::default()
@@ -37,11 +80,7 @@ pub fn translate_module(
     for payload in parser.parse_all(wasm) {
         let payload = payload?;
         match validator.payload(&payload)? {
-            wasmparser::ValidPayload::Func(func, body) => {
-                let mut v = func.into_validator(core::mem::take(&mut allocs));
-                v.validate(&body)?;
-                allocs = v.into_allocations();
-            }
+            wasmparser::ValidPayload::Func(func, body) => on_body(func, &body)?,
             wasmparser::ValidPayload::End(_) => {}
             wasmparser::ValidPayload::Ok => {}
             wasmparser::ValidPayload::Parser(_) => {

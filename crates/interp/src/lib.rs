@@ -9,8 +9,11 @@
 //! by the runtime in the `kiln` crate, which hands the interpreter raw views
 //! of them ([`vm`]) and answers its slow-path requests through [`vm::Host`].
 //!
-//! Entry points: [`translate_module`] once per module, then [`invoke`] per
-//! call from the embedder.
+//! Entry points: once per module, [`translate_module_validating`] (eager:
+//! validates and translates each body in one decode),
+//! [`translate_module`] (eager, bodies already validated) or
+//! [`InterpModule::lazy`] (each function translated on its first call);
+//! then [`invoke`] per call from the embedder.
 
 #![no_std]
 
@@ -23,13 +26,16 @@ mod translate;
 pub mod vm;
 
 use alloc::boxed::Box;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 pub use exec::Stack;
-use kiln_environ::{ModuleTranslation, TranslationError};
+use kiln_environ::{FuncToValidate, ModuleTranslation, TranslationError};
+use once_cell::race::OnceBox;
 pub use vm::{
     BacktraceFrame, ExecState, Host, Trap, TrapReason, VmFuncKind, VmFuncRef, VmGlobal, VmInstance,
     VmMemory, VmTable,
 };
+use wasmparser::FuncValidatorAllocations;
 
 /// Options that change the bytecode the translator emits.
 #[derive(Debug, Clone, Copy, Default)]
@@ -41,46 +47,174 @@ pub struct TranslateConfig {
 
 /// The translated bytecode of one module. `Send + Sync`; shared by every
 /// instance of the module.
-#[derive(Debug)]
+///
+/// Each function's bytecode is either made up front ([`translate_module`],
+/// [`translate_module_validating`]) or on the function's first call
+/// ([`InterpModule::lazy`]); either way the execution loop finds it in the
+/// same slot.
 pub struct InterpModule {
-    /// One entry per *defined* function, in order.
-    pub(crate) funcs: Box<[translate::InterpFunc]>,
+    /// One slot per *defined* function, in order. Lazily translated
+    /// functions are empty until first called; a slot, once set, never
+    /// changes, so a pointer into it stays valid for the module's life.
+    pub(crate) funcs: Box<[OnceBox<translate::InterpFunc>]>,
+    /// What lazily translated functions are made from; `None` when every
+    /// function was translated up front.
+    source: Option<(Arc<ModuleTranslation>, TranslateConfig)>,
+}
+
+impl core::fmt::Debug for InterpModule {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("InterpModule")
+            .field("funcs", &self.funcs.len())
+            .field("lazy", &self.source.is_some())
+            .finish()
+    }
 }
 
 impl InterpModule {
+    /// A module whose functions are translated on their first call.
+    ///
+    /// `translation` must come from [`kiln_environ::translate_module`]
+    /// (every body validated): translating a body on first call does not
+    /// validate it again.
+    pub fn lazy(translation: Arc<ModuleTranslation>, config: &TranslateConfig) -> Self {
+        InterpModule {
+            funcs: (0..translation.bodies.len())
+                .map(|_| OnceBox::new())
+                .collect(),
+            source: Some((translation, *config)),
+        }
+    }
+
     /// Number of defined functions.
     pub fn func_count(&self) -> usize {
         self.funcs.len()
     }
 
+    /// Number of defined functions translated so far (all of them unless
+    /// the module is [lazy](InterpModule::lazy)).
+    pub fn translated_count(&self) -> usize {
+        self.funcs.iter().filter(|f| f.get().is_some()).count()
+    }
+
+    /// Bytes of bytecode made so far: ops, offset tables and shuffle
+    /// masks, without allocator overhead. For the benchmark that compares
+    /// it with the code section.
+    pub fn bytecode_bytes(&self) -> usize {
+        self.funcs
+            .iter()
+            .filter_map(|f| f.get())
+            .map(|f| f.heap_bytes() + core::mem::size_of::<translate::InterpFunc>())
+            .sum()
+    }
+
+    /// Defined function `defined_index`, translating it first if it has
+    /// not been yet. Fails only where eager translation would have failed
+    /// when the module was made (a function too big for the bytecode).
+    #[inline]
+    pub(crate) fn func(
+        &self,
+        defined_index: u32,
+    ) -> Result<&translate::InterpFunc, TranslationError> {
+        match self.funcs[defined_index as usize].get() {
+            Some(f) => Ok(f),
+            None => self.translate_on_first_call(defined_index),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn translate_on_first_call(
+        &self,
+        defined_index: u32,
+    ) -> Result<&translate::InterpFunc, TranslationError> {
+        let Some((translation, config)) = &self.source else {
+            unreachable!("an eagerly translated module has every function")
+        };
+        let func = translate::translate_function(
+            translation,
+            translation.num_imported_funcs + defined_index,
+            config.consume_fuel,
+            None,
+            &mut translate::Scratch::default(),
+        )?;
+        // Another thread may have translated it meanwhile: then its copy
+        // stays and this one is dropped; both are the same bytecode.
+        Ok(self.funcs[defined_index as usize].get_or_init(|| Box::new(func)))
+    }
+
     /// Number of bytecode ops of defined function `defined_index` (for
     /// diagnostics and benchmarks of the translator).
-    pub fn code_len(&self, defined_index: u32) -> usize {
-        self.funcs[defined_index as usize].code.len()
+    pub fn code_len(&self, defined_index: u32) -> Result<usize, TranslationError> {
+        Ok(self.func(defined_index)?.code.len())
     }
 
     /// The bytecode of defined function `defined_index`, for disassembly.
-    pub fn code(&self, defined_index: u32) -> &[bytecode::Op] {
-        &self.funcs[defined_index as usize].code
+    pub fn code(&self, defined_index: u32) -> Result<&[bytecode::Op], TranslationError> {
+        Ok(&self.func(defined_index)?.code)
     }
 }
 
-/// Translates every defined function of `translation` to bytecode.
+/// Translates every defined function of `translation` to bytecode. Every
+/// body must have been validated ([`kiln_environ::translate_module`]).
 pub fn translate_module(
     translation: &ModuleTranslation,
     config: &TranslateConfig,
 ) -> Result<InterpModule, TranslationError> {
     let first = translation.num_imported_funcs;
-    let mut funcs = Vec::with_capacity(translation.bodies.len());
-    for i in 0..translation.bodies.len() as u32 {
-        funcs.push(translate::translate_function(
+    let mut scratch = translate::Scratch::default();
+    let funcs = (0..translation.bodies.len() as u32)
+        .map(|i| {
+            translate::translate_function(
+                translation,
+                first + i,
+                config.consume_fuel,
+                None,
+                &mut scratch,
+            )
+            .map(|f| OnceBox::with_value(Box::new(f)))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(InterpModule {
+        funcs,
+        source: None,
+    })
+}
+
+/// Validates and translates every defined function of `translation`, which
+/// came from [`kiln_environ::translate_module_deferred`] together with
+/// `bodies` (one per defined function, in order). Each body is decoded
+/// once, for both jobs; an invalid body fails the whole module with the
+/// validator's error.
+pub fn translate_module_validating(
+    translation: &ModuleTranslation,
+    bodies: Vec<FuncToValidate>,
+    config: &TranslateConfig,
+) -> Result<InterpModule, TranslationError> {
+    assert_eq!(
+        bodies.len(),
+        translation.bodies.len(),
+        "one body to validate per defined function"
+    );
+    let first = translation.num_imported_funcs;
+    let mut allocs = FuncValidatorAllocations::default();
+    let mut scratch = translate::Scratch::default();
+    let mut funcs = Vec::with_capacity(bodies.len());
+    for (i, body) in bodies.into_iter().enumerate() {
+        let mut validator = body.into_validator(core::mem::take(&mut allocs));
+        let func = translate::translate_function(
             translation,
-            first + i,
+            first + i as u32,
             config.consume_fuel,
-        )?);
+            Some(&mut validator),
+            &mut scratch,
+        )?;
+        allocs = validator.into_allocations();
+        funcs.push(OnceBox::with_value(Box::new(func)));
     }
     Ok(InterpModule {
         funcs: funcs.into_boxed_slice(),
+        source: None,
     })
 }
 

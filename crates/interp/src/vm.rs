@@ -142,6 +142,9 @@ pub enum TrapReason {
     Wasm(TrapCode),
     /// An error raised by a host function, passed through unchanged.
     Host(Box<dyn core::any::Any + Send + Sync>),
+    /// A lazily translated function could not be translated at its first
+    /// call (the error eager translation would have given up front).
+    Translation(kiln_environ::TranslationError),
 }
 
 impl core::fmt::Debug for TrapReason {
@@ -149,6 +152,7 @@ impl core::fmt::Debug for TrapReason {
         match self {
             TrapReason::Wasm(code) => write!(f, "Wasm({code:?})"),
             TrapReason::Host(_) => f.write_str("Host(..)"),
+            TrapReason::Translation(e) => write!(f, "Translation({e})"),
         }
     }
 }

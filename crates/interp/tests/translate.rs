@@ -20,7 +20,7 @@ fn local_get_is_free_and_constants_fold() {
             (i32.add)))"#,
         false,
     );
-    let code = m.code(0);
+    let code = m.code(0).unwrap();
     assert!(
         matches!(code[0], Op::I32AddImm(b) if b.lhs == 0 && b.imm == 1),
         "{code:?}"
@@ -38,7 +38,7 @@ fn compare_and_branch_fuse() {
             (local.get 0)))"#,
         false,
     );
-    let code = m.code(0);
+    let code = m.code(0).unwrap();
     // if (x < 10) negated into one branch; the constant goes straight into
     // the local.
     assert!(
@@ -59,7 +59,135 @@ fn fuel_regions() {
             (loop (br_if 0 (local.get 0)))))"#,
         true,
     );
-    let code = m.code(0);
+    let code = m.code(0).unwrap();
     assert!(matches!(code[0], Op::Fuel { amount: 1 }), "{code:?}");
     assert!(matches!(code[1], Op::LoopHead { fuel: 3 }), "{code:?}");
+}
+
+/// Eager translation that validates as it goes (one decode per body) must
+/// reject exactly what separate validation rejects, with the same message
+/// and offset, and accept the rest with the same bytecode.
+#[test]
+fn validating_translation_agrees_with_separate_validation() {
+    let invalid = [
+        // Type mismatch in the second of two functions.
+        r#"(module (func) (func (result i32) (i64.const 1)))"#,
+        // Operand stack underflow.
+        r#"(module (func (result i32) (i32.add (i32.const 1))))"#,
+        // Unknown local.
+        r#"(module (func (local i32) (local.set 3 (i32.const 0))))"#,
+        // Branch past the outermost label.
+        r#"(module (func (block (br 2))))"#,
+        // Invalid code after an unconditional branch is still invalid.
+        r#"(module (func (result i32) (return (i32.const 0)) (i64.add)))"#,
+    ];
+    for wat in invalid {
+        let wasm = wat::parse_str(wat).unwrap();
+        let features = kiln_environ::default_features();
+        let separate = kiln_environ::translate_module(&wasm, features).unwrap_err();
+        let (t, bodies) = kiln_environ::translate_module_deferred(&wasm, features).unwrap();
+        let fused =
+            kiln_interp::translate_module_validating(&t, bodies, &TranslateConfig::default())
+                .unwrap_err();
+        assert_eq!(fused, separate, "{wat}");
+        assert!(!fused.unsupported, "{wat}");
+    }
+
+    let valid = r#"(module
+        (memory 1)
+        (func (param i32) (result i32)
+            (block (result i32) (br_if 0 (i32.const 7) (local.get 0)) (drop) (i32.const 1)))
+        (func (result i64) (local i64 f64)
+            (loop (local.set 0 (i64.add (local.get 0) (i64.const 1)))
+                (br_if 0 (i64.lt_u (local.get 0) (i64.const 10))))
+            (i64.load offset=8 (i32.const 0))
+            (local.get 0)
+            (i64.add)))"#;
+    let wasm = wat::parse_str(valid).unwrap();
+    let features = kiln_environ::default_features();
+    let t = kiln_environ::translate_module(&wasm, features).unwrap();
+    let eager = translate_module(&t, &TranslateConfig::default()).unwrap();
+    let (t2, bodies) = kiln_environ::translate_module_deferred(&wasm, features).unwrap();
+    let fused =
+        kiln_interp::translate_module_validating(&t2, bodies, &TranslateConfig::default()).unwrap();
+    for f in 0..2 {
+        assert_eq!(
+            format!("{:?}", eager.code(f).unwrap()),
+            format!("{:?}", fused.code(f).unwrap())
+        );
+    }
+}
+
+/// A body too big for the bytecode is "unsupported" only if it is valid;
+/// an invalid one is reported as invalid, as separate validation would.
+#[test]
+fn oversized_frame_is_invalid_before_it_is_unsupported() {
+    let locals = "v128 ".repeat(40_000); // 80,000 slots > 65,535
+    let features = kiln_environ::default_features();
+    for (body, valid) in [("", true), ("(i32.add)", false)] {
+        let wat = format!("(module (func (local {locals}) {body}))");
+        let wasm = wat::parse_str(&wat).unwrap();
+        let (t, bodies) = kiln_environ::translate_module_deferred(&wasm, features).unwrap();
+        let err = kiln_interp::translate_module_validating(&t, bodies, &TranslateConfig::default())
+            .unwrap_err();
+        assert_eq!(err.unsupported, valid, "{}", err.message);
+        if !valid {
+            let separate = kiln_environ::translate_module(&wasm, features).unwrap_err();
+            assert_eq!(err, separate);
+        }
+    }
+}
+
+/// A lazy module translates nothing up front and each function once, on
+/// first use, to the same bytecode as eager translation.
+#[test]
+fn lazy_translation_happens_on_first_use_only() {
+    let wasm = wat::parse_str(
+        r#"(module
+            (func (result i32) (i32.const 1))
+            (func (param i32) (result i32) (i32.mul (local.get 0) (i32.const 3)))
+            (func))"#,
+    )
+    .unwrap();
+    let t = kiln_environ::translate_module(&wasm, kiln_environ::default_features()).unwrap();
+    let eager = translate_module(&t, &TranslateConfig::default()).unwrap();
+    let lazy = InterpModule::lazy(std::sync::Arc::new(t), &TranslateConfig::default());
+    assert_eq!(lazy.func_count(), 3);
+    assert_eq!(lazy.translated_count(), 0);
+    assert_eq!(lazy.bytecode_bytes(), 0);
+    assert_eq!(
+        format!("{:?}", lazy.code(1).unwrap()),
+        format!("{:?}", eager.code(1).unwrap())
+    );
+    assert_eq!(lazy.translated_count(), 1);
+    let one = lazy.bytecode_bytes();
+    assert!(one > 0);
+    // A second look reuses the first translation.
+    lazy.code(1).unwrap();
+    assert_eq!(lazy.bytecode_bytes(), one);
+    assert_eq!(eager.translated_count(), 3);
+    assert!(eager.bytecode_bytes() > one);
+}
+
+/// The fused path decodes with the features it validates against: without
+/// multi-memory, `memory.grow`'s reserved byte must be a one-byte zero.
+#[test]
+fn validating_translation_decodes_with_the_module_features() {
+    let wasm: &[u8] = &[
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // header
+        0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type section: () -> ()
+        0x03, 0x02, 0x01, 0x00, // function section
+        0x05, 0x03, 0x01, 0x00, 0x00, // memory section
+        0x0a, 0x0a, 0x01, // code section, one body
+        0x08, 0x00, // body size, no locals
+        0x41, 0x00, // i32.const 0
+        0x40, 0x80, 0x00, // memory.grow with a two-byte zero
+        0x1a, 0x0b, // drop, end
+    ];
+    let features = kiln_environ::default_features();
+    let separate = kiln_environ::translate_module(wasm, features).unwrap_err();
+    let (t, bodies) = kiln_environ::translate_module_deferred(wasm, features).unwrap();
+    let fused = kiln_interp::translate_module_validating(&t, bodies, &TranslateConfig::default())
+        .unwrap_err();
+    assert_eq!(fused, separate);
 }

@@ -37,6 +37,7 @@ pub struct Config {
     pub(crate) strategy: Strategy,
     pub(crate) consume_fuel: bool,
     pub(crate) max_wasm_stack: usize,
+    pub(crate) lazy_translation: bool,
 }
 
 impl Default for Config {
@@ -55,6 +56,7 @@ impl Config {
             strategy: Strategy::Auto,
             consume_fuel: false,
             max_wasm_stack: DEFAULT_MAX_WASM_STACK,
+            lazy_translation: false,
         }
     }
 
@@ -111,6 +113,18 @@ impl Config {
     /// Selects the backend. Default: [`Strategy::Auto`].
     pub fn strategy(&mut self, strategy: Strategy) -> &mut Self {
         self.strategy = strategy;
+        self
+    }
+
+    /// Translates each function to the interpreter's bytecode on its first
+    /// call instead of when the module is compiled. The whole module is
+    /// still validated up front, so an invalid module fails in
+    /// [`Module::new`](crate::Module::new) either way; what changes is that
+    /// start-up costs only validation, and functions never called cost
+    /// nothing more. Default: off (every function translated up front,
+    /// validated in the same pass). Only the interpreter uses it.
+    pub fn lazy_translation(&mut self, enable: bool) -> &mut Self {
+        self.lazy_translation = enable;
         self
     }
 

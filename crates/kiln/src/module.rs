@@ -17,7 +17,7 @@ pub struct Module {
 
 pub(crate) struct ModuleInner {
     pub(crate) engine: Engine,
-    pub(crate) translation: ModuleTranslation,
+    pub(crate) translation: Arc<ModuleTranslation>,
     pub(crate) code: Arc<InterpModule>,
     /// Engine-wide signature id of each type index.
     pub(crate) sigs: Box<[u32]>,
@@ -48,15 +48,37 @@ impl Module {
 
     /// Compiles a module from a binary.
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
-        let translation = kiln_environ::translate_module(binary, engine.config().features)
-            .map_err(parse_error)?;
-        let code = kiln_interp::translate_module(
-            &translation,
-            &TranslateConfig {
-                consume_fuel: engine.config().consume_fuel,
-            },
-        )
-        .map_err(|e| anyhow::anyhow!("failed to compile WebAssembly module: {e}"))?;
+        let config = engine.config();
+        let translate_config = TranslateConfig {
+            consume_fuel: config.consume_fuel,
+        };
+        let compile_error = |e| anyhow::anyhow!("failed to compile WebAssembly module: {e}");
+        let (translation, code) = if config.lazy_translation {
+            // Validate everything now; translate each function at its first call.
+            let translation = Arc::new(
+                kiln_environ::translate_module(binary, config.features).map_err(parse_error)?,
+            );
+            let code = InterpModule::lazy(translation.clone(), &translate_config);
+            (translation, code)
+        } else {
+            // Validate each body while translating it: one decode, not two.
+            let (translation, bodies) =
+                kiln_environ::translate_module_deferred(binary, config.features)
+                    .map_err(parse_error)?;
+            let code =
+                kiln_interp::translate_module_validating(&translation, bodies, &translate_config)
+                    .map_err(|e| {
+                    // A body the validator rejected reads like any other
+                    // invalid module; a valid one too big for the
+                    // bytecode is a compile error.
+                    if e.unsupported {
+                        compile_error(e)
+                    } else {
+                        parse_error(e)
+                    }
+                })?;
+            (Arc::new(translation), code)
+        };
         let types: Box<[FuncType]> = translation
             .types
             .iter()

@@ -172,7 +172,15 @@ pub(crate) unsafe fn invoke<H: Host>(
     // the defined function.
     let ifunc: *const InterpFunc = unsafe {
         let m: &crate::InterpModule = &(*instance).module;
-        &m.funcs[defined_index as usize]
+        match m.func(defined_index) {
+            Ok(f) => f,
+            Err(e) => {
+                return Err(Trap {
+                    reason: crate::vm::TrapReason::Translation(e),
+                    backtrace: Vec::new(),
+                });
+            }
+        }
     };
     // SAFETY: just derived from a live reference.
     let (param_slots, frame_slots) =

@@ -16,7 +16,7 @@ use super::{Frame, backtrace};
 use crate::bytecode::Op;
 use crate::simd;
 use crate::translate::InterpFunc;
-use crate::vm::{ExecState, Host, Trap, VmFuncKind, VmFuncRef, VmInstance};
+use crate::vm::{ExecState, Host, Trap, TrapReason, VmFuncKind, VmFuncRef, VmInstance};
 use alloc::vec::Vec;
 use core::ptr;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -151,16 +151,21 @@ unsafe fn wasm_trap(
     t
 }
 
-/// Defined function `i` of `inst`'s module.
+/// Defined function `i` of `inst`'s module, translated on first use if
+/// the module is lazy.
 ///
 /// # Safety
 /// `inst` is live and `i` a valid defined-function index.
 #[inline]
-unsafe fn module_func(inst: *const VmInstance, i: u32) -> *const InterpFunc {
-    // SAFETY: per the contract; the module outlives the instance.
+unsafe fn module_func(
+    inst: *const VmInstance,
+    i: u32,
+) -> Result<*const InterpFunc, kiln_environ::TranslationError> {
+    // SAFETY: per the contract; the module outlives the instance, and a
+    // translated function stays where it is for the module's life.
     unsafe {
         let m: &crate::InterpModule = &(*inst).module;
-        &m.funcs[i as usize]
+        m.func(i).map(|f| f as *const InterpFunc)
     }
 }
 
@@ -223,6 +228,22 @@ pub(super) unsafe fn run<H: Host>(
             ($code:expr) => {{
                 return Err(wasm_trap($code, es, entry_frames, func, inst, ip));
             }};
+        }
+        // The code of defined function `$i` of `$inst`; a lazy translation
+        // that fails ends the call with that error.
+        macro_rules! callee {
+            ($inst:expr, $i:expr) => {
+                match module_func($inst, $i) {
+                    Ok(cf) => cf,
+                    Err(e) => {
+                        let t = Trap {
+                            reason: TrapReason::Translation(e),
+                            backtrace: Vec::new(),
+                        };
+                        return Err(with_frames(t, es, entry_frames, func, inst, ip));
+                    }
+                }
+            };
         }
         macro_rules! tri {
             ($e:expr) => {
@@ -365,7 +386,7 @@ pub(super) unsafe fn run<H: Host>(
                         instance,
                         defined_index,
                     } => {
-                        let cf: *const InterpFunc = module_func(instance, defined_index);
+                        let cf: *const InterpFunc = callee!(instance, defined_index);
                         enter!(instance, cf, $ab)
                     }
                     VmFuncKind::Host { id } => call_host!(f, id, $ab),
@@ -378,7 +399,7 @@ pub(super) unsafe fn run<H: Host>(
                         instance,
                         defined_index,
                     } => {
-                        let cf: *const InterpFunc = module_func(instance, defined_index);
+                        let cf: *const InterpFunc = callee!(instance, defined_index);
                         tail_enter!(instance, cf, $ab)
                     }
                     VmFuncKind::Host { id } => {
@@ -543,7 +564,7 @@ pub(super) unsafe fn run<H: Host>(
                 }
                 Op::Call { func: f, base: ab } => {
                     check_interrupt!();
-                    let cf: *const InterpFunc = module_func(inst, f);
+                    let cf: *const InterpFunc = callee!(inst, f);
                     enter!(inst, cf, ab)
                 }
                 Op::CallImport { func: f, base: ab } => {
@@ -563,7 +584,7 @@ pub(super) unsafe fn run<H: Host>(
                 }
                 Op::ReturnCall { func: f, base: ab } => {
                     check_interrupt!();
-                    let cf: *const InterpFunc = module_func(inst, f);
+                    let cf: *const InterpFunc = callee!(inst, f);
                     tail_enter!(inst, cf, ab)
                 }
                 Op::ReturnCallImport { func: f, base: ab } => {

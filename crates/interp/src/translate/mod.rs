@@ -16,6 +16,7 @@ use crate::bytecode::{Op, Slot};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use kiln_environ::{ModuleTranslation, TranslationError, ValType};
+use wasmparser::{FuncValidator, ValidatorResources};
 
 /// One translated function, ready to run.
 #[derive(Debug)]
@@ -37,6 +38,11 @@ pub(crate) struct InterpFunc {
 }
 
 impl InterpFunc {
+    /// Heap bytes of the bytecode: ops, offset table and shuffle masks.
+    pub fn heap_bytes(&self) -> usize {
+        size_of_val(&*self.code) + size_of_val(&*self.offsets) + size_of_val(&*self.shuffles)
+    }
+
     /// The wasm offset of the op at `pc`, if recorded.
     pub fn wasm_offset(&self, pc: u32) -> Option<u32> {
         match self.offsets.binary_search_by_key(&pc, |&(p, _)| p) {
@@ -145,14 +151,30 @@ fn too_big(offset: u32) -> TranslationError {
 }
 
 /// Translates defined function `func_index` of `t`.
+///
+/// With `validator`, the body has not been validated yet: every local
+/// declaration and operator goes through the validator before the
+/// translator sees it (the translator relies on valid input), so the body
+/// is decoded once for both. Without it, the body must be valid already.
 pub(crate) fn translate_function(
     t: &ModuleTranslation,
     func_index: u32,
     consume_fuel: bool,
+    mut validator: Option<&mut FuncValidator<ValidatorResources>>,
+    scratch: &mut Scratch,
 ) -> Result<InterpFunc, TranslationError> {
-    let body = t.function_body_reader(func_index);
+    let mut body = t.function_body_reader(func_index);
+    if let Some(v) = validator.as_deref() {
+        // Some encodings decode differently per feature (e.g. the reserved
+        // zero byte of `memory.grow` is a memory index only with
+        // multi-memory): decode with the features being validated against.
+        let mut reader = body.get_binary_reader();
+        reader.set_features(*v.features());
+        body = wasmparser::FunctionBody::new(reader);
+    }
     let ty = t.func_type(func_index);
-    let mut locals = Vec::new();
+    let mut locals = core::mem::take(&mut scratch.locals);
+    locals.clear();
     let mut next: u32 = 0;
     let start_offset = t.body(func_index).range.start as u32;
     for &p in ty.params.iter() {
@@ -161,16 +183,36 @@ pub(crate) fn translate_function(
         next += s as u32;
     }
     let param_slots = next;
-    for local in body.get_locals_reader()? {
-        let (count, vt) = local?;
-        let s = wp_slot_size(vt);
-        for _ in 0..count {
-            if next + s as u32 > u16::MAX as u32 {
-                return Err(too_big(start_offset));
-            }
-            locals.push((next as Slot, s));
-            next += s as u32;
+    let mut locals_reader = body.get_locals_reader()?;
+    let mut oversized = false;
+    for _ in 0..locals_reader.get_count() {
+        let offset = locals_reader.original_position();
+        let (count, vt) = locals_reader.read()?;
+        if let Some(v) = validator.as_deref_mut() {
+            v.define_locals(offset, count, vt)?;
         }
+        let s = wp_slot_size(vt) as u32;
+        if oversized || u64::from(next) + u64::from(count) * u64::from(s) > u64::from(u16::MAX) {
+            oversized = true;
+            continue;
+        }
+        for _ in 0..count {
+            locals.push((next as Slot, s as u8));
+            next += s;
+        }
+    }
+    if oversized {
+        // Too big for this bytecode, but an invalid body must still be
+        // reported as invalid: finish validating before saying so.
+        if let Some(v) = validator {
+            let mut reader = body.get_operators_reader()?;
+            while !reader.eof() {
+                let (op, offset) = reader.read_with_offset()?;
+                v.op(offset, &op)?;
+            }
+            reader.finish()?;
+        }
+        return Err(too_big(start_offset));
     }
     let temps_base = next;
     let results: Vec<u8> = ty.results.iter().map(|&r| slot_size(r)).collect();
@@ -178,11 +220,11 @@ pub(crate) fn translate_function(
     let mut ft = FuncTranslator {
         t,
         consume_fuel,
-        code: Vec::new(),
-        offsets: Vec::new(),
-        shuffles: Vec::new(),
-        stack: Vec::new(),
-        ctrl: Vec::new(),
+        code: core::mem::take(&mut scratch.code),
+        offsets: core::mem::take(&mut scratch.offsets),
+        shuffles: core::mem::take(&mut scratch.shuffles),
+        stack: core::mem::take(&mut scratch.stack),
+        ctrl: core::mem::take(&mut scratch.ctrl),
         locals,
         temps_base,
         max_slots: temps_base.max(result_slots),
@@ -194,7 +236,7 @@ pub(crate) fn translate_function(
         skip_depth: 0,
         last_label: 0,
     };
-    ft.ctrl.push(Ctrl {
+    let func_ctrl = Ctrl {
         kind: CtrlKind::Func,
         height: 0,
         base: temps_base,
@@ -204,11 +246,22 @@ pub(crate) fn translate_function(
         patches: Vec::new(),
         else_patch: None,
         unreachable: false,
-    });
+    };
+    // Buffers come back from the previous function's translation in
+    // whatever state it left them.
+    ft.code.clear();
+    ft.offsets.clear();
+    ft.shuffles.clear();
+    ft.stack.clear();
+    ft.ctrl.clear();
+    ft.ctrl.push(func_ctrl);
     ft.start_region();
     let mut reader = body.get_operators_reader()?;
     while !reader.eof() {
         let (op, offset) = reader.read_with_offset()?;
+        if let Some(v) = validator.as_deref_mut() {
+            v.op(offset, &op)?;
+        }
         ft.offset = offset as u32;
         if ft.is_unreachable() {
             ft.skip(&op);
@@ -217,20 +270,47 @@ pub(crate) fn translate_function(
         ft.fuel_count += 1;
         ft.visit(&op)?;
     }
+    if validator.is_some() {
+        // Trailing bytes or unclosed blocks; valid bodies never have them.
+        reader.finish()?;
+    }
     ft.finish_region();
     ft.thread_jumps();
     if ft.max_slots > u16::MAX as u32 {
         return Err(too_big(start_offset));
     }
-    Ok(InterpFunc {
-        code: ft.code.into_boxed_slice(),
-        offsets: ft.offsets.into_boxed_slice(),
-        shuffles: ft.shuffles.into_boxed_slice(),
+    // Exact-size copies; the buffers go back for the next function.
+    let func = InterpFunc {
+        code: ft.code.as_slice().into(),
+        offsets: ft.offsets.as_slice().into(),
+        shuffles: ft.shuffles.as_slice().into(),
         func_index,
         param_slots,
         local_slots: temps_base - param_slots,
         frame_slots: ft.max_slots,
-    })
+    };
+    *scratch = Scratch {
+        code: ft.code,
+        offsets: ft.offsets,
+        shuffles: ft.shuffles,
+        stack: ft.stack,
+        ctrl: ft.ctrl,
+        locals: ft.locals,
+    };
+    Ok(func)
+}
+
+/// The translator's working buffers, kept from one function to the next
+/// so that translating a module allocates, per function, little more than
+/// the final bytecode.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    code: Vec<Op>,
+    offsets: Vec<(u32, u32)>,
+    shuffles: Vec<[u8; 16]>,
+    stack: Vec<Entry>,
+    ctrl: Vec<Ctrl>,
+    locals: Vec<(Slot, u8)>,
 }
 
 impl FuncTranslator<'_> {

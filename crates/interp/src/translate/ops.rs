@@ -261,10 +261,6 @@ impl FuncTranslator<'_> {
             }));
             return Ok(());
         }
-        if let Some(s) = simd::classify(op) {
-            self.visit_simd(s);
-            return Ok(());
-        }
         match *op {
             O::Unreachable => self.visit_unreachable(),
             O::Nop => {}
@@ -466,7 +462,12 @@ impl FuncTranslator<'_> {
             O::ElemDrop { elem_index } => {
                 self.emit(Op::ElemDrop { elem: elem_index });
             }
-            ref other => return Err(self.unsupported(&alloc::format!("{other:?}"))),
+            // SIMD last: the common scalar and control ops never pay for
+            // classifying it.
+            ref other => match simd::classify(other) {
+                Some(s) => self.visit_simd(s),
+                None => return Err(self.unsupported(&alloc::format!("{other:?}"))),
+            },
         }
         Ok(())
     }

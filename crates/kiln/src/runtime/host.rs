@@ -175,6 +175,16 @@ impl StoreOpaque {
                 Ok(err) => err.context(WasmBacktrace { frames }),
                 Err(_) => anyhow::anyhow!("host function failed with an error of unknown type"),
             },
+            TrapReason::Translation(e) => {
+                let err = anyhow::anyhow!(
+                    "failed to translate a function at its first call (lazy translation): {e}"
+                );
+                if frames.is_empty() {
+                    err
+                } else {
+                    err.context(WasmBacktrace { frames })
+                }
+            }
         }
     }
 
