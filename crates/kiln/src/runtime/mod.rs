@@ -11,6 +11,7 @@ pub(crate) mod const_eval;
 pub(crate) mod host;
 pub(crate) mod instantiate;
 pub(crate) mod memory;
+pub(crate) mod native;
 pub(crate) mod owned;
 pub(crate) mod store_data;
 pub(crate) mod sys;

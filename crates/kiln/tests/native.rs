@@ -1,0 +1,18 @@
+//! The native backend (`Strategy::Cranelift`): every embedding-API case of
+//! `api.rs`, then what only native code has to get right — bounds checks
+//! and guard pages at every boundary, traps leaving the store usable,
+//! stack overflow on the thread's own stack, faults in host code.
+
+#![cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+
+/// The configuration every engine of the shared cases starts from.
+fn config() -> kiln::Config {
+    let mut config = kiln::Config::new();
+    config.strategy(kiln::Strategy::Cranelift);
+    config
+}
+
+include!("common/api_cases.rs");
