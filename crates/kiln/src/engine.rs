@@ -50,8 +50,11 @@ impl Engine {
         if config.max_wasm_stack == 0 {
             anyhow::bail!("`max_wasm_stack` must be greater than zero");
         }
-        let native = match config.resolved_strategy() {
-            Strategy::Cranelift => Some(NativeEngine::new(config.tunables())?),
+        let native = match (config.strategy, config.resolved_strategy()) {
+            // Asked for by name: failing to set it up is an error.
+            (Strategy::Cranelift, _) => Some(NativeEngine::new(config.tunables())?),
+            // Chosen by default: fall back to the interpreter.
+            (_, Strategy::Cranelift) => NativeEngine::new(config.tunables()).ok(),
             _ => None,
         };
         Ok(Engine {

@@ -17,6 +17,15 @@ fn config() -> kiln::Config {
 
 include!("common/api_cases.rs");
 
+/// The soundness cases of `soundness.rs`, on Cranelift.
+mod soundness {
+    fn config() -> kiln::Config {
+        super::config()
+    }
+
+    include!("common/soundness_cases.rs");
+}
+
 /// A native engine from `config()` with `adjust` applied.
 fn native_engine(adjust: impl FnOnce(&mut Config)) -> Engine {
     let mut config = config();
