@@ -66,6 +66,17 @@ impl Engine {
         })
     }
 
+    /// The backend this engine runs code with: [`Strategy::Cranelift`] or
+    /// [`Strategy::Interpreter`] ([`Strategy::Auto`] resolved for this
+    /// host).
+    pub fn strategy(&self) -> Strategy {
+        if self.inner.native.is_some() {
+            Strategy::Cranelift
+        } else {
+            Strategy::Interpreter
+        }
+    }
+
     /// The native compiler, if this engine runs native code.
     pub(crate) fn native(&self) -> Option<&NativeEngine> {
         self.inner.native.as_ref()
