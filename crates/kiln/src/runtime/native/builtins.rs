@@ -123,30 +123,30 @@ impl<T> StoreInner<T> {
 }
 
 unsafe extern "C" fn memory_grow<T>(vmctx: *mut u8, memory: u32, delta: u32) -> i64 {
-    // SAFETY: called by compiled code with its own `VMContext`.
-    unsafe {
-        enter::<T, i64>(vmctx, |store, instance| {
-            let m = store.memory_of(instance, memory)?;
-            match store.grow_memory(m, u64::from(delta)) {
-                Ok(Some(old)) => Ok(old as i64),
-                Ok(None) => Ok(-1),
-                Err(e) => Err(Exit::Host(e)),
-            }
-        })
-    }
+    let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<i64, Exit> {
+        let m = store.memory_of(instance, memory)?;
+        match store.grow_memory(m, u64::from(delta)) {
+            Ok(Some(old)) => Ok(old as i64),
+            Ok(None) => Ok(-1),
+            Err(e) => Err(Exit::Host(e)),
+        }
+    };
+    // SAFETY: compiled code calls builtins with its own `VMContext`, while
+    // its store runs wasm; the stub frames in between own nothing.
+    unsafe { enter(vmctx, work) }
 }
 
 unsafe extern "C" fn memory_fill<T>(vmctx: *mut u8, memory: u32, dst: u32, byte: u32, len: u32) {
-    // SAFETY: as for `memory_grow`.
-    unsafe {
-        enter::<T, ()>(vmctx, |store, instance| {
-            let m = store.memory_of(instance, memory)?;
-            let bytes = store.opaque.memory_mut(m).data_mut();
-            let r = range(dst, len, bytes.len()).ok_or_else(oob_memory)?;
-            bytes[r].fill(byte as u8);
-            Ok(())
-        })
-    }
+    let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<(), Exit> {
+        let m = store.memory_of(instance, memory)?;
+        let bytes = store.opaque.memory_mut(m).data_mut();
+        let r = range(dst, len, bytes.len()).ok_or_else(oob_memory)?;
+        bytes[r].fill(byte as u8);
+        Ok(())
+    };
+    // SAFETY: compiled code calls builtins with its own `VMContext`, while
+    // its store runs wasm; the stub frames in between own nothing.
+    unsafe { enter(vmctx, work) }
 }
 
 unsafe extern "C" fn memory_copy<T>(
@@ -157,31 +157,31 @@ unsafe extern "C" fn memory_copy<T>(
     src: u32,
     len: u32,
 ) {
-    // SAFETY: as for `memory_grow`.
-    unsafe {
-        enter::<T, ()>(vmctx, |store, instance| {
-            let dm = store.memory_of(instance, dst_memory)?;
-            let sm = store.memory_of(instance, src_memory)?;
-            let src_len = store.opaque.memory(sm).data().len();
-            let s = range(src, len, src_len).ok_or_else(oob_memory)?;
-            let dst_len = store.opaque.memory(dm).data().len();
-            let d = range(dst, len, dst_len).ok_or_else(oob_memory)?;
-            if dm == sm {
-                store
-                    .opaque
-                    .memory_mut(dm)
-                    .data_mut()
-                    .copy_within(s, d.start);
-            } else {
-                let from = store.opaque.memory(sm).data().as_ptr();
-                let to = store.opaque.memory_mut(dm).data_mut().as_mut_ptr();
-                // SAFETY: both ranges were checked against their memories'
-                // lengths; two distinct memories never overlap.
-                std::ptr::copy_nonoverlapping(from.add(s.start), to.add(d.start), s.len());
-            }
-            Ok(())
-        })
-    }
+    let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<(), Exit> {
+        let dm = store.memory_of(instance, dst_memory)?;
+        let sm = store.memory_of(instance, src_memory)?;
+        let src_len = store.opaque.memory(sm).data().len();
+        let s = range(src, len, src_len).ok_or_else(oob_memory)?;
+        let dst_len = store.opaque.memory(dm).data().len();
+        let d = range(dst, len, dst_len).ok_or_else(oob_memory)?;
+        if dm == sm {
+            store
+                .opaque
+                .memory_mut(dm)
+                .data_mut()
+                .copy_within(s, d.start);
+        } else {
+            let from = store.opaque.memory(sm).data().as_ptr();
+            let to = store.opaque.memory_mut(dm).data_mut().as_mut_ptr();
+            // SAFETY: both ranges were checked against their memories'
+            // lengths; two distinct memories never overlap.
+            unsafe { std::ptr::copy_nonoverlapping(from.add(s.start), to.add(d.start), s.len()) };
+        }
+        Ok(())
+    };
+    // SAFETY: compiled code calls builtins with its own `VMContext`, while
+    // its store runs wasm; the stub frames in between own nothing.
+    unsafe { enter(vmctx, work) }
 }
 
 unsafe extern "C" fn memory_init<T>(
@@ -192,71 +192,71 @@ unsafe extern "C" fn memory_init<T>(
     src: u32,
     len: u32,
 ) {
-    // SAFETY: as for `memory_grow`.
-    unsafe {
-        enter::<T, ()>(vmctx, |store, instance| {
-            let m = store.memory_of(instance, memory)?;
-            let Some(&(ptr, seg_len)) = store
-                .opaque
-                .instance(instance)
-                .vm
-                .get()
-                .datas
-                .get(data as usize)
-            else {
-                return Err(oob_memory());
-            };
-            let s = range(src, len, seg_len).ok_or_else(oob_memory)?;
-            let bytes = store.opaque.memory_mut(m).data_mut();
-            let d = range(dst, len, bytes.len()).ok_or_else(oob_memory)?;
-            // SAFETY: a segment's `(ptr, len)` points into the module's
-            // bytes, kept alive by the instance's `Module`; a dropped
-            // segment has length 0.
-            let seg = std::slice::from_raw_parts(ptr, seg_len);
-            bytes[d].copy_from_slice(&seg[s]);
-            Ok(())
-        })
-    }
+    let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<(), Exit> {
+        let m = store.memory_of(instance, memory)?;
+        let Some(&(ptr, seg_len)) = store
+            .opaque
+            .instance(instance)
+            .vm
+            .get()
+            .datas
+            .get(data as usize)
+        else {
+            return Err(oob_memory());
+        };
+        let s = range(src, len, seg_len).ok_or_else(oob_memory)?;
+        let bytes = store.opaque.memory_mut(m).data_mut();
+        let d = range(dst, len, bytes.len()).ok_or_else(oob_memory)?;
+        // SAFETY: a segment's `(ptr, len)` points into the module's
+        // bytes, kept alive by the instance's `Module`; a dropped
+        // segment has length 0.
+        let seg = unsafe { std::slice::from_raw_parts(ptr, seg_len) };
+        bytes[d].copy_from_slice(&seg[s]);
+        Ok(())
+    };
+    // SAFETY: compiled code calls builtins with its own `VMContext`, while
+    // its store runs wasm; the stub frames in between own nothing.
+    unsafe { enter(vmctx, work) }
 }
 
 unsafe extern "C" fn data_drop<T>(vmctx: *mut u8, data: u32) {
-    // SAFETY: as for `memory_grow`.
-    unsafe {
-        enter::<T, ()>(vmctx, |store, instance| {
-            let datas = &mut store.opaque.instance_mut(instance).vm.get_mut().datas;
-            if let Some(d) = datas.get_mut(data as usize) {
-                d.1 = 0;
-            }
-            Ok(())
-        })
-    }
+    let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<(), Exit> {
+        let datas = &mut store.opaque.instance_mut(instance).vm.get_mut().datas;
+        if let Some(d) = datas.get_mut(data as usize) {
+            d.1 = 0;
+        }
+        Ok(())
+    };
+    // SAFETY: compiled code calls builtins with its own `VMContext`, while
+    // its store runs wasm; the stub frames in between own nothing.
+    unsafe { enter(vmctx, work) }
 }
 
 unsafe extern "C" fn table_grow<T>(vmctx: *mut u8, table: u32, delta: u32, init: i64) -> i64 {
-    // SAFETY: as for `memory_grow`.
-    unsafe {
-        enter::<T, i64>(vmctx, |store, instance| {
-            let t = store.table_of(instance, table)?;
-            match store.grow_table(t, u64::from(delta), init as u64) {
-                Ok(Some(old)) => Ok(old as i64),
-                Ok(None) => Ok(-1),
-                Err(e) => Err(Exit::Host(e)),
-            }
-        })
-    }
+    let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<i64, Exit> {
+        let t = store.table_of(instance, table)?;
+        match store.grow_table(t, u64::from(delta), init as u64) {
+            Ok(Some(old)) => Ok(old as i64),
+            Ok(None) => Ok(-1),
+            Err(e) => Err(Exit::Host(e)),
+        }
+    };
+    // SAFETY: compiled code calls builtins with its own `VMContext`, while
+    // its store runs wasm; the stub frames in between own nothing.
+    unsafe { enter(vmctx, work) }
 }
 
 unsafe extern "C" fn table_fill<T>(vmctx: *mut u8, table: u32, dst: u32, bits: i64, len: u32) {
-    // SAFETY: as for `memory_grow`.
-    unsafe {
-        enter::<T, ()>(vmctx, |store, instance| {
-            let t = store.table_of(instance, table)?;
-            let elems = store.opaque.table_mut(t).elems_mut();
-            let r = range(dst, len, elems.len()).ok_or_else(oob_table)?;
-            elems[r].fill(bits as u64);
-            Ok(())
-        })
-    }
+    let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<(), Exit> {
+        let t = store.table_of(instance, table)?;
+        let elems = store.opaque.table_mut(t).elems_mut();
+        let r = range(dst, len, elems.len()).ok_or_else(oob_table)?;
+        elems[r].fill(bits as u64);
+        Ok(())
+    };
+    // SAFETY: compiled code calls builtins with its own `VMContext`, while
+    // its store runs wasm; the stub frames in between own nothing.
+    unsafe { enter(vmctx, work) }
 }
 
 unsafe extern "C" fn table_copy<T>(
@@ -267,26 +267,26 @@ unsafe extern "C" fn table_copy<T>(
     src: u32,
     len: u32,
 ) {
-    // SAFETY: as for `memory_grow`.
-    unsafe {
-        enter::<T, ()>(vmctx, |store, instance| {
-            let dt = store.table_of(instance, dst_table)?;
-            let st = store.table_of(instance, src_table)?;
-            let s = range(src, len, store.opaque.table(st).elems().len()).ok_or_else(oob_table)?;
-            let d = range(dst, len, store.opaque.table(dt).elems().len()).ok_or_else(oob_table)?;
-            if dt == st {
-                store
-                    .opaque
-                    .table_mut(dt)
-                    .elems_mut()
-                    .copy_within(s, d.start);
-            } else {
-                let items = store.opaque.table(st).elems()[s].to_vec();
-                store.opaque.table_mut(dt).elems_mut()[d].copy_from_slice(&items);
-            }
-            Ok(())
-        })
-    }
+    let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<(), Exit> {
+        let dt = store.table_of(instance, dst_table)?;
+        let st = store.table_of(instance, src_table)?;
+        let s = range(src, len, store.opaque.table(st).elems().len()).ok_or_else(oob_table)?;
+        let d = range(dst, len, store.opaque.table(dt).elems().len()).ok_or_else(oob_table)?;
+        if dt == st {
+            store
+                .opaque
+                .table_mut(dt)
+                .elems_mut()
+                .copy_within(s, d.start);
+        } else {
+            let items = store.opaque.table(st).elems()[s].to_vec();
+            store.opaque.table_mut(dt).elems_mut()[d].copy_from_slice(&items);
+        }
+        Ok(())
+    };
+    // SAFETY: compiled code calls builtins with its own `VMContext`, while
+    // its store runs wasm; the stub frames in between own nothing.
+    unsafe { enter(vmctx, work) }
 }
 
 unsafe extern "C" fn table_init<T>(
@@ -297,69 +297,69 @@ unsafe extern "C" fn table_init<T>(
     src: u32,
     len: u32,
 ) {
-    // SAFETY: as for `memory_grow`.
-    unsafe {
-        enter::<T, ()>(vmctx, |store, instance| {
-            let t = store.table_of(instance, table)?;
-            let elems = &store.opaque.instance(instance).vm.get().elems;
-            let seg = elems.get(elem as usize).map_or(&[][..], |e| &e[..]);
-            let s = range(src, len, seg.len()).ok_or_else(oob_table)?;
-            let items = seg[s].to_vec();
-            let dst_elems = store.opaque.table_mut(t).elems_mut();
-            let d = range(dst, len, dst_elems.len()).ok_or_else(oob_table)?;
-            dst_elems[d].copy_from_slice(&items);
-            Ok(())
-        })
-    }
+    let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<(), Exit> {
+        let t = store.table_of(instance, table)?;
+        let elems = &store.opaque.instance(instance).vm.get().elems;
+        let seg = elems.get(elem as usize).map_or(&[][..], |e| &e[..]);
+        let s = range(src, len, seg.len()).ok_or_else(oob_table)?;
+        let items = seg[s].to_vec();
+        let dst_elems = store.opaque.table_mut(t).elems_mut();
+        let d = range(dst, len, dst_elems.len()).ok_or_else(oob_table)?;
+        dst_elems[d].copy_from_slice(&items);
+        Ok(())
+    };
+    // SAFETY: compiled code calls builtins with its own `VMContext`, while
+    // its store runs wasm; the stub frames in between own nothing.
+    unsafe { enter(vmctx, work) }
 }
 
 unsafe extern "C" fn elem_drop<T>(vmctx: *mut u8, elem: u32) {
-    // SAFETY: as for `memory_grow`.
-    unsafe {
-        enter::<T, ()>(vmctx, |store, instance| {
-            let elems = &mut store.opaque.instance_mut(instance).vm.get_mut().elems;
-            if let Some(e) = elems.get_mut(elem as usize) {
-                *e = Box::new([]);
-            }
-            Ok(())
-        })
-    }
+    let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<(), Exit> {
+        let elems = &mut store.opaque.instance_mut(instance).vm.get_mut().elems;
+        if let Some(e) = elems.get_mut(elem as usize) {
+            *e = Box::new([]);
+        }
+        Ok(())
+    };
+    // SAFETY: compiled code calls builtins with its own `VMContext`, while
+    // its store runs wasm; the stub frames in between own nothing.
+    unsafe { enter(vmctx, work) }
 }
 
 unsafe extern "C" fn out_of_fuel<T>(vmctx: *mut u8) {
-    // SAFETY: as for `memory_grow`.
-    unsafe {
-        enter::<T, ()>(vmctx, |store, _| {
-            // Code calls this once the counter went positive; there is no
-            // refill policy (yet), so running out is a trap.
-            let consumed = store
-                .opaque
-                .native_store()
-                .limits
-                .fuel_consumed
-                .load(Relaxed);
-            if consumed > 0 {
-                store.opaque.exec.fuel = 0;
-                return Err(Exit::Trap(TrapCode::OutOfFuel));
-            }
-            Ok(())
-        })
-    }
+    let work = move |store: &mut StoreInner<T>, _: u32| -> Result<(), Exit> {
+        // Code calls this once the counter went positive; there is no
+        // refill policy (yet), so running out is a trap.
+        let consumed = store
+            .opaque
+            .native_store()
+            .limits
+            .fuel_consumed
+            .load(Relaxed);
+        if consumed > 0 {
+            store.opaque.exec.fuel = 0;
+            return Err(Exit::Trap(TrapCode::OutOfFuel));
+        }
+        Ok(())
+    };
+    // SAFETY: compiled code calls builtins with its own `VMContext`, while
+    // its store runs wasm; the stub frames in between own nothing.
+    unsafe { enter(vmctx, work) }
 }
 
 unsafe extern "C" fn interrupted<T>(vmctx: *mut u8) {
-    // SAFETY: as for `memory_grow`.
-    unsafe {
-        enter::<T, ()>(vmctx, |store, _| {
-            let native = store.opaque.native_store().limits.interrupt.load(Relaxed) != 0;
-            if native || store.opaque.exec.interrupt.load(Relaxed) {
-                // The request is consumed by the trap it causes.
-                store.clear_interrupt();
-                return Err(Exit::Trap(TrapCode::Interrupt));
-            }
-            Ok(())
-        })
-    }
+    let work = move |store: &mut StoreInner<T>, _: u32| -> Result<(), Exit> {
+        let native = store.opaque.native_store().limits.interrupt.load(Relaxed) != 0;
+        if native || store.opaque.exec.interrupt.load(Relaxed) {
+            // The request is consumed by the trap it causes.
+            store.clear_interrupt();
+            return Err(Exit::Trap(TrapCode::Interrupt));
+        }
+        Ok(())
+    };
+    // SAFETY: compiled code calls builtins with its own `VMContext`, while
+    // its store runs wasm; the stub frames in between own nothing.
+    unsafe { enter(vmctx, work) }
 }
 
 extern "C" fn ceil_f32(_vmctx: *mut u8, x: f32) -> f32 {
