@@ -463,3 +463,52 @@ fn host_fault_is_not_a_wasm_trap() {
 fn libc_sigsegv() -> i32 {
     11
 }
+
+#[test]
+fn traps_raised_by_builtins_and_host_errors_carry_wasm_frames() {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module $m
+            (import "env" "fail" (func $fail))
+            (memory 1)
+            (func $fill (export "fill") (param i32)
+              (memory.fill (local.get 0) (i32.const 0) (i32.const 8)))
+            (func (export "outer") (param i32) (call $fill (local.get 0)))
+            (func $calls_host (export "host") (call $fail)))"#,
+    )
+    .unwrap();
+    let mut linker = Linker::new(&engine);
+    linker
+        .func_wrap("env", "fail", || -> Result<()> {
+            anyhow::bail!("host says no")
+        })
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let outer = instance
+        .get_typed_func::<i32, ()>(&mut store, "outer")
+        .unwrap();
+    let err = outer.call(&mut store, 65530).unwrap_err();
+    let trap = err.downcast_ref::<Trap>().expect("a trap");
+    assert_eq!(trap.code(), Some(TrapCode::MemoryOutOfBounds));
+    let names: Vec<_> = trap.trace().iter().map(|f| f.func_name()).collect();
+    assert_eq!(names, [Some("fill"), None], "{trap}");
+    assert_eq!(trap.trace()[1].func_index(), 2);
+
+    let host = instance
+        .get_typed_func::<(), ()>(&mut store, "host")
+        .unwrap();
+    let err = host.call(&mut store, ()).unwrap_err();
+    assert!(err.downcast_ref::<Trap>().is_none(), "{err:?}");
+    assert_eq!(err.root_cause().to_string(), "host says no");
+    let trace = err
+        .downcast_ref::<WasmBacktrace>()
+        .expect("wasm frames as context");
+    assert_eq!(
+        trace.frames()[0].func_name(),
+        Some("calls_host"),
+        "{trace:?}"
+    );
+    outer.call(&mut store, 0).unwrap();
+}

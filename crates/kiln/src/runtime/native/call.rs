@@ -67,6 +67,24 @@ fn raw_to_slots(tys: &[ValType], values: &[ValRaw], slots: &mut [u64]) {
     }
 }
 
+/// This thread's trap-handling token, set up on its first call into wasm.
+///
+/// Cached per thread because `Traps::init` queries the alternate signal
+/// stack (a system call) whenever the thread already had one of its own;
+/// a thread's alternate stack is not expected to be replaced under it.
+fn thread_traps() -> Result<Traps> {
+    use std::cell::Cell;
+    thread_local! {
+        static TRAPS: Cell<Option<Traps>> = const { Cell::new(None) };
+    }
+    if let Some(traps) = TRAPS.with(Cell::get) {
+        return Ok(traps);
+    }
+    let traps = Traps::init().map_err(|e| anyhow!("cannot run native code here: {e}"))?;
+    TRAPS.with(|c| c.set(Some(traps)));
+    Ok(traps)
+}
+
 /// The lowest address of this thread's stack, if the OS says.
 fn thread_stack_low() -> Option<usize> {
     use std::cell::Cell;
@@ -145,7 +163,7 @@ impl<T> StoreInner<T> {
     /// Calls wasm function `index` of a native store with arguments in
     /// `slots` (interpreter layout), leaving its results there.
     pub(crate) fn call_native(&mut self, index: u32, slots: &mut [u64]) -> Result<()> {
-        let traps = Traps::init().map_err(|e| anyhow!("cannot run native code here: {e}"))?;
+        let traps = thread_traps()?;
         let ty = self.opaque.func(index).ty.clone();
         // SAFETY: the record is a live funcref record of this store.
         let record = unsafe { *self.opaque.native_funcref(index) };
