@@ -7,7 +7,7 @@ use kiln_environ::wasmparser::WasmFeatures;
 #[non_exhaustive]
 pub enum Strategy {
     /// The platform's default backend: [`Strategy::Cranelift`] on Linux
-    /// x86_64 (falling back to the interpreter if native code cannot run,
+    /// x86_64 and aarch64 (falling back to the interpreter if native code cannot run,
     /// e.g. under a sandbox that forbids executable memory), the
     /// interpreter elsewhere.
     #[default]
@@ -208,12 +208,16 @@ impl Config {
 
     /// The backend the engine asks for: [`Strategy::Auto`] resolved to
     /// Cranelift where native code passes the whole spec suite and the
-    /// API tests (Linux on x86_64), the interpreter elsewhere. (aarch64
-    /// Linux has the pieces, but the runtime's native tests have not run
-    /// there yet.)
+    /// API, soundness and native tests (Linux on x86_64, and on aarch64,
+    /// tested under qemu-aarch64), the interpreter elsewhere.
     pub(crate) fn resolved_strategy(&self) -> Strategy {
         match self.strategy {
-            Strategy::Auto if cfg!(all(target_os = "linux", target_arch = "x86_64")) => {
+            Strategy::Auto
+                if cfg!(all(
+                    target_os = "linux",
+                    any(target_arch = "x86_64", target_arch = "aarch64")
+                )) =>
+            {
                 Strategy::Cranelift
             }
             Strategy::Auto => Strategy::Interpreter,

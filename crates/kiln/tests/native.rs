@@ -439,7 +439,20 @@ fn host_fault_child() {
 #[test]
 fn host_fault_is_not_a_wasm_trap() {
     use std::os::unix::process::ExitStatusExt;
-    let output = std::process::Command::new(std::env::current_exe().unwrap())
+    // Under emulation the test binary needs its runner again, named as for
+    // the platform layer's own crash tests (docs/platform.md).
+    let runner = std::env::var("KILN_SYS_TEST_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    let exe = std::env::current_exe().unwrap();
+    let mut command = match words.next() {
+        Some(program) => {
+            let mut c = std::process::Command::new(program);
+            c.args(words).arg(&exe);
+            c
+        }
+        None => std::process::Command::new(&exe),
+    };
+    let output = command
         .args([
             "--exact",
             "host_fault_child",
