@@ -2,7 +2,9 @@
 //!
 //! * `kiln run [OPTIONS] FILE [ARGS...]` instantiates a module with WASI
 //!   preview 1 and runs it (`_start`) or calls one of its exports;
-//! * `kiln wast [-C compiler=interp] FILE...` runs spec scripts.
+//! * `kiln wast [-C compiler=interp|cranelift] FILE...` runs spec scripts;
+//! * `kiln settings` prints the host's target, its ISA features and the
+//!   default compiler.
 //!
 //! Errors are reported as one `error: ...` line on stderr with exit code 1;
 //! a wasm trap prints its message and wasm backtrace and exits with 134;
@@ -12,6 +14,7 @@
 mod host;
 mod options;
 mod run;
+mod settings;
 mod wast_cmd;
 
 use std::panic;
@@ -31,6 +34,7 @@ struct Cli {
 enum Command {
     Run(run::RunCommand),
     Wast(wast_cmd::WastCommand),
+    Settings(settings::SettingsCommand),
 }
 
 /// Exit code of a failed command (bad input, compile or link error).
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
     let outcome = panic::catch_unwind(|| match cli.command {
         Command::Run(cmd) => cmd.execute(),
         Command::Wast(cmd) => cmd.execute(),
+        Command::Settings(cmd) => cmd.execute(),
     });
     match outcome {
         Ok(Ok(code)) => code,

@@ -1,4 +1,5 @@
-//! `-C key=value` (code generation) and `-W key=value` (wasm) options,
+//! `-C key=value` (code generation), `-O key=value` (native memory layout)
+//! and `-W key=value` (wasm) options,
 //! turned into a [`kiln::Config`], and the size and duration syntax other
 //! options use.
 
@@ -15,8 +16,8 @@ fn split<'a>(flag: &str, option: &'a str) -> Result<(&'a str, &'a str)> {
     }
 }
 
-/// Applies `-C` options to `config`. Supported: `compiler=auto|interp`,
-/// `lazy-translation=y|n`.
+/// Applies `-C` options to `config`. Supported:
+/// `compiler=auto|interp|cranelift`, `lazy-translation=y|n`.
 pub fn apply_codegen(config: &mut Config, options: &[String]) -> Result<()> {
     for option in options {
         let (key, value) = split("-C", option)?;
@@ -25,13 +26,14 @@ pub fn apply_codegen(config: &mut Config, options: &[String]) -> Result<()> {
                 let strategy = match value {
                     "auto" => Strategy::Auto,
                     "interp" | "interpreter" | "pulley" => Strategy::Interpreter,
-                    "cranelift" | "baseline" | "winch" => {
+                    "cranelift" => Strategy::Cranelift,
+                    "baseline" | "winch" => {
                         bail!(
-                            "compiler `{value}` is not available in this build (available: auto, interp)"
+                            "compiler `{value}` is not available in this build (available: auto, interp, cranelift)"
                         )
                     }
                     _ => bail!(
-                        "unknown compiler `{value}` in `-C {option}` (available: auto, interp)"
+                        "unknown compiler `{value}` in `-C {option}` (available: auto, interp, cranelift)"
                     ),
                 };
                 config.strategy(strategy);
@@ -43,6 +45,38 @@ pub fn apply_codegen(config: &mut Config, options: &[String]) -> Result<()> {
                 config.lazy_translation(lazy);
             }
             _ => bail!("unknown option `-C {key}` (supported: compiler, lazy-translation)"),
+        }
+    }
+    Ok(())
+}
+
+/// The `-O` keys, for error messages.
+const OPT_KEYS: &str = "memory_reservation, memory_guard_size, memory_reservation_for_growth";
+
+/// Applies `-O` options (the native backend's memory layout) to `config`.
+/// Supported, each a byte count with an optional K, M or G suffix:
+/// `memory_reservation`, `memory_guard_size`,
+/// `memory_reservation_for_growth` (dashes work as well as underscores).
+pub fn apply_opts(config: &mut Config, options: &[String]) -> Result<()> {
+    for option in options {
+        let (key, value) = split("-O", option)?;
+        let bytes = || -> Result<u64> {
+            let n = parse_size(value)
+                .map_err(|why| anyhow!("invalid value `{value}` for `-O {key}`: {why}"))?;
+            u64::try_from(n)
+                .map_err(|_| anyhow!("invalid value `{value}` for `-O {key}`: too large"))
+        };
+        match key.replace('-', "_").as_str() {
+            "memory_reservation" => {
+                config.memory_reservation(bytes()?);
+            }
+            "memory_guard_size" => {
+                config.memory_guard_size(bytes()?);
+            }
+            "memory_reservation_for_growth" => {
+                config.memory_reservation_for_growth(bytes()?);
+            }
+            _ => bail!("unknown option `-O {key}` (supported: {OPT_KEYS})"),
         }
     }
     Ok(())
@@ -162,6 +196,26 @@ mod tests {
         assert!(parse_size("").is_err());
         assert!(parse_size("12T").is_err());
         assert!(parse_size("-1").is_err());
+    }
+
+    #[test]
+    fn codegen_and_memory_options() {
+        let mut config = Config::new();
+        apply_codegen(&mut config, &["compiler=cranelift".into()]).unwrap();
+        apply_codegen(&mut config, &["compiler=interp".into()]).unwrap();
+        assert!(apply_codegen(&mut config, &["compiler=winch".into()]).is_err());
+        assert!(apply_codegen(&mut config, &["compiler=gcc".into()]).is_err());
+        let opts: Vec<String> = [
+            "memory_reservation=4G",
+            "memory-guard-size=64K",
+            "memory_reservation_for_growth=0",
+        ]
+        .map(String::from)
+        .to_vec();
+        apply_opts(&mut config, &opts).unwrap();
+        assert!(apply_opts(&mut config, &["memory_reservation=lots".into()]).is_err());
+        assert!(apply_opts(&mut config, &["memory_guard=1".into()]).is_err());
+        assert!(apply_opts(&mut config, &["memory_guard_size".into()]).is_err());
     }
 
     #[test]

@@ -41,9 +41,17 @@ use crate::options;
 /// Example: kiln run --dir .::/ wc.wasm /README.md
 #[derive(Args, Debug)]
 pub struct RunCommand {
-    /// Code generation option: `compiler=auto|interp`.
+    /// Code generation option: `compiler=auto|interp|cranelift`.
     #[arg(short = 'C', value_name = "KEY=VALUE")]
     codegen: Vec<String>,
+
+    /// Native memory layout option (repeatable), a byte count with an
+    /// optional K, M or G suffix: `memory_reservation=BYTES` reserved per
+    /// linear memory (4G or more: guard pages, no bounds checks; less:
+    /// explicit checks), `memory_guard_size=BYTES` after it,
+    /// `memory_reservation_for_growth=BYTES` extra when a memory moves.
+    #[arg(short = 'O', value_name = "KEY=VALUE", verbatim_doc_comment)]
+    opts: Vec<String>,
 
     /// WebAssembly option (repeatable): `fuel=N` runs with N units of fuel;
     /// `max-memory-size=BYTES` caps every linear memory (suffix K, M or G
@@ -102,6 +110,7 @@ impl RunCommand {
     pub fn execute(self) -> Result<ExitCode> {
         let mut config = Config::new();
         options::apply_codegen(&mut config, &self.codegen)?;
+        options::apply_opts(&mut config, &self.opts)?;
         let wasm = options::apply_wasm(&mut config, &self.wasm)?;
         let timeout = match &self.timeout {
             Some(text) => Some((

@@ -17,9 +17,17 @@ use crate::options;
 /// non-zero if any directive failed or a file could not be read or parsed.
 #[derive(Args, Debug)]
 pub struct WastCommand {
-    /// Code generation option: `compiler=auto|interp`.
+    /// Code generation option: `compiler=auto|interp|cranelift`.
     #[arg(short = 'C', value_name = "KEY=VALUE")]
     codegen: Vec<String>,
+
+    /// Native memory layout option (repeatable), a byte count with an
+    /// optional K, M or G suffix: `memory_reservation=BYTES` reserved per
+    /// linear memory (4G or more: guard pages, no bounds checks; less:
+    /// explicit checks), `memory_guard_size=BYTES` after it,
+    /// `memory_reservation_for_growth=BYTES` extra when a memory moves.
+    #[arg(short = 'O', value_name = "KEY=VALUE", verbatim_doc_comment)]
+    opts: Vec<String>,
 
     /// The scripts to run.
     #[arg(value_name = "FILE", required = true)]
@@ -31,6 +39,7 @@ impl WastCommand {
     pub fn execute(self) -> Result<ExitCode> {
         let mut config = Config::new();
         options::apply_codegen(&mut config, &self.codegen)?;
+        options::apply_opts(&mut config, &self.opts)?;
         let runner = WastRunner::new(&config)?;
         let (mut passed, mut failed, mut broken_files) = (0usize, 0usize, 0usize);
         for file in &self.files {

@@ -171,11 +171,10 @@ fn unknown_option_keys() {
     assert_clean_error(&out, &["-C optimize"]);
     let out = kiln(&["run", "-W", "magic=1", &example("hello.wat")]);
     assert_clean_error(&out, &["-W magic"]);
-    let out = kiln(&["run", "-C", "compiler=cranelift", &example("hello.wat")]);
-    assert_clean_error(
-        &out,
-        &["compiler `cranelift` is not available in this build"],
-    );
+    let out = kiln(&["run", "-C", "compiler=winch", &example("hello.wat")]);
+    assert_clean_error(&out, &["compiler `winch` is not available in this build"]);
+    let out = kiln(&["run", "-O", "memory_guard=1", &example("hello.wat")]);
+    assert_clean_error(&out, &["-O memory_guard"]);
 }
 
 #[test]
@@ -341,6 +340,8 @@ fn lazy_translation_option() {
     let out = kiln(&[
         "run",
         "-C",
+        "compiler=interp",
+        "-C",
         "lazy-translation=y",
         &example("hello.wat"),
         "--invoke",
@@ -353,4 +354,48 @@ fn lazy_translation_option() {
     let out = kiln(&["run", "-C", "lazy-translation=maybe", &example("hello.wat")]);
     assert_clean_error(&out, &["lazy-translation", "expected y or n"]);
     assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn settings_prints_target_and_features() {
+    let out = kiln(&["settings"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("target: "), "{text}");
+    assert!(
+        text.contains("default compiler (-C compiler=auto): "),
+        "{text}"
+    );
+    assert!(text.contains("ISA features:"), "{text}");
+    #[cfg(target_arch = "x86_64")]
+    assert!(text.contains("has_sse41"), "{text}");
+}
+
+#[test]
+fn every_compiler_and_memory_layout_runs_the_example() {
+    let hello = example("hello.wat");
+    for args in [
+        &["-C", "compiler=interp"][..],
+        &["-C", "compiler=auto"][..],
+        #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+        &["-C", "compiler=cranelift"][..],
+        #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+        &[
+            "-C",
+            "compiler=cranelift",
+            "-O",
+            "memory_reservation=1M",
+            "-O",
+            "memory_guard_size=0",
+            "-O",
+            "memory-reservation-for-growth=64K",
+        ][..],
+    ] {
+        let mut all = vec!["run"];
+        all.extend_from_slice(args);
+        all.extend([hello.as_str(), "--invoke", "fib", "20"]);
+        let out = kiln(&all);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        assert_eq!(stdout(&out), "6765\n", "{args:?}");
+    }
 }

@@ -6,11 +6,19 @@ use kiln_environ::wasmparser::WasmFeatures;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Strategy {
-    /// The platform's default backend (the interpreter everywhere today).
+    /// The platform's default backend: [`Strategy::Cranelift`] on Linux
+    /// x86_64 and aarch64 (falling back to the interpreter if native code cannot run,
+    /// e.g. under a sandbox that forbids executable memory), the
+    /// interpreter elsewhere.
     #[default]
     Auto,
     /// Kiln's portable interpreter.
     Interpreter,
+    /// Native code from Kiln's optimizing compiler (`kiln-cranelift`). Needs
+    /// a host where the runtime can turn hardware faults into traps (Linux
+    /// on x86_64 or aarch64 today); [`Engine::new`](crate::Engine::new)
+    /// fails elsewhere.
+    Cranelift,
 }
 
 /// The default of [`Config::max_wasm_stack`]: 8 MiB.
@@ -38,7 +46,27 @@ pub struct Config {
     pub(crate) consume_fuel: bool,
     pub(crate) max_wasm_stack: usize,
     pub(crate) lazy_translation: bool,
+    pub(crate) memory_reservation: u64,
+    pub(crate) memory_guard_size: u64,
+    pub(crate) memory_reservation_for_growth: u64,
 }
+
+/// The default of [`Config::memory_reservation`]: the whole 32-bit index
+/// space on 64-bit hosts, 64 MiB on smaller ones.
+const DEFAULT_MEMORY_RESERVATION: u64 = if usize::BITS >= 64 { 1 << 32 } else { 64 << 20 };
+
+/// The default of [`Config::memory_guard_size`]: 32 MiB on 64-bit hosts
+/// (as Wasmtime), 64 KiB on smaller ones.
+const DEFAULT_MEMORY_GUARD_SIZE: u64 = if usize::BITS >= 64 {
+    32 << 20
+} else {
+    64 << 10
+};
+
+/// The default of [`Config::memory_reservation_for_growth`]: 2 MiB on
+/// 64-bit hosts, 1 MiB on smaller ones.
+const DEFAULT_MEMORY_RESERVATION_FOR_GROWTH: u64 =
+    if usize::BITS >= 64 { 2 << 20 } else { 1 << 20 };
 
 impl Default for Config {
     fn default() -> Self {
@@ -57,6 +85,9 @@ impl Config {
             consume_fuel: false,
             max_wasm_stack: DEFAULT_MAX_WASM_STACK,
             lazy_translation: false,
+            memory_reservation: DEFAULT_MEMORY_RESERVATION,
+            memory_guard_size: DEFAULT_MEMORY_GUARD_SIZE,
+            memory_reservation_for_growth: DEFAULT_MEMORY_RESERVATION_FOR_GROWTH,
         }
     }
 
@@ -144,8 +175,88 @@ impl Config {
     /// Wasm → wasm calls use only this stack. A host function that calls
     /// back into wasm nests on the native stack, so such re-entry is also
     /// limited to 1 MiB of native stack (it traps the same way beyond).
+    ///
+    /// On the native backend ([`Strategy::Cranelift`]) wasm frames live on
+    /// the thread's own stack: this is how far below the outermost entry
+    /// into wasm they may reach, further capped so that 256 KiB of the
+    /// thread's stack stay free for host functions and the runtime. Deeper
+    /// recursion traps with [`TrapCode::StackOverflow`](crate::TrapCode::StackOverflow).
     pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
         self.max_wasm_stack = bytes;
         self
+    }
+
+    /// Bytes of address space reserved up front for each linear memory on
+    /// the native backend ([`Strategy::Cranelift`]; the interpreter ignores
+    /// it). Default: 4 GiB on 64-bit hosts, 64 MiB elsewhere.
+    ///
+    /// With at least 4 GiB (every 32-bit address) compiled code relies on
+    /// guard pages: loads and stores whose static offset stays inside
+    /// [`memory_guard_size`](Config::memory_guard_size) carry no bounds
+    /// check, a miss faults and becomes a trap, and a memory never moves
+    /// (growth only changes page protections). Below 4 GiB every access is
+    /// checked explicitly and a memory that outgrows its reservation is
+    /// moved to a bigger one.
+    pub fn memory_reservation(&mut self, bytes: u64) -> &mut Self {
+        self.memory_reservation = bytes;
+        self
+    }
+
+    /// Bytes of inaccessible address space after each linear memory's
+    /// reservation on the native backend. Default: 32 MiB on 64-bit hosts,
+    /// 64 KiB elsewhere. Larger guards let more accesses skip their bounds
+    /// check; smaller ones fit more memories in the address space.
+    pub fn memory_guard_size(&mut self, bytes: u64) -> &mut Self {
+        self.memory_guard_size = bytes;
+        self
+    }
+
+    /// Extra bytes reserved past a linear memory's new size when it has to
+    /// move to a bigger reservation (only with a
+    /// [`memory_reservation`](Config::memory_reservation) below 4 GiB), so
+    /// the next growth can happen in place. Default: 2 MiB on 64-bit hosts.
+    pub fn memory_reservation_for_growth(&mut self, bytes: u64) -> &mut Self {
+        self.memory_reservation_for_growth = bytes;
+        self
+    }
+
+    /// The backend the engine asks for: [`Strategy::Auto`] resolved to
+    /// Cranelift where native code passes the whole spec suite and the
+    /// API, soundness and native tests (Linux on x86_64, and on aarch64,
+    /// tested under qemu-aarch64), the interpreter elsewhere.
+    pub(crate) fn resolved_strategy(&self) -> Strategy {
+        match self.strategy {
+            Strategy::Auto
+                if cfg!(all(
+                    target_os = "linux",
+                    any(target_arch = "x86_64", target_arch = "aarch64")
+                )) =>
+            {
+                Strategy::Cranelift
+            }
+            Strategy::Auto => Strategy::Interpreter,
+            s => s,
+        }
+    }
+
+    /// The code-generation settings the native backend and the runtime's
+    /// memory allocator share: one set of numbers for both.
+    pub(crate) fn tunables(&self) -> kiln_environ::Tunables {
+        use kiln_environ::BoundsCheckStrategy;
+        // Guard pages only pay off when the reservation covers every 32-bit
+        // address; otherwise every access is checked and memories may move.
+        let bounds_checks = if usize::BITS >= 64 && self.memory_reservation >= 1 << 32 {
+            BoundsCheckStrategy::GuardPages
+        } else {
+            BoundsCheckStrategy::Explicit
+        };
+        kiln_environ::Tunables {
+            bounds_checks,
+            memory_reservation: self.memory_reservation,
+            memory_guard_size: self.memory_guard_size,
+            consume_fuel: self.consume_fuel,
+            // Like the interpreter, native code always honours interrupts.
+            interruptible: true,
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! [`Engine`]: configuration plus the engine-wide signature registry.
 
-use crate::Config;
+use crate::runtime::native::NativeEngine;
 use crate::types::FuncType;
+use crate::{Config, Strategy};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -17,6 +18,8 @@ pub struct Engine {
 struct EngineInner {
     config: Config,
     signatures: Mutex<SignatureRegistry>,
+    /// The native compiler, when the strategy is native.
+    native: Option<NativeEngine>,
 }
 
 /// Interns function types so that equal types get equal ids across every
@@ -47,12 +50,36 @@ impl Engine {
         if config.max_wasm_stack == 0 {
             anyhow::bail!("`max_wasm_stack` must be greater than zero");
         }
+        let native = match (config.strategy, config.resolved_strategy()) {
+            // Asked for by name: failing to set it up is an error.
+            (Strategy::Cranelift, _) => Some(NativeEngine::new(config.tunables())?),
+            // Chosen by default: fall back to the interpreter.
+            (_, Strategy::Cranelift) => NativeEngine::new(config.tunables()).ok(),
+            _ => None,
+        };
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
                 signatures: Mutex::new(SignatureRegistry::default()),
+                native,
             }),
         })
+    }
+
+    /// The backend this engine runs code with: [`Strategy::Cranelift`] or
+    /// [`Strategy::Interpreter`] ([`Strategy::Auto`] resolved for this
+    /// host).
+    pub fn strategy(&self) -> Strategy {
+        if self.inner.native.is_some() {
+            Strategy::Cranelift
+        } else {
+            Strategy::Interpreter
+        }
+    }
+
+    /// The native compiler, if this engine runs native code.
+    pub(crate) fn native(&self) -> Option<&NativeEngine> {
+        self.inner.native.as_ref()
     }
 
     /// The configuration this engine was created with.

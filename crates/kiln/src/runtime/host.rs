@@ -24,6 +24,7 @@ impl<T> StoreInner<T> {
         let func = self.opaque.func(index);
         match func.kind {
             FuncKind::Host { host } => self.call_host_func(host, None, slots),
+            FuncKind::Wasm if self.opaque.is_native() => self.call_native(index, slots),
             FuncKind::Wasm => {
                 // Wasm → wasm calls do not use the native stack, but each
                 // host → wasm re-entry nests the interpreter loop once more.
@@ -69,7 +70,7 @@ impl<T> StoreInner<T> {
 
     /// Calls host function `host` with the value slots, on behalf of
     /// instance `instance` (or the embedder).
-    fn call_host_func(
+    pub(crate) fn call_host_func(
         &mut self,
         host: u32,
         instance: Option<u32>,
@@ -188,7 +189,7 @@ impl StoreOpaque {
         }
     }
 
-    fn frame_info(&self, frame: &vm::BacktraceFrame) -> FrameInfo {
+    pub(crate) fn frame_info(&self, frame: &vm::BacktraceFrame) -> FrameInfo {
         let module = self
             .instances
             .get(frame.instance as usize)

@@ -3,6 +3,8 @@
 //! element and data segments in order, run the start function.
 
 use super::const_eval::{ConstEnv, eval};
+use super::native::NativeFuncRef;
+use super::native::vmctx::{self, IndexSpaces, VmCtx};
 use super::owned::Owned;
 use super::store_data::{FuncKind, InstanceData, StoreInner, StoreOpaque};
 use crate::Engine;
@@ -76,18 +78,41 @@ pub(crate) fn instantiate<T>(
         id: instance_index,
     });
     let instance_ptr = vm.as_ptr().cast_const();
+    // Native code: the instance's `VMContext` exists (zeroed) before its
+    // functions, whose funcref records point at it.
+    let mut vmctx = module.inner.native.as_ref().map(|code| {
+        VmCtx::new(
+            &code.offsets,
+            store.opaque.native_store_ptr(),
+            instance_index,
+        )
+    });
 
     for (defined_index, body) in t.bodies.iter().enumerate() {
         let ty = module.inner.types[body.type_index as usize].clone();
-        funcs.push(store.opaque.push_func(
+        let sig = module.inner.sigs[body.type_index as usize];
+        let func = store.opaque.push_func(
             ty,
-            module.inner.sigs[body.type_index as usize],
+            sig,
             VmFuncKind::Wasm {
                 instance: instance_ptr,
                 defined_index: defined_index as u32,
             },
             FuncKind::Wasm,
-        ));
+        );
+        if let (Some(code), Some(vmctx)) = (&module.inner.native, &vmctx) {
+            let defined = defined_index as u32;
+            store.opaque.set_native_funcref(
+                func,
+                NativeFuncRef {
+                    wasm_call: code.wasm_call(defined),
+                    array_call: code.array_call(defined),
+                    vmctx: vmctx.as_ptr() as usize,
+                    sig,
+                },
+            );
+        }
+        funcs.push(func);
     }
 
     for (i, init) in t.global_inits.iter().enumerate() {
@@ -165,8 +190,25 @@ pub(crate) fn instantiate<T>(
         v.datas = datas;
         v.elems = elems.into_boxed_slice();
     }
+    if let (Some(code), Some(vmctx)) = (&module.inner.native, &mut vmctx) {
+        let spaces = IndexSpaces {
+            funcs: &funcs,
+            tables: &tables,
+            memories: &memories,
+            globals: &globals,
+        };
+        vmctx::fill(
+            vmctx,
+            &code.offsets,
+            &store.opaque,
+            &module.inner.sigs,
+            t.num_imported_funcs,
+            &spaces,
+        )?;
+    }
     store.opaque.push_instance(InstanceData {
         vm,
+        _vmctx: vmctx,
         module: module.clone(),
         funcs: funcs.into_boxed_slice(),
         tables: tables.into_boxed_slice(),

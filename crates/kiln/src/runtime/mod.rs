@@ -1,16 +1,19 @@
-//! The runtime: everything a store owns, laid out for the interpreter.
+//! The runtime: everything a store owns, laid out for both backends.
 //!
 //! A store's memories, tables, globals, function references and instances
 //! are the structures of [`kiln_interp::vm`], each allocated once at a
 //! stable address and freed only when the store is dropped. The interpreter
-//! reads and writes them through raw pointers while wasm runs; the public
-//! API reaches them through the safe methods here. All of the crate's
-//! `unsafe` code lives under this module.
+//! reads and writes them through raw pointers while wasm runs; native code
+//! reads the same memory, table and global records through each instance's
+//! `VMContext` ([`native`], on the platform layer [`sys`]); the public API
+//! reaches them through the safe methods here. All of the crate's `unsafe`
+//! code lives under this module.
 
 pub(crate) mod const_eval;
 pub(crate) mod host;
 pub(crate) mod instantiate;
 pub(crate) mod memory;
+pub(crate) mod native;
 pub(crate) mod owned;
 pub(crate) mod store_data;
 pub(crate) mod sys;

@@ -3,6 +3,9 @@
 //! externref values and execution state.
 
 use super::memory::{LinearMemory, MAX_PAGES_32, WASM_PAGE_SIZE};
+use super::native::memory::{MappedMemory, MemoryStorage, Reservation};
+use super::native::vmctx::{NativeStore, VmCtx};
+use super::native::{HostContext, NativeFuncRef};
 use super::owned::Owned;
 use super::table::TableStorage;
 use crate::func::Caller;
@@ -35,13 +38,15 @@ impl StoreId {
 pub(crate) type HostFunc<T> =
     Arc<dyn Fn(Caller<'_, T>, &mut [u64]) -> Result<()> + Send + Sync + 'static>;
 
-/// The store-owned record behind a `funcref`. `vm` is first, so the address
-/// of the record is the address of its `VmFuncRef` (the `funcref` bits), and
-/// the record's store index can be recovered from those bits.
+/// The store-owned record behind a `funcref`. In an interpreter store the
+/// `funcref` bits are the address of `vm` (first, so it is the address of
+/// the record); in a native store they are the address of `native`. Either
+/// way the record's store index can be recovered from the bits.
 #[repr(C)]
 pub(crate) struct FuncEntry {
     vm: VmFuncRef,
     index: u32,
+    native: NativeFuncRef,
 }
 
 /// Where a function's code is, in the store's terms.
@@ -58,13 +63,16 @@ pub(crate) enum FuncKind {
 
 pub(crate) struct FuncData {
     entry: Owned<FuncEntry>,
+    /// A host function's context in a native store (what its funcref's
+    /// `vmctx` points at).
+    host_ctx: Option<Owned<HostContext>>,
     pub(crate) ty: FuncType,
     pub(crate) kind: FuncKind,
 }
 
 pub(crate) struct MemoryData {
     vm: Owned<VmMemory>,
-    storage: LinearMemory,
+    storage: MemoryStorage,
     pub(crate) ty: env::MemoryType,
 }
 
@@ -83,6 +91,9 @@ pub(crate) struct GlobalData {
 /// indices of its entities (for exports and `Caller::get_export`).
 pub(crate) struct InstanceData {
     pub(crate) vm: Owned<VmInstance>,
+    /// The instance's `VMContext` in a native store: owned here, read only
+    /// by compiled code and the builtins (through raw pointers).
+    pub(crate) _vmctx: Option<VmCtx>,
     pub(crate) module: Module,
     pub(crate) funcs: Box<[u32]>,
     pub(crate) tables: Box<[u32]>,
@@ -104,6 +115,9 @@ pub struct StoreOpaque {
     globals: Vec<GlobalData>,
     pub(crate) instances: Vec<InstanceData>,
     externrefs: Vec<Box<dyn Any + Send + Sync>>,
+    /// The native backend's per-store state (`None` in an interpreter
+    /// store).
+    pub(crate) native: Option<Owned<NativeStore>>,
 }
 
 // SAFETY: the raw pointers inside (`Owned`, the `vm` structures) point only
@@ -133,7 +147,50 @@ impl StoreOpaque {
             globals: Vec::new(),
             instances: Vec::new(),
             externrefs: Vec::new(),
+            native: None,
         }
+    }
+
+    /// Whether this store runs native code.
+    pub(crate) fn is_native(&self) -> bool {
+        self.native.is_some()
+    }
+
+    /// The native state of a native store.
+    ///
+    /// Panics in an interpreter store (callers check [`Self::is_native`]).
+    pub(crate) fn native_store(&self) -> &NativeStore {
+        self.native.as_ref().expect("a native store").get()
+    }
+
+    /// The native state's stable address (null in an interpreter store).
+    pub(crate) fn native_store_ptr(&self) -> *mut NativeStore {
+        self.native
+            .as_ref()
+            .map_or(std::ptr::null_mut(), |n| n.as_ptr())
+    }
+
+    /// Where `funcref` bits point inside a [`FuncEntry`].
+    fn funcref_offset(&self) -> usize {
+        if self.is_native() {
+            std::mem::offset_of!(FuncEntry, native)
+        } else {
+            0
+        }
+    }
+
+    /// The native funcref record of function `index`.
+    pub(crate) fn native_funcref(&self, index: u32) -> *mut NativeFuncRef {
+        let entry = self.funcs[index as usize].entry.as_ptr();
+        // `wrapping_byte_add`: the field is inside the entry's allocation.
+        entry
+            .wrapping_byte_add(std::mem::offset_of!(FuncEntry, native))
+            .cast()
+    }
+
+    /// Sets the native funcref record of function `index`.
+    pub(crate) fn set_native_funcref(&mut self, index: u32, record: NativeFuncRef) {
+        self.funcs[index as usize].entry.get_mut().native = record;
     }
 
     /// Panics unless a handle of store `id` belongs to this store.
@@ -165,8 +222,17 @@ impl StoreOpaque {
                 result_slots: slot_count(ty.result_slice()),
             },
             index,
+            native: NativeFuncRef {
+                sig,
+                ..NativeFuncRef::default()
+            },
         });
-        self.funcs.push(FuncData { entry, ty, kind });
+        self.funcs.push(FuncData {
+            entry,
+            host_ctx: None,
+            ty,
+            kind,
+        });
         index
     }
 
@@ -189,16 +255,21 @@ impl StoreOpaque {
             .cast::<VmFuncRef>()
     }
 
-    /// The `funcref` bits of function `index`.
+    /// The `funcref` bits of function `index`: the address of its
+    /// `VmFuncRef` in an interpreter store, of its [`NativeFuncRef`] in a
+    /// native one.
     pub(crate) fn func_bits(&self, index: u32) -> u64 {
-        self.func_ptr(index) as usize as u64
+        self.funcs[index as usize]
+            .entry
+            .as_ptr()
+            .wrapping_byte_add(self.funcref_offset()) as usize as u64
     }
 
     /// The store index of the function whose `funcref` bits are `bits`
     /// (non-zero).
     pub(crate) fn func_index_from_bits(&self, bits: u64) -> u32 {
         debug_assert_ne!(bits, 0);
-        let ptr = bits as usize as *const FuncEntry;
+        let ptr = (bits as usize).wrapping_sub(self.funcref_offset()) as *const FuncEntry;
         // SAFETY: non-null `funcref` bits only ever come from `func_bits` of
         // this store (the runtime writes them into tables, globals and value
         // slots, and wasm only copies them around), so `ptr` is the address
@@ -221,7 +292,7 @@ impl StoreOpaque {
             bail!("64-bit and shared memories are not supported");
         }
         let id = u32::try_from(self.memories.len()).expect("too many memories in one store");
-        let Some(storage) = LinearMemory::new(ty.minimum) else {
+        let Some(storage) = self.new_memory_storage(ty.minimum) else {
             bail!("failed to allocate a memory of {} pages", ty.minimum);
         };
         let vm = Owned::new(VmMemory {
@@ -231,6 +302,22 @@ impl StoreOpaque {
         });
         self.memories.push(MemoryData { vm, storage, ty });
         Ok(id)
+    }
+
+    /// Storage for a new memory of `pages` pages: reserved address space in
+    /// a native store (the layout its compiled code assumes), the heap
+    /// otherwise.
+    fn new_memory_storage(&self, pages: u64) -> Option<MemoryStorage> {
+        if self.is_native() {
+            let config = self.engine.config();
+            let sizes = Reservation {
+                reservation: config.memory_reservation,
+                guard: config.memory_guard_size,
+                for_growth: config.memory_reservation_for_growth,
+            };
+            return MappedMemory::new(pages, sizes).map(MemoryStorage::Mapped);
+        }
+        LinearMemory::new(pages).map(MemoryStorage::Heap)
     }
 
     pub(crate) fn memory(&self, index: u32) -> &MemoryData {
@@ -450,8 +537,12 @@ pub struct StoreInner<T> {
 
 impl<T> StoreInner<T> {
     pub(crate) fn new(engine: &Engine, data: T) -> Self {
+        let mut opaque = StoreOpaque::new(engine);
+        if engine.native().is_some() {
+            opaque.native = Some(Owned::new(NativeStore::new::<T>()));
+        }
         StoreInner {
-            opaque: StoreOpaque::new(engine),
+            opaque,
             host_funcs: Vec::new(),
             linker_funcs: HashMap::new(),
             limiter: None,
@@ -464,12 +555,32 @@ impl<T> StoreInner<T> {
         let host = u32::try_from(self.host_funcs.len()).expect("too many host functions");
         self.host_funcs.push(f);
         let sig = self.opaque.engine.intern(&ty);
-        self.opaque.push_func(
+        let index = self.opaque.push_func(
             ty,
             sig,
             VmFuncKind::Host { id: host },
             FuncKind::Host { host },
-        )
+        );
+        if let Some(native) = self.opaque.engine.native() {
+            let ctx = Owned::new(HostContext {
+                magic: kiln_environ::VMHOST_CONTEXT_MAGIC,
+                array_call: super::native::call::host_entry::<T> as *const () as usize,
+                func: index,
+            });
+            // A failed trampoline leaves `wasm_call` 0: instantiation then
+            // refuses to import the function rather than call address 0.
+            let ty = self.opaque.func(index).ty.inner();
+            let wasm_call = native.host_trampoline(sig, ty).unwrap_or(0);
+            let record = NativeFuncRef {
+                wasm_call,
+                array_call: super::native::call::host_entry::<T> as *const () as usize,
+                vmctx: ctx.as_ptr() as usize,
+                sig,
+            };
+            self.opaque.set_native_funcref(index, record);
+            self.opaque.funcs[index as usize].host_ctx = Some(ctx);
+        }
+        index
     }
 
     /// The store function for a linker's host-function definition `f` of

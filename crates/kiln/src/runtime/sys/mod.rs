@@ -36,8 +36,9 @@
 //! All the `unsafe` code of the layer is in this module; each block says
 //! why it holds.
 
-// Nothing calls this layer yet: the native backend wires it in. Until then
-// its items are only used by its own tests.
+// The native backend (`runtime::native`) uses code memory, reservations,
+// registration and `call_wasm`; memory images and some `Mmap` calls are
+// not wired in yet and are only used by the layer's own tests.
 #![cfg_attr(not(test), allow(dead_code))]
 
 use core::fmt;
@@ -59,7 +60,7 @@ mod tests;
 #[cfg_attr(not(test), allow(unused_imports))]
 pub(crate) use registry::{CodeLookup, CodeRegistration, is_wasm_pc, register_code};
 #[cfg_attr(not(test), allow(unused_imports))]
-pub(crate) use traps::{Traps, WasmEntry, raise_trap};
+pub(crate) use traps::{TraceBuf, Traps, WasmEntry, raise_trap};
 #[cfg(unix)]
 #[cfg_attr(not(test), allow(unused_imports))]
 pub(crate) use unix::{CodeMemory, MemoryImage, Mmap, page_size};

@@ -50,6 +50,66 @@ pub(super) struct Activation {
     pub(super) prev: *mut Activation,
     /// The trap that ended this activation, written just before resuming.
     pub(super) trap: Option<TrapRecord>,
+    /// Where the signal handler records the return addresses of the frames
+    /// above a fault (null: not wanted).
+    pub(super) trace: *mut TraceBuf,
+}
+
+/// Return addresses of the frames above a faulting wasm instruction, found
+/// by walking the frame-pointer chain inside the signal handler (the
+/// frames are gone once the activation has unwound). Fixed size, so the
+/// handler never allocates; deeper stacks keep their innermost frames.
+#[derive(Clone, Debug)]
+pub(crate) struct TraceBuf {
+    /// The return addresses, innermost first.
+    pub(crate) pcs: [usize; TraceBuf::CAPACITY],
+    /// How many of `pcs` are valid.
+    pub(crate) len: usize,
+}
+
+impl TraceBuf {
+    /// Frames kept per trap.
+    pub(crate) const CAPACITY: usize = 128;
+
+    /// An empty buffer.
+    pub(crate) const fn new() -> Self {
+        TraceBuf {
+            pcs: [0; TraceBuf::CAPACITY],
+            len: 0,
+        }
+    }
+
+    /// Records the return addresses of the frame-pointer chain starting at
+    /// frame pointer `fp`, up to (not including) the frame at `stop` or
+    /// above it.
+    ///
+    /// # Safety
+    ///
+    /// Every frame record from `fp` up to `stop` must be a valid
+    /// `[saved frame pointer, return address]` pair on this thread's stack
+    /// (true of code compiled with frame pointers, which wasm code is, and
+    /// of the trampolines that call it).
+    pub(crate) unsafe fn walk(&mut self, mut fp: usize, stop: usize) {
+        self.len = 0;
+        let word = size_of::<usize>();
+        while fp != 0 && fp < stop && fp.is_multiple_of(word) && self.len < TraceBuf::CAPACITY {
+            // SAFETY: `fp` is a frame record below `stop` (the contract).
+            let (next, ret) = unsafe {
+                (
+                    (fp as *const usize).read(),
+                    (fp as *const usize).add(1).read(),
+                )
+            };
+            self.pcs[self.len] = ret;
+            self.len += 1;
+            // Frames only get older going up the stack; anything else is
+            // not a frame chain and ends the walk.
+            if next <= fp {
+                break;
+            }
+            fp = next;
+        }
+    }
 }
 
 thread_local! {
@@ -129,11 +189,32 @@ impl Traps {
         a2: usize,
         a3: usize,
     ) -> Result<(), TrapRecord> {
+        // SAFETY: forwarded contract; no trace is asked for.
+        unsafe { self.call_wasm_traced(entry, a0, a1, a2, a3, ptr::null_mut()) }
+    }
+
+    /// [`Traps::call_wasm`], and on a hardware trap the return addresses of
+    /// the frames above the fault are recorded in `*trace` (if not null).
+    ///
+    /// # Safety
+    ///
+    /// As for [`Traps::call_wasm`]; `trace`, if not null, must stay valid
+    /// and unused by anything else for the call.
+    pub(crate) unsafe fn call_wasm_traced(
+        self,
+        entry: WasmEntry,
+        a0: usize,
+        a1: usize,
+        a2: usize,
+        a3: usize,
+        trace: *mut TraceBuf,
+    ) -> Result<(), TrapRecord> {
         let mut activation = Activation {
             resume_sp: 0,
             entry_fp: 0,
             prev: current(),
             trap: None,
+            trace,
         };
         let act: *mut Activation = &mut activation;
         CURRENT.set(act);
@@ -223,6 +304,13 @@ pub(super) fn record_fault(pc: usize, fp: usize, fault_addr: usize) -> Option<us
     })?;
     // SAFETY: as above: `act` was checked non-null and live.
     let activation = unsafe { &mut *act };
+    // SAFETY: a non-null `trace` is valid for the activation (the contract
+    // of `call_wasm_traced`); the faulting code is registered wasm code,
+    // compiled with frame pointers, so the chain from `fp` up to the entry
+    // trampoline's frame is made of valid frame records.
+    if !activation.trace.is_null() {
+        unsafe { (*activation.trace).walk(fp, activation.entry_fp) };
+    }
     activation.trap = Some(TrapRecord {
         code,
         pc: Some(pc),

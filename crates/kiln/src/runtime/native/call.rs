@@ -1,0 +1,360 @@
+//! Calls between the host and native code.
+//!
+//! Host → wasm: [`StoreInner::call_native`] converts the interpreter-style
+//! value slots the API uses into the ABI's 16-byte slots, sets up the
+//! store's runtime limits (stack limit, fuel) and calls the function's
+//! array-to-wasm trampoline inside [`Traps::call_wasm`], so a fault becomes
+//! a [`Trap`] and the store stays usable.
+//!
+//! Wasm → host: a host function's funcref record names [`host_entry`] as
+//! its array-call code; wasm reaches it through a wasm-to-array trampoline
+//! and it runs the host closure under the same rules as a builtin
+//! (`builtins::enter`): errors and panics unwind wasm with `raise_trap`
+//! and are picked up again here.
+
+use super::builtins::{Exit, enter};
+use super::vmctx::Pending;
+use crate::runtime::store_data::{FuncKind, StoreInner};
+use crate::runtime::sys::{Traps, WasmEntry};
+use crate::trap::{FrameInfo, Trap, WasmBacktrace};
+use anyhow::{Result, anyhow, bail};
+use kiln_environ::{TrapCode, ValType};
+use std::sync::atomic::Ordering::Relaxed;
+
+/// One ABI value slot (`VAL_RAW_SIZE` bytes), as two native-endian words.
+pub(crate) type ValRaw = [u64; 2];
+
+/// Native stack kept free below the wasm stack limit for host functions
+/// called from wasm, builtins and the runtime itself.
+const HOST_STACK_RESERVE: usize = 256 << 10;
+
+/// Copies arguments of types `tys` from interpreter slots (a `v128` takes
+/// two) into ABI slots (one each).
+fn slots_to_raw(tys: &[ValType], slots: &[u64], values: &mut [ValRaw]) {
+    let mut pos = 0;
+    for (ty, v) in tys.iter().zip(values.iter_mut()) {
+        if *ty == ValType::V128 {
+            *v = [slots[pos], slots[pos + 1]];
+            pos += 2;
+        } else {
+            *v = [slots[pos], 0];
+            pos += 1;
+        }
+    }
+}
+
+/// Copies values of types `tys` from ABI slots into interpreter slots.
+/// Narrow values only own the low bytes of their slot (the host is
+/// little-endian, checked when the engine is made): the rest is masked.
+fn raw_to_slots(tys: &[ValType], values: &[ValRaw], slots: &mut [u64]) {
+    let mut pos = 0;
+    for (ty, v) in tys.iter().zip(values) {
+        match ty {
+            ValType::V128 => {
+                slots[pos] = v[0];
+                slots[pos + 1] = v[1];
+                pos += 2;
+            }
+            ValType::I32 | ValType::F32 => {
+                slots[pos] = v[0] & 0xffff_ffff;
+                pos += 1;
+            }
+            _ => {
+                slots[pos] = v[0];
+                pos += 1;
+            }
+        }
+    }
+}
+
+/// This thread's trap-handling token, set up on its first call into wasm.
+///
+/// Cached per thread because `Traps::init` queries the alternate signal
+/// stack (a system call) whenever the thread already had one of its own;
+/// a thread's alternate stack is not expected to be replaced under it.
+fn thread_traps() -> Result<Traps> {
+    use std::cell::Cell;
+    thread_local! {
+        static TRAPS: Cell<Option<Traps>> = const { Cell::new(None) };
+    }
+    if let Some(traps) = TRAPS.with(Cell::get) {
+        return Ok(traps);
+    }
+    let traps = Traps::init().map_err(|e| anyhow!("cannot run native code here: {e}"))?;
+    TRAPS.with(|c| c.set(Some(traps)));
+    Ok(traps)
+}
+
+/// The lowest address of this thread's stack, if the OS says.
+fn thread_stack_low() -> Option<usize> {
+    use std::cell::Cell;
+    thread_local! {
+        // Asking can be slow (the main thread's answer comes from
+        // /proc/self/maps), and a thread's stack never moves.
+        static LOW: Cell<Option<usize>> = const { Cell::new(None) };
+    }
+    if let Some(low) = LOW.with(Cell::get) {
+        return Some(low);
+    }
+    let low = query_stack_low()?;
+    LOW.with(|c| c.set(Some(low)));
+    Some(low)
+}
+
+#[cfg(target_os = "linux")]
+fn query_stack_low() -> Option<usize> {
+    // SAFETY: `attr` is initialised by `pthread_getattr_np` before it is
+    // read and destroyed exactly once; the out-pointers are valid locals.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+            return None;
+        }
+        let mut addr: *mut libc::c_void = std::ptr::null_mut();
+        let mut size: libc::size_t = 0;
+        let r = libc::pthread_attr_getstack(&attr, &mut addr, &mut size);
+        libc::pthread_attr_destroy(&mut attr);
+        (r == 0 && !addr.is_null()).then_some(addr as usize)
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn query_stack_low() -> Option<usize> {
+    None
+}
+
+/// The stack limit for wasm entered at stack pointer `sp`: `max_wasm_stack`
+/// below it, but never closer than [`HOST_STACK_RESERVE`] to the end of the
+/// thread's stack.
+fn stack_limit(sp: usize, max_wasm_stack: usize) -> usize {
+    let wanted = sp.saturating_sub(max_wasm_stack);
+    match thread_stack_low() {
+        Some(low) => wanted.max(low.saturating_add(HOST_STACK_RESERVE)),
+        None => wanted,
+    }
+}
+
+impl<T> StoreInner<T> {
+    /// Fuel the store holds, into the limits record compiled code counts in.
+    pub(crate) fn fuel_to_limits(&mut self) {
+        let fuel = i64::try_from(self.opaque.exec.fuel).unwrap_or(i64::MAX);
+        self.opaque
+            .native_store()
+            .limits
+            .fuel_consumed
+            .store(-fuel, Relaxed);
+    }
+
+    /// Fuel left according to the limits record, back into the store.
+    pub(crate) fn fuel_from_limits(&mut self) {
+        let consumed = self
+            .opaque
+            .native_store()
+            .limits
+            .fuel_consumed
+            .load(Relaxed);
+        self.opaque.exec.fuel = if consumed >= 0 {
+            0
+        } else {
+            consumed.unsigned_abs()
+        };
+    }
+
+    /// Calls wasm function `index` of a native store with arguments in
+    /// `slots` (interpreter layout), leaving its results there.
+    pub(crate) fn call_native(&mut self, index: u32, slots: &mut [u64]) -> Result<()> {
+        let traps = thread_traps()?;
+        let ty = self.opaque.func(index).ty.clone();
+        // SAFETY: the record is a live funcref record of this store.
+        let record = unsafe { *self.opaque.native_funcref(index) };
+        if record.array_call == 0 {
+            bail!("function {index} has no entry point for calls from the host");
+        }
+        let n = ty.params().len().max(ty.results().len()).max(1);
+        let mut values: Vec<ValRaw> = vec![[0; 2]; n];
+        slots_to_raw(ty.param_slice(), slots, &mut values);
+
+        let limits = self.opaque.native_store().limits.clone();
+        let marker = 0u8;
+        let sp = std::hint::black_box(&marker) as *const u8 as usize;
+        let outermost = self.opaque.native_entry.is_none();
+        if outermost {
+            let max = self.opaque.engine.config().max_wasm_stack;
+            limits.stack_limit.store(stack_limit(sp, max), Relaxed);
+            self.opaque.native_entry = Some(sp);
+        }
+        // A nested entry (from a host function called by wasm) must give
+        // the outer activation its frame records back.
+        let saved = (
+            limits.last_wasm_entry_fp.load(Relaxed),
+            limits.last_wasm_exit_fp.load(Relaxed),
+            limits.last_wasm_exit_pc.load(Relaxed),
+        );
+        self.fuel_to_limits();
+        let native = self.opaque.native_store_ptr();
+        let this: *mut StoreInner<T> = self;
+        // SAFETY: `native` is this store's native state (stable, alive as
+        // long as the store). Builtins and host entries reach the store
+        // through the pointer stored here while `self` is not used, and it
+        // is restored before `self` is used again.
+        let previous = unsafe { std::mem::replace(&mut (*native).store, this.cast()) };
+        // SAFETY: `array_call` is the array-to-wasm trampoline of a function
+        // of type `ty`, compiled for this engine, whose code stays loaded
+        // (the instance's module is kept by the store); it takes its callee
+        // context, a caller context, and `n` slots, at least as many as its
+        // parameters and results. Everything it reaches — the `VMContext`,
+        // memories, tables, globals, funcref records — is owned by this
+        // store and alive. Traps only abandon wasm frames and the frames of
+        // builtins and host entries, which drop everything they own before
+        // raising (`builtins::enter`).
+        let result = unsafe {
+            (*native).trace.len = 0;
+            let entry: WasmEntry = std::mem::transmute::<usize, WasmEntry>(record.array_call);
+            traps.call_wasm_traced(
+                entry,
+                record.vmctx,
+                record.vmctx,
+                values.as_mut_ptr() as usize,
+                n,
+                &raw mut (*native).trace,
+            )
+        };
+        // SAFETY: as above; `self` is usable again from here on.
+        let pending = unsafe {
+            (*native).store = previous;
+            (*native).pending.take()
+        };
+        limits.last_wasm_entry_fp.store(saved.0, Relaxed);
+        limits.last_wasm_exit_fp.store(saved.1, Relaxed);
+        limits.last_wasm_exit_pc.store(saved.2, Relaxed);
+        if outermost {
+            self.opaque.native_entry = None;
+        }
+        self.fuel_from_limits();
+        match (result, pending) {
+            (Ok(()), _) => {
+                raw_to_slots(ty.result_slice(), &values, slots);
+                Ok(())
+            }
+            (Err(_), Some(Pending::Error(err))) => {
+                // As on the interpreter: a host error comes back unchanged,
+                // with the wasm frames it unwound as context.
+                let frames = self.opaque.native_backtrace(None);
+                if frames.is_empty() || err.is::<Trap>() {
+                    Err(err)
+                } else {
+                    Err(err.context(WasmBacktrace { frames }))
+                }
+            }
+            (Err(_), Some(Pending::Panic(payload))) => std::panic::resume_unwind(payload),
+            (Err(trap), None) => {
+                if trap.code == TrapCode::Interrupt {
+                    self.clear_interrupt();
+                }
+                let frames = self.opaque.native_backtrace(trap.pc);
+                Err(anyhow::Error::new(Trap::new(trap.code, frames)))
+            }
+        }
+    }
+
+    /// Consumes a pending interrupt request.
+    pub(crate) fn clear_interrupt(&mut self) {
+        self.opaque.exec.interrupt.store(false, Relaxed);
+        if self.opaque.is_native() {
+            self.opaque
+                .native_store()
+                .limits
+                .interrupt
+                .store(0, Relaxed);
+        }
+    }
+
+    /// Runs host function `func` for wasm instance `instance` with the
+    /// `len` ABI slots at `values`.
+    ///
+    /// # Safety
+    ///
+    /// `values` must point at `len` slots, at least as many as the
+    /// function's parameters and results, valid for the call.
+    unsafe fn call_host_from_native(
+        &mut self,
+        func: u32,
+        instance: u32,
+        values: *mut ValRaw,
+        len: usize,
+    ) -> Result<(), Exit> {
+        let data = self.opaque.func(func);
+        let FuncKind::Host { host } = data.kind else {
+            return Err(Exit::Host(anyhow!(
+                "host entry reached for a wasm function"
+            )));
+        };
+        let ty = data.ty.clone();
+        // SAFETY: per the contract.
+        let values = unsafe { std::slice::from_raw_parts_mut(values, len) };
+        let param_slots = crate::runtime::store_data::slot_count(ty.param_slice());
+        let result_slots = crate::runtime::store_data::slot_count(ty.result_slice());
+        let mut slots = vec![0u64; param_slots.max(result_slots).max(1) as usize];
+        raw_to_slots(ty.param_slice(), values, &mut slots);
+        self.fuel_from_limits();
+        let result = self.call_host_func(host, Some(instance), &mut slots);
+        self.fuel_to_limits();
+        result.map_err(Exit::Host)?;
+        slots_to_raw(ty.result_slice(), &slots, values);
+        Ok(())
+    }
+}
+
+/// The array-call entry point of every host function in a native store of
+/// data type `T`: what wasm-to-array trampolines call.
+///
+/// # Safety
+///
+/// Called only by compiled code, with the host function's
+/// [`HostContext`](super::HostContext), the calling instance's `VMContext`,
+/// and `len` valid ABI slots.
+pub(crate) unsafe extern "C" fn host_entry<T>(
+    host_ctx: *mut u8,
+    caller_vmctx: *mut u8,
+    values: *mut ValRaw,
+    len: usize,
+) {
+    // SAFETY: per the contract, `host_ctx` is a live `HostContext` of the
+    // store and `caller_vmctx` a live `VMContext` of it, so `enter` finds
+    // the running store; `values` is valid for the call.
+    unsafe {
+        let func = (*host_ctx.cast::<super::HostContext>()).func;
+        enter::<T, ()>(caller_vmctx, |store, instance| {
+            store.call_host_from_native(func, instance, values, len)
+        })
+    }
+}
+
+impl crate::runtime::StoreOpaque {
+    /// The wasm frames of the last trap: the faulting `pc` (for a hardware
+    /// trap) and the return addresses recorded in the trace buffer, named
+    /// through the modules of this store's instances. Frames of trampolines
+    /// and host code are left out.
+    fn native_backtrace(&self, pc: Option<usize>) -> Vec<FrameInfo> {
+        let trace = &self.native_store().trace;
+        // A return address points after its call; step back into it.
+        let pcs = pc
+            .into_iter()
+            .chain(trace.pcs[..trace.len].iter().map(|r| r.wrapping_sub(1)));
+        let mut frames = Vec::new();
+        for pc in pcs {
+            let found = self.instances.iter().enumerate().find_map(|(i, data)| {
+                let code = data.module.inner.native.as_ref()?;
+                code.lookup_pc(pc).map(|(f, wasm)| (i as u32, f, wasm))
+            });
+            if let Some((instance, func_index, wasm_offset)) = found {
+                frames.push(self.frame_info(&kiln_interp::vm::BacktraceFrame {
+                    instance,
+                    func_index,
+                    wasm_offset,
+                }));
+            }
+        }
+        frames
+    }
+}

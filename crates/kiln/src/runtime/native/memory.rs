@@ -1,0 +1,221 @@
+//! Linear memories for native code: one [`Mmap`] reservation each, grown
+//! by opening pages.
+//!
+//! With a reservation of at least 4 GiB (guard-page mode) a memory never
+//! moves and compiled code skips bounds checks the guard region covers.
+//! With a smaller one every access is checked, and a memory that outgrows
+//! its reservation is copied into a bigger one (`memory_reservation_for_growth`
+//! extra bytes), which compiled code tolerates because it reloads the base
+//! after every call.
+
+use crate::runtime::memory::{LinearMemory, WASM_PAGE_SIZE};
+use crate::runtime::sys::{Mmap, page_size};
+
+/// Reservation sizes, from the engine's `Config`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Reservation {
+    /// Bytes reserved for the memory itself.
+    pub(crate) reservation: u64,
+    /// Inaccessible bytes after it.
+    pub(crate) guard: u64,
+    /// Extra bytes reserved when a memory has to move.
+    pub(crate) for_growth: u64,
+}
+
+/// A linear memory in reserved address space.
+pub(crate) struct MappedMemory {
+    map: Mmap,
+    /// Accessible bytes (the wasm length).
+    len: usize,
+    /// Bytes of the mapping that may become accessible (the rest is guard).
+    capacity: usize,
+    sizes: Reservation,
+}
+
+fn round_to_page(n: u64) -> Option<usize> {
+    let page = page_size() as u64;
+    usize::try_from(n.checked_next_multiple_of(page)?).ok()
+}
+
+impl MappedMemory {
+    /// A memory of `pages` wasm pages; `None` if the address space cannot
+    /// be reserved.
+    pub(crate) fn new(pages: u64, sizes: Reservation) -> Option<Self> {
+        let len = pages.checked_mul(WASM_PAGE_SIZE)?;
+        let capacity = if len <= sizes.reservation {
+            sizes.reservation
+        } else {
+            len.checked_add(sizes.for_growth)?
+        };
+        Self::with_capacity(len, capacity, sizes)
+    }
+
+    fn with_capacity(len: u64, capacity: u64, sizes: Reservation) -> Option<Self> {
+        let capacity = round_to_page(capacity)?;
+        let total = round_to_page((capacity as u64).checked_add(sizes.guard)?)?;
+        let len = usize::try_from(len).ok()?;
+        let mut map = Mmap::reserve(total).ok()?;
+        map.make_accessible(0, round_to_page(len as u64)?).ok()?;
+        Some(MappedMemory {
+            map,
+            len,
+            capacity,
+            sizes,
+        })
+    }
+
+    /// Byte 0 of the memory; stable until a growth past the reservation.
+    pub(crate) fn base(&self) -> *mut u8 {
+        self.map.as_ptr()
+    }
+
+    /// Current length in bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Grows to `pages` pages; `false` if the address space or memory ran
+    /// out (the memory is then unchanged).
+    pub(crate) fn grow_to(&mut self, pages: u64) -> bool {
+        let Some(new_len) = pages.checked_mul(WASM_PAGE_SIZE) else {
+            return false;
+        };
+        let Ok(new_len_usize) = usize::try_from(new_len) else {
+            return false;
+        };
+        if new_len_usize <= self.len {
+            return true;
+        }
+        if new_len_usize <= self.capacity {
+            let (Some(old), Some(new)) = (round_to_page(self.len as u64), round_to_page(new_len))
+            else {
+                return false;
+            };
+            if self.map.make_accessible(old, new - old).is_err() {
+                return false;
+            }
+            self.len = new_len_usize;
+            return true;
+        }
+        // Past the reservation: move to a bigger one.
+        let Some(capacity) = new_len.checked_add(self.sizes.for_growth) else {
+            return false;
+        };
+        let Some(mut moved) = Self::with_capacity(new_len, capacity, self.sizes) else {
+            return false;
+        };
+        moved.as_mut_slice()[..self.len].copy_from_slice(self.as_slice());
+        *self = moved;
+        true
+    }
+
+    /// The memory's bytes.
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        // SAFETY: the first `len` bytes of the mapping are accessible (made
+        // so at creation or growth, never taken away) and owned by `self`;
+        // compiled code does not run while the runtime holds this borrow.
+        unsafe { std::slice::from_raw_parts(self.map.as_ptr(), self.len) }
+    }
+
+    /// The memory's bytes, mutably.
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: as in `as_slice`, and `&mut self` rules out other
+        // borrows made by the runtime.
+        unsafe { std::slice::from_raw_parts_mut(self.map.as_ptr(), self.len) }
+    }
+}
+
+/// Where a store keeps a linear memory: on the heap for the interpreter,
+/// in reserved address space for native code.
+pub(crate) enum MemoryStorage {
+    /// The interpreter's heap allocation.
+    Heap(LinearMemory),
+    /// A reservation compiled code may rely on.
+    Mapped(MappedMemory),
+}
+
+impl MemoryStorage {
+    /// Byte 0 of the memory.
+    pub(crate) fn base(&self) -> *mut u8 {
+        match self {
+            MemoryStorage::Heap(m) => m.base(),
+            MemoryStorage::Mapped(m) => m.base(),
+        }
+    }
+
+    /// Current length in bytes.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            MemoryStorage::Heap(m) => m.len(),
+            MemoryStorage::Mapped(m) => m.len(),
+        }
+    }
+
+    /// Grows to `pages` pages (at most `max_pages`); `false` on failure.
+    pub(crate) fn grow_to(&mut self, pages: u64, max_pages: u64) -> bool {
+        match self {
+            MemoryStorage::Heap(m) => m.grow_to(pages, max_pages),
+            MemoryStorage::Mapped(m) => pages <= max_pages && m.grow_to(pages),
+        }
+    }
+
+    /// The memory's bytes.
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        match self {
+            MemoryStorage::Heap(m) => m.as_slice(),
+            MemoryStorage::Mapped(m) => m.as_slice(),
+        }
+    }
+
+    /// The memory's bytes, mutably.
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
+        match self {
+            MemoryStorage::Heap(m) => m.as_mut_slice(),
+            MemoryStorage::Mapped(m) => m.as_mut_slice(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL: Reservation = Reservation {
+        reservation: 2 * WASM_PAGE_SIZE,
+        guard: WASM_PAGE_SIZE,
+        for_growth: WASM_PAGE_SIZE,
+    };
+
+    #[test]
+    fn grows_in_place_inside_the_reservation() {
+        let mut m = MappedMemory::new(1, SMALL).unwrap();
+        let base = m.base();
+        m.as_mut_slice()[100] = 7;
+        assert!(m.grow_to(2));
+        assert_eq!(m.base(), base);
+        assert_eq!(m.len(), 2 * WASM_PAGE_SIZE as usize);
+        assert_eq!(m.as_slice()[100], 7);
+        assert_eq!(m.as_slice()[WASM_PAGE_SIZE as usize + 5], 0);
+    }
+
+    #[test]
+    fn moves_past_the_reservation_keeping_contents() {
+        let mut m = MappedMemory::new(2, SMALL).unwrap();
+        m.as_mut_slice()[WASM_PAGE_SIZE as usize + 1] = 9;
+        assert!(m.grow_to(3));
+        assert_eq!(m.len(), 3 * WASM_PAGE_SIZE as usize);
+        assert_eq!(m.as_slice()[WASM_PAGE_SIZE as usize + 1], 9);
+        // One page of growth room came with the move: no second move.
+        let base = m.base();
+        assert!(m.grow_to(4));
+        assert_eq!(m.base(), base);
+    }
+
+    #[test]
+    fn absurd_sizes_fail_cleanly() {
+        assert!(MappedMemory::new(u64::MAX, SMALL).is_none());
+        let mut m = MappedMemory::new(0, SMALL).unwrap();
+        assert!(!m.grow_to(u64::MAX));
+        assert_eq!(m.len(), 0);
+    }
+}

@@ -1,0 +1,355 @@
+//! The native backend's runtime: loading `kiln-cranelift`'s code, the
+//! records compiled code reads (`docs/native-abi.md`), and calls between
+//! the host and native code.
+//!
+//! ```text
+//! native/
+//!   mod.rs       engine state, loaded code, funcref and host records (this file)
+//!   vmctx.rs     the per-store runtime limits and the per-instance VMContext
+//!   call.rs      host → wasm calls inside `call_wasm`, wasm → host entry
+//!   builtins.rs  the functions compiled code calls (growth, bulk ops, …)
+//!   memory.rs    linear memories in reserved address space
+//! ```
+//!
+//! A store of an engine with [`Strategy::Cranelift`](crate::Strategy) keeps
+//! the same memories, tables and globals as an interpreter store (their
+//! records have the layouts the ABI names), but every function gets a
+//! native [`NativeFuncRef`] and `funcref` values are the addresses of those.
+
+pub(crate) mod builtins;
+pub(crate) mod call;
+pub(crate) mod memory;
+pub(crate) mod vmctx;
+
+use super::sys::{CodeMemory, CodeRegistration, Traps, register_code};
+use anyhow::{Result, anyhow};
+use kiln_cranelift::{CompiledModule, Compiler, FuncKey, IsaBuilder, TrapSite};
+use kiln_environ::{ModuleTranslation, Tunables, VMOffsets};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// The funcref record of `docs/native-abi.md`: what `call_indirect`,
+/// `ref.func` and the host need to call a function. One per function per
+/// store, at a stable address; a non-null native `funcref` is its address.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct NativeFuncRef {
+    /// Code to call in the wasm convention.
+    pub(crate) wasm_call: usize,
+    /// Code to call in the array convention (0: the host cannot call it).
+    pub(crate) array_call: usize,
+    /// The callee context passed as first argument.
+    pub(crate) vmctx: usize,
+    /// Engine-wide signature id.
+    pub(crate) sig: u32,
+}
+
+/// What a host function gets as its "callee vmctx": the ABI's magic and
+/// array-call entry point, then the store function it stands for.
+#[repr(C)]
+pub(crate) struct HostContext {
+    /// `VMHOST_CONTEXT_MAGIC`.
+    pub(crate) magic: u32,
+    /// The host entry point in the array convention.
+    pub(crate) array_call: usize,
+    /// The store index of the host function.
+    pub(crate) func: u32,
+}
+
+/// Executable pages registered with the signal handler.
+///
+/// Field order matters: the registration is dropped (unregistering the
+/// range) before the code memory is unmapped.
+struct Loaded {
+    _registration: CodeRegistration,
+    memory: CodeMemory,
+}
+
+/// A module's native code, loaded, plus what the runtime needs to find
+/// entry points and name frames.
+pub(crate) struct NativeCode {
+    /// `None` for a module without code.
+    loaded: Option<Loaded>,
+    /// The compiler's metadata (function ranges, trap table, address map);
+    /// its text is emptied once loaded.
+    meta: CompiledModule,
+    /// Image offset of each defined function's body, by defined index.
+    wasm_offsets: Box<[u32]>,
+    /// Image offset of each defined function's array-to-wasm trampoline.
+    array_offsets: Box<[Option<u32>]>,
+    /// Image offset of the wasm-to-array trampoline of each type index.
+    wasm_to_array: Box<[Option<u32>]>,
+    /// The module's `VMContext` layout.
+    pub(crate) offsets: VMOffsets,
+}
+
+// SAFETY: the code memory is read-only and executable once loaded, and
+// nothing in `NativeCode` is mutated after construction; the registration
+// is only dropped with the value.
+unsafe impl Send for NativeCode {}
+// SAFETY: as above: shared access only reads immutable data.
+unsafe impl Sync for NativeCode {}
+
+impl NativeCode {
+    /// Loads `compiled` (for `module`) into executable memory and registers
+    /// its trap table.
+    fn load(
+        compiled: CompiledModule,
+        module: &ModuleTranslation,
+        offsets: VMOffsets,
+    ) -> Result<Self> {
+        if compiled.text.is_empty() {
+            // A module without functions has no code to load.
+            return Ok(NativeCode {
+                loaded: None,
+                wasm_offsets: Box::new([]),
+                array_offsets: Box::new([]),
+                wasm_to_array: Box::new([]),
+                offsets,
+                meta: compiled,
+            });
+        }
+        let memory = CodeMemory::new(&compiled.text)
+            .map_err(|e| anyhow!("failed to map native code: {e}"))?;
+        let traps: Arc<[TrapSite]> = compiled.traps.clone().into();
+        let lookup = Arc::new(move |offset: usize| {
+            // Runs in the signal handler: a binary search over an immutable
+            // table, no allocation, no locks, no panics.
+            let offset = u32::try_from(offset).ok()?;
+            traps
+                .binary_search_by_key(&offset, |t| t.offset)
+                .ok()
+                .map(|i| traps[i].code)
+        });
+        let registration = register_code(memory.base() as usize, memory.len(), lookup)
+            .map_err(|e| anyhow!("failed to register native code: {e}"))?;
+        let imported = module.num_imported_funcs;
+        let defined = compiled.num_defined_funcs as usize;
+        let mut wasm_offsets = vec![0; defined].into_boxed_slice();
+        let mut array_offsets = vec![None; defined].into_boxed_slice();
+        let mut by_key = HashMap::new();
+        for f in &compiled.functions {
+            by_key.insert(f.key, f.range.start);
+            match f.key {
+                FuncKey::Wasm(i) => {
+                    if let Some(slot) = wasm_offsets.get_mut((i - imported) as usize) {
+                        *slot = f.range.start;
+                    }
+                }
+                FuncKey::ArrayToWasm(i) => {
+                    if let Some(slot) = array_offsets.get_mut((i - imported) as usize) {
+                        *slot = Some(f.range.start);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let wasm_to_array = compiled
+            .wasm_to_array
+            .iter()
+            .map(|k| by_key.get(k).copied())
+            .collect();
+        let mut meta = compiled;
+        // The bytes live in the code memory now.
+        meta.text = Vec::new();
+        Ok(NativeCode {
+            loaded: Some(Loaded {
+                _registration: registration,
+                memory,
+            }),
+            wasm_offsets,
+            array_offsets,
+            wasm_to_array,
+            offsets,
+            meta,
+        })
+    }
+
+    fn base(&self) -> usize {
+        self.loaded.as_ref().map_or(0, |l| l.memory.base() as usize)
+    }
+
+    /// The function index and wasm byte offset of the code at `pc`, if
+    /// `pc` is inside a wasm function of this module.
+    pub(crate) fn lookup_pc(&self, pc: usize) -> Option<(u32, Option<u32>)> {
+        let loaded = self.loaded.as_ref()?;
+        if !loaded.memory.contains(pc) {
+            return None;
+        }
+        let offset = u32::try_from(pc - self.base()).ok()?;
+        match self.meta.lookup_pc(offset)? {
+            (FuncKey::Wasm(index), wasm) => Some((index, wasm)),
+            _ => None,
+        }
+    }
+
+    /// Address of defined function `defined`'s body (wasm convention).
+    pub(crate) fn wasm_call(&self, defined: u32) -> usize {
+        self.base() + self.wasm_offsets[defined as usize] as usize
+    }
+
+    /// Address of defined function `defined`'s array-to-wasm trampoline,
+    /// or 0 if it has none (the host cannot reach it).
+    pub(crate) fn array_call(&self, defined: u32) -> usize {
+        self.array_offsets[defined as usize].map_or(0, |o| self.base() + o as usize)
+    }
+
+    /// Address of the wasm-to-array trampoline for type index `ty`.
+    fn wasm_to_array(&self, ty: u32) -> Option<usize> {
+        let o = (*self.wasm_to_array.get(ty as usize)?)?;
+        Some(self.base() + o as usize)
+    }
+}
+
+/// A loaded wasm-to-array trampoline: the code that holds it and its
+/// address.
+type HostTrampoline = (Arc<NativeCode>, usize);
+
+/// An engine's native compiler and what it shares between modules.
+pub(crate) struct NativeEngine {
+    compiler: Compiler,
+    /// Wasm-to-array trampolines for host functions, by signature id:
+    /// compiled once per signature in a module of one type, kept loaded
+    /// for the engine's life.
+    host_trampolines: Mutex<HashMap<u32, Option<HostTrampoline>>>,
+}
+
+impl NativeEngine {
+    /// The host's compiler with `tunables`; fails where native code cannot
+    /// run (no trap handling on this OS or architecture, no ISA support).
+    pub(crate) fn new(tunables: Tunables) -> Result<Self> {
+        Traps::init().map_err(|e| anyhow!("the Cranelift strategy cannot run here: {e}"))?;
+        if !cfg!(target_endian = "little") {
+            // Host ↔ wasm value slots are converted assuming little-endian
+            // integers (`call.rs`).
+            anyhow::bail!("the Cranelift strategy needs a little-endian host");
+        }
+        let isa = IsaBuilder::host()
+            .build()
+            .map_err(|e| anyhow!("failed to configure Cranelift for this host: {e}"))?;
+        Ok(NativeEngine {
+            compiler: Compiler::new(isa, tunables),
+            host_trampolines: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Compiles and loads `module`.
+    pub(crate) fn compile(&self, module: &ModuleTranslation) -> Result<Arc<NativeCode>> {
+        let compiled = self
+            .compiler
+            .compile_module(module)
+            .map_err(|e| anyhow!("failed to compile WebAssembly module: {e}"))?;
+        let offsets = self.compiler.offsets(module);
+        Ok(Arc::new(NativeCode::load(compiled, module, offsets)?))
+    }
+
+    /// The wasm-to-array trampoline wasm uses to call a host function of
+    /// type `ty` (signature id `sig`), or `None` if it could not be built.
+    pub(crate) fn host_trampoline(&self, sig: u32, ty: &kiln_environ::FuncType) -> Option<usize> {
+        let mut cache = self
+            .host_trampolines
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache
+            .entry(sig)
+            .or_insert_with(|| {
+                let wasm = type_only_module(ty);
+                let t =
+                    kiln_environ::translate_module(&wasm, kiln_environ::default_features()).ok()?;
+                let code = self.compile(&t).ok()?;
+                let addr = code.wasm_to_array(0)?;
+                Some((code, addr))
+            })
+            .as_ref()
+            .map(|(_, addr)| *addr)
+    }
+}
+
+/// A binary module with one type section entry, `ty`, and nothing else:
+/// compiling it yields exactly the wasm-to-array trampoline for `ty`.
+fn type_only_module(ty: &kiln_environ::FuncType) -> Vec<u8> {
+    use kiln_environ::ValType;
+    fn code(t: &ValType) -> u8 {
+        match t {
+            ValType::I32 => 0x7f,
+            ValType::I64 => 0x7e,
+            ValType::F32 => 0x7d,
+            ValType::F64 => 0x7c,
+            ValType::V128 => 0x7b,
+            ValType::FuncRef => 0x70,
+            ValType::ExternRef => 0x6f,
+        }
+    }
+    fn leb(out: &mut Vec<u8>, mut n: usize) {
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    let mut body = vec![1, 0x60];
+    leb(&mut body, ty.params.len());
+    body.extend(ty.params.iter().map(code));
+    leb(&mut body, ty.results.len());
+    body.extend(ty.results.iter().map(code));
+    let mut wasm = b"\0asm\x01\0\0\0\x01".to_vec();
+    leb(&mut wasm, body.len());
+    wasm.extend(body);
+    wasm
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kiln_environ::{VMCONTEXT_MAGIC, ValType};
+
+    #[test]
+    fn records_match_the_abi() {
+        let o = VMOffsets::from_counts(size_of::<usize>() as u8, 0, 0, 0, 0, 0);
+        assert_eq!(
+            o.funcref_wasm_call() as usize,
+            std::mem::offset_of!(NativeFuncRef, wasm_call)
+        );
+        assert_eq!(
+            o.funcref_array_call() as usize,
+            std::mem::offset_of!(NativeFuncRef, array_call)
+        );
+        assert_eq!(
+            o.funcref_vmctx() as usize,
+            std::mem::offset_of!(NativeFuncRef, vmctx)
+        );
+        assert_eq!(
+            o.funcref_sig() as usize,
+            std::mem::offset_of!(NativeFuncRef, sig)
+        );
+        assert!(o.size_of_funcref() as usize >= size_of::<NativeFuncRef>());
+        assert_eq!(
+            o.host_ctx_magic() as usize,
+            std::mem::offset_of!(HostContext, magic)
+        );
+        assert_eq!(
+            o.host_ctx_array_call() as usize,
+            std::mem::offset_of!(HostContext, array_call)
+        );
+        assert_ne!(VMCONTEXT_MAGIC, 0);
+    }
+
+    #[test]
+    fn type_only_module_is_valid() {
+        let ty = kiln_environ::FuncType::new(
+            [ValType::I32, ValType::V128, ValType::FuncRef],
+            [ValType::F64, ValType::ExternRef],
+        );
+        let t = kiln_environ::translate_module(
+            &type_only_module(&ty),
+            kiln_environ::default_features(),
+        )
+        .unwrap();
+        assert_eq!(t.types.len(), 1);
+        assert_eq!(t.types[0], ty);
+    }
+}

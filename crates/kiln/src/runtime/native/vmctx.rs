@@ -1,0 +1,257 @@
+//! The records native code reads through its `VMContext`: the store-wide
+//! runtime limits, and each instance's `VMContext` itself.
+//!
+//! A `VMContext` is preceded by a two-word header the ABI does not see:
+//!
+//! ```text
+//! alloc ─► [ *mut NativeStore ][ instance index ][ VMContext (VMOffsets) … ]
+//!                                                 ▲
+//!                                                 └─ the pointer code gets
+//! ```
+//!
+//! so a builtin or host entry, which only gets the caller's `VMContext`,
+//! finds its store and instance two words below it, whatever the module's
+//! layout.
+
+use super::NativeFuncRef;
+use crate::runtime::store_data::StoreOpaque;
+use crate::runtime::sys::TraceBuf;
+use anyhow::Result;
+use kiln_environ::{Builtin, VMCONTEXT_MAGIC, VMOffsets};
+use std::alloc::Layout;
+use std::any::Any;
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicUsize};
+
+/// The store-wide runtime limits record (`docs/native-abi.md`). Compiled
+/// code reads and writes it through a raw pointer; the runtime uses atomic
+/// accesses, so an [`InterruptHandle`](crate::InterruptHandle) on another
+/// thread may set `interrupt` while wasm runs.
+#[repr(C)]
+#[derive(Debug, Default)]
+pub(crate) struct VMRuntimeLimits {
+    /// Lowest stack address wasm may use.
+    pub(crate) stack_limit: AtomicUsize,
+    /// Fuel consumed; positive means out of fuel.
+    pub(crate) fuel_consumed: AtomicI64,
+    /// Non-zero asks running code to call `Interrupted`.
+    pub(crate) interrupt: AtomicU32,
+    /// Frame pointer of the last exit from wasm.
+    pub(crate) last_wasm_exit_fp: AtomicUsize,
+    /// Pc of the last exit from wasm.
+    pub(crate) last_wasm_exit_pc: AtomicUsize,
+    /// Frame pointer of the innermost array-to-wasm trampoline.
+    pub(crate) last_wasm_entry_fp: AtomicUsize,
+}
+
+/// Why wasm was unwound other than by a wasm trap: the error or panic of a
+/// host function or builtin, parked here while the activation unwinds and
+/// picked up by the `call_wasm` that returns.
+pub(crate) enum Pending {
+    /// A host function or the resource limiter returned this error.
+    Error(anyhow::Error),
+    /// A host function or the resource limiter panicked; the panic resumes
+    /// once wasm frames are gone.
+    Panic(Box<dyn Any + Send>),
+}
+
+/// A store's native state, at a stable address the `VMContext` header
+/// points at.
+pub(crate) struct NativeStore {
+    /// The runtime limits every instance of the store shares.
+    pub(crate) limits: Arc<VMRuntimeLimits>,
+    /// The builtin table, in `Builtin::index` order, for this store's data
+    /// type.
+    pub(crate) builtins: Box<[usize]>,
+    /// The `StoreInner<T>` currently running wasm (set at each entry from
+    /// the host, null before the first).
+    pub(crate) store: *mut (),
+    /// Set when a host function or builtin unwinds wasm.
+    pub(crate) pending: Option<Pending>,
+    /// The frames of the last trap (filled by the signal handler or by a
+    /// builtin before it unwinds).
+    pub(crate) trace: TraceBuf,
+}
+
+impl NativeStore {
+    /// The native state of a store whose data type is `T`.
+    pub(crate) fn new<T>() -> Self {
+        NativeStore {
+            limits: Arc::new(VMRuntimeLimits::default()),
+            builtins: super::builtins::table::<T>(),
+            store: std::ptr::null_mut(),
+            pending: None,
+            trace: TraceBuf::new(),
+        }
+    }
+}
+
+/// Words of the header before each `VMContext`.
+const HEADER_WORDS: usize = 2;
+
+/// One instance's `VMContext` (with its header), zeroed, then filled by
+/// [`fill`]. Freed with the store.
+pub(crate) struct VmCtx {
+    alloc: NonNull<usize>,
+    words: usize,
+}
+
+impl VmCtx {
+    /// A zeroed `VMContext` of `offsets`' size for instance `instance` of
+    /// the store whose native state is `store`.
+    pub(crate) fn new(offsets: &VMOffsets, store: *mut NativeStore, instance: u32) -> Self {
+        let words = HEADER_WORDS + (offsets.size_of_vmctx() as usize).div_ceil(size_of::<usize>());
+        let layout = Layout::array::<usize>(words).expect("VMContext size fits in memory");
+        // SAFETY: the layout has a non-zero size (at least the header).
+        let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<usize>();
+        let Some(alloc) = NonNull::new(ptr) else {
+            std::alloc::handle_alloc_error(layout)
+        };
+        let mut v = VmCtx { alloc, words };
+        v.set_word(0, store as usize);
+        v.set_word(1, instance as usize);
+        v
+    }
+
+    fn set_word(&mut self, index: usize, value: usize) {
+        assert!(index < self.words, "VMContext write out of bounds");
+        // SAFETY: `index` is inside the allocation (checked above), which
+        // lives until `self` is dropped.
+        unsafe { self.alloc.as_ptr().add(index).write(value) }
+    }
+
+    /// Writes pointer-sized `value` at `VMContext` offset `offset`.
+    fn set(&mut self, offset: u32, value: usize) {
+        debug_assert_eq!(offset as usize % size_of::<usize>(), 0);
+        self.set_word(HEADER_WORDS + offset as usize / size_of::<usize>(), value);
+    }
+
+    /// The `VMContext` pointer compiled code gets.
+    pub(crate) fn as_ptr(&self) -> *mut u8 {
+        // `wrapping_add`: the header is inside the allocation.
+        self.alloc.as_ptr().wrapping_add(HEADER_WORDS).cast()
+    }
+}
+
+impl Drop for VmCtx {
+    fn drop(&mut self) {
+        let layout = Layout::array::<usize>(self.words).expect("layout was valid at allocation");
+        // SAFETY: allocated in `new` with this layout, freed once; the
+        // store (and so any code using this context) is being dropped.
+        unsafe { std::alloc::dealloc(self.alloc.as_ptr().cast(), layout) }
+    }
+}
+
+// SAFETY: a `VmCtx` is plain memory owned by one store; it moves with it.
+unsafe impl Send for VmCtx {}
+// SAFETY: shared access never writes through it.
+unsafe impl Sync for VmCtx {}
+
+/// The native store and instance index recorded in the header of
+/// `vmctx`.
+///
+/// # Safety
+///
+/// `vmctx` must be a `VMContext` made by [`VmCtx::new`] that is still alive.
+pub(crate) unsafe fn header(vmctx: *const u8) -> (*mut NativeStore, u32) {
+    let words = vmctx.cast::<usize>();
+    // SAFETY: per the contract, the two words before `vmctx` are the
+    // header `VmCtx::new` wrote.
+    unsafe {
+        (
+            words.sub(HEADER_WORDS).read() as *mut NativeStore,
+            words.sub(HEADER_WORDS - 1).read() as u32,
+        )
+    }
+}
+
+/// The index spaces of an instance, as store indices.
+pub(crate) struct IndexSpaces<'a> {
+    pub(crate) funcs: &'a [u32],
+    pub(crate) tables: &'a [u32],
+    pub(crate) memories: &'a [u32],
+    pub(crate) globals: &'a [u32],
+}
+
+/// Fills `vmctx` for an instance with `spaces`, whose type `sigs` are the
+/// module's signature ids (kept alive by the instance's module).
+pub(crate) fn fill(
+    vmctx: &mut VmCtx,
+    offsets: &VMOffsets,
+    store: &StoreOpaque,
+    sigs: &[u32],
+    num_imported_funcs: u32,
+    spaces: &IndexSpaces<'_>,
+) -> Result<()> {
+    let native = store.native_store();
+    vmctx.set(offsets.vmctx_magic(), VMCONTEXT_MAGIC as usize);
+    vmctx.set(
+        offsets.vmctx_runtime_limits(),
+        Arc::as_ptr(&native.limits) as usize,
+    );
+    debug_assert_eq!(native.builtins.len(), Builtin::ALL.len());
+    vmctx.set(offsets.vmctx_builtins(), native.builtins.as_ptr() as usize);
+    vmctx.set(offsets.vmctx_signature_ids(), sigs.as_ptr() as usize);
+    for (i, &f) in spaces.funcs.iter().enumerate() {
+        let i = i as u32;
+        let rec: *const NativeFuncRef = store.native_funcref(f);
+        if i < num_imported_funcs {
+            // SAFETY: `rec` is a live funcref record of this store.
+            let r = unsafe { *rec };
+            if r.wasm_call == 0 {
+                anyhow::bail!("no native trampoline for imported host function {i}");
+            }
+            vmctx.set(offsets.vmctx_imported_func_wasm_call(i), r.wasm_call);
+            vmctx.set(offsets.vmctx_imported_func_vmctx(i), r.vmctx);
+            vmctx.set(offsets.vmctx_imported_func_funcref(i), rec as usize);
+        }
+        vmctx.set(offsets.vmctx_funcref(i), rec as usize);
+    }
+    for (i, &m) in spaces.memories.iter().enumerate() {
+        vmctx.set(offsets.vmctx_memory(i as u32), store.memory_ptr(m) as usize);
+    }
+    for (i, &t) in spaces.tables.iter().enumerate() {
+        vmctx.set(offsets.vmctx_table(i as u32), store.table_ptr(t) as usize);
+    }
+    for (i, &g) in spaces.globals.iter().enumerate() {
+        vmctx.set(offsets.vmctx_global(i as u32), store.global_ptr(g) as usize);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::offset_of;
+
+    #[test]
+    fn limits_match_the_abi() {
+        let o = VMOffsets::from_counts(size_of::<usize>() as u8, 0, 0, 0, 0, 0);
+        assert_eq!(
+            o.limits_stack_limit() as usize,
+            offset_of!(VMRuntimeLimits, stack_limit)
+        );
+        assert_eq!(
+            o.limits_fuel_consumed() as usize,
+            offset_of!(VMRuntimeLimits, fuel_consumed)
+        );
+        assert_eq!(
+            o.limits_interrupt() as usize,
+            offset_of!(VMRuntimeLimits, interrupt)
+        );
+        assert_eq!(
+            o.limits_last_wasm_exit_fp() as usize,
+            offset_of!(VMRuntimeLimits, last_wasm_exit_fp)
+        );
+        assert_eq!(
+            o.limits_last_wasm_exit_pc() as usize,
+            offset_of!(VMRuntimeLimits, last_wasm_exit_pc)
+        );
+        assert_eq!(
+            o.limits_last_wasm_entry_fp() as usize,
+            offset_of!(VMRuntimeLimits, last_wasm_entry_fp)
+        );
+        assert!(o.size_of_limits() as usize <= size_of::<VMRuntimeLimits>());
+    }
+}

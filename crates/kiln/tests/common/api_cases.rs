@@ -1,0 +1,793 @@
+// The embedding API's behaviours, shared by `api.rs` (interpreter) and
+// `native.rs` (Cranelift): each includes this file after defining
+// `config()`, the configuration every engine here starts from.
+
+use kiln::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+fn instantiate(wat: &str) -> (Store<()>, Instance) {
+    let engine = engine();
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    (store, instance)
+}
+
+fn trap_code(err: &anyhow::Error) -> Option<TrapCode> {
+    err.downcast_ref::<Trap>().and_then(|t| t.code())
+}
+
+#[test]
+fn func_wrap_with_caller_reads_memory() {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "env" "print" (func $print (param i32 i32)))
+            (memory (export "memory") 1)
+            (data (i32.const 8) "hi there")
+            (func (export "go") (call $print (i32.const 8) (i32.const 8))))"#,
+    )
+    .unwrap();
+    let mut linker = Linker::new(&engine);
+    linker
+        .func_wrap(
+            "env",
+            "print",
+            |mut caller: Caller<'_, Vec<String>>, ptr: i32, len: i32| -> Result<()> {
+                let mem = caller.get_export("memory").unwrap().into_memory().unwrap();
+                let bytes = &mem.data(&caller)[ptr as usize..(ptr + len) as usize];
+                let s = String::from_utf8(bytes.to_vec())?;
+                caller.data_mut().push(s);
+                Ok(())
+            },
+        )
+        .unwrap();
+    let mut store = Store::new(&engine, Vec::new());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let go = instance.get_typed_func::<(), ()>(&mut store, "go").unwrap();
+    go.call(&mut store, ()).unwrap();
+    go.call(&mut store, ()).unwrap();
+    assert_eq!(store.data(), &["hi there", "hi there"]);
+}
+
+#[test]
+fn typed_funcs() {
+    let (mut store, instance) = instantiate(
+        r#"(module
+            (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+            (func (export "mul64") (param i64 i64) (result i64) (i64.mul (local.get 0) (local.get 1)))
+            (func (export "fsum") (param f32 f64) (result f64)
+                (f64.add (f64.promote_f32 (local.get 0)) (local.get 1)))
+            (func (export "swap") (param i32 i64) (result i64 i32) (local.get 1) (local.get 0))
+            (func (export "v") (param v128) (result v128) (i32x4.add (local.get 0) (local.get 0))))"#,
+    );
+    let add = instance
+        .get_typed_func::<(i32, i32), i32>(&mut store, "add")
+        .unwrap();
+    assert_eq!(add.call(&mut store, (2, 40)).unwrap(), 42);
+    assert_eq!(add.call(&mut store, (i32::MAX, 1)).unwrap(), i32::MIN);
+    let mul = instance
+        .get_typed_func::<(i64, i64), i64>(&mut store, "mul64")
+        .unwrap();
+    assert_eq!(mul.call(&mut store, (1 << 40, 3)).unwrap(), 3 << 40);
+    let fsum = instance
+        .get_typed_func::<(f32, f64), f64>(&mut store, "fsum")
+        .unwrap();
+    assert_eq!(fsum.call(&mut store, (1.5, 2.25)).unwrap(), 3.75);
+    let swap = instance
+        .get_typed_func::<(i32, i64), (i64, i32)>(&mut store, "swap")
+        .unwrap();
+    assert_eq!(swap.call(&mut store, (7, -8)).unwrap(), (-8, 7));
+    let v = instance
+        .get_typed_func::<u128, u128>(&mut store, "v")
+        .unwrap();
+    let x = 1u128 | (2u128 << 32) | (3u128 << 64) | (4u128 << 96);
+    assert_eq!(v.call(&mut store, x).unwrap(), x * 2);
+
+    // Wrong types are rejected up front.
+    let err = instance
+        .get_typed_func::<i32, i32>(&mut store, "add")
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("type mismatch"), "{err:#}");
+    assert!(
+        instance
+            .get_typed_func::<(), ()>(&mut store, "nope")
+            .is_err()
+    );
+}
+
+#[test]
+fn dynamic_call_checks_arity_and_types() {
+    let (mut store, instance) = instantiate(
+        r#"(module (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))"#,
+    );
+    let add = instance.get_func(&mut store, "add").unwrap();
+    assert_eq!(
+        add.ty(&store).to_string(),
+        "(func (param i32 i32) (result i32))"
+    );
+    let mut results = [Val::I32(0)];
+    add.call(&mut store, &[Val::I32(1), Val::I32(2)], &mut results)
+        .unwrap();
+    assert_eq!(results[0].i32(), Some(3));
+    let err = add
+        .call(&mut store, &[Val::I32(1)], &mut results)
+        .unwrap_err();
+    assert!(err.to_string().contains("expects 2 arguments"), "{err}");
+    let err = add
+        .call(&mut store, &[Val::I32(1), Val::I64(2)], &mut results)
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("type mismatch"), "{err:#}");
+    assert!(
+        add.call(&mut store, &[Val::I32(1), Val::I32(2)], &mut [])
+            .is_err()
+    );
+}
+
+#[test]
+fn trap_leaves_store_usable() {
+    let (mut store, instance) = instantiate(
+        r#"(module $m
+            (memory 1)
+            (func $boom (export "boom") (param i32) (result i32) (i32.load (local.get 0)))
+            (func (export "outer") (param i32) (result i32) (call $boom (local.get 0)))
+            (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1))))"#,
+    );
+    let outer = instance
+        .get_typed_func::<i32, i32>(&mut store, "outer")
+        .unwrap();
+    let err = outer.call(&mut store, 70000).unwrap_err();
+    let trap = err.downcast_ref::<Trap>().expect("a trap");
+    assert_eq!(trap.code(), Some(TrapCode::MemoryOutOfBounds));
+    let text = trap.to_string();
+    assert!(text.starts_with("out of bounds memory access"), "{text}");
+    assert!(text.contains("\nwasm backtrace:\n"), "{text}");
+    assert!(text.contains("m!boom"), "{text}");
+    assert_eq!(trap.trace().len(), 2);
+    assert_eq!(trap.trace()[0].func_name(), Some("boom"));
+    assert_eq!(trap.trace()[0].module_name(), Some("m"));
+    assert!(trap.trace()[0].module_offset().is_some());
+    assert_eq!(trap.trace()[1].func_index(), 1);
+
+    // The store still works.
+    assert_eq!(outer.call(&mut store, 0).unwrap(), 0);
+    let div = instance
+        .get_typed_func::<(i32, i32), i32>(&mut store, "div")
+        .unwrap();
+    let err = div.call(&mut store, (1, 0)).unwrap_err();
+    assert_eq!(trap_code(&err), Some(TrapCode::IntegerDivisionByZero));
+    assert_eq!(div.call(&mut store, (9, 3)).unwrap(), 3);
+}
+
+#[test]
+fn host_errors_propagate_unchanged() {
+    #[derive(Debug)]
+    struct MyError(u32);
+    impl std::fmt::Display for MyError {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "my error {}", self.0)
+        }
+    }
+    impl std::error::Error for MyError {}
+
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module (import "h" "fail" (func $f)) (func (export "run") (call $f)))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let fail = Func::wrap(&mut store, || -> Result<()> { Err(MyError(7).into()) });
+    let instance = Instance::new(&mut store, &module, &[fail.into()]).unwrap();
+    let run = instance
+        .get_typed_func::<(), ()>(&mut store, "run")
+        .unwrap();
+    let err = run.call(&mut store, ()).unwrap_err();
+    assert_eq!(err.downcast_ref::<MyError>().map(|e| e.0), Some(7));
+    assert!(err.downcast_ref::<Trap>().is_none());
+    assert!(format!("{err:?}").contains("my error 7"));
+    // Called directly from the embedder.
+    let err = fail.call(&mut store, &[], &mut []).unwrap_err();
+    assert_eq!(err.downcast_ref::<MyError>().map(|e| e.0), Some(7));
+}
+
+#[test]
+fn fuel_exhaustion_traps() {
+    let mut config = config();
+    config.consume_fuel(true);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (func (export "spin") (loop br 0))
+            (func (export "count") (param i32) (result i32)
+              (local i32)
+              (block (loop
+                (br_if 1 (i32.eqz (local.get 0)))
+                (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+                (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+                (br 0)))
+              (local.get 1)))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let spin = instance
+        .get_typed_func::<(), ()>(&mut store, "spin")
+        .unwrap();
+    let count = instance
+        .get_typed_func::<i32, i32>(&mut store, "count")
+        .unwrap();
+
+    assert_eq!(store.get_fuel().unwrap(), 0);
+    store.set_fuel(10_000).unwrap();
+    let err = spin.call(&mut store, ()).unwrap_err();
+    assert_eq!(trap_code(&err), Some(TrapCode::OutOfFuel));
+    assert!(err.to_string().contains("all fuel consumed"));
+    // Whatever is left is less than one more iteration's charge.
+    assert!(store.get_fuel().unwrap() < 100);
+
+    store.set_fuel(1_000_000).unwrap();
+    assert_eq!(count.call(&mut store, 100).unwrap(), 100);
+    let left = store.get_fuel().unwrap();
+    assert!(left < 1_000_000 && left > 0, "fuel left: {left}");
+
+    // Without fuel enabled, the fuel API errors.
+    let mut plain = Store::new(&crate::engine(), ());
+    assert!(plain.set_fuel(10).is_err());
+    assert!(plain.get_fuel().is_err());
+}
+
+#[test]
+fn interrupt_from_another_thread() {
+    let (mut store, instance) = instantiate(
+        r#"(module
+            (func (export "spin") (loop br 0))
+            (func (export "one") (result i32) (i32.const 1)))"#,
+    );
+    let spin = instance
+        .get_typed_func::<(), ()>(&mut store, "spin")
+        .unwrap();
+    let handle = store.interrupt_handle();
+    let thread = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        handle.interrupt();
+    });
+    let err = spin.call(&mut store, ()).unwrap_err();
+    thread.join().unwrap();
+    assert_eq!(trap_code(&err), Some(TrapCode::Interrupt));
+    // The interrupt was consumed; the store keeps working.
+    let one = instance
+        .get_typed_func::<(), i32>(&mut store, "one")
+        .unwrap();
+    assert_eq!(one.call(&mut store, ()).unwrap(), 1);
+}
+
+struct MaxPages(usize);
+
+impl ResourceLimiter for MaxPages {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> Result<bool> {
+        Ok(desired <= self.0 * 65536)
+    }
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> Result<bool> {
+        Ok(desired <= 10)
+    }
+}
+
+#[test]
+fn limiter_refuses_growth() {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (memory (export "mem") 1)
+            (table (export "tab") 1 funcref)
+            (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+            (func (export "tgrow") (param i32) (result i32) (table.grow (ref.null func) (local.get 0))))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, MaxPages(3));
+    store.limiter(|l| l as &mut dyn ResourceLimiter);
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let grow = instance
+        .get_typed_func::<i32, i32>(&mut store, "grow")
+        .unwrap();
+    assert_eq!(grow.call(&mut store, 1).unwrap(), 1);
+    assert_eq!(grow.call(&mut store, 2).unwrap(), -1);
+    assert_eq!(grow.call(&mut store, 1).unwrap(), 2);
+    assert_eq!(grow.call(&mut store, 1).unwrap(), -1);
+    let mem = instance.get_memory(&mut store, "mem").unwrap();
+    assert_eq!(mem.size(&store), 3);
+    assert!(mem.grow(&mut store, 1).is_err());
+    let tgrow = instance
+        .get_typed_func::<i32, i32>(&mut store, "tgrow")
+        .unwrap();
+    assert_eq!(tgrow.call(&mut store, 9).unwrap(), 1);
+    assert_eq!(tgrow.call(&mut store, 1).unwrap(), -1);
+
+    // Creation is limited too.
+    let big = Module::new(&engine, "(module (memory 4))").unwrap();
+    assert!(Instance::new(&mut store, &big, &[]).is_err());
+}
+
+#[test]
+fn engine_module_store_are_send_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Engine>();
+    send_sync::<Module>();
+    send_sync::<Config>();
+    send_sync::<Func>();
+    send_sync::<Instance>();
+    send_sync::<Memory>();
+    send_sync::<Trap>();
+    send_sync::<InterruptHandle>();
+    send_sync::<Linker<()>>();
+    send::<Store<()>>();
+    send::<Store<Vec<String>>>();
+}
+
+#[test]
+fn deep_recursion_traps_with_stack_exhausted() {
+    let (mut store, instance) = instantiate(
+        r#"(module
+            (func $rec (export "rec") (param i32) (result i32)
+              (if (result i32) (i32.eqz (local.get 0))
+                (then (i32.const 0))
+                (else (i32.add (i32.const 1) (call $rec (i32.sub (local.get 0) (i32.const 1))))))))"#,
+    );
+    let rec = instance
+        .get_typed_func::<i32, i32>(&mut store, "rec")
+        .unwrap();
+    assert_eq!(rec.call(&mut store, 20_000).unwrap(), 20_000);
+    let err = rec.call(&mut store, 1_000_000).unwrap_err();
+    assert_eq!(trap_code(&err), Some(TrapCode::StackOverflow));
+    assert!(err.to_string().contains("call stack exhausted"), "{err}");
+    // And the store is still fine afterwards.
+    assert_eq!(rec.call(&mut store, 10).unwrap(), 10);
+}
+
+#[test]
+fn missing_import_names_module_and_field() {
+    let engine = engine();
+    let module = Module::new(&engine, r#"(module (import "env" "f" (func)))"#).unwrap();
+    let linker = Linker::<()>::new(&engine);
+    let mut store = Store::new(&engine, ());
+    let err = linker.instantiate(&mut store, &module).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "unknown import: `env::f` has not been defined"
+    );
+}
+
+#[test]
+fn import_type_checks() {
+    let engine = engine();
+    let mut store = Store::new(&engine, ());
+    let module = Module::new(
+        &engine,
+        r#"(module (import "env" "f" (func (param i32))) (import "env" "m" (memory 2 4)))"#,
+    )
+    .unwrap();
+    let good_f = Func::wrap(&mut store, |_: i32| {});
+    let bad_f = Func::wrap(&mut store, |_: i64| {});
+    let mem =
+        |store: &mut Store<()>, min, max| Memory::new(store, MemoryType::new(min, max)).unwrap();
+    let ok_mem = mem(&mut store, 3, Some(4));
+    assert!(Instance::new(&mut store, &module, &[good_f.into(), ok_mem.into()]).is_ok());
+    let err = Instance::new(&mut store, &module, &[bad_f.into(), ok_mem.into()]).unwrap_err();
+    assert!(
+        err.to_string().contains("incompatible import type"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("env::f"), "{err}");
+    for (min, max) in [(1, Some(4)), (2, None), (2, Some(5))] {
+        let m = mem(&mut store, min, max);
+        let err = Instance::new(&mut store, &module, &[good_f.into(), m.into()]).unwrap_err();
+        assert!(
+            err.to_string().contains("incompatible import type"),
+            "{err}"
+        );
+    }
+    let err = Instance::new(&mut store, &module, &[ok_mem.into(), good_f.into()]).unwrap_err();
+    assert!(
+        err.to_string().contains("incompatible import type"),
+        "{err}"
+    );
+    assert!(Instance::new(&mut store, &module, &[good_f.into()]).is_err());
+}
+
+#[test]
+fn failed_segment_keeps_earlier_writes() {
+    let engine = engine();
+    let mut store = Store::new(&engine, ());
+    let memory = Memory::new(&mut store, MemoryType::new(1, None)).unwrap();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "env" "mem" (memory 1))
+            (data (i32.const 0) "abc")
+            (data (i32.const 65535) "xy"))"#,
+    )
+    .unwrap();
+    let err = Instance::new(&mut store, &module, &[memory.into()]).unwrap_err();
+    assert_eq!(trap_code(&err), Some(TrapCode::MemoryOutOfBounds));
+    assert!(err.to_string().contains("out of bounds memory access"));
+    assert_eq!(&memory.data(&store)[..3], b"abc");
+
+    let table = Table::new(
+        &mut store,
+        TableType::new(ValType::FuncRef, 2, None),
+        Val::FuncRef(None),
+    )
+    .unwrap();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "env" "tab" (table 2 funcref))
+            (func $f (result i32) (i32.const 5))
+            (elem (i32.const 0) $f)
+            (elem (i32.const 2) $f))"#,
+    )
+    .unwrap();
+    let err = Instance::new(&mut store, &module, &[table.into()]).unwrap_err();
+    assert!(
+        err.to_string().contains("out of bounds table access"),
+        "{err}"
+    );
+    // The function written by the first segment is callable.
+    let f = table
+        .get(&mut store, 0)
+        .unwrap()
+        .funcref()
+        .unwrap()
+        .copied()
+        .unwrap();
+    let f = f.typed::<(), i32>(&store).unwrap();
+    assert_eq!(f.call(&mut store, ()).unwrap(), 5);
+}
+
+#[test]
+fn start_function_runs() {
+    let (mut store, instance) = instantiate(
+        r#"(module
+            (global $g (export "g") (mut i32) (i32.const 1))
+            (func $start (global.set $g (i32.const 42)))
+            (start $start))"#,
+    );
+    let g = instance.get_global(&mut store, "g").unwrap();
+    assert_eq!(g.get(&store).i32(), Some(42));
+}
+
+#[test]
+fn globals_tables_and_refs() {
+    let engine = engine();
+    let mut store = Store::new(&engine, ());
+    let base = Global::new(
+        &mut store,
+        GlobalType::new(ValType::I32, Mutability::Const),
+        Val::I32(10),
+    )
+    .unwrap();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "env" "base" (global $base i32))
+            (global $c (export "c") i32 (i32.add (global.get $base) (i32.const 5)))
+            (global $m (export "m") (mut i64) (i64.const 0))
+            (global $r (export "r") (mut externref) (ref.null extern))
+            (table $t (export "t") 3 funcref)
+            (func $seven (export "seven") (result i32) (i32.const 7))
+            (elem (i32.const 1) $seven)
+            (func (export "call_t") (param i32) (result i32) (call_indirect (result i32) (local.get 0)))
+            (func (export "get_m") (result i64) (global.get $m))
+            (func (export "id") (param externref) (result externref) (local.get 0))
+            (func (export "fref") (result funcref) (ref.func $seven)))"#,
+    )
+    .unwrap();
+    let instance = Instance::new(&mut store, &module, &[base.into()]).unwrap();
+    assert_eq!(
+        instance
+            .get_global(&mut store, "c")
+            .unwrap()
+            .get(&store)
+            .i32(),
+        Some(15)
+    );
+    let c = instance.get_global(&mut store, "c").unwrap();
+    assert!(c.set(&mut store, Val::I32(1)).is_err());
+    let m = instance.get_global(&mut store, "m").unwrap();
+    assert!(m.set(&mut store, Val::I32(1)).is_err());
+    m.set(&mut store, Val::I64(-3)).unwrap();
+    let get_m = instance
+        .get_typed_func::<(), i64>(&mut store, "get_m")
+        .unwrap();
+    assert_eq!(get_m.call(&mut store, ()).unwrap(), -3);
+
+    let t = instance.get_table(&mut store, "t").unwrap();
+    assert_eq!(t.size(&store), 3);
+    assert!(t.get(&mut store, 0).unwrap().funcref().unwrap().is_none());
+    let seven = instance.get_func(&mut store, "seven").unwrap();
+    assert_eq!(
+        t.get(&mut store, 1).unwrap().funcref().unwrap(),
+        Some(&seven)
+    );
+    let call_t = instance
+        .get_typed_func::<i32, i32>(&mut store, "call_t")
+        .unwrap();
+    assert_eq!(call_t.call(&mut store, 1).unwrap(), 7);
+    let err = call_t.call(&mut store, 0).unwrap_err();
+    assert_eq!(trap_code(&err), Some(TrapCode::IndirectCallToNull));
+    // A host function in a table, called indirectly.
+    let host = Func::wrap(&mut store, || 99i32);
+    t.set(&mut store, 2, host.into()).unwrap();
+    assert_eq!(call_t.call(&mut store, 2).unwrap(), 99);
+    assert!(t.set(&mut store, 3, Val::FuncRef(None)).is_err());
+    assert_eq!(t.grow(&mut store, 2, Val::FuncRef(Some(seven))).unwrap(), 3);
+    assert_eq!(call_t.call(&mut store, 4).unwrap(), 7);
+
+    let fref = instance
+        .get_typed_func::<(), Option<Func>>(&mut store, "fref")
+        .unwrap();
+    assert_eq!(fref.call(&mut store, ()).unwrap(), Some(seven));
+
+    let id = instance
+        .get_typed_func::<Option<ExternRef>, Option<ExternRef>>(&mut store, "id")
+        .unwrap();
+    let r = ExternRef::new(&mut store, String::from("hello"));
+    let back = id.call(&mut store, Some(r)).unwrap().unwrap();
+    assert_eq!(back.data(&store).downcast_ref::<String>().unwrap(), "hello");
+    assert_eq!(id.call(&mut store, None).unwrap(), None);
+    let rg = instance.get_global(&mut store, "r").unwrap();
+    rg.set(&mut store, r.into()).unwrap();
+    assert!(matches!(rg.get(&store), Val::ExternRef(Some(x)) if x == r));
+}
+
+#[test]
+fn host_reenters_wasm() {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "env" "twice" (func $twice (param i32) (result i32)))
+            (func (export "inc") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+            (func (export "run") (param i32) (result i32) (call $twice (local.get 0))))"#,
+    )
+    .unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let mut linker = Linker::new(&engine);
+    let counter = calls.clone();
+    linker
+        .func_wrap(
+            "env",
+            "twice",
+            move |mut caller: Caller<'_, ()>, x: i32| -> Result<i32> {
+                counter.fetch_add(1, Ordering::Relaxed);
+                let inc = caller.get_export("inc").unwrap().into_func().unwrap();
+                let inc = inc.typed::<i32, i32>(&caller)?;
+                let y = inc.call(&mut caller, x)?;
+                inc.call(&mut caller, y)
+            },
+        )
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let run = instance
+        .get_typed_func::<i32, i32>(&mut store, "run")
+        .unwrap();
+    assert_eq!(run.call(&mut store, 40).unwrap(), 42);
+    assert_eq!(calls.load(Ordering::Relaxed), 1);
+}
+
+#[test]
+fn func_new_untyped_host() {
+    let engine = engine();
+    let mut store = Store::new(&engine, 0i64);
+    let ty = FuncType::new([ValType::I64, ValType::I64], [ValType::I64]);
+    let f = Func::new(
+        &mut store,
+        ty,
+        |mut caller: Caller<'_, i64>, params: &[Val], results: &mut [Val]| {
+            *caller.data_mut() += 1;
+            results[0] = Val::I64(params[0].unwrap_i64() - params[1].unwrap_i64());
+            Ok(())
+        },
+    );
+    let module = Module::new(
+        &engine,
+        r#"(module (import "" "sub" (func $sub (param i64 i64) (result i64)))
+            (func (export "run") (result i64) (call $sub (i64.const 50) (i64.const 8))))"#,
+    )
+    .unwrap();
+    let instance = Instance::new(&mut store, &module, &[f.into()]).unwrap();
+    let run = instance
+        .get_typed_func::<(), i64>(&mut store, "run")
+        .unwrap();
+    assert_eq!(run.call(&mut store, ()).unwrap(), 42);
+    let mut out = [Val::I64(0)];
+    f.call(&mut store, &[Val::I64(1), Val::I64(2)], &mut out)
+        .unwrap();
+    assert_eq!(out[0].i64(), Some(-1));
+    assert_eq!(*store.data(), 2);
+
+    // A host function returning the wrong type is an error, not UB.
+    let bad_ty = FuncType::new([], [ValType::I32]);
+    let bad = Func::new(&mut store, bad_ty, |_, _, results| {
+        results[0] = Val::F32(0);
+        Ok(())
+    });
+    assert!(bad.call(&mut store, &[], &mut [Val::I32(0)]).is_err());
+}
+
+#[test]
+fn linker_shadowing_and_instances() {
+    let engine = engine();
+    let mut linker = Linker::<()>::new(&engine);
+    linker.func_wrap("a", "f", || 1i32).unwrap();
+    assert!(linker.func_wrap("a", "f", || 2i32).is_err());
+    linker.allow_shadowing(true);
+    linker.func_wrap("a", "f", || 3i32).unwrap();
+
+    let mut store = Store::new(&engine, ());
+    let provider = Module::new(
+        &engine,
+        r#"(module (import "a" "f" (func $f (result i32)))
+            (func (export "g") (result i32) (i32.mul (call $f) (i32.const 2))))"#,
+    )
+    .unwrap();
+    let p = linker.instantiate(&mut store, &provider).unwrap();
+    linker.instance(&mut store, "p", p).unwrap();
+    let user = Module::new(
+        &engine,
+        r#"(module (import "p" "g" (func $g (result i32)))
+            (func (export "h") (result i32) (i32.add (call $g) (i32.const 1))))"#,
+    )
+    .unwrap();
+    let u = linker.instantiate(&mut store, &user).unwrap();
+    let h = u.get_typed_func::<(), i32>(&mut store, "h").unwrap();
+    assert_eq!(h.call(&mut store, ()).unwrap(), 7);
+    assert!(linker.get(&mut store, "p", "g").is_some());
+    assert!(linker.get(&mut store, "p", "nope").is_none());
+}
+
+#[test]
+fn module_metadata_and_errors() {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module $named
+            (import "env" "f" (func (param i32) (result i64)))
+            (import "env" "g" (global (mut f32)))
+            (memory (export "mem") 1 2)
+            (table (export "tab") 1 externref)
+            (func (export "run")))"#,
+    )
+    .unwrap();
+    assert_eq!(module.name(), Some("named"));
+    let imports: Vec<_> = module
+        .imports()
+        .map(|i| (i.module(), i.name(), i.ty()))
+        .collect();
+    assert_eq!(imports.len(), 2);
+    assert_eq!(imports[0].2.to_string(), "(func (param i32) (result i64))");
+    assert_eq!(
+        imports[1].2,
+        ExternType::Global(GlobalType::new(ValType::F32, Mutability::Var))
+    );
+    let exports: Vec<_> = module
+        .exports()
+        .map(|e| (e.name().to_string(), e.ty()))
+        .collect();
+    assert_eq!(
+        exports[0].1,
+        ExternType::Memory(MemoryType::new(1, Some(2)))
+    );
+    assert_eq!(
+        exports[1].1,
+        ExternType::Table(TableType::new(ValType::ExternRef, 1, None))
+    );
+    assert!(matches!(exports[2].1, ExternType::Func(_)));
+
+    // Binary errors carry the offset.
+    let err = Module::new(&engine, b"\0asm\x01\0\0\0\x01\xff").unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("failed to parse WebAssembly module:"),
+        "{msg}"
+    );
+    assert!(msg.contains("(at offset 0x"), "{msg}");
+    assert!(Module::validate(&engine, b"\0asm\x01\0\0\0").is_ok());
+    assert!(Module::validate(&engine, b"\0asm\x02\0\0\0").is_err());
+    let err = Module::from_file(&engine, "/nonexistent/dir/x.wasm").unwrap_err();
+    assert!(
+        format!("{err:#}").contains("/nonexistent/dir/x.wasm"),
+        "{err:#}"
+    );
+
+    // Disabled proposals are rejected.
+    let mut config = config();
+    config.wasm_simd(false);
+    let no_simd = Engine::new(&config).unwrap();
+    assert!(Module::new(&no_simd, "(module (func (param v128)))").is_err());
+}
+
+#[test]
+fn memory_read_write() {
+    let engine = engine();
+    let mut store = Store::new(&engine, ());
+    let mem = Memory::new(&mut store, MemoryType::new(1, Some(2))).unwrap();
+    assert_eq!(mem.size(&store), 1);
+    assert_eq!(mem.data_size(&store), 65536);
+    mem.write(&mut store, 100, b"kiln").unwrap();
+    let mut buf = [0; 4];
+    mem.read(&store, 100, &mut buf).unwrap();
+    assert_eq!(&buf, b"kiln");
+    assert!(mem.write(&mut store, 65534, b"abc").is_err());
+    assert!(mem.read(&store, usize::MAX, &mut buf).is_err());
+    mem.data_mut(&mut store)[0] = 9;
+    assert_eq!(mem.grow(&mut store, 1).unwrap(), 1);
+    assert_eq!(mem.data(&store)[0], 9);
+    assert_eq!(&mem.data(&store)[100..104], b"kiln");
+    assert!(mem.grow(&mut store, 1).is_err());
+    assert_eq!(mem.ty(&store).minimum(), 2);
+}
+
+#[test]
+fn runaway_host_reentry_traps_instead_of_crashing() {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "env" "h" (func $h (param i32) (result i32)))
+            (func (export "f") (param i32) (result i32)
+              (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+                (else (call $h (i32.sub (local.get 0) (i32.const 1)))))))"#,
+    )
+    .unwrap();
+    let mut linker = Linker::new(&engine);
+    linker
+        .func_wrap(
+            "env",
+            "h",
+            |mut caller: Caller<'_, ()>, n: i32| -> Result<i32> {
+                let f = caller.get_export("f").unwrap().into_func().unwrap();
+                let f = f.typed::<i32, i32>(&caller)?;
+                Ok(f.call(&mut caller, n)? + 1)
+            },
+        )
+        .unwrap();
+    // Run on a 2 MiB thread, like the test harness's own.
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let mut store = Store::new(&engine, ());
+            let instance = linker.instantiate(&mut store, &module).unwrap();
+            let f = instance
+                .get_typed_func::<i32, i32>(&mut store, "f")
+                .unwrap();
+            assert_eq!(f.call(&mut store, 5).unwrap(), 5);
+            let err = f.call(&mut store, 1_000_000).unwrap_err();
+            assert_eq!(trap_code(&err), Some(TrapCode::StackOverflow), "{err:?}");
+            // Usable afterwards.
+            assert_eq!(f.call(&mut store, 3).unwrap(), 3);
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+fn engine() -> Engine {
+    Engine::new(&config()).unwrap()
+}

@@ -1,0 +1,527 @@
+//! The native backend (`Strategy::Cranelift`): every embedding-API case of
+//! `api.rs`, then what only native code has to get right — bounds checks
+//! and guard pages at every boundary, traps leaving the store usable,
+//! stack overflow on the thread's own stack, faults in host code.
+
+#![cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+
+/// The configuration every engine of the shared cases starts from.
+fn config() -> kiln::Config {
+    let mut config = kiln::Config::new();
+    config.strategy(kiln::Strategy::Cranelift);
+    config
+}
+
+include!("common/api_cases.rs");
+
+/// The soundness cases of `soundness.rs`, on Cranelift.
+mod soundness {
+    fn config() -> kiln::Config {
+        super::config()
+    }
+
+    include!("common/soundness_cases.rs");
+}
+
+/// A native engine from `config()` with `adjust` applied.
+fn native_engine(adjust: impl FnOnce(&mut Config)) -> Engine {
+    let mut config = config();
+    adjust(&mut config);
+    Engine::new(&config).unwrap()
+}
+
+/// The two ways native code keeps memory accesses in bounds: guard pages
+/// (the default 4 GiB reservation) and explicit checks (a reservation too
+/// small for guard pages, so memories also move when they grow).
+fn both_bounds_strategies() -> Vec<(&'static str, Engine)> {
+    vec![
+        ("guard pages", native_engine(|_| {})),
+        (
+            "explicit checks",
+            native_engine(|c| {
+                c.memory_reservation(1 << 20)
+                    .memory_guard_size(0)
+                    .memory_reservation_for_growth(64 << 10);
+            }),
+        ),
+    ]
+}
+
+/// Static offsets tried at every boundary: small ones, ones at and past
+/// the guard region, and ones near 4 GiB.
+const OFFSETS: &[u64] = &[
+    0,
+    1,
+    0xffff,
+    0x1_0000,
+    (32 << 20) - 1,
+    32 << 20,
+    0x7fff_ffff,
+    0x8000_0000,
+    0xffff_fff0,
+    0xffff_fffc,
+    0xffff_ffff,
+];
+
+/// (name, access size, load instruction, store instruction): every width.
+const ACCESSES: &[(&str, u64, &str, &str)] = &[
+    ("i32_8", 1, "i32.load8_u", "i32.store8"),
+    ("i32_16", 2, "i32.load16_u", "i32.store16"),
+    ("i32", 4, "i32.load", "i32.store"),
+    ("i64", 8, "i64.load", "i64.store"),
+    ("v128", 16, "v128.load", "v128.store"),
+];
+
+/// A module with one page of memory (growable) and, per access width and
+/// static offset, a load and a store function taking the dynamic address.
+fn bounds_module() -> String {
+    let mut wat = String::from(
+        "(module (memory (export \"mem\") 1)
+           (func (export \"grow\") (param i32) (result i32) (memory.grow (local.get 0)))\n",
+    );
+    for (name, _, load, store) in ACCESSES {
+        for off in OFFSETS {
+            let (load_tail, value) = if *name == "v128" {
+                ("i32x4.extract_lane 0", "(v128.const i64x2 0 0)")
+            } else if name.starts_with("i64") {
+                ("i32.wrap_i64", "(i64.const 0)")
+            } else {
+                ("", "(i32.const 0)")
+            };
+            wat.push_str(&format!(
+                "(func (export \"load_{name}_{off}\") (param i32) (result i32)
+                   (local.get 0) ({load} offset={off}) {load_tail})
+                 (func (export \"store_{name}_{off}\") (param i32)
+                   (local.get 0) {value} ({store} offset={off}))\n"
+            ));
+        }
+    }
+    wat.push(')');
+    wat
+}
+
+/// Checks every access width at every static offset around the current end
+/// of memory: the last in-bounds address works, one byte further traps.
+fn check_boundaries(store: &mut Store<()>, instance: &Instance, what: &str) {
+    let mem = instance.get_memory(&mut *store, "mem").unwrap();
+    let len = mem.data_size(&*store) as u64;
+    for (name, size, _, _) in ACCESSES {
+        for off in OFFSETS {
+            let load = instance
+                .get_typed_func::<i32, i32>(&mut *store, &format!("load_{name}_{off}"))
+                .unwrap();
+            let write = instance
+                .get_typed_func::<i32, ()>(&mut *store, &format!("store_{name}_{off}"))
+                .unwrap();
+            // The highest address whose access ends exactly at `len`.
+            let last_ok = len.checked_sub(off + size);
+            for addr in [
+                last_ok,
+                last_ok.map(|a| a + 1),
+                Some(0),
+                Some(u32::MAX as u64),
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|a| *a <= u32::MAX as u64)
+            {
+                let in_bounds = addr + off + size <= len;
+                let ctx = format!("{what}: {name} at {addr:#x}+{off:#x} (len {len:#x})");
+                let loaded = load.call(&mut *store, addr as u32 as i32);
+                let stored = write.call(&mut *store, addr as u32 as i32);
+                if in_bounds {
+                    loaded.unwrap_or_else(|e| panic!("{ctx}: load trapped: {e}"));
+                    stored.unwrap_or_else(|e| panic!("{ctx}: store trapped: {e}"));
+                } else {
+                    for (op, r) in [("load", loaded.map(drop)), ("store", stored)] {
+                        let err = r.expect_err(&format!("{ctx}: {op} did not trap"));
+                        assert_eq!(
+                            trap_code(&err),
+                            Some(TrapCode::MemoryOutOfBounds),
+                            "{ctx}: {op}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn out_of_bounds_at_every_boundary_before_and_after_growth() {
+    let wat = bounds_module();
+    for (what, engine) in both_bounds_strategies() {
+        let module = Module::new(&engine, &wat).unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        check_boundaries(&mut store, &instance, what);
+        let grow = instance
+            .get_typed_func::<i32, i32>(&mut store, "grow")
+            .unwrap();
+        // Past the explicit-check engine's 1 MiB reservation: it moves.
+        assert_eq!(grow.call(&mut store, 20).unwrap(), 1, "{what}");
+        check_boundaries(&mut store, &instance, &format!("{what} after growth"));
+        let mem = instance.get_memory(&mut store, "mem").unwrap();
+        mem.grow(&mut store, 3).unwrap();
+        check_boundaries(&mut store, &instance, &format!("{what} after host growth"));
+    }
+}
+
+#[test]
+fn memory_contents_survive_growth_and_traps() {
+    for (what, engine) in both_bounds_strategies() {
+        let module = Module::new(
+            &engine,
+            r#"(module (memory (export "mem") 1 100)
+                 (data (i32.const 65530) "kiln!!")
+                 (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+                 (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0)))
+                 (func (export "poke") (param i32 i32) (i32.store8 (local.get 0) (local.get 1))))"#,
+        )
+        .unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let grow = instance
+            .get_typed_func::<i32, i32>(&mut store, "grow")
+            .unwrap();
+        let peek = instance
+            .get_typed_func::<i32, i32>(&mut store, "peek")
+            .unwrap();
+        let poke = instance
+            .get_typed_func::<(i32, i32), ()>(&mut store, "poke")
+            .unwrap();
+        assert!(peek.call(&mut store, 65536).is_err(), "{what}");
+        for round in 1..=40 {
+            assert_eq!(grow.call(&mut store, 1).unwrap(), round, "{what}");
+            let last = (round + 1) * 65536 - 1;
+            poke.call(&mut store, (last, round)).unwrap();
+            assert_eq!(peek.call(&mut store, last).unwrap(), round, "{what}");
+            assert_eq!(
+                peek.call(&mut store, 65530).unwrap(),
+                i32::from(b'k'),
+                "{what}"
+            );
+            let err = peek.call(&mut store, last + 1).unwrap_err();
+            assert_eq!(trap_code(&err), Some(TrapCode::MemoryOutOfBounds), "{what}");
+        }
+        // Growing past the declared maximum is refused, not a trap.
+        assert_eq!(grow.call(&mut store, 60).unwrap(), -1, "{what}");
+        let mem = instance.get_memory(&mut store, "mem").unwrap();
+        assert_eq!(&mem.data(&store)[65530..65536], b"kiln!!");
+    }
+}
+
+/// 100,000 nested wasm calls need several MiB of native stack: more than
+/// the test thread's 2 MiB, and more than a 512 KiB `max_wasm_stack`.
+const DEEP: &str = r#"(module
+    (func $rec (export "rec") (param i32) (result i32)
+      (if (result i32) (i32.eqz (local.get 0))
+        (then (i32.const 0))
+        (else (i32.add (i32.const 1) (call $rec (i32.sub (local.get 0) (i32.const 1))))))))"#;
+
+#[test]
+fn deep_recursion_overflows_cleanly_and_the_store_survives() {
+    for engine in [
+        // Capped by the test thread's own (2 MiB) stack.
+        native_engine(|_| {}),
+        // Capped by the configured limit.
+        native_engine(|c| {
+            c.max_wasm_stack(512 << 10);
+        }),
+    ] {
+        let module = Module::new(&engine, DEEP).unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let rec = instance
+            .get_typed_func::<i32, i32>(&mut store, "rec")
+            .unwrap();
+        for _ in 0..3 {
+            let err = rec.call(&mut store, 100_000).unwrap_err();
+            assert_eq!(trap_code(&err), Some(TrapCode::StackOverflow), "{err:?}");
+            assert_eq!(rec.call(&mut store, 1000).unwrap(), 1000);
+        }
+    }
+}
+
+#[test]
+fn deep_recursion_fits_a_big_enough_stack() {
+    let engine = native_engine(|c| {
+        c.max_wasm_stack(48 << 20);
+    });
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(move || {
+            let module = Module::new(&engine, DEEP).unwrap();
+            let mut store = Store::new(&engine, ());
+            let instance = Instance::new(&mut store, &module, &[]).unwrap();
+            let rec = instance
+                .get_typed_func::<i32, i32>(&mut store, "rec")
+                .unwrap();
+            assert_eq!(rec.call(&mut store, 100_000).unwrap(), 100_000);
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+#[test]
+fn every_trap_code_leaves_the_store_usable() {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (type $t (func (result i32)))
+            (table 2 funcref)
+            (elem (i32.const 0) $one)
+            (memory 1)
+            (func $one (result i32) (i32.const 1))
+            (func (export "unreachable") unreachable)
+            (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+            (func (export "trunc") (param f32) (result i32) (i32.trunc_f32_s (local.get 0)))
+            (func (export "call") (param i32) (result i32) (call_indirect (type $t) (local.get 0)))
+            (func (export "fill") (param i32) (memory.fill (local.get 0) (i32.const 1) (i32.const 16)))
+            (func (export "ok") (result i32) (i32.const 42)))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let ok = instance
+        .get_typed_func::<(), i32>(&mut store, "ok")
+        .unwrap();
+    let unreachable = instance
+        .get_typed_func::<(), ()>(&mut store, "unreachable")
+        .unwrap();
+    let div = instance
+        .get_typed_func::<(i32, i32), i32>(&mut store, "div")
+        .unwrap();
+    let trunc = instance
+        .get_typed_func::<f32, i32>(&mut store, "trunc")
+        .unwrap();
+    let call = instance
+        .get_typed_func::<i32, i32>(&mut store, "call")
+        .unwrap();
+    let fill = instance
+        .get_typed_func::<i32, ()>(&mut store, "fill")
+        .unwrap();
+    let cases: Vec<(TrapCode, anyhow::Error)> = vec![
+        (
+            TrapCode::UnreachableCodeReached,
+            unreachable.call(&mut store, ()).unwrap_err(),
+        ),
+        (
+            TrapCode::IntegerDivisionByZero,
+            div.call(&mut store, (1, 0)).unwrap_err(),
+        ),
+        (
+            TrapCode::IntegerOverflow,
+            div.call(&mut store, (i32::MIN, -1)).unwrap_err(),
+        ),
+        (
+            TrapCode::BadConversionToInteger,
+            trunc.call(&mut store, f32::NAN).unwrap_err(),
+        ),
+        (
+            TrapCode::IndirectCallToNull,
+            call.call(&mut store, 1).unwrap_err(),
+        ),
+        (
+            TrapCode::UndefinedElement,
+            call.call(&mut store, 2).unwrap_err(),
+        ),
+        (
+            TrapCode::MemoryOutOfBounds,
+            fill.call(&mut store, 65530).unwrap_err(),
+        ),
+    ];
+    for (code, err) in cases {
+        assert_eq!(trap_code(&err), Some(code), "{err:?}");
+        assert_eq!(ok.call(&mut store, ()).unwrap(), 42);
+    }
+    assert_eq!(call.call(&mut store, 0).unwrap(), 1);
+    fill.call(&mut store, 0).unwrap();
+}
+
+#[test]
+fn traps_on_many_threads_at_once() {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module (memory 1)
+             (func (export "f") (param i32) (result i32) (i32.load (local.get 0))))"#,
+    )
+    .unwrap();
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let (engine, module) = (engine.clone(), module.clone());
+            std::thread::spawn(move || {
+                let mut store = Store::new(&engine, ());
+                let instance = Instance::new(&mut store, &module, &[]).unwrap();
+                let f = instance
+                    .get_typed_func::<i32, i32>(&mut store, "f")
+                    .unwrap();
+                for i in 0..200 {
+                    let err = f.call(&mut store, 70_000 + i).unwrap_err();
+                    assert_eq!(trap_code(&err), Some(TrapCode::MemoryOutOfBounds));
+                    assert_eq!(f.call(&mut store, 0).unwrap(), 0);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+#[test]
+fn host_panics_unwind_through_wasm_and_the_store_survives() {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module (import "env" "boom" (func $boom (param i32)))
+             (func (export "f") (param i32) (call $boom (local.get 0))))"#,
+    )
+    .unwrap();
+    let mut linker = Linker::new(&engine);
+    linker
+        .func_wrap("env", "boom", |x: i32| {
+            if x == 1 {
+                panic!("host panic");
+            }
+        })
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let f = instance.get_typed_func::<i32, ()>(&mut store, "f").unwrap();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.call(&mut store, 1)));
+    assert!(caught.is_err());
+    f.call(&mut store, 0).unwrap();
+}
+
+/// Set in the child process of `host_fault_is_not_a_wasm_trap`.
+const CRASH_CHILD: &str = "KILN_NATIVE_HOST_FAULT_CHILD";
+
+/// In the child process: wasm calls a host function that dereferences a
+/// bad pointer. The runtime must not turn that into a wasm trap.
+#[test]
+fn host_fault_child() {
+    if std::env::var_os(CRASH_CHILD).is_none() {
+        return;
+    }
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module (import "env" "crash" (func $crash))
+             (func (export "f") (call $crash)))"#,
+    )
+    .unwrap();
+    let mut linker = Linker::new(&engine);
+    linker
+        .func_wrap("env", "crash", || {
+            let bad = std::hint::black_box(16usize) as *const u8;
+            // SAFETY: not safe at all, on purpose: this child process must
+            // die of the fault it causes.
+            let byte = unsafe { bad.read_volatile() };
+            std::hint::black_box(byte);
+        })
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let f = instance.get_typed_func::<(), ()>(&mut store, "f").unwrap();
+    let result = f.call(&mut store, ());
+    // Reaching this line means the fault was swallowed.
+    println!("survived the host fault: {result:?}");
+    std::process::exit(0);
+}
+
+#[test]
+fn host_fault_is_not_a_wasm_trap() {
+    use std::os::unix::process::ExitStatusExt;
+    // Under emulation the test binary needs its runner again, named as for
+    // the platform layer's own crash tests (docs/platform.md).
+    let runner = std::env::var("KILN_SYS_TEST_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    let exe = std::env::current_exe().unwrap();
+    let mut command = match words.next() {
+        Some(program) => {
+            let mut c = std::process::Command::new(program);
+            c.args(words).arg(&exe);
+            c
+        }
+        None => std::process::Command::new(&exe),
+    };
+    let output = command
+        .args([
+            "--exact",
+            "host_fault_child",
+            "--test-threads=1",
+            "--nocapture",
+        ])
+        .env(CRASH_CHILD, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.signal(),
+        Some(libc_sigsegv()),
+        "child should die of SIGSEGV: {:?}\n{stdout}",
+        output.status
+    );
+    assert!(!stdout.contains("survived"), "{stdout}");
+}
+
+/// SIGSEGV's number on Linux (every architecture this test runs on).
+fn libc_sigsegv() -> i32 {
+    11
+}
+
+#[test]
+fn traps_raised_by_builtins_and_host_errors_carry_wasm_frames() {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module $m
+            (import "env" "fail" (func $fail))
+            (memory 1)
+            (func $fill (export "fill") (param i32)
+              (memory.fill (local.get 0) (i32.const 0) (i32.const 8)))
+            (func (export "outer") (param i32) (call $fill (local.get 0)))
+            (func $calls_host (export "host") (call $fail)))"#,
+    )
+    .unwrap();
+    let mut linker = Linker::new(&engine);
+    linker
+        .func_wrap("env", "fail", || -> Result<()> {
+            anyhow::bail!("host says no")
+        })
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let outer = instance
+        .get_typed_func::<i32, ()>(&mut store, "outer")
+        .unwrap();
+    let err = outer.call(&mut store, 65530).unwrap_err();
+    let trap = err.downcast_ref::<Trap>().expect("a trap");
+    assert_eq!(trap.code(), Some(TrapCode::MemoryOutOfBounds));
+    let names: Vec<_> = trap.trace().iter().map(|f| f.func_name()).collect();
+    assert_eq!(names, [Some("fill"), None], "{trap}");
+    assert_eq!(trap.trace()[1].func_index(), 2);
+
+    let host = instance
+        .get_typed_func::<(), ()>(&mut store, "host")
+        .unwrap();
+    let err = host.call(&mut store, ()).unwrap_err();
+    assert!(err.downcast_ref::<Trap>().is_none(), "{err:?}");
+    assert_eq!(err.root_cause().to_string(), "host says no");
+    let trace = err
+        .downcast_ref::<WasmBacktrace>()
+        .expect("wasm frames as context");
+    assert_eq!(
+        trace.frames()[0].func_name(),
+        Some("calls_host"),
+        "{trace:?}"
+    );
+    outer.call(&mut store, 0).unwrap();
+}
