@@ -6,7 +6,10 @@ use kiln::*;
 
 fn engine(lazy: bool) -> Engine {
     let mut config = Config::new();
-    config.lazy_translation(lazy);
+    // Lazy translation is the interpreter's; Auto may pick native code.
+    config
+        .strategy(Strategy::Interpreter)
+        .lazy_translation(lazy);
     Engine::new(&config).unwrap()
 }
 

@@ -776,8 +776,16 @@ fn huge_frames_are_rejected_cleanly() {
     let body = [0x01, 0xc0, 0xb8, 0x02, 0x7b, 0x0b];
     wasm.extend([0x0a, (body.len() + 2) as u8, 0x01, body.len() as u8]);
     wasm.extend(body);
-    let err = Module::new(&engine, &wasm).unwrap_err();
-    assert!(format!("{err:#}").contains("65535"), "{err:#}");
+    match engine.strategy() {
+        // Native frames have no slot limit: the module is fine.
+        Strategy::Cranelift => {
+            Module::new(&engine, &wasm).unwrap();
+        }
+        _ => {
+            let err = Module::new(&engine, &wasm).unwrap_err();
+            assert!(format!("{err:#}").contains("65535"), "{err:#}");
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -37,6 +37,9 @@ pub(crate) struct VMRuntimeLimits {
     pub(crate) fuel_consumed: AtomicI64,
     /// Non-zero asks running code to call `Interrupted`.
     pub(crate) interrupt: AtomicU32,
+    /// The ABI puts the pointers below at fixed offsets from 24 on every
+    /// host; on 32-bit hosts nothing else would pad `interrupt` to there.
+    _padding: u32,
     /// Frame pointer of the last exit from wasm.
     pub(crate) last_wasm_exit_fp: AtomicUsize,
     /// Pc of the last exit from wasm.
