@@ -34,6 +34,19 @@ pub struct Bin {
     pub rhs: Slot,
 }
 
+/// Operands of a multiply-add: `dst = (a * b) + c`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MulAdd {
+    /// Result slot.
+    pub dst: Slot,
+    /// Left factor.
+    pub a: Slot,
+    /// Right factor.
+    pub b: Slot,
+    /// Addend.
+    pub c: Slot,
+}
+
 /// Operands of an op with an immediate right operand: `dst = f(lhs, imm)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BinImm {
@@ -698,6 +711,12 @@ pub enum Op {
     F64Max(Bin),
     /// `f64.copysign`
     F64Copysign(Bin),
+    /// `f32.mul` feeding `f32.add`, rounded after each as wasm requires
+    /// (not a fused multiply-add): `[dst] = ([a] * [b]) + [c]`.
+    F32MulAdd(MulAdd),
+    /// `f64.mul` feeding `f64.add`, rounded after each:
+    /// `[dst] = ([a] * [b]) + [c]`.
+    F64MulAdd(MulAdd),
 
     // ---- conversions ---------------------------------------------------
     /// `i32.wrap_i64`
@@ -1083,6 +1102,7 @@ impl Op {
             | Op::F64Min(x)
             | Op::F64Max(x)
             | Op::F64Copysign(x) => Some(&mut x.dst),
+            Op::F32MulAdd(x) | Op::F64MulAdd(x) => Some(&mut x.dst),
             Op::I32AddImm(x)
             | Op::I32MulImm(x)
             | Op::I32AndImm(x)

@@ -401,3 +401,48 @@ fn globals() {
     assert_eq!(i.call1("inc", &[]), 42);
     assert_eq!(i.call1("vec", &[]), 8);
 }
+
+/// `mul` feeding `add` runs as one `MulAdd` op, which must still round
+/// after the multiply (wasm has no fused multiply-add), accept the product
+/// on either side, and leave its operands (even one it overwrites) right.
+#[test]
+fn multiply_add_rounds_twice() {
+    let mut i = Instance::new(
+        r#"(module
+        (func (export "madd64") (param f64 f64 f64) (result f64)
+          (f64.add (local.get 2) (f64.mul (local.get 0) (local.get 1))))
+        (func (export "madd64_lhs") (param f64 f64 f64) (result f64)
+          (f64.add (f64.mul (local.get 0) (local.get 1)) (local.get 2)))
+        (func (export "madd32") (param f32 f32 f32) (result f32)
+          (f32.add (f32.mul (local.get 0) (local.get 1)) (local.get 2)))
+        (func (export "acc") (param f64 i32) (result f64) (local f64)
+          (loop
+            (local.set 2 (f64.add (local.get 2) (f64.mul (local.get 0) (local.get 0))))
+            (br_if 0 (local.tee 1 (i32.sub (local.get 1) (i32.const 1)))))
+          (local.get 2))
+    )"#,
+    );
+    // (1 + 2^-30)^2 = 1 + 2^-29 + 2^-60: the 2^-60 is rounded away by the
+    // multiply, so adding -(1 + 2^-29) gives exactly 0 (a fused
+    // multiply-add would give 2^-60).
+    let a = 1.0 + 2f64.powi(-30);
+    let c = -(1.0 + 2f64.powi(-29));
+    assert_eq!(i.call1("madd64", &[f64b(a), f64b(a), f64b(c)]), f64b(0.0));
+    assert_eq!(
+        i.call1("madd64_lhs", &[f64b(a), f64b(a), f64b(c)]),
+        f64b(0.0)
+    );
+    let a32 = 1.0 + 2f32.powi(-13);
+    let c32 = -(1.0 + 2f32.powi(-12));
+    assert_eq!(
+        i.call1("madd32", &[f32b(a32), f32b(a32), f32b(c32)]),
+        f32b(0.0)
+    );
+    assert_eq!(
+        i.call1("madd64", &[f64b(3.0), f64b(-2.5), f64b(0.25)]),
+        f64b(-7.25)
+    );
+    let inf = i.call1("madd64", &[f64b(f64::INFINITY), f64b(0.0), f64b(1.0)]);
+    assert!(f64::from_bits(inf).is_nan());
+    assert_eq!(i.call1("acc", &[f64b(1.5), 4]), f64b(9.0));
+}

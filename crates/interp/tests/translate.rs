@@ -191,3 +191,49 @@ fn validating_translation_decodes_with_the_module_features() {
         .unwrap_err();
     assert_eq!(fused, separate);
 }
+
+/// A float product consumed by an add of the same width becomes one
+/// `MulAdd` op; a product that crosses a label does not.
+#[test]
+fn multiply_feeding_add_fuses() {
+    let m = translate(
+        r#"(module
+            (func (param f64 f64 f64) (result f64)
+                (f64.add (local.get 2) (f64.mul (local.get 0) (local.get 1))))
+            (func (param f32 f32 f32) (result f32)
+                (f32.add (f32.mul (local.get 0) (local.get 1)) (local.get 2)))
+            (func (param f64 f64 f64) (result f64)
+                (f64.mul (local.get 0) (local.get 1))
+                (block (param f64) (result f64))
+                (local.get 2)
+                (f64.add))
+            (func (param f64 f32 f32) (result f32)
+                (f32.add (f32.mul (local.get 1) (local.get 2)) (f32.demote_f64 (local.get 0)))))"#,
+        false,
+    );
+    let code = m.code(0).unwrap();
+    assert!(
+        matches!(code[0], Op::F64MulAdd(x) if x.a == 0 && x.b == 1 && x.c == 2),
+        "{code:?}"
+    );
+    let code = m.code(1).unwrap();
+    assert!(
+        matches!(code[0], Op::F32MulAdd(x) if x.a == 0 && x.b == 1 && x.c == 2),
+        "{code:?}"
+    );
+    let code = m.code(2).unwrap();
+    assert!(
+        code.iter().any(|op| matches!(op, Op::F64Mul(_))),
+        "{code:?}"
+    );
+    assert!(
+        !code.iter().any(|op| matches!(op, Op::F64MulAdd(_))),
+        "{code:?}"
+    );
+    // The product is not the last op before the add (a demote follows it).
+    let code = m.code(3).unwrap();
+    assert!(
+        !code.iter().any(|op| matches!(op, Op::F32MulAdd(_))),
+        "{code:?}"
+    );
+}

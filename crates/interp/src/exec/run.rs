@@ -953,6 +953,14 @@ pub(super) unsafe fn run<H: Host>(
                 Op::F64Nearest(u) => un!(u, |x| f64_bits(round64(f64_of(x), libm::rint))),
                 Op::F64Sqrt(u) => un!(u, |x| f64_bits(round64(f64_of(x), libm::sqrt))),
                 Op::F64Add(b) => f64op!(b, |x, y| x + y),
+                Op::F32MulAdd(m) => {
+                    let product = f32_of(get!(m.a)) * f32_of(get!(m.b));
+                    set!(m.dst, f32_bits(product + f32_of(get!(m.c))))
+                }
+                Op::F64MulAdd(m) => {
+                    let product = f64_of(get!(m.a)) * f64_of(get!(m.b));
+                    set!(m.dst, f64_bits(product + f64_of(get!(m.c))))
+                }
                 Op::F64Sub(b) => f64op!(b, |x, y| x - y),
                 Op::F64Mul(b) => f64op!(b, |x, y| x * y),
                 Op::F64Div(b) => f64op!(b, |x, y| x / y),

@@ -2,14 +2,16 @@
 //! - a constant right operand folds into an `...Imm` op (the `Const` op
 //!   that produced it is removed);
 //! - an `i32` comparison (or `i32.eqz`) feeding `br_if`/`if` folds into a
-//!   compare-and-branch op.
+//!   compare-and-branch op;
+//! - an `f32`/`f64` multiply feeding an add of the same width folds into a
+//!   `MulAdd` op (still rounded twice).
 //!
-//! Both only rewrite the op emitted last, and only when no label lies
+//! All only rewrite the op emitted last, and only when no label lies
 //! between it and the consumer, so no other path can observe the removed
 //! temporary.
 
 use super::{Entry, FuncTranslator};
-use crate::bytecode::{Bin, BinImm, BrCmp, BrCmpImm, Op, Slot};
+use crate::bytecode::{Bin, BinImm, BrCmp, BrCmpImm, MulAdd, Op, Slot};
 
 #[derive(Clone, Copy)]
 enum Cmp {
@@ -211,9 +213,55 @@ impl FuncTranslator<'_> {
         }
     }
 
+    /// If entry `e` was produced by the last op, a float multiply of the
+    /// given width, its factors.
+    fn last_mul(&self, e: Entry, is64: bool) -> Option<(Slot, Slot)> {
+        if e.src != e.home || !self.last_is_foldable() {
+            return None;
+        }
+        match *self.code.last()? {
+            Op::F64Mul(m) if is64 && m.dst == e.home => Some((m.lhs, m.rhs)),
+            Op::F32Mul(m) if !is64 && m.dst == e.home => Some((m.lhs, m.rhs)),
+            _ => None,
+        }
+    }
+
+    /// `f32/f64.add` of a product the last op computed into a temporary:
+    /// one `MulAdd` op instead of two, the temporary never written. Float
+    /// addition is commutative in IEEE 754, so either operand may be the
+    /// product.
+    fn mul_add(&mut self, op: Op, a: Entry, b: Entry) -> Option<Op> {
+        let (sum, is64) = match op {
+            Op::F64Add(x) => (x, true),
+            Op::F32Add(x) => (x, false),
+            _ => return None,
+        };
+        let ((fa, fb), c) = match self.last_mul(b, is64) {
+            Some(factors) => (factors, sum.lhs),
+            None => (self.last_mul(a, is64)?, sum.rhs),
+        };
+        let m = MulAdd {
+            dst: sum.dst,
+            a: fa,
+            b: fb,
+            c,
+        };
+        Some(if is64 {
+            Op::F64MulAdd(m)
+        } else {
+            Op::F32MulAdd(m)
+        })
+    }
+
     /// Emits binary `op` (built from `a` and `b`), folding a constant
-    /// operand into an immediate form when possible.
+    /// operand into an immediate form, or a product just computed into a
+    /// multiply-add, when possible.
     pub(super) fn emit_bin_fused(&mut self, op: Op, a: Entry, b: Entry) {
+        if let Some(fused) = self.mul_add(op, a, b) {
+            self.pop_op();
+            self.emit(fused);
+            return;
+        }
         if let Some((v, is64)) = self.last_const(b)
             && let Some(fused) = with_imm(op, v, is64)
         {
