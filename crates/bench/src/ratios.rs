@@ -57,17 +57,18 @@ pub fn compute(runtimes: &[RuntimeInfo], programs: &[ProgramResult]) -> Vec<Rati
         if !programs.iter().any(|p| metric.covers(p)) {
             continue;
         }
-        for kiln in found(|r| r == Role::Kiln) {
-            for other in found(|r| r != Role::Kiln) {
-                // A runtime raced on none of these programs (such as
-                // lazy wasmi on run-time programs) has nothing to compare.
-                let raced = programs
-                    .iter()
-                    .filter(|p| metric.covers(p))
-                    .any(|p| p.pairs.iter().any(|pair| pair.runtime == other));
-                if raced {
-                    sets.push(ratio_set(metric, kiln, other, programs));
-                }
+        // A runtime raced on none of these programs (such as a lazy
+        // translation mode on run-time programs) has nothing to compare,
+        // on either side.
+        let raced = |name: &str| {
+            programs
+                .iter()
+                .filter(|p| metric.covers(p))
+                .any(|p| p.pairs.iter().any(|pair| pair.runtime == name))
+        };
+        for kiln in found(|r| r == Role::Kiln).filter(|k| raced(k)) {
+            for other in found(|r| r != Role::Kiln).filter(|o| raced(o)) {
+                sets.push(ratio_set(metric, kiln, other, programs));
             }
         }
     }
@@ -217,6 +218,8 @@ pub(crate) mod tests {
             },
             runtime("native", Role::Native),
             runtime("wasmi-lazy", Role::Peer),
+            // Raced on large modules only: no run-time ratios either.
+            runtime("kiln-interp-lazy", Role::Kiln),
         ];
         let programs = vec![program(
             "fib",

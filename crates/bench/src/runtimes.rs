@@ -40,6 +40,12 @@ pub const KILN_BACKENDS: &[KilnBackend] = &[
         lazy: false,
     },
     KilnBackend {
+        runtime: "kiln-cranelift",
+        compiler: "cranelift",
+        strategy: Some(kiln::Strategy::Cranelift),
+        lazy: false,
+    },
+    KilnBackend {
         runtime: "kiln-interp-lazy",
         compiler: "interp",
         strategy: Some(kiln::Strategy::Interpreter),
