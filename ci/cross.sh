@@ -43,6 +43,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
+# Where cargo puts what it builds (CARGO_TARGET_DIR, as cargo reads it).
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+
 DEFAULT_TARGETS=(i686-unknown-linux-gnu s390x-unknown-linux-gnu)
 TEST_PACKAGES=(-p kiln-environ -p kiln-interp -p kiln -p kiln-wast)
 
@@ -172,7 +175,7 @@ run_scope() {
 
 if [ "${1:-}" = --host-wast ]; then
     cargo build --release -p kiln-cli
-    run_scope "wast host" "${KILN_WAST_TIMEOUT:-300}" "$ROOT/target/release/kiln"
+    run_scope "wast host" "${KILN_WAST_TIMEOUT:-300}" "$TARGET_DIR/release/kiln"
     exit
 fi
 
@@ -208,7 +211,7 @@ for target in "${targets[@]}"; do
     t0=$SECONDS
     cargo build --release --target "$target" -p kiln-cli
     echo "==> [$target] CLI built in $((SECONDS - t0)) s"
-    if ! run_scope "wast $target" "$limit" "${runner[@]}" "$ROOT/target/$target/release/kiln"; then
+    if ! run_scope "wast $target" "$limit" "${runner[@]}" "$TARGET_DIR/$target/release/kiln"; then
         status=1
     fi
 done
