@@ -6,7 +6,9 @@
 #   ci/cross.sh TARGET...            only these (e.g. s390x-unknown-linux-gnu)
 #   ci/cross.sh --host-wast          no cross build: the host's release `kiln`
 #                                    CLI over the shared spec files (used by
-#                                    ci/test.sh, same reporting as below)
+#                                    ci/test.sh, same reporting as below),
+#                                    with -C compiler=interp and, on Linux
+#                                    x86_64/aarch64, -C compiler=cranelift
 #
 # Per target:
 #   1. cargo test --release --target T -p kiln-environ -p kiln-interp -p kiln
@@ -106,12 +108,12 @@ spec_files() {
     }
 }
 
-# run_scope LABEL TIMEOUT CMD...: runs `CMD... wast -C compiler=interp FILE`
+# run_scope LABEL TIMEOUT COMPILER CMD...: runs `CMD... wast -C compiler=COMPILER FILE`
 # per spec file, one line per file (the whole output of a failing one), and a
 # summary. Returns non-zero when any file failed.
 run_scope() {
-    local label="$1" limit="$2"
-    shift 2
+    local label="$1" limit="$2" compiler="$3"
+    shift 3
     if [ ! -f "$SCOPE" ]; then
         echo "[$label] $SCOPE not found: shared spec files skipped"
         return 0
@@ -124,7 +126,7 @@ run_scope() {
     local ok=0 bad=0 asserts_ok=0 asserts_bad=0 failed=()
     local t0=$SECONDS
     for f in "${files[@]}"; do
-        if out="$(timeout -k 10 "$limit" "$@" wast -C compiler=interp "$SPEC_DIR/$f" 2>&1)"; then
+        if out="$(timeout -k 10 "$limit" "$@" wast -C "compiler=$compiler" "$SPEC_DIR/$f" 2>&1)"; then
             rc=0
         else
             rc=$?
@@ -175,7 +177,15 @@ run_scope() {
 
 if [ "${1:-}" = --host-wast ]; then
     cargo build --release -p kiln-cli
-    run_scope "wast host" "${KILN_WAST_TIMEOUT:-300}" "$TARGET_DIR/release/kiln"
+    run_scope "wast host" "${KILN_WAST_TIMEOUT:-300}" interp "$TARGET_DIR/release/kiln"
+    # The native backend where it runs (Linux x86_64 and aarch64).
+    case "$(uname -s)-$(uname -m)" in
+        Linux-x86_64 | Linux-aarch64)
+            run_scope "wast host cranelift" "${KILN_WAST_TIMEOUT:-300}" cranelift \
+                "$TARGET_DIR/release/kiln"
+            ;;
+        *) echo "[wast host cranelift] no native backend on this host: skipped" ;;
+    esac
     exit
 fi
 
@@ -211,7 +221,7 @@ for target in "${targets[@]}"; do
     t0=$SECONDS
     cargo build --release --target "$target" -p kiln-cli
     echo "==> [$target] CLI built in $((SECONDS - t0)) s"
-    if ! run_scope "wast $target" "$limit" "${runner[@]}" "$TARGET_DIR/$target/release/kiln"; then
+    if ! run_scope "wast $target" "$limit" interp "${runner[@]}" "$TARGET_DIR/$target/release/kiln"; then
         status=1
     fi
 done

@@ -19,8 +19,9 @@
 #             (on a fresh machine: Kiln and native only). It proves the
 #             harness works; it asserts no timing.
 #   wast      when ../shared/spec-testsuite/SCOPE-wasm2.txt exists: the release
-#             `kiln` CLI, `kiln wast -C compiler=interp`, over every file it
-#             lists plus core-extra/memory_grow.wast (ci/cross.sh --host-wast)
+#             `kiln` CLI, `kiln wast -C compiler=interp` and (on Linux x86_64
+#             and aarch64) `-C compiler=cranelift`, over every file it lists
+#             plus core-extra/memory_grow.wast (ci/cross.sh --host-wast)
 #   cross     ci/cross.sh: i686 and s390x (qemu) tests + the same spec files
 #
 # Environment: KILN_SPEC_SUBSET, KILN_SHARED_DIR and KILN_WAST_TIMEOUT, as
