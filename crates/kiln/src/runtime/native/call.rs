@@ -24,6 +24,11 @@ use std::sync::atomic::Ordering::Relaxed;
 /// One ABI value slot (`VAL_RAW_SIZE` bytes), as two native-endian words.
 pub(crate) type ValRaw = [u64; 2];
 
+/// Up to this many values, a host ↔ wasm call keeps its argument buffer
+/// on the stack: these conversions run on every such call, and nearly all
+/// signatures are this small.
+const INLINE_VALUES: usize = 16;
+
 /// Native stack kept free below the wasm stack limit for host functions
 /// called from wasm, builtins and the runtime itself.
 const HOST_STACK_RESERVE: usize = 256 << 10;
@@ -171,8 +176,15 @@ impl<T> StoreInner<T> {
             bail!("function {index} has no entry point for calls from the host");
         }
         let n = ty.params().len().max(ty.results().len()).max(1);
-        let mut values: Vec<ValRaw> = vec![[0; 2]; n];
-        slots_to_raw(ty.param_slice(), slots, &mut values);
+        let mut inline = [[0; 2]; INLINE_VALUES];
+        let mut heap = Vec::new();
+        let values: &mut [ValRaw] = if n <= INLINE_VALUES {
+            &mut inline[..n]
+        } else {
+            heap.resize(n, [0; 2]);
+            &mut heap
+        };
+        slots_to_raw(ty.param_slice(), slots, values);
 
         let limits = self.opaque.native_store().limits.clone();
         let marker = 0u8;
@@ -233,7 +245,7 @@ impl<T> StoreInner<T> {
         self.fuel_from_limits();
         match (result, pending) {
             (Ok(()), _) => {
-                raw_to_slots(ty.result_slice(), &values, slots);
+                raw_to_slots(ty.result_slice(), values, slots);
                 Ok(())
             }
             (Err(_), Some(Pending::Error(err))) => {
@@ -294,13 +306,21 @@ impl<T> StoreInner<T> {
         let values = unsafe { std::slice::from_raw_parts_mut(values, len) };
         let param_slots = crate::runtime::store_data::slot_count(ty.param_slice());
         let result_slots = crate::runtime::store_data::slot_count(ty.result_slice());
-        let mut slots = vec![0u64; param_slots.max(result_slots).max(1) as usize];
-        raw_to_slots(ty.param_slice(), values, &mut slots);
+        let n = param_slots.max(result_slots).max(1) as usize;
+        let mut inline = [0u64; INLINE_VALUES];
+        let mut heap = Vec::new();
+        let slots: &mut [u64] = if n <= INLINE_VALUES {
+            &mut inline[..n]
+        } else {
+            heap.resize(n, 0);
+            &mut heap
+        };
+        raw_to_slots(ty.param_slice(), values, slots);
         self.fuel_from_limits();
-        let result = self.call_host_func(host, Some(instance), &mut slots);
+        let result = self.call_host_func(host, Some(instance), slots);
         self.fuel_to_limits();
         result.map_err(Exit::Host)?;
-        slots_to_raw(ty.result_slice(), &slots, values);
+        slots_to_raw(ty.result_slice(), slots, values);
         Ok(())
     }
 }
