@@ -525,3 +525,125 @@ fn traps_raised_by_builtins_and_host_errors_carry_wasm_frames() {
     );
     outer.call(&mut store, 0).unwrap();
 }
+
+/// The address ranges of this process's mappings of Kiln's memory images
+/// (`memfd:kiln-memory-image` in `/proc/self/maps`).
+fn image_mappings() -> Vec<(usize, usize)> {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    maps.lines()
+        .filter(|l| l.contains("kiln-memory-image"))
+        .map(|l| {
+            let range = l.split_whitespace().next().unwrap();
+            let (a, b) = range.split_once('-').unwrap();
+            (
+                usize::from_str_radix(a, 16).unwrap(),
+                usize::from_str_radix(b, 16).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Two overlapping segments (the later wins) and one on its own page.
+const IMAGED: &str = r#"(module (memory (export "mem") 2)
+    (data (i32.const 100) "abcdef")
+    (data (i32.const 102) "XY")
+    (data (i32.const 70000) "far")
+    (func (export "poke") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
+    (func (export "init") (param i32 i32 i32)
+      (memory.init 0 (local.get 0) (local.get 1) (local.get 2))))"#;
+
+fn expected_imaged_memory() -> Vec<u8> {
+    let mut want = vec![0u8; 2 * 65536];
+    want[100..106].copy_from_slice(b"abXYef");
+    want[70000..70003].copy_from_slice(b"far");
+    want
+}
+
+#[test]
+fn memory_images_are_mapped_and_private_to_each_instance() {
+    for (what, engine) in both_bounds_strategies() {
+        let module = Module::new(&engine, IMAGED).unwrap();
+        let mut store = Store::new(&engine, ());
+        let mut other_store = Store::new(&engine, ());
+        let a = Instance::new(&mut store, &module, &[]).unwrap();
+        let b = Instance::new(&mut store, &module, &[]).unwrap();
+        let c = Instance::new(&mut other_store, &module, &[]).unwrap();
+        let mem_a = a.get_memory(&mut store, "mem").unwrap();
+        let mem_b = b.get_memory(&mut store, "mem").unwrap();
+        let mem_c = c.get_memory(&mut other_store, "mem").unwrap();
+
+        // The data came from an image, not from copying.
+        let base = mem_a.data(&store).as_ptr() as usize;
+        let len = mem_a.data_size(&store);
+        assert!(
+            image_mappings()
+                .iter()
+                .any(|&(lo, hi)| lo >= base && hi <= base + len),
+            "{what}: no image mapped inside the memory"
+        );
+
+        let want = expected_imaged_memory();
+        assert_eq!(mem_a.data(&store), &want[..], "{what}");
+        let poke = a
+            .get_typed_func::<(i32, i32), ()>(&mut store, "poke")
+            .unwrap();
+        poke.call(&mut store, (101, i32::from(b'!'))).unwrap();
+        poke.call(&mut store, (70002, 0)).unwrap();
+        assert_eq!(&mem_a.data(&store)[100..106], b"a!XYef", "{what}");
+        assert_eq!(&mem_a.data(&store)[70000..70003], b"fa\0", "{what}");
+        // Neither the other instances nor later ones see the writes.
+        assert_eq!(mem_b.data(&store), &want[..], "{what}");
+        assert_eq!(mem_c.data(&other_store), &want[..], "{what}");
+        let d = Instance::new(&mut other_store, &module, &[]).unwrap();
+        let mem_d = d.get_memory(&mut other_store, "mem").unwrap();
+        assert_eq!(mem_d.data(&other_store), &want[..], "{what}");
+
+        // The active segments were dropped as if copied: `memory.init`
+        // from one traps unless it copies nothing.
+        let init = a
+            .get_typed_func::<(i32, i32, i32), ()>(&mut store, "init")
+            .unwrap();
+        init.call(&mut store, (0, 0, 0)).unwrap();
+        let err = init.call(&mut store, (0, 0, 1)).unwrap_err();
+        assert_eq!(trap_code(&err), Some(TrapCode::MemoryOutOfBounds), "{what}");
+
+        // Growing keeps the image's bytes and the private writes.
+        mem_a.grow(&mut store, 3).unwrap();
+        assert_eq!(&mem_a.data(&store)[100..106], b"a!XYef", "{what}");
+        assert_eq!(&mem_a.data(&store)[70000..70003], b"fa\0", "{what}");
+    }
+}
+
+#[test]
+fn failed_instantiation_leaves_an_imaged_memory_empty() {
+    // The first element segment stores `peek` in the imported table, the
+    // second is out of bounds: instantiation fails before the data
+    // segments, so `peek`, still reachable through the table, must see a
+    // memory without them.
+    let engine = native_engine(|_| {});
+    let module = Module::new(
+        &engine,
+        r#"(module
+             (import "host" "table" (table 2 funcref))
+             (memory 1)
+             (data (i32.const 8) "\2a")
+             (func $peek (result i32) (i32.load8_u (i32.const 8)))
+             (elem (i32.const 0) $peek)
+             (elem (i32.const 2) $peek))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let table = Table::new(
+        &mut store,
+        TableType::new(ValType::FuncRef, 2, None),
+        Val::FuncRef(None),
+    )
+    .unwrap();
+    let err = Instance::new(&mut store, &module, &[table.into()]).unwrap_err();
+    assert_eq!(trap_code(&err), Some(TrapCode::TableOutOfBounds));
+    let Some(Val::FuncRef(Some(peek))) = table.get(&store, 0) else {
+        panic!("the first element segment was not applied");
+    };
+    let peek = peek.typed::<(), i32>(&store).unwrap();
+    assert_eq!(peek.call(&mut store, ()).unwrap(), 0);
+}

@@ -264,21 +264,46 @@ fn apply_elem_segments(store: &mut StoreOpaque, module: &Module, instance: u32) 
 }
 
 /// Copies each active data segment into its memory, in order, then drops it.
+///
+/// A native module may carry a copy-on-write image of a defined memory's
+/// segments (`native/image.rs`): it is mapped where that memory's first
+/// segment would be copied, and the memory's segments are then skipped.
+/// Images exist only when none of their segments can trap, so the order of
+/// effects (and any trap from another memory's segment before it) is the
+/// same as copying.
 fn apply_data_segments(store: &mut StoreOpaque, module: &Module, instance: u32) -> Result<()> {
     let t = module.translation();
+    let images = module.inner.native.as_ref().map(|n| &n.images[..]);
+    let image_of = |memory: u32| {
+        let defined = memory.checked_sub(t.num_imported_memories)?;
+        images?.get(defined as usize)?.as_ref()
+    };
+    // Memories whose image is mapped: their segments are already in place.
+    let mut mapped = Vec::new();
     for (i, seg) in t.datas.iter().enumerate() {
         let DataSegmentKind::Active { memory, offset } = &seg.kind else {
             continue;
         };
+        let data = store.instance(instance);
+        let store_memory = data.memories[*memory as usize];
+        if !mapped.contains(memory)
+            && let Some(image) = image_of(*memory)
+            && store.memory_mut(store_memory).map_image(image)
+        {
+            mapped.push(*memory);
+        }
+        if mapped.contains(memory) {
+            store.instance_mut(instance).vm.get_mut().datas[i].1 = 0;
+            continue;
+        }
         let data = store.instance(instance);
         let env = ConstEnv {
             globals: &data.globals,
             funcs: &data.funcs,
         };
         let offset = eval(store, &env, offset)? as u64;
-        let memory = data.memories[*memory as usize];
         let bytes = t.data_bytes(i as u32);
-        let dst = store.memory_mut(memory).data_mut();
+        let dst = store.memory_mut(store_memory).data_mut();
         let Some(dst) = usize::try_from(offset)
             .ok()
             .and_then(|start| dst.get_mut(start..start.checked_add(bytes.len())?))

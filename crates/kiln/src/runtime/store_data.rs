@@ -7,6 +7,7 @@ use super::native::memory::{MappedMemory, MemoryStorage, Reservation};
 use super::native::vmctx::{NativeStore, VmCtx};
 use super::native::{HostContext, NativeFuncRef};
 use super::owned::Owned;
+use super::sys::MemoryImage;
 use super::table::TableStorage;
 use crate::func::Caller;
 use crate::store::ResourceLimiter;
@@ -457,6 +458,12 @@ impl MemoryData {
     /// The memory's bytes, mutably.
     pub(crate) fn data_mut(&mut self) -> &mut [u8] {
         self.storage.as_mut_slice()
+    }
+
+    /// Maps a copy-on-write image over a fresh memory; `false` if it could
+    /// not be (a heap memory, or the mapping failed): copy instead.
+    pub(crate) fn map_image(&mut self, image: &MemoryImage) -> bool {
+        self.storage.map_image(image)
     }
 
     /// Current size in pages.

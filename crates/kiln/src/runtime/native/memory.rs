@@ -9,7 +9,7 @@
 //! after every call.
 
 use crate::runtime::memory::{LinearMemory, WASM_PAGE_SIZE};
-use crate::runtime::sys::{Mmap, page_size};
+use crate::runtime::sys::{MemoryImage, Mmap, page_size};
 
 /// Reservation sizes, from the engine's `Config`.
 #[derive(Clone, Copy, Debug)]
@@ -109,6 +109,20 @@ impl MappedMemory {
         true
     }
 
+    /// Maps `image` copy-on-write over the memory; `false` (memory
+    /// unchanged) if it does not lie inside the accessible bytes or the
+    /// mapping failed, in which case the caller copies the data instead.
+    pub(crate) fn map_image(&mut self, image: &MemoryImage) -> bool {
+        let fits = image
+            .offset()
+            .checked_add(image.len())
+            .is_some_and(|end| end <= self.len);
+        // SAFETY: `&mut self` means the runtime holds no reference into
+        // the memory and compiled code is not running on it; the range was
+        // just checked to lie in the accessible part of the mapping.
+        fits && unsafe { image.map_into(&mut self.map, 0) }.is_ok()
+    }
+
     /// The memory's bytes.
     pub(crate) fn as_slice(&self) -> &[u8] {
         // SAFETY: the first `len` bytes of the mapping are accessible (made
@@ -156,6 +170,15 @@ impl MemoryStorage {
         match self {
             MemoryStorage::Heap(m) => m.grow_to(pages, max_pages),
             MemoryStorage::Mapped(m) => pages <= max_pages && m.grow_to(pages),
+        }
+    }
+
+    /// Maps `image` over a reserved memory (see
+    /// [`MappedMemory::map_image`]); `false` for a heap memory.
+    pub(crate) fn map_image(&mut self, image: &MemoryImage) -> bool {
+        match self {
+            MemoryStorage::Heap(_) => false,
+            MemoryStorage::Mapped(m) => m.map_image(image),
         }
     }
 

@@ -9,6 +9,7 @@
 //!   call.rs      host → wasm calls inside `call_wasm`, wasm → host entry
 //!   builtins.rs  the functions compiled code calls (growth, bulk ops, …)
 //!   memory.rs    linear memories in reserved address space
+//!   image.rs     copy-on-write initial memory contents
 //! ```
 //!
 //! A store of an engine with [`Strategy::Cranelift`](crate::Strategy) keeps
@@ -18,10 +19,11 @@
 
 pub(crate) mod builtins;
 pub(crate) mod call;
+pub(crate) mod image;
 pub(crate) mod memory;
 pub(crate) mod vmctx;
 
-use super::sys::{CodeMemory, CodeRegistration, Traps, register_code};
+use super::sys::{CodeMemory, CodeRegistration, MemoryImage, Traps, register_code};
 use anyhow::{Result, anyhow};
 use kiln_cranelift::{CompiledModule, Compiler, FuncKey, IsaBuilder, TrapSite};
 use kiln_environ::{ModuleTranslation, Tunables, VMOffsets};
@@ -81,6 +83,9 @@ pub(crate) struct NativeCode {
     wasm_to_array: Box<[Option<u32>]>,
     /// The module's `VMContext` layout.
     pub(crate) offsets: VMOffsets,
+    /// Copy-on-write initial contents of each defined memory, by defined
+    /// index (`None`: its data segments are copied).
+    pub(crate) images: Box<[Option<MemoryImage>]>,
 }
 
 // SAFETY: the code memory is read-only and executable once loaded, and
@@ -98,6 +103,7 @@ impl NativeCode {
         module: &ModuleTranslation,
         offsets: VMOffsets,
     ) -> Result<Self> {
+        let images = image::build_images(module);
         if compiled.text.is_empty() {
             // A module without functions has no code to load.
             return Ok(NativeCode {
@@ -107,6 +113,7 @@ impl NativeCode {
                 wasm_to_array: Box::new([]),
                 offsets,
                 meta: compiled,
+                images,
             });
         }
         let memory = CodeMemory::new(&compiled.text)
@@ -162,6 +169,7 @@ impl NativeCode {
             wasm_to_array,
             offsets,
             meta,
+            images,
         })
     }
 

@@ -37,8 +37,9 @@
 //! why it holds.
 
 // The native backend (`runtime::native`) uses code memory, reservations,
-// registration and `call_wasm`; memory images and some `Mmap` calls are
-// not wired in yet and are only used by the layer's own tests.
+// memory images, registration and `call_wasm`; a few calls (decommit,
+// removing an image) are for instance reuse, which is not built yet, and
+// only the layer's own tests use them so far.
 #![cfg_attr(not(test), allow(dead_code))]
 
 use core::fmt;
