@@ -28,6 +28,11 @@ pub struct KilnBackend {
     /// modules only unless named: its run times would repeat its eager
     /// twin's, only its start-up differs.
     pub lazy: bool,
+    /// Whether the race compiles ahead of time (`kiln compile`) and times
+    /// `kiln run --allow-precompiled`, as it does for Wasmtime: run time
+    /// without compilation, compile time as a process, and start-up from
+    /// the `.wasm` measured separately.
+    pub aot: bool,
 }
 
 /// Kiln's backends, in report order. A backend is raced when `kiln run`
@@ -38,18 +43,21 @@ pub const KILN_BACKENDS: &[KilnBackend] = &[
         compiler: "interp",
         strategy: Some(kiln::Strategy::Interpreter),
         lazy: false,
+        aot: false,
     },
     KilnBackend {
         runtime: "kiln-cranelift",
         compiler: "cranelift",
         strategy: Some(kiln::Strategy::Cranelift),
         lazy: false,
+        aot: true,
     },
     KilnBackend {
         runtime: "kiln-interp-lazy",
         compiler: "interp",
         strategy: Some(kiln::Strategy::Interpreter),
         lazy: true,
+        aot: false,
     },
 ];
 
@@ -319,6 +327,15 @@ impl Runtime {
     /// The ahead-of-time compile command writing `artifact`, for runtimes
     /// that have one.
     pub fn compile_spec(&self, program: &Program, artifact: &Path) -> Option<Spec> {
+        if let Kind::Kiln(backend) = &self.kind {
+            if !backend.aot {
+                return None;
+            }
+            let mut args: Vec<OsString> = vec!["compile".into()];
+            args.extend(["-C".into(), format!("compiler={}", backend.compiler).into()]);
+            args.extend(["-o".into(), artifact.into(), program.wasm.clone().into()]);
+            return Some(Spec::new(self.exe.clone()?, args));
+        }
         let Kind::Wasmtime(compiler) = &self.kind else {
             return None;
         };
@@ -337,15 +354,19 @@ impl Runtime {
         let args: Vec<OsString> = match &self.kind {
             Kind::Native => return Some(Spec::new(&program.native, Vec::<OsString>::new())),
             Kind::Kiln(backend) => {
-                let mut args: Vec<OsString> = vec![
-                    "run".into(),
-                    "-C".into(),
-                    format!("compiler={}", backend.compiler).into(),
-                ];
+                let mut args: Vec<OsString> = vec!["run".into()];
+                if backend.aot {
+                    args.push("--allow-precompiled".into());
+                }
+                args.extend(["-C".into(), format!("compiler={}", backend.compiler).into()]);
                 if backend.lazy {
                     args.extend(["-C".into(), "lazy-translation=y".into()]);
                 }
-                args.push(wasm());
+                args.push(if backend.aot {
+                    artifact?.into()
+                } else {
+                    wasm()
+                });
                 args
             }
             Kind::Wasmtime(compiler) => {
@@ -373,6 +394,18 @@ impl Runtime {
     /// command running the `.wasm` itself, compilation included and no
     /// cache, which is its start-up time.
     pub fn startup_spec(&self, program: &Program) -> Option<Spec> {
+        if let Kind::Kiln(backend) = &self.kind {
+            if !backend.aot {
+                return None;
+            }
+            let args: Vec<OsString> = vec![
+                "run".into(),
+                "-C".into(),
+                format!("compiler={}", backend.compiler).into(),
+                program.wasm.clone().into(),
+            ];
+            return Some(Spec::new(self.exe.clone()?, args));
+        }
         let Kind::Wasmtime(compiler) = &self.kind else {
             return None;
         };
@@ -440,6 +473,30 @@ mod tests {
         assert_eq!(
             startup.to_string(),
             "wasmtime run -C cache=n -C compiler=winch /b/fib.wasm"
+        );
+    }
+
+    #[test]
+    fn kiln_cranelift_runs_precompiled_like_wasmtime() {
+        let p = program();
+        let backend = KILN_BACKENDS
+            .iter()
+            .find(|b| b.runtime == "kiln-cranelift")
+            .unwrap();
+        let kiln = runtime(Kind::Kiln(backend), "/t/kiln");
+        let artifact = Path::new("/a/fib.kiln-cranelift.cwasm");
+        assert_eq!(
+            kiln.compile_spec(&p, artifact).unwrap().to_string(),
+            "/t/kiln compile -C compiler=cranelift -o /a/fib.kiln-cranelift.cwasm /b/fib.wasm"
+        );
+        assert_eq!(
+            kiln.run_spec(&p, Some(artifact)).unwrap().to_string(),
+            "/t/kiln run --allow-precompiled -C compiler=cranelift /a/fib.kiln-cranelift.cwasm"
+        );
+        assert!(kiln.run_spec(&p, None).is_none());
+        assert_eq!(
+            kiln.startup_spec(&p).unwrap().to_string(),
+            "/t/kiln run -C compiler=cranelift /b/fib.wasm"
         );
     }
 

@@ -2,6 +2,8 @@
 //!
 //! * `kiln run [OPTIONS] FILE [ARGS...]` instantiates a module with WASI
 //!   preview 1 and runs it (`_start`) or calls one of its exports;
+//! * `kiln compile [OPTIONS] FILE [-o OUT]` compiles a module ahead of
+//!   time, for this host or (`--target`) another machine;
 //! * `kiln wast [-C compiler=interp|cranelift] FILE...` runs spec scripts;
 //! * `kiln settings` prints the host's target, its ISA features and the
 //!   default compiler.
@@ -11,6 +13,7 @@
 //! `kiln run --timeout` running out exits with 124; a WASI `proc_exit(N)`
 //! exits with N.
 
+mod compile;
 mod host;
 mod options;
 mod run;
@@ -33,6 +36,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     Run(run::RunCommand),
+    Compile(compile::CompileCommand),
     Wast(wast_cmd::WastCommand),
     Settings(settings::SettingsCommand),
 }
@@ -78,6 +82,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = panic::catch_unwind(|| match cli.command {
         Command::Run(cmd) => cmd.execute(),
+        Command::Compile(cmd) => cmd.execute(),
         Command::Wast(cmd) => cmd.execute(),
         Command::Settings(cmd) => cmd.execute(),
     });

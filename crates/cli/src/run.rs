@@ -91,7 +91,15 @@ pub struct RunCommand {
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
 
-    /// The module: a `.wasm` binary or `.wat` text file.
+    /// Allow FILE to be a precompiled module written by `kiln compile`.
+    /// Its machine code runs as it is, so only use this for files you
+    /// trust. The -C, -O and -W options must match the ones it was
+    /// compiled with.
+    #[arg(long)]
+    allow_precompiled: bool,
+
+    /// The module: a `.wasm` binary, `.wat` text, or (with
+    /// --allow-precompiled) a `.kwasm` file from `kiln compile`.
     #[arg(value_name = "FILE")]
     file: PathBuf,
 
@@ -130,7 +138,7 @@ impl RunCommand {
         let engine = Engine::new(&config)?;
 
         let file = self.file.display().to_string();
-        let module = load_module(&engine, &self.file)?;
+        let module = load_module(&engine, &self.file, self.allow_precompiled)?;
 
         let mut wasi_args = vec![file.clone()];
         wasi_args.extend(self.args.iter().cloned());
@@ -285,16 +293,36 @@ fn report_failure(err: anyhow::Error, context: &str, timer: Option<&Timeout>) ->
     Err(err.context(context.to_string()))
 }
 
-/// Reads and compiles FILE. Text is parsed here (rather than by
-/// `Module::new`) so a syntax error names the file, line and column.
-fn load_module(engine: &Engine, path: &Path) -> Result<Module> {
+/// Reads and compiles FILE, or loads it if it is a precompiled module and
+/// `allow_precompiled` says the user trusts it.
+fn load_module(engine: &Engine, path: &Path, allow_precompiled: bool) -> Result<Module> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).with_context(|| format!("failed to read `{file}`"))?;
+    if Module::is_precompiled(&bytes) {
+        if !allow_precompiled {
+            bail!(
+                "`{file}` is a precompiled module: pass --allow-precompiled to run it (only for files you trust)"
+            );
+        }
+        // SAFETY: the user vouched for the file with --allow-precompiled,
+        // which is documented as running its machine code as it is.
+        return unsafe { Module::deserialize(engine, &bytes) }
+            .with_context(|| format!("failed to load `{file}`"));
+    }
+    let wasm = wasm_from_file_bytes(path, bytes)?;
+    Module::from_binary(engine, &wasm).with_context(|| format!("failed to compile `{file}`"))
+}
+
+/// The wasm binary in a file's bytes: the bytes themselves, or the
+/// encoding of `.wat` text. Text is parsed here (rather than by
+/// `Module::new`) so a syntax error names the file, line and column.
+pub(crate) fn wasm_from_file_bytes(path: &Path, bytes: Vec<u8>) -> Result<Vec<u8>> {
+    let file = path.display().to_string();
     let is_text_ext = matches!(
         path.extension().and_then(|e| e.to_str()),
         Some("wat" | "wast")
     );
-    let wasm = if bytes.starts_with(b"\0asm") {
+    Ok(if bytes.starts_with(b"\0asm") {
         bytes
     } else if let (Ok(text), true) = (
         std::str::from_utf8(&bytes),
@@ -303,8 +331,7 @@ fn load_module(engine: &Engine, path: &Path) -> Result<Module> {
         parse_wat(&file, text)?
     } else {
         bytes
-    };
-    Module::from_binary(engine, &wasm).with_context(|| format!("failed to compile `{file}`"))
+    })
 }
 
 /// Whether a file without a `.wat` extension should be read as text: it

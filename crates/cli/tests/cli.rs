@@ -399,3 +399,94 @@ fn every_compiler_and_memory_layout_runs_the_example() {
         assert_eq!(stdout(&out), "6765\n", "{args:?}");
     }
 }
+
+/// A WASI command printing one line, with its text in a data segment.
+const HELLO_AOT: &str = r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 8) "hello aot\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 8))
+    (i32.store (i32.const 4) (i32.const 10))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 100)))))"#;
+
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+#[test]
+fn compile_then_run_precompiled() {
+    let wat = TempFile::new(".wat", HELLO_AOT.as_bytes());
+    let out = TempFile::new(".kwasm", b"");
+    let compiled = kiln(&["compile", wat.path(), "-o", out.path()]);
+    assert!(compiled.status.success(), "{}", stderr(&compiled));
+    assert!(std::fs::read(out.path()).unwrap().starts_with(b"\0kilnaot"));
+
+    let ran = kiln(&["run", "--allow-precompiled", out.path()]);
+    assert_eq!(stdout(&ran), "hello aot\n", "{}", stderr(&ran));
+    assert!(ran.status.success());
+
+    // Without the flag the file is refused, with the reason and the fix.
+    let refused = kiln(&["run", out.path()]);
+    assert_clean_error(&refused, &["precompiled", "--allow-precompiled"]);
+    // Options that change the code must match the compile's.
+    let fuel = kiln(&["run", "-W", "fuel=1000", "--allow-precompiled", out.path()]);
+    assert_clean_error(&fuel, &["fuel", "compile it again"]);
+    // Given to both commands, they do.
+    let fueled = TempFile::new(".kwasm", b"");
+    let compiled = kiln(&["compile", "-W", "fuel=1", wat.path(), "-o", fueled.path()]);
+    assert!(compiled.status.success(), "{}", stderr(&compiled));
+    let ran = kiln(&[
+        "run",
+        "-W",
+        "fuel=1000",
+        "--allow-precompiled",
+        fueled.path(),
+    ]);
+    assert_eq!(stdout(&ran), "hello aot\n", "{}", stderr(&ran));
+
+    // Another machine's code is written, and refused here.
+    let foreign = if cfg!(target_arch = "x86_64") {
+        "aarch64-unknown-linux-gnu"
+    } else {
+        "x86_64-unknown-linux-gnu"
+    };
+    let cross = TempFile::new(".kwasm", b"");
+    let compiled = kiln(&[
+        "compile",
+        "--target",
+        foreign,
+        wat.path(),
+        "-o",
+        cross.path(),
+    ]);
+    assert!(compiled.status.success(), "{}", stderr(&compiled));
+    let ran = kiln(&["run", "--allow-precompiled", cross.path()]);
+    assert_clean_error(&ran, &["target", foreign]);
+
+    // A corrupt artifact is an error, not a crash.
+    let mut bytes = std::fs::read(out.path()).unwrap();
+    bytes.truncate(bytes.len() / 2);
+    let cut = TempFile::new(".kwasm", &bytes);
+    let ran = kiln(&["run", "--allow-precompiled", cut.path()]);
+    assert_clean_error(&ran, &["corrupt"]);
+}
+
+#[test]
+fn compile_rejects_bad_input() {
+    let wat = TempFile::new(".wat", HELLO_AOT.as_bytes());
+    let out = kiln(&["compile", "--target", "mips-unknown-linux-gnu", wat.path()]);
+    assert_clean_error(&out, &["mips"]);
+    let out = kiln(&["compile", "-C", "compiler=interp", wat.path()]);
+    assert_clean_error(&out, &["native code"]);
+    let out = kiln(&["compile", "/no/such/file.wasm"]);
+    assert_clean_error(&out, &["/no/such/file.wasm"]);
+    let bad = TempFile::new(".wasm", b"\0asm\x01\0\0\0\x01");
+    let out = kiln(&[
+        "compile",
+        "--target",
+        "x86_64-unknown-linux-gnu",
+        bad.path(),
+    ]);
+    assert_clean_error(&out, &[bad.file_name()]);
+}

@@ -152,6 +152,24 @@ pub(crate) fn has_native_rounding(isa: &dyn isa::TargetIsa) -> bool {
         .any(|v| v.name == "has_sse41" && v.as_bool() == Some(true))
 }
 
+/// Everything about `isa` that generated code depends on, as stable text:
+/// the target triple, then Cranelift's shared flags and the ISA's own
+/// flags (CPU features), each `name=value`, sorted, one line per group.
+/// Precompiled artifacts record it so that code is only loaded where it
+/// was compiled to run.
+pub fn isa_fingerprint(isa: &dyn isa::TargetIsa) -> String {
+    let mut shared: Vec<String> = isa.flags().iter().map(|v| v.to_string()).collect();
+    shared.sort();
+    let mut own: Vec<String> = isa.isa_flags().iter().map(|v| v.to_string()).collect();
+    own.sort();
+    format!(
+        "triple={}\nflags={}\nisa={}",
+        isa.triple(),
+        shared.join(" "),
+        own.join(" ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,7 +31,7 @@ mod translate;
 pub use compiler::{
     CompiledFunction, CompiledModule, Compiler, FuncKey, FunctionLocation, Relocation, TrapSite,
 };
-pub use isa::{IsaBuilder, OptLevel};
+pub use isa::{IsaBuilder, OptLevel, isa_fingerprint};
 
 /// Why a module or function could not be compiled.
 #[derive(Debug, thiserror::Error)]

@@ -37,6 +37,24 @@ pub enum TrapCode {
 }
 
 impl TrapCode {
+    /// Every trap code, in a fixed order: a code's position here is how
+    /// precompiled artifacts store it, so new codes go at the end.
+    pub const ALL: &'static [TrapCode] = &[
+        TrapCode::UnreachableCodeReached,
+        TrapCode::MemoryOutOfBounds,
+        TrapCode::TableOutOfBounds,
+        TrapCode::UndefinedElement,
+        TrapCode::IndirectCallToNull,
+        TrapCode::BadSignature,
+        TrapCode::IntegerOverflow,
+        TrapCode::IntegerDivisionByZero,
+        TrapCode::BadConversionToInteger,
+        TrapCode::StackOverflow,
+        TrapCode::OutOfFuel,
+        TrapCode::Interrupt,
+        TrapCode::NullReference,
+    ];
+
     /// The message the spec test suite expects for this trap.
     pub fn message(self) -> &'static str {
         match self {
@@ -60,5 +78,35 @@ impl TrapCode {
 impl fmt::Display for TrapCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.message())
+    }
+}
+
+#[cfg(test)]
+mod all_tests {
+    use super::TrapCode;
+
+    #[test]
+    fn all_lists_each_code_once() {
+        // Written as a match so that a new variant fails to compile here
+        // until it is added to `ALL` too.
+        let position = |c: TrapCode| match c {
+            TrapCode::UnreachableCodeReached => 0,
+            TrapCode::MemoryOutOfBounds => 1,
+            TrapCode::TableOutOfBounds => 2,
+            TrapCode::UndefinedElement => 3,
+            TrapCode::IndirectCallToNull => 4,
+            TrapCode::BadSignature => 5,
+            TrapCode::IntegerOverflow => 6,
+            TrapCode::IntegerDivisionByZero => 7,
+            TrapCode::BadConversionToInteger => 8,
+            TrapCode::StackOverflow => 9,
+            TrapCode::OutOfFuel => 10,
+            TrapCode::Interrupt => 11,
+            TrapCode::NullReference => 12,
+        };
+        assert_eq!(TrapCode::ALL.len(), 13);
+        for (i, c) in TrapCode::ALL.iter().enumerate() {
+            assert_eq!(position(*c), i, "{c:?}");
+        }
     }
 }

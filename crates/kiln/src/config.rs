@@ -49,6 +49,7 @@ pub struct Config {
     pub(crate) memory_reservation: u64,
     pub(crate) memory_guard_size: u64,
     pub(crate) memory_reservation_for_growth: u64,
+    pub(crate) target: Option<String>,
 }
 
 /// The default of [`Config::memory_reservation`]: the whole 32-bit index
@@ -88,6 +89,7 @@ impl Config {
             memory_reservation: DEFAULT_MEMORY_RESERVATION,
             memory_guard_size: DEFAULT_MEMORY_GUARD_SIZE,
             memory_reservation_for_growth: DEFAULT_MEMORY_RESERVATION_FOR_GROWTH,
+            target: None,
         }
     }
 
@@ -217,6 +219,20 @@ impl Config {
     /// the next growth can happen in place. Default: 2 MiB on 64-bit hosts.
     pub fn memory_reservation_for_growth(&mut self, bytes: u64) -> &mut Self {
         self.memory_reservation_for_growth = bytes;
+        self
+    }
+
+    /// Compiles for another machine, named by its target triple
+    /// (`aarch64-unknown-linux-gnu`, `x86_64-unknown-linux-gnu`,
+    /// `s390x-unknown-linux-gnu`, `riscv64gc-unknown-linux-gnu`). Such an
+    /// engine runs nothing: it only writes precompiled modules with
+    /// [`Engine::precompile_module`](crate::Engine::precompile_module),
+    /// for a machine of that kind to load with
+    /// [`Module::deserialize`](crate::Module::deserialize). Cross-compiled
+    /// x86-64 code assumes x86-64-v2 (SSE4.2, POPCNT). Needs the Cranelift
+    /// strategy (or `Auto`). Default: the host.
+    pub fn target(&mut self, triple: &str) -> &mut Self {
+        self.target = Some(triple.to_string());
         self
     }
 

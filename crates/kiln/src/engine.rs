@@ -50,11 +50,17 @@ impl Engine {
         if config.max_wasm_stack == 0 {
             anyhow::bail!("`max_wasm_stack` must be greater than zero");
         }
-        let native = match (config.strategy, config.resolved_strategy()) {
+        let (tunables, features) = (config.tunables(), config.features);
+        let native = match (&config.target, config.strategy, config.resolved_strategy()) {
+            (Some(_), Strategy::Interpreter, _) => anyhow::bail!(
+                "a compilation target needs the Cranelift strategy: the interpreter has no target"
+            ),
+            // Another machine's code: nothing here has to support running it.
+            (Some(triple), _, _) => Some(NativeEngine::for_target(triple, tunables, features)?),
             // Asked for by name: failing to set it up is an error.
-            (Strategy::Cranelift, _) => Some(NativeEngine::new(config.tunables())?),
+            (None, Strategy::Cranelift, _) => Some(NativeEngine::new(tunables, features)?),
             // Chosen by default: fall back to the interpreter.
-            (_, Strategy::Cranelift) => NativeEngine::new(config.tunables()).ok(),
+            (None, _, Strategy::Cranelift) => NativeEngine::new(tunables, features).ok(),
             _ => None,
         };
         Ok(Engine {
@@ -75,6 +81,38 @@ impl Engine {
         } else {
             Strategy::Interpreter
         }
+    }
+
+    /// Compiles a module (binary, or text with the `wat` feature) for this
+    /// engine's target and returns it as a precompiled artifact, which
+    /// [`Module::deserialize`](crate::Module::deserialize) loads on a
+    /// machine of that target with an engine of the same configuration.
+    /// The module is validated; nothing is loaded or run here, so an
+    /// engine made with [`Config::target`] can precompile for another
+    /// machine.
+    pub fn precompile_module(&self, bytes: &[u8]) -> crate::Result<Vec<u8>> {
+        let Some(native) = self.native() else {
+            anyhow::bail!(
+                "precompiling needs an engine with the Cranelift strategy; this one interprets"
+            );
+        };
+        #[cfg(feature = "wat")]
+        let text;
+        #[cfg(feature = "wat")]
+        let bytes = if bytes.starts_with(b"\0asm") {
+            bytes
+        } else {
+            text = wat::parse_bytes(bytes)?;
+            &text[..]
+        };
+        let (translation, _) = crate::module::translate(self, bytes)?;
+        let compiled = native.compile_only(&translation)?;
+        Ok(crate::runtime::native::artifact::write(
+            native.fingerprint(),
+            &translation.wasm,
+            &compiled,
+            &compiled.text,
+        ))
     }
 
     /// The native compiler, if this engine runs native code.

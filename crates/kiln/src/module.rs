@@ -1,9 +1,10 @@
 //! [`Module`]: a decoded, validated and translated module.
 
 use crate::Engine;
-use crate::runtime::native::NativeCode;
+use crate::runtime::native::{NativeCode, artifact};
 use crate::types::{ExternType, FuncType};
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
+use kiln_cranelift::CompiledModule;
 use kiln_environ::{EntityType, ExternKind, ModuleTranslation, TranslationError};
 use kiln_interp::{InterpModule, TranslateConfig};
 use std::path::Path;
@@ -54,40 +55,22 @@ impl Module {
 
     /// Compiles a module from a binary.
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
-        let config = engine.config();
-        let translate_config = TranslateConfig {
-            consume_fuel: config.consume_fuel,
+        let (translation, code) = translate(engine, binary)?;
+        let native = match engine.native() {
+            Some(native) => Some(native.compile(&translation)?),
+            None => None,
         };
-        let compile_error = |e| anyhow::anyhow!("failed to compile WebAssembly module: {e}");
-        // A native module keeps an interpreter module only for the segment
-        // records its instances share; its functions are never
-        // interpreted, so none of them is translated to bytecode.
-        let (translation, code) = if config.lazy_translation || engine.native().is_some() {
-            // Validate everything now; translate each function at its first call.
-            let translation = Arc::new(
-                kiln_environ::translate_module(binary, config.features).map_err(parse_error)?,
-            );
-            let code = InterpModule::lazy(translation.clone(), &translate_config);
-            (translation, code)
-        } else {
-            // Validate each body while translating it: one decode, not two.
-            let (translation, bodies) =
-                kiln_environ::translate_module_deferred(binary, config.features)
-                    .map_err(parse_error)?;
-            let code =
-                kiln_interp::translate_module_validating(&translation, bodies, &translate_config)
-                    .map_err(|e| {
-                    // A body the validator rejected reads like any other
-                    // invalid module; a valid one too big for the
-                    // bytecode is a compile error.
-                    if e.unsupported {
-                        compile_error(e)
-                    } else {
-                        parse_error(e)
-                    }
-                })?;
-            (Arc::new(translation), code)
-        };
+        Ok(Module::assemble(engine, translation, code, native))
+    }
+
+    /// A module from its parts: the translation, the interpreter's view,
+    /// and native code if the engine runs native code.
+    fn assemble(
+        engine: &Engine,
+        translation: Arc<ModuleTranslation>,
+        code: InterpModule,
+        native: Option<Arc<NativeCode>>,
+    ) -> Module {
         let types: Box<[FuncType]> = translation
             .types
             .iter()
@@ -95,11 +78,7 @@ impl Module {
             .map(FuncType::from)
             .collect();
         let sigs = types.iter().map(|t| engine.intern(t)).collect();
-        let native = match engine.native() {
-            Some(native) => Some(native.compile(&translation)?),
-            None => None,
-        };
-        Ok(Module {
+        Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
                 translation,
@@ -108,7 +87,86 @@ impl Module {
                 sigs,
                 types,
             }),
-        })
+        }
+    }
+
+    /// Writes this module as a precompiled artifact, which
+    /// [`Module::deserialize`] loads later (in another process, into an
+    /// engine with the same configuration) without compiling it again.
+    /// Only native modules (the Cranelift strategy) have code to save.
+    pub fn serialize(&self) -> Result<Vec<u8>> {
+        let (Some(code), Some(native)) = (&self.inner.native, self.inner.engine.native()) else {
+            bail!("only modules compiled by the Cranelift strategy can be serialized");
+        };
+        Ok(artifact::write(
+            native.fingerprint(),
+            &self.inner.translation.wasm,
+            code.meta(),
+            code.text(),
+        ))
+    }
+
+    /// Loads a module written by [`Module::serialize`],
+    /// [`Engine::precompile_module`] or `kiln compile`.
+    ///
+    /// The artifact must come from the same Kiln version and an engine with
+    /// the same target and settings as `engine`, compiled for CPU features
+    /// this host has; anything else is refused with an error saying what
+    /// differs. Its wasm metadata
+    /// is parsed again; its function bodies are neither validated nor
+    /// compiled again.
+    ///
+    /// # Safety
+    ///
+    /// The artifact's machine code is run as it is: only the file's
+    /// structure is checked, not what its code does. `bytes` must have
+    /// been written by Kiln and not changed since, as with any native code
+    /// a program loads. Never load artifacts from an untrusted source.
+    pub unsafe fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Module> {
+        let Some(native) = engine.native() else {
+            bail!(
+                "precompiled modules need an engine with the Cranelift strategy; this one interprets"
+            );
+        };
+        let artifact = artifact::read(bytes)?;
+        check_compatible(artifact.fingerprint, native.fingerprint())?;
+        let (translation, code) = {
+            let config = engine.config();
+            let (translation, _bodies) =
+                kiln_environ::translate_module_deferred(artifact.wasm, config.features)
+                    .map_err(parse_error)?;
+            let translation = Arc::new(translation);
+            let code = InterpModule::lazy(
+                translation.clone(),
+                &TranslateConfig {
+                    consume_fuel: config.consume_fuel,
+                },
+            );
+            (translation, code)
+        };
+        check_artifact_shape(&artifact.compiled, &translation)?;
+        let native = native.load(artifact.compiled, &translation)?;
+        Ok(Module::assemble(engine, translation, code, Some(native)))
+    }
+
+    /// [`Module::deserialize`] on the contents of a file; errors name it.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Module::deserialize`].
+    pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("failed to read input file `{}`", path.display()))?;
+        // SAFETY: the caller vouches for the file.
+        unsafe { Module::deserialize(engine, &bytes) }
+            .with_context(|| format!("failed to load `{}`", path.display()))
+    }
+
+    /// Whether `bytes` starts like a precompiled artifact (as opposed to a
+    /// wasm binary or text), without checking that it would load.
+    pub fn is_precompiled(bytes: &[u8]) -> bool {
+        artifact::is_artifact(bytes)
     }
 
     /// Compiles a module from a file (binary or text); errors name the file.
@@ -178,6 +236,124 @@ impl Module {
     }
 }
 
+/// Validates `binary` and builds the interpreter's view of it: eager
+/// bytecode, or (lazy translation, or a native engine, whose functions are
+/// never interpreted) nothing until a function's first call.
+pub(crate) fn translate(
+    engine: &Engine,
+    binary: &[u8],
+) -> Result<(Arc<ModuleTranslation>, InterpModule)> {
+    let config = engine.config();
+    let translate_config = TranslateConfig {
+        consume_fuel: config.consume_fuel,
+    };
+    let compile_error = |e| anyhow::anyhow!("failed to compile WebAssembly module: {e}");
+    if config.lazy_translation || engine.native().is_some() {
+        // Validate everything now; translate each function at its first call.
+        let translation =
+            Arc::new(kiln_environ::translate_module(binary, config.features).map_err(parse_error)?);
+        let code = InterpModule::lazy(translation.clone(), &translate_config);
+        return Ok((translation, code));
+    }
+    // Validate each body while translating it: one decode, not two.
+    let (translation, bodies) =
+        kiln_environ::translate_module_deferred(binary, config.features).map_err(parse_error)?;
+    let code = kiln_interp::translate_module_validating(&translation, bodies, &translate_config)
+        .map_err(|e| {
+            // A body the validator rejected reads like any other invalid
+            // module; a valid one too big for the bytecode is a compile
+            // error.
+            if e.unsupported {
+                compile_error(e)
+            } else {
+                parse_error(e)
+            }
+        })?;
+    Ok((Arc::new(translation), code))
+}
+
+/// Whether code written by an engine with fingerprint `theirs` may run in
+/// one with `ours`: every field equal, except that the CPU features the
+/// code was compiled for need only be a subset of this host's. The error
+/// names the first field that differs.
+fn check_compatible(theirs: &str, ours: &str) -> Result<()> {
+    let field = |fp: &'_ str, name: &str| {
+        fp.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
+            .unwrap_or("")
+            .to_string()
+    };
+    for (name, what) in [
+        ("triple", "target"),
+        ("isa", "set of CPU features"),
+        ("flags", "set of code generator settings"),
+        ("tunables", "set of memory or fuel settings"),
+        ("features", "set of WebAssembly features"),
+    ] {
+        let (a, b) = (field(theirs, name), field(ours, name));
+        let fits = if name == "isa" {
+            isa_features_fit(&a, &b)
+        } else {
+            a == b
+        };
+        if !fits {
+            bail!(
+                "the precompiled module was compiled for a different {what} (module: `{a}`; engine: `{b}`); compile it again with this engine's settings"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Whether code needing the ISA flags `needed` (`name=value` words) runs
+/// on a CPU with `host`'s: each feature it turned on is on here, and
+/// every non-boolean setting is equal.
+fn isa_features_fit(needed: &str, host: &str) -> bool {
+    let host: std::collections::HashMap<&str, &str> = host
+        .split_whitespace()
+        .filter_map(|w| w.split_once('='))
+        .collect();
+    needed
+        .split_whitespace()
+        .filter_map(|w| w.split_once('='))
+        .all(|(name, value)| match value {
+            "false" => true,
+            _ => host.get(name) == Some(&value),
+        })
+}
+
+/// Checks that an artifact's code tables fit the module they claim to be
+/// for, so that a corrupt or mismatched file is an error here rather than
+/// an out-of-range index later.
+fn check_artifact_shape(compiled: &CompiledModule, t: &ModuleTranslation) -> Result<()> {
+    use kiln_cranelift::FuncKey;
+    let defined = t.bodies.len();
+    let total = t.num_imported_funcs as usize + defined;
+    // Each defined function's body exactly once, every key in range.
+    let mut seen = vec![false; defined];
+    let mut ok = compiled.num_defined_funcs as usize == defined
+        && compiled.wasm_to_array.len() == t.types.len();
+    for f in &compiled.functions {
+        ok &= match f.key {
+            FuncKey::Wasm(i) => match i.checked_sub(t.num_imported_funcs) {
+                Some(d) if (d as usize) < defined && !seen[d as usize] => {
+                    seen[d as usize] = true;
+                    true
+                }
+                _ => false,
+            },
+            FuncKey::ArrayToWasm(i) => i >= t.num_imported_funcs && (i as usize) < total,
+            FuncKey::WasmToArray(i) => (i as usize) < t.types.len(),
+            FuncKey::Builtin(_) => true,
+        };
+    }
+    ok &= seen.iter().all(|&s| s);
+    if !ok {
+        bail!("the precompiled module is corrupt: its code does not match its wasm");
+    }
+    Ok(())
+}
+
 fn parse_error(e: TranslationError) -> anyhow::Error {
     anyhow::anyhow!("failed to parse WebAssembly module: {e}")
 }
@@ -223,5 +399,33 @@ impl<'a> ExportType<'a> {
     /// The exported item's type.
     pub fn ty(&self) -> ExternType {
         self.ty.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_features_need_only_be_present() {
+        let host = "has_avx=true has_sse41=true has_avx512f=false";
+        assert!(isa_features_fit("has_sse41=true has_avx=false", host));
+        assert!(isa_features_fit("", host));
+        assert!(!isa_features_fit("has_avx512f=true", host));
+        assert!(!isa_features_fit("has_bmi2=true", host));
+        assert!(!isa_features_fit("sign_return_address_with_bkey=b", "x=a"));
+    }
+
+    #[test]
+    fn fingerprints_compare_field_by_field() {
+        let ours = "triple=x\nflags=a=1\nisa=f=true g=true\ntunables=T\nfeatures=0x1";
+        assert!(check_compatible(ours, ours).is_ok());
+        let fewer = "triple=x\nflags=a=1\nisa=f=true g=false\ntunables=T\nfeatures=0x1";
+        assert!(check_compatible(fewer, ours).is_ok());
+        let err = check_compatible(ours, fewer).unwrap_err().to_string();
+        assert!(err.contains("CPU features"), "{err}");
+        let other = "triple=y\nflags=a=1\nisa=\ntunables=T\nfeatures=0x1";
+        let err = check_compatible(other, ours).unwrap_err().to_string();
+        assert!(err.contains("target"), "{err}");
     }
 }

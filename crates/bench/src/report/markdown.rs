@@ -35,8 +35,8 @@ fn header(md: &mut String, r: &Results) {
         md,
         "- **Method:** each figure is the median of {} runs after {} warm-up, with min–max \
          beside it. A run is one process, timed from spawn to exit; peak RSS is that \
-         process's. Wasmtime runs a `.cwasm` compiled beforehand (its compile is timed \
-         separately). All runtimes take turns on each program, so ratios come from one \
+         process's. Wasmtime and kiln-cranelift run a module precompiled beforehand \
+         (`wasmtime compile`, `kiln compile`; the compile is timed separately). All runtimes take turns on each program, so ratios come from one \
          run of one machine.\n",
         r.settings.runs, r.settings.warmups
     );
@@ -231,8 +231,9 @@ fn compile_table(md: &mut String, r: &Results) {
         md,
         "Kiln's figures are measured inside the harness: `Module::new` (compile) and \
          `Linker` + WASI + `instantiate`; MB/s is code-section megabytes compiled per \
-         second. The other columns time the ahead-of-time compile command (`wasmtime \
-         compile`, cache off) as a process: {} runs on the large modules, one elsewhere.\n",
+         second. The `compile command` columns time the ahead-of-time compile command \
+         (`kiln compile`; `wasmtime compile`, cache off) as a process: {} runs on the large \
+         modules, one elsewhere.\n",
         r.settings.runs
     );
     let mut columns = vec!["code section".to_string()];
@@ -241,7 +242,7 @@ fn compile_table(md: &mut String, r: &Results) {
         columns.push(format!("{k} MB/s"));
         columns.push(format!("{k} instantiate"));
     }
-    columns.extend(aot.iter().map(|a| format!("{a} compile")));
+    columns.extend(aot.iter().map(|a| format!("{a} compile command")));
     table_head(md, "program", &columns);
     for program in &r.programs {
         let mut cells = vec![bytes(program.code_section_bytes)];
@@ -283,11 +284,12 @@ fn startup_table(md: &mut String, r: &Results) {
     let _ = writeln!(
         md,
         "Wall time of running each large module (which does a few ms of work) from its \
-         `.wasm`, compilation or translation included, no cache. The `.cwasm` columns run \
-         Wasmtime's precompiled module instead: load, instantiate and run.\n"
+         `.wasm`, compilation or translation included, no cache. The `(precompiled)` columns \
+         run the runtime's precompiled module instead (`kiln compile`, `wasmtime compile`): \
+         load, instantiate and run.\n"
     );
     let mut columns: Vec<String> = runtimes.iter().map(|s| s.to_string()).collect();
-    columns.extend(precompiled.iter().map(|rt| format!("{rt} (.cwasm)")));
+    columns.extend(precompiled.iter().map(|rt| format!("{rt} (precompiled)")));
     table_head(md, "module", &columns);
     for program in programs {
         let mut cells: Vec<String> = runtimes

@@ -10,6 +10,7 @@
 //!   builtins.rs  the functions compiled code calls (growth, bulk ops, …)
 //!   memory.rs    linear memories in reserved address space
 //!   image.rs     copy-on-write initial memory contents
+//!   artifact.rs  the precompiled-module file format
 //! ```
 //!
 //! A store of an engine with [`Strategy::Cranelift`](crate::Strategy) keeps
@@ -17,6 +18,7 @@
 //! records have the layouts the ABI names), but every function gets a
 //! native [`NativeFuncRef`] and `funcref` values are the addresses of those.
 
+pub(crate) mod artifact;
 pub(crate) mod builtins;
 pub(crate) mod call;
 pub(crate) mod image;
@@ -177,6 +179,17 @@ impl NativeCode {
         self.loaded.as_ref().map_or(0, |l| l.memory.base() as usize)
     }
 
+    /// The loaded text image (empty for a module without code).
+    pub(crate) fn text(&self) -> &[u8] {
+        self.loaded.as_ref().map_or(&[], |l| l.memory.as_slice())
+    }
+
+    /// The compiler's tables for this code (its `text` is empty: see
+    /// [`NativeCode::text`]).
+    pub(crate) fn meta(&self) -> &CompiledModule {
+        &self.meta
+    }
+
     /// The function index and wasm byte offset of the code at `pc`, if
     /// `pc` is inside a wasm function of this module.
     pub(crate) fn lookup_pc(&self, pc: usize) -> Option<(u32, Option<u32>)> {
@@ -216,6 +229,12 @@ type HostTrampoline = (Arc<NativeCode>, usize);
 /// An engine's native compiler and what it shares between modules.
 pub(crate) struct NativeEngine {
     compiler: Compiler,
+    /// Everything compiled code depends on besides the module, as text:
+    /// artifacts record it and load only into an engine with the same.
+    fingerprint: String,
+    /// Whether the compiler targets this host (otherwise the engine only
+    /// precompiles, for another machine).
+    runs_here: bool,
     /// Wasm-to-array trampolines for host functions, by signature id:
     /// compiled once per signature in a module of one type, kept loaded
     /// for the engine's life.
@@ -225,7 +244,7 @@ pub(crate) struct NativeEngine {
 impl NativeEngine {
     /// The host's compiler with `tunables`; fails where native code cannot
     /// run (no trap handling on this OS or architecture, no ISA support).
-    pub(crate) fn new(tunables: Tunables) -> Result<Self> {
+    pub(crate) fn new(tunables: Tunables, features: wasmparser::WasmFeatures) -> Result<Self> {
         Traps::init().map_err(|e| anyhow!("the Cranelift strategy cannot run here: {e}"))?;
         if !cfg!(target_endian = "little") {
             // Host ↔ wasm value slots are converted assuming little-endian
@@ -235,18 +254,86 @@ impl NativeEngine {
         let isa = IsaBuilder::host()
             .build()
             .map_err(|e| anyhow!("failed to configure Cranelift for this host: {e}"))?;
-        Ok(NativeEngine {
-            compiler: Compiler::new(isa, tunables),
+        Ok(Self::with_compiler(
+            Compiler::new(isa, tunables),
+            tunables,
+            features,
+            true,
+        ))
+    }
+
+    /// A compiler for target `triple` that only precompiles: its modules
+    /// are written out by `Engine::precompile_module`, never run here.
+    pub(crate) fn for_target(
+        triple: &str,
+        tunables: Tunables,
+        features: wasmparser::WasmFeatures,
+    ) -> Result<Self> {
+        let isa = IsaBuilder::target(triple)
+            .build()
+            .map_err(|e| anyhow!("failed to configure Cranelift for `{triple}`: {e}"))?;
+        Ok(Self::with_compiler(
+            Compiler::new(isa, tunables),
+            tunables,
+            features,
+            false,
+        ))
+    }
+
+    fn with_compiler(
+        compiler: Compiler,
+        tunables: Tunables,
+        features: wasmparser::WasmFeatures,
+        runs_here: bool,
+    ) -> Self {
+        let fingerprint = format!(
+            "{}\ntunables={tunables:?}\nfeatures={:#x}",
+            kiln_cranelift::isa_fingerprint(compiler.isa()),
+            features.bits(),
+        );
+        NativeEngine {
+            compiler,
+            fingerprint,
+            runs_here,
             host_trampolines: Mutex::new(HashMap::new()),
-        })
+        }
+    }
+
+    /// The target triple code is compiled for.
+    pub(crate) fn triple(&self) -> String {
+        self.compiler.isa().triple().to_string()
+    }
+
+    /// What compiled code depends on besides the module (see the field).
+    pub(crate) fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// Compiles `module` without loading it.
+    pub(crate) fn compile_only(&self, module: &ModuleTranslation) -> Result<CompiledModule> {
+        self.compiler
+            .compile_module(module)
+            .map_err(|e| anyhow!("failed to compile WebAssembly module: {e}"))
     }
 
     /// Compiles and loads `module`.
     pub(crate) fn compile(&self, module: &ModuleTranslation) -> Result<Arc<NativeCode>> {
-        let compiled = self
-            .compiler
-            .compile_module(module)
-            .map_err(|e| anyhow!("failed to compile WebAssembly module: {e}"))?;
+        let compiled = self.compile_only(module)?;
+        self.load(compiled, module)
+    }
+
+    /// Loads code compiled for `module` (here or read from an artifact).
+    pub(crate) fn load(
+        &self,
+        compiled: CompiledModule,
+        module: &ModuleTranslation,
+    ) -> Result<Arc<NativeCode>> {
+        if !self.runs_here {
+            anyhow::bail!(
+                "this engine compiles for `{}`, not for this host: its modules can only be precompiled",
+                self.triple()
+            );
+        }
         let offsets = self.compiler.offsets(module);
         Ok(Arc::new(NativeCode::load(compiled, module, offsets)?))
     }
