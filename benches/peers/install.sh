@@ -4,6 +4,7 @@
 #
 #   benches/peers/install.sh            # everything it can install
 #   benches/peers/install.sh wasmtime   # only the named peers
+#                                       # (wasmtime, wasmtime-embed, wasmi, wasm3, node)
 #
 # The cache lives in $KILN_PEERS_DIR (default ~/.cache/kiln-peers); the bench
 # harness looks there and on $PATH. Each peer is skipped when the cached
@@ -76,7 +77,25 @@ install_wasm3() {
     rm -rf "$work"
 }
 
+# Wasmtime embedded as a library (benches/peers/wasmtime-embed): the
+# in-process compile and instantiation times the CLI cannot report. It is
+# cached with a stamp naming the Wasmtime version and a hash of its sources.
+install_wasmtime_embed() {
+    local src="$HERE/wasmtime-embed"
+    local stamp
+    stamp="$WASMTIME_VERSION $(cat "$src/Cargo.toml" "$src/src/main.rs" | sha256sum | cut -c1-16)"
+    if [ -x "$BIN/wasmtime-embed" ] && [ -f "$PEERS_DIR/wasmtime-embed.stamp" ] \
+        && [ "$(cat "$PEERS_DIR/wasmtime-embed.stamp")" = "$stamp" ]; then
+        echo "wasmtime-embed ($WASMTIME_VERSION): cached"; return
+    fi
+    local target="$PEERS_DIR/wasmtime-embed-target"
+    CARGO_TARGET_DIR="$target" cargo build --release --manifest-path "$src/Cargo.toml"
+    cp "$target/release/wasmtime-embed" "$BIN/wasmtime-embed"
+    echo "$stamp" > "$PEERS_DIR/wasmtime-embed.stamp"
+}
+
 want wasmtime && install_wasmtime
+want wasmtime-embed && install_wasmtime_embed
 want wasmi && install_wasmi
 want wasm3 && install_wasm3
 if want node; then

@@ -1,7 +1,14 @@
 //! Kiln measured inside the harness: compile (`Module::new`) and
 //! instantiate (`Linker` + WASI + `instantiate`) without the process
 //! around them, and the size of the code section they work through.
+//!
+//! Wasmtime's same two figures come from `wasmtime-embed`
+//! (`benches/peers/wasmtime-embed`, built by `install.sh`), a small program
+//! embedding Wasmtime that repeats the same steps with Wasmtime's default
+//! configuration and prints its samples as JSON: [`measure_wasmtime`].
 
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
@@ -98,6 +105,58 @@ fn measure_into(
     }
     result.instantiate = Measure::new("s", instantiate_samples);
     Ok(())
+}
+
+/// The runtime name Wasmtime's in-process figures are reported under.
+pub const WASMTIME_IN_PROCESS: &str = "wasmtime-cranelift";
+
+/// Times `runs` compiles and instantiations of the module at `wasm_path`
+/// in Wasmtime, through the `wasmtime-embed` program at `driver`.
+pub fn measure_wasmtime(driver: &Path, wasm_path: &Path, wasm: &[u8], runs: usize) -> InProcess {
+    let mut result = InProcess {
+        runtime: WASMTIME_IN_PROCESS.to_string(),
+        compile: None,
+        instantiate: None,
+        compile_mb_per_s: None,
+        error: None,
+    };
+    let outcome = (|| -> Result<()> {
+        let output = Command::new(driver)
+            .arg(wasm_path)
+            .arg(runs.to_string())
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("cannot run `{}`", driver.display()))?;
+        if !output.status.success() {
+            bail!(
+                "`{}` failed: {}",
+                driver.display(),
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
+        }
+        let samples: EmbedSamples = serde_json::from_slice(&output.stdout)
+            .context("unreadable output from wasmtime-embed")?;
+        result.compile = Measure::new("s", samples.compile);
+        result.instantiate = Measure::new("s", samples.instantiate);
+        let code = code_section_bytes(wasm)?;
+        result.compile_mb_per_s = result
+            .compile
+            .as_ref()
+            .filter(|m| m.median > 0.0)
+            .map(|m| code as f64 / 1e6 / m.median);
+        Ok(())
+    })();
+    if let Err(e) = outcome {
+        result.error = Some(format!("{e:#}"));
+    }
+    result
+}
+
+/// What `wasmtime-embed` prints.
+#[derive(serde::Deserialize)]
+struct EmbedSamples {
+    compile: Vec<f64>,
+    instantiate: Vec<f64>,
 }
 
 #[cfg(test)]

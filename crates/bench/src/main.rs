@@ -136,9 +136,23 @@ fn race(cli: Cli) -> Result<()> {
         cli.timeout
     );
 
+    // Wasmtime's in-process figures, when its embedding driver is
+    // installed and Wasmtime's Cranelift races.
+    let wasmtime_embed = catalog
+        .iter()
+        .any(|r| r.info.found && r.info.name == inproc::WASMTIME_IN_PROCESS)
+        .then(|| runtimes::Search::from_env().find("wasmtime-embed"))
+        .flatten();
+    if let Some(driver) = &wasmtime_embed {
+        eprintln!(
+            "kiln-bench: Wasmtime in-process figures from {}",
+            driver.display()
+        );
+    }
     let plan = suite::Plan {
         programs,
         runtimes: catalog,
+        wasmtime_embed,
         runs: cli.runs as usize,
         artifacts: out.join("artifacts"),
         measurer: measure::Measurer::new(

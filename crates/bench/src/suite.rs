@@ -30,6 +30,9 @@ pub struct Plan {
     pub runs: usize,
     /// Where precompiled artifacts go.
     pub artifacts: PathBuf,
+    /// `wasmtime-embed`, for Wasmtime's in-process compile and
+    /// instantiate times, when it is installed and Wasmtime races.
+    pub wasmtime_embed: Option<PathBuf>,
     /// Runs and times processes.
     pub measurer: Measurer,
 }
@@ -126,6 +129,23 @@ fn run_program(plan: &Plan, program: &Program) -> ProgramResult {
                 m.runtime,
                 seconds(c.median),
                 m.compile_mb_per_s.unwrap_or(0.0),
+                seconds(i.median)
+            ),
+            (_, _, error) => eprintln!(
+                "  {:<20} in-process: {}",
+                m.runtime,
+                error.as_deref().unwrap_or("no figures")
+            ),
+        }
+        result.in_process.push(m);
+    }
+    if let Some(driver) = &plan.wasmtime_embed {
+        let m = inproc::measure_wasmtime(driver, &program.wasm, &wasm, plan.runs);
+        match (&m.compile, &m.instantiate, &m.error) {
+            (Some(c), Some(i), _) => eprintln!(
+                "  {:<20} in-process compile {}, instantiate {}",
+                m.runtime,
+                seconds(c.median),
                 seconds(i.median)
             ),
             (_, _, error) => eprintln!(

@@ -464,6 +464,13 @@ fn compile_then_run_precompiled() {
     let ran = kiln(&["run", "--allow-precompiled", cross.path()]);
     assert_clean_error(&ran, &["target", foreign]);
 
+    // Without -o the artifact lands beside FILE, as FILE.kwasm.
+    let compiled = kiln(&["compile", wat.path()]);
+    assert!(compiled.status.success(), "{}", stderr(&compiled));
+    let beside = TempFile(wat.0.with_extension("kwasm"));
+    let ran = kiln(&["run", "--allow-precompiled", beside.path()]);
+    assert_eq!(stdout(&ran), "hello aot\n", "{}", stderr(&ran));
+
     // A corrupt artifact is an error, not a crash.
     let mut bytes = std::fs::read(out.path()).unwrap();
     bytes.truncate(bytes.len() / 2);

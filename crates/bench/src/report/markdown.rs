@@ -207,12 +207,21 @@ fn ratio_tables(md: &mut String, r: &Results) {
 }
 
 fn compile_table(md: &mut String, r: &Results) {
-    let kilns: Vec<&str> = r
+    // Kiln's backends, then any peer measured in-process too (Wasmtime,
+    // through `wasmtime-embed`).
+    let mut kilns: Vec<&str> = r
         .runtimes
         .iter()
         .filter(|rt| rt.role == Role::Kiln)
         .map(|rt| rt.name.as_str())
         .collect();
+    for p in &r.programs {
+        for m in &p.in_process {
+            if !kilns.contains(&m.runtime.as_str()) {
+                kilns.push(m.runtime.as_str());
+            }
+        }
+    }
     let aot: Vec<&str> = found(r)
         .into_iter()
         .filter(|rt| {
@@ -231,7 +240,8 @@ fn compile_table(md: &mut String, r: &Results) {
         md,
         "Kiln's figures are measured inside the harness: `Module::new` (compile) and \
          `Linker` + WASI + `instantiate`; MB/s is code-section megabytes compiled per \
-         second. The `compile command` columns time the ahead-of-time compile command \
+         second. Wasmtime's in-process columns, when present, come from \
+         `wasmtime-embed`, which does the same with Wasmtime's default `Config`. The `compile command` columns time the ahead-of-time compile command \
          (`kiln compile`; `wasmtime compile`, cache off) as a process: {} runs on the large \
          modules, one elsewhere.\n",
         r.settings.runs
