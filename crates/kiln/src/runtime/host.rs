@@ -9,12 +9,29 @@ use kiln_environ::TrapCode;
 use kiln_interp::{ExecState, Host, TrapReason, VmInstance, VmMemory, VmTable, vm};
 use std::sync::atomic::Ordering;
 
-/// How much native stack nested host → wasm re-entry may use, measured from
-/// the outermost call into wasm; deeper re-entry traps with
-/// [`TrapCode::StackOverflow`] instead of overflowing the thread's stack.
-/// Unoptimized builds of the interpreter loop take tens of KiB per nesting,
-/// optimized ones a couple of KiB.
+/// Where the OS cannot say where the thread's stack ends: how much native
+/// stack nested host → wasm re-entry may use, measured from the outermost
+/// call into wasm. Unoptimized builds of the interpreter loop take tens of
+/// KiB per nesting, optimized ones a couple of KiB.
 pub(crate) const NATIVE_REENTRY_BUDGET: usize = 1 << 20;
+
+/// Native stack kept free below the deepest interpreter re-entry: room for
+/// one more nesting of the interpreter loop in an unoptimized build (tens
+/// of KiB) and the host function that tried to re-enter.
+const REENTRY_STACK_RESERVE: usize = 128 << 10;
+
+/// Whether a host → wasm re-entry at stack pointer `sp`, inside a call
+/// that entered wasm at `entry`, would nest too deep: closer than
+/// [`REENTRY_STACK_RESERVE`] to the end of the thread's stack where the OS
+/// says where that is, otherwise more than [`NATIVE_REENTRY_BUDGET`]
+/// below `entry`. Either way it traps with [`TrapCode::StackOverflow`]
+/// instead of overflowing the stack.
+fn reentry_too_deep(entry: usize, sp: usize) -> bool {
+    match super::sys::thread_stack_low() {
+        Some(low) => sp < low.saturating_add(REENTRY_STACK_RESERVE),
+        None => entry.abs_diff(sp) > NATIVE_REENTRY_BUDGET,
+    }
+}
 
 impl<T> StoreInner<T> {
     /// Calls store function `index` with arguments in `slots`, leaving its
@@ -32,7 +49,7 @@ impl<T> StoreInner<T> {
                 let sp = std::hint::black_box(&marker) as *const u8 as usize;
                 let outermost = match self.opaque.native_entry {
                     None => true,
-                    Some(entry) if entry.abs_diff(sp) > NATIVE_REENTRY_BUDGET => {
+                    Some(entry) if reentry_too_deep(entry, sp) => {
                         return Err(anyhow::Error::new(Trap::new(
                             TrapCode::StackOverflow,
                             Vec::new(),

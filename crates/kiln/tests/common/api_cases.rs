@@ -768,24 +768,30 @@ fn runaway_host_reentry_traps_instead_of_crashing() {
             },
         )
         .unwrap();
-    // Run on a 2 MiB thread, like the test harness's own.
-    std::thread::Builder::new()
-        .stack_size(2 << 20)
-        .spawn(move || {
-            let mut store = Store::new(&engine, ());
-            let instance = linker.instantiate(&mut store, &module).unwrap();
-            let f = instance
-                .get_typed_func::<i32, i32>(&mut store, "f")
-                .unwrap();
-            assert_eq!(f.call(&mut store, 5).unwrap(), 5);
-            let err = f.call(&mut store, 1_000_000).unwrap_err();
-            assert_eq!(trap_code(&err), Some(TrapCode::StackOverflow), "{err:?}");
-            // Usable afterwards.
-            assert_eq!(f.call(&mut store, 3).unwrap(), 3);
-        })
-        .unwrap()
-        .join()
-        .unwrap();
+    // A 2 MiB thread, like the test harness's own, and a 384 KiB one:
+    // smaller than a fixed re-entry budget of 1 MiB would allow, so only
+    // a limit taken from the thread's real stack keeps it from crashing
+    // (it did crash, in unoptimized builds, before the limit was).
+    for stack in [2 << 20, 384 << 10] {
+        let (engine, module, linker) = (engine.clone(), module.clone(), linker.clone());
+        std::thread::Builder::new()
+            .stack_size(stack)
+            .spawn(move || {
+                let mut store = Store::new(&engine, ());
+                let instance = linker.instantiate(&mut store, &module).unwrap();
+                let f = instance
+                    .get_typed_func::<i32, i32>(&mut store, "f")
+                    .unwrap();
+                assert_eq!(f.call(&mut store, 5).unwrap(), 5);
+                let err = f.call(&mut store, 1_000_000).unwrap_err();
+                assert_eq!(trap_code(&err), Some(TrapCode::StackOverflow), "{err:?}");
+                // Usable afterwards.
+                assert_eq!(f.call(&mut store, 3).unwrap(), 3);
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
 }
 
 fn engine() -> Engine {

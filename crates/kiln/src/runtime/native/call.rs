@@ -90,50 +90,12 @@ fn thread_traps() -> Result<Traps> {
     Ok(traps)
 }
 
-/// The lowest address of this thread's stack, if the OS says.
-fn thread_stack_low() -> Option<usize> {
-    use std::cell::Cell;
-    thread_local! {
-        // Asking can be slow (the main thread's answer comes from
-        // /proc/self/maps), and a thread's stack never moves.
-        static LOW: Cell<Option<usize>> = const { Cell::new(None) };
-    }
-    if let Some(low) = LOW.with(Cell::get) {
-        return Some(low);
-    }
-    let low = query_stack_low()?;
-    LOW.with(|c| c.set(Some(low)));
-    Some(low)
-}
-
-#[cfg(target_os = "linux")]
-fn query_stack_low() -> Option<usize> {
-    // SAFETY: `attr` is initialised by `pthread_getattr_np` before it is
-    // read and destroyed exactly once; the out-pointers are valid locals.
-    unsafe {
-        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
-        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
-            return None;
-        }
-        let mut addr: *mut libc::c_void = std::ptr::null_mut();
-        let mut size: libc::size_t = 0;
-        let r = libc::pthread_attr_getstack(&attr, &mut addr, &mut size);
-        libc::pthread_attr_destroy(&mut attr);
-        (r == 0 && !addr.is_null()).then_some(addr as usize)
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn query_stack_low() -> Option<usize> {
-    None
-}
-
 /// The stack limit for wasm entered at stack pointer `sp`: `max_wasm_stack`
 /// below it, but never closer than [`HOST_STACK_RESERVE`] to the end of the
 /// thread's stack.
 fn stack_limit(sp: usize, max_wasm_stack: usize) -> usize {
     let wanted = sp.saturating_sub(max_wasm_stack);
-    match thread_stack_low() {
+    match crate::runtime::sys::thread_stack_low() {
         Some(low) => wanted.max(low.saturating_add(HOST_STACK_RESERVE)),
         None => wanted,
     }

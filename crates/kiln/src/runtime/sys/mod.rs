@@ -66,6 +66,19 @@ pub(crate) use traps::{TraceBuf, Traps, WasmEntry, raise_trap};
 #[cfg_attr(not(test), allow(unused_imports))]
 pub(crate) use unix::{CodeMemory, MemoryImage, Mmap, page_size};
 
+/// The lowest address of the current thread's stack, where the OS can
+/// say (Linux); `None` elsewhere, where callers fall back to fixed budgets.
+pub(crate) fn thread_stack_low() -> Option<usize> {
+    #[cfg(unix)]
+    {
+        unix::thread_stack_low()
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
 /// Why a platform operation failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum SysError {

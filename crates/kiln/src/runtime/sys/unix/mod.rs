@@ -7,10 +7,12 @@ mod code;
 mod image;
 mod mmap;
 pub(super) mod signals;
+mod stack;
 
 pub(crate) use code::CodeMemory;
 pub(crate) use image::MemoryImage;
 pub(crate) use mmap::{Mmap, page_size};
+pub(crate) use stack::thread_stack_low;
 
 use super::SysError;
 
