@@ -12,6 +12,12 @@ pub enum Metric {
     Run,
     /// Start-up time (compilation included) of the large modules.
     Startup,
+    /// Ahead-of-time compile command, as a process, on the large modules
+    /// (for runtimes that have one: Wasmtime, kiln-cranelift).
+    Compile,
+    /// In-process instantiation (WASI context + `Linker` + `instantiate`),
+    /// on every program, for runtimes measured in-process.
+    Instantiate,
 }
 
 impl Metric {
@@ -20,6 +26,8 @@ impl Metric {
         match self {
             Metric::Run => "run",
             Metric::Startup => "startup",
+            Metric::Compile => "compile",
+            Metric::Instantiate => "instantiate",
         }
     }
 
@@ -27,18 +35,44 @@ impl Metric {
     fn covers(self, program: &ProgramResult) -> bool {
         match self {
             Metric::Run => !program.large,
-            Metric::Startup => program.large,
+            Metric::Startup | Metric::Compile => program.large,
+            Metric::Instantiate => true,
         }
     }
 
-    /// The median this metric compares, if the pair succeeded.
-    fn median(self, pair: &Pair) -> Option<f64> {
+    /// The median this metric compares for `runtime` on `program`, if it
+    /// was measured and succeeded.
+    fn median(self, program: &ProgramResult, runtime: &str) -> Option<f64> {
+        if self == Metric::Instantiate {
+            return program
+                .in_process
+                .iter()
+                .find(|m| m.runtime == runtime && m.error.is_none())?
+                .instantiate
+                .as_ref()
+                .map(|m| m.median);
+        }
+        let pair = program.pairs.iter().find(|pair| pair.runtime == runtime)?;
         if !pair.ok() {
             return None;
         }
         match self {
             Metric::Run => pair.run.as_ref().map(|m| m.median),
             Metric::Startup => pair.startup_time().map(|m| m.median),
+            Metric::Compile => pair.compile.as_ref().map(|m| m.median),
+            Metric::Instantiate => None,
+        }
+    }
+
+    /// Whether `runtime` has a figure for this metric on `program`.
+    fn measured(self, program: &ProgramResult, runtime: &str) -> bool {
+        match self {
+            Metric::Instantiate => program.in_process.iter().any(|m| m.runtime == runtime),
+            Metric::Compile => program
+                .pairs
+                .iter()
+                .any(|pair| pair.runtime == runtime && pair.compile.is_some()),
+            _ => program.pairs.iter().any(|pair| pair.runtime == runtime),
         }
     }
 }
@@ -53,7 +87,12 @@ pub fn compute(runtimes: &[RuntimeInfo], programs: &[ProgramResult]) -> Vec<Rati
             .map(|r| r.name.as_str())
     };
     let mut sets = Vec::new();
-    for metric in [Metric::Run, Metric::Startup] {
+    for metric in [
+        Metric::Run,
+        Metric::Startup,
+        Metric::Compile,
+        Metric::Instantiate,
+    ] {
         if !programs.iter().any(|p| metric.covers(p)) {
             continue;
         }
@@ -64,7 +103,7 @@ pub fn compute(runtimes: &[RuntimeInfo], programs: &[ProgramResult]) -> Vec<Rati
             programs
                 .iter()
                 .filter(|p| metric.covers(p))
-                .any(|p| p.pairs.iter().any(|pair| pair.runtime == name))
+                .any(|p| metric.measured(p, name))
         };
         for kiln in found(|r| r == Role::Kiln).filter(|k| raced(k)) {
             for other in found(|r| r != Role::Kiln).filter(|o| raced(o)) {
@@ -80,13 +119,7 @@ pub fn ratio_set(metric: Metric, kiln: &str, other: &str, programs: &[ProgramRes
     let mut per_program = Vec::new();
     let mut excluded = Vec::new();
     for program in programs.iter().filter(|p| metric.covers(p)) {
-        let median = |runtime: &str| {
-            program
-                .pairs
-                .iter()
-                .find(|pair| pair.runtime == runtime)
-                .and_then(|pair| metric.median(pair))
-        };
+        let median = |runtime: &str| metric.median(program, runtime);
         match (median(kiln), median(other)) {
             (Some(k), Some(o)) if stats::ratio(k, o).is_some() => {
                 per_program.push(crate::results::ProgramRatio {
@@ -205,6 +238,34 @@ pub(crate) mod tests {
         let startup = ratio_set(Metric::Startup, "kiln-interp", "native", &programs);
         assert_eq!(startup.per_program.len(), 1);
         assert_eq!(startup.per_program[0].ratio, 2.0);
+    }
+
+    #[test]
+    fn instantiation_compares_in_process_figures() {
+        use crate::results::InProcess;
+        let measured = |runtime: &str, seconds: f64| InProcess {
+            runtime: runtime.to_string(),
+            compile: Measure::new("s", vec![1.0]),
+            instantiate: Measure::new("s", vec![seconds; 3]),
+            compile_mb_per_s: None,
+            error: None,
+        };
+        let mut a = program("a", vec![pair("kiln-cranelift", 1.0)]);
+        a.in_process = vec![
+            measured("kiln-cranelift", 3e-5),
+            measured("wasmtime-cranelift", 6e-5),
+        ];
+        let mut b = program("large_b", vec![]);
+        b.in_process = vec![measured("kiln-cranelift", 8e-4)];
+        let set = ratio_set(
+            Metric::Instantiate,
+            "kiln-cranelift",
+            "wasmtime-cranelift",
+            &[a, b],
+        );
+        assert_eq!(set.per_program.len(), 1);
+        assert!((set.per_program[0].ratio - 0.5).abs() < 1e-9);
+        assert_eq!(set.excluded, vec!["large_b".to_string()]);
     }
 
     #[test]

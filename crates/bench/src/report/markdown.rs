@@ -130,6 +130,14 @@ fn ratio_tables(md: &mut String, r: &Results) {
             "startup",
             "Kiln relative to each runtime: start-up of the large modules",
         ),
+        (
+            "compile",
+            "Kiln relative to each runtime: compile command on the large modules",
+        ),
+        (
+            "instantiate",
+            "Kiln relative to each runtime: in-process instantiation",
+        ),
     ] {
         let sets: Vec<&RatioSet> = r.ratios.iter().filter(|s| s.metric == metric).collect();
         if sets.is_empty() {
