@@ -2,7 +2,7 @@
 //! mean. Only figures from one harness run are compared: machines drift,
 //! so a ratio between two runs would measure the drift too.
 
-use crate::results::{Pair, ProgramResult, RatioSet, Role, RuntimeInfo};
+use crate::results::{ProgramResult, RatioSet, Role, RuntimeInfo};
 use crate::stats;
 
 /// Which figure a ratio compares.
@@ -144,7 +144,7 @@ pub fn ratio_set(metric: Metric, kiln: &str, other: &str, programs: &[ProgramRes
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::results::Failure;
+    use crate::results::{Failure, Pair};
     use crate::stats::Measure;
 
     /// A successful pair whose runs all took `seconds`.
