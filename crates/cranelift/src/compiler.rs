@@ -364,25 +364,31 @@ impl Compiler {
         let results: Mutex<Vec<Option<Result<CompiledFunction, CompileError>>>> =
             Mutex::new((0..keys.len()).map(|_| None).collect());
         let threads = self.threads.min(keys.len()).max(1);
-        std::thread::scope(|s| {
-            for _ in 0..threads {
-                s.spawn(|| {
-                    let mut fb = FunctionBuilderContext::new();
-                    let mut ctx = Context::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(key) = keys.get(i) else { break };
-                        let r = self.compile_with(env, *key, &mut fb, &mut ctx);
-                        let failed = r.is_err();
-                        results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
-                        if failed {
-                            // Stop the other workers early: the module
-                            // fails as a whole.
-                            next.store(keys.len(), Ordering::Relaxed);
-                        }
-                    }
-                });
+        let work = || {
+            let mut fb = FunctionBuilderContext::new();
+            let mut ctx = Context::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(key) = keys.get(i) else { break };
+                let r = self.compile_with(env, *key, &mut fb, &mut ctx);
+                let failed = r.is_err();
+                results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+                if failed {
+                    // Stop the other workers early: the module fails as a
+                    // whole.
+                    next.store(keys.len(), Ordering::Relaxed);
+                }
             }
+        };
+        // The calling thread is one of the workers: a small list (a host
+        // trampoline, a handful of builtin stubs) then costs no thread
+        // spawn at all, which on a busy machine can mean waiting for a
+        // core.
+        std::thread::scope(|s| {
+            for _ in 1..threads {
+                s.spawn(work);
+            }
+            work();
         });
         let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
         let mut out = Vec::with_capacity(keys.len());
