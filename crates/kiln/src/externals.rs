@@ -70,7 +70,7 @@ impl Extern {
         match self {
             Extern::Func(f) => {
                 store.check(f.store);
-                ExternType::Func(store.func(f.index).ty.clone())
+                ExternType::Func(store.func_type(f.index).clone())
             }
             Extern::Table(t) => {
                 store.check(t.store);

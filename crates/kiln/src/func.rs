@@ -63,7 +63,7 @@ impl Func {
     pub fn ty(&self, store: impl AsContext) -> FuncType {
         let store = &store.as_context().0.opaque;
         store.check(self.store);
-        store.func(self.index).ty.clone()
+        store.func_type(self.index).clone()
     }
 
     /// Calls the function with `params`, writing its results into
@@ -78,7 +78,7 @@ impl Func {
     ) -> Result<()> {
         let inner = store.as_context_mut().0;
         inner.opaque.check(self.store);
-        let ty = inner.opaque.func(self.index).ty.clone();
+        let ty = inner.opaque.func_type(self.index).clone();
         if params.len() != ty.params().len() {
             bail!(
                 "function of type {ty} expects {} arguments, but {} were given",

@@ -88,12 +88,19 @@ pub(crate) fn instantiate<T>(
         )
     });
 
+    // Each type once, not once per function.
+    let slots: Vec<_> = module
+        .inner
+        .types
+        .iter()
+        .zip(module.inner.sigs.iter())
+        .map(|(ty, &sig)| store.opaque.register_type(ty, sig))
+        .collect();
     for (defined_index, body) in t.bodies.iter().enumerate() {
-        let ty = module.inner.types[body.type_index as usize].clone();
         let sig = module.inner.sigs[body.type_index as usize];
         let func = store.opaque.push_func(
-            ty,
             sig,
+            slots[body.type_index as usize],
             VmFuncKind::Wasm {
                 instance: instance_ptr,
                 defined_index: defined_index as u32,

@@ -50,3 +50,45 @@ impl<T> Drop for Owned<T> {
         drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
     }
 }
+
+/// Many `T`s at stable addresses, allocated in chunks and freed together
+/// when the slab is dropped: what [`Owned`] is for one value, for the
+/// thousands of function records an instance of a large module creates,
+/// where one allocation each was most of the cost of instantiation.
+pub(crate) struct Slab<T> {
+    /// Each chunk is filled up to its capacity and never grown, so its
+    /// elements never move.
+    chunks: Vec<Vec<T>>,
+}
+
+/// The first chunk's capacity; each next one doubles, up to [`MAX_CHUNK`].
+const FIRST_CHUNK: usize = 64;
+/// The largest chunk's capacity.
+const MAX_CHUNK: usize = 16 * 1024;
+
+impl<T> Slab<T> {
+    /// An empty slab (no allocation until the first push).
+    pub(crate) const fn new() -> Self {
+        Slab { chunks: Vec::new() }
+    }
+
+    /// Moves `value` into the slab and returns its address, valid until
+    /// the slab is dropped.
+    pub(crate) fn push(&mut self, value: T) -> NonNull<T> {
+        let full = self.chunks.last().is_none_or(|c| c.len() == c.capacity());
+        if full {
+            let capacity = self
+                .chunks
+                .last()
+                .map_or(FIRST_CHUNK, |c| (c.capacity() * 2).min(MAX_CHUNK));
+            self.chunks.push(Vec::with_capacity(capacity));
+        }
+        let chunk = self.chunks.last_mut().expect("a chunk with room");
+        debug_assert!(chunk.len() < chunk.capacity());
+        // Below capacity `push` never reallocates, so the addresses handed
+        // out for this chunk's earlier elements stay valid.
+        chunk.push(value);
+        let last = chunk.len() - 1;
+        NonNull::from(&mut chunk[last])
+    }
+}

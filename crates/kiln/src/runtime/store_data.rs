@@ -6,7 +6,7 @@ use super::memory::{LinearMemory, MAX_PAGES_32, WASM_PAGE_SIZE};
 use super::native::memory::{MappedMemory, MemoryStorage, Reservation};
 use super::native::vmctx::{NativeStore, VmCtx};
 use super::native::{HostContext, NativeFuncRef};
-use super::owned::Owned;
+use super::owned::{Owned, Slab};
 use super::sys::MemoryImage;
 use super::table::TableStorage;
 use crate::func::Caller;
@@ -19,6 +19,7 @@ use kiln_interp::{
 };
 use std::any::Any;
 use std::collections::HashMap;
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -63,11 +64,11 @@ pub(crate) enum FuncKind {
 }
 
 pub(crate) struct FuncData {
-    entry: Owned<FuncEntry>,
+    /// The function's records, in the store's `func_entries` slab.
+    entry: NonNull<FuncEntry>,
     /// A host function's context in a native store (what its funcref's
     /// `vmctx` points at).
     host_ctx: Option<Owned<HostContext>>,
-    pub(crate) ty: FuncType,
     pub(crate) kind: FuncKind,
 }
 
@@ -111,6 +112,13 @@ pub struct StoreOpaque {
     /// that is still running (`None` when no wasm runs).
     pub(crate) native_entry: Option<usize>,
     funcs: Vec<FuncData>,
+    /// Where every function's [`FuncEntry`] lives (stable addresses,
+    /// freed with the store).
+    func_entries: Slab<FuncEntry>,
+    /// The type of each signature id this store's functions use, indexed
+    /// by the engine's (dense) id: one shared `FuncType` per signature
+    /// rather than one per function.
+    func_types: Vec<Option<FuncType>>,
     memories: Vec<MemoryData>,
     tables: Vec<TableData>,
     globals: Vec<GlobalData>,
@@ -143,6 +151,8 @@ impl StoreOpaque {
             },
             native_entry: None,
             funcs: Vec::new(),
+            func_entries: Slab::new(),
+            func_types: Vec::new(),
             memories: Vec::new(),
             tables: Vec::new(),
             globals: Vec::new(),
@@ -191,7 +201,12 @@ impl StoreOpaque {
 
     /// Sets the native funcref record of function `index`.
     pub(crate) fn set_native_funcref(&mut self, index: u32, record: NativeFuncRef) {
-        self.funcs[index as usize].entry.get_mut().native = record;
+        let entry = self.funcs[index as usize].entry;
+        // SAFETY: the entry lives in `self.func_entries` until the store is
+        // dropped; `&mut self` rules out other references made by the
+        // runtime, and wasm (which reads entries through raw pointers)
+        // does not run while the store is borrowed here.
+        unsafe { (*entry.as_ptr()).native = record };
     }
 
     /// Panics unless a handle of store `id` belongs to this store.
@@ -205,22 +220,46 @@ impl StoreOpaque {
 
     // ---- functions ----
 
-    /// Adds a function reference of type `ty`, whose engine signature id is
-    /// `sig`; returns its store index.
+    /// Records `ty` as the type of engine signature id `sig` (a no-op when
+    /// it already is) and returns its parameter and result slot counts,
+    /// for [`StoreOpaque::push_func`].
+    pub(crate) fn register_type(&mut self, ty: &FuncType, sig: u32) -> FuncSlots {
+        let i = sig as usize;
+        if self.func_types.len() <= i {
+            self.func_types.resize(i + 1, None);
+        }
+        if self.func_types[i].is_none() {
+            self.func_types[i] = Some(ty.clone());
+        }
+        FuncSlots {
+            params: slot_count(ty.param_slice()),
+            results: slot_count(ty.result_slice()),
+        }
+    }
+
+    /// Adds a function reference whose engine signature id is `sig`, a
+    /// type already given to [`StoreOpaque::register_type`] (which gave
+    /// `slots`); returns its store index. Called once per function of
+    /// every instance, so it does no more than fill two records.
     pub(crate) fn push_func(
         &mut self,
-        ty: FuncType,
         sig: u32,
+        slots: FuncSlots,
         vm_kind: VmFuncKind,
         kind: FuncKind,
     ) -> u32 {
+        debug_assert!(
+            self.func_types
+                .get(sig as usize)
+                .is_some_and(Option::is_some)
+        );
         let index = u32::try_from(self.funcs.len()).expect("too many functions in one store");
-        let entry = Owned::new(FuncEntry {
+        let entry = self.func_entries.push(FuncEntry {
             vm: VmFuncRef {
                 sig,
                 kind: vm_kind,
-                param_slots: slot_count(ty.param_slice()),
-                result_slots: slot_count(ty.result_slice()),
+                param_slots: slots.params,
+                result_slots: slots.results,
             },
             index,
             native: NativeFuncRef {
@@ -231,10 +270,21 @@ impl StoreOpaque {
         self.funcs.push(FuncData {
             entry,
             host_ctx: None,
-            ty,
             kind,
         });
         index
+    }
+
+    /// The type of function `index`.
+    pub(crate) fn func_type(&self, index: u32) -> &FuncType {
+        let entry = self.funcs[index as usize].entry;
+        // SAFETY: the entry lives in `self.func_entries` until the store is
+        // dropped, and its signature never changes after `push_func`; this
+        // only reads it.
+        let sig = unsafe { (*entry.as_ptr()).vm.sig };
+        self.func_types[sig as usize]
+            .as_ref()
+            .expect("every function's signature is registered")
     }
 
     /// Number of functions (wasm and host) created in this store.
@@ -522,6 +572,14 @@ pub(crate) fn slot_count(tys: &[env::ValType]) -> u32 {
         .sum()
 }
 
+/// A function type's parameter and result counts in value slots (a
+/// `v128` takes two).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FuncSlots {
+    params: u32,
+    results: u32,
+}
+
 /// Projects the store's [`ResourceLimiter`] out of the embedder data.
 pub(crate) type LimiterFn<T> =
     Box<dyn (FnMut(&mut T) -> &mut dyn ResourceLimiter) + Send + Sync + 'static>;
@@ -562,9 +620,10 @@ impl<T> StoreInner<T> {
         let host = u32::try_from(self.host_funcs.len()).expect("too many host functions");
         self.host_funcs.push(f);
         let sig = self.opaque.engine.intern(&ty);
+        let slots = self.opaque.register_type(&ty, sig);
         let index = self.opaque.push_func(
-            ty,
             sig,
+            slots,
             VmFuncKind::Host { id: host },
             FuncKind::Host { host },
         );
@@ -576,8 +635,7 @@ impl<T> StoreInner<T> {
             });
             // A failed trampoline leaves `wasm_call` 0: instantiation then
             // refuses to import the function rather than call address 0.
-            let ty = self.opaque.func(index).ty.inner();
-            let wasm_call = native.host_trampoline(sig, ty).unwrap_or(0);
+            let wasm_call = native.host_trampoline(sig, ty.inner()).unwrap_or(0);
             let record = NativeFuncRef {
                 wasm_call,
                 array_call: super::native::call::host_entry::<T> as *const () as usize,

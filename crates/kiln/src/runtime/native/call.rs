@@ -131,7 +131,7 @@ impl<T> StoreInner<T> {
     /// `slots` (interpreter layout), leaving its results there.
     pub(crate) fn call_native(&mut self, index: u32, slots: &mut [u64]) -> Result<()> {
         let traps = thread_traps()?;
-        let ty = self.opaque.func(index).ty.clone();
+        let ty = self.opaque.func_type(index).clone();
         // SAFETY: the record is a live funcref record of this store.
         let record = unsafe { *self.opaque.native_funcref(index) };
         if record.array_call == 0 {
@@ -263,7 +263,7 @@ impl<T> StoreInner<T> {
                 "host entry reached for a wasm function"
             )));
         };
-        let ty = data.ty.clone();
+        let ty = self.opaque.func_type(func).clone();
         // SAFETY: per the contract.
         let values = unsafe { std::slice::from_raw_parts_mut(values, len) };
         let param_slots = crate::runtime::store_data::slot_count(ty.param_slice());
