@@ -224,13 +224,18 @@ const DEEP: &str = r#"(module
 
 #[test]
 fn deep_recursion_overflows_cleanly_and_the_store_survives() {
-    for engine in [
-        // Capped by the test thread's own (2 MiB) stack.
-        native_engine(|_| {}),
-        // Capped by the configured limit.
-        native_engine(|c| {
-            c.max_wasm_stack(512 << 10);
-        }),
+    for (engine, depth) in [
+        // Capped by the test thread's own (2 MiB) stack. `$rec`'s frame is
+        // as small as Wasmtime's (return address and frame pointer, 16
+        // bytes on x86-64), so 100,000 of them fit in 2 MiB: go deeper.
+        (native_engine(|_| {}), 1_000_000),
+        // Capped by the configured limit: 100,000 frames do not fit.
+        (
+            native_engine(|c| {
+                c.max_wasm_stack(512 << 10);
+            }),
+            100_000,
+        ),
     ] {
         let module = Module::new(&engine, DEEP).unwrap();
         let mut store = Store::new(&engine, ());
@@ -239,7 +244,7 @@ fn deep_recursion_overflows_cleanly_and_the_store_survives() {
             .get_typed_func::<i32, i32>(&mut store, "rec")
             .unwrap();
         for _ in 0..3 {
-            let err = rec.call(&mut store, 100_000).unwrap_err();
+            let err = rec.call(&mut store, depth).unwrap_err();
             assert_eq!(trap_code(&err), Some(TrapCode::StackOverflow), "{err:?}");
             assert_eq!(rec.call(&mut store, 1000).unwrap(), 1000);
         }
