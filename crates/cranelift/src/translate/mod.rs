@@ -163,12 +163,38 @@ pub(crate) struct TranslatedFunction {
 }
 
 /// Alias regions, so Cranelift's alias analysis knows heap stores do not
-/// change `VMContext` fields or table contents.
+/// change `VMContext` fields or table contents, and stores to mutable
+/// globals do not change memory and table records.
 #[derive(Clone, Copy)]
 pub(crate) struct Regions {
+    /// The `VMContext`, the runtime limits and other runtime-owned fields.
     pub vmctx: AliasRegion,
     pub heap: AliasRegion,
     pub table: AliasRegion,
+    /// Memory and table records (`base`, `len`).
+    pub records: AliasRegion,
+    /// Global cells.
+    pub globals: AliasRegion,
+}
+
+/// What kind of runtime-owned field a load or store touches, which decides
+/// its flags ([`Translator::vm_flags`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Field {
+    /// Constant for the instance's life and always readable: `VMContext`
+    /// fields, the signature-id array, immutable globals, and a memory's
+    /// base under guard pages.
+    Const,
+    /// Constant, but readable only after an earlier check.
+    Readonly,
+    /// A memory or table record's `base` or `len`, which only the runtime
+    /// changes (on growth, inside a call).
+    Record,
+    /// A mutable global's cell.
+    Global,
+    /// The store's runtime limits (fuel counter, interrupt flag), which
+    /// the runtime or another thread may change at any time.
+    Limits,
 }
 
 /// Translation state of one function.
@@ -215,6 +241,8 @@ pub(crate) fn translate_function(
         vmctx: region(0, "vmctx"),
         heap: region(1, "heap"),
         table: region(2, "table"),
+        records: region(3, "records"),
+        globals: region(4, "globals"),
     };
 
     let body = module.function_body_reader(func_index);
@@ -387,16 +415,36 @@ impl<'a, 'f> Translator<'a, 'f> {
         &self.stack[self.stack.len() - n..]
     }
 
-    /// Flags of a trusted `VMContext` load (never traps, aligned). Mark
-    /// `readonly` what cannot change while the instance lives.
-    pub fn vm_flags(&self, readonly: bool) -> MemFlagsData {
-        let f = MemFlagsData::trusted().with_alias_region(Some(self.regions.vmctx));
-        if readonly { f.with_readonly() } else { f }
+    /// Flags of a trusted access (never traps, aligned) to runtime-owned
+    /// memory of kind `field`.
+    pub fn vm_flags(&self, field: Field) -> MemFlagsData {
+        let trusted = MemFlagsData::trusted();
+        match field {
+            // Readable from function entry on and never written while the
+            // instance lives: the load is pure, so GVN shares it and LICM
+            // hoists it out of loops (across calls too).
+            Field::Const => trusted
+                .with_readonly()
+                .with_can_move()
+                .with_alias_region(Some(self.regions.vmctx)),
+            // Immutable, but the address is only valid once a check before
+            // it passed (e.g. a funcref's non-null check): it must stay
+            // below that check.
+            Field::Readonly => trusted
+                .with_readonly()
+                .with_alias_region(Some(self.regions.vmctx)),
+            // Changed only by the runtime, so only a call can change it; a
+            // region of their own keeps heap and global stores from
+            // invalidating earlier loads.
+            Field::Record => trusted.with_alias_region(Some(self.regions.records)),
+            Field::Global => trusted.with_alias_region(Some(self.regions.globals)),
+            Field::Limits => trusted.with_alias_region(Some(self.regions.vmctx)),
+        }
     }
 
     /// Loads a pointer-sized field at `offset` from `base`.
-    pub fn load_ptr(&mut self, base: Value, offset: u32, readonly: bool) -> Value {
-        let flags = self.vm_flags(readonly);
+    pub fn load_ptr(&mut self, base: Value, offset: u32, field: Field) -> Value {
+        let flags = self.vm_flags(field);
         let ptr = self.env.pointer_type;
         self.builder.ins().load(ptr, flags, base, offset as i32)
     }
@@ -404,7 +452,7 @@ impl<'a, 'f> Translator<'a, 'f> {
     /// The runtime limits record of the store.
     pub fn limits_ptr(&mut self) -> Value {
         let off = self.env.offsets.vmctx_runtime_limits();
-        self.load_ptr(self.vmctx, off, true)
+        self.load_ptr(self.vmctx, off, Field::Const)
     }
 
     /// Calls a builtin through its trampoline (which records the exit
@@ -439,7 +487,7 @@ impl<'a, 'f> Translator<'a, 'f> {
             self.fuel_flush();
             let limits = self.limits_ptr();
             let off = self.env.offsets.limits_fuel_consumed() as i32;
-            let flags = self.vm_flags(false);
+            let flags = self.vm_flags(Field::Limits);
             let consumed = self.builder.ins().load(types::I64, flags, limits, off);
             let exhausted =
                 self.builder
@@ -450,7 +498,7 @@ impl<'a, 'f> Translator<'a, 'f> {
         if self.env.tunables.interruptible {
             let limits = self.limits_ptr();
             let off = self.env.offsets.limits_interrupt() as i32;
-            let flags = self.vm_flags(false);
+            let flags = self.vm_flags(Field::Limits);
             let flag = self.builder.ins().load(types::I32, flags, limits, off);
             self.cold_call_if(flag, Builtin::Interrupted);
         }
@@ -480,7 +528,7 @@ impl<'a, 'f> Translator<'a, 'f> {
         }
         let limits = self.limits_ptr();
         let off = self.env.offsets.limits_fuel_consumed() as i32;
-        let flags = self.vm_flags(false);
+        let flags = self.vm_flags(Field::Limits);
         let consumed = self.builder.ins().load(types::I64, flags, limits, off);
         let updated = self.builder.ins().iadd_imm_s(consumed, self.fuel_pending);
         self.builder.ins().store(flags, updated, limits, off);
@@ -560,16 +608,16 @@ impl<'a, 'f> Translator<'a, 'f> {
     /// The address of global `index`'s 16-byte cell.
     fn global_cell(&mut self, index: u32) -> Value {
         let off = self.env.offsets.vmctx_global(index);
-        self.load_ptr(self.vmctx, off, true)
+        self.load_ptr(self.vmctx, off, Field::Const)
     }
 
-    /// Flags for a global's cell: immutable globals are readonly, so
-    /// Cranelift may hoist and share their loads.
+    /// Flags for a global's cell: an immutable global is set before any
+    /// code of the instance runs, so Cranelift may hoist and share its
+    /// loads; a mutable one (say, the stack pointer of a Rust program) has
+    /// its own region so its stores leave other cached loads alone.
     fn global_flags(&self, index: u32) -> MemFlagsData {
         let mutable = self.env.module.globals[index as usize].mutable;
-        // Globals share the vmctx region: both are runtime-owned memory that
-        // wasm heap stores never touch.
-        self.vm_flags(!mutable)
+        self.vm_flags(if mutable { Field::Global } else { Field::Const })
     }
 
     fn global_get(&mut self, index: u32) -> Value {
