@@ -210,7 +210,7 @@ fn offsets_follow_the_target_pointer_size() {
 }
 
 #[test]
-fn fuel_and_interrupt_checks_call_their_builtins() {
+fn fuel_checks_call_their_builtin_and_interrupt_checks_trap() {
     let wat = r#"(module (func (export "spin") (loop br 0)))"#;
     let t = Tunables {
         consume_fuel: true,
@@ -219,7 +219,9 @@ fn fuel_and_interrupt_checks_call_their_builtins() {
     };
     let m = compile_on(IsaBuilder::host(), t, wat).unwrap();
     assert!(m.range_of(FuncKey::Builtin(Builtin::OutOfFuel)).is_some());
-    assert!(m.range_of(FuncKey::Builtin(Builtin::Interrupted)).is_some());
+    // A set interrupt flag traps in place; no builtin call is needed.
+    assert!(m.range_of(FuncKey::Builtin(Builtin::Interrupted)).is_none());
+    assert!(codes(&m, FuncKey::Wasm(0)).contains(&TrapCode::Interrupt));
 }
 
 #[test]

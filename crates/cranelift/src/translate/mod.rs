@@ -496,11 +496,20 @@ impl<'a, 'f> Translator<'a, 'f> {
             self.cold_call_if(exhausted, Builtin::OutOfFuel);
         }
         if self.env.tunables.interruptible {
+            // Another thread sets the flag, so the load is atomic: alias
+            // analysis treats it as a fence and never replaces it with an
+            // earlier load of the same word (a plain load in a loop free of
+            // calls and stores would be). A set flag traps right here with
+            // the interrupt code, which the runtime turns into the trap and
+            // consumes the request with; unlike a call to the `interrupted`
+            // builtin, a trap clobbers no registers, so a loop keeps its
+            // values in registers and a leaf function stays a leaf.
             let limits = self.limits_ptr();
-            let off = self.env.offsets.limits_interrupt() as i32;
+            let off = self.env.offsets.limits_interrupt();
+            let addr = self.builder.ins().iadd_imm_u(limits, i64::from(off));
             let flags = self.vm_flags(Field::Limits);
-            let flag = self.builder.ins().load(types::I32, flags, limits, off);
-            self.cold_call_if(flag, Builtin::Interrupted);
+            let flag = self.builder.ins().atomic_load(types::I32, flags, addr);
+            self.builder.ins().trapnz(flag, trap::INTERRUPT);
         }
     }
 
