@@ -56,7 +56,13 @@ impl Translator<'_, '_> {
         } else {
             Callee::Direct(func_index)
         };
+        let polls = matches!(callee, Callee::Direct(_));
         self.emit_call(type_index, callee, tail);
+        // A function of this module polls the interrupt flag on entry
+        // (imports may be host functions, which do not).
+        if polls {
+            self.interrupt_polled = true;
+        }
     }
 
     fn call_indirect(&mut self, type_index: u32, table: u32, tail: bool) {

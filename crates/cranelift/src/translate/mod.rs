@@ -216,6 +216,11 @@ pub(crate) struct Translator<'a, 'f> {
     pub unreachable_depth: u32,
     /// Wasm operators run since fuel was last charged.
     pub fuel_pending: i64,
+    /// Whether the straight-line code since the current CLIF block began
+    /// (every block start counts as a join, conservatively) called a wasm
+    /// function of this module, whose entry polls the interrupt flag: a
+    /// loop back-edge here needs no poll of its own.
+    pub interrupt_polled: bool,
     pub regions: Regions,
     pub builtins_used: Vec<Builtin>,
 }
@@ -257,6 +262,7 @@ pub(crate) fn translate_function(
         reachable: true,
         unreachable_depth: 0,
         fuel_pending: 0,
+        interrupt_polled: false,
         regions,
         builtins_used: Vec::new(),
     };
@@ -348,7 +354,8 @@ impl<'a, 'f> Translator<'a, 'f> {
             }
         }
 
-        self.fuel_and_interrupt_check();
+        self.fuel_check();
+        self.interrupt_poll();
 
         // The body is a block whose end returns.
         let results: Vec<Type> = ty.results.iter().map(|t| clif_type(*t)).collect();
@@ -480,9 +487,9 @@ impl<'a, 'f> Translator<'a, 'f> {
         self.builder.inst_results(call).first().copied()
     }
 
-    /// At function entry and loop headers: charge pending fuel and poll
-    /// the interrupt flag, as the tunables ask.
-    pub fn fuel_and_interrupt_check(&mut self) {
+    /// At function entry and loop headers: charge pending fuel and call
+    /// the `out_of_fuel` builtin once the budget is spent.
+    pub fn fuel_check(&mut self) {
         if self.env.tunables.consume_fuel {
             self.fuel_flush();
             let limits = self.limits_ptr();
@@ -495,6 +502,12 @@ impl<'a, 'f> Translator<'a, 'f> {
                     .icmp_imm_s(ir::condcodes::IntCC::SignedGreaterThan, consumed, 0);
             self.cold_call_if(exhausted, Builtin::OutOfFuel);
         }
+    }
+
+    /// At function entry and before loop back-edges: trap if the interrupt
+    /// flag is set. Together these bound the code run between polls: an
+    /// endless run must take a back-edge or a call again and again.
+    pub fn interrupt_poll(&mut self) {
         if self.env.tunables.interruptible {
             // Another thread sets the flag, so the load is atomic: alias
             // analysis treats it as a fence and never replaces it with an
@@ -513,6 +526,13 @@ impl<'a, 'f> Translator<'a, 'f> {
         }
     }
 
+    /// Starts emitting into `block`. A block may have several predecessors,
+    /// so what the code before it did (see `interrupt_polled`) is forgotten.
+    pub fn switch_to(&mut self, block: ir::Block) {
+        self.builder.switch_to_block(block);
+        self.interrupt_polled = false;
+    }
+
     /// `if cond { builtin(vmctx) }` with the call in a cold block.
     fn cold_call_if(&mut self, cond: Value, builtin: Builtin) {
         let cold = self.builder.create_block();
@@ -520,11 +540,11 @@ impl<'a, 'f> Translator<'a, 'f> {
         self.builder.set_cold_block(cold);
         self.builder.ins().brif(cond, cold, &[], cont, &[]);
         self.builder.seal_block(cold);
-        self.builder.switch_to_block(cold);
+        self.switch_to(cold);
         self.call_builtin(builtin, &[]);
         self.builder.ins().jump(cont, &[]);
         self.builder.seal_block(cont);
-        self.builder.switch_to_block(cont);
+        self.switch_to(cont);
     }
 
     /// Adds the operators counted since the last flush to the store's fuel
