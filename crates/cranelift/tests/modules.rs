@@ -210,7 +210,7 @@ fn offsets_follow_the_target_pointer_size() {
 }
 
 #[test]
-fn fuel_and_interrupt_checks_call_their_builtins() {
+fn fuel_checks_call_their_builtin_and_interrupt_checks_trap() {
     let wat = r#"(module (func (export "spin") (loop br 0)))"#;
     let t = Tunables {
         consume_fuel: true,
@@ -219,7 +219,37 @@ fn fuel_and_interrupt_checks_call_their_builtins() {
     };
     let m = compile_on(IsaBuilder::host(), t, wat).unwrap();
     assert!(m.range_of(FuncKey::Builtin(Builtin::OutOfFuel)).is_some());
-    assert!(m.range_of(FuncKey::Builtin(Builtin::Interrupted)).is_some());
+    // A set interrupt flag traps in place; no builtin call is needed.
+    assert!(m.range_of(FuncKey::Builtin(Builtin::Interrupted)).is_none());
+    assert!(codes(&m, FuncKey::Wasm(0)).contains(&TrapCode::Interrupt));
+}
+
+#[test]
+fn interrupt_polls_sit_at_entry_and_uncovered_back_edges() {
+    let wat = r#"(module
+      (func $leaf)
+      (func (export "spin") (loop br 0))
+      (func (export "calls") (loop (call $leaf) (br 0)))
+      (func (export "calls_then_branches") (param i32)
+        (loop (call $leaf) (if (local.get 0) (then (nop))) (br 0))))"#;
+    let t = Tunables {
+        interruptible: true,
+        ..guard()
+    };
+    let m = compile_on(IsaBuilder::host(), t, wat).unwrap();
+    let polls = |f: u32| {
+        codes(&m, FuncKey::Wasm(f))
+            .iter()
+            .filter(|c| **c == TrapCode::Interrupt)
+            .count()
+    };
+    assert_eq!(polls(0), 1, "entry only");
+    assert_eq!(polls(1), 2, "entry and the back-edge");
+    // `$leaf` polls on entry, and the call precedes the back-edge in its
+    // block.
+    assert_eq!(polls(2), 1, "entry; the call covers the back-edge");
+    // The `if` ends in a join, after which the call is forgotten.
+    assert_eq!(polls(3), 2, "entry and the back-edge after the join");
 }
 
 #[test]

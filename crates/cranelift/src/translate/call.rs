@@ -9,7 +9,7 @@
 //! from the table and checks it is non-null and of the expected signature
 //! (engine-wide ids, so the check is one integer compare).
 
-use super::{NS_WASM_FUNC, Translator, trap, wasm_signature};
+use super::{Field, NS_WASM_FUNC, Translator, trap, wasm_signature};
 use crate::CompileError;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self, InstBuilder, Value, types};
@@ -50,13 +50,19 @@ impl Translator<'_, '_> {
             let o = &self.env.offsets;
             let code_off = o.vmctx_imported_func_wasm_call(func_index);
             let vmctx_off = o.vmctx_imported_func_vmctx(func_index);
-            let code = self.load_ptr(self.vmctx, code_off, true);
-            let vmctx = self.load_ptr(self.vmctx, vmctx_off, true);
+            let code = self.load_ptr(self.vmctx, code_off, Field::Const);
+            let vmctx = self.load_ptr(self.vmctx, vmctx_off, Field::Const);
             Callee::Indirect { code, vmctx }
         } else {
             Callee::Direct(func_index)
         };
+        let polls = matches!(callee, Callee::Direct(_));
         self.emit_call(type_index, callee, tail);
+        // A function of this module polls the interrupt flag on entry
+        // (imports may be host functions, which do not).
+        if polls {
+            self.interrupt_polled = true;
+        }
     }
 
     fn call_indirect(&mut self, type_index: u32, table: u32, tail: bool) {
@@ -69,8 +75,9 @@ impl Translator<'_, '_> {
             .ins()
             .trapz(funcref, trap::INDIRECT_CALL_TO_NULL);
 
-        // A funcref record never changes once the runtime published it.
-        let ro = self.vm_flags(true);
+        // A funcref record never changes once the runtime published it, but
+        // it may only be read after the null check.
+        let ro = self.vm_flags(Field::Readonly);
         let o = &self.env.offsets;
         let (sig_off, code_off, vmctx_off, sigs_off) = (
             o.funcref_sig() as i32,
@@ -79,15 +86,18 @@ impl Translator<'_, '_> {
             o.vmctx_signature_ids(),
         );
         let actual = self.builder.ins().load(types::I32, ro, funcref, sig_off);
-        let sigs = self.load_ptr(self.vmctx, sigs_off, true);
+        let sigs = self.load_ptr(self.vmctx, sigs_off, Field::Const);
+        // The engine-wide id of a type of this module is fixed before any
+        // code runs.
+        let fixed = self.vm_flags(Field::Const);
         let expected = self
             .builder
             .ins()
-            .load(types::I32, ro, sigs, (type_index * 4) as i32);
+            .load(types::I32, fixed, sigs, (type_index * 4) as i32);
         let mismatch = self.builder.ins().icmp(IntCC::NotEqual, actual, expected);
         self.builder.ins().trapnz(mismatch, trap::BAD_SIGNATURE);
-        let code = self.load_ptr(funcref, code_off, true);
-        let vmctx = self.load_ptr(funcref, vmctx_off, true);
+        let code = self.load_ptr(funcref, code_off, Field::Readonly);
+        let vmctx = self.load_ptr(funcref, vmctx_off, Field::Readonly);
         self.emit_call(type_index, Callee::Indirect { code, vmctx }, tail);
     }
 

@@ -103,6 +103,22 @@ impl Translator<'_, '_> {
         self.builder.ins().jump(target, &a);
     }
 
+    /// Polls the interrupt flag before a branch to any of `depths` if one
+    /// of them is a loop header (a back-edge), unless a call earlier in
+    /// this block already polled (in its callee's entry).
+    fn poll_before_branch(&mut self, depths: &[u32]) {
+        if self.interrupt_polled {
+            return;
+        }
+        let top = self.control.len() - 1;
+        let back_edge = depths
+            .iter()
+            .any(|d| self.control[top - *d as usize].header.is_some());
+        if back_edge {
+            self.interrupt_poll();
+        }
+    }
+
     /// Handles the control operators; `Ok(false)` if `op` is not one.
     pub(super) fn translate_control_op(&mut self, op: &Operator<'_>) -> Result<bool, CompileError> {
         use Operator as O;
@@ -134,7 +150,7 @@ impl Translator<'_, '_> {
                 self.builder.ins().jump(header, &a);
                 let base = self.stack.len() - params.len();
                 self.stack.truncate(base);
-                self.builder.switch_to_block(header);
+                self.switch_to(header);
                 let hp = self.builder.block_params(header).to_vec();
                 self.stack.extend(hp);
                 self.control.push(Frame {
@@ -146,7 +162,9 @@ impl Translator<'_, '_> {
                     results,
                     exit_reached: false,
                 });
-                self.fuel_and_interrupt_check();
+                // The interrupt poll is on the back-edges instead, where
+                // it can be left out after a call (`poll_before_branch`).
+                self.fuel_check();
             }
             O::If { blockty } => {
                 let cond = self.pop();
@@ -160,7 +178,7 @@ impl Translator<'_, '_> {
                     .brif(cond, then_block, &[], else_block, &[]);
                 self.builder.seal_block(then_block);
                 self.builder.seal_block(else_block);
-                self.builder.switch_to_block(then_block);
+                self.switch_to(then_block);
                 let base = self.stack.len() - params.len();
                 self.control.push(Frame {
                     kind: FrameKind::If {
@@ -198,6 +216,7 @@ impl Translator<'_, '_> {
             }
             O::Br { relative_depth } => {
                 self.fuel_flush();
+                self.poll_before_branch(&[*relative_depth]);
                 self.jump_to_depth(*relative_depth);
                 self.reachable = false;
             }
@@ -210,11 +229,14 @@ impl Translator<'_, '_> {
                 if self.control[i].header.is_none() {
                     self.control[i].exit_reached = true;
                 }
+                // Polled whether or not the branch is taken: cheaper than
+                // an extra block for the taken edge.
+                self.poll_before_branch(&[*relative_depth]);
                 let next = self.builder.create_block();
                 let a = args(self.peekn(n));
                 self.builder.ins().brif(cond, target, &a, next, &[]);
                 self.builder.seal_block(next);
-                self.builder.switch_to_block(next);
+                self.switch_to(next);
             }
             O::BrTable { targets } => {
                 let index = self.pop();
@@ -224,6 +246,9 @@ impl Translator<'_, '_> {
                     depths.push(t.map_err(parse_error)?);
                 }
                 let default = targets.default();
+                depths.push(default);
+                self.poll_before_branch(&depths);
+                depths.pop();
                 self.br_table(index, &depths, default);
                 self.reachable = false;
             }
@@ -276,7 +301,7 @@ impl Translator<'_, '_> {
         self.builder.ins().br_table(index, jt);
         for (depth, edge) in edge_of {
             self.builder.seal_block(edge);
-            self.builder.switch_to_block(edge);
+            self.switch_to(edge);
             self.jump_to_depth(depth);
         }
     }
@@ -298,7 +323,7 @@ impl Translator<'_, '_> {
         let params = param_values.clone();
         self.stack.truncate(base);
         self.stack.extend(params);
-        self.builder.switch_to_block(else_block);
+        self.switch_to(else_block);
         self.reachable = true;
     }
 
@@ -316,7 +341,7 @@ impl Translator<'_, '_> {
         {
             // No else: the implicit else arm passes the parameters through
             // (validation guarantees they match the results).
-            self.builder.switch_to_block(*else_block);
+            self.switch_to(*else_block);
             let a = args(param_values);
             self.builder.ins().jump(frame.exit, &a);
             exit_reached = true;
@@ -326,7 +351,7 @@ impl Translator<'_, '_> {
         }
         self.builder.seal_block(frame.exit);
         self.stack.truncate(frame.stack_base);
-        self.builder.switch_to_block(frame.exit);
+        self.switch_to(frame.exit);
         let results = self.builder.block_params(frame.exit).to_vec();
         if let FrameKind::Function = frame.kind {
             if exit_reached {

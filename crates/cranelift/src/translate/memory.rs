@@ -8,11 +8,11 @@
 //! code, so its pc lands in the trap table). Otherwise the end of the
 //! access is compared with the memory's current length first.
 
-use super::Translator;
+use super::{Field, Translator};
 use crate::CompileError;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{Endianness, InstBuilder, MemFlagsData, TrapCode, Type, Value, types};
-use kiln_environ::Builtin;
+use kiln_environ::{BoundsCheckStrategy, Builtin};
 use wasmparser::{MemArg, MemArgTarget, Operator};
 
 /// How a SIMD load fills the vector.
@@ -38,7 +38,7 @@ impl Translator<'_, '_> {
     /// The address of memory `mem`'s `{ base, len }` record.
     fn memory_record(&mut self, mem: u32) -> Value {
         let off = self.env.offsets.vmctx_memory(mem);
-        self.load_ptr(self.vmctx, off, true)
+        self.load_ptr(self.vmctx, off, Field::Const)
     }
 
     /// Computes the native address of an access of `size` bytes at wasm
@@ -54,7 +54,15 @@ impl Translator<'_, '_> {
         };
         let record = self.memory_record(memory);
         let base_off = self.env.offsets.memory_base();
-        let base = self.load_ptr(record, base_off, false);
+        // Under guard pages a memory never moves (its reservation covers
+        // every 32-bit length), so its base is as constant as the record
+        // pointer and is loaded once per function; with explicit checks
+        // growth (a call) may move it.
+        let base_field = match self.env.tunables.bounds_checks {
+            BoundsCheckStrategy::GuardPages => Field::Const,
+            BoundsCheckStrategy::Explicit => Field::Record,
+        };
+        let base = self.load_ptr(record, base_off, base_field);
         let ext = if ptr == types::I64 {
             self.builder.ins().uextend(types::I64, index)
         } else {
@@ -67,7 +75,7 @@ impl Translator<'_, '_> {
             .access_is_covered_by_guard(offset, u64::from(size));
         if !covered {
             let len_off = self.env.offsets.memory_len();
-            let len = self.load_ptr(record, len_off, false);
+            let len = self.load_ptr(record, len_off, Field::Record);
             let end_const = offset + u64::from(size);
             let end = if ptr == types::I64 {
                 // zext(addr) < 2^32 and offset + size < 2^33: no overflow.
@@ -338,7 +346,7 @@ impl Translator<'_, '_> {
             O::MemorySize { mem } => {
                 let record = self.memory_record(*mem);
                 let len_off = self.env.offsets.memory_len();
-                let len = self.load_ptr(record, len_off, false);
+                let len = self.load_ptr(record, len_off, Field::Record);
                 let pages = self.builder.ins().ushr_imm_u(len, 16);
                 let v = if self.env.pointer_type == I64 {
                     self.builder.ins().ireduce(I32, pages)

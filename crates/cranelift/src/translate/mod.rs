@@ -163,12 +163,38 @@ pub(crate) struct TranslatedFunction {
 }
 
 /// Alias regions, so Cranelift's alias analysis knows heap stores do not
-/// change `VMContext` fields or table contents.
+/// change `VMContext` fields or table contents, and stores to mutable
+/// globals do not change memory and table records.
 #[derive(Clone, Copy)]
 pub(crate) struct Regions {
+    /// The `VMContext`, the runtime limits and other runtime-owned fields.
     pub vmctx: AliasRegion,
     pub heap: AliasRegion,
     pub table: AliasRegion,
+    /// Memory and table records (`base`, `len`).
+    pub records: AliasRegion,
+    /// Global cells.
+    pub globals: AliasRegion,
+}
+
+/// What kind of runtime-owned field a load or store touches, which decides
+/// its flags ([`Translator::vm_flags`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Field {
+    /// Constant for the instance's life and always readable: `VMContext`
+    /// fields, the signature-id array, immutable globals, and a memory's
+    /// base under guard pages.
+    Const,
+    /// Constant, but readable only after an earlier check.
+    Readonly,
+    /// A memory or table record's `base` or `len`, which only the runtime
+    /// changes (on growth, inside a call).
+    Record,
+    /// A mutable global's cell.
+    Global,
+    /// The store's runtime limits (fuel counter, interrupt flag), which
+    /// the runtime or another thread may change at any time.
+    Limits,
 }
 
 /// Translation state of one function.
@@ -190,6 +216,11 @@ pub(crate) struct Translator<'a, 'f> {
     pub unreachable_depth: u32,
     /// Wasm operators run since fuel was last charged.
     pub fuel_pending: i64,
+    /// Whether the straight-line code since the current CLIF block began
+    /// (every block start counts as a join, conservatively) called a wasm
+    /// function of this module, whose entry polls the interrupt flag: a
+    /// loop back-edge here needs no poll of its own.
+    pub interrupt_polled: bool,
     pub regions: Regions,
     pub builtins_used: Vec<Builtin>,
 }
@@ -215,6 +246,8 @@ pub(crate) fn translate_function(
         vmctx: region(0, "vmctx"),
         heap: region(1, "heap"),
         table: region(2, "table"),
+        records: region(3, "records"),
+        globals: region(4, "globals"),
     };
 
     let body = module.function_body_reader(func_index);
@@ -229,6 +262,7 @@ pub(crate) fn translate_function(
         reachable: true,
         unreachable_depth: 0,
         fuel_pending: 0,
+        interrupt_polled: false,
         regions,
         builtins_used: Vec::new(),
     };
@@ -320,7 +354,8 @@ impl<'a, 'f> Translator<'a, 'f> {
             }
         }
 
-        self.fuel_and_interrupt_check();
+        self.fuel_check();
+        self.interrupt_poll();
 
         // The body is a block whose end returns.
         let results: Vec<Type> = ty.results.iter().map(|t| clif_type(*t)).collect();
@@ -387,16 +422,36 @@ impl<'a, 'f> Translator<'a, 'f> {
         &self.stack[self.stack.len() - n..]
     }
 
-    /// Flags of a trusted `VMContext` load (never traps, aligned). Mark
-    /// `readonly` what cannot change while the instance lives.
-    pub fn vm_flags(&self, readonly: bool) -> MemFlagsData {
-        let f = MemFlagsData::trusted().with_alias_region(Some(self.regions.vmctx));
-        if readonly { f.with_readonly() } else { f }
+    /// Flags of a trusted access (never traps, aligned) to runtime-owned
+    /// memory of kind `field`.
+    pub fn vm_flags(&self, field: Field) -> MemFlagsData {
+        let trusted = MemFlagsData::trusted();
+        match field {
+            // Readable from function entry on and never written while the
+            // instance lives: the load is pure, so GVN shares it and LICM
+            // hoists it out of loops (across calls too).
+            Field::Const => trusted
+                .with_readonly()
+                .with_can_move()
+                .with_alias_region(Some(self.regions.vmctx)),
+            // Immutable, but the address is only valid once a check before
+            // it passed (e.g. a funcref's non-null check): it must stay
+            // below that check.
+            Field::Readonly => trusted
+                .with_readonly()
+                .with_alias_region(Some(self.regions.vmctx)),
+            // Changed only by the runtime, so only a call can change it; a
+            // region of their own keeps heap and global stores from
+            // invalidating earlier loads.
+            Field::Record => trusted.with_alias_region(Some(self.regions.records)),
+            Field::Global => trusted.with_alias_region(Some(self.regions.globals)),
+            Field::Limits => trusted.with_alias_region(Some(self.regions.vmctx)),
+        }
     }
 
     /// Loads a pointer-sized field at `offset` from `base`.
-    pub fn load_ptr(&mut self, base: Value, offset: u32, readonly: bool) -> Value {
-        let flags = self.vm_flags(readonly);
+    pub fn load_ptr(&mut self, base: Value, offset: u32, field: Field) -> Value {
+        let flags = self.vm_flags(field);
         let ptr = self.env.pointer_type;
         self.builder.ins().load(ptr, flags, base, offset as i32)
     }
@@ -404,7 +459,7 @@ impl<'a, 'f> Translator<'a, 'f> {
     /// The runtime limits record of the store.
     pub fn limits_ptr(&mut self) -> Value {
         let off = self.env.offsets.vmctx_runtime_limits();
-        self.load_ptr(self.vmctx, off, true)
+        self.load_ptr(self.vmctx, off, Field::Const)
     }
 
     /// Calls a builtin through its trampoline (which records the exit
@@ -432,14 +487,14 @@ impl<'a, 'f> Translator<'a, 'f> {
         self.builder.inst_results(call).first().copied()
     }
 
-    /// At function entry and loop headers: charge pending fuel and poll
-    /// the interrupt flag, as the tunables ask.
-    pub fn fuel_and_interrupt_check(&mut self) {
+    /// At function entry and loop headers: charge pending fuel and call
+    /// the `out_of_fuel` builtin once the budget is spent.
+    pub fn fuel_check(&mut self) {
         if self.env.tunables.consume_fuel {
             self.fuel_flush();
             let limits = self.limits_ptr();
             let off = self.env.offsets.limits_fuel_consumed() as i32;
-            let flags = self.vm_flags(false);
+            let flags = self.vm_flags(Field::Limits);
             let consumed = self.builder.ins().load(types::I64, flags, limits, off);
             let exhausted =
                 self.builder
@@ -447,13 +502,35 @@ impl<'a, 'f> Translator<'a, 'f> {
                     .icmp_imm_s(ir::condcodes::IntCC::SignedGreaterThan, consumed, 0);
             self.cold_call_if(exhausted, Builtin::OutOfFuel);
         }
+    }
+
+    /// At function entry and before loop back-edges: trap if the interrupt
+    /// flag is set. Together these bound the code run between polls: an
+    /// endless run must take a back-edge or a call again and again.
+    pub fn interrupt_poll(&mut self) {
         if self.env.tunables.interruptible {
+            // Another thread sets the flag, so the load is atomic: alias
+            // analysis treats it as a fence and never replaces it with an
+            // earlier load of the same word (a plain load in a loop free of
+            // calls and stores would be). A set flag traps right here with
+            // the interrupt code, which the runtime turns into the trap and
+            // consumes the request with; unlike a call to the `interrupted`
+            // builtin, a trap clobbers no registers, so a loop keeps its
+            // values in registers and a leaf function stays a leaf.
             let limits = self.limits_ptr();
-            let off = self.env.offsets.limits_interrupt() as i32;
-            let flags = self.vm_flags(false);
-            let flag = self.builder.ins().load(types::I32, flags, limits, off);
-            self.cold_call_if(flag, Builtin::Interrupted);
+            let off = self.env.offsets.limits_interrupt();
+            let addr = self.builder.ins().iadd_imm_u(limits, i64::from(off));
+            let flags = self.vm_flags(Field::Limits);
+            let flag = self.builder.ins().atomic_load(types::I32, flags, addr);
+            self.builder.ins().trapnz(flag, trap::INTERRUPT);
         }
+    }
+
+    /// Starts emitting into `block`. A block may have several predecessors,
+    /// so what the code before it did (see `interrupt_polled`) is forgotten.
+    pub fn switch_to(&mut self, block: ir::Block) {
+        self.builder.switch_to_block(block);
+        self.interrupt_polled = false;
     }
 
     /// `if cond { builtin(vmctx) }` with the call in a cold block.
@@ -463,11 +540,11 @@ impl<'a, 'f> Translator<'a, 'f> {
         self.builder.set_cold_block(cold);
         self.builder.ins().brif(cond, cold, &[], cont, &[]);
         self.builder.seal_block(cold);
-        self.builder.switch_to_block(cold);
+        self.switch_to(cold);
         self.call_builtin(builtin, &[]);
         self.builder.ins().jump(cont, &[]);
         self.builder.seal_block(cont);
-        self.builder.switch_to_block(cont);
+        self.switch_to(cont);
     }
 
     /// Adds the operators counted since the last flush to the store's fuel
@@ -480,7 +557,7 @@ impl<'a, 'f> Translator<'a, 'f> {
         }
         let limits = self.limits_ptr();
         let off = self.env.offsets.limits_fuel_consumed() as i32;
-        let flags = self.vm_flags(false);
+        let flags = self.vm_flags(Field::Limits);
         let consumed = self.builder.ins().load(types::I64, flags, limits, off);
         let updated = self.builder.ins().iadd_imm_s(consumed, self.fuel_pending);
         self.builder.ins().store(flags, updated, limits, off);
@@ -560,16 +637,16 @@ impl<'a, 'f> Translator<'a, 'f> {
     /// The address of global `index`'s 16-byte cell.
     fn global_cell(&mut self, index: u32) -> Value {
         let off = self.env.offsets.vmctx_global(index);
-        self.load_ptr(self.vmctx, off, true)
+        self.load_ptr(self.vmctx, off, Field::Const)
     }
 
-    /// Flags for a global's cell: immutable globals are readonly, so
-    /// Cranelift may hoist and share their loads.
+    /// Flags for a global's cell: an immutable global is set before any
+    /// code of the instance runs, so Cranelift may hoist and share its
+    /// loads; a mutable one (say, the stack pointer of a Rust program) has
+    /// its own region so its stores leave other cached loads alone.
     fn global_flags(&self, index: u32) -> MemFlagsData {
         let mutable = self.env.module.globals[index as usize].mutable;
-        // Globals share the vmctx region: both are runtime-owned memory that
-        // wasm heap stores never touch.
-        self.vm_flags(!mutable)
+        self.vm_flags(if mutable { Field::Global } else { Field::Const })
     }
 
     fn global_get(&mut self, index: u32) -> Value {

@@ -7,7 +7,7 @@
 //! a funcref record (zero-extended on 32-bit targets), an `externref` is
 //! the runtime's non-zero id.
 
-use super::{Translator, trap};
+use super::{Field, Translator, trap};
 use crate::CompileError;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
@@ -18,7 +18,7 @@ impl Translator<'_, '_> {
     /// The address of table `table`'s `{ base, len }` record.
     pub fn table_record(&mut self, table: u32) -> Value {
         let off = self.env.offsets.vmctx_table(table);
-        self.load_ptr(self.vmctx, off, true)
+        self.load_ptr(self.vmctx, off, Field::Const)
     }
 
     /// Table elements: runtime-owned, native byte order, never faulting.
@@ -35,7 +35,7 @@ impl Translator<'_, '_> {
         code: cranelift_codegen::ir::TrapCode,
     ) -> Value {
         let record = self.table_record(table);
-        let flags = self.vm_flags(false);
+        let flags = self.vm_flags(Field::Record);
         let len_off = self.env.offsets.table_len() as i32;
         let len = self.builder.ins().load(types::I32, flags, record, len_off);
         let oob = self
@@ -44,7 +44,7 @@ impl Translator<'_, '_> {
             .icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
         self.builder.ins().trapnz(oob, code);
         let base_off = self.env.offsets.table_base();
-        let base = self.load_ptr(record, base_off, false);
+        let base = self.load_ptr(record, base_off, Field::Record);
         let ptr = self.env.pointer_type;
         let idx = if ptr == types::I64 {
             self.builder.ins().uextend(types::I64, index)
@@ -96,7 +96,7 @@ impl Translator<'_, '_> {
             }
             O::TableSize { table } => {
                 let record = self.table_record(*table);
-                let flags = self.vm_flags(false);
+                let flags = self.vm_flags(Field::Record);
                 let off = self.env.offsets.table_len() as i32;
                 let v = self.builder.ins().load(I32, flags, record, off);
                 self.push(v);
@@ -153,7 +153,7 @@ impl Translator<'_, '_> {
                 // The runtime keeps one funcref record per function and
                 // stores its address in the VMContext.
                 let off = self.env.offsets.vmctx_funcref(*function_index);
-                let p = self.load_ptr(self.vmctx, off, true);
+                let p = self.load_ptr(self.vmctx, off, Field::Const);
                 let v = self.ptr_to_ref(p);
                 self.push(v);
             }
