@@ -289,6 +289,7 @@ fn check_compatible(theirs: &str, ours: &str) -> Result<()> {
         ("flags", "set of code generator settings"),
         ("tunables", "set of memory or fuel settings"),
         ("features", "set of WebAssembly features"),
+        ("abi", "runtime ABI (another build of Kiln)"),
     ] {
         let (a, b) = (field(theirs, name), field(ours, name));
         let fits = if name == "isa" {

@@ -286,10 +286,20 @@ impl NativeEngine {
         features: wasmparser::WasmFeatures,
         runs_here: bool,
     ) -> Self {
+        // The runtime ABI as compiled code sees it: the builtin table's
+        // order and the `VMContext` layout (a sample with one of each
+        // entity). Artifacts of the same Kiln version with another ABI (a
+        // development build) are then refused instead of misread.
+        let builtins: Vec<&str> = kiln_environ::Builtin::ALL
+            .iter()
+            .map(|b| b.name())
+            .collect();
+        let layout = VMOffsets::from_counts(compiler.isa().pointer_bytes(), 1, 1, 1, 1, 1);
         let fingerprint = format!(
-            "{}\ntunables={tunables:?}\nfeatures={:#x}",
+            "{}\ntunables={tunables:?}\nfeatures={:#x}\nabi={} {layout:?}",
             kiln_cranelift::isa_fingerprint(compiler.isa()),
             features.bits(),
+            builtins.join(","),
         );
         NativeEngine {
             compiler,
