@@ -15,6 +15,9 @@ use cranelift_codegen::ir::{Endianness, InstBuilder, MemFlagsData, TrapCode, Typ
 use kiln_environ::{BoundsCheckStrategy, Builtin};
 use wasmparser::{MemArg, MemArgTarget, Operator};
 
+/// The longest `memory.copy` done inline rather than by the builtin.
+const INLINE_COPY_MAX: i64 = 64;
+
 /// How a SIMD load fills the vector.
 enum VecLoad {
     /// Load `lanes` narrow lanes of `ty` (8 bytes) and widen them.
@@ -41,6 +44,123 @@ impl Translator<'_, '_> {
         self.load_ptr(self.vmctx, off, Field::Const)
     }
 
+    /// The base of the memory whose record is at `record`.
+    fn memory_base(&mut self, record: Value) -> Value {
+        let base_off = self.env.offsets.memory_base();
+        // Under guard pages a memory never moves (its reservation covers
+        // every 32-bit length), so its base is as constant as the record
+        // pointer and is loaded once per function; with explicit checks
+        // growth (a call) may move it.
+        let base_field = match self.env.tunables.bounds_checks {
+            BoundsCheckStrategy::GuardPages => Field::Const,
+            BoundsCheckStrategy::Explicit => Field::Record,
+        };
+        self.load_ptr(record, base_off, base_field)
+    }
+
+    /// `memory.copy`. Copies of at most [`INLINE_COPY_MAX`] bytes (most of
+    /// the `memcpy`s compilers emit for small structs and slices) are done
+    /// inline: the builtin's fixed cost (trampoline, store lookup, unwind
+    /// guard) is several times that of the copy. Longer ones, and every
+    /// copy on 32-bit targets, call the builtin.
+    fn memory_copy(&mut self, dst_mem: u32, src_mem: u32, dst: Value, src: Value, len: Value) {
+        use types::{I8, I16, I32, I64};
+        if self.env.pointer_type != I64 {
+            let d = self.builder.ins().iconst(I32, i64::from(dst_mem));
+            let s = self.builder.ins().iconst(I32, i64::from(src_mem));
+            self.call_builtin(Builtin::MemoryCopy, &[d, s, dst, src, len]);
+            return;
+        }
+        let small = self.builder.create_block();
+        let big = self.builder.create_block();
+        let done = self.builder.create_block();
+        let is_big =
+            self.builder
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedGreaterThan, len, INLINE_COPY_MAX);
+        self.builder.ins().brif(is_big, big, &[], small, &[]);
+        self.builder.seal_block(small);
+        self.builder.seal_block(big);
+
+        self.switch_to(big);
+        let d = self.builder.ins().iconst(I32, i64::from(dst_mem));
+        let s = self.builder.ins().iconst(I32, i64::from(src_mem));
+        self.call_builtin(Builtin::MemoryCopy, &[d, s, dst, src, len]);
+        self.builder.ins().jump(done, &[]);
+
+        // Both ranges are checked before anything is written, as the spec
+        // asks (a fault on a guard page halfway would leave a partial
+        // copy). In 64 bits `addr + len` cannot overflow.
+        self.switch_to(small);
+        let len64 = self.builder.ins().uextend(I64, len);
+        let ends = [(src_mem, src), (dst_mem, dst)].map(|(mem, addr)| {
+            let record = self.memory_record(mem);
+            let len_off = self.env.offsets.memory_len();
+            let mem_len = self.load_ptr(record, len_off, Field::Record);
+            let addr64 = self.builder.ins().uextend(I64, addr);
+            let end = self.builder.ins().iadd(addr64, len64);
+            let oob = self
+                .builder
+                .ins()
+                .icmp(IntCC::UnsignedGreaterThan, end, mem_len);
+            self.builder.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
+            let base = self.memory_base(record);
+            let start = self.builder.ins().iadd(base, addr64);
+            let end = self.builder.ins().iadd(start, len64);
+            (start, end)
+        });
+        let [(src_start, src_end), (dst_start, dst_end)] = ends;
+
+        // Size classes, largest first: `count` chunks of `ty` from the
+        // start and `count` ending at the end cover any length from
+        // `min` to twice the head. Every chunk is loaded before the first
+        // store, so overlapping ranges copy as `memmove` does.
+        let classes: [(i64, Type, i32); 6] = [
+            (32, I64, 4),
+            (16, I64, 2),
+            (8, I64, 1),
+            (4, I32, 1),
+            (2, I16, 1),
+            (1, I8, 1),
+        ];
+        let flags = self.heap_flags();
+        for (min, ty, count) in classes {
+            let this = self.builder.create_block();
+            let next = self.builder.create_block();
+            let fits = self
+                .builder
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, len, min);
+            self.builder.ins().brif(fits, this, &[], next, &[]);
+            self.builder.seal_block(this);
+            self.builder.seal_block(next);
+            self.switch_to(this);
+            let size = ty.bytes() as i32;
+            let mut chunks = Vec::with_capacity(2 * count as usize);
+            for i in 0..count {
+                chunks.push((false, i * size));
+                chunks.push((true, -(count - i) * size));
+            }
+            let values: Vec<Value> = chunks
+                .iter()
+                .map(|&(from_end, off)| {
+                    let at = if from_end { src_end } else { src_start };
+                    self.builder.ins().load(ty, flags, at, off)
+                })
+                .collect();
+            for (&(from_end, off), v) in chunks.iter().zip(values) {
+                let at = if from_end { dst_end } else { dst_start };
+                self.builder.ins().store(flags, v, at, off);
+            }
+            self.builder.ins().jump(done, &[]);
+            self.switch_to(next);
+        }
+        // Zero bytes: only the bounds checks.
+        self.builder.ins().jump(done, &[]);
+        self.builder.seal_block(done);
+        self.switch_to(done);
+    }
+
     /// Computes the native address of an access of `size` bytes at wasm
     /// address `index` plus `memarg.offset`, with the bounds check the
     /// strategy needs. Returns the address and a static offset to fold into
@@ -53,16 +173,7 @@ impl Translator<'_, '_> {
             MemArgTarget::Array(_) => 0,
         };
         let record = self.memory_record(memory);
-        let base_off = self.env.offsets.memory_base();
-        // Under guard pages a memory never moves (its reservation covers
-        // every 32-bit length), so its base is as constant as the record
-        // pointer and is loaded once per function; with explicit checks
-        // growth (a call) may move it.
-        let base_field = match self.env.tunables.bounds_checks {
-            BoundsCheckStrategy::GuardPages => Field::Const,
-            BoundsCheckStrategy::Explicit => Field::Record,
-        };
-        let base = self.load_ptr(record, base_off, base_field);
+        let base = self.memory_base(record);
         let ext = if ptr == types::I64 {
             self.builder.ins().uextend(types::I64, index)
         } else {
@@ -374,9 +485,7 @@ impl Translator<'_, '_> {
             O::MemoryCopy { dst_mem, src_mem } => {
                 let (dst, src, len) = self.pop3();
                 self.fuel_flush();
-                let d = self.builder.ins().iconst(I32, i64::from(*dst_mem));
-                let s = self.builder.ins().iconst(I32, i64::from(*src_mem));
-                self.call_builtin(Builtin::MemoryCopy, &[d, s, dst, src, len]);
+                self.memory_copy(*dst_mem, *src_mem, dst, src, len);
             }
             O::MemoryInit { data_index, mem } => {
                 let (dst, src, len) = self.pop3();
