@@ -652,3 +652,58 @@ fn failed_instantiation_leaves_an_imaged_memory_empty() {
     let peek = peek.typed::<(), i32>(&store).unwrap();
     assert_eq!(peek.call(&mut store, ()).unwrap(), 0);
 }
+
+/// `memory.copy` of short lengths is inlined (loads of every chunk before
+/// any store): it must behave as `memmove` for every length around the
+/// inline limit and every overlap, and trap without writing when either
+/// range is out of bounds, in both bounds-check modes.
+#[test]
+fn short_memory_copies_behave_like_memmove() {
+    for (what, engine) in both_bounds_strategies() {
+        let module = Module::new(
+            &engine,
+            r#"(module (memory (export "mem") 1)
+                 (func (export "copy") (param i32 i32 i32)
+                   (memory.copy (local.get 0) (local.get 1) (local.get 2))))"#,
+        )
+        .unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let copy = instance
+            .get_typed_func::<(i32, i32, i32), ()>(&mut store, "copy")
+            .unwrap();
+        let mem = instance.get_memory(&mut store, "mem").unwrap();
+        let pattern: Vec<u8> = (0..512u32).map(|i| (i * 7 + 3) as u8).collect();
+        let base = 1000usize;
+        for len in 0..=100usize {
+            for shift in -20i32..=20 {
+                mem.data_mut(&mut store)[..512].copy_from_slice(&pattern);
+                let src = base - 700;
+                let dst = (src as i32 + shift) as usize;
+                let mut want = pattern.clone();
+                want.copy_within(src..src + len, dst);
+                copy.call(&mut store, (dst as i32, src as i32, len as i32))
+                    .unwrap();
+                assert_eq!(
+                    &mem.data(&store)[..512],
+                    &want[..],
+                    "{what}: len {len}, shift {shift}"
+                );
+            }
+        }
+        // Out of bounds at either end: a trap, and nothing written.
+        let size = mem.data_size(&store) as i32;
+        for len in [1, 8, 33, 64] {
+            for (dst, src) in [(size - len + 1, 0), (0, size - len + 1)] {
+                mem.data_mut(&mut store)[..512].copy_from_slice(&pattern);
+                let before = mem.data(&store).to_vec();
+                let err = copy.call(&mut store, (dst, src, len)).unwrap_err();
+                assert_eq!(trap_code(&err), Some(TrapCode::MemoryOutOfBounds), "{what}");
+                assert!(
+                    mem.data(&store) == &before[..],
+                    "{what}: a trapping copy wrote"
+                );
+            }
+        }
+    }
+}
