@@ -145,7 +145,7 @@ impl Module {
             (translation, code)
         };
         check_artifact_shape(&artifact.compiled, &translation)?;
-        let native = native.load(artifact.compiled, &translation)?;
+        let native = native.load(artifact.compiled, artifact.text, &translation)?;
         Ok(Module::assemble(engine, translation, code, Some(native)))
     }
 

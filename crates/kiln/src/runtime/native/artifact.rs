@@ -35,7 +35,9 @@ pub(crate) struct Artifact<'a> {
     pub(crate) fingerprint: &'a str,
     /// The module's wasm binary.
     pub(crate) wasm: &'a [u8],
-    /// The compiled code and its tables.
+    /// The compiled code's text image, in place in the file's bytes.
+    pub(crate) text: &'a [u8],
+    /// The compiled code's tables (its `text` is empty: see `text`).
     pub(crate) compiled: CompiledModule,
 }
 
@@ -120,7 +122,7 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Artifact<'_>, ArtifactError> {
     let fingerprint = r.str()?;
     let triple = r.str()?.to_string();
     let wasm = r.bytes()?;
-    let text = r.bytes()?.to_vec();
+    let text = r.bytes()?;
     let num_defined_funcs = r.u32()?;
     let text_len = u32::try_from(text.len()).map_err(|_| corrupt("text too large"))?;
 
@@ -178,9 +180,10 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Artifact<'_>, ArtifactError> {
     Ok(Artifact {
         fingerprint,
         wasm,
+        text,
         compiled: CompiledModule {
             triple,
-            text,
+            text: Vec::new(),
             functions,
             traps,
             address_map,
@@ -345,7 +348,7 @@ mod tests {
         let a = read(&bytes).unwrap();
         assert_eq!(a.fingerprint, "fp");
         assert_eq!(a.wasm, b"\0asm\x01\0\0\0");
-        assert_eq!(a.compiled.text, text);
+        assert_eq!(a.text, &text[..]);
         assert_eq!(a.compiled.functions, compiled.functions);
         assert_eq!(a.compiled.traps, compiled.traps);
         assert_eq!(a.compiled.address_map, compiled.address_map);
@@ -367,7 +370,7 @@ mod tests {
             let mut b = bytes.clone();
             b[i] ^= 0xa5;
             if let Ok(a) = read(&b) {
-                let len = a.compiled.text.len() as u32;
+                let len = a.text.len() as u32;
                 assert!(a.compiled.functions.iter().all(|f| f.range.end <= len));
                 assert!(a.compiled.traps.iter().all(|t| t.offset < len));
             }

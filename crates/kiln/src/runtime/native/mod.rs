@@ -102,11 +102,12 @@ impl NativeCode {
     /// its trap table.
     fn load(
         compiled: CompiledModule,
+        text: &[u8],
         module: &ModuleTranslation,
         offsets: VMOffsets,
     ) -> Result<Self> {
         let images = image::build_images(module);
-        if compiled.text.is_empty() {
+        if text.is_empty() {
             // A module without functions has no code to load.
             return Ok(NativeCode {
                 loaded: None,
@@ -118,8 +119,8 @@ impl NativeCode {
                 images,
             });
         }
-        let memory = CodeMemory::new(&compiled.text)
-            .map_err(|e| anyhow!("failed to map native code: {e}"))?;
+        let memory =
+            CodeMemory::new(text).map_err(|e| anyhow!("failed to map native code: {e}"))?;
         let traps: Arc<[TrapSite]> = compiled.traps.clone().into();
         let lookup = Arc::new(move |offset: usize| {
             // Runs in the signal handler: a binary search over an immutable
@@ -328,14 +329,18 @@ impl NativeEngine {
 
     /// Compiles and loads `module`.
     pub(crate) fn compile(&self, module: &ModuleTranslation) -> Result<Arc<NativeCode>> {
-        let compiled = self.compile_only(module)?;
-        self.load(compiled, module)
+        let mut compiled = self.compile_only(module)?;
+        let text = std::mem::take(&mut compiled.text);
+        self.load(compiled, &text, module)
     }
 
-    /// Loads code compiled for `module` (here or read from an artifact).
+    /// Loads code compiled for `module` (here or read from an artifact):
+    /// `text` is the image, `compiled` its tables (its own `text` is not
+    /// used, so an artifact's bytes need not be copied out of the file).
     pub(crate) fn load(
         &self,
         compiled: CompiledModule,
+        text: &[u8],
         module: &ModuleTranslation,
     ) -> Result<Arc<NativeCode>> {
         if !self.runs_here {
@@ -345,7 +350,7 @@ impl NativeEngine {
             );
         }
         let offsets = self.compiler.offsets(module);
-        Ok(Arc::new(NativeCode::load(compiled, module, offsets)?))
+        Ok(Arc::new(NativeCode::load(compiled, text, module, offsets)?))
     }
 
     /// The wasm-to-array trampoline wasm uses to call a host function of
