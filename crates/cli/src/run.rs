@@ -297,20 +297,44 @@ fn report_failure(err: anyhow::Error, context: &str, timer: Option<&Timeout>) ->
 /// `allow_precompiled` says the user trusts it.
 fn load_module(engine: &Engine, path: &Path, allow_precompiled: bool) -> Result<Module> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).with_context(|| format!("failed to read `{file}`"))?;
-    if Module::is_precompiled(&bytes) {
+    let refuse = || {
+        anyhow!(
+            "`{file}` is a precompiled module: pass --allow-precompiled to run it (only for files you trust)"
+        )
+    };
+    // A regular file is probed first so that a precompiled one can be
+    // mapped rather than read; anything else (a pipe, /dev/stdin) can be
+    // read only once.
+    let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+    if regular && starts_like_precompiled(path) {
         if !allow_precompiled {
-            bail!(
-                "`{file}` is a precompiled module: pass --allow-precompiled to run it (only for files you trust)"
-            );
+            return Err(refuse());
         }
         // SAFETY: the user vouched for the file with --allow-precompiled,
         // which is documented as running its machine code as it is.
+        return unsafe { Module::deserialize_file(engine, path) };
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("failed to read `{file}`"))?;
+    if Module::is_precompiled(&bytes) {
+        if !allow_precompiled {
+            return Err(refuse());
+        }
+        // SAFETY: as above.
         return unsafe { Module::deserialize(engine, &bytes) }
             .with_context(|| format!("failed to load `{file}`"));
     }
     let wasm = wasm_from_file_bytes(path, bytes)?;
     Module::from_binary(engine, &wasm).with_context(|| format!("failed to compile `{file}`"))
+}
+
+/// Whether the file at `path` starts like a precompiled module (false if
+/// it cannot be read: the caller's read then reports why).
+fn starts_like_precompiled(path: &Path) -> bool {
+    use std::io::Read as _;
+    let mut head = Vec::with_capacity(16);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(16).read_to_end(&mut head))
+        .is_ok_and(|_| Module::is_precompiled(&head))
 }
 
 /// The wasm binary in a file's bytes: the bytes themselves, or the

@@ -153,13 +153,17 @@ impl Module {
     ///
     /// # Safety
     ///
-    /// As for [`Module::deserialize`].
+    /// As for [`Module::deserialize`], and the file must not change while
+    /// this runs (it is mapped, not copied).
     pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path)
+        // Mapped rather than read: a large module's code is copied once,
+        // from the page cache into executable memory.
+        let bytes = crate::runtime::sys::FileBytes::open(path)
             .with_context(|| format!("failed to read input file `{}`", path.display()))?;
-        // SAFETY: the caller vouches for the file.
-        unsafe { Module::deserialize(engine, &bytes) }
+        // SAFETY: the caller vouches for the file (and that it does not
+        // change while it is loaded).
+        unsafe { Module::deserialize(engine, bytes.as_slice()) }
             .with_context(|| format!("failed to load `{}`", path.display()))
     }
 

@@ -145,12 +145,14 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Artifact<'_>, ArtifactError> {
             range: start..end,
         });
     }
+    // The two big tables are read a fixed-size record at a time from one
+    // checked slice: a large module has millions of entries.
     let n = r.len(5)?;
     let mut traps = Vec::with_capacity(n);
-    for _ in 0..n {
-        let offset = r.u32()?;
+    for rec in r.take(n * 5)?.chunks_exact(5) {
+        let offset = u32::from_le_bytes([rec[0], rec[1], rec[2], rec[3]]);
         let code = *TrapCode::ALL
-            .get(usize::from(r.u8()?))
+            .get(usize::from(rec[4]))
             .ok_or(corrupt("unknown trap code"))?;
         if offset >= text_len || traps.last().is_some_and(|t: &TrapSite| t.offset >= offset) {
             return Err(corrupt("trap sites out of order or outside the text"));
@@ -159,8 +161,11 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Artifact<'_>, ArtifactError> {
     }
     let n = r.len(8)?;
     let mut address_map = Vec::with_capacity(n);
-    for _ in 0..n {
-        let entry = (r.u32()?, r.u32()?);
+    for rec in r.take(n * 8)?.chunks_exact(8) {
+        let entry = (
+            u32::from_le_bytes([rec[0], rec[1], rec[2], rec[3]]),
+            u32::from_le_bytes([rec[4], rec[5], rec[6], rec[7]]),
+        );
         if address_map
             .last()
             .is_some_and(|last: &(u32, u32)| last.0 > entry.0)

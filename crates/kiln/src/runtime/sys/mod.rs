@@ -79,6 +79,40 @@ pub(crate) fn thread_stack_low() -> Option<usize> {
     }
 }
 
+/// A whole file's bytes for reading: mapped where the OS can (no copy,
+/// pages read on demand), read into the heap elsewhere.
+pub(crate) enum FileBytes {
+    /// A private read-only mapping.
+    #[cfg(unix)]
+    Mapped(unix::FileMap),
+    /// The file read into memory.
+    #[cfg_attr(unix, allow(dead_code))]
+    Read(Vec<u8>),
+}
+
+impl FileBytes {
+    /// The bytes of the file at `path`.
+    pub(crate) fn open(path: &std::path::Path) -> std::io::Result<FileBytes> {
+        #[cfg(unix)]
+        {
+            unix::FileMap::open(path).map(FileBytes::Mapped)
+        }
+        #[cfg(not(unix))]
+        {
+            std::fs::read(path).map(FileBytes::Read)
+        }
+    }
+
+    /// The file's contents.
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        match self {
+            #[cfg(unix)]
+            FileBytes::Mapped(m) => m.as_slice(),
+            FileBytes::Read(v) => v,
+        }
+    }
+}
+
 /// Why a platform operation failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum SysError {

@@ -4,12 +4,14 @@
 //! the `ucontext` layout).
 
 mod code;
+mod file;
 mod image;
 mod mmap;
 pub(super) mod signals;
 mod stack;
 
 pub(crate) use code::CodeMemory;
+pub(crate) use file::FileMap;
 pub(crate) use image::MemoryImage;
 pub(crate) use mmap::{Mmap, page_size};
 pub(crate) use stack::thread_stack_low;
