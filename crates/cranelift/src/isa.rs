@@ -158,9 +158,15 @@ pub(crate) fn has_native_rounding(isa: &dyn isa::TargetIsa) -> bool {
 /// Precompiled artifacts record it so that code is only loaded where it
 /// was compiled to run.
 pub fn isa_fingerprint(isa: &dyn isa::TargetIsa) -> String {
-    let mut shared: Vec<String> = isa.flags().iter().map(|v| v.to_string()).collect();
+    // Booleans as `true`/`false` (Cranelift's `Display` prints 0/1), so a
+    // reader can tell a feature that is off from a numeric setting of 0.
+    let word = |v: &settings::Value| match v.as_bool() {
+        Some(b) => format!("{}={b}", v.name),
+        None => v.to_string(),
+    };
+    let mut shared: Vec<String> = isa.flags().iter().map(|v| word(&v)).collect();
     shared.sort();
-    let mut own: Vec<String> = isa.isa_flags().iter().map(|v| v.to_string()).collect();
+    let mut own: Vec<String> = isa.isa_flags().iter().map(|v| word(v)).collect();
     own.sort();
     format!(
         "triple={}\nflags={}\nisa={}",
@@ -173,6 +179,21 @@ pub fn isa_fingerprint(isa: &dyn isa::TargetIsa) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fingerprints_spell_features_as_booleans() {
+        let x86 = IsaBuilder::target("x86_64-unknown-linux-gnu")
+            .build()
+            .unwrap();
+        let fp = isa_fingerprint(&*x86);
+        assert!(fp.starts_with("triple=x86_64-unknown-linux-gnu\n"), "{fp}");
+        assert!(fp.contains("has_sse41=true"), "{fp}");
+        assert!(fp.contains("has_avx512f=false"), "{fp}");
+        let arm = IsaBuilder::target("aarch64-unknown-linux-gnu")
+            .build()
+            .unwrap();
+        assert!(isa_fingerprint(&*arm).contains("has_lse=false"));
+    }
 
     #[test]
     fn builds_host_and_cross_isas() {

@@ -183,6 +183,24 @@ fn other_targets_are_precompiled_but_not_run_here() {
         let err = unsafe { Module::deserialize(&cross, &artifact) }.unwrap_err();
         assert!(format!("{err:#}").contains(triple), "{triple}: {err:#}");
     }
+    // This host's own architecture, cross-compiled: the baseline feature
+    // set is a subset of what the host has, so the artifact loads and runs.
+    let own = if cfg!(target_arch = "x86_64") {
+        "x86_64-unknown-linux-gnu"
+    } else {
+        "aarch64-unknown-linux-gnu"
+    };
+    let mut config = native_config();
+    config.target(own);
+    let artifact = Engine::new(&config)
+        .unwrap()
+        .precompile_module(WAT.as_bytes())
+        .unwrap();
+    let engine = native_engine();
+    // SAFETY: written just above by this Kiln, for this architecture.
+    let module = unsafe { Module::deserialize(&engine, &artifact) }.unwrap();
+    check_behaviour(&engine, &module);
+
     let mut config = Config::new();
     config.target("mips-unknown-linux-gnu");
     assert!(Engine::new(&config).is_err());
