@@ -166,7 +166,7 @@ pub fn isa_fingerprint(isa: &dyn isa::TargetIsa) -> String {
     };
     let mut shared: Vec<String> = isa.flags().iter().map(|v| word(&v)).collect();
     shared.sort();
-    let mut own: Vec<String> = isa.isa_flags().iter().map(|v| word(v)).collect();
+    let mut own: Vec<String> = isa.isa_flags().iter().map(word).collect();
     own.sort();
     format!(
         "triple={}\nflags={}\nisa={}",
