@@ -34,6 +34,15 @@ pub fn code_section_bytes(wasm: &[u8]) -> Result<u64> {
     Ok(0)
 }
 
+/// Code-section megabytes of `wasm` compiled per second at the median of
+/// `compile`.
+fn mb_per_s(wasm: &[u8], compile: Option<&Measure>) -> Result<Option<f64>> {
+    let code = code_section_bytes(wasm)?;
+    Ok(compile
+        .filter(|m| m.median > 0.0)
+        .map(|m| code as f64 / 1e6 / m.median))
+}
+
 /// Times `runs` compiles and `runs` instantiations of `wasm` (each after
 /// one unmeasured warm-up) on `backend`. Failures are recorded, not
 /// returned, so one bad module does not stop the suite.
@@ -78,13 +87,8 @@ fn measure_into(
         }
     }
     let module = module.context("no module compiled")?;
-    let compile = Measure::new("s", compile_samples);
-    let code = code_section_bytes(wasm)?;
-    result.compile_mb_per_s = compile
-        .as_ref()
-        .filter(|m| m.median > 0.0)
-        .map(|m| code as f64 / 1e6 / m.median);
-    result.compile = compile;
+    result.compile = Measure::new("s", compile_samples);
+    result.compile_mb_per_s = mb_per_s(wasm, result.compile.as_ref())?;
 
     let mut instantiate_samples = Vec::with_capacity(runs);
     for i in 0..=runs {
@@ -138,12 +142,7 @@ pub fn measure_wasmtime(driver: &Path, wasm_path: &Path, wasm: &[u8], runs: usiz
             .context("unreadable output from wasmtime-embed")?;
         result.compile = Measure::new("s", samples.compile);
         result.instantiate = Measure::new("s", samples.instantiate);
-        let code = code_section_bytes(wasm)?;
-        result.compile_mb_per_s = result
-            .compile
-            .as_ref()
-            .filter(|m| m.median > 0.0)
-            .map(|m| code as f64 / 1e6 / m.median);
+        result.compile_mb_per_s = mb_per_s(wasm, result.compile.as_ref())?;
         Ok(())
     })();
     if let Err(e) = outcome {

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::build::Program;
 use crate::inproc;
 use crate::measure::{self, Exit, Measurer, Spec};
-use crate::results::{Failure, Pair, ProgramResult, Role};
+use crate::results::{Failure, InProcess, Pair, ProgramResult, Role};
 use crate::runtimes::{KILN_BACKENDS, Runtime};
 use crate::stats::Measure;
 
@@ -105,6 +105,24 @@ pub fn run(plan: &Plan, mut after_each: impl FnMut(&[ProgramResult])) -> Vec<Pro
     done
 }
 
+/// One progress line for a runtime's in-process figures.
+fn report_in_process(m: &InProcess) {
+    match (&m.compile, &m.instantiate, &m.error) {
+        (Some(c), Some(i), _) => eprintln!(
+            "  {:<20} in-process compile {} ({:.1} MB/s), instantiate {}",
+            m.runtime,
+            seconds(c.median),
+            m.compile_mb_per_s.unwrap_or(0.0),
+            seconds(i.median)
+        ),
+        (_, _, error) => eprintln!(
+            "  {:<20} in-process: {}",
+            m.runtime,
+            error.as_deref().unwrap_or("no figures")
+        ),
+    }
+}
+
 fn run_program(plan: &Plan, program: &Program) -> ProgramResult {
     let wasm = std::fs::read(&program.wasm).unwrap_or_default();
     let code_section_bytes = inproc::code_section_bytes(&wasm).unwrap_or(0);
@@ -123,37 +141,12 @@ fn run_program(plan: &Plan, program: &Program) -> ProgramResult {
             continue;
         };
         let m = inproc::measure(backend, &program.name, &wasm, plan.runs);
-        match (&m.compile, &m.instantiate, &m.error) {
-            (Some(c), Some(i), _) => eprintln!(
-                "  {:<20} in-process compile {} ({:.1} MB/s), instantiate {}",
-                m.runtime,
-                seconds(c.median),
-                m.compile_mb_per_s.unwrap_or(0.0),
-                seconds(i.median)
-            ),
-            (_, _, error) => eprintln!(
-                "  {:<20} in-process: {}",
-                m.runtime,
-                error.as_deref().unwrap_or("no figures")
-            ),
-        }
+        report_in_process(&m);
         result.in_process.push(m);
     }
     if let Some(driver) = &plan.wasmtime_embed {
         let m = inproc::measure_wasmtime(driver, &program.wasm, &wasm, plan.runs);
-        match (&m.compile, &m.instantiate, &m.error) {
-            (Some(c), Some(i), _) => eprintln!(
-                "  {:<20} in-process compile {}, instantiate {}",
-                m.runtime,
-                seconds(c.median),
-                seconds(i.median)
-            ),
-            (_, _, error) => eprintln!(
-                "  {:<20} in-process: {}",
-                m.runtime,
-                error.as_deref().unwrap_or("no figures")
-            ),
-        }
+        report_in_process(&m);
         result.in_process.push(m);
     }
 

@@ -129,7 +129,7 @@ impl Module {
             );
         };
         let artifact = artifact::read(bytes)?;
-        check_compatible(artifact.fingerprint, native.fingerprint())?;
+        native.check_compatible(artifact.fingerprint)?;
         let (translation, code) = {
             let config = engine.config();
             let (translation, _bodies) =
@@ -276,57 +276,6 @@ pub(crate) fn translate(
     Ok((Arc::new(translation), code))
 }
 
-/// Whether code written by an engine with fingerprint `theirs` may run in
-/// one with `ours`: every field equal, except that the CPU features the
-/// code was compiled for need only be a subset of this host's. The error
-/// names the first field that differs.
-fn check_compatible(theirs: &str, ours: &str) -> Result<()> {
-    let field = |fp: &'_ str, name: &str| {
-        fp.lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
-            .unwrap_or("")
-            .to_string()
-    };
-    for (name, what) in [
-        ("triple", "target"),
-        ("isa", "set of CPU features"),
-        ("flags", "set of code generator settings"),
-        ("tunables", "set of memory or fuel settings"),
-        ("features", "set of WebAssembly features"),
-        ("abi", "runtime ABI (another build of Kiln)"),
-    ] {
-        let (a, b) = (field(theirs, name), field(ours, name));
-        let fits = if name == "isa" {
-            isa_features_fit(&a, &b)
-        } else {
-            a == b
-        };
-        if !fits {
-            bail!(
-                "the precompiled module was compiled for a different {what} (module: `{a}`; engine: `{b}`); compile it again with this engine's settings"
-            );
-        }
-    }
-    Ok(())
-}
-
-/// Whether code needing the ISA flags `needed` (`name=value` words) runs
-/// on a CPU with `host`'s: each feature it turned on is on here, and
-/// every non-boolean setting is equal.
-fn isa_features_fit(needed: &str, host: &str) -> bool {
-    let host: std::collections::HashMap<&str, &str> = host
-        .split_whitespace()
-        .filter_map(|w| w.split_once('='))
-        .collect();
-    needed
-        .split_whitespace()
-        .filter_map(|w| w.split_once('='))
-        .all(|(name, value)| match value {
-            "false" => true,
-            _ => host.get(name) == Some(&value),
-        })
-}
-
 /// Checks that an artifact's code tables fit the module they claim to be
 /// for, so that a corrupt or mismatched file is an error here rather than
 /// an out-of-range index later.
@@ -404,33 +353,5 @@ impl<'a> ExportType<'a> {
     /// The exported item's type.
     pub fn ty(&self) -> ExternType {
         self.ty.clone()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cpu_features_need_only_be_present() {
-        let host = "has_avx=true has_sse41=true has_avx512f=false";
-        assert!(isa_features_fit("has_sse41=true has_avx=false", host));
-        assert!(isa_features_fit("", host));
-        assert!(!isa_features_fit("has_avx512f=true", host));
-        assert!(!isa_features_fit("has_bmi2=true", host));
-        assert!(!isa_features_fit("sign_return_address_with_bkey=b", "x=a"));
-    }
-
-    #[test]
-    fn fingerprints_compare_field_by_field() {
-        let ours = "triple=x\nflags=a=1\nisa=f=true g=true\ntunables=T\nfeatures=0x1";
-        assert!(check_compatible(ours, ours).is_ok());
-        let fewer = "triple=x\nflags=a=1\nisa=f=true g=false\ntunables=T\nfeatures=0x1";
-        assert!(check_compatible(fewer, ours).is_ok());
-        let err = check_compatible(ours, fewer).unwrap_err().to_string();
-        assert!(err.contains("CPU features"), "{err}");
-        let other = "triple=y\nflags=a=1\nisa=\ntunables=T\nfeatures=0x1";
-        let err = check_compatible(other, ours).unwrap_err().to_string();
-        assert!(err.contains("target"), "{err}");
     }
 }

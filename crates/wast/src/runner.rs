@@ -192,28 +192,11 @@ fn short(err: &anyhow::Error) -> String {
     chain_text(err)
 }
 
-/// Trap codes whose spec messages scripts use.
-const KNOWN_TRAPS: &[TrapCode] = &[
-    TrapCode::UnreachableCodeReached,
-    TrapCode::MemoryOutOfBounds,
-    TrapCode::TableOutOfBounds,
-    TrapCode::UndefinedElement,
-    TrapCode::IndirectCallToNull,
-    TrapCode::BadSignature,
-    TrapCode::IntegerOverflow,
-    TrapCode::IntegerDivisionByZero,
-    TrapCode::BadConversionToInteger,
-    TrapCode::StackOverflow,
-    TrapCode::OutOfFuel,
-    TrapCode::Interrupt,
-    TrapCode::NullReference,
-];
-
 /// The trap code a script's expected message denotes, if any. Scripts
 /// sometimes append detail (`"uninitialized element 2"`), so the message
 /// only has to start with the code's text.
 fn expected_code(message: &str) -> Option<TrapCode> {
-    KNOWN_TRAPS
+    TrapCode::ALL
         .iter()
         .copied()
         .find(|code| message.starts_with(code.message()))

@@ -252,15 +252,7 @@ impl NativeEngine {
             // integers (`call.rs`).
             anyhow::bail!("the Cranelift strategy needs a little-endian host");
         }
-        let isa = IsaBuilder::host()
-            .build()
-            .map_err(|e| anyhow!("failed to configure Cranelift for this host: {e}"))?;
-        Ok(Self::with_compiler(
-            Compiler::new(isa, tunables),
-            tunables,
-            features,
-            true,
-        ))
+        Self::with_isa(IsaBuilder::host(), "this host", tunables, features, true)
     }
 
     /// A compiler for target `triple` that only precompiles: its modules
@@ -270,23 +262,22 @@ impl NativeEngine {
         tunables: Tunables,
         features: wasmparser::WasmFeatures,
     ) -> Result<Self> {
-        let isa = IsaBuilder::target(triple)
-            .build()
-            .map_err(|e| anyhow!("failed to configure Cranelift for `{triple}`: {e}"))?;
-        Ok(Self::with_compiler(
-            Compiler::new(isa, tunables),
-            tunables,
-            features,
-            false,
-        ))
+        let what = format!("`{triple}`");
+        Self::with_isa(IsaBuilder::target(triple), &what, tunables, features, false)
     }
 
-    fn with_compiler(
-        compiler: Compiler,
+    /// The engine for the ISA `isa` builds (`what` names it in errors).
+    fn with_isa(
+        isa: IsaBuilder,
+        what: &str,
         tunables: Tunables,
         features: wasmparser::WasmFeatures,
         runs_here: bool,
-    ) -> Self {
+    ) -> Result<Self> {
+        let isa = isa
+            .build()
+            .map_err(|e| anyhow!("failed to configure Cranelift for {what}: {e}"))?;
+        let compiler = Compiler::new(isa, tunables);
         // The runtime ABI as compiled code sees it: the builtin table's
         // order and the `VMContext` layout (a sample with one of each
         // entity). Artifacts of the same Kiln version with another ABI (a
@@ -302,12 +293,12 @@ impl NativeEngine {
             features.bits(),
             builtins.join(","),
         );
-        NativeEngine {
+        Ok(NativeEngine {
             compiler,
             fingerprint,
             runs_here,
             host_trampolines: Mutex::new(HashMap::new()),
-        }
+        })
     }
 
     /// The target triple code is compiled for.
@@ -318,6 +309,12 @@ impl NativeEngine {
     /// What compiled code depends on besides the module (see the field).
     pub(crate) fn fingerprint(&self) -> &str {
         &self.fingerprint
+    }
+
+    /// Errors, naming the first field that differs, unless code written by
+    /// an engine with fingerprint `theirs` may run in this one.
+    pub(crate) fn check_compatible(&self, theirs: &str) -> Result<()> {
+        check_compatible(theirs, &self.fingerprint)
     }
 
     /// Compiles `module` without loading it.
@@ -412,6 +409,57 @@ fn type_only_module(ty: &kiln_environ::FuncType) -> Vec<u8> {
     wasm
 }
 
+/// Whether code written by an engine with fingerprint `theirs` may run in
+/// one with `ours`: every field equal, except that the CPU features the
+/// code was compiled for need only be a subset of this host's. The error
+/// names the first field that differs.
+fn check_compatible(theirs: &str, ours: &str) -> Result<()> {
+    let field = |fp: &'_ str, name: &str| {
+        fp.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
+            .unwrap_or("")
+            .to_string()
+    };
+    for (name, what) in [
+        ("triple", "target"),
+        ("isa", "set of CPU features"),
+        ("flags", "set of code generator settings"),
+        ("tunables", "set of memory or fuel settings"),
+        ("features", "set of WebAssembly features"),
+        ("abi", "runtime ABI (another build of Kiln)"),
+    ] {
+        let (a, b) = (field(theirs, name), field(ours, name));
+        let fits = if name == "isa" {
+            isa_features_fit(&a, &b)
+        } else {
+            a == b
+        };
+        if !fits {
+            anyhow::bail!(
+                "the precompiled module was compiled for a different {what} (module: `{a}`; engine: `{b}`); compile it again with this engine's settings"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Whether code needing the ISA flags `needed` (`name=value` words) runs
+/// on a CPU with `host`'s: each feature it turned on is on here, and
+/// every non-boolean setting is equal.
+fn isa_features_fit(needed: &str, host: &str) -> bool {
+    let host: std::collections::HashMap<&str, &str> = host
+        .split_whitespace()
+        .filter_map(|w| w.split_once('='))
+        .collect();
+    needed
+        .split_whitespace()
+        .filter_map(|w| w.split_once('='))
+        .all(|(name, value)| match value {
+            "false" => true,
+            _ => host.get(name) == Some(&value),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -461,5 +509,28 @@ mod tests {
         .unwrap();
         assert_eq!(t.types.len(), 1);
         assert_eq!(t.types[0], ty);
+    }
+
+    #[test]
+    fn cpu_features_need_only_be_present() {
+        let host = "has_avx=true has_sse41=true has_avx512f=false";
+        assert!(isa_features_fit("has_sse41=true has_avx=false", host));
+        assert!(isa_features_fit("", host));
+        assert!(!isa_features_fit("has_avx512f=true", host));
+        assert!(!isa_features_fit("has_bmi2=true", host));
+        assert!(!isa_features_fit("sign_return_address_with_bkey=b", "x=a"));
+    }
+
+    #[test]
+    fn fingerprints_compare_field_by_field() {
+        let ours = "triple=x\nflags=a=1\nisa=f=true g=true\ntunables=T\nfeatures=0x1";
+        assert!(check_compatible(ours, ours).is_ok());
+        let fewer = "triple=x\nflags=a=1\nisa=f=true g=false\ntunables=T\nfeatures=0x1";
+        assert!(check_compatible(fewer, ours).is_ok());
+        let err = check_compatible(ours, fewer).unwrap_err().to_string();
+        assert!(err.contains("CPU features"), "{err}");
+        let other = "triple=y\nflags=a=1\nisa=\ntunables=T\nfeatures=0x1";
+        let err = check_compatible(other, ours).unwrap_err().to_string();
+        assert!(err.contains("target"), "{err}");
     }
 }

@@ -96,6 +96,37 @@ impl Mmap {
         Ok(Mmap { ptr, len })
     }
 
+    /// Maps the first `len` bytes of `file` private and read-only (for
+    /// reading it without copying it into the heap); 0 gives an empty
+    /// mapping with no OS call.
+    pub(crate) fn map_file_read_only(file: &std::fs::File, len: usize) -> Result<Mmap, SysError> {
+        if len == 0 {
+            return Ok(Mmap {
+                ptr: NonNull::dangling(),
+                len: 0,
+            });
+        }
+        // SAFETY: a new private read-only mapping at an address the kernel
+        // chooses (no MAP_FIXED) cannot clobber memory in use. The file may
+        // be closed afterwards: the mapping keeps it.
+        let ptr = unsafe {
+            mm::mmap(
+                ptr::null_mut(),
+                len,
+                ProtFlags::READ,
+                MapFlags::PRIVATE,
+                file,
+                0,
+            )
+        }
+        .map_err(os("mmap"))?;
+        let ptr = NonNull::new(ptr.cast::<u8>()).ok_or(SysError::Os {
+            op: "mmap",
+            errno: libc::ENOMEM,
+        })?;
+        Ok(Mmap { ptr, len })
+    }
+
     /// Reserves `len` bytes (a page multiple) that are all read + write.
     pub(crate) fn accessible(len: usize) -> Result<Mmap, SysError> {
         let mut map = Mmap::reserve(len)?;
