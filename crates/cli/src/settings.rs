@@ -3,7 +3,7 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use clap::Args;
 use kiln::{Config, Engine, Strategy};
 
@@ -16,22 +16,46 @@ pub struct SettingsCommand {}
 impl SettingsCommand {
     /// Runs the command; `Err` is reported as one error line, exit 1.
     pub fn execute(self) -> Result<ExitCode> {
-        let isa = kiln_cranelift::IsaBuilder::host()
-            .build()
-            .map_err(|e| anyhow!("cannot detect the host for native code: {e}"))?;
         let auto = Engine::new(&Config::new())?;
         let backend = match auto.strategy() {
             Strategy::Cranelift => "cranelift",
             _ => "interp",
         };
-        let mut text = format!(
-            "target: {}\ndefault compiler (-C compiler=auto): {backend}\nISA features:\n",
-            isa.triple()
-        );
-        for flag in isa.isa_flags() {
-            match flag.as_bool() {
-                Some(on) => text.push_str(&format!("  {:<24} {on}\n", flag.name)),
-                None => text.push_str(&format!("  {flag}\n")),
+        // What Cranelift would compile for here, even where `auto` picks
+        // the interpreter; or why it cannot.
+        let mut native = Config::new();
+        native.strategy(Strategy::Cranelift);
+        let mut text = String::new();
+        match Engine::new(&native).map(|e| e.native_settings()) {
+            Ok(Some(settings)) => {
+                let field = |name: &str| {
+                    settings
+                        .lines()
+                        .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
+                        .unwrap_or("")
+                        .to_string()
+                };
+                text.push_str(&format!(
+                    "target: {}\ndefault compiler (-C compiler=auto): {backend}\nISA features:\n",
+                    field("triple")
+                ));
+                for word in field("isa").split_whitespace() {
+                    match word.split_once('=') {
+                        Some((name, value)) => {
+                            text.push_str(&format!("  {name:<24} {value}\n"))
+                        }
+                        None => text.push_str(&format!("  {word}\n")),
+                    }
+                }
+            }
+            Ok(None) | Err(_) => {
+                let why = Engine::new(&native)
+                    .err()
+                    .map_or_else(|| "unavailable".to_string(), |e| format!("{e:#}"));
+                text.push_str(&format!(
+                    "target: {}\ndefault compiler (-C compiler=auto): {backend}\nnative code: {why}\n",
+                    host_target()
+                ));
             }
         }
         // A reader that stops early (`kiln settings | head`) is not an
@@ -41,4 +65,10 @@ impl SettingsCommand {
             _ => Ok(ExitCode::SUCCESS),
         }
     }
+}
+
+/// This build's target, as `arch-os` (what `kiln settings` shows where no
+/// native compiler can name the full triple).
+fn host_target() -> String {
+    format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS)
 }

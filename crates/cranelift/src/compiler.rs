@@ -1,7 +1,7 @@
 //! Compiling a whole module: translation and code generation of every
 //! function and trampoline in parallel, then one text image.
 //!
-//! [`Compiler::compile_module`] makes a work list (defined functions,
+//! [`CraneliftCompiler::compile_module`] makes a work list (defined functions,
 //! array-to-wasm trampolines of functions the host can reach, one
 //! wasm-to-array trampoline per distinct function type), compiles it on a
 //! pool of scoped threads that pull indices from a shared counter (each
@@ -21,165 +21,21 @@ use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
 use cranelift_codegen::{Context, FinalizedRelocTarget};
 use cranelift_frontend::FunctionBuilderContext;
 use kiln_environ::{
-    Builtin, ConstOp, ElemItems, ExternKind, FuncType, ModuleTranslation, TrapCode, Tunables,
-    VMOffsets,
+    Builtin, CompiledFunction, CompiledModule, FuncKey, FunctionLocation, ModuleTranslation,
+    Relocation, RelocationKind, TrapSite, Tunables, VMOffsets,
 };
 use std::collections::{BTreeSet, HashMap};
-use std::ops::Range;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// What a piece of compiled code is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum FuncKey {
-    /// Defined wasm function, by function index (imports included in the
-    /// numbering).
-    Wasm(u32),
-    /// The array-to-wasm trampoline of defined function `index`.
-    ArrayToWasm(u32),
-    /// The wasm-to-array trampoline for signatures equal to type `index`.
-    WasmToArray(u32),
-    /// The stub that calls a builtin.
-    Builtin(Builtin),
-}
-
-impl std::fmt::Display for FuncKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            FuncKey::Wasm(i) => write!(f, "wasm function {i}"),
-            FuncKey::ArrayToWasm(i) => write!(f, "array-to-wasm trampoline of function {i}"),
-            FuncKey::WasmToArray(t) => write!(f, "wasm-to-array trampoline of type {t}"),
-            FuncKey::Builtin(b) => write!(f, "builtin stub `{}`", b.name()),
-        }
-    }
-}
-
-/// A call from one piece of code to another, at `offset` in the caller.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Relocation {
-    /// Offset of the patched bytes in the calling function's code.
-    pub offset: u32,
-    /// Cranelift's relocation kind (ISA-specific call encoding).
-    pub kind: Reloc,
-    /// What is called.
-    pub target: FuncKey,
-    /// Addend, as Cranelift reports it.
-    pub addend: i64,
-}
-
-/// An instruction that may trap, and why.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TrapSite {
-    /// Offset of the trapping instruction (function- or image-relative,
-    /// depending on the container).
-    pub offset: u32,
-    /// The wasm trap it raises.
-    pub code: TrapCode,
-}
-
-/// One compiled function or trampoline before layout.
-#[derive(Clone, Debug)]
-pub struct CompiledFunction {
-    /// What it is.
-    pub key: FuncKey,
-    /// Machine code.
-    pub code: Vec<u8>,
-    /// Required alignment of `code`'s start.
-    pub alignment: u32,
-    /// Calls to other code of the module.
-    pub relocations: Vec<Relocation>,
-    /// Trap sites, by offset in `code`.
-    pub traps: Vec<TrapSite>,
-    /// `(code offset, wasm byte offset)`, sorted: the instruction at or
-    /// after each code offset comes from the wasm operator at that offset
-    /// in the module binary.
-    pub address_map: Vec<(u32, u32)>,
-    /// Builtins the function calls.
-    pub builtins: Vec<Builtin>,
-}
-
-/// Where a piece of code landed in the image.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FunctionLocation {
-    /// What it is.
-    pub key: FuncKey,
-    /// Its bytes in [`CompiledModule::text`].
-    pub range: Range<u32>,
-}
-
-/// A module's native code, laid out and linked, with its metadata.
-#[derive(Clone, Debug)]
-pub struct CompiledModule {
-    /// Target triple the code is for.
-    pub triple: String,
-    /// Position-independent machine code: every call between functions of
-    /// the image is already resolved. Copy it anywhere page-aligned, make it
-    /// executable, and add a location's offset to the copy's address.
-    pub text: Vec<u8>,
-    /// Every function and trampoline, sorted by offset.
-    pub functions: Vec<FunctionLocation>,
-    /// Trap sites, image-relative, sorted by offset.
-    pub traps: Vec<TrapSite>,
-    /// `(image offset, wasm byte offset)` of wasm functions, sorted.
-    pub address_map: Vec<(u32, u32)>,
-    /// For each type index, the key of the wasm-to-array trampoline
-    /// serving it (types with equal signatures share one).
-    pub wasm_to_array: Vec<FuncKey>,
-    /// Number of wasm functions compiled (defined functions).
-    pub num_defined_funcs: u32,
-}
-
-impl CompiledModule {
-    /// The image range of `key`, if it was compiled.
-    pub fn range_of(&self, key: FuncKey) -> Option<Range<u32>> {
-        self.functions
-            .iter()
-            .find(|f| f.key == key)
-            .map(|f| f.range.clone())
-    }
-
-    /// The trap raised by the instruction at image offset `pc`, if it is a
-    /// trap site (what a signal handler asks).
-    pub fn trap_at(&self, pc: u32) -> Option<TrapCode> {
-        self.traps
-            .binary_search_by_key(&pc, |t| t.offset)
-            .ok()
-            .map(|i| self.traps[i].code)
-    }
-
-    /// The code containing image offset `pc`, and the wasm byte offset of
-    /// the operator it belongs to when known (what a backtrace asks).
-    pub fn lookup_pc(&self, pc: u32) -> Option<(FuncKey, Option<u32>)> {
-        let i = self
-            .functions
-            .partition_point(|f| f.range.start <= pc)
-            .checked_sub(1)?;
-        let f = &self.functions[i];
-        if pc >= f.range.end {
-            return None;
-        }
-        let wasm = match f.key {
-            FuncKey::Wasm(_) => {
-                let j = self.address_map.partition_point(|(o, _)| *o <= pc);
-                j.checked_sub(1)
-                    .map(|j| self.address_map[j])
-                    .filter(|(o, _)| *o >= f.range.start)
-                    .map(|(_, w)| w)
-            }
-            _ => None,
-        };
-        Some((f.key, wasm))
-    }
-}
-
 /// Compiles modules for one ISA with one set of [`Tunables`].
-pub struct Compiler {
+pub struct CraneliftCompiler {
     isa: OwnedTargetIsa,
     tunables: Tunables,
     threads: usize,
 }
 
-impl Compiler {
+impl CraneliftCompiler {
     /// A compiler for `isa` that follows `tunables`, using every core.
     pub fn new(isa: OwnedTargetIsa, tunables: Tunables) -> Self {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -318,7 +174,9 @@ impl Compiler {
             };
             relocations.push(Relocation {
                 offset: r.offset,
-                kind: r.kind,
+                kind: relocation_kind(r.kind).ok_or_else(|| {
+                    CompileError::Relocation(format!("{:?} in {key}", r.kind))
+                })?,
                 target,
                 addend: r.addend,
             });
@@ -415,26 +273,7 @@ impl Compiler {
         module: &ModuleTranslation,
     ) -> Result<CompiledModule, CompileError> {
         let env = self.env(module);
-        let n_imported = module.num_imported_funcs;
-        let n_funcs = module.functions.len() as u32;
-
-        let mut keys: Vec<FuncKey> = (n_imported..n_funcs).map(FuncKey::Wasm).collect();
-        keys.extend(
-            escaping_functions(module)
-                .into_iter()
-                .filter(|i| *i >= n_imported && *i < n_funcs)
-                .map(FuncKey::ArrayToWasm),
-        );
-        // One wasm-to-array trampoline per distinct signature.
-        let mut by_sig: HashMap<&FuncType, u32> = HashMap::new();
-        let mut wasm_to_array = Vec::with_capacity(module.types.len());
-        for (i, ty) in module.types.iter().enumerate() {
-            let rep = *by_sig.entry(ty).or_insert_with(|| {
-                keys.push(FuncKey::WasmToArray(i as u32));
-                i as u32
-            });
-            wasm_to_array.push(FuncKey::WasmToArray(rep));
-        }
+        let (keys, wasm_to_array) = kiln_environ::code_keys(module);
         let mut compiled = self.compile_all(&env, &keys)?;
         let used: BTreeSet<Builtin> = compiled
             .iter()
@@ -450,7 +289,7 @@ impl Compiler {
             traps,
             address_map,
             wasm_to_array,
-            num_defined_funcs: n_funcs - n_imported,
+            num_defined_funcs: module.bodies.len() as u32,
         })
     }
 
@@ -480,7 +319,8 @@ impl Compiler {
                 let target = *label.get(&r.target).ok_or_else(|| {
                     CompileError::Relocation(format!("{} calls missing {}", f.key, r.target))
                 })?;
-                if !builder.resolve_reloc(start + u64::from(r.offset), r.kind, r.addend, target) {
+                let kind = cranelift_reloc(r.kind);
+                if !builder.resolve_reloc(start + u64::from(r.offset), kind, r.addend, target) {
                     return Err(CompileError::Relocation(format!(
                         "{:?} from {} to {}",
                         r.kind, f.key, r.target
@@ -514,40 +354,68 @@ impl Compiler {
     }
 }
 
-/// Functions the host can reach and therefore call through the array
-/// convention: exports, the start function, table and element segment
-/// contents, and `ref.func` targets in constant expressions (which
-/// validation requires for any `ref.func` in a body too).
-fn escaping_functions(module: &ModuleTranslation) -> BTreeSet<u32> {
-    let mut out = BTreeSet::new();
-    for e in &module.exports {
-        if e.kind == ExternKind::Func {
-            out.insert(e.index);
-        }
+/// The neutral name of a call relocation Cranelift emitted, if it is one
+/// Kiln's code uses.
+fn relocation_kind(kind: Reloc) -> Option<RelocationKind> {
+    Some(match kind {
+        Reloc::X86CallPCRel4 => RelocationKind::X86CallPcRel4,
+        Reloc::Arm64Call => RelocationKind::Arm64Call,
+        // Equivalent for calls within one image.
+        Reloc::S390xPCRel32Dbl | Reloc::S390xPLTRel32Dbl => RelocationKind::S390xPcRel32Dbl,
+        Reloc::RiscvCallPlt => RelocationKind::RiscvCallPlt,
+        _ => return None,
+    })
+}
+
+/// Cranelift's name of a neutral call relocation, for its text-section
+/// builder.
+fn cranelift_reloc(kind: RelocationKind) -> Reloc {
+    match kind {
+        RelocationKind::X86CallPcRel4 => Reloc::X86CallPCRel4,
+        RelocationKind::Arm64Call => Reloc::Arm64Call,
+        RelocationKind::S390xPcRel32Dbl => Reloc::S390xPCRel32Dbl,
+        RelocationKind::RiscvCallPlt => Reloc::RiscvCallPlt,
     }
-    out.extend(module.start);
-    let from_expr = |ops: &[ConstOp], out: &mut BTreeSet<u32>| {
-        for op in ops {
-            if let ConstOp::RefFunc(f) = op {
-                out.insert(*f);
-            }
-        }
-    };
-    for e in &module.elems {
-        match &e.items {
-            ElemItems::Functions(f) => out.extend(f.iter().copied()),
-            ElemItems::Expressions(exprs) => {
-                for x in exprs {
-                    from_expr(&x.ops, &mut out);
-                }
-            }
-        }
+}
+
+impl kiln_environ::Compiler for CraneliftCompiler {
+    fn backend(&self) -> &'static str {
+        "cranelift"
     }
-    for g in &module.global_inits {
-        from_expr(&g.ops, &mut out);
+
+    fn triple(&self) -> String {
+        self.isa.triple().to_string()
     }
-    for t in module.table_inits.iter().flatten() {
-        from_expr(&t.ops, &mut out);
+
+    fn pointer_bytes(&self) -> u8 {
+        self.isa.pointer_bytes()
     }
-    out
+
+    fn little_endian(&self) -> bool {
+        self.isa.endianness() == ir::Endianness::Little
+    }
+
+    fn settings(&self) -> String {
+        crate::isa_fingerprint(&*self.isa)
+    }
+
+    fn tunables(&self) -> Tunables {
+        self.tunables
+    }
+
+    fn offsets(&self, module: &ModuleTranslation) -> VMOffsets {
+        CraneliftCompiler::offsets(self, module)
+    }
+
+    fn compile_function(
+        &self,
+        module: &ModuleTranslation,
+        key: FuncKey,
+    ) -> Result<CompiledFunction, CompileError> {
+        CraneliftCompiler::compile_function(self, module, key)
+    }
+
+    fn compile_module(&self, module: &ModuleTranslation) -> Result<CompiledModule, CompileError> {
+        CraneliftCompiler::compile_module(self, module)
+    }
 }

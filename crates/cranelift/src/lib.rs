@@ -14,12 +14,16 @@
 //!   out in one position-independent text image with its trap table,
 //!   address map and relocations resolved ([`CompiledModule`]).
 //!
+//! [`CraneliftCompiler`] implements `kiln_environ::Compiler`, the
+//! backend-neutral compiler interface, so the runtime drives it without
+//! naming this crate's types.
+//!
 //! What it does not do: map memory executable, install signal handlers,
 //! allocate instances or call the code. The runtime (`kiln`'s
 //! `runtime` module) does that with a [`CompiledModule`];
-//! `docs/native-abi.md` is the contract between the two. Its caller is the
-//! `kiln` crate's engine when `Config` selects the Cranelift strategy, and
-//! its tests.
+//! `docs/native-abi.md` is the contract between the two. Its callers are
+//! the `kiln` crate's engine factory, when `Config` selects the Cranelift
+//! strategy, and this crate's tests.
 
 #![warn(missing_docs)]
 
@@ -28,36 +32,10 @@ pub mod isa;
 pub mod trampolines;
 mod translate;
 
-pub use compiler::{
-    CompiledFunction, CompiledModule, Compiler, FuncKey, FunctionLocation, Relocation, TrapSite,
-};
+pub use compiler::CraneliftCompiler;
 pub use isa::{IsaBuilder, OptLevel, isa_fingerprint};
-
-/// Why a module or function could not be compiled.
-#[derive(Debug, thiserror::Error)]
-pub enum CompileError {
-    /// An operator or feature this backend does not translate (yet).
-    #[error("unsupported in the Cranelift backend: {0}")]
-    Unsupported(String),
-    /// The function body could not be read (the module should have been
-    /// validated by `kiln-environ` first).
-    #[error("malformed function body: {0}")]
-    Wasm(String),
-    /// The target triple is unknown or not one Kiln compiles for.
-    #[error("unsupported target `{0}`")]
-    UnsupportedTarget(String),
-    /// A code-generation flag was rejected.
-    #[error("invalid Cranelift setting: {0}")]
-    Setting(String),
-    /// Cranelift failed (a verifier error, an implementation limit).
-    #[error("code generation failed for {function}: {message}")]
-    Codegen {
-        /// Which function (or trampoline) failed.
-        function: String,
-        /// Cranelift's message.
-        message: String,
-    },
-    /// A relocation could not be resolved in the text image.
-    #[error("unresolvable relocation {0}")]
-    Relocation(String),
-}
+/// Re-exported: the compiler interface's types, which this crate produces.
+pub use kiln_environ::{
+    CompileError, CompiledFunction, CompiledModule, FuncKey, FunctionLocation, Relocation,
+    TrapSite,
+};

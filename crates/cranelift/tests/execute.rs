@@ -7,7 +7,7 @@
 
 #![cfg(all(unix, any(target_arch = "x86_64", target_arch = "aarch64")))]
 
-use kiln_cranelift::{CompiledModule, Compiler, FuncKey, IsaBuilder};
+use kiln_cranelift::{CompiledModule, CraneliftCompiler, FuncKey, IsaBuilder};
 use kiln_environ::{
     BoundsCheckStrategy, Builtin, Tunables, VMCONTEXT_MAGIC, VMHOST_CONTEXT_MAGIC, VMOffsets,
     default_features,
@@ -178,7 +178,7 @@ fn instantiate(tunables: Tunables) -> Instance {
     let wasm = wat::parse_str(WAT).unwrap();
     let module = kiln_environ::translate_module(&wasm, default_features()).unwrap();
     let isa = IsaBuilder::host().verifier(true).build().unwrap();
-    let compiler = Compiler::new(isa, tunables);
+    let compiler = CraneliftCompiler::new(isa, tunables);
     let offsets: VMOffsets = compiler.offsets(&module);
     let compiled = compiler.compile_module(&module).unwrap();
 

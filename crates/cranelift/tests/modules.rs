@@ -1,7 +1,7 @@
 //! Hand-written modules: the trap table, relocations and trampolines of
 //! small programs, on the host and on a cross target.
 
-use kiln_cranelift::{CompileError, CompiledModule, Compiler, FuncKey, IsaBuilder};
+use kiln_cranelift::{CompileError, CompiledModule, CraneliftCompiler, FuncKey, IsaBuilder};
 use kiln_environ::{BoundsCheckStrategy, Builtin, TrapCode, Tunables, default_features};
 
 fn compile_on(
@@ -12,7 +12,7 @@ fn compile_on(
     let wasm = wat::parse_str(wat).expect("valid wat");
     let module = kiln_environ::translate_module(&wasm, default_features()).expect("valid module");
     let isa = isa.verifier(true).build()?;
-    Compiler::new(isa, tunables).compile_module(&module)
+    CraneliftCompiler::new(isa, tunables).compile_module(&module)
 }
 
 fn guard() -> Tunables {
@@ -204,7 +204,7 @@ fn offsets_follow_the_target_pointer_size() {
     let isa = IsaBuilder::target("s390x-unknown-linux-gnu")
         .build()
         .unwrap();
-    let offsets = Compiler::new(isa, guard()).offsets(&module);
+    let offsets = CraneliftCompiler::new(isa, guard()).offsets(&module);
     assert_eq!(offsets.pointer_size, 8);
     assert_eq!(offsets, kiln_environ::VMOffsets::new(8, &module));
 }
@@ -256,7 +256,7 @@ fn interrupt_polls_sit_at_entry_and_uncovered_back_edges() {
 fn bad_keys_are_errors_not_panics() {
     let wasm = wat::parse_str(TRAPPY).unwrap();
     let module = kiln_environ::translate_module(&wasm, default_features()).unwrap();
-    let c = Compiler::new(IsaBuilder::host().build().unwrap(), guard());
+    let c = CraneliftCompiler::new(IsaBuilder::host().build().unwrap(), guard());
     for key in [
         FuncKey::Wasm(99),
         FuncKey::ArrayToWasm(99),

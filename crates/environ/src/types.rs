@@ -7,7 +7,7 @@ use alloc::boxed::Box;
 use core::fmt;
 
 /// A WebAssembly value type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ValType {
     /// 32-bit integer.
     I32,
@@ -73,7 +73,7 @@ impl fmt::Display for ValType {
 }
 
 /// A function signature.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FuncType {
     /// Parameter types, in order.
     pub params: Box<[ValType]>,

@@ -257,6 +257,7 @@ impl Config {
 
     /// The code-generation settings the native backend and the runtime's
     /// memory allocator share: one set of numbers for both.
+    #[cfg_attr(not(kiln_native), allow(dead_code))]
     pub(crate) fn tunables(&self) -> kiln_environ::Tunables {
         use kiln_environ::BoundsCheckStrategy;
         // Guard pages only pay off when the reservation covers every 32-bit

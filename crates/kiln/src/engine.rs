@@ -1,6 +1,7 @@
 //! [`Engine`]: configuration plus the engine-wide signature registry.
 
 use crate::runtime::native::NativeEngine;
+use anyhow::Result;
 use crate::types::FuncType;
 use crate::{Config, Strategy};
 use std::collections::HashMap;
@@ -50,17 +51,16 @@ impl Engine {
         if config.max_wasm_stack == 0 {
             anyhow::bail!("`max_wasm_stack` must be greater than zero");
         }
-        let (tunables, features) = (config.tunables(), config.features);
         let native = match (&config.target, config.strategy, config.resolved_strategy()) {
             (Some(_), Strategy::Interpreter, _) => anyhow::bail!(
                 "a compilation target needs the Cranelift strategy: the interpreter has no target"
             ),
             // Another machine's code: nothing here has to support running it.
-            (Some(triple), _, _) => Some(NativeEngine::for_target(triple, tunables, features)?),
+            (Some(triple), _, _) => Some(native_engine(config, Some(triple))?),
             // Asked for by name: failing to set it up is an error.
-            (None, Strategy::Cranelift, _) => Some(NativeEngine::new(tunables, features)?),
+            (None, Strategy::Cranelift, _) => Some(native_engine(config, None)?),
             // Chosen by default: fall back to the interpreter.
-            (None, _, Strategy::Cranelift) => NativeEngine::new(tunables, features).ok(),
+            (None, _, Strategy::Cranelift) => native_engine(config, None).ok(),
             _ => None,
         };
         Ok(Engine {
@@ -72,9 +72,10 @@ impl Engine {
         })
     }
 
-    /// The backend this engine runs code with: [`Strategy::Cranelift`] or
-    /// [`Strategy::Interpreter`] ([`Strategy::Auto`] resolved for this
-    /// host).
+    /// The backend this engine actually runs code with:
+    /// [`Strategy::Cranelift`] or [`Strategy::Interpreter`], never
+    /// [`Strategy::Auto`] (resolved for this host, including the fallback
+    /// to the interpreter where native code cannot be set up).
     pub fn strategy(&self) -> Strategy {
         if self.inner.native.is_some() {
             Strategy::Cranelift
@@ -115,6 +116,13 @@ impl Engine {
         ))
     }
 
+    /// What the native compiler generates code for, as `name=value` lines
+    /// (`triple=`, `isa=` with the CPU features, `flags=`), or `None` when
+    /// this engine interprets.
+    pub fn native_settings(&self) -> Option<String> {
+        self.native().map(|n| n.settings())
+    }
+
     /// The native compiler, if this engine runs native code.
     pub(crate) fn native(&self) -> Option<&NativeEngine> {
         self.inner.native.as_ref()
@@ -149,4 +157,30 @@ impl Engine {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// The native engine `config` asks for, compiling for `target` (or this
+/// host). This is the one place in the runtime that names a compiler
+/// backend crate: everything else drives it as a `kiln_environ::Compiler`.
+#[cfg(kiln_native)]
+fn native_engine(config: &Config, target: Option<&str>) -> Result<NativeEngine> {
+    use kiln_cranelift::{CraneliftCompiler, IsaBuilder};
+    let (isa, what) = match target {
+        Some(triple) => (IsaBuilder::target(triple), format!("`{triple}`")),
+        None => (IsaBuilder::host(), "this host".to_string()),
+    };
+    let isa = isa
+        .build()
+        .map_err(|e| anyhow::anyhow!("failed to configure Cranelift for {what}: {e}"))?;
+    let compiler = Box::new(CraneliftCompiler::new(isa, config.tunables()));
+    NativeEngine::new(compiler, config.features, target.is_none())
+}
+
+/// Without a native compiler in this build, asking for one is an error.
+#[cfg(not(kiln_native))]
+fn native_engine(_config: &Config, _target: Option<&str>) -> Result<NativeEngine> {
+    anyhow::bail!(
+        "this build of Kiln has no native compiler (the `cranelift` feature is off, \
+         or native code is not supported on this platform); use the interpreter"
+    )
 }

@@ -4,7 +4,6 @@ use crate::Engine;
 use crate::runtime::native::{NativeCode, artifact};
 use crate::types::{ExternType, FuncType};
 use anyhow::{Context as _, Result, bail};
-use kiln_cranelift::CompiledModule;
 use kiln_environ::{EntityType, ExternKind, ModuleTranslation, TranslationError};
 use kiln_interp::{InterpModule, TranslateConfig};
 use std::path::Path;
@@ -93,7 +92,8 @@ impl Module {
     /// Writes this module as a precompiled artifact, which
     /// [`Module::deserialize`] loads later (in another process, into an
     /// engine with the same configuration) without compiling it again.
-    /// Only native modules (the Cranelift strategy) have code to save.
+    /// Only native modules (a native strategy such as Cranelift) have code
+    /// to save.
     pub fn serialize(&self) -> Result<Vec<u8>> {
         let (Some(code), Some(native)) = (&self.inner.native, self.inner.engine.native()) else {
             bail!("only modules compiled by the Cranelift strategy can be serialized");
@@ -144,7 +144,9 @@ impl Module {
             );
             (translation, code)
         };
-        check_artifact_shape(&artifact.compiled, &translation)?;
+        if !artifact.compiled.fits(&translation) {
+            bail!("the precompiled module is corrupt: its code does not match its wasm");
+        }
         let native = native.load(artifact.compiled, artifact.text, &translation)?;
         Ok(Module::assemble(engine, translation, code, Some(native)))
     }
@@ -274,38 +276,6 @@ pub(crate) fn translate(
             }
         })?;
     Ok((Arc::new(translation), code))
-}
-
-/// Checks that an artifact's code tables fit the module they claim to be
-/// for, so that a corrupt or mismatched file is an error here rather than
-/// an out-of-range index later.
-fn check_artifact_shape(compiled: &CompiledModule, t: &ModuleTranslation) -> Result<()> {
-    use kiln_cranelift::FuncKey;
-    let defined = t.bodies.len();
-    let total = t.num_imported_funcs as usize + defined;
-    // Each defined function's body exactly once, every key in range.
-    let mut seen = vec![false; defined];
-    let mut ok = compiled.num_defined_funcs as usize == defined
-        && compiled.wasm_to_array.len() == t.types.len();
-    for f in &compiled.functions {
-        ok &= match f.key {
-            FuncKey::Wasm(i) => match i.checked_sub(t.num_imported_funcs) {
-                Some(d) if (d as usize) < defined && !seen[d as usize] => {
-                    seen[d as usize] = true;
-                    true
-                }
-                _ => false,
-            },
-            FuncKey::ArrayToWasm(i) => i >= t.num_imported_funcs && (i as usize) < total,
-            FuncKey::WasmToArray(i) => (i as usize) < t.types.len(),
-            FuncKey::Builtin(_) => true,
-        };
-    }
-    ok &= seen.iter().all(|&s| s);
-    if !ok {
-        bail!("the precompiled module is corrupt: its code does not match its wasm");
-    }
-    Ok(())
 }
 
 fn parse_error(e: TranslationError) -> anyhow::Error {

@@ -6,8 +6,8 @@
 //! nor compiled again) and the compiler's position-independent text image
 //! with the tables the runtime needs (function ranges, trap sites, address
 //! map, trampolines). It is only loadable by an engine whose *fingerprint*
-//! matches: the same Kiln version and artifact format, target triple,
-//! Cranelift flags, CPU features, tunables and wasm features. The layout is
+//! matches: the same Kiln version and artifact format, compiler backend,
+//! target triple, code generator flags, CPU features, tunables and wasm features. The layout is
 //! in `docs/precompiled.md`.
 //!
 //! Parsing is careful (bad input is an error, never a panic or an
@@ -15,8 +15,7 @@
 //! loading one is only as safe as the file is trustworthy, which is why
 //! `Module::deserialize` is `unsafe`.
 
-use kiln_cranelift::{CompiledModule, FuncKey, FunctionLocation, TrapSite};
-use kiln_environ::{Builtin, TrapCode};
+use kiln_environ::{Builtin, CompiledModule, FuncKey, FunctionLocation, TrapCode, TrapSite};
 
 /// The first bytes of every artifact (no wasm binary starts this way).
 pub(crate) const MAGIC: &[u8; 8] = b"\0kilnaot";

@@ -1,6 +1,11 @@
-//! The native backend's runtime: loading `kiln-cranelift`'s code, the
+//! The native backend's runtime: loading a native compiler's code, the
 //! records compiled code reads (`docs/native-abi.md`), and calls between
 //! the host and native code.
+//!
+//! Nothing here knows which compiler made the code: the engine holds a
+//! `Box<dyn kiln_environ::Compiler>` (built in `engine.rs`, the one place
+//! that names a backend crate) and everything else reads the
+//! backend-neutral [`CompiledModule`].
 //!
 //! ```text
 //! native/
@@ -13,7 +18,7 @@
 //!   artifact.rs  the precompiled-module file format
 //! ```
 //!
-//! A store of an engine with [`Strategy::Cranelift`](crate::Strategy) keeps
+//! A store of an engine with a native strategy keeps
 //! the same memories, tables and globals as an interpreter store (their
 //! records have the layouts the ABI names), but every function gets a
 //! native [`NativeFuncRef`] and `funcref` values are the addresses of those.
@@ -27,8 +32,7 @@ pub(crate) mod vmctx;
 
 use super::sys::{CodeMemory, CodeRegistration, MemoryImage, Traps, register_code};
 use anyhow::{Result, anyhow};
-use kiln_cranelift::{CompiledModule, Compiler, FuncKey, IsaBuilder, TrapSite};
-use kiln_environ::{ModuleTranslation, Tunables, VMOffsets};
+use kiln_environ::{CompiledModule, Compiler, FuncKey, ModuleTranslation, TrapSite, VMOffsets};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -229,7 +233,7 @@ type HostTrampoline = (Arc<NativeCode>, usize);
 
 /// An engine's native compiler and what it shares between modules.
 pub(crate) struct NativeEngine {
-    compiler: Compiler,
+    compiler: Box<dyn Compiler>,
     /// Everything compiled code depends on besides the module, as text:
     /// artifacts record it and load only into an engine with the same.
     fingerprint: String,
@@ -243,41 +247,29 @@ pub(crate) struct NativeEngine {
 }
 
 impl NativeEngine {
-    /// The host's compiler with `tunables`; fails where native code cannot
-    /// run (no trap handling on this OS or architecture, no ISA support).
-    pub(crate) fn new(tunables: Tunables, features: wasmparser::WasmFeatures) -> Result<Self> {
-        Traps::init().map_err(|e| anyhow!("the Cranelift strategy cannot run here: {e}"))?;
-        if !cfg!(target_endian = "little") {
-            // Host ↔ wasm value slots are converted assuming little-endian
-            // integers (`call.rs`).
-            anyhow::bail!("the Cranelift strategy needs a little-endian host");
-        }
-        Self::with_isa(IsaBuilder::host(), "this host", tunables, features, true)
-    }
-
-    /// A compiler for target `triple` that only precompiles: its modules
-    /// are written out by `Engine::precompile_module`, never run here.
-    pub(crate) fn for_target(
-        triple: &str,
-        tunables: Tunables,
-        features: wasmparser::WasmFeatures,
-    ) -> Result<Self> {
-        let what = format!("`{triple}`");
-        Self::with_isa(IsaBuilder::target(triple), &what, tunables, features, false)
-    }
-
-    /// The engine for the ISA `isa` builds (`what` names it in errors).
-    fn with_isa(
-        isa: IsaBuilder,
-        what: &str,
-        tunables: Tunables,
+    /// An engine around `compiler`, for modules validated with `features`.
+    /// `runs_here` says whether its code is for this host; a compiler for
+    /// another machine only precompiles. Fails where code for this host
+    /// cannot run (no trap handling on this OS or architecture).
+    #[cfg_attr(not(kiln_native), allow(dead_code))]
+    pub(crate) fn new(
+        compiler: Box<dyn Compiler>,
         features: wasmparser::WasmFeatures,
         runs_here: bool,
     ) -> Result<Self> {
-        let isa = isa
-            .build()
-            .map_err(|e| anyhow!("failed to configure Cranelift for {what}: {e}"))?;
-        let compiler = Compiler::new(isa, tunables);
+        if runs_here {
+            Traps::init().map_err(|e| {
+                anyhow!("the {} strategy cannot run here: {e}", compiler.backend())
+            })?;
+            if !compiler.little_endian() {
+                // Host ↔ wasm value slots are converted assuming
+                // little-endian integers (`call.rs`).
+                anyhow::bail!(
+                    "the {} strategy needs a little-endian host",
+                    compiler.backend()
+                );
+            }
+        }
         // The runtime ABI as compiled code sees it: the builtin table's
         // order and the `VMContext` layout (a sample with one of each
         // entity). Artifacts of the same Kiln version with another ABI (a
@@ -286,10 +278,12 @@ impl NativeEngine {
             .iter()
             .map(|b| b.name())
             .collect();
-        let layout = VMOffsets::from_counts(compiler.isa().pointer_bytes(), 1, 1, 1, 1, 1);
+        let layout = VMOffsets::from_counts(compiler.pointer_bytes(), 1, 1, 1, 1, 1);
         let fingerprint = format!(
-            "{}\ntunables={tunables:?}\nfeatures={:#x}\nabi={} {layout:?}",
-            kiln_cranelift::isa_fingerprint(compiler.isa()),
+            "backend={}\n{}\ntunables={:?}\nfeatures={:#x}\nabi={} {layout:?}",
+            compiler.backend(),
+            compiler.settings(),
+            compiler.tunables(),
             features.bits(),
             builtins.join(","),
         );
@@ -301,9 +295,15 @@ impl NativeEngine {
         })
     }
 
+    /// The compiler's settings (`Compiler::settings`): target, CPU
+    /// features, code generator flags.
+    pub(crate) fn settings(&self) -> String {
+        self.compiler.settings()
+    }
+
     /// The target triple code is compiled for.
     pub(crate) fn triple(&self) -> String {
-        self.compiler.isa().triple().to_string()
+        self.compiler.triple()
     }
 
     /// What compiled code depends on besides the module (see the field).
@@ -421,6 +421,7 @@ fn check_compatible(theirs: &str, ours: &str) -> Result<()> {
             .to_string()
     };
     for (name, what) in [
+        ("backend", "compiler backend"),
         ("triple", "target"),
         ("isa", "set of CPU features"),
         ("flags", "set of code generator settings"),

@@ -30,6 +30,7 @@
 //!   traps.rs      activations, call_wasm, raise_trap (portable part)
 //!   arch/         entry/resume trampolines and ucontext access per CPU
 //!   unix/         mmap, code memory, memfd images, signal handlers
+//!   fallback.rs   elsewhere (Windows, wasm32): the same items, never created
 //!   tests.rs      unit tests
 //! ```
 //!
@@ -53,6 +54,9 @@ mod traps;
 #[cfg(unix)]
 mod unix;
 
+#[cfg(not(unix))]
+mod fallback;
+
 #[cfg(test)]
 mod tests;
 
@@ -62,6 +66,8 @@ mod tests;
 pub(crate) use registry::{CodeLookup, CodeRegistration, is_wasm_pc, register_code};
 #[cfg_attr(not(test), allow(unused_imports))]
 pub(crate) use traps::{TraceBuf, Traps, WasmEntry, raise_trap};
+#[cfg(not(unix))]
+pub(crate) use fallback::{CodeMemory, MemoryImage, Mmap, page_size};
 #[cfg(unix)]
 #[cfg_attr(not(test), allow(unused_imports))]
 pub(crate) use unix::{CodeMemory, MemoryImage, Mmap, page_size};
