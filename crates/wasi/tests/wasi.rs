@@ -279,6 +279,34 @@ fn append_and_open_flags() {
     assert!(h.open(3, 1, "ln", 0, READ_RIGHTS, 0).is_ok());
 }
 
+/// CREAT|TRUNC with the APPEND fdflag (C's `O_CREAT | O_TRUNC | O_APPEND`):
+/// each open empties the file (or creates it), every write goes to the
+/// end, and `fd_fdstat_get` reports APPEND.
+#[test]
+fn trunc_with_append() {
+    let (tmp, mut h) = with_dir(DirPerms::ReadWrite);
+    let (p, _) = h.str("ab");
+    for name in ["file.txt", "new.txt"] {
+        let host = tmp.path().join(name);
+        for _ in 0..2 {
+            let fd = h.open(3, 0, name, CREAT | TRUNC, ALL_RIGHTS, 1).unwrap();
+            assert_eq!(std::fs::read(&host).unwrap(), b"", "{name} truncated");
+            assert_eq!(h.call("fd_fdstat_get", &[fd.into(), BUF.into()]), SUCCESS);
+            assert_eq!(h.read(BUF + 2, 2), [1, 0], "APPEND");
+            for _ in 0..2 {
+                h.iovec(BUF, p as u32, 2);
+                assert_eq!(
+                    h.call("fd_write", &[fd.into(), BUF.into(), 1, OUT.into()]),
+                    SUCCESS
+                );
+                assert_eq!(h.call("fd_seek", &[fd.into(), 0, 0, OUT.into()]), SUCCESS);
+            }
+            assert_eq!(std::fs::read(&host).unwrap(), b"abab", "{name} appended");
+            assert_eq!(h.call("fd_close", &[fd.into()]), SUCCESS);
+        }
+    }
+}
+
 #[test]
 fn path_operations() {
     let (tmp, mut h) = with_dir(DirPerms::ReadWrite);

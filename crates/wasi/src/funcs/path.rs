@@ -206,12 +206,17 @@ pub(crate) fn path_open(
         let creat = oflags & oflags::CREAT != 0;
         let excl = oflags & oflags::EXCL != 0;
         let trunc = oflags & oflags::TRUNC != 0;
+        let append = fdflags & fdflags::APPEND != 0;
+        // `OpenOptions` refuses append with truncate (`EINVAL`), which C's
+        // `O_TRUNC | O_APPEND` asks for; such a file is opened to write
+        // and truncate, and put in append mode once open.
+        let append_later = append && trunc;
         let mut opts = OpenOptions::new();
         // Creating or truncating needs host write access even when the
         // guest did not ask to write; the fd still lacks `fd_write`.
         opts.read(read || !write)
             .write(write || creat || trunc)
-            .append(fdflags & fdflags::APPEND != 0)
+            .append(append && !append_later)
             .create(creat && !excl)
             .create_new(creat && excl)
             .truncate(trunc);
@@ -232,6 +237,9 @@ pub(crate) fn path_open(
             }
             Kind::Dir(opened_dir(Dir::from_std_file(file.into_std())))
         } else {
+            if append_later {
+                sys::set_fd_flags(&file, true, fdflags & fdflags::NONBLOCK != 0)?;
+            }
             Kind::File(file)
         }
     };

@@ -349,6 +349,60 @@ fn main() {
         );
         println!("  fd_read on a dir: {}", outcome(read(d, 8)));
         must("close", fd_close(d));
+
+        // C's `open(path, O_CREAT | O_TRUNC | O_WRONLY | O_APPEND)`, as
+        // wasi-libc passes it on: oflags CREAT|TRUNC, fdflags APPEND, and
+        // the directory's rights less the read ones. Each open empties the
+        // file; every write goes to the end, wherever the fd was seeked.
+        let inheriting = must("fdstat", fd_fdstat_get(dir)).fs_rights_inheriting;
+        let wronly = inheriting & !(RIGHTS_FD_READ | RIGHTS_FD_READDIR);
+        for (round, text) in [(1, "first open\n"), (2, "second\n")] {
+            let a = path_open(
+                dir,
+                0,
+                "raw/log.txt",
+                OFLAGS_CREAT | OFLAGS_TRUNC,
+                wronly,
+                inheriting,
+                FDFLAGS_APPEND,
+            );
+            println!("open creat|trunc + append #{round}: {}", outcome(a));
+            let a = must("open creat|trunc + append", a);
+            let st = must("fd_filestat_get", fd_filestat_get(a));
+            println!("  size after open: {}", st.size);
+            let fdst = must("fd_fdstat_get", fd_fdstat_get(a));
+            println!(
+                "  fd_fdstat_get: flags {} can read {} can write {}",
+                fdst.fs_flags,
+                fdst.fs_rights_base & RIGHTS_FD_READ != 0,
+                fdst.fs_rights_base & RIGHTS_FD_WRITE != 0
+            );
+            must("write", write(a, text.as_bytes()));
+            must("seek", fd_seek(a, 0, WHENCE_SET));
+            must("write", write(a, b"!"));
+            println!("  fd_tell after write at 0: {}", must("tell", fd_tell(a)));
+            if round == 2 {
+                // Turning APPEND off makes writes land where the fd is.
+                println!(
+                    "  fd_fdstat_set_flags 0: {}",
+                    outcome(fd_fdstat_set_flags(a, 0))
+                );
+                let fdst = must("fd_fdstat_get", fd_fdstat_get(a));
+                println!("  flags now {}", fdst.fs_flags);
+                must("seek", fd_seek(a, 0, WHENCE_SET));
+                must("write", write(a, b"S"));
+            }
+            must("close", fd_close(a));
+            let r = must("open log", open(dir, "raw/log.txt", 0, 0));
+            let got = must("read log", read(r, 64));
+            println!("  file holds {:?}", String::from_utf8_lossy(&got));
+            must("close", fd_close(r));
+        }
+        println!(
+            "path_unlink_file raw/log.txt: {}",
+            outcome(path_unlink_file(dir, "raw/log.txt"))
+        );
+
         // Nothing outside the preopen is reachable.
         println!("escape ..: {}", outcome(open(dir, "../outside", 0, 0)));
         println!(
