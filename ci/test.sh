@@ -12,6 +12,9 @@
 #   fmt       cargo fmt --all -- --check (and fmt-programs, fmt-bench: the
 #             WASI test programs and the benchmark programs, own workspaces)
 #   clippy    cargo clippy --workspace --all-targets -- -D warnings
+#   features  ci/features.sh: `kiln` without default features has no
+#             Cranelift crate and builds; only the engine factory names
+#             kiln_cranelift
 #   test      cargo test --workspace --release (includes the spec suite)
 #   spec      the spec suite again with its per-file counts printed
 #   bench     `kiln-bench --quick`: builds the `fib` benchmark program for
@@ -98,6 +101,7 @@ step fmt-bench cargo fmt --manifest-path benches/programs/Cargo.toml --all -- --
 step clippy cargo clippy --workspace --all-targets -- -D warnings
 step clippy-programs cargo clippy --manifest-path "$TEST_PROGRAMS" --target wasm32-wasip1 \
     --target-dir target/wasi-test-programs-clippy --locked -- -D warnings
+step features ./ci/features.sh
 step test cargo test --workspace --release
 # The spec test passes quietly above; run it again (already built, ~2 s) with
 # its per-file lines and conformance counts shown.

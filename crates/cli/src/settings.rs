@@ -41,9 +41,7 @@ impl SettingsCommand {
                 ));
                 for word in field("isa").split_whitespace() {
                     match word.split_once('=') {
-                        Some((name, value)) => {
-                            text.push_str(&format!("  {name:<24} {value}\n"))
-                        }
+                        Some((name, value)) => text.push_str(&format!("  {name:<24} {value}\n")),
                         None => text.push_str(&format!("  {word}\n")),
                     }
                 }

@@ -16,6 +16,10 @@
 //! producing a backend-neutral [`CompiledModule`]);
 //! `docs/native-abi.md` describes them.
 //!
+//! [`vm`] defines the instance model: the memory, table, global,
+//! function-reference and instance records the runtime allocates and every
+//! backend (the interpreter and native code alike) runs against.
+//!
 //! What it does not do: generate code, allocate memories, or know about
 //! stores. It is `#![no_std]` with `alloc`, so the runtime can build without
 //! `std`.
@@ -33,6 +37,7 @@ mod translate;
 mod trap;
 mod tunables;
 mod types;
+pub mod vm;
 mod vmoffsets;
 
 pub use builtins::{Builtin, BuiltinSignature, BuiltinType};

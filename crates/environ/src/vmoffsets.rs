@@ -234,7 +234,9 @@ impl VMOffsets {
         3 * self.ptr()
     }
 
-    /// Size of a funcref record (pointer aligned).
+    /// Size of the part of a funcref record native code reads (pointer
+    /// aligned); the runtime's record ([`VmFuncRef`](crate::vm::VmFuncRef))
+    /// carries the interpreter's fields after it.
     pub fn size_of_funcref(&self) -> u32 {
         align(3 * self.ptr() + 4, self.ptr())
     }

@@ -54,7 +54,7 @@ fn time(i: &mut Instance, name: &str, args: &[u64]) {
 fn main() {
     let mut i = Instance::new(PROGRAMS);
     for f in 0..3 {
-        eprintln!("func {f}: {} ops", i.inst.module.code_len(f).unwrap());
+        eprintln!("func {f}: {} ops", i.module.code_len(f).unwrap());
     }
     let small = std::env::var_os("BENCH_SMALL").is_some();
     let which = std::env::var("BENCH_ONLY").unwrap_or_default();
@@ -72,7 +72,7 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    for (pc, op) in i.inst.module.code(show).unwrap().iter().enumerate() {
+    for (pc, op) in i.module.code(show).unwrap().iter().enumerate() {
         eprintln!("  {pc:3} {op:?}");
     }
 }

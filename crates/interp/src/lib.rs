@@ -5,9 +5,11 @@
 //! bytecode, and the execution loop. It runs on any Rust target, 32- or
 //! 64-bit, little- or big-endian, and is `#![no_std]` with `alloc`.
 //!
-//! What it does not own: stores, memories, tables and globals are allocated
-//! by the runtime in the `kiln` crate, which hands the interpreter raw views
-//! of them ([`vm`]) and answers its slow-path requests through [`vm::Host`].
+//! What it does not own: stores, memories, tables, globals, function
+//! references and instances are the shared records of
+//! [`kiln_environ::vm`], allocated by the runtime in the `kiln` crate,
+//! which answers the interpreter's slow-path requests through
+//! [`vm::Host`].
 //!
 //! Entry points: once per module, [`translate_module_validating`] (eager:
 //! validates and translates each body in one decode),
@@ -29,12 +31,10 @@ use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 pub use exec::Stack;
+use kiln_environ::vm::VmFuncRef;
 use kiln_environ::{FuncToValidate, ModuleTranslation, TranslationError};
 use once_cell::race::OnceBox;
-pub use vm::{
-    BacktraceFrame, ExecState, Host, Trap, TrapReason, VmFuncKind, VmFuncRef, VmGlobal, VmInstance,
-    VmMemory, VmTable,
-};
+pub use vm::{BacktraceFrame, ExecState, Host, Trap, TrapReason};
 use wasmparser::FuncValidatorAllocations;
 
 /// Options that change the bytecode the translator emits.
@@ -237,7 +237,8 @@ pub fn translate_module_validating(
 /// re-enter `invoke`; the interpreter reloads every cached view (memory
 /// base and length, value stack) after each such call. The structures
 /// themselves (`VmMemory`, `VmTable`, `VmGlobal`, `VmFuncRef`,
-/// `VmInstance`) must not move or be freed.
+/// `VmInstance`) must not move or be freed. Every reachable instance's
+/// `code` must point at the [`InterpModule`] translated from its module.
 pub unsafe fn invoke<H: Host>(
     host: &mut H,
     func: *const VmFuncRef,

@@ -1,127 +1,21 @@
 //! The boundary between the interpreter and the runtime that owns a store.
 //!
-//! The runtime (`kiln`'s `runtime` module) allocates and owns every structure
-//! here, at stable addresses, for as long as the store lives. The
-//! interpreter reads and writes them through raw pointers on its hot paths
-//! (loads, stores, globals, table reads, direct calls), and goes through the
-//! [`Host`] trait for everything slow or policy-laden (host functions, growth
-//! under a limiter).
-//!
-//! ```text
-//!   VmInstance ──memories[i]──► VmMemory { base, len }      (linear memory i)
-//!              ──tables[i]────► VmTable  { base, len }      (u64 reference bits)
-//!              ──globals[i]───► VmGlobal { lo, hi }
-//!              ──funcs[i]─────► VmFuncRef { sig, kind }     (function index space)
-//!              ──sigs[t]──────  engine-wide signature id of type index t
-//! ```
-//!
-//! Reference values (in value slots, globals and tables) are `u64` bits:
-//! `0` is null; a non-null `funcref` is the address of a [`VmFuncRef`]; a
-//! non-null `externref` is an opaque non-zero id the runtime chose.
+//! The records the interpreter runs against (memories, tables, globals,
+//! function references, instances) are the shared instance model of
+//! [`kiln_environ::vm`], which the runtime allocates and every backend
+//! uses; the interpreter reads and writes them through raw pointers on its
+//! hot paths (loads, stores, globals, table reads, direct calls). This
+//! module holds the interpreter's own side of the boundary: its per-store
+//! execution state, how it reports traps, and the [`Host`] trait through
+//! which it asks the runtime for everything slow or policy-laden (host
+//! functions, growth under a limiter).
 
-use crate::InterpModule;
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::AtomicBool;
 use kiln_environ::TrapCode;
-
-/// A linear memory as the interpreter sees it.
-///
-/// The runtime updates `base` and `len` when the memory grows; the
-/// interpreter reloads them after every call out of the current function.
-#[repr(C)]
-#[derive(Debug)]
-pub struct VmMemory {
-    /// First byte of the memory; dangling but non-null when `len == 0`.
-    pub base: *mut u8,
-    /// Current size in bytes.
-    pub len: usize,
-    /// Store-level id, so the runtime can find its owner in [`Host`] calls.
-    pub id: u32,
-}
-
-/// A table as the interpreter sees it: `len` reference slots.
-#[repr(C)]
-#[derive(Debug)]
-pub struct VmTable {
-    /// First element; dangling but non-null when `len == 0`.
-    pub base: *mut u64,
-    /// Current size in elements.
-    pub len: u32,
-    /// Store-level id, so the runtime can find its owner in [`Host`] calls.
-    pub id: u32,
-}
-
-/// A global's storage. Scalars live in `lo` (an `i32` or `f32` in its low 32
-/// bits, zero-extended); a `v128` uses `lo` for lanes' low half and `hi`
-/// for the high half.
-#[repr(C, align(16))]
-#[derive(Debug, Default, Clone, Copy)]
-pub struct VmGlobal {
-    /// Low 64 bits of the value.
-    pub lo: u64,
-    /// High 64 bits (only `v128` uses them).
-    pub hi: u64,
-}
-
-/// What a function reference points at.
-#[derive(Debug, Clone, Copy)]
-pub enum VmFuncKind {
-    /// A function defined in a wasm instance run by this interpreter.
-    Wasm {
-        /// The instance that defines it.
-        instance: *const VmInstance,
-        /// Its index among the module's *defined* functions.
-        defined_index: u32,
-    },
-    /// A host function; the runtime's own id for it.
-    Host {
-        /// Runtime-chosen id, passed back in [`Host::call_host`].
-        id: u32,
-    },
-}
-
-/// A callable function: its signature and where it lives. Owned by the
-/// store, never moved; a non-null `funcref` value is its address.
-#[derive(Debug)]
-pub struct VmFuncRef {
-    /// Engine-wide canonical signature id: two functions have the same id
-    /// exactly when their types are equal.
-    pub sig: u32,
-    /// Where the code is.
-    pub kind: VmFuncKind,
-    /// Number of value slots its parameters take (a `v128` takes two).
-    pub param_slots: u32,
-    /// Number of value slots its results take.
-    pub result_slots: u32,
-}
-
-/// A live instance as the interpreter sees it.
-#[derive(Debug)]
-pub struct VmInstance {
-    /// The translated bytecode of the instance's module.
-    pub module: Arc<InterpModule>,
-    /// Memory index space.
-    pub memories: Box<[*mut VmMemory]>,
-    /// Table index space.
-    pub tables: Box<[*mut VmTable]>,
-    /// Global index space.
-    pub globals: Box<[*mut VmGlobal]>,
-    /// Function index space (imports first).
-    pub funcs: Box<[*const VmFuncRef]>,
-    /// Engine-wide signature id of each module type index.
-    pub sigs: Box<[u32]>,
-    /// Each data segment's bytes (pointer, length); `memory.init` reads
-    /// them, `data.drop` sets the length to 0. The bytes belong to the
-    /// module, which outlives the instance.
-    pub datas: Box<[(*const u8, usize)]>,
-    /// Each element segment's evaluated reference bits; `elem.drop`
-    /// empties it.
-    pub elems: Box<[Box<[u64]>]>,
-    /// Runtime-chosen id of this instance, for backtraces.
-    pub id: u32,
-}
+use kiln_environ::vm::{VmInstance, VmMemory, VmTable};
 
 /// One frame of a wasm backtrace, innermost first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,7 +89,7 @@ pub trait Host {
     /// The store's execution state.
     fn exec_state(&mut self) -> &mut ExecState;
 
-    /// Calls host function `id` (from [`VmFuncKind::Host`]). `slots` holds
+    /// Calls host function `id` (from [`VmFuncKind::Host`](kiln_environ::vm::VmFuncKind::Host)). `slots` holds
     /// the arguments on entry (one slot per scalar, two per `v128`) and
     /// receives the results, starting at index 0; it is at least
     /// `max(param_slots, result_slots)` long. `caller` is the instance whose

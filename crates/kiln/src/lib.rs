@@ -17,6 +17,18 @@
 //! Traps surface as an [`anyhow::Error`] wrapping a [`Trap`]; errors returned
 //! by host functions come back unchanged.
 //!
+//! # Cargo features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `std` | on | the standard library (required for now) |
+//! | `cranelift` | on | native code from Cranelift ([`Strategy::Cranelift`]) on Unix x86_64, aarch64, s390x and riscv64; elsewhere accepted and unused |
+//! | `wat` | on | WebAssembly text in [`Module::new`] |
+//! | `runtime`, `interp` | always built | name the runtime and the interpreter explicitly |
+//!
+//! With `default-features = false, features = ["std"]` no Cranelift crate
+//! is built and every engine runs the interpreter.
+//!
 //! ```
 //! use kiln::{Caller, Engine, Linker, Module, Store};
 //!

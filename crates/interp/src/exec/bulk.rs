@@ -1,10 +1,10 @@
 //! Bulk memory and table operations: all bounds are checked (in 64-bit
 //! arithmetic) before anything is written, as the spec requires.
 
-use crate::vm::{VmInstance, VmTable};
 use alloc::boxed::Box;
 use core::ptr;
 use kiln_environ::TrapCode;
+use kiln_environ::vm::{VmInstance, VmTable};
 
 #[inline]
 fn in_bounds(start: u64, len: u64, size: u64) -> bool {

@@ -12,9 +12,10 @@ mod run;
 
 use crate::bytecode::Op;
 use crate::translate::InterpFunc;
-use crate::vm::{BacktraceFrame, Host, Trap, VmFuncKind, VmFuncRef, VmInstance};
+use crate::vm::{BacktraceFrame, Host, Trap};
 use alloc::vec::Vec;
 use kiln_environ::TrapCode;
+use kiln_environ::vm::{VmFuncKind, VmFuncRef, VmInstance};
 
 /// A suspended caller: where to resume when the callee returns.
 #[derive(Debug, Clone, Copy)]
@@ -168,10 +169,11 @@ pub(crate) unsafe fn invoke<H: Host>(
             defined_index,
         } => (instance, defined_index),
     };
-    // SAFETY: a live wasm funcref's instance is live, and its module has
-    // the defined function.
+    // SAFETY: a live wasm funcref's instance is live, its `code` is its
+    // module's `InterpModule` (the contract of `crate::invoke`), and that
+    // module has the defined function.
     let ifunc: *const InterpFunc = unsafe {
-        let m: &crate::InterpModule = &(*instance).module;
+        let m: &crate::InterpModule = &*(*instance).code.cast::<crate::InterpModule>();
         match m.func(defined_index) {
             Ok(f) => f,
             Err(e) => {

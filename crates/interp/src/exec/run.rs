@@ -16,11 +16,12 @@ use super::{Frame, backtrace};
 use crate::bytecode::Op;
 use crate::simd;
 use crate::translate::InterpFunc;
-use crate::vm::{ExecState, Host, Trap, TrapReason, VmFuncKind, VmFuncRef, VmInstance};
+use crate::vm::{ExecState, Host, Trap, TrapReason};
 use alloc::vec::Vec;
 use core::ptr;
 use core::sync::atomic::{AtomicBool, Ordering};
 use kiln_environ::TrapCode;
+use kiln_environ::vm::{VmFuncKind, VmFuncRef, VmInstance};
 
 /// Memory 0 of `inst` as (base, length); null/0 if it has none.
 ///
@@ -161,10 +162,11 @@ unsafe fn module_func(
     inst: *const VmInstance,
     i: u32,
 ) -> Result<*const InterpFunc, kiln_environ::TranslationError> {
-    // SAFETY: per the contract; the module outlives the instance, and a
+    // SAFETY: per the contract (`crate::invoke`): an instance's `code` is
+    // its module's `InterpModule`, which outlives the instance, and a
     // translated function stays where it is for the module's life.
     unsafe {
-        let m: &crate::InterpModule = &(*inst).module;
+        let m: &crate::InterpModule = &*(*inst).code.cast::<crate::InterpModule>();
         m.func(i).map(|f| f as *const InterpFunc)
     }
 }

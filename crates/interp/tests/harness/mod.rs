@@ -6,13 +6,14 @@
 // Boxes give the vm structures the stable addresses the interpreter needs.
 #![allow(clippy::vec_box)]
 
+use kiln_environ::vm::{VmFuncKind, VmFuncRef, VmGlobal, VmInstance, VmMemory, VmTable};
 use kiln_environ::{
     ConstExpr, ConstOp, DataSegmentKind, ElemItems, ElemSegmentKind, EntityType, ExternKind,
     ModuleTranslation, TrapCode,
 };
 use kiln_interp::{
-    ExecState, Host, Stack, TranslateConfig, Trap, TrapReason, VmFuncKind, VmFuncRef, VmGlobal,
-    VmInstance, VmMemory, VmTable, invoke, translate_module,
+    ExecState, Host, InterpModule, Stack, TranslateConfig, Trap, TrapReason, invoke,
+    translate_module,
 };
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -108,6 +109,8 @@ impl Host for TestHost {
 pub struct Instance {
     pub host: TestHost,
     pub translation: ModuleTranslation,
+    /// The bytecode `inst.code` points at.
+    pub module: Arc<InterpModule>,
     pub inst: Box<VmInstance>,
     pub funcrefs: Vec<Box<VmFuncRef>>,
     pub mems: Vec<Box<VmMemory>>,
@@ -201,7 +204,7 @@ impl Instance {
             .map(|ty| t.types.iter().position(|u| u == ty).unwrap() as u32)
             .collect();
         let mut inst = Box::new(VmInstance {
-            module,
+            code: Arc::as_ptr(&module).cast(),
             memories: Box::new([]),
             tables: Box::new([]),
             globals: Box::new([]),
@@ -225,6 +228,9 @@ impl Instance {
                 }
             };
             funcrefs.push(Box::new(VmFuncRef {
+                wasm_call: 0,
+                array_call: 0,
+                vmctx: 0,
                 sig: sigs[ty as usize],
                 kind,
                 param_slots: slots_of(&fty.params),
@@ -371,6 +377,7 @@ impl Instance {
         let mut i = Instance {
             host,
             translation: t,
+            module,
             inst,
             funcrefs,
             mems,

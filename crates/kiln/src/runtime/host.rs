@@ -6,7 +6,8 @@ use super::store_data::{FuncKind, StoreInner, StoreOpaque};
 use crate::func::Caller;
 use crate::trap::{FrameInfo, Trap, WasmBacktrace};
 use kiln_environ::TrapCode;
-use kiln_interp::{ExecState, Host, TrapReason, VmInstance, VmMemory, VmTable, vm};
+use kiln_environ::vm::{VmInstance, VmMemory, VmTable};
+use kiln_interp::{ExecState, Host, TrapReason, vm};
 use std::sync::atomic::Ordering;
 
 /// Where the OS cannot say where the thread's stack ends: how much native

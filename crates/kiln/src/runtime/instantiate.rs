@@ -3,18 +3,18 @@
 //! element and data segments in order, run the start function.
 
 use super::const_eval::{ConstEnv, eval};
-use super::native::NativeFuncRef;
 use super::native::vmctx::{self, IndexSpaces, VmCtx};
 use super::owned::Owned;
-use super::store_data::{FuncKind, InstanceData, StoreInner, StoreOpaque};
+use super::store_data::{FuncKind, InstanceData, NativeEntry, StoreInner, StoreOpaque};
 use crate::Engine;
 use crate::externals::Extern;
 use crate::module::Module;
 use crate::trap::Trap;
 use crate::types::{ExternType, GlobalType, MemoryType, TableType};
 use anyhow::{Result, bail};
+use kiln_environ::vm::{VmFuncKind, VmInstance};
 use kiln_environ::{DataSegmentKind, ElemItems, ElemSegmentKind, EntityType, Import, TrapCode};
-use kiln_interp::{VmFuncKind, VmInstance};
+use std::sync::Arc;
 
 /// Instantiates `module` in `store` with `imports` (in import order);
 /// returns the store index of the new instance.
@@ -67,7 +67,9 @@ pub(crate) fn instantiate<T>(
     // The instance record comes first: its functions point at it.
     let instance_index = u32::try_from(store.opaque.instances.len()).expect("too many instances");
     let mut vm = Owned::new(VmInstance {
-        module: module.inner.code.clone(),
+        // The interpreter's code for the module; the instance keeps the
+        // module (and so the code) alive.
+        code: Arc::as_ptr(&module.inner.code).cast(),
         memories: Box::new([]),
         tables: Box::new([]),
         globals: Box::new([]),
@@ -109,13 +111,12 @@ pub(crate) fn instantiate<T>(
         );
         if let (Some(code), Some(vmctx)) = (&module.inner.native, &vmctx) {
             let defined = defined_index as u32;
-            store.opaque.set_native_funcref(
+            store.opaque.set_native_entry(
                 func,
-                NativeFuncRef {
+                NativeEntry {
                     wasm_call: code.wasm_call(defined),
                     array_call: code.array_call(defined),
                     vmctx: vmctx.as_ptr() as usize,
-                    sig,
                 },
             );
         }

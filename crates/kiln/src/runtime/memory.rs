@@ -7,7 +7,7 @@
 //! at a time costs amortised linear, not quadratic, copying. Zeroed pages
 //! the OS hands out lazily cost no resident memory until touched. The
 //! store updates the memory's
-//! [`VmMemory`](kiln_interp::VmMemory) `base`/`len` afterwards. Keeping this
+//! [`VmMemory`](kiln_environ::vm::VmMemory) `base`/`len` afterwards. Keeping this
 //! in one place lets a later change move memories to reserved virtual memory
 //! with guard pages without touching the rest of the runtime.
 

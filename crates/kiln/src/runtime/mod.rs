@@ -1,13 +1,14 @@
 //! The runtime: everything a store owns, laid out for both backends.
 //!
 //! A store's memories, tables, globals, function references and instances
-//! are the structures of [`kiln_interp::vm`], each allocated once at a
-//! stable address and freed only when the store is dropped. The interpreter
-//! reads and writes them through raw pointers while wasm runs; native code
-//! reads the same memory, table and global records through each instance's
-//! `VMContext` ([`native`], on the platform layer [`sys`]); the public API
-//! reaches them through the safe methods here. All of the crate's `unsafe`
-//! code lives under this module.
+//! are the shared instance model of [`kiln_environ::vm`], each allocated
+//! once at a stable address and freed only when the store is dropped,
+//! whichever backend runs the store's code. The interpreter reads and
+//! writes them through raw pointers while wasm runs; native code reads the
+//! same memory, table, global and function records through each
+//! instance's `VMContext` ([`native`], on the platform layer [`sys`]); the
+//! public API reaches them through the safe methods here. All of the
+//! crate's `unsafe` code lives under this module.
 
 pub(crate) mod const_eval;
 pub(crate) mod host;

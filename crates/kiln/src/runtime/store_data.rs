@@ -3,9 +3,9 @@
 //! externref values and execution state.
 
 use super::memory::{LinearMemory, MAX_PAGES_32, WASM_PAGE_SIZE};
+use super::native::HostContext;
 use super::native::memory::{MappedMemory, MemoryStorage, Reservation};
 use super::native::vmctx::{NativeStore, VmCtx};
-use super::native::{HostContext, NativeFuncRef};
 use super::owned::{Owned, Slab};
 use super::sys::MemoryImage;
 use super::table::TableStorage;
@@ -14,9 +14,8 @@ use crate::store::ResourceLimiter;
 use crate::{Engine, FuncType, Module};
 use anyhow::{Result, bail};
 use kiln_environ as env;
-use kiln_interp::{
-    ExecState, Stack, VmFuncKind, VmFuncRef, VmGlobal, VmInstance, VmMemory, VmTable,
-};
+use kiln_environ::vm::{VmFuncKind, VmFuncRef, VmGlobal, VmInstance, VmMemory, VmTable};
+use kiln_interp::{ExecState, Stack};
 use std::any::Any;
 use std::collections::HashMap;
 use std::ptr::NonNull;
@@ -40,15 +39,25 @@ impl StoreId {
 pub(crate) type HostFunc<T> =
     Arc<dyn Fn(Caller<'_, T>, &mut [u64]) -> Result<()> + Send + Sync + 'static>;
 
-/// The store-owned record behind a `funcref`. In an interpreter store the
-/// `funcref` bits are the address of `vm` (first, so it is the address of
-/// the record); in a native store they are the address of `native`. Either
-/// way the record's store index can be recovered from the bits.
+/// The store-owned record behind a `funcref`: the shared [`VmFuncRef`]
+/// (first, so `funcref` bits, its address, are the entry's address, in
+/// every store whatever its backend) and the function's store index, so
+/// the index can be recovered from the bits.
 #[repr(C)]
 pub(crate) struct FuncEntry {
     vm: VmFuncRef,
     index: u32,
-    native: NativeFuncRef,
+}
+
+/// The native fields of a funcref record (`docs/native-abi.md`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NativeEntry {
+    /// Code to call in the wasm convention.
+    pub(crate) wasm_call: usize,
+    /// Code to call in the array convention (0: the host cannot call it).
+    pub(crate) array_call: usize,
+    /// The callee context passed as first argument.
+    pub(crate) vmctx: usize,
 }
 
 /// Where a function's code is, in the store's terms.
@@ -181,32 +190,20 @@ impl StoreOpaque {
             .map_or(std::ptr::null_mut(), |n| n.as_ptr())
     }
 
-    /// Where `funcref` bits point inside a [`FuncEntry`].
-    fn funcref_offset(&self) -> usize {
-        if self.is_native() {
-            std::mem::offset_of!(FuncEntry, native)
-        } else {
-            0
-        }
-    }
-
-    /// The native funcref record of function `index`.
-    pub(crate) fn native_funcref(&self, index: u32) -> *mut NativeFuncRef {
-        let entry = self.funcs[index as usize].entry.as_ptr();
-        // `wrapping_byte_add`: the field is inside the entry's allocation.
-        entry
-            .wrapping_byte_add(std::mem::offset_of!(FuncEntry, native))
-            .cast()
-    }
-
-    /// Sets the native funcref record of function `index`.
-    pub(crate) fn set_native_funcref(&mut self, index: u32, record: NativeFuncRef) {
-        let entry = self.funcs[index as usize].entry;
+    /// Fills the native fields of function `index`'s funcref record: its
+    /// code in the wasm and array conventions and its callee context.
+    pub(crate) fn set_native_entry(&mut self, index: u32, entry: NativeEntry) {
+        let record = self.funcs[index as usize].entry;
         // SAFETY: the entry lives in `self.func_entries` until the store is
         // dropped; `&mut self` rules out other references made by the
         // runtime, and wasm (which reads entries through raw pointers)
         // does not run while the store is borrowed here.
-        unsafe { (*entry.as_ptr()).native = record };
+        unsafe {
+            let vm = &mut (*record.as_ptr()).vm;
+            vm.wasm_call = entry.wasm_call;
+            vm.array_call = entry.array_call;
+            vm.vmctx = entry.vmctx;
+        }
     }
 
     /// Panics unless a handle of store `id` belongs to this store.
@@ -256,16 +253,15 @@ impl StoreOpaque {
         let index = u32::try_from(self.funcs.len()).expect("too many functions in one store");
         let entry = self.func_entries.push(FuncEntry {
             vm: VmFuncRef {
+                wasm_call: 0,
+                array_call: 0,
+                vmctx: 0,
                 sig,
-                kind: vm_kind,
                 param_slots: slots.params,
                 result_slots: slots.results,
+                kind: vm_kind,
             },
             index,
-            native: NativeFuncRef {
-                sig,
-                ..NativeFuncRef::default()
-            },
         });
         self.funcs.push(FuncData {
             entry,
@@ -307,20 +303,16 @@ impl StoreOpaque {
     }
 
     /// The `funcref` bits of function `index`: the address of its
-    /// `VmFuncRef` in an interpreter store, of its [`NativeFuncRef`] in a
-    /// native one.
+    /// `VmFuncRef`.
     pub(crate) fn func_bits(&self, index: u32) -> u64 {
-        self.funcs[index as usize]
-            .entry
-            .as_ptr()
-            .wrapping_byte_add(self.funcref_offset()) as usize as u64
+        self.func_ptr(index) as usize as u64
     }
 
     /// The store index of the function whose `funcref` bits are `bits`
     /// (non-zero).
     pub(crate) fn func_index_from_bits(&self, bits: u64) -> u32 {
         debug_assert_ne!(bits, 0);
-        let ptr = (bits as usize).wrapping_sub(self.funcref_offset()) as *const FuncEntry;
+        let ptr = bits as usize as *const FuncEntry;
         // SAFETY: non-null `funcref` bits only ever come from `func_bits` of
         // this store (the runtime writes them into tables, globals and value
         // slots, and wasm only copies them around), so `ptr` is the address
@@ -636,13 +628,12 @@ impl<T> StoreInner<T> {
             // A failed trampoline leaves `wasm_call` 0: instantiation then
             // refuses to import the function rather than call address 0.
             let wasm_call = native.host_trampoline(sig, ty.inner()).unwrap_or(0);
-            let record = NativeFuncRef {
+            let entry = NativeEntry {
                 wasm_call,
                 array_call: super::native::call::host_entry::<T> as *const () as usize,
                 vmctx: ctx.as_ptr() as usize,
-                sig,
             };
-            self.opaque.set_native_funcref(index, record);
+            self.opaque.set_native_entry(index, entry);
             self.opaque.funcs[index as usize].host_ctx = Some(ctx);
         }
         index

@@ -133,7 +133,7 @@ impl<T> StoreInner<T> {
         let traps = thread_traps()?;
         let ty = self.opaque.func_type(index).clone();
         // SAFETY: the record is a live funcref record of this store.
-        let record = unsafe { *self.opaque.native_funcref(index) };
+        let record = unsafe { &*self.opaque.func_ptr(index) };
         if record.array_call == 0 {
             bail!("function {index} has no entry point for calls from the host");
         }

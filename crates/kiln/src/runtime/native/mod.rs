@@ -19,9 +19,9 @@
 //! ```
 //!
 //! A store of an engine with a native strategy keeps
-//! the same memories, tables and globals as an interpreter store (their
-//! records have the layouts the ABI names), but every function gets a
-//! native [`NativeFuncRef`] and `funcref` values are the addresses of those.
+//! the same records as an interpreter store (`kiln_environ::vm`, in the
+//! layouts the ABI names); its functions' records also carry their native
+//! entry points and callee contexts, and each instance gets a `VMContext`.
 
 pub(crate) mod artifact;
 pub(crate) mod builtins;
@@ -35,22 +35,6 @@ use anyhow::{Result, anyhow};
 use kiln_environ::{CompiledModule, Compiler, FuncKey, ModuleTranslation, TrapSite, VMOffsets};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-
-/// The funcref record of `docs/native-abi.md`: what `call_indirect`,
-/// `ref.func` and the host need to call a function. One per function per
-/// store, at a stable address; a non-null native `funcref` is its address.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct NativeFuncRef {
-    /// Code to call in the wasm convention.
-    pub(crate) wasm_call: usize,
-    /// Code to call in the array convention (0: the host cannot call it).
-    pub(crate) array_call: usize,
-    /// The callee context passed as first argument.
-    pub(crate) vmctx: usize,
-    /// Engine-wide signature id.
-    pub(crate) sig: u32,
-}
 
 /// What a host function gets as its "callee vmctx": the ABI's magic and
 /// array-call entry point, then the store function it stands for.
@@ -258,9 +242,8 @@ impl NativeEngine {
         runs_here: bool,
     ) -> Result<Self> {
         if runs_here {
-            Traps::init().map_err(|e| {
-                anyhow!("the {} strategy cannot run here: {e}", compiler.backend())
-            })?;
+            Traps::init()
+                .map_err(|e| anyhow!("the {} strategy cannot run here: {e}", compiler.backend()))?;
             if !compiler.little_endian() {
                 // Host ↔ wasm value slots are converted assuming
                 // little-endian integers (`call.rs`).
@@ -467,25 +450,8 @@ mod tests {
     use kiln_environ::{VMCONTEXT_MAGIC, ValType};
 
     #[test]
-    fn records_match_the_abi() {
+    fn host_context_matches_the_abi() {
         let o = VMOffsets::from_counts(size_of::<usize>() as u8, 0, 0, 0, 0, 0);
-        assert_eq!(
-            o.funcref_wasm_call() as usize,
-            std::mem::offset_of!(NativeFuncRef, wasm_call)
-        );
-        assert_eq!(
-            o.funcref_array_call() as usize,
-            std::mem::offset_of!(NativeFuncRef, array_call)
-        );
-        assert_eq!(
-            o.funcref_vmctx() as usize,
-            std::mem::offset_of!(NativeFuncRef, vmctx)
-        );
-        assert_eq!(
-            o.funcref_sig() as usize,
-            std::mem::offset_of!(NativeFuncRef, sig)
-        );
-        assert!(o.size_of_funcref() as usize >= size_of::<NativeFuncRef>());
         assert_eq!(
             o.host_ctx_magic() as usize,
             std::mem::offset_of!(HostContext, magic)

@@ -13,10 +13,10 @@
 //! finds its store and instance two words below it, whatever the module's
 //! layout.
 
-use super::NativeFuncRef;
 use crate::runtime::store_data::StoreOpaque;
 use crate::runtime::sys::TraceBuf;
 use anyhow::Result;
+use kiln_environ::vm::VmFuncRef;
 use kiln_environ::{Builtin, VMCONTEXT_MAGIC, VMOffsets};
 use std::alloc::Layout;
 use std::any::Any;
@@ -198,15 +198,15 @@ pub(crate) fn fill(
     vmctx.set(offsets.vmctx_signature_ids(), sigs.as_ptr() as usize);
     for (i, &f) in spaces.funcs.iter().enumerate() {
         let i = i as u32;
-        let rec: *const NativeFuncRef = store.native_funcref(f);
+        let rec: *const VmFuncRef = store.func_ptr(f);
         if i < num_imported_funcs {
             // SAFETY: `rec` is a live funcref record of this store.
-            let r = unsafe { *rec };
-            if r.wasm_call == 0 {
+            let (wasm_call, callee) = unsafe { ((*rec).wasm_call, (*rec).vmctx) };
+            if wasm_call == 0 {
                 anyhow::bail!("no native trampoline for imported host function {i}");
             }
-            vmctx.set(offsets.vmctx_imported_func_wasm_call(i), r.wasm_call);
-            vmctx.set(offsets.vmctx_imported_func_vmctx(i), r.vmctx);
+            vmctx.set(offsets.vmctx_imported_func_wasm_call(i), wasm_call);
+            vmctx.set(offsets.vmctx_imported_func_vmctx(i), callee);
             vmctx.set(offsets.vmctx_imported_func_funcref(i), rec as usize);
         }
         vmctx.set(offsets.vmctx_funcref(i), rec as usize);

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Checks the `kiln` crate's feature promises (docs/architecture.md):
+#   - with default features off (plus `std`), `cargo tree -p kiln` holds no
+#     `cranelift-*` crate, and the crate builds;
+#   - no file of the runtime outside the engine factory names a
+#     `kiln_cranelift` item.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+echo "[features] cargo tree -p kiln --no-default-features --features std"
+tree="$(cargo tree -p kiln --no-default-features --features std --prefix none --edges normal)"
+if grep -E '^(cranelift-|kiln-cranelift)' <<<"$tree"; then
+    echo "[features] FAIL: the crates above are in kiln's tree with default features off" >&2
+    exit 1
+fi
+echo "[features] no Cranelift crate in the tree ($(wc -l <<<"$tree") lines)"
+
+echo "[features] cargo check -p kiln --no-default-features --features std (warnings denied)"
+# `cargo rustc` passes -D warnings to kiln alone, so the dependencies'
+# build cache (keyed on RUSTFLAGS) stays warm.
+cargo rustc -q -p kiln --lib --profile check --no-default-features --features std -- -D warnings
+
+# The runtime names a backend crate in one place: the engine's factory.
+named="$(grep -rln 'kiln_cranelift' crates/kiln/src | grep -v '^crates/kiln/src/engine.rs$' || true)"
+if [ -n "$named" ]; then
+    echo "[features] FAIL: these runtime files name kiln_cranelift (only engine.rs may):" >&2
+    echo "$named" >&2
+    exit 1
+fi
+echo "[features] only crates/kiln/src/engine.rs names kiln_cranelift"
