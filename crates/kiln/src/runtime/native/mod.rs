@@ -247,11 +247,6 @@ impl NativeEngine {
     /// run (no trap handling on this OS or architecture, no ISA support).
     pub(crate) fn new(tunables: Tunables, features: wasmparser::WasmFeatures) -> Result<Self> {
         Traps::init().map_err(|e| anyhow!("the Cranelift strategy cannot run here: {e}"))?;
-        if !cfg!(target_endian = "little") {
-            // Host ↔ wasm value slots are converted assuming little-endian
-            // integers (`call.rs`).
-            anyhow::bail!("the Cranelift strategy needs a little-endian host");
-        }
         Self::with_isa(IsaBuilder::host(), "this host", tunables, features, true)
     }
 
