@@ -4,6 +4,12 @@
 #
 #   ci/cross.sh                      both targets below
 #   ci/cross.sh TARGET...            only these (e.g. s390x-unknown-linux-gnu)
+#   ci/cross.sh --native TARGET...   native code (Cranelift) on another
+#                                    architecture under qemu-user: the kiln
+#                                    crate's native/soundness/api tests and
+#                                    its platform-layer unit tests, then the
+#                                    CLI with -C compiler=cranelift over the
+#                                    shared spec files (see "Native targets")
 #   ci/cross.sh --host-wast          no cross build: the host's release `kiln`
 #                                    CLI over the shared spec files (used by
 #                                    ci/test.sh, same reporting as below),
@@ -22,6 +28,17 @@
 # are set in .cargo/config.toml):
 #   i686-unknown-linux-gnu    natively (32-bit libc from libc6-dev-i386)
 #   s390x-unknown-linux-gnu   big-endian, under `qemu-s390x -L /usr/s390x-linux-gnu`
+#
+# Native targets (--native): s390x-unknown-linux-gnu, riscv64gc-unknown-linux-gnu,
+# aarch64-unknown-linux-gnu, each under its qemu-user (runner and linker in
+# .cargo/config.toml). Wall times measured on a 2-core x86_64 box shared with
+# another build, qemu 7.2:
+#   kiln-cli release build, cold (all dependencies for the target):
+#     s390x 7.4 min, riscv64 ~10 min; after a change in kiln: 0.5-1 min
+#   test binaries (native, soundness, api, kiln lib), build after the CLI:
+#     s390x ~1 min, riscv64 ~2.5 min; running them under qemu: ~8 s
+#   spec files with -C compiler=cranelift: s390x 142 files in 96 s
+#     (165 s while the other build ran); riscv64 84 files in 46 s
 #
 # Environment:
 #   KILN_SPEC_SUBSET=full     (default) every spec file.
@@ -93,8 +110,33 @@ SHARED="${KILN_SHARED_DIR:-$ROOT/../shared}"
 SPEC_DIR="$SHARED/spec-testsuite"
 SCOPE="$SPEC_DIR/SCOPE-wasm2.txt"
 
+# Spec files (shell patterns on the paths in SCOPE-wasm2.txt) that
+# `run_scope` leaves out; set per target below.
+EXCLUDE=()
+
+# riscv64, native code: Cranelift lowers wasm SIMD only with the V extension
+# (VLEN >= 128). The host ISA is detected from AT_HWCAP and /proc/cpuinfo,
+# and qemu-riscv64 before 8.1 reports V in neither (Debian 12 has 7.2), so
+# every function using v128 fails to compile there with "wasm SIMD (v128)
+# ... lack the vector extension". Excluded: the `simd_*` files, 58 of
+# SCOPE-wasm2.txt's 142; 57 of them fail that way, simd_linking.wast (v128
+# globals, no v128 code) passes but goes with them. The other 84 pass. Drop
+# this list when CI runs riscv64 on V hardware or qemu >= 8.1 with
+# QEMU_CPU=rv64,v=true,vlen=128 (untested).
+RISCV64_NO_V_EXCLUDE=('simd_*')
+
+# The same limitation in the kiln crate's native tests (tests/native.rs):
+# cases that compile a module with v128 code (exact test names).
+RISCV64_NO_V_SKIP=(
+    typed_funcs
+    out_of_bounds_at_every_boundary_before_and_after_growth
+    soundness::huge_frames_are_rejected_cleanly
+    soundness::effective_address_edges_for_every_width
+)
+
 # Prints the spec files (relative to $SPEC_DIR) to run: SCOPE-wasm2.txt's list
-# plus core-extra/memory_grow.wast, without duplicates, cut to the subset.
+# plus core-extra/memory_grow.wast, without duplicates, cut to the subset,
+# minus EXCLUDE.
 spec_files() {
     {
         sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$SCOPE"
@@ -105,7 +147,14 @@ spec_files() {
         else
             grep -Fx -f <(printf '%s\n' "${SMOKE_FILES[@]}")
         fi
-    }
+    } | while read -r f; do
+        local skip=0 pattern
+        for pattern in "${EXCLUDE[@]}"; do
+            # shellcheck disable=SC2254 # the pattern is meant to glob
+            case "$f" in $pattern) skip=1 ;; esac
+        done
+        [ "$skip" -eq 1 ] || echo "$f"
+    done
 }
 
 # run_scope LABEL TIMEOUT COMPILER CMD...: runs `CMD... wast -C compiler=COMPILER FILE`
@@ -120,7 +169,7 @@ run_scope() {
     fi
     local files
     mapfile -t files < <(spec_files)
-    echo "[$label] ${#files[@]} spec files (subset: $SUBSET), timeout ${limit}s each"
+    echo "[$label] ${#files[@]} spec files (subset: $SUBSET${EXCLUDE[*]:+, excluded: ${EXCLUDE[*]}}), timeout ${limit}s each"
 
     local f out rc counts p m why
     local ok=0 bad=0 asserts_ok=0 asserts_bad=0 failed=()
@@ -187,6 +236,57 @@ if [ "${1:-}" = --host-wast ]; then
         *) echo "[wast host cranelift] no native backend on this host: skipped" ;;
     esac
     exit
+fi
+
+if [ "${1:-}" = --native ]; then
+    shift
+    if [ "$#" -eq 0 ]; then
+        echo "cross.sh: --native needs targets" >&2
+        exit 2
+    fi
+    status=0
+    for target in "$@"; do
+        skip=()
+        EXCLUDE=()
+        case "$target" in
+            s390x-unknown-linux-gnu) runner="qemu-s390x -L /usr/s390x-linux-gnu" ;;
+            aarch64-unknown-linux-gnu) runner="qemu-aarch64 -L /usr/aarch64-linux-gnu" ;;
+            riscv64gc-unknown-linux-gnu)
+                runner="qemu-riscv64 -L /usr/riscv64-linux-gnu"
+                EXCLUDE=("${RISCV64_NO_V_EXCLUDE[@]}")
+                for t in "${RISCV64_NO_V_SKIP[@]}"; do skip+=(--skip "$t"); done
+                ;;
+            *)
+                echo "cross.sh: no native runner known for $target" >&2
+                exit 2
+                ;;
+        esac
+        limit="${KILN_WAST_TIMEOUT:-900}"
+        echo "==> [$target] native tests (kiln: native, soundness, api, platform layer)"
+        t0=$SECONDS
+        # The crash tests re-execute the test binary: it needs the emulator.
+        if ! KILN_SYS_TEST_RUNNER="$runner" cargo test --release --target "$target" -p kiln \
+            --test native -- --exact "${skip[@]}"; then
+            status=1
+        fi
+        if ! cargo test --release --target "$target" -p kiln --test soundness --test api; then
+            status=1
+        fi
+        if ! KILN_SYS_TEST_RUNNER="$runner" cargo test --release --target "$target" -p kiln \
+            --lib -- runtime::sys; then
+            status=1
+        fi
+        echo "==> [$target] tests done in $((SECONDS - t0)) s"
+        t0=$SECONDS
+        cargo build --release --target "$target" -p kiln-cli
+        echo "==> [$target] CLI built in $((SECONDS - t0)) s"
+        # shellcheck disable=SC2086 # the runner is words
+        if ! run_scope "wast $target cranelift" "$limit" cranelift $runner \
+            "$TARGET_DIR/$target/release/kiln"; then
+            status=1
+        fi
+    done
+    exit "$status"
 fi
 
 if [ "$#" -gt 0 ]; then

@@ -11,7 +11,7 @@
 //! between them (inserting veneers where a branch cannot reach) into one
 //! position-independent image.
 
-use crate::isa::has_native_rounding;
+use crate::isa::{has_native_rounding, has_vectors};
 use crate::translate::{self, ModuleEnv, NS_BUILTIN, NS_WASM_FUNC, trap};
 use crate::{CompileError, trampolines};
 use cranelift_codegen::binemit::Reloc;
@@ -71,6 +71,13 @@ impl CraneliftCompiler {
             native_rounding: has_native_rounding(&*self.isa),
             little_endian: self.isa.endianness() == ir::Endianness::Little,
             host_call_conv: self.isa.default_call_conv(),
+            frame_handle_is_sp: self.isa.triple().architecture
+                == target_lexicon::Architecture::S390x,
+            i32_arg_extension: match self.isa.triple().architecture {
+                target_lexicon::Architecture::S390x => ir::ArgumentExtension::Uext,
+                target_lexicon::Architecture::Riscv64(_) => ir::ArgumentExtension::Sext,
+                _ => ir::ArgumentExtension::None,
+            },
             frontend_config: self.isa.frontend_config(),
         }
     }
@@ -115,6 +122,15 @@ impl CraneliftCompiler {
             FuncKey::WasmToArray(t) => (trampolines::wasm_to_array(env, t, fb), Vec::new()),
             FuncKey::Builtin(b) => (trampolines::builtin_stub(env, b, fb), Vec::new()),
         };
+        // Cranelift panics deep in lowering on vector code for an ISA
+        // without vector registers; say why instead.
+        if !has_vectors(&*self.isa) && uses_vectors(&func) {
+            return Err(CompileError::Unsupported(format!(
+                "{key}: wasm SIMD (v128) on {}, whose CPU features lack the \
+                 vector extension (riscv64: V with VLEN >= 128)",
+                self.isa.triple()
+            )));
+        }
         // The callee names, read before compilation borrows the context.
         let names = func.params.user_named_funcs().clone();
         ctx.clear();
@@ -417,4 +433,18 @@ impl kiln_environ::Compiler for CraneliftCompiler {
     fn compile_module(&self, module: &ModuleTranslation) -> Result<CompiledModule, CompileError> {
         CraneliftCompiler::compile_module(self, module)
     }
+}
+
+/// Whether `func` has a vector value anywhere: a parameter, a result, or
+/// any value its instructions define (constants and loads included).
+fn uses_vectors(func: &ir::Function) -> bool {
+    let sig = &func.signature;
+    sig.params
+        .iter()
+        .chain(&sig.returns)
+        .any(|p| p.value_type.is_vector())
+        || func
+            .dfg
+            .values()
+            .any(|v| func.dfg.value_type(v).is_vector())
 }

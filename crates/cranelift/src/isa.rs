@@ -152,6 +152,19 @@ pub(crate) fn has_native_rounding(isa: &dyn isa::TargetIsa) -> bool {
         .any(|v| v.name == "has_sse41" && v.as_bool() == Some(true))
 }
 
+/// Whether Cranelift can lower vector (wasm `v128`) code for `isa`: riscv64
+/// needs the V extension (a RISC-V without it, or qemu-user before 8.1,
+/// which does not report V to the process, gets none); every other ISA
+/// Kiln targets always can.
+pub(crate) fn has_vectors(isa: &dyn isa::TargetIsa) -> bool {
+    if !matches!(isa.triple().architecture, Architecture::Riscv64(_)) {
+        return true;
+    }
+    isa.isa_flags()
+        .iter()
+        .any(|v| v.name == "has_v" && v.as_bool() == Some(true))
+}
+
 /// Everything about `isa` that generated code depends on, as stable text:
 /// the target triple, then Cranelift's shared flags and the ISA's own
 /// flags (CPU features), each `name=value`, sorted, one line per group.

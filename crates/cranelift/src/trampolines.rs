@@ -75,12 +75,24 @@ fn load_ptr(env: &ModuleEnv<'_>, b: &mut FunctionBuilder<'_>, base: Value, off: 
         .load(env.pointer_type, MemFlagsData::trusted(), base, off as i32)
 }
 
-/// Stores this frame's pointer and return address as the last wasm exit,
+/// This frame's handle for the runtime's frame walks: its frame pointer,
+/// or on s390x its stack pointer, where the backchain to the caller's frame
+/// is stored (Cranelift's `get_frame_pointer` there loads the backchain,
+/// i.e. the *caller's* handle).
+fn frame_handle(env: &ModuleEnv<'_>, b: &mut FunctionBuilder<'_>) -> Value {
+    if env.frame_handle_is_sp {
+        b.ins().get_stack_pointer(env.pointer_type)
+    } else {
+        b.ins().get_frame_pointer(env.pointer_type)
+    }
+}
+
+/// Stores this frame's handle and return address as the last wasm exit,
 /// so the runtime can start a backtrace at the wasm frame that called out.
 fn record_exit(env: &ModuleEnv<'_>, b: &mut FunctionBuilder<'_>, vmctx: Value) {
     let o = &env.offsets;
     let limits = load_ptr(env, b, vmctx, o.vmctx_runtime_limits());
-    let fp = b.ins().get_frame_pointer(env.pointer_type);
+    let fp = frame_handle(env, b);
     let pc = b.ins().get_return_address(env.pointer_type);
     let f = MemFlagsData::trusted();
     b.ins()
@@ -112,7 +124,7 @@ pub(crate) fn array_to_wasm(
 
     let o = &env.offsets;
     let limits = load_ptr(env, &mut b, callee_vmctx, o.vmctx_runtime_limits());
-    let fp = b.ins().get_frame_pointer(env.pointer_type);
+    let fp = frame_handle(env, &mut b);
     b.ins().store(
         MemFlagsData::trusted(),
         fp,

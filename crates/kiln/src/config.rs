@@ -238,14 +238,19 @@ impl Config {
 
     /// The backend the engine asks for: [`Strategy::Auto`] resolved to
     /// Cranelift where native code passes the whole spec suite and the
-    /// API, soundness and native tests (Linux on x86_64, and on aarch64,
-    /// tested under qemu-aarch64), the interpreter elsewhere.
+    /// API, soundness and native tests (Linux on x86_64; on aarch64, s390x
+    /// and riscv64, tested under qemu-user), the interpreter elsewhere.
     pub(crate) fn resolved_strategy(&self) -> Strategy {
         match self.strategy {
             Strategy::Auto
                 if cfg!(all(
                     target_os = "linux",
-                    any(target_arch = "x86_64", target_arch = "aarch64")
+                    any(
+                        target_arch = "x86_64",
+                        target_arch = "aarch64",
+                        target_arch = "s390x",
+                        target_arch = "riscv64"
+                    )
                 )) =>
             {
                 Strategy::Cranelift

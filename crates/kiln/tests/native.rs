@@ -5,7 +5,12 @@
 
 #![cfg(all(
     target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
+    any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "s390x",
+        target_arch = "riscv64"
+    )
 ))]
 
 /// The configuration every engine of the shared cases starts from.

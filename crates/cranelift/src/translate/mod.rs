@@ -102,6 +102,18 @@ pub(crate) struct ModuleEnv<'a> {
     /// The target's C calling convention, for builtins and the array
     /// convention.
     pub host_call_conv: CallConv,
+    /// Whether a frame's handle for the runtime's frame walks is its stack
+    /// pointer rather than its frame pointer: on s390x, whose frames link
+    /// through a backchain stored at the stack pointer (see the runtime's
+    /// `sys/arch/s390x.rs`).
+    pub frame_handle_is_sp: bool,
+    /// How the C convention wants 32-bit integer arguments of builtins
+    /// widened to a register: zero-extended on s390x (the runtime's
+    /// builtins take `u32`, and its ABI leaves widening to the caller),
+    /// sign-extended on riscv64 (its ABI sign-extends every 32-bit value,
+    /// unsigned ones included), not at all on x86-64 and aarch64, where
+    /// the callee ignores the upper bits.
+    pub i32_arg_extension: ir::ArgumentExtension,
     /// What the frontend needs to know about the target.
     pub frontend_config: cranelift_codegen::isa::TargetFrontendConfig,
 }
@@ -148,9 +160,15 @@ pub(crate) fn builtin_signature(env: &ModuleEnv<'_>, builtin: Builtin) -> Signat
     };
     let s = builtin.signature();
     let mut sig = Signature::new(env.host_call_conv);
-    sig.params
-        .extend(s.params.iter().map(|t| AbiParam::new(ty(*t))));
-    sig.returns.extend(s.result.map(|t| AbiParam::new(ty(t))));
+    let param = |t: B| {
+        let mut p = AbiParam::new(ty(t));
+        if t == B::I32 {
+            p.extension = env.i32_arg_extension;
+        }
+        p
+    };
+    sig.params.extend(s.params.iter().map(|t| param(*t)));
+    sig.returns.extend(s.result.map(param));
     sig
 }
 

@@ -33,35 +33,69 @@ const INLINE_VALUES: usize = 16;
 /// called from wasm, builtins and the runtime itself.
 const HOST_STACK_RESERVE: usize = 256 << 10;
 
+/// A 32-bit value (`i32`, `f32` bits) as the first word of an ABI slot:
+/// its four bytes at the start of the slot in native byte order, which is
+/// the low half of the word on a little-endian host and the high half on a
+/// big-endian one (s390x).
+fn narrow_to_word(x: u32) -> u64 {
+    if cfg!(target_endian = "little") {
+        u64::from(x)
+    } else {
+        u64::from(x) << 32
+    }
+}
+
+/// The 32-bit value at the start of an ABI slot whose first word is `w`
+/// (the inverse of [`narrow_to_word`]; the slot's other bytes are ignored).
+fn word_to_narrow(w: u64) -> u32 {
+    if cfg!(target_endian = "little") {
+        w as u32
+    } else {
+        (w >> 32) as u32
+    }
+}
+
 /// Copies arguments of types `tys` from interpreter slots (a `v128` takes
 /// two) into ABI slots (one each).
+///
+/// Interpreter slots hold values as integers: a 32-bit value in the low
+/// bits, a `v128` as its low then high 64 bits. ABI slots hold them as
+/// bytes (docs/native-abi.md, "Array convention"): in native byte order at
+/// the start of the slot, a `v128` in wasm (little-endian) byte order.
 fn slots_to_raw(tys: &[ValType], slots: &[u64], values: &mut [ValRaw]) {
     let mut pos = 0;
     for (ty, v) in tys.iter().zip(values.iter_mut()) {
-        if *ty == ValType::V128 {
-            *v = [slots[pos], slots[pos + 1]];
-            pos += 2;
-        } else {
-            *v = [slots[pos], 0];
-            pos += 1;
+        match ty {
+            ValType::V128 => {
+                *v = [slots[pos].to_le(), slots[pos + 1].to_le()];
+                pos += 2;
+            }
+            ValType::I32 | ValType::F32 => {
+                *v = [narrow_to_word(slots[pos] as u32), 0];
+                pos += 1;
+            }
+            _ => {
+                *v = [slots[pos], 0];
+                pos += 1;
+            }
         }
     }
 }
 
 /// Copies values of types `tys` from ABI slots into interpreter slots.
-/// Narrow values only own the low bytes of their slot (the host is
-/// little-endian, checked when the engine is made): the rest is masked.
+/// Narrow values only own the first four bytes of their slot: the rest is
+/// ignored.
 fn raw_to_slots(tys: &[ValType], values: &[ValRaw], slots: &mut [u64]) {
     let mut pos = 0;
     for (ty, v) in tys.iter().zip(values) {
         match ty {
             ValType::V128 => {
-                slots[pos] = v[0];
-                slots[pos + 1] = v[1];
+                slots[pos] = u64::from_le(v[0]);
+                slots[pos + 1] = u64::from_le(v[1]);
                 pos += 2;
             }
             ValType::I32 | ValType::F32 => {
-                slots[pos] = v[0] & 0xffff_ffff;
+                slots[pos] = u64::from(word_to_narrow(v[0]));
                 pos += 1;
             }
             _ => {

@@ -244,14 +244,6 @@ impl NativeEngine {
         if runs_here {
             Traps::init()
                 .map_err(|e| anyhow!("the {} strategy cannot run here: {e}", compiler.backend()))?;
-            if !compiler.little_endian() {
-                // Host ↔ wasm value slots are converted assuming
-                // little-endian integers (`call.rs`).
-                anyhow::bail!(
-                    "the {} strategy needs a little-endian host",
-                    compiler.backend()
-                );
-            }
         }
         // The runtime ABI as compiled code sees it: the builtin table's
         // order and the `VMContext` layout (a sample with one of each

@@ -1,6 +1,7 @@
 //! Tests of the platform layer. The virtual-memory, code-memory and image
-//! tests run on every Unix host; the trap tests need real x86_64 machine
-//! code and run where traps are implemented (Linux on x86_64 and aarch64).
+//! tests run on every Unix host; the trap tests need real machine code and
+//! run where traps are implemented (Linux on x86_64, aarch64, s390x and
+//! riscv64; the last three under qemu-user).
 
 use super::*;
 
@@ -228,7 +229,12 @@ fn raise_trap_outside_wasm_is_an_error() {
 
 #[cfg(not(all(
     target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
+    any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "s390x",
+        target_arch = "riscv64"
+    )
 )))]
 #[test]
 fn traps_report_unsupported_elsewhere() {
@@ -250,6 +256,7 @@ mod machine_code {
     pub(super) const DIVIDE_AT: usize = 4;
     /// `ud2` (SIGILL).
     pub(super) const ILLEGAL: &[u8] = &[0x0f, 0x0b];
+    pub(super) const ILLEGAL_AT: usize = 0;
     /// `push rbx; mov rbx, rdi; call rsi; mov eax, [rbx]; pop rbx; ret`:
     /// calls the host function in a1 (with a0 as its argument), then loads
     /// from a0.
@@ -266,29 +273,34 @@ mod machine_code {
     pub(super) const CLOBBER_THEN_LOAD_AT: usize = 16;
 }
 
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "aarch64", target_arch = "riscv64")
+))]
+/// Encodes instruction words as little-endian bytes.
+macro_rules! words {
+    ($($w:expr),* $(,)?) => {{
+        const W: &[u32] = &[$($w),*];
+        const B: [u8; W.len() * 4] = {
+            let mut b = [0u8; W.len() * 4];
+            let mut i = 0;
+            while i < W.len() {
+                let le = W[i].to_le_bytes();
+                b[4 * i] = le[0];
+                b[4 * i + 1] = le[1];
+                b[4 * i + 2] = le[2];
+                b[4 * i + 3] = le[3];
+                i += 1;
+            }
+            b
+        };
+        &B
+    }};
+}
+
 /// Hand-assembled aarch64 test functions (AAPCS64, four integer arguments).
 #[cfg(all(target_os = "linux", target_arch = "aarch64"))]
 mod machine_code {
-    /// Encodes instruction words as little-endian bytes.
-    macro_rules! words {
-        ($($w:expr),* $(,)?) => {{
-            const W: &[u32] = &[$($w),*];
-            const B: [u8; W.len() * 4] = {
-                let mut b = [0u8; W.len() * 4];
-                let mut i = 0;
-                while i < W.len() {
-                    let le = W[i].to_le_bytes();
-                    b[4 * i] = le[0];
-                    b[4 * i + 1] = le[1];
-                    b[4 * i + 2] = le[2];
-                    b[4 * i + 3] = le[3];
-                    i += 1;
-                }
-                b
-            };
-            &B
-        }};
-    }
     /// `ldr w0, [x0]; ret`.
     pub(super) const LOAD: &[u8] = words![0xb940_0000, 0xd65f_03c0];
     /// `udiv w0, w0, w1; cbz w1, 1f; ret; 1: udf #0`: aarch64 division does
@@ -297,6 +309,7 @@ mod machine_code {
     pub(super) const DIVIDE_AT: usize = 12;
     /// `udf #0` (SIGILL).
     pub(super) const ILLEGAL: &[u8] = words![0x0000_0000];
+    pub(super) const ILLEGAL_AT: usize = 0;
     /// `stp x29, x30, [sp, #-32]!; mov x29, sp; str x19, [sp, #16];
     ///  mov x19, x0; blr x1; ldr w0, [x19]; ldr x19, [sp, #16];
     ///  ldp x29, x30, [sp], #32; ret`.
@@ -335,9 +348,109 @@ mod machine_code {
     pub(super) const CLOBBER_THEN_LOAD_AT: usize = 56;
 }
 
+/// Hand-assembled s390x test functions (ELF ABI: arguments in r2..r5,
+/// result in r2, return through r14). Trap sites of SIGILL/SIGFPE are on
+/// the instruction's last byte, as Cranelift records them (the saved PSW
+/// is past the instruction).
+#[cfg(all(target_os = "linux", target_arch = "s390x"))]
+mod machine_code {
+    /// `l %r2, 0(%r2); br %r14`.
+    pub(super) const LOAD: &[u8] = &[0x58, 0x20, 0x20, 0x00, 0x07, 0xfe];
+    /// `lr %r1, %r2; lhi %r0, 0; dlr %r0, %r3; lgr %r2, %r1; br %r14`:
+    /// a0 / a1 (unsigned); `dlr` raises SIGFPE when a1 is 0.
+    pub(super) const DIVIDE: &[u8] = &[
+        0x18, 0x12, 0xa7, 0x08, 0x00, 0x00, 0xb9, 0x97, 0x00, 0x03, 0xb9, 0x04, 0x00, 0x21, 0x07,
+        0xfe,
+    ];
+    pub(super) const DIVIDE_AT: usize = 9;
+    /// `.word 0` (operation exception, SIGILL).
+    pub(super) const ILLEGAL: &[u8] = &[0x00, 0x00];
+    pub(super) const ILLEGAL_AT: usize = 1;
+    /// `stmg %r13, %r15, 104(%r15); lgr %r1, %r15; aghi %r15, -160;
+    ///  stg %r1, 0(%r15); lgr %r13, %r2; basr %r14, %r3; l %r2, 0(%r13);
+    ///  lmg %r13, %r15, 264(%r15); br %r14`: calls a1 with a0, then loads
+    /// from a0.
+    pub(super) const CALL_THEN_LOAD: &[u8] = &[
+        0xeb, 0xdf, 0xf0, 0x68, 0x00, 0x24, 0xb9, 0x04, 0x00, 0x1f, 0xa7, 0xfb, 0xff, 0x60, 0xe3,
+        0x10, 0xf0, 0x00, 0x00, 0x24, 0xb9, 0x04, 0x00, 0xd2, 0x0d, 0xe3, 0x58, 0x20, 0xd0, 0x00,
+        0xeb, 0xdf, 0xf1, 0x08, 0x00, 0x04, 0x07, 0xfe,
+    ];
+    pub(super) const CALL_THEN_LOAD_AT: usize = 26;
+    /// `lghi %r6..%r13, 0; lzdr %f8; lzdr %f9; lzdr %f15; l %r2, 0(%r2);
+    ///  br %r14`: clobbers callee-saved registers, then loads from a0.
+    pub(super) const CLOBBER_THEN_LOAD: &[u8] = &[
+        0xa7, 0x69, 0x00, 0x00, 0xa7, 0x79, 0x00, 0x00, 0xa7, 0x89, 0x00, 0x00, 0xa7, 0x99, 0x00,
+        0x00, 0xa7, 0xa9, 0x00, 0x00, 0xa7, 0xb9, 0x00, 0x00, 0xa7, 0xc9, 0x00, 0x00, 0xa7, 0xd9,
+        0x00, 0x00, 0xb3, 0x75, 0x00, 0x80, 0xb3, 0x75, 0x00, 0x90, 0xb3, 0x75, 0x00, 0xf0, 0x58,
+        0x20, 0x20, 0x00, 0x07, 0xfe,
+    ];
+    pub(super) const CLOBBER_THEN_LOAD_AT: usize = 44;
+}
+
+/// Hand-assembled riscv64 test functions (LP64D, four integer arguments;
+/// no compressed instructions).
+#[cfg(all(target_os = "linux", target_arch = "riscv64"))]
+mod machine_code {
+    /// `lw a0, 0(a0); ret`.
+    pub(super) const LOAD: &[u8] = words![0x0005_2503, 0x0000_8067];
+    /// `divuw a0, a0, a1; beqz a1, 1f; ret; 1: unimp`: riscv64 division
+    /// does not fault, so code checks and traps with `unimp` (SIGILL).
+    pub(super) const DIVIDE: &[u8] = words![0x02b5_553b, 0x0005_8463, 0x0000_8067, 0xc000_1073];
+    pub(super) const DIVIDE_AT: usize = 12;
+    /// `unimp` (SIGILL).
+    pub(super) const ILLEGAL: &[u8] = words![0xc000_1073];
+    pub(super) const ILLEGAL_AT: usize = 0;
+    /// `addi sp, sp, -32; sd ra, 24(sp); sd s0, 16(sp); sd s1, 8(sp);
+    ///  addi s0, sp, 16; mv s1, a0; jalr a1; lw a0, 0(s1); ld s1, 8(sp);
+    ///  ld s0, 16(sp); ld ra, 24(sp); addi sp, sp, 32; ret`.
+    pub(super) const CALL_THEN_LOAD: &[u8] = words![
+        0xfe01_0113,
+        0x0011_3c23,
+        0x0081_3823,
+        0x0091_3423,
+        0x0101_0413,
+        0x0005_0493,
+        0x0005_80e7,
+        0x0004_a503,
+        0x0081_3483,
+        0x0101_3403,
+        0x0181_3083,
+        0x0201_0113,
+        0x0000_8067,
+    ];
+    pub(super) const CALL_THEN_LOAD_AT: usize = 28;
+    /// `li s0..s11, 0; fmv.d.x fs0, zero; fmv.d.x fs1, zero;
+    ///  fmv.d.x fs11, zero; lw a0, 0(a0); ret`.
+    pub(super) const CLOBBER_THEN_LOAD: &[u8] = words![
+        0x0000_0413,
+        0x0000_0493,
+        0x0000_0913,
+        0x0000_0993,
+        0x0000_0a13,
+        0x0000_0a93,
+        0x0000_0b13,
+        0x0000_0b93,
+        0x0000_0c13,
+        0x0000_0c93,
+        0x0000_0d13,
+        0x0000_0d93,
+        0xf200_0453,
+        0xf200_04d3,
+        0xf200_0dd3,
+        0x0005_2503,
+        0x0000_8067,
+    ];
+    pub(super) const CLOBBER_THEN_LOAD_AT: usize = 60;
+}
+
 #[cfg(all(
     target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
+    any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "s390x",
+        target_arch = "riscv64"
+    )
 ))]
 mod native {
     //! Trap tests with hand-assembled machine code.
@@ -380,6 +493,18 @@ mod native {
         }
     }
 
+    /// Checks a SIGSEGV's reported address: exact, except that s390x
+    /// hardware reports only the page (its translation-exception
+    /// identification has no lower bits; qemu-user gives the exact one).
+    fn assert_fault_addr(reported: Option<usize>, expected: usize) {
+        let page = if cfg!(target_arch = "s390x") {
+            !0xfff
+        } else {
+            !0
+        };
+        assert_eq!(reported.map(|a| a & page), Some(expected & page));
+    }
+
     /// A reservation whose first page is accessible and the rest a guard.
     fn memory() -> Mmap {
         let mut map = Mmap::reserve(4 * page_size()).unwrap();
@@ -398,7 +523,7 @@ mod native {
             let trap = unsafe { traps.call_wasm(wasm.entry(), guard, 0, 0, 0) }.unwrap_err();
             assert_eq!(trap.code, TrapCode::MemoryOutOfBounds);
             assert_eq!(trap.pc, Some(wasm.pc(0)));
-            assert_eq!(trap.fault_addr, Some(guard));
+            assert_fault_addr(trap.fault_addr, guard);
             assert!(trap.fp.is_some());
             assert_ne!(trap.entry_fp, 0);
         }
@@ -447,11 +572,11 @@ mod native {
     #[test]
     fn illegal_instruction_traps() {
         let traps = Traps::init().unwrap();
-        let wasm = Wasm::new(ILLEGAL, 0, TrapCode::UnreachableCodeReached);
+        let wasm = Wasm::new(ILLEGAL, ILLEGAL_AT, TrapCode::UnreachableCodeReached);
         // SAFETY: ILLEGAL faults at once; that is a registered trap.
         let trap = unsafe { traps.call_wasm(wasm.entry(), 0, 0, 0, 0) }.unwrap_err();
         assert_eq!(trap.code, TrapCode::UnreachableCodeReached);
-        assert_eq!(trap.pc, Some(wasm.pc(0)));
+        assert_eq!(trap.pc, Some(wasm.pc(ILLEGAL_AT)));
     }
 
     thread_local! {
@@ -500,7 +625,7 @@ mod native {
         let inner_trap = INNER_RESULT.take().unwrap().unwrap_err();
         assert_eq!(inner_trap.pc, Some(inner.pc(0)));
         assert_eq!(trap.pc, Some(outer.pc(CALL_THEN_LOAD_AT)));
-        assert_eq!(trap.fault_addr, Some(guard));
+        assert_fault_addr(trap.fault_addr, guard);
 
         // The inner one traps, the outer one finishes normally.
         // SAFETY: as above.
@@ -565,7 +690,7 @@ mod native {
                         // SAFETY: LOAD reads from a0.
                         let trap =
                             unsafe { traps.call_wasm(wasm.entry(), guard, 0, 0, 0) }.unwrap_err();
-                        assert_eq!(trap.fault_addr, Some(guard));
+                        assert_fault_addr(trap.fault_addr, guard);
                     }
                 })
             })
@@ -617,6 +742,15 @@ mod native {
                     )
                 };
             }
+            "unregistered-illegal" => {
+                let code = CodeMemory::new(ILLEGAL).unwrap();
+                // SAFETY: a complete (trapping) function, deliberately not
+                // registered: its SIGILL must kill the process, also where
+                // returning from the handler would skip the instruction.
+                let entry = unsafe { core::mem::transmute::<*const u8, WasmEntry>(code.base()) };
+                // SAFETY: as above.
+                let _ = unsafe { traps.call_wasm(entry, 0, 0, 0, 0) };
+            }
             "unregistered-wasm" => {
                 let code = CodeMemory::new(LOAD).unwrap();
                 // SAFETY: a complete C-ABI function, deliberately not
@@ -639,7 +773,12 @@ mod native {
         // KILN_SYS_TEST_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu".
         let runner = std::env::var("KILN_SYS_TEST_RUNNER").unwrap_or_default();
         let runner = runner.split_whitespace();
-        for how in ["host", "host-in-activation", "unregistered-wasm"] {
+        for (how, signal) in [
+            ("host", libc::SIGSEGV),
+            ("host-in-activation", libc::SIGSEGV),
+            ("unregistered-wasm", libc::SIGSEGV),
+            ("unregistered-illegal", libc::SIGILL),
+        ] {
             let mut command = match runner.clone().next() {
                 Some(program) => {
                     let mut c = std::process::Command::new(program);
@@ -660,8 +799,8 @@ mod native {
                 .unwrap();
             assert_eq!(
                 out.status.signal(),
-                Some(libc::SIGSEGV),
-                "{how}: child should die of SIGSEGV, got {:?}\n{}",
+                Some(signal),
+                "{how}: child should die of signal {signal}, got {:?}\n{}",
                 out.status,
                 String::from_utf8_lossy(&out.stderr)
             );

@@ -79,26 +79,24 @@ impl TraceBuf {
         }
     }
 
-    /// Records the return addresses of the frame-pointer chain starting at
-    /// frame pointer `fp`, up to (not including) the frame at `stop` or
+    /// Records the return addresses of the frame chain starting at frame
+    /// handle `fp` (the frame pointer; the stack pointer on s390x, see
+    /// `arch::frame_caller`), up to (not including) the frame at `stop` or
     /// above it.
     ///
     /// # Safety
     ///
-    /// Every frame record from `fp` up to `stop` must be a valid
-    /// `[saved frame pointer, return address]` pair on this thread's stack
-    /// (true of code compiled with frame pointers, which wasm code is, and
-    /// of the trampolines that call it).
+    /// Every frame from `fp` up to `stop` must be a valid frame record of
+    /// the architecture's shape on this thread's stack (true of code
+    /// compiled with frame pointers, which wasm code is, and of the
+    /// trampolines that call it).
     pub(crate) unsafe fn walk(&mut self, mut fp: usize, stop: usize) {
         self.len = 0;
         let word = size_of::<usize>();
         while fp != 0 && fp < stop && fp.is_multiple_of(word) && self.len < TraceBuf::CAPACITY {
             // SAFETY: `fp` is a frame record below `stop` (the contract).
-            let (next, ret) = unsafe {
-                (
-                    (fp as *const usize).read(),
-                    (fp as *const usize).add(1).read(),
-                )
+            let Some((next, ret)) = (unsafe { arch::frame_caller(fp) }) else {
+                break;
             };
             self.pcs[self.len] = ret;
             self.len += 1;
@@ -152,8 +150,8 @@ impl Traps {
     /// on a thread.
     ///
     /// Fails with [`SysError::Unsupported`] where trap resumption is not
-    /// implemented (today: anything but Linux on x86_64 and aarch64); the
-    /// runtime then runs modules on the interpreter.
+    /// implemented (today: anything but Linux on x86_64, aarch64, s390x and
+    /// riscv64); the runtime then runs modules on the interpreter.
     pub(crate) fn init() -> Result<Traps, SysError> {
         let arch = arch::supported().ok_or(SysError::Unsupported(
             "resuming from traps on this OS and architecture",

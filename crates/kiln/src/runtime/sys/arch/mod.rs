@@ -1,5 +1,6 @@
 //! Per-architecture pieces of trap handling: the entry trampoline, the
-//! resume path, and reading/redirecting a signal's saved machine context.
+//! resume path, reading/redirecting a signal's saved machine context, and
+//! how a frame links to its caller.
 //!
 //! Every implementation offers the same items:
 //!
@@ -9,8 +10,17 @@
 //!   trampoline (0: returned normally, 1: resumed after a trap);
 //! * `unwind_to(&Supported, sp) -> !`: jump to the resume path with the
 //!   stack pointer an activation saved (used by `raise_trap`);
-//! * `fault_context(ucontext) -> Option<(pc, fp)>` and
-//!   `redirect(ucontext, sp)`: what the signal handler reads and writes.
+//! * `fault_context(signal, info, ucontext) -> Option<(pc, fp)>` and
+//!   `redirect(ucontext, sp)`: what the signal handler reads and writes;
+//! * `fault_returns_past_instruction(signal)`: whether returning from a
+//!   handler for `signal` would skip the faulting instruction instead of
+//!   running it again (s390x for SIGILL/SIGFPE), so a fault that is not
+//!   ours must be re-raised rather than repeated;
+//! * `frame_caller(fp) -> Option<(caller_fp, return_pc)>`: one step of a
+//!   frame walk. "fp" is the value compiled code records as a frame's
+//!   handle (`last_wasm_exit_fp`, `last_wasm_entry_fp`, the `fp` of a
+//!   fault): the frame pointer where there is one, the stack pointer on
+//!   s390x (whose frames link through a backchain instead).
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod x86_64;
@@ -22,13 +32,62 @@ mod aarch64;
 #[cfg(all(target_os = "linux", target_arch = "aarch64"))]
 pub(super) use aarch64::*;
 
+#[cfg(all(target_os = "linux", target_arch = "s390x"))]
+mod s390x;
+#[cfg(all(target_os = "linux", target_arch = "s390x"))]
+pub(super) use s390x::*;
+
+#[cfg(all(target_os = "linux", target_arch = "riscv64"))]
+mod riscv64;
+#[cfg(all(target_os = "linux", target_arch = "riscv64"))]
+pub(super) use riscv64::*;
+
 #[cfg(not(all(
     target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
+    any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "s390x",
+        target_arch = "riscv64"
+    )
 )))]
 mod unsupported;
 #[cfg(not(all(
     target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
+    any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "s390x",
+        target_arch = "riscv64"
+    )
 )))]
 pub(super) use unsupported::*;
+
+/// One step of a walk over frame records of the common shape: the frame
+/// pointer points at `[saved caller frame pointer, return address]`
+/// (x86_64, aarch64, and Cranelift's riscv64 frames, whose `s0` points at
+/// the pair it pushed). Returns `None` when the chain is broken (the
+/// caller's frame would not be older, i.e. higher on the stack).
+///
+/// # Safety
+///
+/// `fp` must point at a readable frame record of that shape.
+#[cfg(not(all(target_os = "linux", target_arch = "s390x")))]
+pub(super) unsafe fn frame_caller(fp: usize) -> Option<(usize, usize)> {
+    // SAFETY: the contract: two readable words at `fp`.
+    let (next, ret) = unsafe {
+        (
+            (fp as *const usize).read(),
+            (fp as *const usize).add(1).read(),
+        )
+    };
+    Some((next, ret))
+}
+
+/// Whether returning from the handler of `signal` skips the faulting
+/// instruction: never, on architectures whose saved pc of a fault is the
+/// faulting instruction itself.
+#[cfg(all(unix, not(all(target_os = "linux", target_arch = "s390x"))))]
+pub(super) fn fault_returns_past_instruction(_signal: core::ffi::c_int) -> bool {
+    false
+}

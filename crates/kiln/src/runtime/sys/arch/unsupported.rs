@@ -39,6 +39,8 @@ pub(in crate::runtime::sys) unsafe fn unwind_to(never: &Supported, _sp: usize) -
 /// Nothing is read.
 #[cfg(unix)]
 pub(in crate::runtime::sys) unsafe fn fault_context(
+    _signal: core::ffi::c_int,
+    _info: *mut libc::siginfo_t,
     _ucontext: *mut c_void,
 ) -> Option<(usize, usize)> {
     None

@@ -16,7 +16,7 @@
 //! kernel restores the rest of the interrupted state on `sigreturn`.
 
 use core::arch::naked_asm;
-use core::ffi::c_void;
+use core::ffi::{c_int, c_void};
 use core::mem::offset_of;
 
 use crate::runtime::sys::traps::{Activation, WasmEntry};
@@ -133,6 +133,8 @@ pub(in crate::runtime::sys) unsafe fn unwind_to(_: &Supported, sp: usize) -> ! {
 ///
 /// `ucontext` must be the third argument of an `SA_SIGINFO` handler.
 pub(in crate::runtime::sys) unsafe fn fault_context(
+    _signal: c_int,
+    _info: *mut libc::siginfo_t,
     ucontext: *mut c_void,
 ) -> Option<(usize, usize)> {
     let uc = ucontext.cast::<libc::ucontext_t>();

@@ -204,12 +204,15 @@ mod icache {
     /// Nothing to uphold before the protection change.
     pub(super) unsafe fn before_protect(_start: *const u8, _len: usize) {}
 
+    /// `__NR_riscv_flush_icache` (`__NR_arch_specific_syscall + 15`, from
+    /// the kernel's `asm/unistd.h`); the `libc` crate does not name it.
+    const SYS_RISCV_FLUSH_ICACHE: libc::c_long = 244 + 15;
+
     pub(super) fn after_protect(start: *const u8, len: usize) -> Result<(), SysError> {
         let end = (start as usize).wrapping_add(len);
         // SAFETY: riscv_flush_icache(start, end, flags = 0: all threads)
         // only synchronises instruction fetch; it reads no user memory.
-        let rc =
-            unsafe { libc::syscall(libc::SYS_riscv_flush_icache, start as usize, end, 0usize) };
+        let rc = unsafe { libc::syscall(SYS_RISCV_FLUSH_ICACHE, start as usize, end, 0usize) };
         if rc != 0 {
             return Err(SysError::Os {
                 op: "riscv_flush_icache",

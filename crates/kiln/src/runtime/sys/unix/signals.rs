@@ -91,8 +91,9 @@ pub(in crate::runtime::sys) fn install_handlers() -> Result<(), SysError> {
 
 /// The handler for all four signals.
 unsafe extern "C" fn handler(signal: c_int, info: *mut libc::siginfo_t, ucontext: *mut c_void) {
-    // SAFETY: the kernel hands an SA_SIGINFO handler a valid ucontext.
-    if let Some((pc, fp)) = unsafe { arch::fault_context(ucontext) } {
+    // SAFETY: the kernel hands an SA_SIGINFO handler a valid siginfo and
+    // ucontext for `signal`.
+    if let Some((pc, fp)) = unsafe { arch::fault_context(signal, info, ucontext) } {
         // SAFETY: `info` is the kernel's valid siginfo for this signal; for
         // the four fault signals `si_addr` is the field in use.
         let fault_addr = unsafe { (*info).si_addr() } as usize;
@@ -155,10 +156,12 @@ unsafe fn forward(signal: c_int, info: *mut libc::siginfo_t, ucontext: *mut c_vo
             }
             // SAFETY: `info` is valid (see `handler`).
             let sent = unsafe { (*info).si_code } <= 0;
-            if sent {
+            if sent || arch::fault_returns_past_instruction(signal) {
                 // A signal sent by kill/tgkill/sigqueue (si_code <= 0) does
-                // not come back by itself; deliver it again, now with the
-                // default action. SA_NODEFER leaves it unblocked.
+                // not come back by itself, nor does a fault whose saved pc
+                // is already past the faulting instruction (s390x SIGILL
+                // and SIGFPE); deliver it again, now with the default
+                // action. SA_NODEFER leaves it unblocked.
                 // SAFETY: raise is async-signal-safe.
                 unsafe { libc::raise(signal) };
             }
