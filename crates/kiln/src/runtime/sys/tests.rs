@@ -579,6 +579,27 @@ mod native {
         assert_eq!(trap.pc, Some(wasm.pc(ILLEGAL_AT)));
     }
 
+    #[test]
+    fn stack_overflow_before_a_frame_keeps_the_return_address() {
+        let traps = Traps::init().unwrap();
+        // As if the first instruction were a prologue's stack check.
+        let wasm = Wasm::new(ILLEGAL, ILLEGAL_AT, TrapCode::StackOverflow);
+        let mut trace = TraceBuf::new();
+        // SAFETY: ILLEGAL faults at once; `trace` is ours for the call.
+        let trap =
+            unsafe { traps.call_wasm_traced(wasm.entry(), 0, 0, 0, 0, &mut trace) }.unwrap_err();
+        assert_eq!(trap.code, TrapCode::StackOverflow);
+        // ILLEGAL makes no frame, and the walk stops at the trampoline that
+        // called it. On s390x, whose stack check comes before the frame,
+        // the return address (r14, into the trampoline) is recorded anyway.
+        if cfg!(target_arch = "s390x") {
+            assert_eq!(trace.len, 1);
+            assert_ne!(trace.pcs[0], 0);
+        } else {
+            assert_eq!(trace.len, 0);
+        }
+    }
+
     thread_local! {
         static INNER: Cell<Option<(WasmEntry, usize)>> = const { Cell::new(None) };
         static INNER_RESULT: Cell<Option<Result<(), TrapRecord>>> = const { Cell::new(None) };

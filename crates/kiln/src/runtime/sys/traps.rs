@@ -108,6 +108,15 @@ impl TraceBuf {
             fp = next;
         }
     }
+
+    /// Puts `pc` before the recorded return addresses (dropping the
+    /// outermost one if the buffer is full).
+    fn prepend(&mut self, pc: usize) {
+        let keep = self.len.min(TraceBuf::CAPACITY - 1);
+        self.pcs.copy_within(..keep, 1);
+        self.pcs[0] = pc;
+        self.len = keep + 1;
+    }
 }
 
 thread_local! {
@@ -292,7 +301,17 @@ pub(crate) unsafe fn raise_trap(code: TrapCode) -> Result<Infallible, SysError> 
 /// Called by the signal handler: if the fault at `pc` is a trap of
 /// registered wasm code run by this thread's innermost activation, records
 /// it there and returns the stack pointer to resume at. Async-signal-safe.
-pub(super) fn record_fault(pc: usize, fp: usize, fault_addr: usize) -> Option<usize> {
+///
+/// `early_return` is the faulting function's return address where a
+/// stack-overflow check runs before the function has a frame (s390x: see
+/// `arch::prologue_return_address`); the walk from `fp` then starts at its
+/// caller's caller, so it goes first in the trace.
+pub(super) fn record_fault(
+    pc: usize,
+    fp: usize,
+    fault_addr: usize,
+    early_return: Option<usize>,
+) -> Option<usize> {
     let mut act: *mut Activation = ptr::null_mut();
     let code = super::registry::trap_at(pc, || {
         act = current();
@@ -302,12 +321,19 @@ pub(super) fn record_fault(pc: usize, fp: usize, fault_addr: usize) -> Option<us
     })?;
     // SAFETY: as above: `act` was checked non-null and live.
     let activation = unsafe { &mut *act };
-    // SAFETY: a non-null `trace` is valid for the activation (the contract
-    // of `call_wasm_traced`); the faulting code is registered wasm code,
-    // compiled with frame pointers, so the chain from `fp` up to the entry
-    // trampoline's frame is made of valid frame records.
     if !activation.trace.is_null() {
-        unsafe { (*activation.trace).walk(fp, activation.entry_fp) };
+        // SAFETY: a non-null `trace` is valid for the activation and used by
+        // nothing else meanwhile (the contract of `call_wasm_traced`).
+        let trace = unsafe { &mut *activation.trace };
+        // SAFETY: the faulting code is registered wasm code, compiled with
+        // frame pointers (a backchain on s390x), so the chain from `fp` up
+        // to the entry trampoline's frame is made of valid frame records.
+        unsafe { trace.walk(fp, activation.entry_fp) };
+        if code == TrapCode::StackOverflow
+            && let Some(ret) = early_return
+        {
+            trace.prepend(ret);
+        }
     }
     activation.trap = Some(TrapRecord {
         code,

@@ -16,6 +16,10 @@
 //!   handler for `signal` would skip the faulting instruction instead of
 //!   running it again (s390x for SIGILL/SIGFPE), so a fault that is not
 //!   ours must be re-raised rather than repeated;
+//! * `prologue_return_address(ucontext)`: where a function's stack-overflow
+//!   check runs before its frame exists (s390x), the return address it
+//!   will save (the link register), which a walk from the stack pointer
+//!   would miss; `None` elsewhere (the frame record is pushed first);
 //! * `frame_caller(fp) -> Option<(caller_fp, return_pc)>`: one step of a
 //!   frame walk. "fp" is the value compiled code records as a frame's
 //!   handle (`last_wasm_exit_fp`, `last_wasm_entry_fp`, the `fp` of a
@@ -82,6 +86,17 @@ pub(super) unsafe fn frame_caller(fp: usize) -> Option<(usize, usize)> {
         )
     };
     Some((next, ret))
+}
+
+/// No return address to add: the prologue pushes the frame record before
+/// the stack-overflow check, so the walk from the frame pointer sees it.
+///
+/// # Safety
+///
+/// Nothing is read.
+#[cfg(all(unix, not(all(target_os = "linux", target_arch = "s390x"))))]
+pub(super) unsafe fn prologue_return_address(_ucontext: *mut core::ffi::c_void) -> Option<usize> {
+    None
 }
 
 /// Whether returning from the handler of `signal` skips the faulting

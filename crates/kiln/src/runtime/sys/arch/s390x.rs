@@ -218,6 +218,24 @@ pub(in crate::runtime::sys) unsafe fn redirect(ucontext: *mut c_void, sp: usize)
     mc.gregs[15] = sp as u64;
 }
 
+/// r14 at the fault. Cranelift's s390x prologue compares the stack pointer
+/// with the limit *before* it saves r14 and allocates the frame, so at a
+/// stack-overflow trap the faulting function's return address is only in
+/// r14, and r15 still is its caller's stack pointer (or the argument area
+/// below it, whose first word copies the caller's backchain): the walk
+/// from r15 starts at the caller's caller.
+///
+/// # Safety
+///
+/// `ucontext` as for [`fault_context`].
+pub(in crate::runtime::sys) unsafe fn prologue_return_address(
+    ucontext: *mut c_void,
+) -> Option<usize> {
+    let uc = ucontext.cast::<libc::ucontext_t>();
+    // SAFETY: the kernel passes a valid ucontext_t to SA_SIGINFO handlers.
+    Some(unsafe { (*uc).uc_mcontext.gregs[14] } as usize)
+}
+
 /// SIGILL (operation exception) and SIGFPE (divide exception) leave the
 /// saved PSW after the faulting instruction.
 pub(in crate::runtime::sys) fn fault_returns_past_instruction(signal: c_int) -> bool {

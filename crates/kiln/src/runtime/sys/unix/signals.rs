@@ -97,7 +97,9 @@ unsafe extern "C" fn handler(signal: c_int, info: *mut libc::siginfo_t, ucontext
         // SAFETY: `info` is the kernel's valid siginfo for this signal; for
         // the four fault signals `si_addr` is the field in use.
         let fault_addr = unsafe { (*info).si_addr() } as usize;
-        if let Some(sp) = traps::record_fault(pc, fp, fault_addr) {
+        // SAFETY: as for `fault_context`.
+        let early_return = unsafe { arch::prologue_return_address(ucontext) };
+        if let Some(sp) = traps::record_fault(pc, fp, fault_addr, early_return) {
             // SAFETY: `sp` is the resume stack pointer of this thread's
             // innermost activation, which is running the faulting wasm code,
             // so its trampoline frame is live below the abandoned frames.
