@@ -418,6 +418,10 @@ impl kiln_environ::Compiler for CraneliftCompiler {
         self.tunables
     }
 
+    fn supports_simd(&self) -> bool {
+        has_vectors(&*self.isa)
+    }
+
     fn offsets(&self, module: &ModuleTranslation) -> VMOffsets {
         CraneliftCompiler::offsets(self, module)
     }

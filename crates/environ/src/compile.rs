@@ -285,6 +285,12 @@ pub trait Compiler: Send + Sync {
     /// The settings the compiler follows.
     fn tunables(&self) -> Tunables;
 
+    /// Whether the target can run wasm SIMD (`v128`) code; when it cannot,
+    /// functions using it fail to compile with [`CompileError::Unsupported`].
+    fn supports_simd(&self) -> bool {
+        true
+    }
+
     /// The `VMContext` layout code for `module` assumes.
     fn offsets(&self, module: &ModuleTranslation) -> VMOffsets {
         VMOffsets::new(self.pointer_bytes(), module)

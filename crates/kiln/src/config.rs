@@ -7,17 +7,20 @@ use kiln_environ::wasmparser::WasmFeatures;
 #[non_exhaustive]
 pub enum Strategy {
     /// The platform's default backend: [`Strategy::Cranelift`] on Linux
-    /// x86_64 and aarch64 (falling back to the interpreter if native code cannot run,
-    /// e.g. under a sandbox that forbids executable memory), the
-    /// interpreter elsewhere.
+    /// x86_64, aarch64, s390x and riscv64, the interpreter elsewhere. It
+    /// also falls back to the interpreter where native code cannot run
+    /// (e.g. a sandbox that forbids executable memory, a build without the
+    /// `cranelift` feature) or could not run every enabled feature (wasm
+    /// SIMD on a riscv64 CPU without the vector extension).
+    /// [`Engine::strategy`](crate::Engine::strategy) says which it chose.
     #[default]
     Auto,
     /// Kiln's portable interpreter.
     Interpreter,
-    /// Native code from Kiln's optimizing compiler (`kiln-cranelift`). Needs
-    /// a host where the runtime can turn hardware faults into traps (Linux
-    /// on x86_64 or aarch64 today); [`Engine::new`](crate::Engine::new)
-    /// fails elsewhere.
+    /// Native code from Kiln's optimizing compiler (`kiln-cranelift`, the
+    /// `cranelift` feature). Needs a host where the runtime can turn
+    /// hardware faults into traps (Linux on x86_64, aarch64, s390x or
+    /// riscv64 today); [`Engine::new`](crate::Engine::new) fails elsewhere.
     Cranelift,
 }
 

@@ -4,6 +4,7 @@ use crate::runtime::native::NativeEngine;
 use crate::types::FuncType;
 use crate::{Config, Strategy};
 use anyhow::Result;
+use kiln_environ::wasmparser::WasmFeatures;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -59,8 +60,12 @@ impl Engine {
             (Some(triple), _, _) => Some(native_engine(config, Some(triple))?),
             // Asked for by name: failing to set it up is an error.
             (None, Strategy::Cranelift, _) => Some(native_engine(config, None)?),
-            // Chosen by default: fall back to the interpreter.
-            (None, _, Strategy::Cranelift) => native_engine(config, None).ok(),
+            // Chosen by default: fall back to the interpreter where native
+            // code cannot run, or could not run SIMD modules the config
+            // accepts (riscv64 without the vector extension).
+            (None, _, Strategy::Cranelift) => native_engine(config, None)
+                .ok()
+                .filter(|n| n.supports_simd() || !config.features.contains(WasmFeatures::SIMD)),
             _ => None,
         };
         Ok(Engine {

@@ -270,6 +270,11 @@ impl NativeEngine {
         })
     }
 
+    /// Whether the compiler's target can run wasm SIMD code.
+    pub(crate) fn supports_simd(&self) -> bool {
+        self.compiler.supports_simd()
+    }
+
     /// The compiler's settings (`Compiler::settings`): target, CPU
     /// features, code generator flags.
     pub(crate) fn settings(&self) -> String {
