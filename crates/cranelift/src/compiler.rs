@@ -174,9 +174,8 @@ impl CraneliftCompiler {
             };
             relocations.push(Relocation {
                 offset: r.offset,
-                kind: relocation_kind(r.kind).ok_or_else(|| {
-                    CompileError::Relocation(format!("{:?} in {key}", r.kind))
-                })?,
+                kind: relocation_kind(r.kind)
+                    .ok_or_else(|| CompileError::Relocation(format!("{:?} in {key}", r.kind)))?,
                 target,
                 addend: r.addend,
             });

@@ -36,6 +36,5 @@ pub use compiler::CraneliftCompiler;
 pub use isa::{IsaBuilder, OptLevel, isa_fingerprint};
 /// Re-exported: the compiler interface's types, which this crate produces.
 pub use kiln_environ::{
-    CompileError, CompiledFunction, CompiledModule, FuncKey, FunctionLocation, Relocation,
-    TrapSite,
+    CompileError, CompiledFunction, CompiledModule, FuncKey, FunctionLocation, Relocation, TrapSite,
 };

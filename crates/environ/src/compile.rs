@@ -22,7 +22,7 @@
 //! runtime, are in `docs/native-abi.md`.
 
 use crate::{Builtin, ConstOp, ElemItems, ExternKind, FuncType, ModuleTranslation, TrapCode};
-use crate::{VMOffsets, Tunables};
+use crate::{Tunables, VMOffsets};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::vec::Vec;

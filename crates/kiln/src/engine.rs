@@ -1,9 +1,9 @@
 //! [`Engine`]: configuration plus the engine-wide signature registry.
 
 use crate::runtime::native::NativeEngine;
-use anyhow::Result;
 use crate::types::FuncType;
 use crate::{Config, Strategy};
+use anyhow::Result;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 

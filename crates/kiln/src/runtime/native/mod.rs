@@ -258,9 +258,8 @@ impl NativeEngine {
         runs_here: bool,
     ) -> Result<Self> {
         if runs_here {
-            Traps::init().map_err(|e| {
-                anyhow!("the {} strategy cannot run here: {e}", compiler.backend())
-            })?;
+            Traps::init()
+                .map_err(|e| anyhow!("the {} strategy cannot run here: {e}", compiler.backend()))?;
             if !compiler.little_endian() {
                 // Host ↔ wasm value slots are converted assuming
                 // little-endian integers (`call.rs`).

@@ -62,12 +62,12 @@ mod tests;
 
 // The layer's API. Unused outside its tests until the native backend wires
 // it in (as for `dead_code` above).
+#[cfg(not(unix))]
+pub(crate) use fallback::{CodeMemory, MemoryImage, Mmap, page_size};
 #[cfg_attr(not(test), allow(unused_imports))]
 pub(crate) use registry::{CodeLookup, CodeRegistration, is_wasm_pc, register_code};
 #[cfg_attr(not(test), allow(unused_imports))]
 pub(crate) use traps::{TraceBuf, Traps, WasmEntry, raise_trap};
-#[cfg(not(unix))]
-pub(crate) use fallback::{CodeMemory, MemoryImage, Mmap, page_size};
 #[cfg(unix)]
 #[cfg_attr(not(test), allow(unused_imports))]
 pub(crate) use unix::{CodeMemory, MemoryImage, Mmap, page_size};
