@@ -41,9 +41,7 @@ impl SettingsCommand {
                 ));
                 for word in field("isa").split_whitespace() {
                     match word.split_once('=') {
-                        Some((name, value)) => {
-                            text.push_str(&format!("  {name:<24} {value}\n"))
-                        }
+                        Some((name, value)) => text.push_str(&format!("  {name:<24} {value}\n")),
                         None => text.push_str(&format!("  {word}\n")),
                     }
                 }
@@ -70,5 +68,8 @@ impl SettingsCommand {
 /// This build's target, as `arch-os` (what `kiln settings` shows where no
 /// native compiler can name the full triple).
 fn host_target() -> String {
-    format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS)
+    match std::env::consts::OS {
+        "" => std::env::consts::ARCH.to_string(),
+        os => format!("{}-{os}", std::env::consts::ARCH),
+    }
 }
