@@ -69,11 +69,14 @@ if [ ! -f "$ready" ]; then
     exec 9>&-
 fi
 
-# Start the Wine server here, detached from this script's output, and keep
-# it for 10 s after its last program: otherwise the program starts it with
-# its own stdout and stderr, and a caller reading them through a pipe
-# (`out=$(ci/wine.sh ...)`) waits for the server to linger out after every
-# program. Exit status 2: one is already running, as wanted.
-"$wineserver" -p10 </dev/null >/dev/null 2>&1 || true
+# Start the Wine server and its background services (services.exe,
+# winedevice.exe) here, detached from this script's output, and keep them
+# for 10 s after the last program: otherwise the program starts them with
+# its own stdout and stderr, and a caller reading those through a pipe
+# (`out=$(ci/wine.sh ...)`) waits for them to linger out after every
+# program (10 s each). Exit status 2: a server is already running.
+if "$wineserver" -p10 </dev/null >/dev/null 2>&1; then
+    "$wine" cmd.exe /c exit 0 </dev/null >/dev/null 2>&1 || true
+fi
 
 exec "$wine" "$@"
