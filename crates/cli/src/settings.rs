@@ -68,5 +68,8 @@ impl SettingsCommand {
 /// This build's target, as `arch-os` (what `kiln settings` shows where no
 /// native compiler can name the full triple).
 fn host_target() -> String {
-    format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS)
+    match std::env::consts::OS {
+        "" => std::env::consts::ARCH.to_string(),
+        os => format!("{}-{os}", std::env::consts::ARCH),
+    }
 }

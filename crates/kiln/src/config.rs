@@ -179,7 +179,9 @@ impl Config {
     ///
     /// Wasm → wasm calls use only this stack. A host function that calls
     /// back into wasm nests on the native stack, so such re-entry is also
-    /// limited to 1 MiB of native stack (it traps the same way beyond).
+    /// limited: on Linux to 128 KiB short of the end of the thread's stack,
+    /// elsewhere to 1 MiB of native stack from the outermost call (256 KiB
+    /// of the shadow stack on wasm targets); it traps the same way beyond.
     ///
     /// On the native backend ([`Strategy::Cranelift`]) wasm frames live on
     /// the thread's own stack: this is how far below the outermost entry

@@ -6,7 +6,8 @@ use crate::types::{Filestat, filetype};
 use cap_fs_ext::SystemTimeSpec;
 
 /// Converts a time in seconds and nanoseconds since the epoch (negative
-/// times become 0).
+/// times become 0): what Unix `stat` gives.
+#[cfg(unix)]
 pub(crate) fn epoch_nanos(secs: i64, nsecs: i64) -> u64 {
     if secs < 0 {
         return 0;
@@ -155,10 +156,18 @@ mod unix {
     }
 
     /// `fsync` (`data_only`: `fdatasync`) of any fd, such as a directory.
+    /// Apple systems have no `fdatasync`: there it is `fsync`, which does
+    /// at least as much.
     pub(crate) fn sync_fd(fd: impl AsFd, data_only: bool) -> Result<(), Errno> {
+        #[cfg(not(target_vendor = "apple"))]
         let r = if data_only {
             rustix::fs::fdatasync(fd)
         } else {
+            rustix::fs::fsync(fd)
+        };
+        #[cfg(target_vendor = "apple")]
+        let r = {
+            let _ = data_only;
             rustix::fs::fsync(fd)
         };
         r.map_err(|e| std::io::Error::from(e).into())

@@ -14,7 +14,15 @@ use std::sync::atomic::Ordering;
 /// stack nested host → wasm re-entry may use, measured from the outermost
 /// call into wasm. Unoptimized builds of the interpreter loop take tens of
 /// KiB per nesting, optimized ones a couple of KiB.
+#[cfg(not(target_family = "wasm"))]
 pub(crate) const NATIVE_REENTRY_BUDGET: usize = 1 << 20;
+
+/// On wasm targets the "native" stack is the program's shadow stack in its
+/// own linear memory, which Rust links at 1 MiB by default, so the budget
+/// above would be all of it: a quarter instead. Each nesting takes far less
+/// of it than a native frame (scalars live in wasm locals, not there).
+#[cfg(target_family = "wasm")]
+pub(crate) const NATIVE_REENTRY_BUDGET: usize = 256 << 10;
 
 /// Native stack kept free below the deepest interpreter re-entry: room for
 /// one more nesting of the interpreter loop in an unoptimized build (tens

@@ -8,7 +8,9 @@
 use super::WasiResult;
 use crate::ctx::WasiCtx;
 use crate::errno::Errno;
-use crate::fd_table::{DirFd, Entry, Input, Kind, Listed, Output};
+use crate::fd_table::{DirFd, Entry, Kind, Listed};
+#[cfg(unix)]
+use crate::fd_table::{Input, Output};
 use crate::memory::{GuestMemory, Iovec};
 use crate::sys;
 use crate::types::{

@@ -20,8 +20,17 @@ use std::time::{Duration, Instant};
 
 /// A subscription still waiting.
 enum Waiting {
-    Clock { userdata: u64, deadline: Instant },
-    Fd { userdata: u64, fd: u32, write: bool },
+    Clock {
+        userdata: u64,
+        deadline: Instant,
+    },
+    Fd {
+        userdata: u64,
+        /// The fd to poll (only `poll(2)` needs it).
+        #[cfg(unix)]
+        fd: u32,
+        write: bool,
+    },
 }
 
 fn event(userdata: u64, kind: u8, error: Errno) -> Event {
@@ -104,6 +113,7 @@ pub(crate) fn poll_oneoff(
                     }),
                     Ok(None) => waiting.push(Waiting::Fd {
                         userdata: sub.userdata,
+                        #[cfg(unix)]
                         fd,
                         write,
                     }),
@@ -141,13 +151,7 @@ fn fd_now(ctx: &WasiCtx, fd: u32, write: bool) -> Result<Option<u64>, Errno> {
         Kind::Stdin(Input::Inherit)
         | Kind::Stdout(Output::Stdout | Output::Stderr)
         | Kind::Listener(_)
-        | Kind::Stream(_) => {
-            if cfg!(unix) {
-                Ok(None)
-            } else {
-                Ok(Some(0))
-            }
-        }
+        | Kind::Stream(_) => Ok(None),
         Kind::Stdin(_) | Kind::Stdout(_) => Ok(Some(0)),
     }
 }
@@ -283,14 +287,29 @@ fn poll_fds(ctx: &WasiCtx, ready: &mut Vec<Event>, waiting: &[Waiting], timeout:
     }
 }
 
+/// Without `poll(2)`: the waiting fds (inherited standard streams and
+/// sockets) count as ready at once; without any, sleeps.
 #[cfg(not(unix))]
 fn poll_fds(
     _ctx: &WasiCtx,
-    _ready: &mut Vec<Event>,
-    _waiting: &[Waiting],
+    ready: &mut Vec<Event>,
+    waiting: &[Waiting],
     timeout: Option<Duration>,
 ) {
-    if let Some(t) = timeout {
+    let before = ready.len();
+    for w in waiting {
+        if let Waiting::Fd { userdata, write } = *w {
+            let kind = if write {
+                eventtype::FD_WRITE
+            } else {
+                eventtype::FD_READ
+            };
+            ready.push(event(userdata, kind, Errno::Success));
+        }
+    }
+    if ready.len() == before
+        && let Some(t) = timeout
+    {
         std::thread::sleep(t);
     }
 }

@@ -213,6 +213,10 @@ impl Mmap {
     ///
     /// The contents change: no Rust reference may point into the range.
     pub(crate) unsafe fn decommit(&mut self, offset: usize, len: usize) -> Result<(), SysError> {
+        #[cfg_attr(
+            not(any(target_os = "linux", target_os = "android")),
+            expect(unused_variables, reason = "only madvise takes the address")
+        )]
         let addr = self.range("decommit", offset, len)?;
         if len == 0 {
             return Ok(());
