@@ -446,3 +446,21 @@ fn multiply_add_rounds_twice() {
     assert!(f64::from_bits(inf).is_nan());
     assert_eq!(i.call1("acc", &[f64b(1.5), 4]), f64b(9.0));
 }
+
+/// Regression: a function holding 65,535 or more values on its operand
+/// stack at once used to get its top slots clamped onto the slot below
+/// and return a wrong sum; it must either compute the right result or be
+/// refused as too big for the bytecode.
+#[test]
+fn operand_stacks_at_the_slot_limit_are_exact_or_refused() {
+    for depth in [65_530u32, 65_533, 65_534, 65_535, 65_536, 65_540] {
+        let mut body = "i32.const 1 ".repeat(depth as usize);
+        body.push_str(&"i32.add ".repeat(depth as usize - 1));
+        let wat = format!("(module (func (export \"sum\") (result i32) {body}))");
+        let wasm = wat::parse_str(&wat).unwrap();
+        match Instance::from_binary(&wasm, TranslateConfig::default(), 1 << 22, &[]) {
+            Ok(mut i) => assert_eq!(i.call1("sum", &[]), depth as u64, "depth {depth}"),
+            Err(e) => assert!(e.contains("65535 value slots"), "depth {depth}: {e}"),
+        }
+    }
+}

@@ -356,9 +356,17 @@ impl FuncTranslator<'_> {
     /// Pushes a value computed into its home slot; returns that slot.
     fn push_temp(&mut self, size: u8) -> Slot {
         let home = self.next_home();
-        self.max_slots = self.max_slots.max(home + size as u32);
-        // Clamped: an over-large frame is reported once at the end.
-        let home = home.min(u16::MAX as u32 - 2) as Slot;
+        let end = home + size as u32;
+        self.max_slots = self.max_slots.max(end);
+        // A slot past the frame's limit is clamped so translation can go
+        // on; `max_slots` already exceeds the limit, so the function is
+        // refused at the end. Only out-of-range slots are clamped: moving
+        // an in-range one would alias it with the value below.
+        let home = if end <= u16::MAX as u32 {
+            home
+        } else {
+            u16::MAX as u32 - 2
+        } as Slot;
         self.stack.push(Entry {
             home,
             src: home,
