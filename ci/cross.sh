@@ -113,7 +113,7 @@ TARGETS=(
 
 # What `ci/cross.sh` (and so ci/test.sh) runs without arguments: every
 # target, with the slow emulated Cranelift targets on the smoke subset, to
-# stay within CI's 45 minutes (README.md, "Cross targets", has the times).
+# stay within CI's 45 minutes (docs/platform-support.md has the times).
 DEFAULT_TARGETS=(
     i686-unknown-linux-gnu s390x-unknown-linux-gnu armv7-unknown-linux-gnueabihf
     x86_64-pc-windows-gnu wasm32-wasip1 aarch64-unknown-linux-gnu
