@@ -18,12 +18,9 @@
 # this script that reads and writes memory, globals and a table with every
 # width, where a big-endian target's byte order would show.
 #
-# Known limitation: riscv64gc artifacts are compiled for RV64GC + V
-# (crates/cranelift/src/isa.rs), and a host may only load code whose CPU
-# features it has. qemu-riscv64 before 8.1 does not report V to the
-# process, so there the artifacts are refused ("compiled for CPU features
-# this host lacks") and the script fails for riscv64gc. Debian 12's qemu is
-# 7.2.
+# riscv64gc artifacts are compiled for RV64GC + V (crates/cranelift/src/isa.rs)
+# and a host loads only code whose CPU features it has, so they run under
+# ci/qemu-riscv64.sh, which enables V (bookworm's qemu 7.2 cannot).
 #
 # Prints wall times per target (build, compile + run). Exit status 1 on any
 # mismatch or failure.
@@ -59,7 +56,7 @@ fi
 runner_of() {
     case "$1" in
         s390x-unknown-linux-gnu) echo "qemu-s390x -L /usr/s390x-linux-gnu" ;;
-        riscv64gc-unknown-linux-gnu) echo "qemu-riscv64 -L /usr/riscv64-linux-gnu" ;;
+        riscv64gc-unknown-linux-gnu) echo "$ROOT/ci/qemu-riscv64.sh" ;;
         aarch64-unknown-linux-gnu) echo "qemu-aarch64 -L /usr/aarch64-linux-gnu" ;;
         *) return 1 ;;
     esac

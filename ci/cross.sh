@@ -41,8 +41,10 @@
 #                                  -C compiler=interp --dir SPEC::/spec kiln.wasm
 #                                  wast ...` (this build of kiln has no WASI host
 #                                  of its own: cap-std needs nightly there)
-#   aarch64-unknown-linux-gnu,     `qemu-aarch64`/`qemu-riscv64 -L /usr/<triple>`,
-#   riscv64gc-unknown-linux-gnu    interpreter and Cranelift (not in the
+#   aarch64-unknown-linux-gnu,     `qemu-aarch64 -L /usr/<triple>`; riscv64gc:
+#   riscv64gc-unknown-linux-gnu    ci/qemu-riscv64.sh (qemu 10 with the vector
+#                                  extension, which Cranelift needs for SIMD);
+#                                  interpreter and Cranelift (not in the
 #                                  default list: see DEFAULT_TARGETS)
 #   aarch64-apple-darwin,          `cargo check` only
 #   x86_64-apple-darwin
@@ -88,14 +90,13 @@ TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 #   timeout    seconds per spec file
 #   artifacts  `artifacts`: ci/artifacts.sh too (modules precompiled on this
 #              host with `kiln compile --target T` run on T with the host's
-#              output); `-`: not (riscv64: its artifacts assume the V
-#              extension, which qemu 7.2 does not report; see artifacts.sh)
+#              output); `-`: not
 # Measured on the 2-core CI machine, shared (2026-12-06; release build of
 # kiln-cli from a cold target dir, then the full spec list):
 #   armv7     194 s + 63 s      x86_64-pc-windows-gnu  210 s + 14 s
 #   wasm32    243 s + 131 s     Apple targets: cargo check, ~50 s each
 #   s390x     7.4 min cold CLI build; Cranelift: 142 files in 96-165 s
-#   riscv64   ~10 min cold CLI build; Cranelift: 84 files in 46 s
+#   riscv64   ~10 min cold CLI build; Cranelift: 142 files in ~90 s
 #   aarch64   4 min tests cold, CLI 1 min; Cranelift: 142 files in 126 s
 # so every interpreter target runs every file by default, and the emulated
 # Cranelift-only targets (aarch64, riscv64) the smoke subset.
@@ -106,7 +107,7 @@ TARGETS=(
     "x86_64-pc-windows-gnu         | ci/wine.sh                               | interp           | -      | full  | 300 | -"
     "wasm32-wasip1                 | kiln                                     | interp           | -      | full  | 900 | -"
     "aarch64-unknown-linux-gnu     | qemu-aarch64 -L /usr/aarch64-linux-gnu   | interp cranelift | native | smoke | 900 | artifacts"
-    "riscv64gc-unknown-linux-gnu   | qemu-riscv64 -L /usr/riscv64-linux-gnu   | interp cranelift | native | smoke | 900 | -"
+    "riscv64gc-unknown-linux-gnu   | ci/qemu-riscv64.sh                       | interp cranelift | native | smoke | 900 | artifacts"
     "aarch64-apple-darwin          | check                                    | -                | -      | -     | 0   | -"
     "x86_64-apple-darwin           | check                                    | -                | -      | -     | 0   | -"
 )
@@ -172,32 +173,8 @@ SHARED="${KILN_SHARED_DIR:-$ROOT/../shared}"
 SPEC_DIR="$SHARED/spec-testsuite"
 SCOPE="$SPEC_DIR/SCOPE-wasm2.txt"
 
-# Spec files (shell patterns on the paths in SCOPE-wasm2.txt) that
-# `run_scope` leaves out; set per run below.
-EXCLUDE=()
-
-# riscv64, native code: Cranelift lowers wasm SIMD only with the V extension
-# (VLEN >= 128). The host ISA is detected from AT_HWCAP and /proc/cpuinfo,
-# and qemu-riscv64 before 8.1 reports V in neither (Debian 12 has 7.2), so
-# every function using v128 fails to compile there with "wasm SIMD (v128)
-# ... lack the vector extension". Excluded with `-C compiler=cranelift`
-# only: the `simd_*` files (58 of SCOPE-wasm2.txt's 142; simd_linking.wast,
-# with v128 globals but no v128 code, passes but goes with them). Drop this
-# when CI runs riscv64 on V hardware or on qemu >= 8.1 with V enabled.
-RISCV64_NO_V_EXCLUDE=('simd_*')
-
-# The same limitation in the kiln crate's native tests (tests/native.rs):
-# cases that compile a module with v128 code (exact test names).
-RISCV64_NO_V_SKIP=(
-    typed_funcs
-    out_of_bounds_at_every_boundary_before_and_after_growth
-    soundness::huge_frames_are_rejected_cleanly
-    soundness::effective_address_edges_for_every_width
-)
-
 # Prints the spec files (relative to $SPEC_DIR) to run: SCOPE-wasm2.txt's list
-# plus core-extra/memory_grow.wast, without duplicates, cut to the subset,
-# minus EXCLUDE.
+# plus core-extra/memory_grow.wast, without duplicates, cut to the subset.
 spec_files() {
     {
         sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$SCOPE"
@@ -208,14 +185,7 @@ spec_files() {
         else
             grep -Fx -f <(printf '%s\n' "${SMOKE_FILES[@]}")
         fi
-    } | while read -r f; do
-        local skip=0 pattern
-        for pattern in "${EXCLUDE[@]}"; do
-            # shellcheck disable=SC2254 # the pattern is meant to glob
-            case "$f" in $pattern) skip=1 ;; esac
-        done
-        [ "$skip" -eq 1 ] || echo "$f"
-    done
+    }
 }
 
 # run_scope LABEL TIMEOUT COMPILER CMD...: runs `CMD... wast -C compiler=COMPILER FILE`
@@ -232,7 +202,7 @@ run_scope() {
     fi
     local files
     mapfile -t files < <(spec_files)
-    echo "[$label] ${#files[@]} spec files (subset: $SUBSET${EXCLUDE[*]:+, excluded: ${EXCLUDE[*]}}), timeout ${limit}s each"
+    echo "[$label] ${#files[@]} spec files (subset: $SUBSET), timeout ${limit}s each"
 
     local f out rc counts p m why
     local ok=0 bad=0 asserts_ok=0 asserts_bad=0 failed=()
@@ -387,13 +357,9 @@ for target in "${targets[@]}"; do
         # The kiln crate's native safety tests (bounds at every width,
         # traps, deep recursion, host faults not turned into traps), its API
         # and soundness cases and the platform layer's unit tests.
-        skip=()
-        if [[ "$target" == riscv64* ]]; then
-            for t in "${RISCV64_NO_V_SKIP[@]}"; do skip+=(--skip "$t"); done
-        fi
         echo "==> [$target] cargo test --release -p kiln (native, soundness, api, runtime::sys)"
         timed "native tests" cargo test --release --target "$target" -p kiln \
-            --test native --test soundness --test api -- --exact "${skip[@]}" || status=1
+            --test native --test soundness --test api || status=1
         timed "platform tests" cargo test --release --target "$target" -p kiln --lib \
             -- runtime::sys || status=1
     fi
@@ -421,10 +387,6 @@ for target in "${targets[@]}"; do
             ;;
     esac
     for compiler in $row_compilers; do
-        EXCLUDE=()
-        if [[ "$target" == riscv64* && "$compiler" == cranelift ]]; then
-            EXCLUDE=("${RISCV64_NO_V_EXCLUDE[@]}")
-        fi
         if ! SPEC_SEEN="$spec_seen" timed "spec $compiler ($SUBSET)" \
             run_scope "wast $target $compiler" "$limit" "$compiler" "${runner[@]}" "${kiln[@]}"; then
             status=1

@@ -136,6 +136,45 @@ if [ "${#missing[@]}" -gt 0 ]; then
     "${sudo[@]}" apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# --- qemu-riscv64 with the vector extension ---------------------------------
+# Cranelift compiles wasm SIMD for riscv64 only with V, and bookworm's
+# qemu-user (7.2) neither emulates V in user mode nor reports it to the
+# process. bookworm-backports has qemu 10 (statically linked binaries): its
+# qemu-riscv64 alone is unpacked into $KILN_QEMU_DIR (not installed, so every
+# other target keeps the packaged qemu), and ci/qemu-riscv64.sh runs it with
+# V enabled. A throwaway apt state keeps backports out of the system's
+# sources.
+KILN_QEMU_DIR="${KILN_QEMU_DIR:-/opt/kiln-qemu}"
+if [ -x "$KILN_QEMU_DIR/qemu-riscv64" ]; then
+    log "qemu-riscv64 (backports, with V): present"
+else
+    log "qemu-riscv64 (backports, with V): fetching"
+    qtmp="$(mktemp -d)"
+    mkdir -p "$qtmp/lists/partial" "$qtmp/archives/partial"
+    cat >"$qtmp/backports.sources" <<'SOURCES'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+    apt_q=(-o "Dir::Etc::SourceList=$qtmp/backports.sources" -o Dir::Etc::SourceParts=-
+        -o "Dir::State::Lists=$qtmp/lists" -o "Dir::Cache::Archives=$qtmp/archives"
+        -o Acquire::Retries=3 -o APT::Sandbox::User=root)
+    apt-get "${apt_q[@]}" update -qq
+    (cd "$qtmp" && apt-get "${apt_q[@]}" download -qq qemu-user/bookworm-backports)
+    dpkg -x "$qtmp"/qemu-user_*.deb "$qtmp/root"
+    mkdir -p "$KILN_QEMU_DIR"
+    install -m 755 "$qtmp/root/usr/bin/qemu-riscv64" "$KILN_QEMU_DIR/qemu-riscv64"
+    rm -rf "$qtmp"
+fi
+qemu_version="$("$KILN_QEMU_DIR/qemu-riscv64" --version 2>/dev/null | head -n 1 || true)"
+if [[ "$qemu_version" != *"version "* ]]; then
+    echo "setup.sh: $KILN_QEMU_DIR/qemu-riscv64 does not run" >&2
+    exit 1
+fi
+log "qemu-riscv64 for V: $qemu_version"
+
 # Sanity: the tools .cargo/config.toml names must now be on PATH.
 for tool in s390x-linux-gnu-gcc qemu-s390x arm-linux-gnueabihf-gcc qemu-arm aarch64-linux-gnu-gcc \
     qemu-aarch64 riscv64-linux-gnu-gcc qemu-riscv64 x86_64-w64-mingw32-gcc; do
