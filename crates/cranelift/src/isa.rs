@@ -99,9 +99,12 @@ impl IsaBuilder {
                     }
                 }
                 if let Architecture::Riscv64(_) = arch {
-                    // RV64GC plus the vector extension (VLEN >= 128):
-                    // Cranelift lowers wasm SIMD only with V.
-                    for f in ["has_v", "has_zvl128b"] {
+                    // RV64GC plus the vector extension: Cranelift lowers
+                    // wasm SIMD only with V. V itself guarantees VLEN >=
+                    // 128 (Zvl128b), and host detection reports only
+                    // `has_v`, so naming Zvl128b too would make a V host
+                    // refuse these artifacts.
+                    for f in ["has_v"] {
                         b.enable(f)
                             .map_err(|e| CompileError::Setting(format!("{f}: {e}")))?;
                     }
