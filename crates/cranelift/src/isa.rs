@@ -104,10 +104,8 @@ impl IsaBuilder {
                     // 128 (Zvl128b), and host detection reports only
                     // `has_v`, so naming Zvl128b too would make a V host
                     // refuse these artifacts.
-                    for f in ["has_v"] {
-                        b.enable(f)
-                            .map_err(|e| CompileError::Setting(format!("{f}: {e}")))?;
-                    }
+                    b.enable("has_v")
+                        .map_err(|e| CompileError::Setting(format!("has_v: {e}")))?;
                 }
                 b
             }
