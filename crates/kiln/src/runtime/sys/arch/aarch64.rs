@@ -18,15 +18,8 @@ use core::arch::naked_asm;
 use core::ffi::{c_int, c_void};
 use core::mem::offset_of;
 
+use super::Supported;
 use crate::runtime::sys::traps::{Activation, WasmEntry};
-
-/// Trap resumption is implemented here.
-#[derive(Clone, Copy)]
-pub(crate) struct Supported(());
-
-pub(in crate::runtime::sys) fn supported() -> Option<Supported> {
-    Some(Supported(()))
-}
 
 /// Saves callee-saved registers, records the resume stack pointer in
 /// `*act`, calls `entry(a0, a1, a2, a3)` and returns 0.

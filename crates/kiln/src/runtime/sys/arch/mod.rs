@@ -46,6 +46,34 @@ mod riscv64;
 #[cfg(all(target_os = "linux", target_arch = "riscv64"))]
 pub(super) use riscv64::*;
 
+/// Trap resumption is implemented on this architecture: the token the
+/// rest of the layer asks for (uninhabited in `unsupported.rs`).
+#[cfg(all(
+    target_os = "linux",
+    any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "s390x",
+        target_arch = "riscv64"
+    )
+))]
+#[derive(Clone, Copy)]
+pub(crate) struct Supported(());
+
+/// The token, where trap resumption is implemented.
+#[cfg(all(
+    target_os = "linux",
+    any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "s390x",
+        target_arch = "riscv64"
+    )
+))]
+pub(in crate::runtime::sys) fn supported() -> Option<Supported> {
+    Some(Supported(()))
+}
+
 #[cfg(not(all(
     target_os = "linux",
     any(
