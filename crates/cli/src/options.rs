@@ -95,10 +95,12 @@ pub struct WasmOptions {
 }
 
 /// The `-W` keys, for error messages.
-const WASM_KEYS: &str = "fuel, max-memory-size, unknown-imports-trap";
+const WASM_KEYS: &str = "fuel, max-memory-size, unknown-imports-trap, signals-based-traps";
 
 /// Parses `-W` options and applies them to `config`. Supported: `fuel=N`,
-/// `max-memory-size=BYTES`, `unknown-imports-trap=y|n`.
+/// `max-memory-size=BYTES`, `unknown-imports-trap=y|n`,
+/// `signals-based-traps=y|n` ([`Config::signals_based_traps`]; as
+/// Wasmtime spells it).
 pub fn apply_wasm(config: &mut Config, options: &[String]) -> Result<WasmOptions> {
     let mut out = WasmOptions::default();
     for option in options {
@@ -124,6 +126,12 @@ pub fn apply_wasm(config: &mut Config, options: &[String]) -> Result<WasmOptions
                         "invalid value `{value}` for `-W unknown-imports-trap`: expected y or n"
                     )
                 })?;
+            }
+            "signals-based-traps" => {
+                let on = parse_bool(value).ok_or_else(|| {
+                    anyhow!("invalid value `{value}` for `-W signals-based-traps`: expected y or n")
+                })?;
+                config.signals_based_traps(on);
             }
             _ => bail!("unknown option `-W {key}` (supported: {WASM_KEYS})"),
         }
@@ -216,6 +224,20 @@ mod tests {
         assert!(apply_opts(&mut config, &["memory_reservation=lots".into()]).is_err());
         assert!(apply_opts(&mut config, &["memory_guard=1".into()]).is_err());
         assert!(apply_opts(&mut config, &["memory_guard_size".into()]).is_err());
+    }
+
+    #[test]
+    fn signals_based_traps_option() {
+        let mut config = Config::new();
+        assert!(format!("{config:?}").contains("signals_based_traps: true"));
+        apply_wasm(&mut config, &["signals-based-traps=n".into()]).unwrap();
+        assert!(format!("{config:?}").contains("signals_based_traps: false"));
+        apply_wasm(&mut config, &["signals-based-traps=yes".into()]).unwrap();
+        assert!(format!("{config:?}").contains("signals_based_traps: true"));
+        let err = apply_wasm(&mut config, &["signals-based-traps=maybe".into()]).unwrap_err();
+        assert!(err.to_string().contains("expected y or n"), "{err}");
+        let err = apply_wasm(&mut config, &["signals=n".into()]).unwrap_err();
+        assert!(err.to_string().contains("signals-based-traps"), "{err}");
     }
 
     #[test]

@@ -29,6 +29,13 @@ pub struct WastCommand {
     #[arg(short = 'O', value_name = "KEY=VALUE", verbatim_doc_comment)]
     opts: Vec<String>,
 
+    /// WebAssembly option (repeatable): `signals-based-traps=y|n` (n:
+    /// native code that never relies on a fault; see `kiln run -W`). The
+    /// options that only make sense for one program (`fuel`,
+    /// `max-memory-size`, `unknown-imports-trap`) are refused.
+    #[arg(short = 'W', value_name = "KEY=VALUE")]
+    wasm: Vec<String>,
+
     /// The scripts to run.
     #[arg(value_name = "FILE", required = true)]
     files: Vec<PathBuf>,
@@ -40,6 +47,13 @@ impl WastCommand {
         let mut config = Config::new();
         options::apply_codegen(&mut config, &self.codegen)?;
         options::apply_opts(&mut config, &self.opts)?;
+        let wasm = options::apply_wasm(&mut config, &self.wasm)?;
+        if wasm.fuel.is_some() || wasm.max_memory_size.is_some() || wasm.unknown_imports_trap {
+            anyhow::bail!(
+                "`kiln wast` takes only `-W signals-based-traps`: fuel, memory caps and \
+                 unknown imports would change what the scripts assert"
+            );
+        }
         let runner = WastRunner::new(&config)?;
         let (mut passed, mut failed, mut broken_files) = (0usize, 0usize, 0usize);
         for file in &self.files {

@@ -13,7 +13,7 @@
 
 use crate::isa::{has_native_rounding, has_vectors};
 use crate::translate::{self, ModuleEnv, NS_BUILTIN, NS_WASM_FUNC, trap};
-use crate::{CompileError, trampolines};
+use crate::{CompileError, signal_free, trampolines};
 use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{self, ExternalName};
@@ -27,6 +27,19 @@ use kiln_environ::{
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The largest frame (bytes below the frame pointer) a wasm function
+/// compiled without signals-based traps may have.
+///
+/// Such a function checks the stack limit in its body, after the prologue
+/// allocated the frame, and the prologue (or a spill) may store into the
+/// frame before the check runs. The runtime keeps 256 KiB of stack free
+/// below the limit for host calls and builtins; a frame of at most this
+/// size therefore lands inside that reserve even when the check is about to
+/// fail, and leaves room for the `trap` builtin's own frames. Real wasm
+/// functions need a few KiB; a larger frame is refused at compile time
+/// rather than risking a fault nothing could handle.
+pub const SIGNAL_FREE_MAX_FRAME: u32 = 64 << 10;
 
 /// Compiles modules for one ISA with one set of [`Tunables`].
 pub struct CraneliftCompiler {
@@ -131,6 +144,18 @@ impl CraneliftCompiler {
                 self.isa.triple()
             )));
         }
+        // Without signals nothing may fault: reject the function if a path
+        // of the translator forgot the trap helpers (`translate/traps.rs`).
+        let signal_free = !self.tunables.signals_based_traps;
+        if signal_free && let Some(why) = signal_free::violation(&func) {
+            return Err(CompileError::Codegen {
+                function: key.to_string(),
+                message: format!(
+                    "internal error: code compiled without signals-based traps contains {why}"
+                ),
+            });
+        }
+        let divisions = signal_free::divisions(&func);
         // The callee names, read before compilation borrows the context.
         let names = func.params.user_named_funcs().clone();
         ctx.clear();
@@ -198,6 +223,23 @@ impl CraneliftCompiler {
         }
         let mut traps = Vec::new();
         for t in buffer.traps() {
+            if signal_free {
+                // Lowering leaves a few sites that provably never fault
+                // (`signal_free::unreachable_site`); they have no place in
+                // a table no signal handler reads. Any other is a bug.
+                let arch = self.isa.triple().architecture;
+                let bytes = compiled.code_buffer();
+                if signal_free::unreachable_site(arch, t.code, bytes, t.offset, divisions) {
+                    continue;
+                }
+                return Err(CompileError::Codegen {
+                    function: key.to_string(),
+                    message: format!(
+                        "internal error: code compiled without signals-based traps has a trap site ({})",
+                        t.code
+                    ),
+                });
+            }
             let code = trap::to_kiln(t.code).ok_or_else(|| CompileError::Codegen {
                 function: key.to_string(),
                 message: format!("unexpected trap code {}", t.code),
@@ -213,6 +255,16 @@ impl CraneliftCompiler {
             .filter(|s| !s.loc.is_default())
             .map(|s| (s.start, s.loc.bits()))
             .collect();
+        if signal_free && let Some(layout) = buffer.frame_layout() {
+            let frame = layout.frame_to_fp_offset;
+            if frame > SIGNAL_FREE_MAX_FRAME {
+                return Err(CompileError::Unsupported(format!(
+                    "{key}: a stack frame of {frame} bytes; code compiled without \
+                     signals-based traps allows at most {SIGNAL_FREE_MAX_FRAME} \
+                     (its stack check runs after the frame is allocated)"
+                )));
+            }
+        }
         let alignment = buffer
             .alignment
             .max(self.isa.function_alignment().preferred);

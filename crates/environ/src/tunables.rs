@@ -1,7 +1,8 @@
 //! [`Tunables`]: the code-generation choices a native backend makes that the
 //! runtime must agree with (how linear memory is reserved, which checks the
-//! code carries). The runtime picks them per engine and hands the same value
-//! to the compiler and to its memory allocator.
+//! code carries, whether code may rely on hardware faults). The runtime
+//! picks them per engine and hands the same value to the compiler and to
+//! its memory allocator.
 
 /// How compiled code keeps linear-memory accesses in bounds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -35,8 +36,22 @@ pub struct Tunables {
     /// calls [`crate::Builtin::OutOfFuel`] when it runs out.
     pub consume_fuel: bool,
     /// Whether code polls the interrupt flag (at function entry and loop
-    /// headers) and calls [`crate::Builtin::Interrupted`] when it is set.
+    /// headers) and traps with [`crate::TrapCode::Interrupt`] when it is
+    /// set.
     pub interruptible: bool,
+    /// Whether compiled code may rely on the runtime's signal handler: a
+    /// trap may then be a faulting instruction (a trap instruction, an
+    /// access to a guard page, a hardware division fault) whose pc the
+    /// handler maps to a trap code through the trap table.
+    ///
+    /// When `false` (for hosts without signals: embedded, `no_std`),
+    /// code never faults on purpose: every check is explicit, bounds
+    /// checks are [`BoundsCheckStrategy::Explicit`] whatever
+    /// `bounds_checks` says, every trap calls [`crate::Builtin::Trap`],
+    /// the stack limit is checked by code in each function body rather
+    /// than by the compiler's prologue trap, and the module's trap table
+    /// is empty (`docs/signal-free.md`).
+    pub signals_based_traps: bool,
 }
 
 impl Tunables {
@@ -55,13 +70,27 @@ impl Tunables {
             memory_guard_size: 1 << 31,
             consume_fuel: false,
             interruptible: false,
+            signals_based_traps: true,
+        }
+    }
+
+    /// The bounds-check strategy code must actually use: `bounds_checks`,
+    /// except that code that may not rely on signals cannot rely on
+    /// guard pages either.
+    pub fn effective_bounds_checks(&self) -> BoundsCheckStrategy {
+        if self.signals_based_traps {
+            self.bounds_checks
+        } else {
+            BoundsCheckStrategy::Explicit
         }
     }
 
     /// Whether an access `offset + access_size` bytes past a 32-bit
     /// address needs no explicit check under these settings.
+    /// Always `false` without signals-based traps: a miss would fault with
+    /// nobody to turn the fault into a trap.
     pub fn access_is_covered_by_guard(&self, offset: u64, access_size: u64) -> bool {
-        if self.bounds_checks != BoundsCheckStrategy::GuardPages {
+        if self.effective_bounds_checks() != BoundsCheckStrategy::GuardPages {
             return false;
         }
         // The largest address is u32::MAX; the access's last byte is at
@@ -96,5 +125,18 @@ mod tests {
         assert!(!t.access_is_covered_by_guard(u64::MAX, 1));
         let t32 = Tunables::default_for_pointer_size(4);
         assert!(!t32.access_is_covered_by_guard(0, 1));
+    }
+
+    #[test]
+    fn signal_free_code_relies_on_no_guard() {
+        let t = Tunables {
+            signals_based_traps: false,
+            ..Tunables::default_for_pointer_size(8)
+        };
+        // Even asked for guard pages, nothing is left to a fault.
+        assert_eq!(t.bounds_checks, BoundsCheckStrategy::GuardPages);
+        assert_eq!(t.effective_bounds_checks(), BoundsCheckStrategy::Explicit);
+        assert!(!t.access_is_covered_by_guard(0, 1));
+        assert!(Tunables::default().signals_based_traps);
     }
 }

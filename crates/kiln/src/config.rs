@@ -53,6 +53,7 @@ pub struct Config {
     pub(crate) memory_guard_size: u64,
     pub(crate) memory_reservation_for_growth: u64,
     pub(crate) target: Option<String>,
+    pub(crate) signals_based_traps: bool,
 }
 
 /// The default of [`Config::memory_reservation`]: the whole 32-bit index
@@ -93,6 +94,7 @@ impl Config {
             memory_guard_size: DEFAULT_MEMORY_GUARD_SIZE,
             memory_reservation_for_growth: DEFAULT_MEMORY_RESERVATION_FOR_GROWTH,
             target: None,
+            signals_based_traps: true,
         }
     }
 
@@ -227,6 +229,32 @@ impl Config {
         self
     }
 
+    /// Whether native code may rely on the host's signals (hardware
+    /// faults caught by a signal handler) to raise traps. Default: on.
+    ///
+    /// On, traps are faulting instructions: an out-of-bounds access hits a
+    /// guard page, `unreachable` and failed checks execute a trapping
+    /// instruction, and the runtime's signal handler (installed when the
+    /// engine is created) turns the fault into a [`Trap`](crate::Trap).
+    ///
+    /// Off, for hosts without signals (embedded, `no_std`), compiled code
+    /// never faults on purpose: every memory access is bounds-checked
+    /// explicitly (no guard pages, whatever
+    /// [`memory_reservation`](Config::memory_reservation) says), every
+    /// trap is a call into the runtime, which unwinds without a signal,
+    /// and each function checks the stack limit itself. No signal handler
+    /// is installed. It costs some speed and code size; see
+    /// `docs/signal-free.md` for what changes and what it costs.
+    ///
+    /// The setting is part of a precompiled module's fingerprint: an
+    /// engine loads only modules compiled with the same value. Only the
+    /// native backend ([`Strategy::Cranelift`]) uses it; the interpreter
+    /// needs no signals either way.
+    pub fn signals_based_traps(&mut self, enable: bool) -> &mut Self {
+        self.signals_based_traps = enable;
+        self
+    }
+
     /// Compiles for another machine, named by its target triple
     /// (`aarch64-unknown-linux-gnu`, `x86_64-unknown-linux-gnu`,
     /// `s390x-unknown-linux-gnu`, `riscv64gc-unknown-linux-gnu`). Such an
@@ -272,7 +300,11 @@ impl Config {
         use kiln_environ::BoundsCheckStrategy;
         // Guard pages only pay off when the reservation covers every 32-bit
         // address; otherwise every access is checked and memories may move.
-        let bounds_checks = if usize::BITS >= 64 && self.memory_reservation >= 1 << 32 {
+        // Code that may not rely on signals cannot rely on guard pages.
+        let bounds_checks = if self.signals_based_traps
+            && usize::BITS >= 64
+            && self.memory_reservation >= 1 << 32
+        {
             BoundsCheckStrategy::GuardPages
         } else {
             BoundsCheckStrategy::Explicit
@@ -280,10 +312,17 @@ impl Config {
         kiln_environ::Tunables {
             bounds_checks,
             memory_reservation: self.memory_reservation,
-            memory_guard_size: self.memory_guard_size,
+            // Without signals nothing may fault, so a guard region would
+            // only waste address space.
+            memory_guard_size: if self.signals_based_traps {
+                self.memory_guard_size
+            } else {
+                0
+            },
             consume_fuel: self.consume_fuel,
             // Like the interpreter, native code always honours interrupts.
             interruptible: true,
+            signals_based_traps: self.signals_based_traps,
         }
     }
 }

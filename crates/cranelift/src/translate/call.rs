@@ -9,10 +9,11 @@
 //! from the table and checks it is non-null and of the expected signature
 //! (engine-wide ids, so the check is one integer compare).
 
-use super::{Field, NS_WASM_FUNC, Translator, trap, wasm_signature};
+use super::{Field, NS_WASM_FUNC, Translator, wasm_signature};
 use crate::CompileError;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self, InstBuilder, Value, types};
+use kiln_environ::TrapCode;
 use wasmparser::Operator;
 
 /// Where a call goes.
@@ -67,13 +68,11 @@ impl Translator<'_, '_> {
 
     fn call_indirect(&mut self, type_index: u32, table: u32, tail: bool) {
         let index = self.pop();
-        let addr = self.table_elem_addr(table, index, trap::UNDEFINED_ELEMENT);
+        let addr = self.table_elem_addr(table, index, TrapCode::UndefinedElement);
         let flags = self.table_elem_flags();
         let bits = self.builder.ins().load(types::I64, flags, addr, 0);
         let funcref = self.ref_to_ptr(bits);
-        self.builder
-            .ins()
-            .trapz(funcref, trap::INDIRECT_CALL_TO_NULL);
+        self.trap_unless(funcref, TrapCode::IndirectCallToNull);
 
         // A funcref record never changes once the runtime published it, but
         // it may only be read after the null check.
@@ -95,7 +94,7 @@ impl Translator<'_, '_> {
             .ins()
             .load(types::I32, fixed, sigs, (type_index * 4) as i32);
         let mismatch = self.builder.ins().icmp(IntCC::NotEqual, actual, expected);
-        self.builder.ins().trapnz(mismatch, trap::BAD_SIGNATURE);
+        self.trap_if(mismatch, TrapCode::BadSignature);
         let code = self.load_ptr(funcref, code_off, Field::Readonly);
         let vmctx = self.load_ptr(funcref, vmctx_off, Field::Readonly);
         self.emit_call(type_index, Callee::Indirect { code, vmctx }, tail);

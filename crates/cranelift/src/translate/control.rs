@@ -7,7 +7,7 @@
 //! stack dominate everything inside their block, so `if` arms need no block
 //! parameters of their own.
 
-use super::{Translator, clif_type, parse_error, trap};
+use super::{Translator, clif_type, parse_error};
 use crate::CompileError;
 use cranelift_codegen::ir::{Block, BlockArg, InstBuilder, JumpTableData, Type, Value};
 use wasmparser::{BlockType, Operator};
@@ -125,7 +125,7 @@ impl Translator<'_, '_> {
         match op {
             O::Unreachable => {
                 self.fuel_flush();
-                self.builder.ins().trap(trap::UNREACHABLE);
+                self.trap(kiln_environ::TrapCode::UnreachableCodeReached);
                 self.reachable = false;
             }
             O::Block { blockty } => {
@@ -358,8 +358,9 @@ impl Translator<'_, '_> {
                 self.builder.ins().return_(&results);
             } else {
                 // Nothing reaches the end; the block still needs a
-                // terminator to be well-formed.
-                self.builder.ins().trap(trap::UNREACHABLE);
+                // terminator to be well-formed (Cranelift removes the
+                // unreachable block again).
+                self.trap(kiln_environ::TrapCode::UnreachableCodeReached);
             }
             self.reachable = false;
             return;

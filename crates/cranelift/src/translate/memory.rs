@@ -6,13 +6,15 @@
 //! an access the reservation and guard cover carries no check and the load
 //! or store itself is the trap site (its `MemFlags` carry the heap trap
 //! code, so its pc lands in the trap table). Otherwise the end of the
-//! access is compared with the memory's current length first.
+//! access is compared with the memory's current length first. Without
+//! signals-based traps the strategy is always explicit and accesses carry
+//! no trap code at all: nothing may fault.
 
 use super::{Field, Translator};
 use crate::CompileError;
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{Endianness, InstBuilder, MemFlagsData, TrapCode, Type, Value, types};
-use kiln_environ::{BoundsCheckStrategy, Builtin};
+use cranelift_codegen::ir::{Endianness, InstBuilder, MemFlagsData, Type, Value, types};
+use kiln_environ::{BoundsCheckStrategy, Builtin, TrapCode};
 use wasmparser::{MemArg, MemArgTarget, Operator};
 
 /// The longest `memory.copy` done inline rather than by the builtin.
@@ -31,10 +33,18 @@ enum VecLoad {
 impl Translator<'_, '_> {
     /// Flags of a wasm heap access: little-endian whatever the target,
     /// possibly unaligned, trapping as out-of-bounds memory if it faults.
+    /// Without signals-based traps every access was checked before, so it
+    /// cannot fault and carries no trap code (which would put a site in
+    /// the trap table).
     fn heap_flags(&self) -> MemFlagsData {
+        let code = self
+            .env
+            .tunables
+            .signals_based_traps
+            .then_some(cranelift_codegen::ir::TrapCode::HEAP_OUT_OF_BOUNDS);
         MemFlagsData::new()
             .with_endianness(Endianness::Little)
-            .with_trap_code(Some(TrapCode::HEAP_OUT_OF_BOUNDS))
+            .with_trap_code(code)
             .with_alias_region(Some(self.regions.heap))
     }
 
@@ -51,7 +61,7 @@ impl Translator<'_, '_> {
         // every 32-bit length), so its base is as constant as the record
         // pointer and is loaded once per function; with explicit checks
         // growth (a call) may move it.
-        let base_field = match self.env.tunables.bounds_checks {
+        let base_field = match self.env.tunables.effective_bounds_checks() {
             BoundsCheckStrategy::GuardPages => Field::Const,
             BoundsCheckStrategy::Explicit => Field::Record,
         };
@@ -103,7 +113,7 @@ impl Translator<'_, '_> {
                 .builder
                 .ins()
                 .icmp(IntCC::UnsignedGreaterThan, end, mem_len);
-            self.builder.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
+            self.trap_if(oob, TrapCode::MemoryOutOfBounds);
             let base = self.memory_base(record);
             let start = self.builder.ins().iadd(base, addr64);
             let end = self.builder.ins().iadd(start, len64);
@@ -194,19 +204,17 @@ impl Translator<'_, '_> {
             } else if end_const > u64::from(u32::MAX) {
                 // Cannot fit in a 32-bit address space: always out of bounds.
                 let one = self.builder.ins().iconst(types::I32, 1);
-                self.builder.ins().trapnz(one, TrapCode::HEAP_OUT_OF_BOUNDS);
+                self.trap_if(one, TrapCode::MemoryOutOfBounds);
                 ext
             } else {
                 let c = self.builder.ins().iconst(types::I32, end_const as i64);
-                self.builder
-                    .ins()
-                    .uadd_overflow_trap(ext, c, TrapCode::HEAP_OUT_OF_BOUNDS)
+                self.uadd_or_trap(ext, c, TrapCode::MemoryOutOfBounds)
             };
             let oob = self
                 .builder
                 .ins()
                 .icmp(IntCC::UnsignedGreaterThan, end, len);
-            self.builder.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
+            self.trap_if(oob, TrapCode::MemoryOutOfBounds);
         }
         let addr = self.builder.ins().iadd(base, ext);
         match i32::try_from(offset) {

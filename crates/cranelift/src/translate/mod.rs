@@ -7,7 +7,9 @@
 //! the values a branch passes. The operator families live in sibling
 //! modules (`control`, `memory`, `table`, `call`, `numeric`, and `simd`,
 //! which the SIMD translation owns); this module holds the shared state,
-//! the dispatch, locals, globals and the prologue checks.
+//! the dispatch, locals, globals and the prologue checks. Every trap goes
+//! through `traps`, which emits a trap instruction or a call to the `trap`
+//! builtin according to the engine's trap mode.
 //!
 //! Every body is validated by `kiln-environ` before it reaches here, so the
 //! translator trusts stack shapes and indices; anything it cannot translate
@@ -19,6 +21,7 @@ mod memory;
 mod numeric;
 pub(crate) mod simd;
 mod table;
+mod traps;
 
 use crate::CompileError;
 use cranelift_codegen::ir::{
@@ -60,6 +63,29 @@ pub(crate) mod trap {
     /// Interrupted.
     pub const INTERRUPT: TrapCode = TrapCode::unwrap_user(8);
 
+    /// The Cranelift trap code the translator uses for Kiln's `code`.
+    pub fn to_clif(code: kiln_environ::TrapCode) -> TrapCode {
+        use kiln_environ::TrapCode as K;
+        match code {
+            K::StackOverflow => TrapCode::STACK_OVERFLOW,
+            K::MemoryOutOfBounds => TrapCode::HEAP_OUT_OF_BOUNDS,
+            K::IntegerOverflow => TrapCode::INTEGER_OVERFLOW,
+            K::IntegerDivisionByZero => TrapCode::INTEGER_DIVISION_BY_ZERO,
+            K::BadConversionToInteger => TrapCode::BAD_CONVERSION_TO_INTEGER,
+            K::UnreachableCodeReached => UNREACHABLE,
+            K::TableOutOfBounds => TABLE_OUT_OF_BOUNDS,
+            K::UndefinedElement => UNDEFINED_ELEMENT,
+            K::IndirectCallToNull => INDIRECT_CALL_TO_NULL,
+            K::BadSignature => BAD_SIGNATURE,
+            K::NullReference => NULL_REFERENCE,
+            K::OutOfFuel => OUT_OF_FUEL,
+            K::Interrupt => INTERRUPT,
+            // `TrapCode` is non-exhaustive: a code added later without a
+            // Cranelift counterpart reads as `unreachable`.
+            _ => UNREACHABLE,
+        }
+    }
+
     /// Maps a Cranelift trap code from a compiled function back to Kiln's.
     pub fn to_kiln(code: TrapCode) -> Option<kiln_environ::TrapCode> {
         use kiln_environ::TrapCode as K;
@@ -79,6 +105,16 @@ pub(crate) mod trap {
             INTERRUPT => K::Interrupt,
             _ => return None,
         })
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn every_kiln_code_round_trips() {
+            for code in kiln_environ::TrapCode::ALL {
+                assert_eq!(super::to_kiln(super::to_clif(*code)), Some(*code));
+            }
+        }
     }
 }
 
@@ -241,6 +277,10 @@ pub(crate) struct Translator<'a, 'f> {
     pub interrupt_polled: bool,
     pub regions: Regions,
     pub builtins_used: Vec<Builtin>,
+    /// Without signals-based traps: the function's empty endless loop
+    /// that every call to the `trap` builtin jumps to afterwards (see
+    /// `traps.rs`), created on first use.
+    pub never: Option<ir::Block>,
 }
 
 /// Translates defined function `func_index` of `env.module` to CLIF.
@@ -283,6 +323,7 @@ pub(crate) fn translate_function(
         interrupt_polled: false,
         regions,
         builtins_used: Vec::new(),
+        never: None,
     };
     t.prologue(ty, &body)?;
     let mut reader = body.get_operators_reader().map_err(parse_error)?;
@@ -317,41 +358,11 @@ impl<'a, 'f> Translator<'a, 'f> {
         let params = self.builder.block_params(entry).to_vec();
         self.vmctx = params[0];
 
-        // Stack limit: Cranelift compares the stack pointer after the frame
-        // is allocated with this value in the prologue and traps with
-        // STACK_OVERFLOW below it.
-        let vmctx_gv = self
-            .builder
-            .func
-            .create_global_value(ir::GlobalValueData::VMContext);
-        let ptr = self.env.pointer_type;
-        let ro = self.builder.func.dfg.mem_flags.insert(
-            MemFlagsData::trusted()
-                .with_readonly()
-                .with_alias_region(Some(self.regions.vmctx)),
-        );
-        let ro = ro.map_err(|_| {
-            CompileError::Unsupported("more than 65535 distinct memory flags".into())
-        })?;
-        let limits = self
-            .builder
-            .func
-            .create_global_value(ir::GlobalValueData::Load {
-                base: vmctx_gv,
-                offset: (self.env.offsets.vmctx_runtime_limits() as i32).into(),
-                global_type: ptr,
-                flags: ro,
-            });
-        let stack_limit = self
-            .builder
-            .func
-            .create_global_value(ir::GlobalValueData::Load {
-                base: limits,
-                offset: (self.env.offsets.limits_stack_limit() as i32).into(),
-                global_type: ptr,
-                flags: ro,
-            });
-        self.builder.func.stack_limit = Some(stack_limit);
+        if self.env.tunables.signals_based_traps {
+            self.prologue_stack_limit()?;
+        } else {
+            self.stack_check();
+        }
 
         // Locals: parameters first, then the declared ones, zeroed.
         for (i, p) in ty.params.iter().enumerate() {
@@ -390,6 +401,46 @@ impl<'a, 'f> Translator<'a, 'f> {
             stack_base: 0,
             exit_reached: false,
         });
+        Ok(())
+    }
+
+    /// Stack limit with signals: Cranelift compares the stack pointer
+    /// after the frame is allocated with the store's limit in the
+    /// prologue and traps with `STACK_OVERFLOW` below it.
+    fn prologue_stack_limit(&mut self) -> Result<(), CompileError> {
+        let vmctx_gv = self
+            .builder
+            .func
+            .create_global_value(ir::GlobalValueData::VMContext);
+        let ptr = self.env.pointer_type;
+        let ro = self.builder.func.dfg.mem_flags.insert(
+            MemFlagsData::trusted()
+                .with_readonly()
+                .with_alias_region(Some(self.regions.vmctx)),
+        );
+        let ro = ro.map_err(|_| {
+            CompileError::Unsupported("more than 65535 distinct memory flags".into())
+        })?;
+        let limits = self
+            .builder
+            .func
+            .create_global_value(ir::GlobalValueData::Load {
+                base: vmctx_gv,
+                offset: (self.env.offsets.vmctx_runtime_limits() as i32).into(),
+                global_type: ptr,
+                flags: ro,
+            });
+        let stack_limit = self
+            .builder
+            .func
+            .create_global_value(ir::GlobalValueData::Load {
+                base: limits,
+                offset: (self.env.offsets.limits_stack_limit() as i32).into(),
+                global_type: ptr,
+                flags: ro,
+            });
+        self.builder.func.stack_limit = Some(stack_limit);
+
         Ok(())
     }
 
@@ -534,13 +585,27 @@ impl<'a, 'f> Translator<'a, 'f> {
             // the interrupt code, which the runtime turns into the trap and
             // consumes the request with; unlike a call to the `interrupted`
             // builtin, a trap clobbers no registers, so a loop keeps its
-            // values in registers and a leaf function stays a leaf.
+            // values in registers and a leaf function stays a leaf. (Without
+            // signals the trap is a call to the `trap` builtin in a cold
+            // block, which clobbers nothing on the hot path either.)
             let limits = self.limits_ptr();
             let off = self.env.offsets.limits_interrupt();
-            let addr = self.builder.ins().iadd_imm_u(limits, i64::from(off));
             let flags = self.vm_flags(Field::Limits);
-            let flag = self.builder.ins().atomic_load(types::I32, flags, addr);
-            self.builder.ins().trapnz(flag, trap::INTERRUPT);
+            let flag = if self.env.tunables.signals_based_traps {
+                let addr = self.builder.ins().iadd_imm_u(limits, i64::from(off));
+                self.builder.ins().atomic_load(types::I32, flags, addr)
+            } else {
+                // riscv64 lowers `atomic_load` to a load that names the heap
+                // trap code whatever its flags say, a trap site signal-free
+                // code may not have. A sequence point is the same barrier
+                // to alias analysis (the load is never merged with an
+                // earlier one) and emits no instruction.
+                self.builder.ins().sequence_point();
+                self.builder
+                    .ins()
+                    .load(types::I32, flags, limits, off as i32)
+            };
+            self.trap_if(flag, kiln_environ::TrapCode::Interrupt);
         }
     }
 

@@ -5,10 +5,13 @@
 //! `sdiv`/`udiv`/`srem`/`urem` trap on a zero divisor (and `sdiv` on
 //! overflow) with Cranelift's reserved codes, `fcvt_to_*int` trap on NaN and
 //! overflow, `fmin`/`fmax` follow wasm's NaN and signed-zero rules. The
-//! rounding operators go through builtins on targets without rounding
-//! instructions (x86-64 before SSE4.1).
+//! trapping ones go through `traps.rs` ([`DivOp`], [`Trunc`]), which adds
+//! explicit checks when code may not rely on signals. The rounding
+//! operators go through builtins on targets without rounding instructions
+//! (x86-64 before SSE4.1).
 
 use super::Translator;
+use super::traps::{DivOp, Trunc};
 use crate::CompileError;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::immediates::{Ieee32, Ieee64};
@@ -130,10 +133,10 @@ impl Translator<'_, '_> {
             O::I32Add | O::I64Add => bin!(iadd),
             O::I32Sub | O::I64Sub => bin!(isub),
             O::I32Mul | O::I64Mul => bin!(imul),
-            O::I32DivS | O::I64DivS => bin!(sdiv),
-            O::I32DivU | O::I64DivU => bin!(udiv),
-            O::I32RemS | O::I64RemS => bin!(srem),
-            O::I32RemU | O::I64RemU => bin!(urem),
+            O::I32DivS | O::I64DivS => self.binop(|t, a, b| t.division(DivOp::SDiv, a, b)),
+            O::I32DivU | O::I64DivU => self.binop(|t, a, b| t.division(DivOp::UDiv, a, b)),
+            O::I32RemS | O::I64RemS => self.binop(|t, a, b| t.division(DivOp::SRem, a, b)),
+            O::I32RemU | O::I64RemU => self.binop(|t, a, b| t.division(DivOp::URem, a, b)),
             O::I32And | O::I64And => bin!(band),
             O::I32Or | O::I64Or => bin!(bor),
             O::I32Xor | O::I64Xor => bin!(bxor),
@@ -169,10 +172,18 @@ impl Translator<'_, '_> {
             O::I32WrapI64 => un!(ireduce, I32),
             O::I64ExtendI32S => un!(sextend, I64),
             O::I64ExtendI32U => un!(uextend, I64),
-            O::I32TruncF32S | O::I32TruncF64S => un!(fcvt_to_sint, I32),
-            O::I32TruncF32U | O::I32TruncF64U => un!(fcvt_to_uint, I32),
-            O::I64TruncF32S | O::I64TruncF64S => un!(fcvt_to_sint, I64),
-            O::I64TruncF32U | O::I64TruncF64U => un!(fcvt_to_uint, I64),
+            O::I32TruncF32S | O::I32TruncF64S => {
+                self.unop(|t, a| t.truncate(Trunc::Signed, I32, a))
+            }
+            O::I32TruncF32U | O::I32TruncF64U => {
+                self.unop(|t, a| t.truncate(Trunc::Unsigned, I32, a))
+            }
+            O::I64TruncF32S | O::I64TruncF64S => {
+                self.unop(|t, a| t.truncate(Trunc::Signed, I64, a))
+            }
+            O::I64TruncF32U | O::I64TruncF64U => {
+                self.unop(|t, a| t.truncate(Trunc::Unsigned, I64, a))
+            }
             O::I32TruncSatF32S | O::I32TruncSatF64S => un!(fcvt_to_sint_sat, I32),
             O::I32TruncSatF32U | O::I32TruncSatF64U => un!(fcvt_to_uint_sat, I32),
             O::I64TruncSatF32S | O::I64TruncSatF64S => un!(fcvt_to_sint_sat, I64),

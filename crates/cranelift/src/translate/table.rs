@@ -7,11 +7,11 @@
 //! a funcref record (zero-extended on 32-bit targets), an `externref` is
 //! the runtime's non-zero id.
 
-use super::{Field, Translator, trap};
+use super::{Field, Translator};
 use crate::CompileError;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
-use kiln_environ::Builtin;
+use kiln_environ::{Builtin, TrapCode};
 use wasmparser::Operator;
 
 impl Translator<'_, '_> {
@@ -28,12 +28,7 @@ impl Translator<'_, '_> {
 
     /// The address of element `index` of table `table`, trapping with
     /// `code` when `index` is not below the table's length.
-    pub fn table_elem_addr(
-        &mut self,
-        table: u32,
-        index: Value,
-        code: cranelift_codegen::ir::TrapCode,
-    ) -> Value {
+    pub fn table_elem_addr(&mut self, table: u32, index: Value, code: TrapCode) -> Value {
         let record = self.table_record(table);
         let flags = self.vm_flags(Field::Record);
         let len_off = self.env.offsets.table_len() as i32;
@@ -42,7 +37,7 @@ impl Translator<'_, '_> {
             .builder
             .ins()
             .icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
-        self.builder.ins().trapnz(oob, code);
+        self.trap_if(oob, code);
         let base_off = self.env.offsets.table_base();
         let base = self.load_ptr(record, base_off, Field::Record);
         let ptr = self.env.pointer_type;
@@ -83,14 +78,14 @@ impl Translator<'_, '_> {
         match op {
             O::TableGet { table } => {
                 let index = self.pop();
-                let addr = self.table_elem_addr(*table, index, trap::TABLE_OUT_OF_BOUNDS);
+                let addr = self.table_elem_addr(*table, index, TrapCode::TableOutOfBounds);
                 let flags = self.table_elem_flags();
                 let v = self.builder.ins().load(I64, flags, addr, 0);
                 self.push(v);
             }
             O::TableSet { table } => {
                 let (index, value) = self.pop2();
-                let addr = self.table_elem_addr(*table, index, trap::TABLE_OUT_OF_BOUNDS);
+                let addr = self.table_elem_addr(*table, index, TrapCode::TableOutOfBounds);
                 let flags = self.table_elem_flags();
                 self.builder.ins().store(flags, value, addr, 0);
             }

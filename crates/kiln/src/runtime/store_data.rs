@@ -355,7 +355,9 @@ impl StoreOpaque {
             let config = self.engine.config();
             let sizes = Reservation {
                 reservation: config.memory_reservation,
-                guard: config.memory_guard_size,
+                // The same guard the compiler was told about: none when
+                // code may not rely on faults.
+                guard: config.tunables().memory_guard_size,
                 for_growth: config.memory_reservation_for_growth,
             };
             return MappedMemory::new(pages, sizes).map(MemoryStorage::Mapped);

@@ -362,6 +362,26 @@ unsafe extern "C" fn interrupted<T>(vmctx: *mut u8) {
     unsafe { enter(vmctx, work) }
 }
 
+/// The `trap` builtin: code compiled without signals-based traps calls it
+/// wherever other code executes a faulting instruction. It raises the
+/// trap the way every builtin does (`enter` → `raise_trap`), which needs
+/// no signal: the unwind is a jump to the entry trampoline's resume path.
+unsafe extern "C" fn trap<T>(vmctx: *mut u8, code: u32) {
+    let work = move |_: &mut StoreInner<T>, _: u32| -> Result<(), Exit> {
+        match TrapCode::from_index(code) {
+            Some(code) => Err(Exit::Trap(code)),
+            // Only a compiler bug could pass another number; say so rather
+            // than report a made-up trap.
+            None => Err(Exit::Host(anyhow::anyhow!(
+                "compiled code raised trap code {code}, which this runtime does not know"
+            ))),
+        }
+    };
+    // SAFETY: compiled code calls builtins with its own `VMContext`, while
+    // its store runs wasm; the stub frames in between own nothing.
+    unsafe { enter(vmctx, work) }
+}
+
 extern "C" fn ceil_f32(_vmctx: *mut u8, x: f32) -> f32 {
     x.ceil()
 }
@@ -413,6 +433,7 @@ pub(crate) fn table<T>() -> Box<[usize]> {
             Builtin::TruncF64 => trunc_f64 as *const () as usize,
             Builtin::NearestF32 => nearest_f32 as *const () as usize,
             Builtin::NearestF64 => nearest_f64 as *const () as usize,
+            Builtin::Trap => trap::<T> as *const () as usize,
         };
     }
     table.into_boxed_slice()

@@ -107,14 +107,20 @@ fn raw_to_slots(tys: &[ValType], values: &[ValRaw], slots: &mut [u64]) {
 }
 
 /// This thread's trap-handling token, set up on its first call into wasm.
+/// With `signals` false (code compiled without signals-based traps) no
+/// signal handler is installed for it.
 ///
 /// Cached per thread because `Traps::init` queries the alternate signal
 /// stack (a system call) whenever the thread already had one of its own;
 /// a thread's alternate stack is not expected to be replaced under it.
-fn thread_traps() -> Result<Traps> {
+fn thread_traps(signals: bool) -> Result<Traps> {
     use std::cell::Cell;
     thread_local! {
         static TRAPS: Cell<Option<Traps>> = const { Cell::new(None) };
+    }
+    if !signals {
+        return Traps::init_without_signals()
+            .map_err(|e| anyhow!("cannot run native code here: {e}"));
     }
     if let Some(traps) = TRAPS.with(Cell::get) {
         return Ok(traps);
@@ -164,7 +170,8 @@ impl<T> StoreInner<T> {
     /// Calls wasm function `index` of a native store with arguments in
     /// `slots` (interpreter layout), leaving its results there.
     pub(crate) fn call_native(&mut self, index: u32, slots: &mut [u64]) -> Result<()> {
-        let traps = thread_traps()?;
+        let signals = self.opaque.engine.config().signals_based_traps;
+        let traps = thread_traps(signals)?;
         let ty = self.opaque.func_type(index).clone();
         // SAFETY: the record is a live funcref record of this store.
         let record = unsafe { &*self.opaque.func_ptr(index) };

@@ -234,15 +234,23 @@ impl NativeEngine {
     /// An engine around `compiler`, for modules validated with `features`.
     /// `runs_here` says whether its code is for this host; a compiler for
     /// another machine only precompiles. Fails where code for this host
-    /// cannot run (no trap handling on this OS or architecture).
+    /// cannot run (no trap handling on this OS or architecture). Installs
+    /// the signal handlers only if the compiler's code relies on them
+    /// (`Tunables::signals_based_traps`).
     #[cfg_attr(not(kiln_native), allow(dead_code))]
     pub(crate) fn new(
         compiler: Box<dyn Compiler>,
         features: wasmparser::WasmFeatures,
         runs_here: bool,
     ) -> Result<Self> {
+        let signals = compiler.tunables().signals_based_traps;
         if runs_here {
-            Traps::init()
+            let traps = if signals {
+                Traps::init()
+            } else {
+                Traps::init_without_signals()
+            };
+            traps
                 .map_err(|e| anyhow!("the {} strategy cannot run here: {e}", compiler.backend()))?;
         }
         // The runtime ABI as compiled code sees it: the builtin table's
@@ -254,8 +262,10 @@ impl NativeEngine {
             .map(|b| b.name())
             .collect();
         let layout = VMOffsets::from_counts(compiler.pointer_bytes(), 1, 1, 1, 1, 1);
+        // The trap mode has a line of its own (it is in the tunables too)
+        // so that a mismatch names it.
         let fingerprint = format!(
-            "backend={}\n{}\ntunables={:?}\nfeatures={:#x}\nabi={} {layout:?}",
+            "backend={}\n{}\nsignals_based_traps={signals}\ntunables={:?}\nfeatures={:#x}\nabi={} {layout:?}",
             compiler.backend(),
             compiler.settings(),
             compiler.tunables(),
@@ -405,6 +415,10 @@ fn check_compatible(theirs: &str, ours: &str) -> Result<()> {
         ("triple", "target"),
         ("isa", "set of CPU features"),
         ("flags", "set of code generator settings"),
+        (
+            "signals_based_traps",
+            "trap mode, `signals_based_traps` (`Config::signals_based_traps`, `-W signals-based-traps`)",
+        ),
         ("tunables", "set of memory or fuel settings"),
         ("features", "set of WebAssembly features"),
         ("abi", "runtime ABI (another build of Kiln)"),
@@ -496,5 +510,10 @@ mod tests {
         let other = "triple=y\nflags=a=1\nisa=\ntunables=T\nfeatures=0x1";
         let err = check_compatible(other, ours).unwrap_err().to_string();
         assert!(err.contains("target"), "{err}");
+        let with = "triple=x\nflags=a=1\nisa=\nsignals_based_traps=true\ntunables=T";
+        let without = "triple=x\nflags=a=1\nisa=\nsignals_based_traps=false\ntunables=U";
+        let err = check_compatible(without, with).unwrap_err().to_string();
+        assert!(err.contains("`signals_based_traps`"), "{err}");
+        assert!(err.contains("module: `false`; engine: `true`"), "{err}");
     }
 }

@@ -135,10 +135,12 @@ pub(super) fn current() -> *mut Activation {
     CURRENT.try_with(Cell::get).unwrap_or(ptr::null_mut())
 }
 
-/// Proof that trap handling works on this thread: the process's signal
-/// handlers are installed and this thread has a big enough alternate
-/// signal stack. It is neither `Send` nor `Sync`: each thread that runs
-/// wasm gets its own with [`Traps::init`].
+/// Proof that trap handling works on this thread: the architecture can
+/// resume at an activation's entry and, when made by [`Traps::init`], the
+/// process's signal handlers are installed and this thread has a big
+/// enough alternate signal stack ([`Traps::init_without_signals`] skips
+/// both, for code that never faults). It is neither `Send` nor `Sync`:
+/// each thread that runs wasm gets its own.
 #[derive(Clone, Copy)]
 pub(crate) struct Traps {
     /// Uninhabited on architectures without trap resumption, so `Traps`
@@ -170,6 +172,24 @@ impl Traps {
             super::unix::signals::install_handlers()?;
             super::unix::signals::ensure_alt_stack()?;
         }
+        Ok(Traps {
+            arch,
+            _per_thread: PhantomData,
+        })
+    }
+
+    /// Sets up the calling thread to run code compiled without
+    /// signals-based traps, which raises every trap through
+    /// [`raise_trap`]: that needs only the architecture's entry and resume
+    /// trampolines, so no signal handler and no alternate signal stack is
+    /// installed. A fault in code run this way is not a trap but a crash,
+    /// as anywhere outside wasm.
+    ///
+    /// Fails with [`SysError::Unsupported`] where [`Traps::init`] does.
+    pub(crate) fn init_without_signals() -> Result<Traps, SysError> {
+        let arch = arch::supported().ok_or(SysError::Unsupported(
+            "resuming from traps on this OS and architecture",
+        ))?;
         Ok(Traps {
             arch,
             _per_thread: PhantomData,
