@@ -14,7 +14,9 @@
 #                                    CLI over the shared spec files (used by
 #                                    ci/test.sh, same reporting as below),
 #                                    with -C compiler=interp and, on Linux
-#                                    x86_64/aarch64, -C compiler=cranelift
+#                                    x86_64/aarch64, -C compiler=cranelift;
+#                                    on Linux x86_64 also Cranelift with
+#                                    -W signals-based-traps=n
 #
 # Per target (the TARGETS table below says which steps and how):
 #   1. when its `test` column says so: cargo test --release --target T
@@ -193,11 +195,12 @@ spec_files() {
     }
 }
 
-# run_scope LABEL TIMEOUT COMPILER CMD...: runs `CMD... wast -C compiler=COMPILER FILE`
-# per spec file, one line per file (the whole output of a failing one), and a
-# summary. Returns non-zero when any file failed. FILE is under $SPEC_DIR, or
-# under $SPEC_SEEN when set: the folder as CMD sees it (Kiln inside Kiln
-# preopens it as /spec).
+# run_scope LABEL TIMEOUT COMPILER CMD...: runs `CMD... wast -C compiler=COMPILER
+# [WAST_OPTS...] FILE` per spec file, one line per file (the whole output of a
+# failing one), and a summary. Returns non-zero when any file failed. FILE is
+# under $SPEC_DIR, or under $SPEC_SEEN when set: the folder as CMD sees it
+# (Kiln inside Kiln preopens it as /spec). WAST_OPTS, an array, is empty
+# unless a caller sets it for one run.
 run_scope() {
     local label="$1" limit="$2" compiler="$3"
     shift 3
@@ -213,7 +216,8 @@ run_scope() {
     local ok=0 bad=0 asserts_ok=0 asserts_bad=0 failed=()
     local t0=$SECONDS
     for f in "${files[@]}"; do
-        if out="$(timeout -k 10 "$limit" "$@" wast -C "compiler=$compiler" "${SPEC_SEEN:-$SPEC_DIR}/$f" 2>&1)"; then
+        if out="$(timeout -k 10 "$limit" "$@" wast -C "compiler=$compiler" ${WAST_OPTS[@]+"${WAST_OPTS[@]}"} \
+            "${SPEC_SEEN:-$SPEC_DIR}/$f" 2>&1)"; then
             rc=0
         else
             rc=$?
@@ -266,14 +270,27 @@ if [ "${1:-}" = --host-wast ]; then
     cargo build --release -p kiln-cli
     run_scope "wast host" "${KILN_WAST_TIMEOUT:-300}" interp "$TARGET_DIR/release/kiln"
     # The native backend where it runs (Linux x86_64 and aarch64).
+    status=0
     case "$(uname -s)-$(uname -m)" in
         Linux-x86_64 | Linux-aarch64)
             run_scope "wast host cranelift" "${KILN_WAST_TIMEOUT:-300}" cranelift \
-                "$TARGET_DIR/release/kiln"
+                "$TARGET_DIR/release/kiln" || status=1
             ;;
         *) echo "[wast host cranelift] no native backend on this host: skipped" ;;
     esac
-    exit
+    # Native code that never relies on a fault (Config::signals_based_traps
+    # off, docs/signal-free.md): the same files on x86_64, where the mode's
+    # explicit checks replace the most faulting instructions.
+    case "$(uname -s)-$(uname -m)" in
+        Linux-x86_64)
+            WAST_OPTS=(-W signals-based-traps=n)
+            run_scope "wast host cranelift signal-free" "${KILN_WAST_TIMEOUT:-300}" cranelift \
+                "$TARGET_DIR/release/kiln" || status=1
+            WAST_OPTS=()
+            ;;
+        *) echo "[wast host cranelift signal-free] not on x86_64: skipped" ;;
+    esac
+    exit "$status"
 fi
 
 # The table row of a target: sets row_runner, row_compilers, row_test,

@@ -23,8 +23,10 @@
 #             harness works; it asserts no timing.
 #   wast      when ../shared/spec-testsuite/SCOPE-wasm2.txt exists: the release
 #             `kiln` CLI, `kiln wast -C compiler=interp` and (on Linux x86_64
-#             and aarch64) `-C compiler=cranelift`, over every file it lists
-#             plus core-extra/memory_grow.wast (ci/cross.sh --host-wast)
+#             and aarch64) `-C compiler=cranelift`, and on Linux x86_64 also
+#             `-C compiler=cranelift -W signals-based-traps=n`, over every
+#             file it lists plus core-extra/memory_grow.wast
+#             (ci/cross.sh --host-wast)
 #   cross     ci/cross.sh: i686 and s390x (qemu) tests + the same spec files,
 #             and the spec files on armv7 (qemu), Windows (Wine) and
 #             wasm32-wasip1 (Kiln inside Kiln); `cargo check` for macOS

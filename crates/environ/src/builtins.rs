@@ -126,12 +126,15 @@ builtins! {
     /// `f64.nearest` (ties to even) where the ISA lacks a rounding
     /// instruction.
     NearestF64 = "nearest_f64" (VmCtx, F64) -> F64;
-    /// Raises a trap: `(vmctx, code)`, `code` being the trap's position in
-    /// [`crate::TrapCode::ALL`] ([`crate::TrapCode::index`]). Never
-    /// returns. Code compiled without signals-based traps
+    /// Raises a trap: `(vmctx, code, wasm_offset)`, `code` being the trap's
+    /// position in [`crate::TrapCode::ALL`] ([`crate::TrapCode::index`])
+    /// and `wasm_offset` the trapping operator's byte offset in the module
+    /// (`u32::MAX`: none, e.g. the stack check at function entry), which
+    /// the innermost frame of the backtrace reports. Never returns. Code
+    /// compiled without signals-based traps
     /// ([`crate::Tunables::signals_based_traps`]) calls it from a cold
     /// block wherever other code would execute a trapping instruction.
-    Trap = "trap" (VmCtx, I32);
+    Trap = "trap" (VmCtx, I32, I32);
 }
 
 impl Builtin {

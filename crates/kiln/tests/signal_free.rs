@@ -188,6 +188,42 @@ fn every_trapping_operator_traps_with_its_code_and_the_store_survives() {
     run_every_operator(&signal_free_engine(|_| {}));
 }
 
+/// A frame's function index and module offset.
+type FrameAt = (u32, Option<usize>);
+
+/// The innermost frame of each trap of `trapping_calls` (but stack
+/// overflow, whose trap is in the prologue with signals), by call.
+fn innermost_frames(engine: &Engine) -> Vec<(String, Option<FrameAt>)> {
+    let module = Module::new(engine, TRAPPING).unwrap();
+    let mut store = Store::new(engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    trapping_calls()
+        .into_iter()
+        .filter(|(_, _, code)| *code != TrapCode::StackOverflow)
+        .map(|(name, args, _)| {
+            let f = export(&mut store, &instance, name);
+            let mut results = results_for(&store, &f);
+            let err = f.call(&mut store, &args, &mut results).unwrap_err();
+            let trap = err.downcast_ref::<Trap>().expect("a trap");
+            let frame = trap.trace().first();
+            let frame = frame.map(|f| (f.func_index(), f.module_offset()));
+            (format!("{name}{args:?}"), frame)
+        })
+        .collect()
+}
+
+#[test]
+fn traps_name_the_same_operator_as_with_signals() {
+    let mut config = Config::new();
+    config.strategy(Strategy::Cranelift);
+    let with = innermost_frames(&Engine::new(&config).unwrap());
+    let without = innermost_frames(&signal_free_engine(|_| {}));
+    for (w, wo) in with.iter().zip(&without) {
+        assert!(w.1.is_some_and(|(_, o)| o.is_some()), "{w:?}");
+        assert_eq!(w, wo);
+    }
+}
+
 #[test]
 fn traps_from_the_builtin_carry_the_wasm_frames() {
     let engine = signal_free_engine(|_| {});
@@ -378,4 +414,48 @@ fn runs_with_no_signal_handler_installed() {
         output.status
     );
     assert!(stdout.contains("signal-free child: done"), "{stdout}");
+}
+
+#[test]
+fn accesses_after_growth_see_the_moved_memory() {
+    // A reservation of one page: every growth moves the memory, so code
+    // that kept the old base or length across the growth would read freed
+    // memory or trap where it should not.
+    let engine = signal_free_engine(|c| {
+        c.memory_reservation(64 << 10)
+            .memory_reservation_for_growth(0);
+    });
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (memory 1)
+            (func $grow (result i32) (memory.grow (i32.const 1)))
+            ;; The growth inline, between accesses of one straight line.
+            (func (export "inline") (param i32) (result i32)
+              (i32.store (i32.const 8) (local.get 0))
+              (drop (i32.load (i32.const 8)))
+              (drop (memory.grow (i32.const 1)))
+              (i32.store (i32.sub (i32.mul (memory.size) (i32.const 65536)) (i32.const 4))
+                (local.get 0))
+              (i32.add (i32.load (i32.const 8))
+                (i32.load (i32.sub (i32.mul (memory.size) (i32.const 65536)) (i32.const 4)))))
+            ;; The growth in a callee.
+            (func (export "call") (param i32) (result i32)
+              (i32.store (i32.const 16) (local.get 0))
+              (drop (i32.load (i32.const 16)))
+              (drop (call $grow))
+              (i32.store (i32.sub (i32.mul (memory.size) (i32.const 65536)) (i32.const 4))
+                (local.get 0))
+              (i32.add (i32.load (i32.const 16))
+                (i32.load (i32.sub (i32.mul (memory.size) (i32.const 65536)) (i32.const 4))))))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    for name in ["inline", "call", "inline", "call"] {
+        let f = instance
+            .get_typed_func::<i32, i32>(&mut store, name)
+            .unwrap();
+        assert_eq!(f.call(&mut store, 21).unwrap(), 42, "{name}");
+    }
 }

@@ -101,6 +101,8 @@ impl Translator<'_, '_> {
     }
 
     fn emit_call(&mut self, type_index: u32, callee: Callee, tail: bool) {
+        // The callee may grow a memory.
+        self.heap_cache.clear();
         let ty = &self.env.module.types[type_index as usize];
         let nparams = ty.params.len();
         self.fuel_flush();

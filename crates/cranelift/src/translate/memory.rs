@@ -10,7 +10,7 @@
 //! signals-based traps the strategy is always explicit and accesses carry
 //! no trap code at all: nothing may fault.
 
-use super::{Field, Translator};
+use super::{Field, HeapField, Translator};
 use crate::CompileError;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{Endianness, InstBuilder, MemFlagsData, Type, Value, types};
@@ -54,8 +54,30 @@ impl Translator<'_, '_> {
         self.load_ptr(self.vmctx, off, Field::Const)
     }
 
-    /// The base of the memory whose record is at `record`.
-    fn memory_base(&mut self, record: Value) -> Value {
+    /// The current length in bytes of memory `mem`, whose record is at
+    /// `record`.
+    fn memory_len(&mut self, mem: u32, record: Value) -> Value {
+        if let Some(len) = self.heap_cache.get(mem, HeapField::Len) {
+            return len;
+        }
+        let len_off = self.env.offsets.memory_len();
+        let len = self.load_ptr(record, len_off, Field::Record);
+        self.remember(mem, HeapField::Len, len);
+        len
+    }
+
+    /// Remembers a record field just loaded, where the cache is kept.
+    fn remember(&mut self, mem: u32, field: HeapField, v: Value) {
+        if !self.env.tunables.signals_based_traps {
+            self.heap_cache.insert(mem, field, v);
+        }
+    }
+
+    /// The base of memory `mem`, whose record is at `record`.
+    fn memory_base(&mut self, mem: u32, record: Value) -> Value {
+        if let Some(base) = self.heap_cache.get(mem, HeapField::Base) {
+            return base;
+        }
         let base_off = self.env.offsets.memory_base();
         // Under guard pages a memory never moves (its reservation covers
         // every 32-bit length), so its base is as constant as the record
@@ -65,7 +87,9 @@ impl Translator<'_, '_> {
             BoundsCheckStrategy::GuardPages => Field::Const,
             BoundsCheckStrategy::Explicit => Field::Record,
         };
-        self.load_ptr(record, base_off, base_field)
+        let base = self.load_ptr(record, base_off, base_field);
+        self.remember(mem, HeapField::Base, base);
+        base
     }
 
     /// `memory.copy`. Copies of at most [`INLINE_COPY_MAX`] bytes (most of
@@ -105,8 +129,7 @@ impl Translator<'_, '_> {
         let len64 = self.builder.ins().uextend(I64, len);
         let ends = [(src_mem, src), (dst_mem, dst)].map(|(mem, addr)| {
             let record = self.memory_record(mem);
-            let len_off = self.env.offsets.memory_len();
-            let mem_len = self.load_ptr(record, len_off, Field::Record);
+            let mem_len = self.memory_len(mem, record);
             let addr64 = self.builder.ins().uextend(I64, addr);
             let end = self.builder.ins().iadd(addr64, len64);
             let oob = self
@@ -114,7 +137,7 @@ impl Translator<'_, '_> {
                 .ins()
                 .icmp(IntCC::UnsignedGreaterThan, end, mem_len);
             self.trap_if(oob, TrapCode::MemoryOutOfBounds);
-            let base = self.memory_base(record);
+            let base = self.memory_base(mem, record);
             let start = self.builder.ins().iadd(base, addr64);
             let end = self.builder.ins().iadd(start, len64);
             (start, end)
@@ -183,7 +206,7 @@ impl Translator<'_, '_> {
             MemArgTarget::Array(_) => 0,
         };
         let record = self.memory_record(memory);
-        let base = self.memory_base(record);
+        let base = self.memory_base(memory, record);
         let ext = if ptr == types::I64 {
             self.builder.ins().uextend(types::I64, index)
         } else {
@@ -195,8 +218,7 @@ impl Translator<'_, '_> {
             .tunables
             .access_is_covered_by_guard(offset, u64::from(size));
         if !covered {
-            let len_off = self.env.offsets.memory_len();
-            let len = self.load_ptr(record, len_off, Field::Record);
+            let len = self.memory_len(memory, record);
             let end_const = offset + u64::from(size);
             let end = if ptr == types::I64 {
                 // zext(addr) < 2^32 and offset + size < 2^33: no overflow.

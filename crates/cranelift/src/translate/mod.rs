@@ -277,10 +277,61 @@ pub(crate) struct Translator<'a, 'f> {
     pub interrupt_polled: bool,
     pub regions: Regions,
     pub builtins_used: Vec<Builtin>,
-    /// Without signals-based traps: the function's empty endless loop
-    /// that every call to the `trap` builtin jumps to afterwards (see
-    /// `traps.rs`), created on first use.
-    pub never: Option<ir::Block>,
+    /// Without signals-based traps: the function's trap block for each
+    /// trap code it uses (see `traps.rs`), filled once the body is done.
+    pub trap_blocks: Vec<(kiln_environ::TrapCode, ir::Block)>,
+    /// Without signals-based traps: memory bases and lengths loaded since
+    /// the last call or join (see [`HeapCache`]).
+    pub heap_cache: HeapCache,
+}
+
+/// A field of a memory record.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum HeapField {
+    /// `base`.
+    Base,
+    /// `len`.
+    Len,
+}
+
+/// Memory record fields loaded in straight-line code, reused by later
+/// accesses instead of loaded again.
+///
+/// Cranelift's alias analysis does this by itself within a block, but
+/// not reliably across the blocks that signal-free bounds checks split
+/// the code into: in a loop, the block after a check takes a merged memory
+/// state from its visits before and after the back-edge and loses the
+/// earlier load, so every access would reload `base` and `len`. The
+/// translator knows better: a record changes only inside a call (growth
+/// is a builtin), and the block after a check has the block before it as
+/// its only predecessor, so a value loaded there is still current. The
+/// cache is emptied at every call and every switch to a block that may
+/// have other predecessors (`Translator::switch_to`), so whatever it
+/// holds dominates the code using it.
+#[derive(Default)]
+pub(crate) struct HeapCache {
+    entries: Vec<(u32, HeapField, Value)>,
+}
+
+impl HeapCache {
+    /// The value of `field` of memory `mem`, if loaded since the last
+    /// call or join.
+    pub fn get(&self, mem: u32, field: HeapField) -> Option<Value> {
+        self.entries
+            .iter()
+            .find(|(m, f, _)| *m == mem && *f == field)
+            .map(|(_, _, v)| *v)
+    }
+
+    /// Records `v` as the value of `field` of memory `mem`.
+    pub fn insert(&mut self, mem: u32, field: HeapField, v: Value) {
+        self.entries.push((mem, field, v));
+    }
+
+    /// Forgets everything (at a call or a join).
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
 }
 
 /// Translates defined function `func_index` of `env.module` to CLIF.
@@ -323,7 +374,8 @@ pub(crate) fn translate_function(
         interrupt_polled: false,
         regions,
         builtins_used: Vec::new(),
-        never: None,
+        trap_blocks: Vec::new(),
+        heap_cache: HeapCache::default(),
     };
     t.prologue(ty, &body)?;
     let mut reader = body.get_operators_reader().map_err(parse_error)?;
@@ -333,6 +385,7 @@ pub(crate) fn translate_function(
         t.builder.set_srcloc(SourceLoc::new(offset as u32));
         t.translate_op(&op)?;
     }
+    t.finish_traps();
     t.builder.seal_all_blocks();
     let builtins = core::mem::take(&mut t.builtins_used);
     t.builder.finalize(env.frontend_config);
@@ -534,6 +587,8 @@ impl<'a, 'f> Translator<'a, 'f> {
     /// Calls a builtin through its trampoline (which records the exit
     /// frame for backtraces, then jumps to the runtime's function).
     pub fn call_builtin(&mut self, builtin: Builtin, args: &[Value]) -> Option<Value> {
+        // Growth and the bulk operations change memory records.
+        self.heap_cache.clear();
         if !self.builtins_used.contains(&builtin) {
             self.builtins_used.push(builtin);
         }
@@ -614,6 +669,7 @@ impl<'a, 'f> Translator<'a, 'f> {
     pub fn switch_to(&mut self, block: ir::Block) {
         self.builder.switch_to_block(block);
         self.interrupt_polled = false;
+        self.heap_cache.clear();
     }
 
     /// `if cond { builtin(vmctx) }` with the call in a cold block.

@@ -6,9 +6,11 @@
 //! - **with signals**: a Cranelift trap instruction (`trap`, `trapnz`,
 //!   `trapz`, `uadd_overflow_trap`). It faults (`ud2`, `udf`, …) and the
 //!   runtime's signal handler finds its pc in the trap table.
-//! - **without**: a branch to a cold block that calls the `trap` builtin
-//!   with the Kiln trap code. The builtin unwinds to the host like any
-//!   builtin that traps, so nothing faults and the trap table stays empty.
+//! - **without**: a branch to a cold block, one per trap code and
+//!   function, that calls the `trap` builtin with the Kiln trap code and
+//!   the trapping operator's wasm offset. The builtin unwinds to the host
+//!   like any builtin that traps, so nothing faults and the trap table
+//!   stays empty.
 //!
 //! The same module holds the signal-free replacements for the operators
 //! whose Cranelift instructions trap by themselves (integer division and
@@ -19,7 +21,7 @@
 
 use super::{Field, Translator, trap};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{InstBuilder, Type, Value, types};
+use cranelift_codegen::ir::{self, BlockArg, InstBuilder, Type, Value, types};
 use kiln_environ::{Builtin, TrapCode};
 
 /// How a float-to-int truncation maps to CLIF.
@@ -55,7 +57,7 @@ impl Translator<'_, '_> {
         if self.signals() {
             self.builder.ins().trap(trap::to_clif(code));
         } else {
-            self.call_trap_builtin(code);
+            self.jump_to_trap(code);
         }
     }
 
@@ -90,58 +92,96 @@ impl Translator<'_, '_> {
         }
     }
 
-    /// Branches to a new cold block that traps when `cond` is non-zero
+    /// Branches to a cold block for this site when `cond` is non-zero
     /// (`when_nonzero`) or zero, and continues in a new block otherwise.
+    /// The site's block only passes its offset on to the function's trap
+    /// block for `code`: materialized there, the offset costs the hot path
+    /// nothing (as a branch argument it would be set before the branch).
     fn branch_to_trap(&mut self, cond: Value, code: TrapCode, when_nonzero: bool) {
-        let cold = self.builder.create_block();
+        let site = self.builder.create_block();
+        self.builder.set_cold_block(site);
         let cont = self.builder.create_block();
-        self.builder.set_cold_block(cold);
         if when_nonzero {
-            self.builder.ins().brif(cond, cold, &[], cont, &[]);
+            self.builder.ins().brif(cond, site, &[], cont, &[]);
         } else {
-            self.builder.ins().brif(cond, cont, &[], cold, &[]);
+            self.builder.ins().brif(cond, cont, &[], site, &[]);
         }
-        self.builder.seal_block(cold);
+        self.builder.seal_block(site);
         self.builder.seal_block(cont);
         // The continuation's only predecessor is the block we were in, so
         // what that block did (an interrupt poll through a call) still
         // holds there.
         let polled = self.interrupt_polled;
-        self.builder.switch_to_block(cold);
-        self.call_trap_builtin(code);
+        self.builder.switch_to_block(site);
+        self.jump_to_trap(code);
         self.builder.switch_to_block(cont);
         self.interrupt_polled = polled;
     }
 
-    /// Calls the `trap` builtin with `code` and ends the current block.
+    /// Ends the current block with a jump to the function's trap block for
+    /// `code`, passing the current operator's offset.
+    fn jump_to_trap(&mut self, code: TrapCode) {
+        let block = self.trap_block(code);
+        let site = [BlockArg::Value(self.site())];
+        self.builder.ins().jump(block, &site);
+    }
+
+    /// The wasm offset of the operator being translated, as an `i32`
+    /// (`u32::MAX` in the prologue, which has none).
+    fn site(&mut self) -> Value {
+        let bits = self.builder.srcloc().bits();
+        self.builder.ins().iconst(types::I32, i64::from(bits))
+    }
+
+    /// The cold block every trap of `code` in this function branches to,
+    /// with the trapping operator's wasm offset as its parameter; filled
+    /// by [`Translator::finish_traps`].
     ///
-    /// The builtin never returns, but Cranelift does not know that and the
+    /// One block per code rather than one per site keeps signal-free code
+    /// small: a site costs its conditional branch and a cold move and
+    /// jump, instead of a call sequence of its own. The offset goes to
+    /// the builtin so the trap still names its own operator, not the
+    /// shared call's.
+    fn trap_block(&mut self, code: TrapCode) -> ir::Block {
+        if let Some(&(_, block)) = self.trap_blocks.iter().find(|(c, _)| *c == code) {
+            return block;
+        }
+        let block = self.builder.create_block();
+        self.builder.append_block_param(block, types::I32);
+        self.builder.set_cold_block(block);
+        self.trap_blocks.push((code, block));
+        block
+    }
+
+    /// Fills the trap blocks the function used, once its body is
+    /// translated: each calls the `trap` builtin with its code and the
+    /// site's offset.
+    ///
+    /// The builtin never returns, but Cranelift does not know that and a
     /// block needs a terminator that is not itself a trap instruction:
-    /// it jumps to the function's *never* block, an empty loop shared by
-    /// every trap of the function (a few bytes, never executed).
-    fn call_trap_builtin(&mut self, code: TrapCode) {
-        let arg = self
-            .builder
-            .ins()
-            .iconst(types::I32, i64::from(code.index()));
-        self.call_builtin(Builtin::Trap, &[arg]);
-        let (never, fresh) = match self.never {
-            Some(b) => (b, false),
-            None => {
-                let b = self.builder.create_block();
-                self.builder.set_cold_block(b);
-                self.never = Some(b);
-                (b, true)
-            }
-        };
-        self.builder.ins().jump(never, &[]);
-        if fresh {
-            // Filled now, while no other block is half-built; sealed with
-            // every other block at the end of the function, once all its
-            // predecessors are known.
-            self.builder.switch_to_block(never);
+    /// each jumps to an empty endless loop (a few bytes, never executed).
+    pub fn finish_traps(&mut self) {
+        let blocks = std::mem::take(&mut self.trap_blocks);
+        if blocks.is_empty() {
+            return;
+        }
+        // The calls belong to no operator: the runtime takes the offset
+        // from the argument.
+        self.builder.set_srcloc(ir::SourceLoc::default());
+        let never = self.builder.create_block();
+        self.builder.set_cold_block(never);
+        for (code, block) in blocks {
+            self.builder.switch_to_block(block);
+            let site = self.builder.block_params(block)[0];
+            let code = self
+                .builder
+                .ins()
+                .iconst(types::I32, i64::from(code.index()));
+            self.call_builtin(Builtin::Trap, &[code, site]);
             self.builder.ins().jump(never, &[]);
         }
+        self.builder.switch_to_block(never);
+        self.builder.ins().jump(never, &[]);
     }
 
     /// The signal-free stack-limit check, at function entry: Cranelift's

@@ -366,8 +366,14 @@ unsafe extern "C" fn interrupted<T>(vmctx: *mut u8) {
 /// wherever other code executes a faulting instruction. It raises the
 /// trap the way every builtin does (`enter` → `raise_trap`), which needs
 /// no signal: the unwind is a jump to the entry trampoline's resume path.
-unsafe extern "C" fn trap<T>(vmctx: *mut u8, code: u32) {
-    let work = move |_: &mut StoreInner<T>, _: u32| -> Result<(), Exit> {
+/// `wasm_offset` is the trapping operator's, for the backtrace.
+unsafe extern "C" fn trap<T>(vmctx: *mut u8, code: u32, wasm_offset: u32) {
+    let work = move |store: &mut StoreInner<T>, _: u32| -> Result<(), Exit> {
+        let native = store.opaque.native_store_ptr();
+        // SAFETY: the store is native (it runs compiled code), so the
+        // pointer is its live native state, which nothing else borrows
+        // while this builtin runs.
+        unsafe { (*native).trap_site = Some(wasm_offset) };
         match TrapCode::from_index(code) {
             Some(code) => Err(Exit::Trap(code)),
             // Only a compiler bug could pass another number; say so rather

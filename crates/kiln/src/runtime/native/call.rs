@@ -224,6 +224,7 @@ impl<T> StoreInner<T> {
         // raising (`builtins::enter`).
         let result = unsafe {
             (*native).trace.len = 0;
+            (*native).trap_site = None;
             let entry: WasmEntry = std::mem::transmute::<usize, WasmEntry>(record.array_call);
             traps.call_wasm_traced(
                 entry,
@@ -235,9 +236,9 @@ impl<T> StoreInner<T> {
             )
         };
         // SAFETY: as above; `self` is usable again from here on.
-        let pending = unsafe {
+        let (pending, site) = unsafe {
             (*native).store = previous;
-            (*native).pending.take()
+            ((*native).pending.take(), (*native).trap_site.take())
         };
         limits.last_wasm_entry_fp.store(saved.0, Relaxed);
         limits.last_wasm_exit_fp.store(saved.1, Relaxed);
@@ -254,7 +255,7 @@ impl<T> StoreInner<T> {
             (Err(_), Some(Pending::Error(err))) => {
                 // As on the interpreter: a host error comes back unchanged,
                 // with the wasm frames it unwound as context.
-                let frames = self.opaque.native_backtrace(None);
+                let frames = self.opaque.native_backtrace(None, None);
                 if frames.is_empty() || err.is::<Trap>() {
                     Err(err)
                 } else {
@@ -266,7 +267,7 @@ impl<T> StoreInner<T> {
                 if trap.code == TrapCode::Interrupt {
                     self.clear_interrupt();
                 }
-                let frames = self.opaque.native_backtrace(trap.pc);
+                let frames = self.opaque.native_backtrace(trap.pc, site);
                 Err(anyhow::Error::new(Trap::new(trap.code, frames)))
             }
         }
@@ -357,8 +358,9 @@ impl crate::runtime::StoreOpaque {
     /// The wasm frames of the last trap: the faulting `pc` (for a hardware
     /// trap) and the return addresses recorded in the trace buffer, named
     /// through the modules of this store's instances. Frames of trampolines
-    /// and host code are left out.
-    fn native_backtrace(&self, pc: Option<usize>) -> Vec<FrameInfo> {
+    /// and host code are left out. `site`, from the `trap` builtin
+    /// (`NativeStore::trap_site`), replaces the innermost frame's offset.
+    fn native_backtrace(&self, pc: Option<usize>, site: Option<u32>) -> Vec<FrameInfo> {
         let trace = &self.native_store().trace;
         // A return address points after its call; step back into it.
         let pcs = pc
@@ -370,7 +372,10 @@ impl crate::runtime::StoreOpaque {
                 let code = data.module.inner.native.as_ref()?;
                 code.lookup_pc(pc).map(|(f, wasm)| (i as u32, f, wasm))
             });
-            if let Some((instance, func_index, wasm_offset)) = found {
+            if let Some((instance, func_index, mut wasm_offset)) = found {
+                if let Some(site) = site.filter(|_| frames.is_empty()) {
+                    wasm_offset = (site != u32::MAX).then_some(site);
+                }
                 frames.push(self.frame_info(&kiln_interp::vm::BacktraceFrame {
                     instance,
                     func_index,

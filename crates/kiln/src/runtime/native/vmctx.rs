@@ -75,6 +75,11 @@ pub(crate) struct NativeStore {
     /// The frames of the last trap (filled by the signal handler or by a
     /// builtin before it unwinds).
     pub(crate) trace: TraceBuf,
+    /// The wasm offset the `trap` builtin was given for the last trap
+    /// (`u32::MAX`: none), when that builtin raised it: the innermost
+    /// frame's offset, which its return address cannot tell because every
+    /// site of one trap code in a function shares one call.
+    pub(crate) trap_site: Option<u32>,
 }
 
 impl NativeStore {
@@ -86,6 +91,7 @@ impl NativeStore {
             store: std::ptr::null_mut(),
             pending: None,
             trace: TraceBuf::new(),
+            trap_site: None,
         }
     }
 }
