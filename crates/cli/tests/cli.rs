@@ -479,6 +479,38 @@ fn compile_then_run_precompiled() {
     assert_clean_error(&ran, &["corrupt"]);
 }
 
+/// `-W signals-based-traps=n`: native code that relies on no signal
+/// (docs/signal-free.md), precompiled and run, and over a spec script.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn signal_free_code_compiles_runs_and_is_refused_by_the_other_mode() {
+    let wat = TempFile::new(".wat", HELLO_AOT.as_bytes());
+    let out = TempFile::new(".kwasm", b"");
+    let free = ["-W", "signals-based-traps=n"];
+    let compiled = kiln(&[&["compile"][..], &free, &[wat.path(), "-o", out.path()]].concat());
+    assert!(compiled.status.success(), "{}", stderr(&compiled));
+    let ran = kiln(&[&["run"][..], &free, &["--allow-precompiled", out.path()]].concat());
+    assert_eq!(stdout(&ran), "hello aot\n", "{}", stderr(&ran));
+    // An engine of the other mode names the setting.
+    let ran = kiln(&["run", "--allow-precompiled", out.path()]);
+    assert_clean_error(&ran, &["signals_based_traps", "compile it again"]);
+
+    let wast = kiln(
+        &[
+            &["wast", "-C", "compiler=cranelift"][..],
+            &free,
+            &[&example("hello.wast")],
+        ]
+        .concat(),
+    );
+    assert!(wast.status.success(), "{}{}", stdout(&wast), stderr(&wast));
+    // `wast` takes no option that would change what the script asserts.
+    let fuel = kiln(&["wast", "-W", "fuel=10", &example("hello.wast")]);
+    assert_clean_error(&fuel, &["signals-based-traps"]);
+    let bad = kiln(&["run", "-W", "signals-based-traps=sometimes", wat.path()]);
+    assert_clean_error(&bad, &["signals-based-traps", "y or n"]);
+}
+
 #[test]
 fn compile_rejects_bad_input() {
     let wat = TempFile::new(".wat", HELLO_AOT.as_bytes());

@@ -7,7 +7,7 @@
 //! with the tables the runtime needs (function ranges, trap sites, address
 //! map, trampolines). It is only loadable by an engine whose *fingerprint*
 //! matches: the same Kiln version and artifact format, compiler backend,
-//! target triple, code generator flags, CPU features, tunables and wasm features. The layout is
+//! target triple, code generator flags, CPU features, trap mode, tunables and wasm features. The layout is
 //! in `docs/precompiled.md`.
 //!
 //! Parsing is careful (bad input is an error, never a panic or an
@@ -21,7 +21,7 @@ use kiln_environ::{Builtin, CompiledModule, FuncKey, FunctionLocation, TrapCode,
 pub(crate) const MAGIC: &[u8; 8] = b"\0kilnaot";
 
 /// Bumped whenever the layout below or the native ABI changes.
-const FORMAT_VERSION: u32 = 1;
+const FORMAT_VERSION: u32 = 2;
 
 /// Whether `bytes` looks like an artifact (it may still fail to load).
 pub(crate) fn is_artifact(bytes: &[u8]) -> bool {
