@@ -56,7 +56,9 @@ pub struct RunCommand {
     /// `max-memory-size=BYTES` caps every linear memory (suffix K, M or G
     /// for KiB, MiB, GiB): `memory.grow` beyond it returns -1;
     /// `unknown-imports-trap=y` defines each unknown function import as a
-    /// function that traps when called, instead of failing to instantiate.
+    /// function that traps when called, instead of failing to instantiate;
+    /// `signals-based-traps=n` compiles native code that relies on no
+    /// signal (explicit checks; docs/signal-free.md).
     #[arg(short = 'W', value_name = "KEY=VALUE", verbatim_doc_comment)]
     wasm: Vec<String>,
 

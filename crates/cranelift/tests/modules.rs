@@ -324,4 +324,13 @@ fn signal_free_code_checks_the_stack_in_the_body() {
     let without = compile_on(IsaBuilder::host(), signal_free(), wat).unwrap();
     assert_eq!(without.traps, []);
     assert!(without.range_of(FuncKey::Builtin(Builtin::Trap)).is_some());
+    // A function that calls no wasm cannot recurse, and is not checked
+    // (no fuel or interrupt checks here, which could trap too).
+    let leaf = r#"(module (func (export "f") (result i32) (i32.const 1)))"#;
+    let t = Tunables {
+        signals_based_traps: false,
+        ..guard()
+    };
+    let m = compile_on(IsaBuilder::host(), t, leaf).unwrap();
+    assert!(m.range_of(FuncKey::Builtin(Builtin::Trap)).is_none());
 }

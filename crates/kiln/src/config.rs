@@ -199,8 +199,9 @@ impl Config {
     /// the native backend ([`Strategy::Cranelift`]; the interpreter ignores
     /// it). Default: 4 GiB on 64-bit hosts, 64 MiB elsewhere.
     ///
-    /// With at least 4 GiB (every 32-bit address) compiled code relies on
-    /// guard pages: loads and stores whose static offset stays inside
+    /// With at least 4 GiB (every 32-bit address), and unless
+    /// [`signals_based_traps`](Config::signals_based_traps) is off,
+    /// compiled code relies on guard pages: loads and stores whose static offset stays inside
     /// [`memory_guard_size`](Config::memory_guard_size) carry no bounds
     /// check, a miss faults and becomes a trap, and a memory never moves
     /// (growth only changes page protections). Below 4 GiB every access is
@@ -213,7 +214,9 @@ impl Config {
 
     /// Bytes of inaccessible address space after each linear memory's
     /// reservation on the native backend. Default: 32 MiB on 64-bit hosts,
-    /// 64 KiB elsewhere. Larger guards let more accesses skip their bounds
+    /// 64 KiB elsewhere; none is reserved without
+    /// [`signals_based_traps`](Config::signals_based_traps), which never
+    /// relies on it. Larger guards let more accesses skip their bounds
     /// check; smaller ones fit more memories in the address space.
     pub fn memory_guard_size(&mut self, bytes: u64) -> &mut Self {
         self.memory_guard_size = bytes;

@@ -392,6 +392,29 @@ pub(crate) fn translate_function(
     Ok(TranslatedFunction { func, builtins })
 }
 
+/// Whether `body` calls a wasm function (or a host function through an
+/// import or a table).
+///
+/// Signal-free code checks the stack only in such functions. A function
+/// that calls none cannot recurse: its own frame (at most
+/// `SIGNAL_FREE_MAX_FRAME`), and the builtins it may call, which never
+/// call wasm, fit in the reserve the runtime keeps below the stack limit,
+/// from wherever its checked caller was. Cranelift's own prologue check
+/// likewise leaves out leaf functions without a frame.
+fn calls_wasm(body: &wasmparser::FunctionBody<'_>) -> Result<bool, CompileError> {
+    let mut reader = body.get_operators_reader().map_err(parse_error)?;
+    while !reader.eof() {
+        match reader.read().map_err(parse_error)? {
+            Operator::Call { .. }
+            | Operator::CallIndirect { .. }
+            | Operator::ReturnCall { .. }
+            | Operator::ReturnCallIndirect { .. } => return Ok(true),
+            _ => {}
+        }
+    }
+    Ok(false)
+}
+
 pub(crate) fn parse_error(e: wasmparser::BinaryReaderError) -> CompileError {
     CompileError::Wasm(e.to_string())
 }
@@ -413,7 +436,7 @@ impl<'a, 'f> Translator<'a, 'f> {
 
         if self.env.tunables.signals_based_traps {
             self.prologue_stack_limit()?;
-        } else {
+        } else if calls_wasm(body)? {
             self.stack_check();
         }
 

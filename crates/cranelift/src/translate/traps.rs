@@ -184,10 +184,11 @@ impl Translator<'_, '_> {
         self.builder.ins().jump(never, &[]);
     }
 
-    /// The signal-free stack-limit check, at function entry: Cranelift's
-    /// own (`Function::stack_limit`) ends in a trap instruction, so
-    /// without signals the body compares the stack pointer with the
-    /// store's limit itself and calls the `trap` builtin below it.
+    /// The signal-free stack-limit check, at the entry of a function that
+    /// calls wasm: Cranelift's own (`Function::stack_limit`) ends in a
+    /// trap instruction, so without signals the body compares the stack
+    /// pointer with the store's limit itself and calls the `trap` builtin
+    /// below it.
     ///
     /// It runs after the prologue has allocated the frame, so the stack
     /// pointer it reads already includes this function's frame, and what
