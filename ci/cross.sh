@@ -84,7 +84,7 @@ TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 #              `cargo check` only
 #   compilers  the -C compiler= values to run the spec files with
 #   test       `test`: step 1 runs there too (cargo test under the runner);
-#              `native`: the kiln crate's native, soundness, api and
+#              `native`: the kiln crate's native, soundness, api, signal_free and
 #              platform-layer tests there (native code's safety tests);
 #              `-`: only the CLI over the spec files (building the test
 #              binaries costs minutes per target)
@@ -378,10 +378,12 @@ for target in "${targets[@]}"; do
     elif [ "$row_test" = native ]; then
         # The kiln crate's native safety tests (bounds at every width,
         # traps, deep recursion, host faults not turned into traps), its API
-        # and soundness cases and the platform layer's unit tests.
-        echo "==> [$target] cargo test --release -p kiln (native, soundness, api, runtime::sys)"
+        # and soundness cases, the signal-free mode's tests (every trap
+        # through the runtime, no handler installed: docs/signal-free.md)
+        # and the platform layer's unit tests.
+        echo "==> [$target] cargo test --release -p kiln (native, soundness, api, signal_free, runtime::sys)"
         timed "native tests" cargo test --release --target "$target" -p kiln \
-            --test native --test soundness --test api || status=1
+            --test native --test soundness --test api --test signal_free || status=1
         timed "platform tests" cargo test --release --target "$target" -p kiln --lib \
             -- runtime::sys || status=1
     fi
