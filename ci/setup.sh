@@ -19,6 +19,9 @@
 #                      wasm32-wasip1               (the WASI test programs in
 #                                                  crates/wasi/test-programs,
 #                                                  and kiln.wasm: ci/cross.sh)
+#                      x86_64-unknown-none,        (kiln without std:
+#                      thumbv7em-none-eabihf,       tests/no-std/run.sh)
+#                      riscv32imac-unknown-none-elf
 #   Debian packages    libc6-dev-i386,        (let the host gcc link with -m32,
 #                      lib32gcc-N-dev         as rustc asks for i686; N = host
 #                                             gcc's major, 12 on bookworm)
@@ -88,7 +91,8 @@ done
 installed_targets="$(rustup target list --installed --toolchain "$toolchain")"
 for target in i686-unknown-linux-gnu s390x-unknown-linux-gnu armv7-unknown-linux-gnueabihf \
     aarch64-unknown-linux-gnu riscv64gc-unknown-linux-gnu x86_64-pc-windows-gnu \
-    aarch64-apple-darwin x86_64-apple-darwin wasm32-wasip1; do
+    aarch64-apple-darwin x86_64-apple-darwin wasm32-wasip1 \
+    x86_64-unknown-none thumbv7em-none-eabihf riscv32imac-unknown-none-elf; do
     if grep -qx "$target" <<<"$installed_targets"; then
         log "rustup target $target: present"
     else

@@ -1,5 +1,6 @@
 //! [`Config`]: global settings of an [`Engine`](crate::Engine).
 
+use crate::prelude::*;
 use kiln_environ::wasmparser::WasmFeatures;
 
 /// Which backend runs wasm code.

@@ -1,12 +1,14 @@
 //! [`Engine`]: configuration plus the engine-wide signature registry.
 
+use crate::prelude::*;
 use crate::runtime::native::NativeEngine;
+use crate::runtime::sys::sync::{Mutex, MutexGuard};
 use crate::types::FuncType;
 use crate::{Config, Strategy};
+use alloc::sync::Arc;
 use anyhow::Result;
+use hashbrown::HashMap;
 use kiln_environ::wasmparser::WasmFeatures;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
 /// The root of everything: global configuration and state shared by all
 /// modules and stores created from it.
@@ -32,8 +34,8 @@ struct SignatureRegistry {
     ids: HashMap<kiln_environ::FuncType, u32>,
 }
 
-impl std::fmt::Debug for Engine {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Engine")
             .field("config", &self.inner.config)
             .finish_non_exhaustive()
@@ -154,13 +156,10 @@ impl Engine {
         id
     }
 
-    fn lock_signatures(&self) -> std::sync::MutexGuard<'_, SignatureRegistry> {
+    fn lock_signatures(&self) -> MutexGuard<'_, SignatureRegistry> {
         // The registry is only ever appended to, so it is consistent even if
-        // a thread panicked while holding the lock.
-        self.inner
-            .signatures
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        // a thread panicked while holding the lock (which does not poison).
+        self.inner.signatures.lock()
     }
 }
 

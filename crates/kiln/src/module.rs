@@ -1,13 +1,17 @@
 //! [`Module`]: a decoded, validated and translated module.
 
 use crate::Engine;
+use crate::prelude::*;
 use crate::runtime::native::{NativeCode, artifact};
 use crate::types::{ExternType, FuncType};
-use anyhow::{Context as _, Result, bail};
+use alloc::sync::Arc;
+#[cfg(feature = "std")]
+use anyhow::Context as _;
+use anyhow::{Result, bail};
 use kiln_environ::{EntityType, ExternKind, ModuleTranslation, TranslationError};
 use kiln_interp::{InterpModule, TranslateConfig};
+#[cfg(feature = "std")]
 use std::path::Path;
-use std::sync::Arc;
 
 /// A compiled WebAssembly module, ready to instantiate in any store of its
 /// engine. Cheap to clone (an `Arc` inside), `Send` and `Sync`.
@@ -31,8 +35,8 @@ pub(crate) struct ModuleInner {
     pub(crate) types: Box<[FuncType]>,
 }
 
-impl std::fmt::Debug for Module {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Module {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Module")
             .field("name", &self.name())
             .finish_non_exhaustive()
@@ -157,6 +161,7 @@ impl Module {
     ///
     /// As for [`Module::deserialize`], and the file must not change while
     /// this runs (it is mapped, not copied).
+    #[cfg(feature = "std")]
     pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
         let path = path.as_ref();
         // Mapped rather than read: a large module's code is copied once,
@@ -176,6 +181,7 @@ impl Module {
     }
 
     /// Compiles a module from a file (binary or text); errors name the file.
+    #[cfg(feature = "std")]
     pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
         let path = path.as_ref();
         let bytes = std::fs::read(path)

@@ -1,11 +1,12 @@
 //! [`Val`]: a dynamically typed wasm value, and [`ExternRef`].
 
 use crate::func::Func;
+use crate::prelude::*;
 use crate::runtime::{StoreId, StoreOpaque};
 use crate::store::AsContextMut;
 use anyhow::{Result, bail};
+use core::any::Any;
 use kiln_environ::ValType;
-use std::any::Any;
 
 /// A wasm value of any type. Floats are kept as their bit patterns, so NaN
 /// payloads survive round trips.

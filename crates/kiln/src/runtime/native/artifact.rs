@@ -15,6 +15,7 @@
 //! loading one is only as safe as the file is trustworthy, which is why
 //! `Module::deserialize` is `unsafe`.
 
+use crate::prelude::*;
 use kiln_environ::{Builtin, CompiledModule, FuncKey, FunctionLocation, TrapCode, TrapSite};
 
 /// The first bytes of every artifact (no wasm binary starts this way).
@@ -284,7 +285,7 @@ impl<'a> Reader<'a> {
     }
 
     fn str(&mut self) -> Result<&'a str, ArtifactError> {
-        std::str::from_utf8(self.bytes()?).map_err(|_| corrupt("a string is not UTF-8"))
+        core::str::from_utf8(self.bytes()?).map_err(|_| corrupt("a string is not UTF-8"))
     }
 
     fn key(&mut self) -> Result<FuncKey, ArtifactError> {

@@ -23,6 +23,7 @@
 //! layouts the ABI names); its functions' records also carry their native
 //! entry points and callee contexts, and each instance gets a `VMContext`.
 
+use crate::prelude::*;
 pub(crate) mod artifact;
 pub(crate) mod builtins;
 pub(crate) mod call;
@@ -30,11 +31,12 @@ pub(crate) mod image;
 pub(crate) mod memory;
 pub(crate) mod vmctx;
 
+use super::sys::sync::Mutex;
 use super::sys::{CodeMemory, CodeRegistration, MemoryImage, Traps, register_code};
+use alloc::sync::Arc;
 use anyhow::{Result, anyhow};
+use hashbrown::HashMap;
 use kiln_environ::{CompiledModule, Compiler, FuncKey, ModuleTranslation, TrapSite, VMOffsets};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
 /// What a host function gets as its "callee vmctx": the ABI's magic and
 /// array-call entry point, then the store function it stands for.
@@ -307,7 +309,7 @@ impl NativeEngine {
     /// Compiles and loads `module`.
     pub(crate) fn compile(&self, module: &ModuleTranslation) -> Result<Arc<NativeCode>> {
         let mut compiled = self.compile_only(module)?;
-        let text = std::mem::take(&mut compiled.text);
+        let text = core::mem::take(&mut compiled.text);
         self.load(compiled, &text, module)
     }
 
@@ -333,10 +335,7 @@ impl NativeEngine {
     /// The wasm-to-array trampoline wasm uses to call a host function of
     /// type `ty` (signature id `sig`), or `None` if it could not be built.
     pub(crate) fn host_trampoline(&self, sig: u32, ty: &kiln_environ::FuncType) -> Option<usize> {
-        let mut cache = self
-            .host_trampolines
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut cache = self.host_trampolines.lock();
         cache
             .entry(sig)
             .or_insert_with(|| {
@@ -428,7 +427,7 @@ fn check_compatible(theirs: &str, ours: &str) -> Result<()> {
 /// on a CPU with `host`'s: each feature it turned on is on here, and
 /// every non-boolean setting is equal.
 fn isa_features_fit(needed: &str, host: &str) -> bool {
-    let host: std::collections::HashMap<&str, &str> = host
+    let host: hashbrown::HashMap<&str, &str> = host
         .split_whitespace()
         .filter_map(|w| w.split_once('='))
         .collect();
@@ -451,11 +450,11 @@ mod tests {
         let o = VMOffsets::from_counts(size_of::<usize>() as u8, 0, 0, 0, 0, 0);
         assert_eq!(
             o.host_ctx_magic() as usize,
-            std::mem::offset_of!(HostContext, magic)
+            core::mem::offset_of!(HostContext, magic)
         );
         assert_eq!(
             o.host_ctx_array_call() as usize,
-            std::mem::offset_of!(HostContext, array_call)
+            core::mem::offset_of!(HostContext, array_call)
         );
         assert_ne!(VMCONTEXT_MAGIC, 0);
     }
