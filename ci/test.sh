@@ -26,6 +26,9 @@
 #             wasm32-wasip1 and natively and races it on every runtime found
 #             (on a fresh machine: Kiln and native only). It proves the
 #             harness works; it asserts no timing.
+#   loader    ci/loader.sh: kiln-cli without the `cranelift` feature runs
+#             modules (a WASI one included) precompiled by the full build,
+#             and refuses one compiled for other settings
 #   wast      when ../shared/spec-testsuite/SCOPE-wasm2.txt exists: the release
 #             `kiln` CLI, `kiln wast -C compiler=interp` and (on Linux x86_64
 #             and aarch64) `-C compiler=cranelift`, over every file it lists
@@ -116,6 +119,7 @@ step no-std ./tests/no-std/run.sh
 # its per-file lines and conformance counts shown.
 step spec cargo test --release -p kiln-wast --test spec -- --nocapture
 step bench cargo run --release -p kiln-bench -- --quick --out target/bench/ci
+step loader ./ci/loader.sh
 
 SCOPE="${KILN_SHARED_DIR:-$ROOT/../shared}/spec-testsuite/SCOPE-wasm2.txt"
 if [ -f "$SCOPE" ]; then

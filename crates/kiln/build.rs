@@ -12,6 +12,10 @@
 //!   condition guards the `kiln-cranelift` dependency in `Cargo.toml`.
 
 fn main() {
+    // The triple a loader (a build without a compiler) compares artifacts
+    // with: code runs only on the target it was compiled for.
+    let target = std::env::var("TARGET").unwrap_or_default();
+    println!("cargo::rustc-env=KILN_HOST_TRIPLE={target}");
     println!("cargo::rustc-check-cfg=cfg(kiln_native)");
     println!("cargo::rustc-check-cfg=cfg(kiln_os)");
     println!("cargo::rustc-check-cfg=cfg(kiln_os_linux)");

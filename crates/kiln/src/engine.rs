@@ -180,11 +180,16 @@ fn native_engine(config: &Config, target: Option<&str>) -> Result<NativeEngine> 
     NativeEngine::new(compiler, config.features, target.is_none())
 }
 
-/// Without a native compiler in this build, asking for one is an error.
+/// Without a native compiler in this build: an engine that loads code
+/// precompiled for this host, where native code can run; compiling for
+/// another target is an error.
 #[cfg(not(kiln_native))]
-fn native_engine(_config: &Config, _target: Option<&str>) -> Result<NativeEngine> {
-    anyhow::bail!(
-        "this build of Kiln has no native compiler (the `cranelift` feature is off, \
-         or native code is not supported on this platform); use the interpreter"
-    )
+fn native_engine(config: &Config, target: Option<&str>) -> Result<NativeEngine> {
+    if let Some(triple) = target {
+        anyhow::bail!(
+            "this build of Kiln has no native compiler (the `cranelift` feature is off), \
+             so it cannot compile for `{triple}`"
+        );
+    }
+    NativeEngine::loader(config.tunables(), config.features)
 }

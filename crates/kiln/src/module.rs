@@ -80,7 +80,10 @@ impl Module {
             .cloned()
             .map(FuncType::from)
             .collect();
-        let sigs = types.iter().map(|t| engine.intern(t)).collect();
+        let sigs: Box<[u32]> = types.iter().map(|t| engine.intern(t)).collect();
+        if let (Some(code), Some(n)) = (&native, engine.native()) {
+            n.offer_trampolines(code, &sigs);
+        }
         Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
@@ -102,6 +105,9 @@ impl Module {
         let (Some(code), Some(native)) = (&self.inner.native, self.inner.engine.native()) else {
             bail!("only modules compiled by the Cranelift strategy can be serialized");
         };
+        if !native.can_compile() {
+            bail!("an engine without a compiler cannot serialize: keep the artifact it loaded");
+        }
         Ok(artifact::write(
             native.fingerprint(),
             &self.inner.translation.wasm,

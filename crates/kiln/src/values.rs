@@ -203,6 +203,7 @@ impl Val {
             Val::FuncRef(Some(f)) if f.store != store.id => {
                 bail!("funcref belongs to a different store")
             }
+            Val::FuncRef(Some(f)) => store.check_callable(f.index),
             Val::ExternRef(Some(r)) if r.store != store.id => {
                 bail!("externref belongs to a different store")
             }

@@ -176,6 +176,11 @@ impl WasmTy for Option<Func> {
             None => 0,
             Some(f) => {
                 store.check(f.store);
+                // Like a handle of another store: a programming error the
+                // typed interface cannot return.
+                if let Err(e) = store.check_callable(f.index) {
+                    panic!("{e}");
+                }
                 store.func_bits(f.index)
             }
         };

@@ -58,7 +58,18 @@ pub(crate) fn instantiate<T>(
         }
         check_import(&store.opaque, module, import, item)?;
         match item {
-            Extern::Func(f) => funcs.push(f.index),
+            Extern::Func(f) => {
+                // A loader's host function created before any module with
+                // its signature was loaded has no trampoline yet: this
+                // module has one for the import's type.
+                if let Some(code) = &module.inner.native {
+                    let ty = t.functions[funcs.len()];
+                    if let Some(addr) = code.wasm_to_array(ty) {
+                        store.opaque.fill_missing_trampoline(f.index, addr);
+                    }
+                }
+                funcs.push(f.index)
+            }
             Extern::Table(x) => tables.push(x.index),
             Extern::Memory(m) => memories.push(m.index),
             Extern::Global(g) => globals.push(g.index),

@@ -223,6 +223,44 @@ impl StoreOpaque {
         }
     }
 
+    /// Gives host function `index` the wasm-to-array trampoline at `addr`
+    /// if it has none (see [`NativeEngine::offer_trampolines`]). The
+    /// trampoline's code must live as long as the store (it belongs to a
+    /// module the store instantiates).
+    ///
+    /// [`NativeEngine::offer_trampolines`]: super::native::NativeEngine::offer_trampolines
+    pub(crate) fn fill_missing_trampoline(&mut self, index: u32, addr: usize) {
+        let record = self.funcs[index as usize].entry;
+        // SAFETY: as in `set_native_entry`.
+        unsafe {
+            let vm = &mut (*record.as_ptr()).vm;
+            if vm.wasm_call == 0 && vm.vmctx != 0 {
+                vm.wasm_call = addr;
+            }
+        }
+    }
+
+    /// Errors if native code in this store could not call function
+    /// `index`: a host function of a loader engine whose signature no
+    /// loaded module has a trampoline for. Checked wherever the host hands
+    /// wasm a function reference other than through an import.
+    pub(crate) fn check_callable(&self, index: u32) -> Result<()> {
+        if self.native.is_none() {
+            return Ok(());
+        }
+        // SAFETY: the record lives until the store is dropped; nothing
+        // writes it while `&self` is held.
+        let wasm_call = unsafe { (*self.func_ptr(index)).wasm_call };
+        if wasm_call == 0 {
+            bail!(
+                "this host function cannot be called from native code yet: the engine has no \
+                 compiler, and no module loaded so far has a trampoline for its type; load a \
+                 module that uses the type first"
+            );
+        }
+        Ok(())
+    }
+
     /// Panics unless a handle of store `id` belongs to this store.
     #[track_caller]
     pub(crate) fn check(&self, id: StoreId) {
