@@ -29,6 +29,10 @@
 #   loader    ci/loader.sh: kiln-cli without the `cranelift` feature runs
 #             modules (a WASI one included) precompiled by the full build,
 #             and refuses one compiled for other settings
+#   static-link  examples/static-link/test.sh: WASI programs compiled with
+#             `kiln compile --emit-object` and linked into a host without a
+#             compiler behave as `kiln run --dir .`, and strace sees no
+#             executable memory mapped
 #   wast      when ../shared/spec-testsuite/SCOPE-wasm2.txt exists: the release
 #             `kiln` CLI, `kiln wast -C compiler=interp` and (on Linux x86_64
 #             and aarch64) `-C compiler=cranelift`, over every file it lists
@@ -120,6 +124,7 @@ step no-std ./tests/no-std/run.sh
 step spec cargo test --release -p kiln-wast --test spec -- --nocapture
 step bench cargo run --release -p kiln-bench -- --quick --out target/bench/ci
 step loader ./ci/loader.sh
+step static-link ./examples/static-link/test.sh
 
 SCOPE="${KILN_SHARED_DIR:-$ROOT/../shared}/spec-testsuite/SCOPE-wasm2.txt"
 if [ -f "$SCOPE" ]; then

@@ -123,6 +123,43 @@ impl Engine {
         ))
     }
 
+    /// Compiles a module (binary, or text with the `wat` feature) into a
+    /// relocatable ELF object for this engine's target, exporting `symbol`:
+    /// a [`StaticModule`](crate::StaticModule) that
+    /// [`Module::from_static`](crate::Module::from_static) loads once the
+    /// object is linked into a program. `symbol` must be a C identifier.
+    #[cfg(feature = "std")]
+    pub fn precompile_object(&self, bytes: &[u8], symbol: &str) -> crate::Result<Vec<u8>> {
+        let Some(native) = self.native() else {
+            anyhow::bail!(
+                "precompiling needs an engine with the Cranelift strategy; this one interprets"
+            );
+        };
+        if !crate::runtime::native::object::is_symbol_name(symbol) {
+            anyhow::bail!(
+                "`{symbol}` is not a valid symbol name (letters, digits and `_`, not starting with a digit)"
+            );
+        }
+        #[cfg(feature = "wat")]
+        let text;
+        #[cfg(feature = "wat")]
+        let bytes = if bytes.starts_with(b"\0asm") {
+            bytes
+        } else {
+            text = wat::parse_bytes(bytes)?;
+            &text[..]
+        };
+        let (translation, _) = crate::module::translate(self, bytes)?;
+        let compiled = native.compile_only(&translation)?;
+        let meta = crate::runtime::native::artifact::write(
+            native.fingerprint(),
+            &translation.wasm,
+            &compiled,
+            &[],
+        );
+        crate::runtime::native::object::write(&native.triple(), symbol, &compiled.text, &meta)
+    }
+
     /// What the native compiler generates code for, as `name=value` lines
     /// (`triple=`, `isa=` with the CPU features, `flags=`), or `None` when
     /// this engine interprets.

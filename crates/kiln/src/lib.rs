@@ -117,7 +117,7 @@ pub use func::{Caller, Func, IntoFunc};
 pub use instance::Instance;
 pub use kiln_environ::{TrapCode, ValType};
 pub use linker::Linker;
-pub use module::{ExportType, ImportType, Module};
+pub use module::{ExportType, ImportType, Module, StaticModule};
 pub use store::{
     AsContext, AsContextMut, InterruptHandle, ResourceLimiter, Store, StoreContext, StoreContextMut,
 };

@@ -29,6 +29,8 @@ pub(crate) mod builtins;
 pub(crate) mod call;
 pub(crate) mod image;
 pub(crate) mod memory;
+#[cfg(feature = "std")]
+pub(crate) mod object;
 pub(crate) mod vmctx;
 
 use super::sys::sync::Mutex;
@@ -56,7 +58,25 @@ pub(crate) struct HostContext {
 /// range) before the code memory is unmapped.
 struct Loaded {
     _registration: CodeRegistration,
-    memory: CodeMemory,
+    memory: CodeSource,
+}
+
+/// Where a module's executable code is.
+enum CodeSource {
+    /// Pages Kiln mapped and filled (compiled here, or from an artifact).
+    Mapped(CodeMemory),
+    /// Code the system linker put in the program's own text segment (a
+    /// statically linked module): Kiln maps and protects nothing.
+    Static(&'static [u8]),
+}
+
+impl CodeSource {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            CodeSource::Mapped(m) => m.as_slice(),
+            CodeSource::Static(s) => s,
+        }
+    }
 }
 
 /// A module's native code, loaded, plus what the runtime needs to find
@@ -92,12 +112,12 @@ impl NativeCode {
     /// its trap table.
     fn load(
         compiled: CompiledModule,
-        text: &[u8],
+        text: Text<'_>,
         module: &ModuleTranslation,
         offsets: VMOffsets,
     ) -> Result<Self> {
         let images = image::build_images(module);
-        if text.is_empty() {
+        if text.bytes().is_empty() {
             // A module without functions has no code to load.
             return Ok(NativeCode {
                 loaded: None,
@@ -109,8 +129,13 @@ impl NativeCode {
                 images,
             });
         }
-        let memory =
-            CodeMemory::new(text).map_err(|e| anyhow!("failed to map native code: {e}"))?;
+        let memory = match text {
+            Text::Copy(bytes) => CodeSource::Mapped(
+                CodeMemory::new(bytes).map_err(|e| anyhow!("failed to map native code: {e}"))?,
+            ),
+            Text::Static(bytes) => CodeSource::Static(bytes),
+        };
+        let (start, len) = (memory.as_slice().as_ptr() as usize, memory.as_slice().len());
         let traps: Arc<[TrapSite]> = compiled.traps.clone().into();
         let lookup = Arc::new(move |offset: usize| {
             // Runs in the signal handler: a binary search over an immutable
@@ -121,7 +146,7 @@ impl NativeCode {
                 .ok()
                 .map(|i| traps[i].code)
         });
-        let registration = register_code(memory.base() as usize, memory.len(), lookup)
+        let registration = register_code(start, len, lookup)
             .map_err(|e| anyhow!("failed to register native code: {e}"))?;
         let imported = module.num_imported_funcs;
         let defined = compiled.num_defined_funcs as usize;
@@ -167,7 +192,9 @@ impl NativeCode {
     }
 
     fn base(&self) -> usize {
-        self.loaded.as_ref().map_or(0, |l| l.memory.base() as usize)
+        self.loaded
+            .as_ref()
+            .map_or(0, |l| l.memory.as_slice().as_ptr() as usize)
     }
 
     /// The loaded text image (empty for a module without code).
@@ -185,7 +212,8 @@ impl NativeCode {
     /// `pc` is inside a wasm function of this module.
     pub(crate) fn lookup_pc(&self, pc: usize) -> Option<(u32, Option<u32>)> {
         let loaded = self.loaded.as_ref()?;
-        if !loaded.memory.contains(pc) {
+        let text = loaded.memory.as_slice();
+        if !text.as_ptr_range().contains(&(pc as *const u8)) {
             return None;
         }
         let offset = u32::try_from(pc - self.base()).ok()?;
@@ -210,6 +238,24 @@ impl NativeCode {
     pub(crate) fn wasm_to_array(&self, ty: u32) -> Option<usize> {
         let o = (*self.wasm_to_array.get(ty as usize)?)?;
         Some(self.base() + o as usize)
+    }
+}
+
+/// A module's text image as handed to [`NativeEngine::load`].
+pub(crate) enum Text<'a> {
+    /// Bytes to copy into fresh executable pages.
+    Copy(&'a [u8]),
+    /// Code already in executable memory for the program's whole life (a
+    /// statically linked module), run where it is.
+    Static(&'static [u8]),
+}
+
+impl Text<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Text::Copy(b) => b,
+            Text::Static(b) => b,
+        }
     }
 }
 
@@ -361,7 +407,7 @@ impl NativeEngine {
     pub(crate) fn compile(&self, module: &ModuleTranslation) -> Result<Arc<NativeCode>> {
         let mut compiled = self.compile_only(module)?;
         let text = core::mem::take(&mut compiled.text);
-        self.load(compiled, &text, module)
+        self.load(compiled, Text::Copy(&text), module)
     }
 
     /// Loads code compiled for `module` (here or read from an artifact):
@@ -370,7 +416,7 @@ impl NativeEngine {
     pub(crate) fn load(
         &self,
         compiled: CompiledModule,
-        text: &[u8],
+        text: Text<'_>,
         module: &ModuleTranslation,
     ) -> Result<Arc<NativeCode>> {
         if !self.runs_here {
