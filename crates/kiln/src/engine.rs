@@ -99,6 +99,25 @@ impl Engine {
     /// engine made with [`Config::target`] can precompile for another
     /// machine.
     pub fn precompile_module(&self, bytes: &[u8]) -> crate::Result<Vec<u8>> {
+        let (native, translation, compiled) = self.compile_ahead(bytes)?;
+        Ok(crate::runtime::native::artifact::write(
+            native.fingerprint(),
+            &translation.wasm,
+            &compiled,
+            &compiled.text,
+        ))
+    }
+
+    /// Validates and compiles `bytes` (binary, or text with the `wat`
+    /// feature) with the native compiler, loading nothing.
+    fn compile_ahead(
+        &self,
+        bytes: &[u8],
+    ) -> crate::Result<(
+        &NativeEngine,
+        Arc<kiln_environ::ModuleTranslation>,
+        kiln_environ::CompiledModule,
+    )> {
         let Some(native) = self.native() else {
             anyhow::bail!(
                 "precompiling needs an engine with the Cranelift strategy; this one interprets"
@@ -115,12 +134,7 @@ impl Engine {
         };
         let (translation, _) = crate::module::translate(self, bytes)?;
         let compiled = native.compile_only(&translation)?;
-        Ok(crate::runtime::native::artifact::write(
-            native.fingerprint(),
-            &translation.wasm,
-            &compiled,
-            &compiled.text,
-        ))
+        Ok((native, translation, compiled))
     }
 
     /// Compiles a module (binary, or text with the `wat` feature) into a
@@ -130,27 +144,12 @@ impl Engine {
     /// object is linked into a program. `symbol` must be a C identifier.
     #[cfg(feature = "std")]
     pub fn precompile_object(&self, bytes: &[u8], symbol: &str) -> crate::Result<Vec<u8>> {
-        let Some(native) = self.native() else {
-            anyhow::bail!(
-                "precompiling needs an engine with the Cranelift strategy; this one interprets"
-            );
-        };
         if !crate::runtime::native::object::is_symbol_name(symbol) {
             anyhow::bail!(
                 "`{symbol}` is not a valid symbol name (letters, digits and `_`, not starting with a digit)"
             );
         }
-        #[cfg(feature = "wat")]
-        let text;
-        #[cfg(feature = "wat")]
-        let bytes = if bytes.starts_with(b"\0asm") {
-            bytes
-        } else {
-            text = wat::parse_bytes(bytes)?;
-            &text[..]
-        };
-        let (translation, _) = crate::module::translate(self, bytes)?;
-        let compiled = native.compile_only(&translation)?;
+        let (native, translation, compiled) = self.compile_ahead(bytes)?;
         let meta = crate::runtime::native::artifact::write(
             native.fingerprint(),
             &translation.wasm,
