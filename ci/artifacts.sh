@@ -22,6 +22,11 @@
 # and a host loads only code whose CPU features it has, so they run under
 # ci/qemu-riscv64.sh, which enables V (bookworm's qemu 7.2 cannot).
 #
+# Then, per target, static linking: the WASI test program exit_code (built by
+# `cargo test -p kiln-wasi`) compiled with `kiln compile --emit-object
+# --target TARGET`, linked into examples/static-link's host built for
+# TARGET, and run under the runner.
+#
 # Prints wall times per target (build, compile + run). Exit status 1 on any
 # mismatch or failure.
 set -euo pipefail
@@ -195,5 +200,29 @@ for target in "${targets[@]}"; do
     done
     echo "==> [$target] $ok ok, $bad failed (compile + run in $((SECONDS - t0)) s)"
     [ "$bad" -eq 0 ] || status=1
+
+    # Static linking for the target: a WASI program compiled with
+    # --emit-object, linked into examples/static-link's host built for the
+    # target (no compiler), run under the runner.
+    exit_code="$TARGET_DIR/wasi-test-programs/wasm32-wasip1/release/exit_code.wasm"
+    if [ -f "$exit_code" ]; then
+        t0=$SECONDS
+        obj="$dir/exit_code.o"
+        "$host_kiln" compile --emit-object --target "$target" --symbol kiln_static_module \
+            "$exit_code" -o "$obj"
+        KILN_STATIC_OBJECT="$obj" cargo build -q --release --target "$target" \
+            -p kiln-static-link-example
+        rc=0
+        # shellcheck disable=SC2086 # the runner is words
+        out="$($runner "$TARGET_DIR/$target/release/kiln-static-host" 5 2>/dev/null)" || rc=$?
+        if [ "$rc" = 5 ] && [ "$out" = "exiting with 5" ]; then
+            echo "==> [$target] statically linked WASI program: ok ($((SECONDS - t0)) s)"
+        else
+            echo "==> [$target] statically linked WASI program: FAIL (status $rc, printed '$out')"
+            status=1
+        fi
+    else
+        echo "==> [$target] $exit_code not built; static linking not checked"
+    fi
 done
 exit "$status"

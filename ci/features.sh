@@ -3,7 +3,10 @@
 #   - with default features off (plus `std`), `cargo tree -p kiln` holds no
 #     `cranelift-*` crate, and the crate builds;
 #   - no file of the runtime outside the engine factory names a
-#     `kiln_cranelift` item.
+#     `kiln_cranelift` item;
+#   - without `std` (`runtime,interp` only) the crate builds and is clippy
+#     clean for a bare-metal target (tests/no-std/run.sh then links and
+#     runs it on three of them).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -28,3 +31,6 @@ if [ -n "$named" ]; then
     exit 1
 fi
 echo "[features] only crates/kiln/src/engine.rs names kiln_cranelift"
+
+echo "[features] cargo clippy -p kiln --no-default-features --features runtime,interp --target x86_64-unknown-none"
+cargo clippy -q -p kiln --no-default-features --features runtime,interp --target x86_64-unknown-none -- -D warnings

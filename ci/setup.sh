@@ -19,6 +19,9 @@
 #                      wasm32-wasip1               (the WASI test programs in
 #                                                  crates/wasi/test-programs,
 #                                                  and kiln.wasm: ci/cross.sh)
+#                      x86_64-unknown-none,        (kiln without std:
+#                      thumbv7em-none-eabihf,       tests/no-std/run.sh)
+#                      riscv32imac-unknown-none-elf
 #   Debian packages    libc6-dev-i386,        (let the host gcc link with -m32,
 #                      lib32gcc-N-dev         as rustc asks for i686; N = host
 #                                             gcc's major, 12 on bookworm)
@@ -36,6 +39,8 @@
 #                      gcc-mingw-w64-x86-64   (Windows linker; also builds
 #                                             ci/wine.sh's DLL stand-in)
 #                      wine64                 (runs the Windows build: ci/wine.sh)
+#                      strace                 (examples/static-link/test.sh: no
+#                                             executable memory mapped)
 #   Why not gcc-multilib: on Debian it Conflicts with every cross gcc
 #   (gcc-12-s390x-linux-gnu among them), so apt refuses the pair. gcc-multilib
 #   is only a metapackage over the 32-bit libc/libgcc dev files named above,
@@ -88,7 +93,8 @@ done
 installed_targets="$(rustup target list --installed --toolchain "$toolchain")"
 for target in i686-unknown-linux-gnu s390x-unknown-linux-gnu armv7-unknown-linux-gnueabihf \
     aarch64-unknown-linux-gnu riscv64gc-unknown-linux-gnu x86_64-pc-windows-gnu \
-    aarch64-apple-darwin x86_64-apple-darwin wasm32-wasip1; do
+    aarch64-apple-darwin x86_64-apple-darwin wasm32-wasip1 \
+    x86_64-unknown-none thumbv7em-none-eabihf riscv32imac-unknown-none-elf; do
     if grep -qx "$target" <<<"$installed_targets"; then
         log "rustup target $target: present"
     else
@@ -108,7 +114,7 @@ missing=()
 packages=(
     libc6-dev-i386 "lib32gcc-${gcc_major}-dev" gcc-s390x-linux-gnu libc6-dev-s390x-cross qemu-user
     gcc-arm-linux-gnueabihf libc6-dev-armhf-cross gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-    gcc-riscv64-linux-gnu libc6-dev-riscv64-cross gcc-mingw-w64-x86-64 wine64
+    gcc-riscv64-linux-gnu libc6-dev-riscv64-cross gcc-mingw-w64-x86-64 wine64 strace
 )
 if [ "$want_fuzz" -eq 1 ]; then
     packages+=(g++)

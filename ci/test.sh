@@ -14,13 +14,25 @@
 #   clippy    cargo clippy --workspace --all-targets -- -D warnings
 #   features  ci/features.sh: `kiln` without default features has no
 #             Cranelift crate and builds; only the engine factory names
-#             kiln_cranelift
+#             kiln_cranelift; without `std` it builds clippy-clean for
+#             x86_64-unknown-none
+#   no-std    tests/no-std/run.sh: a #![no_std] program with its own panic
+#             handler links `kiln` (runtime + interp) and runs wasm on
+#             x86_64-unknown-none, thumbv7em-none-eabihf (qemu-arm) and
+#             riscv32imac-unknown-none-elf (qemu-riscv32)
 #   test      cargo test --workspace --release (includes the spec suite)
 #   spec      the spec suite again with its per-file counts printed
 #   bench     `kiln-bench --quick`: builds the `fib` benchmark program for
 #             wasm32-wasip1 and natively and races it on every runtime found
 #             (on a fresh machine: Kiln and native only). It proves the
 #             harness works; it asserts no timing.
+#   loader    ci/loader.sh: kiln-cli without the `cranelift` feature runs
+#             modules (a WASI one included) precompiled by the full build,
+#             and refuses one compiled for other settings
+#   static-link  examples/static-link/test.sh: WASI programs compiled with
+#             `kiln compile --emit-object` and linked into a host without a
+#             compiler behave as `kiln run --dir .`, and strace sees no
+#             executable memory mapped
 #   wast      when ../shared/spec-testsuite/SCOPE-wasm2.txt exists: the release
 #             `kiln` CLI, `kiln wast -C compiler=interp` and (on Linux x86_64
 #             and aarch64) `-C compiler=cranelift`, and on Linux x86_64 also
@@ -102,15 +114,19 @@ step fmt cargo fmt --all -- --check
 TEST_PROGRAMS=crates/wasi/test-programs/Cargo.toml
 step fmt-programs cargo fmt --manifest-path "$TEST_PROGRAMS" -- --check
 step fmt-bench cargo fmt --manifest-path benches/programs/Cargo.toml --all -- --check
+step fmt-no-std cargo fmt --manifest-path tests/no-std/Cargo.toml -- --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
 step clippy-programs cargo clippy --manifest-path "$TEST_PROGRAMS" --target wasm32-wasip1 \
     --target-dir target/wasi-test-programs-clippy --locked -- -D warnings
 step features ./ci/features.sh
 step test cargo test --workspace --release
+step no-std ./tests/no-std/run.sh
 # The spec test passes quietly above; run it again (already built, ~2 s) with
 # its per-file lines and conformance counts shown.
 step spec cargo test --release -p kiln-wast --test spec -- --nocapture
 step bench cargo run --release -p kiln-bench -- --quick --out target/bench/ci
+step loader ./ci/loader.sh
+step static-link ./examples/static-link/test.sh
 
 SCOPE="${KILN_SHARED_DIR:-$ROOT/../shared}/spec-testsuite/SCOPE-wasm2.txt"
 if [ -f "$SCOPE" ]; then

@@ -1,15 +1,37 @@
-//! Sets `kiln_native` when this build can run native code: the `cranelift`
-//! feature is on and the target is one whose platform layer the runtime
-//! has (Unix on x86_64, aarch64, s390x or riscv64). The same condition
-//! guards the `kiln-cranelift` dependency in `Cargo.toml`.
+//! Sets the configuration flags the crate's `cfg`s read:
+//!
+//! * `kiln_os`: the `std` feature is on and the target is Unix, so the
+//!   platform layer talks to the OS itself (`src/runtime/sys/unix`).
+//!   Without `std` the runtime reaches the host only through
+//!   `include/kiln-platform.h`, even on Unix.
+//! * `kiln_os_linux`: `kiln_os` on Linux, where trap handling reads the
+//!   signal context (`src/runtime/sys/arch`).
+//! * `kiln_native`: this build can compile native code in process: the
+//!   `cranelift` feature is on and the target is one whose platform layer
+//!   the runtime has (Unix on x86_64, aarch64, s390x or riscv64). The same
+//!   condition guards the `kiln-cranelift` dependency in `Cargo.toml`.
 
 fn main() {
+    // The triple a loader (a build without a compiler) compares artifacts
+    // with: code runs only on the target it was compiled for.
+    let target = std::env::var("TARGET").unwrap_or_default();
+    println!("cargo::rustc-env=KILN_HOST_TRIPLE={target}");
     println!("cargo::rustc-check-cfg=cfg(kiln_native)");
-    let cranelift = std::env::var_os("CARGO_FEATURE_CRANELIFT").is_some();
+    println!("cargo::rustc-check-cfg=cfg(kiln_os)");
+    println!("cargo::rustc-check-cfg=cfg(kiln_os_linux)");
+    let feature = |name: &str| std::env::var_os(format!("CARGO_FEATURE_{name}")).is_some();
     let unix = std::env::var_os("CARGO_CFG_UNIX").is_some();
+    let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     let arch = std::env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
     let native_arch = matches!(arch.as_str(), "x86_64" | "aarch64" | "s390x" | "riscv64");
-    if cranelift && unix && native_arch {
+    let std = feature("STD");
+    if std && unix {
+        println!("cargo::rustc-cfg=kiln_os");
+        if os == "linux" {
+            println!("cargo::rustc-cfg=kiln_os_linux");
+        }
+    }
+    if feature("CRANELIFT") && std && unix && native_arch {
         println!("cargo::rustc-cfg=kiln_native");
     }
 }

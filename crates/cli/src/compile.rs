@@ -25,6 +25,13 @@ use crate::options;
 /// x86_64-unknown-linux-gnu, aarch64-unknown-linux-gnu,
 /// s390x-unknown-linux-gnu or riscv64gc-unknown-linux-gnu.
 ///
+/// With --emit-object the output is instead a relocatable ELF object (default:
+/// FILE with the extension `.o`) for static linking: the code in a text
+/// section, the metadata in read-only data, and one exported descriptor
+/// symbol (`--symbol`, default `kiln_module_` + the output's file stem) that
+/// a host program passes to `Module::from_static`. See
+/// `examples/static-link`.
+///
 /// Example: kiln compile app.wasm && kiln run --allow-precompiled app.kwasm
 #[derive(Args, Debug)]
 pub struct CompileCommand {
@@ -45,9 +52,21 @@ pub struct CompileCommand {
     #[arg(long, value_name = "TRIPLE")]
     target: Option<String>,
 
-    /// Where to write the artifact (default: FILE with extension `.kwasm`).
+    /// Where to write the artifact (default: FILE with extension `.kwasm`,
+    /// or `.o` with --emit-object).
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     output: Option<PathBuf>,
+
+    /// Write a relocatable object to link into a program, instead of an
+    /// artifact to load at run time.
+    #[arg(long)]
+    emit_object: bool,
+
+    /// The object's exported symbol (with --emit-object; default
+    /// `kiln_module_` + the output's file stem, non-identifier characters
+    /// replaced by `_`).
+    #[arg(long, value_name = "NAME", requires = "emit_object")]
+    symbol: Option<String>,
 
     /// The module: a `.wasm` binary or `.wat` text file.
     #[arg(value_name = "FILE")]
@@ -74,14 +93,47 @@ impl CompileCommand {
         let bytes =
             std::fs::read(&self.file).with_context(|| format!("failed to read `{file}`"))?;
         let wasm = crate::run::wasm_from_file_bytes(&self.file, bytes)?;
-        let artifact = engine
-            .precompile_module(&wasm)
-            .with_context(|| format!("failed to compile `{file}`"))?;
-        let output = self
-            .output
-            .unwrap_or_else(|| self.file.with_extension("kwasm"));
+        let output = self.output.unwrap_or_else(|| {
+            self.file
+                .with_extension(if self.emit_object { "o" } else { "kwasm" })
+        });
+        let artifact = if self.emit_object {
+            let symbol = self.symbol.unwrap_or_else(|| default_symbol(&output));
+            engine.precompile_object(&wasm, &symbol)
+        } else {
+            engine.precompile_module(&wasm)
+        }
+        .with_context(|| format!("failed to compile `{file}`"))?;
         std::fs::write(&output, artifact)
             .with_context(|| format!("failed to write `{}`", output.display()))?;
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// `kiln_module_` + the file stem of `output`, with every character that
+/// cannot be in a C identifier replaced by `_`.
+fn default_symbol(output: &std::path::Path) -> String {
+    let stem = output
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("kiln_module_{stem}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_symbols_are_identifiers_from_the_output_name() {
+        assert_eq!(default_symbol("out/app.o".as_ref()), "kiln_module_app");
+        assert_eq!(
+            default_symbol("my-app.v2.o".as_ref()),
+            "kiln_module_my_app_v2"
+        );
     }
 }

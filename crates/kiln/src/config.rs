@@ -1,5 +1,6 @@
 //! [`Config`]: global settings of an [`Engine`](crate::Engine).
 
+use crate::prelude::*;
 use kiln_environ::wasmparser::WasmFeatures;
 
 /// Which backend runs wasm code.
@@ -21,6 +22,9 @@ pub enum Strategy {
     /// `cranelift` feature). Needs a host where the runtime can turn
     /// hardware faults into traps (Linux on x86_64, aarch64, s390x or
     /// riscv64 today); [`Engine::new`](crate::Engine::new) fails elsewhere.
+    /// In a build without the `cranelift` feature the engine cannot
+    /// compile, but loads modules precompiled elsewhere
+    /// ([`Module::deserialize`](crate::Module::deserialize)).
     Cranelift,
 }
 
@@ -278,8 +282,12 @@ impl Config {
     /// and riscv64, tested under qemu-user), the interpreter elsewhere.
     pub(crate) fn resolved_strategy(&self) -> Strategy {
         match self.strategy {
+            // Only a build that can compile picks native code by itself; a
+            // build without a compiler (no `cranelift` feature) loads
+            // precompiled native code only when asked for by name.
             Strategy::Auto
                 if cfg!(all(
+                    kiln_native,
                     target_os = "linux",
                     any(
                         target_arch = "x86_64",
@@ -298,7 +306,6 @@ impl Config {
 
     /// The code-generation settings the native backend and the runtime's
     /// memory allocator share: one set of numbers for both.
-    #[cfg_attr(not(kiln_native), allow(dead_code))]
     pub(crate) fn tunables(&self) -> kiln_environ::Tunables {
         use kiln_environ::BoundsCheckStrategy;
         // Guard pages only pay off when the reservation covers every 32-bit

@@ -1,12 +1,14 @@
 //! [`Engine`]: configuration plus the engine-wide signature registry.
 
+use crate::prelude::*;
 use crate::runtime::native::NativeEngine;
+use crate::runtime::sys::sync::{Mutex, MutexGuard};
 use crate::types::FuncType;
 use crate::{Config, Strategy};
+use alloc::sync::Arc;
 use anyhow::Result;
+use hashbrown::HashMap;
 use kiln_environ::wasmparser::WasmFeatures;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
 /// The root of everything: global configuration and state shared by all
 /// modules and stores created from it.
@@ -32,8 +34,8 @@ struct SignatureRegistry {
     ids: HashMap<kiln_environ::FuncType, u32>,
 }
 
-impl std::fmt::Debug for Engine {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Engine")
             .field("config", &self.inner.config)
             .finish_non_exhaustive()
@@ -97,6 +99,25 @@ impl Engine {
     /// engine made with [`Config::target`] can precompile for another
     /// machine.
     pub fn precompile_module(&self, bytes: &[u8]) -> crate::Result<Vec<u8>> {
+        let (native, translation, compiled) = self.compile_ahead(bytes)?;
+        Ok(crate::runtime::native::artifact::write(
+            native.fingerprint(),
+            &translation.wasm,
+            &compiled,
+            &compiled.text,
+        ))
+    }
+
+    /// Validates and compiles `bytes` (binary, or text with the `wat`
+    /// feature) with the native compiler, loading nothing.
+    fn compile_ahead(
+        &self,
+        bytes: &[u8],
+    ) -> crate::Result<(
+        &NativeEngine,
+        Arc<kiln_environ::ModuleTranslation>,
+        kiln_environ::CompiledModule,
+    )> {
         let Some(native) = self.native() else {
             anyhow::bail!(
                 "precompiling needs an engine with the Cranelift strategy; this one interprets"
@@ -113,12 +134,29 @@ impl Engine {
         };
         let (translation, _) = crate::module::translate(self, bytes)?;
         let compiled = native.compile_only(&translation)?;
-        Ok(crate::runtime::native::artifact::write(
+        Ok((native, translation, compiled))
+    }
+
+    /// Compiles a module (binary, or text with the `wat` feature) into a
+    /// relocatable ELF object for this engine's target, exporting `symbol`:
+    /// a [`StaticModule`](crate::StaticModule) that
+    /// [`Module::from_static`](crate::Module::from_static) loads once the
+    /// object is linked into a program. `symbol` must be a C identifier.
+    #[cfg(feature = "std")]
+    pub fn precompile_object(&self, bytes: &[u8], symbol: &str) -> crate::Result<Vec<u8>> {
+        if !crate::runtime::native::object::is_symbol_name(symbol) {
+            anyhow::bail!(
+                "`{symbol}` is not a valid symbol name (letters, digits and `_`, not starting with a digit)"
+            );
+        }
+        let (native, translation, compiled) = self.compile_ahead(bytes)?;
+        let meta = crate::runtime::native::artifact::write(
             native.fingerprint(),
             &translation.wasm,
             &compiled,
-            &compiled.text,
-        ))
+            &[],
+        );
+        crate::runtime::native::object::write(&native.triple(), symbol, &compiled.text, &meta)
     }
 
     /// What the native compiler generates code for, as `name=value` lines
@@ -154,13 +192,10 @@ impl Engine {
         id
     }
 
-    fn lock_signatures(&self) -> std::sync::MutexGuard<'_, SignatureRegistry> {
+    fn lock_signatures(&self) -> MutexGuard<'_, SignatureRegistry> {
         // The registry is only ever appended to, so it is consistent even if
-        // a thread panicked while holding the lock.
-        self.inner
-            .signatures
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        // a thread panicked while holding the lock (which does not poison).
+        self.inner.signatures.lock()
     }
 }
 
@@ -181,11 +216,16 @@ fn native_engine(config: &Config, target: Option<&str>) -> Result<NativeEngine> 
     NativeEngine::new(compiler, config.features, target.is_none())
 }
 
-/// Without a native compiler in this build, asking for one is an error.
+/// Without a native compiler in this build: an engine that loads code
+/// precompiled for this host, where native code can run; compiling for
+/// another target is an error.
 #[cfg(not(kiln_native))]
-fn native_engine(_config: &Config, _target: Option<&str>) -> Result<NativeEngine> {
-    anyhow::bail!(
-        "this build of Kiln has no native compiler (the `cranelift` feature is off, \
-         or native code is not supported on this platform); use the interpreter"
-    )
+fn native_engine(config: &Config, target: Option<&str>) -> Result<NativeEngine> {
+    if let Some(triple) = target {
+        anyhow::bail!(
+            "this build of Kiln has no native compiler (the `cranelift` feature is off), \
+             so it cannot compile for `{triple}`"
+        );
+    }
+    NativeEngine::loader(config.tunables(), config.features)
 }

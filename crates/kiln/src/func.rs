@@ -1,5 +1,6 @@
 //! [`Func`]: a wasm or host function in a store; [`Caller`]; [`IntoFunc`].
 
+use crate::prelude::*;
 pub(crate) mod typed;
 
 use crate::externals::Extern;
@@ -7,8 +8,8 @@ use crate::runtime::{HostFunc, StoreId, StoreInner, StoreOpaque};
 use crate::store::{AsContext, AsContextMut};
 use crate::values::Val;
 use crate::{Engine, FuncType};
+use alloc::sync::Arc;
 use anyhow::{Context as _, Result, bail};
-use std::sync::Arc;
 use typed::{TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
 
 /// A function in a store: defined by a wasm instance, or by the host.

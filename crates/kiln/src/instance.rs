@@ -4,6 +4,7 @@ use crate::externals::{Extern, Global, Memory, Table};
 use crate::func::Func;
 use crate::func::typed::{TypedFunc, WasmParams, WasmResults};
 use crate::module::Module;
+use crate::prelude::*;
 use crate::runtime::{StoreId, StoreOpaque};
 use crate::store::AsContextMut;
 use anyhow::{Result, anyhow};

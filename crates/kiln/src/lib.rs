@@ -21,13 +21,23 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `std` | on | the standard library (required for now) |
-//! | `cranelift` | on | native code from Cranelift ([`Strategy::Cranelift`]) on Unix x86_64, aarch64, s390x and riscv64; elsewhere accepted and unused |
-//! | `wat` | on | WebAssembly text in [`Module::new`] |
+//! | `std` | on | the standard library: files ([`Module::from_file`]), the OS's virtual memory, signals, threads and locks, panics from host functions resumed after wasm frames are gone |
+//! | `cranelift` | on | native code from Cranelift ([`Strategy::Cranelift`]) on Unix x86_64, aarch64, s390x and riscv64; elsewhere accepted and unused (implies `std`) |
+//! | `wat` | on | WebAssembly text in [`Module::new`] (implies `std`) |
 //! | `runtime`, `interp` | always built | name the runtime and the interpreter explicitly |
 //!
 //! With `default-features = false, features = ["std"]` no Cranelift crate
 //! is built and every engine runs the interpreter.
+//!
+//! With `default-features = false, features = ["runtime", "interp"]` the
+//! crate is `no_std` (it needs `alloc`) and builds for bare-metal targets
+//! such as `x86_64-unknown-none`, `thumbv7em-none-eabihf` and
+//! `riscv32imac-unknown-none-elf`. The embedder then provides a global
+//! allocator and the functions of `include/kiln-platform.h` (a per-thread
+//! slot and locks); `docs/embedding.md` says what each must do. Without
+//! `std` a panic cannot unwind, so a host function that panics ends the
+//! program through the embedder's panic handler, even when it was called
+//! from wasm.
 //!
 //! ```
 //! use kiln::{Caller, Engine, Linker, Module, Store};
@@ -71,6 +81,20 @@
 //! ```
 
 #![deny(missing_docs)]
+#![no_std]
+
+#[macro_use]
+extern crate alloc;
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+/// What every module of the crate uses from `alloc`, which `no_std` does
+/// not bring into scope by itself.
+mod prelude {
+    pub(crate) use alloc::boxed::Box;
+    pub(crate) use alloc::string::{String, ToString};
+    pub(crate) use alloc::vec::Vec;
+}
 
 mod config;
 mod engine;
@@ -93,7 +117,7 @@ pub use func::{Caller, Func, IntoFunc};
 pub use instance::Instance;
 pub use kiln_environ::{TrapCode, ValType};
 pub use linker::Linker;
-pub use module::{ExportType, ImportType, Module};
+pub use module::{ExportType, ImportType, Module, StaticModule};
 pub use store::{
     AsContext, AsContextMut, InterruptHandle, ResourceLimiter, Store, StoreContext, StoreContextMut,
 };

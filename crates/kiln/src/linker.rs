@@ -5,12 +5,13 @@ use crate::externals::Extern;
 use crate::func::{Caller, Func, IntoFunc, untyped_host_func};
 use crate::instance::Instance;
 use crate::module::Module;
+use crate::prelude::*;
 use crate::runtime::HostFunc;
 use crate::store::{AsContext, AsContextMut};
 use crate::types::FuncType;
 use crate::values::Val;
 use anyhow::{Result, bail};
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 /// Names host functions and store items (`module::name`) so modules can be
 /// instantiated by resolving their imports against them.
@@ -51,8 +52,8 @@ impl<T> Clone for Linker<T> {
     }
 }
 
-impl<T> std::fmt::Debug for Linker<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl<T> core::fmt::Debug for Linker<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Linker")
             .field("items", &self.items.len())
             .finish_non_exhaustive()

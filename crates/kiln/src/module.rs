@@ -1,13 +1,17 @@
 //! [`Module`]: a decoded, validated and translated module.
 
 use crate::Engine;
-use crate::runtime::native::{NativeCode, artifact};
+use crate::prelude::*;
+use crate::runtime::native::{NativeCode, Text, artifact};
 use crate::types::{ExternType, FuncType};
-use anyhow::{Context as _, Result, bail};
+use alloc::sync::Arc;
+#[cfg(feature = "std")]
+use anyhow::Context as _;
+use anyhow::{Result, bail};
 use kiln_environ::{EntityType, ExternKind, ModuleTranslation, TranslationError};
 use kiln_interp::{InterpModule, TranslateConfig};
+#[cfg(feature = "std")]
 use std::path::Path;
-use std::sync::Arc;
 
 /// A compiled WebAssembly module, ready to instantiate in any store of its
 /// engine. Cheap to clone (an `Arc` inside), `Send` and `Sync`.
@@ -31,8 +35,8 @@ pub(crate) struct ModuleInner {
     pub(crate) types: Box<[FuncType]>,
 }
 
-impl std::fmt::Debug for Module {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Module {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Module")
             .field("name", &self.name())
             .finish_non_exhaustive()
@@ -76,7 +80,10 @@ impl Module {
             .cloned()
             .map(FuncType::from)
             .collect();
-        let sigs = types.iter().map(|t| engine.intern(t)).collect();
+        let sigs: Box<[u32]> = types.iter().map(|t| engine.intern(t)).collect();
+        if let (Some(code), Some(n)) = (&native, engine.native()) {
+            n.offer_trampolines(code, &sigs);
+        }
         Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
@@ -98,6 +105,9 @@ impl Module {
         let (Some(code), Some(native)) = (&self.inner.native, self.inner.engine.native()) else {
             bail!("only modules compiled by the Cranelift strategy can be serialized");
         };
+        if !native.can_compile() {
+            bail!("an engine without a compiler cannot serialize: keep the artifact it loaded");
+        }
         Ok(artifact::write(
             native.fingerprint(),
             &self.inner.translation.wasm,
@@ -129,6 +139,62 @@ impl Module {
             );
         };
         let artifact = artifact::read(bytes)?;
+        let text = Text::Copy(artifact.text);
+        Module::from_artifact(engine, native, artifact, text)
+    }
+
+    /// Loads a module compiled by `kiln compile --emit-object` and linked
+    /// into this program: its code runs where the system linker put it, so
+    /// Kiln maps nothing executable and changes no page's protection (only
+    /// data and linear memories are allocated). The same compatibility
+    /// rules as for [`Module::deserialize`] apply.
+    ///
+    /// The program names the object's symbol (`--symbol`, or derived from
+    /// `-o`) as an `extern` static:
+    ///
+    /// ```ignore
+    /// unsafe extern "C" {
+    ///     static kiln_module_app: kiln::StaticModule;
+    /// }
+    /// let module = unsafe { Module::from_static(&engine, &kiln_module_app)? };
+    /// ```
+    ///
+    /// # Safety
+    ///
+    /// As for [`Module::deserialize`]: `module` must be the descriptor of an
+    /// object Kiln wrote, linked unchanged, whose code is then run as is.
+    pub unsafe fn from_static(engine: &Engine, module: &'static StaticModule) -> Result<Module> {
+        let Some(native) = engine.native() else {
+            bail!(
+                "statically linked modules need an engine with the Cranelift strategy; this one interprets"
+            );
+        };
+        if module.magic != StaticModule::MAGIC {
+            bail!(
+                "this is not a Kiln module descriptor (bad magic); was the object written by `kiln compile --emit-object`?"
+            );
+        }
+        // SAFETY: the linker resolved both pointers to the object's own
+        // sections, of the lengths recorded beside them, and they are part
+        // of the program's image for its whole life (the caller vouches
+        // that the descriptor is one Kiln wrote).
+        let (text, meta) = unsafe {
+            (
+                core::slice::from_raw_parts(module.text, module.text_len),
+                core::slice::from_raw_parts(module.meta, module.meta_len),
+            )
+        };
+        let artifact = artifact::read_linked(meta, text)?;
+        Module::from_artifact(engine, native, artifact, Text::Static(text))
+    }
+
+    /// The module of a parsed artifact whose code is `text`.
+    fn from_artifact(
+        engine: &Engine,
+        native: &crate::runtime::native::NativeEngine,
+        artifact: artifact::Artifact<'_>,
+        text: Text<'_>,
+    ) -> Result<Module> {
         native.check_compatible(artifact.fingerprint)?;
         let (translation, code) = {
             let config = engine.config();
@@ -147,7 +213,7 @@ impl Module {
         if !artifact.compiled.fits(&translation) {
             bail!("the precompiled module is corrupt: its code does not match its wasm");
         }
-        let native = native.load(artifact.compiled, artifact.text, &translation)?;
+        let native = native.load(artifact.compiled, text, &translation)?;
         Ok(Module::assemble(engine, translation, code, Some(native)))
     }
 
@@ -157,6 +223,7 @@ impl Module {
     ///
     /// As for [`Module::deserialize`], and the file must not change while
     /// this runs (it is mapped, not copied).
+    #[cfg(feature = "std")]
     pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
         let path = path.as_ref();
         // Mapped rather than read: a large module's code is copied once,
@@ -176,6 +243,7 @@ impl Module {
     }
 
     /// Compiles a module from a file (binary or text); errors name the file.
+    #[cfg(feature = "std")]
     pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
         let path = path.as_ref();
         let bytes = std::fs::read(path)
@@ -323,5 +391,100 @@ impl<'a> ExportType<'a> {
     /// The exported item's type.
     pub fn ty(&self) -> ExternType {
         self.ty.clone()
+    }
+}
+
+/// The descriptor of a module compiled to an object file
+/// (`kiln compile --emit-object`) and linked into the program, for
+/// [`Module::from_static`]. Its fields are filled in by the object and the
+/// system linker; a program only names it as an `extern` static.
+#[repr(C)]
+#[derive(Debug)]
+pub struct StaticModule {
+    magic: [u8; 8],
+    text: *const u8,
+    text_len: usize,
+    meta: *const u8,
+    meta_len: usize,
+}
+
+// SAFETY: the descriptor and what it points at are immutable parts of the
+// program's image.
+unsafe impl Sync for StaticModule {}
+
+impl StaticModule {
+    /// The descriptor's first bytes.
+    pub(crate) const MAGIC: [u8; 8] = *b"kilnlink";
+}
+
+#[cfg(all(test, kiln_native))]
+mod static_module_tests {
+    use super::*;
+    use crate::{Config, Strategy};
+
+    fn leak(bytes: Vec<u8>) -> &'static [u8] {
+        Vec::leak(bytes)
+    }
+
+    fn engine() -> Engine {
+        Engine::new(Config::new().strategy(Strategy::Cranelift)).unwrap()
+    }
+
+    /// A descriptor as the linker would leave it, for `text` and `meta`.
+    fn descriptor(
+        magic: [u8; 8],
+        text: &'static [u8],
+        meta: &'static [u8],
+    ) -> &'static StaticModule {
+        Box::leak(Box::new(StaticModule {
+            magic,
+            text: text.as_ptr(),
+            text_len: text.len(),
+            meta: meta.as_ptr(),
+            meta_len: meta.len(),
+        }))
+    }
+
+    #[test]
+    fn descriptors_that_are_not_kilns_or_do_not_fit_are_refused() {
+        let engine = engine();
+        let native = engine.native().unwrap();
+        let (t, _) = translate(
+            &engine,
+            &wat::parse_str("(module (func (export \"f\")))").unwrap(),
+        )
+        .unwrap();
+        let compiled = native.compile_only(&t).unwrap();
+        let meta = leak(artifact::write(
+            native.fingerprint(),
+            &t.wasm,
+            &compiled,
+            &[],
+        ));
+        let text = leak(compiled.text.clone());
+
+        let bad_magic = descriptor(*b"notkiln!", text, meta);
+        // SAFETY: refused before any code is touched.
+        let err = unsafe { Module::from_static(&engine, bad_magic) }.unwrap_err();
+        assert!(err.to_string().contains("bad magic"), "{err}");
+
+        // Code shorter than the metadata's functions: the structure check
+        // refuses it.
+        let short = descriptor(StaticModule::MAGIC, &text[..1], meta);
+        // SAFETY: as above.
+        let err = unsafe { Module::from_static(&engine, short) }.unwrap_err();
+        assert!(format!("{err:#}").contains("outside the text"), "{err:#}");
+
+        // An artifact with its own text is not a linked module's metadata.
+        let whole = leak(artifact::write(
+            native.fingerprint(),
+            &t.wasm,
+            &compiled,
+            text,
+        ));
+        let doubled = descriptor(StaticModule::MAGIC, text, whole);
+        // SAFETY: as above.
+        let err = unsafe { Module::from_static(&engine, doubled) }.unwrap_err();
+        assert!(format!("{err:#}").contains("its own text"), "{err:#}");
     }
 }

@@ -2,11 +2,12 @@
 
 use crate::Engine;
 use crate::func::Caller;
+use crate::prelude::*;
 use crate::runtime::StoreInner;
 use crate::runtime::native::vmctx::VMRuntimeLimits;
+use alloc::sync::Arc;
 use anyhow::{Result, bail};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, Ordering};
 
 /// Owns all runtime state: instances, memories, tables, globals, functions
 /// and externref values, plus embedder data of type `T`.
@@ -94,8 +95,8 @@ impl crate::runtime::StoreOpaque {
     }
 }
 
-impl<T: std::fmt::Debug> std::fmt::Debug for Store<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl<T: core::fmt::Debug> core::fmt::Debug for Store<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Store")
             .field("data", &self.inner.data)
             .finish_non_exhaustive()

@@ -1,8 +1,9 @@
 //! [`Trap`]: the error inside an `anyhow::Error` when wasm traps, with its
 //! wasm backtrace.
 
+use crate::prelude::*;
+use core::fmt;
 use kiln_environ::TrapCode;
-use std::fmt;
 
 /// A wasm trap: why execution stopped, and the wasm frames it unwound.
 ///
@@ -50,7 +51,7 @@ impl fmt::Display for Trap {
     }
 }
 
-impl std::error::Error for Trap {}
+impl core::error::Error for Trap {}
 
 /// The wasm frames a host error unwound through; attached as context to an
 /// error a host function returned (the original error stays downcastable).

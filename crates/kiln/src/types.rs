@@ -1,9 +1,9 @@
 //! The types of functions, tables, memories, globals, imports and exports.
 
+use alloc::sync::Arc;
+use core::fmt;
 use kiln_environ as env;
 use kiln_environ::ValType;
-use std::fmt;
-use std::sync::Arc;
 
 /// The type of a function: parameter and result types.
 ///

@@ -1,11 +1,12 @@
 //! [`Val`]: a dynamically typed wasm value, and [`ExternRef`].
 
 use crate::func::Func;
+use crate::prelude::*;
 use crate::runtime::{StoreId, StoreOpaque};
 use crate::store::AsContextMut;
 use anyhow::{Result, bail};
+use core::any::Any;
 use kiln_environ::ValType;
-use std::any::Any;
 
 /// A wasm value of any type. Floats are kept as their bit patterns, so NaN
 /// payloads survive round trips.
@@ -202,6 +203,7 @@ impl Val {
             Val::FuncRef(Some(f)) if f.store != store.id => {
                 bail!("funcref belongs to a different store")
             }
+            Val::FuncRef(Some(f)) => store.check_callable(f.index),
             Val::ExternRef(Some(r)) if r.store != store.id => {
                 bail!("externref belongs to a different store")
             }

@@ -2,12 +2,13 @@
 
 use super::Func;
 use crate::FuncType;
+use crate::prelude::*;
 use crate::runtime::StoreOpaque;
 use crate::store::AsContextMut;
 use crate::values::ExternRef;
 use anyhow::{Result, bail};
+use core::marker::PhantomData;
 use kiln_environ::ValType;
-use std::marker::PhantomData;
 
 /// Room for the value slots of any typed call: at most 12 parameters or
 /// results, two slots each for `v128`.
@@ -28,8 +29,8 @@ impl<P, R> Clone for TypedFunc<P, R> {
 
 impl<P, R> Copy for TypedFunc<P, R> {}
 
-impl<P, R> std::fmt::Debug for TypedFunc<P, R> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl<P, R> core::fmt::Debug for TypedFunc<P, R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("TypedFunc")
             .field("func", &self.func)
             .finish()
@@ -175,6 +176,11 @@ impl WasmTy for Option<Func> {
             None => 0,
             Some(f) => {
                 store.check(f.store);
+                // Like a handle of another store: a programming error the
+                // typed interface cannot return.
+                if let Err(e) = store.check_callable(f.index) {
+                    panic!("{e}");
+                }
                 store.func_bits(f.index)
             }
         };

@@ -2,6 +2,7 @@
 //! offsets and element items (WebAssembly 2.0 plus extended-const).
 
 use super::StoreOpaque;
+use crate::prelude::*;
 use anyhow::{Result, bail};
 use kiln_environ::{ConstExpr, ConstOp};
 

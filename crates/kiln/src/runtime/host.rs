@@ -4,11 +4,12 @@
 
 use super::store_data::{FuncKind, StoreInner, StoreOpaque};
 use crate::func::Caller;
+use crate::prelude::*;
 use crate::trap::{FrameInfo, Trap, WasmBacktrace};
+use core::sync::atomic::Ordering;
 use kiln_environ::TrapCode;
 use kiln_environ::vm::{VmInstance, VmMemory, VmTable};
 use kiln_interp::{ExecState, Host, TrapReason, vm};
-use std::sync::atomic::Ordering;
 
 /// Where the OS cannot say where the thread's stack ends: how much native
 /// stack nested host → wasm re-entry may use, measured from the outermost
@@ -55,7 +56,7 @@ impl<T> StoreInner<T> {
                 // Wasm → wasm calls do not use the native stack, but each
                 // host → wasm re-entry nests the interpreter loop once more.
                 let marker = 0u8;
-                let sp = std::hint::black_box(&marker) as *const u8 as usize;
+                let sp = core::hint::black_box(&marker) as *const u8 as usize;
                 let outermost = match self.opaque.native_entry {
                     None => true,
                     Some(entry) if reentry_too_deep(entry, sp) => {

@@ -9,12 +9,13 @@ use super::store_data::{FuncKind, InstanceData, NativeEntry, StoreInner, StoreOp
 use crate::Engine;
 use crate::externals::Extern;
 use crate::module::Module;
+use crate::prelude::*;
 use crate::trap::Trap;
 use crate::types::{ExternType, GlobalType, MemoryType, TableType};
+use alloc::sync::Arc;
 use anyhow::{Result, bail};
 use kiln_environ::vm::{VmFuncKind, VmInstance};
 use kiln_environ::{DataSegmentKind, ElemItems, ElemSegmentKind, EntityType, Import, TrapCode};
-use std::sync::Arc;
 
 /// Instantiates `module` in `store` with `imports` (in import order);
 /// returns the store index of the new instance.
@@ -57,7 +58,18 @@ pub(crate) fn instantiate<T>(
         }
         check_import(&store.opaque, module, import, item)?;
         match item {
-            Extern::Func(f) => funcs.push(f.index),
+            Extern::Func(f) => {
+                // A loader's host function created before any module with
+                // its signature was loaded has no trampoline yet: this
+                // module has one for the import's type.
+                if let Some(code) = &module.inner.native {
+                    let ty = t.functions[funcs.len()];
+                    if let Some(addr) = code.wasm_to_array(ty) {
+                        store.opaque.fill_missing_trampoline(f.index, addr);
+                    }
+                }
+                funcs.push(f.index)
+            }
             Extern::Table(x) => tables.push(x.index),
             Extern::Memory(m) => memories.push(m.index),
             Extern::Global(g) => globals.push(g.index),
@@ -256,7 +268,8 @@ fn apply_elem_segments(store: &mut StoreOpaque, module: &Module, instance: u32) 
                 };
                 let offset = eval(store, &env, offset)? as u64;
                 let table = data.tables[*table as usize];
-                let items = std::mem::take(&mut store.instance_mut(instance).vm.get_mut().elems[i]);
+                let items =
+                    core::mem::take(&mut store.instance_mut(instance).vm.get_mut().elems[i]);
                 let dst = store.table_mut(table).elems_mut();
                 let Some(dst) = usize::try_from(offset)
                     .ok()

@@ -11,8 +11,8 @@
 //! in one place lets a later change move memories to reserved virtual memory
 //! with guard pages without touching the rest of the runtime.
 
-use std::alloc::{Layout, alloc_zeroed, dealloc};
-use std::ptr::NonNull;
+use alloc::alloc::{Layout, alloc_zeroed, dealloc};
+use core::ptr::NonNull;
 
 /// Size of a wasm page.
 pub(crate) const WASM_PAGE_SIZE: u64 = 65536;
@@ -86,7 +86,7 @@ impl LinearMemory {
         // `self.len` bytes long; the old one is freed right after and never
         // used again.
         unsafe {
-            std::ptr::copy_nonoverlapping(self.ptr.as_ptr(), new_ptr.as_ptr(), self.len);
+            core::ptr::copy_nonoverlapping(self.ptr.as_ptr(), new_ptr.as_ptr(), self.len);
             free(self.ptr, self.capacity);
         }
         self.ptr = new_ptr;
@@ -107,14 +107,14 @@ impl LinearMemory {
         // bytes, or dangling and aligned with `len == 0`. Wasm only writes
         // through its raw copy of `ptr` while the store is mutably borrowed
         // by a call, so not during this shared borrow.
-        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
     }
 
     /// The whole memory as mutable bytes.
     pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
         // SAFETY: as in `as_slice`; `&mut self` makes this the only
         // reference, and wasm does not run while it lives.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
     }
 }
 
@@ -140,7 +140,7 @@ fn pages_to_bytes(pages: u64) -> Option<usize> {
 fn allocate_zeroed(len: usize) -> Option<NonNull<u8>> {
     if len == 0 {
         // A dangling, aligned pointer: never read or written (length 0).
-        return NonNull::new(std::ptr::without_provenance_mut::<u8>(ALIGN));
+        return NonNull::new(core::ptr::without_provenance_mut::<u8>(ALIGN));
     }
     let layout = Layout::from_size_align(len, ALIGN).ok()?;
     // SAFETY: `layout` has a non-zero size.

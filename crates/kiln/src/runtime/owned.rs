@@ -1,7 +1,8 @@
 //! [`Owned`]: a heap allocation at a stable address that the interpreter may
 //! read and write through raw pointers while the runtime also holds it.
 
-use std::ptr::NonNull;
+use crate::prelude::*;
+use core::ptr::NonNull;
 
 /// Owns a `T` on the heap like `Box<T>`, but without `Box`'s uniqueness
 /// guarantee: raw pointers handed out by [`Owned::as_ptr`] stay valid while

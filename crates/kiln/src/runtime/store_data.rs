@@ -10,17 +10,20 @@ use super::owned::{Owned, Slab};
 use super::sys::MemoryImage;
 use super::table::TableStorage;
 use crate::func::Caller;
+use crate::prelude::*;
 use crate::store::ResourceLimiter;
 use crate::{Engine, FuncType, Module};
+use alloc::sync::Arc;
 use anyhow::{Result, bail};
+use core::any::Any;
+use core::ptr::NonNull;
+#[cfg(target_has_atomic = "64")]
+use core::sync::atomic::AtomicU64;
+use core::sync::atomic::{AtomicBool, Ordering};
+use hashbrown::HashMap;
 use kiln_environ as env;
 use kiln_environ::vm::{VmFuncKind, VmFuncRef, VmGlobal, VmInstance, VmMemory, VmTable};
 use kiln_interp::{ExecState, Stack};
-use std::any::Any;
-use std::collections::HashMap;
-use std::ptr::NonNull;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Identifies a store, so handles (`Func`, `Memory`, …) used with the wrong
 /// store are caught.
@@ -29,8 +32,22 @@ pub(crate) struct StoreId(u64);
 
 impl StoreId {
     fn fresh() -> StoreId {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
-        StoreId(NEXT.fetch_add(1, Ordering::Relaxed))
+        #[cfg(target_has_atomic = "64")]
+        {
+            static NEXT: AtomicU64 = AtomicU64::new(1);
+            StoreId(NEXT.fetch_add(1, Ordering::Relaxed))
+        }
+        // Without 64-bit atomics (32-bit microcontrollers) ids are 32-bit:
+        // a reused id would let a stale handle name a live store, so
+        // running out is a panic rather than a wrap.
+        #[cfg(not(target_has_atomic = "64"))]
+        {
+            static NEXT: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(1);
+            let id = NEXT
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_add(1))
+                .expect("more than 2^32 stores created in this process");
+            StoreId(u64::from(id))
+        }
     }
 }
 
@@ -187,7 +204,7 @@ impl StoreOpaque {
     pub(crate) fn native_store_ptr(&self) -> *mut NativeStore {
         self.native
             .as_ref()
-            .map_or(std::ptr::null_mut(), |n| n.as_ptr())
+            .map_or(core::ptr::null_mut(), |n| n.as_ptr())
     }
 
     /// Fills the native fields of function `index`'s funcref record: its
@@ -204,6 +221,44 @@ impl StoreOpaque {
             vm.array_call = entry.array_call;
             vm.vmctx = entry.vmctx;
         }
+    }
+
+    /// Gives host function `index` the wasm-to-array trampoline at `addr`
+    /// if it has none (see [`NativeEngine::offer_trampolines`]). The
+    /// trampoline's code must live as long as the store (it belongs to a
+    /// module the store instantiates).
+    ///
+    /// [`NativeEngine::offer_trampolines`]: super::native::NativeEngine::offer_trampolines
+    pub(crate) fn fill_missing_trampoline(&mut self, index: u32, addr: usize) {
+        let record = self.funcs[index as usize].entry;
+        // SAFETY: as in `set_native_entry`.
+        unsafe {
+            let vm = &mut (*record.as_ptr()).vm;
+            if vm.wasm_call == 0 && vm.vmctx != 0 {
+                vm.wasm_call = addr;
+            }
+        }
+    }
+
+    /// Errors if native code in this store could not call function
+    /// `index`: a host function of a loader engine whose signature no
+    /// loaded module has a trampoline for. Checked wherever the host hands
+    /// wasm a function reference other than through an import.
+    pub(crate) fn check_callable(&self, index: u32) -> Result<()> {
+        if self.native.is_none() {
+            return Ok(());
+        }
+        // SAFETY: the record lives until the store is dropped; nothing
+        // writes it while `&self` is held.
+        let wasm_call = unsafe { (*self.func_ptr(index)).wasm_call };
+        if wasm_call == 0 {
+            bail!(
+                "this host function cannot be called from native code yet: the engine has no \
+                 compiler, and no module loaded so far has a trampoline for its type; load a \
+                 module that uses the type first"
+            );
+        }
+        Ok(())
     }
 
     /// Panics unless a handle of store `id` belongs to this store.
@@ -320,7 +375,7 @@ impl StoreOpaque {
         // before the store is dropped.
         let index = unsafe { (*ptr).index };
         assert!(
-            std::ptr::eq(self.funcs[index as usize].entry.as_ptr(), ptr),
+            core::ptr::eq(self.funcs[index as usize].entry.as_ptr(), ptr),
             "funcref does not belong to this store"
         );
         index

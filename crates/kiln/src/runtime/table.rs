@@ -1,5 +1,6 @@
 //! Backing storage of tables: a vector of reference bits (`0` is null).
 
+use crate::prelude::*;
 /// The most elements a table may have, whatever its declared maximum: about
 /// 80 MiB of references. Growing beyond fails (wasm sees -1).
 pub(crate) const MAX_TABLE_ELEMENTS: u64 = 10_000_000;

@@ -15,6 +15,7 @@
 //! loading one is only as safe as the file is trustworthy, which is why
 //! `Module::deserialize` is `unsafe`.
 
+use crate::prelude::*;
 use kiln_environ::{Builtin, CompiledModule, FuncKey, FunctionLocation, TrapCode, TrapSite};
 
 /// The first bytes of every artifact (no wasm binary starts this way).
@@ -106,6 +107,22 @@ pub(crate) enum ArtifactError {
 /// Parses an artifact. Checks its structure (every range inside the text,
 /// tables sorted, counts consistent), not its code.
 pub(crate) fn read(bytes: &[u8]) -> Result<Artifact<'_>, ArtifactError> {
+    read_parts(bytes, None)
+}
+
+/// Parses the metadata of a statically linked module: an artifact whose
+/// own text is empty, checked against `text`, the code the linker placed.
+pub(crate) fn read_linked<'a>(
+    meta: &'a [u8],
+    text: &'a [u8],
+) -> Result<Artifact<'a>, ArtifactError> {
+    read_parts(meta, Some(text))
+}
+
+fn read_parts<'a>(
+    bytes: &'a [u8],
+    linked: Option<&'a [u8]>,
+) -> Result<Artifact<'a>, ArtifactError> {
     let Some(rest) = bytes.strip_prefix(MAGIC) else {
         return Err(ArtifactError::NotAnArtifact);
     };
@@ -121,7 +138,11 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Artifact<'_>, ArtifactError> {
     let fingerprint = r.str()?;
     let triple = r.str()?.to_string();
     let wasm = r.bytes()?;
-    let text = r.bytes()?;
+    let text = match (r.bytes()?, linked) {
+        (own, None) => own,
+        ([], Some(linked)) => linked,
+        (_, Some(_)) => return Err(corrupt("a linked module's metadata holds its own text")),
+    };
     let num_defined_funcs = r.u32()?;
     let text_len = u32::try_from(text.len()).map_err(|_| corrupt("text too large"))?;
 
@@ -284,7 +305,7 @@ impl<'a> Reader<'a> {
     }
 
     fn str(&mut self) -> Result<&'a str, ArtifactError> {
-        std::str::from_utf8(self.bytes()?).map_err(|_| corrupt("a string is not UTF-8"))
+        core::str::from_utf8(self.bytes()?).map_err(|_| corrupt("a string is not UTF-8"))
     }
 
     fn key(&mut self) -> Result<FuncKey, ArtifactError> {

@@ -10,11 +10,11 @@
 //! a bad index becomes a trap, never a panic across wasm frames.
 
 use super::vmctx::{Pending, header};
+use crate::prelude::*;
 use crate::runtime::store_data::StoreInner;
 use crate::runtime::sys::raise_trap;
+use core::sync::atomic::Ordering::Relaxed;
 use kiln_environ::{Builtin, TrapCode};
-use std::panic::AssertUnwindSafe;
-use std::sync::atomic::Ordering::Relaxed;
 
 /// Why a call from wasm into the runtime does not return normally.
 pub(crate) enum Exit {
@@ -49,7 +49,16 @@ pub(crate) unsafe fn enter<T, R>(
     let outcome = {
         // SAFETY: as above.
         let store = unsafe { &mut *(*native).store.cast::<StoreInner<T>>() };
-        std::panic::catch_unwind(AssertUnwindSafe(move || f(store, instance)))
+        // Without `std` a panic cannot unwind (the embedder's panic
+        // handler ends the program), so there is nothing to catch.
+        #[cfg(feature = "std")]
+        {
+            std::panic::catch_unwind(core::panic::AssertUnwindSafe(move || f(store, instance)))
+        }
+        #[cfg(not(feature = "std"))]
+        {
+            Ok::<_, core::convert::Infallible>(f(store, instance))
+        }
     };
     let (code, pending) = match outcome {
         Ok(Ok(r)) => return r,
@@ -57,10 +66,13 @@ pub(crate) unsafe fn enter<T, R>(
         // The code is not reported: `call_native` returns the pending
         // error instead.
         Ok(Err(Exit::Host(err))) => (TrapCode::UnreachableCodeReached, Some(Pending::Error(err))),
+        #[cfg(feature = "std")]
         Err(payload) => (
             TrapCode::UnreachableCodeReached,
             Some(Pending::Panic(payload)),
         ),
+        #[cfg(not(feature = "std"))]
+        Err(never) => match never {},
     };
     // SAFETY: the native state is alive (above); no reference to it is
     // held here. The frames from the stub or trampoline that called us (it
@@ -83,8 +95,16 @@ pub(crate) unsafe fn enter<T, R>(
         Ok(never) => match never {},
         // No activation: compiled code was called outside `call_wasm`,
         // which the runtime never does. There is nowhere to return to.
-        Err(_) => std::process::abort(),
+        Err(_) => abort(),
     }
+}
+
+/// Ends the process: there is no frame to return to.
+fn abort() -> ! {
+    #[cfg(feature = "std")]
+    std::process::abort();
+    #[cfg(not(feature = "std"))]
+    panic!("a builtin was called outside any wasm activation");
 }
 
 fn oob_memory() -> Exit {
@@ -96,7 +116,7 @@ fn oob_table() -> Exit {
 }
 
 /// `start..start + len` if it lies within `0..limit`.
-fn range(start: u32, len: u32, limit: usize) -> Option<std::ops::Range<usize>> {
+fn range(start: u32, len: u32, limit: usize) -> Option<core::ops::Range<usize>> {
     let start = start as usize;
     let end = start.checked_add(len as usize)?;
     (end <= limit).then_some(start..end)
@@ -175,7 +195,7 @@ unsafe extern "C" fn memory_copy<T>(
             let to = store.opaque.memory_mut(dm).data_mut().as_mut_ptr();
             // SAFETY: both ranges were checked against their memories'
             // lengths; two distinct memories never overlap.
-            unsafe { std::ptr::copy_nonoverlapping(from.add(s.start), to.add(d.start), s.len()) };
+            unsafe { core::ptr::copy_nonoverlapping(from.add(s.start), to.add(d.start), s.len()) };
         }
         Ok(())
     };
@@ -210,7 +230,7 @@ unsafe extern "C" fn memory_init<T>(
         // SAFETY: a segment's `(ptr, len)` points into the module's
         // bytes, kept alive by the instance's `Module`; a dropped
         // segment has length 0.
-        let seg = unsafe { std::slice::from_raw_parts(ptr, seg_len) };
+        let seg = unsafe { core::slice::from_raw_parts(ptr, seg_len) };
         bytes[d].copy_from_slice(&seg[s]);
         Ok(())
     };
@@ -389,28 +409,28 @@ unsafe extern "C" fn trap<T>(vmctx: *mut u8, code: u32, wasm_offset: u32) {
 }
 
 extern "C" fn ceil_f32(_vmctx: *mut u8, x: f32) -> f32 {
-    x.ceil()
+    libm::ceilf(x)
 }
 extern "C" fn ceil_f64(_vmctx: *mut u8, x: f64) -> f64 {
-    x.ceil()
+    libm::ceil(x)
 }
 extern "C" fn floor_f32(_vmctx: *mut u8, x: f32) -> f32 {
-    x.floor()
+    libm::floorf(x)
 }
 extern "C" fn floor_f64(_vmctx: *mut u8, x: f64) -> f64 {
-    x.floor()
+    libm::floor(x)
 }
 extern "C" fn trunc_f32(_vmctx: *mut u8, x: f32) -> f32 {
-    x.trunc()
+    libm::truncf(x)
 }
 extern "C" fn trunc_f64(_vmctx: *mut u8, x: f64) -> f64 {
-    x.trunc()
+    libm::trunc(x)
 }
 extern "C" fn nearest_f32(_vmctx: *mut u8, x: f32) -> f32 {
-    x.round_ties_even()
+    libm::roundevenf(x)
 }
 extern "C" fn nearest_f64(_vmctx: *mut u8, x: f64) -> f64 {
-    x.round_ties_even()
+    libm::roundeven(x)
 }
 
 /// The builtin table of a store whose data type is `T`, in

@@ -14,12 +14,13 @@
 
 use super::builtins::{Exit, enter};
 use super::vmctx::Pending;
+use crate::prelude::*;
 use crate::runtime::store_data::{FuncKind, StoreInner};
 use crate::runtime::sys::{Traps, WasmEntry};
 use crate::trap::{FrameInfo, Trap, WasmBacktrace};
 use anyhow::{Result, anyhow, bail};
+use core::sync::atomic::Ordering::Relaxed;
 use kiln_environ::{TrapCode, ValType};
-use std::sync::atomic::Ordering::Relaxed;
 
 /// One ABI value slot (`VAL_RAW_SIZE` bytes), as two native-endian words.
 pub(crate) type ValRaw = [u64; 2];
@@ -113,9 +114,10 @@ fn raw_to_slots(tys: &[ValType], values: &[ValRaw], slots: &mut [u64]) {
 /// Cached per thread because `Traps::init` queries the alternate signal
 /// stack (a system call) whenever the thread already had one of its own;
 /// a thread's alternate stack is not expected to be replaced under it.
+#[cfg(feature = "std")]
 fn thread_traps(signals: bool) -> Result<Traps> {
-    use std::cell::Cell;
-    thread_local! {
+    use core::cell::Cell;
+    std::thread_local! {
         static TRAPS: Cell<Option<Traps>> = const { Cell::new(None) };
     }
     if !signals {
@@ -128,6 +130,18 @@ fn thread_traps(signals: bool) -> Result<Traps> {
     let traps = Traps::init().map_err(|e| anyhow!("cannot run native code here: {e}"))?;
     TRAPS.with(|c| c.set(Some(traps)));
     Ok(traps)
+}
+
+/// The trap-handling token. Without `std`, `Traps::init` makes no system
+/// call, so there is nothing to cache.
+#[cfg(not(feature = "std"))]
+fn thread_traps(signals: bool) -> Result<Traps> {
+    let traps = if signals {
+        Traps::init()
+    } else {
+        Traps::init_without_signals()
+    };
+    traps.map_err(|e| anyhow!("cannot run native code here: {e}"))
 }
 
 /// The stack limit for wasm entered at stack pointer `sp`: `max_wasm_stack`
@@ -191,7 +205,7 @@ impl<T> StoreInner<T> {
 
         let limits = self.opaque.native_store().limits.clone();
         let marker = 0u8;
-        let sp = std::hint::black_box(&marker) as *const u8 as usize;
+        let sp = core::hint::black_box(&marker) as *const u8 as usize;
         let outermost = self.opaque.native_entry.is_none();
         if outermost {
             let max = self.opaque.engine.config().max_wasm_stack;
@@ -212,7 +226,7 @@ impl<T> StoreInner<T> {
         // long as the store). Builtins and host entries reach the store
         // through the pointer stored here while `self` is not used, and it
         // is restored before `self` is used again.
-        let previous = unsafe { std::mem::replace(&mut (*native).store, this.cast()) };
+        let previous = unsafe { core::mem::replace(&mut (*native).store, this.cast()) };
         // SAFETY: `array_call` is the array-to-wasm trampoline of a function
         // of type `ty`, compiled for this engine, whose code stays loaded
         // (the instance's module is kept by the store); it takes its callee
@@ -225,7 +239,7 @@ impl<T> StoreInner<T> {
         let result = unsafe {
             (*native).trace.len = 0;
             (*native).trap_site = None;
-            let entry: WasmEntry = std::mem::transmute::<usize, WasmEntry>(record.array_call);
+            let entry: WasmEntry = core::mem::transmute::<usize, WasmEntry>(record.array_call);
             traps.call_wasm_traced(
                 entry,
                 record.vmctx,
@@ -262,6 +276,7 @@ impl<T> StoreInner<T> {
                     Err(err.context(WasmBacktrace { frames }))
                 }
             }
+            #[cfg(feature = "std")]
             (Err(_), Some(Pending::Panic(payload))) => std::panic::resume_unwind(payload),
             (Err(trap), None) => {
                 if trap.code == TrapCode::Interrupt {
@@ -307,7 +322,7 @@ impl<T> StoreInner<T> {
         };
         let ty = self.opaque.func_type(func).clone();
         // SAFETY: per the contract.
-        let values = unsafe { std::slice::from_raw_parts_mut(values, len) };
+        let values = unsafe { core::slice::from_raw_parts_mut(values, len) };
         let param_slots = crate::runtime::store_data::slot_count(ty.param_slice());
         let result_slots = crate::runtime::store_data::slot_count(ty.result_slice());
         let n = param_slots.max(result_slots).max(1) as usize;

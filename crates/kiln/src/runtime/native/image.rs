@@ -10,6 +10,7 @@
 //! a sparse layout, a host without `memfd`) falls back to copying, which is
 //! always correct; the image is only a faster way to the same bytes.
 
+use crate::prelude::*;
 use crate::runtime::memory::WASM_PAGE_SIZE;
 use crate::runtime::sys::{MemoryImage, page_size};
 use kiln_environ::{ConstExpr, ConstOp, DataSegmentKind, ModuleTranslation};

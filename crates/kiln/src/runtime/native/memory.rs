@@ -128,14 +128,14 @@ impl MappedMemory {
         // SAFETY: the first `len` bytes of the mapping are accessible (made
         // so at creation or growth, never taken away) and owned by `self`;
         // compiled code does not run while the runtime holds this borrow.
-        unsafe { std::slice::from_raw_parts(self.map.as_ptr(), self.len) }
+        unsafe { core::slice::from_raw_parts(self.map.as_ptr(), self.len) }
     }
 
     /// The memory's bytes, mutably.
     pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
         // SAFETY: as in `as_slice`, and `&mut self` rules out other
         // borrows made by the runtime.
-        unsafe { std::slice::from_raw_parts_mut(self.map.as_ptr(), self.len) }
+        unsafe { core::slice::from_raw_parts_mut(self.map.as_ptr(), self.len) }
     }
 }
 

@@ -23,18 +23,22 @@
 //! layouts the ABI names); its functions' records also carry their native
 //! entry points and callee contexts, and each instance gets a `VMContext`.
 
+use crate::prelude::*;
 pub(crate) mod artifact;
 pub(crate) mod builtins;
 pub(crate) mod call;
 pub(crate) mod image;
 pub(crate) mod memory;
+#[cfg(feature = "std")]
+pub(crate) mod object;
 pub(crate) mod vmctx;
 
+use super::sys::sync::Mutex;
 use super::sys::{CodeMemory, CodeRegistration, MemoryImage, Traps, register_code};
+use alloc::sync::Arc;
 use anyhow::{Result, anyhow};
+use hashbrown::HashMap;
 use kiln_environ::{CompiledModule, Compiler, FuncKey, ModuleTranslation, TrapSite, VMOffsets};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
 /// What a host function gets as its "callee vmctx": the ABI's magic and
 /// array-call entry point, then the store function it stands for.
@@ -54,7 +58,25 @@ pub(crate) struct HostContext {
 /// range) before the code memory is unmapped.
 struct Loaded {
     _registration: CodeRegistration,
-    memory: CodeMemory,
+    memory: CodeSource,
+}
+
+/// Where a module's executable code is.
+enum CodeSource {
+    /// Pages Kiln mapped and filled (compiled here, or from an artifact).
+    Mapped(CodeMemory),
+    /// Code the system linker put in the program's own text segment (a
+    /// statically linked module): Kiln maps and protects nothing.
+    Static(&'static [u8]),
+}
+
+impl CodeSource {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            CodeSource::Mapped(m) => m.as_slice(),
+            CodeSource::Static(s) => s,
+        }
+    }
 }
 
 /// A module's native code, loaded, plus what the runtime needs to find
@@ -90,12 +112,12 @@ impl NativeCode {
     /// its trap table.
     fn load(
         compiled: CompiledModule,
-        text: &[u8],
+        text: Text<'_>,
         module: &ModuleTranslation,
         offsets: VMOffsets,
     ) -> Result<Self> {
         let images = image::build_images(module);
-        if text.is_empty() {
+        if text.bytes().is_empty() {
             // A module without functions has no code to load.
             return Ok(NativeCode {
                 loaded: None,
@@ -107,8 +129,13 @@ impl NativeCode {
                 images,
             });
         }
-        let memory =
-            CodeMemory::new(text).map_err(|e| anyhow!("failed to map native code: {e}"))?;
+        let memory = match text {
+            Text::Copy(bytes) => CodeSource::Mapped(
+                CodeMemory::new(bytes).map_err(|e| anyhow!("failed to map native code: {e}"))?,
+            ),
+            Text::Static(bytes) => CodeSource::Static(bytes),
+        };
+        let (start, len) = (memory.as_slice().as_ptr() as usize, memory.as_slice().len());
         let traps: Arc<[TrapSite]> = compiled.traps.clone().into();
         let lookup = Arc::new(move |offset: usize| {
             // Runs in the signal handler: a binary search over an immutable
@@ -119,7 +146,7 @@ impl NativeCode {
                 .ok()
                 .map(|i| traps[i].code)
         });
-        let registration = register_code(memory.base() as usize, memory.len(), lookup)
+        let registration = register_code(start, len, lookup)
             .map_err(|e| anyhow!("failed to register native code: {e}"))?;
         let imported = module.num_imported_funcs;
         let defined = compiled.num_defined_funcs as usize;
@@ -165,7 +192,9 @@ impl NativeCode {
     }
 
     fn base(&self) -> usize {
-        self.loaded.as_ref().map_or(0, |l| l.memory.base() as usize)
+        self.loaded
+            .as_ref()
+            .map_or(0, |l| l.memory.as_slice().as_ptr() as usize)
     }
 
     /// The loaded text image (empty for a module without code).
@@ -183,7 +212,8 @@ impl NativeCode {
     /// `pc` is inside a wasm function of this module.
     pub(crate) fn lookup_pc(&self, pc: usize) -> Option<(u32, Option<u32>)> {
         let loaded = self.loaded.as_ref()?;
-        if !loaded.memory.contains(pc) {
+        let text = loaded.memory.as_slice();
+        if !text.as_ptr_range().contains(&(pc as *const u8)) {
             return None;
         }
         let offset = u32::try_from(pc - self.base()).ok()?;
@@ -205,9 +235,27 @@ impl NativeCode {
     }
 
     /// Address of the wasm-to-array trampoline for type index `ty`.
-    fn wasm_to_array(&self, ty: u32) -> Option<usize> {
+    pub(crate) fn wasm_to_array(&self, ty: u32) -> Option<usize> {
         let o = (*self.wasm_to_array.get(ty as usize)?)?;
         Some(self.base() + o as usize)
+    }
+}
+
+/// A module's text image as handed to [`NativeEngine::load`].
+pub(crate) enum Text<'a> {
+    /// Bytes to copy into fresh executable pages.
+    Copy(&'a [u8]),
+    /// Code already in executable memory for the program's whole life (a
+    /// statically linked module), run where it is.
+    Static(&'static [u8]),
+}
+
+impl Text<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Text::Copy(b) => b,
+            Text::Static(b) => b,
+        }
     }
 }
 
@@ -216,8 +264,14 @@ impl NativeCode {
 type HostTrampoline = (Arc<NativeCode>, usize);
 
 /// An engine's native compiler and what it shares between modules.
+///
+/// Without a compiler (a build without the `cranelift` feature) it is a
+/// *loader*: it runs modules compiled elsewhere, checking their
+/// fingerprint against what this host and configuration can run
+/// ([`loader_fingerprint`]), and finds host-function trampolines in the
+/// modules it has loaded instead of compiling them.
 pub(crate) struct NativeEngine {
-    compiler: Box<dyn Compiler>,
+    compiler: Option<Box<dyn Compiler>>,
     /// Everything compiled code depends on besides the module, as text:
     /// artifacts record it and load only into an engine with the same.
     fingerprint: String,
@@ -226,7 +280,9 @@ pub(crate) struct NativeEngine {
     runs_here: bool,
     /// Wasm-to-array trampolines for host functions, by signature id:
     /// compiled once per signature in a module of one type, kept loaded
-    /// for the engine's life.
+    /// for the engine's life. A loader takes them from the first loaded
+    /// module that has one for the signature (and keeps that module's code
+    /// for the engine's life).
     host_trampolines: Mutex<HashMap<u32, Option<HostTrampoline>>>,
 }
 
@@ -273,27 +329,67 @@ impl NativeEngine {
             builtins.join(","),
         );
         Ok(NativeEngine {
-            compiler,
+            compiler: Some(compiler),
             fingerprint,
             runs_here,
             host_trampolines: Mutex::new(HashMap::new()),
         })
     }
 
-    /// Whether the compiler's target can run wasm SIMD code.
+    /// An engine without a compiler, which loads code precompiled for this
+    /// host and `tunables`, for modules validated with `features`. Fails
+    /// where native code cannot run.
+    #[cfg_attr(kiln_native, allow(dead_code))]
+    pub(crate) fn loader(
+        tunables: kiln_environ::Tunables,
+        features: wasmparser::WasmFeatures,
+    ) -> Result<Self> {
+        Traps::init().map_err(|e| anyhow!("native code cannot run here: {e}"))?;
+        Ok(NativeEngine {
+            compiler: None,
+            fingerprint: loader_fingerprint(tunables, features),
+            runs_here: true,
+            host_trampolines: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Whether the compiler's target can run wasm SIMD code (a loader:
+    /// whatever the artifact's compiler accepted).
     pub(crate) fn supports_simd(&self) -> bool {
-        self.compiler.supports_simd()
+        self.compiler.as_ref().is_none_or(|c| c.supports_simd())
     }
 
     /// The compiler's settings (`Compiler::settings`): target, CPU
-    /// features, code generator flags.
+    /// features, code generator flags; for a loader, the host triple.
     pub(crate) fn settings(&self) -> String {
-        self.compiler.settings()
+        match &self.compiler {
+            Some(c) => c.settings(),
+            None => format!("triple={HOST_TRIPLE}\ncompiler=none (loads precompiled modules only)"),
+        }
     }
 
-    /// The target triple code is compiled for.
+    /// The target triple code is compiled for (or, for a loader, runs on).
     pub(crate) fn triple(&self) -> String {
-        self.compiler.triple()
+        match &self.compiler {
+            Some(c) => c.triple(),
+            None => HOST_TRIPLE.to_string(),
+        }
+    }
+
+    /// Whether this engine compiles (it is not a loader).
+    pub(crate) fn can_compile(&self) -> bool {
+        self.compiler.is_some()
+    }
+
+    /// The compiler, or the error a loader gives when asked to compile.
+    fn compiler(&self) -> Result<&dyn Compiler> {
+        self.compiler.as_deref().ok_or_else(|| {
+            anyhow!(
+                "this build of Kiln has no native compiler (the `cranelift` feature is off): \
+                 it can only load modules precompiled with `kiln compile` (Module::deserialize), \
+                 or run them on the interpreter"
+            )
+        })
     }
 
     /// What compiled code depends on besides the module (see the field).
@@ -304,12 +400,15 @@ impl NativeEngine {
     /// Errors, naming the first field that differs, unless code written by
     /// an engine with fingerprint `theirs` may run in this one.
     pub(crate) fn check_compatible(&self, theirs: &str) -> Result<()> {
-        check_compatible(theirs, &self.fingerprint)
+        match self.compiler {
+            Some(_) => check_compatible(theirs, &self.fingerprint),
+            None => check_loadable(theirs, &self.fingerprint),
+        }
     }
 
     /// Compiles `module` without loading it.
     pub(crate) fn compile_only(&self, module: &ModuleTranslation) -> Result<CompiledModule> {
-        self.compiler
+        self.compiler()?
             .compile_module(module)
             .map_err(|e| anyhow!("failed to compile WebAssembly module: {e}"))
     }
@@ -317,8 +416,8 @@ impl NativeEngine {
     /// Compiles and loads `module`.
     pub(crate) fn compile(&self, module: &ModuleTranslation) -> Result<Arc<NativeCode>> {
         let mut compiled = self.compile_only(module)?;
-        let text = std::mem::take(&mut compiled.text);
-        self.load(compiled, &text, module)
+        let text = core::mem::take(&mut compiled.text);
+        self.load(compiled, Text::Copy(&text), module)
     }
 
     /// Loads code compiled for `module` (here or read from an artifact):
@@ -327,7 +426,7 @@ impl NativeEngine {
     pub(crate) fn load(
         &self,
         compiled: CompiledModule,
-        text: &[u8],
+        text: Text<'_>,
         module: &ModuleTranslation,
     ) -> Result<Arc<NativeCode>> {
         if !self.runs_here {
@@ -336,17 +435,37 @@ impl NativeEngine {
                 self.triple()
             );
         }
-        let offsets = self.compiler.offsets(module);
+        // The layout every backend uses for this host's pointer width.
+        let offsets = VMOffsets::new(size_of::<usize>() as u8, module);
         Ok(Arc::new(NativeCode::load(compiled, text, module, offsets)?))
     }
 
+    /// Offers a loaded module's wasm-to-array trampolines (for its types,
+    /// whose signature ids are `sigs`) to host functions created later; a
+    /// loader has no other source of them. Keeps the first module that
+    /// has one for a signature loaded for the engine's life.
+    pub(crate) fn offer_trampolines(&self, code: &Arc<NativeCode>, sigs: &[u32]) {
+        if self.compiler.is_some() {
+            return;
+        }
+        let mut cache = self.host_trampolines.lock();
+        for (ty, &sig) in sigs.iter().enumerate() {
+            if let Some(addr) = code.wasm_to_array(ty as u32) {
+                cache
+                    .entry(sig)
+                    .or_insert_with(|| Some((code.clone(), addr)));
+            }
+        }
+    }
+
     /// The wasm-to-array trampoline wasm uses to call a host function of
-    /// type `ty` (signature id `sig`), or `None` if it could not be built.
+    /// type `ty` (signature id `sig`), or `None` if it could not be built
+    /// (or, for a loader, no loaded module has one yet).
     pub(crate) fn host_trampoline(&self, sig: u32, ty: &kiln_environ::FuncType) -> Option<usize> {
-        let mut cache = self
-            .host_trampolines
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut cache = self.host_trampolines.lock();
+        if self.compiler.is_none() {
+            return cache.get(&sig)?.as_ref().map(|(_, addr)| *addr);
+        }
         cache
             .entry(sig)
             .or_insert_with(|| {
@@ -404,12 +523,6 @@ fn type_only_module(ty: &kiln_environ::FuncType) -> Vec<u8> {
 /// code was compiled for need only be a subset of this host's. The error
 /// names the first field that differs.
 fn check_compatible(theirs: &str, ours: &str) -> Result<()> {
-    let field = |fp: &'_ str, name: &str| {
-        fp.lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
-            .unwrap_or("")
-            .to_string()
-    };
     for (name, what) in [
         ("backend", "compiler backend"),
         ("triple", "target"),
@@ -438,11 +551,143 @@ fn check_compatible(theirs: &str, ours: &str) -> Result<()> {
     Ok(())
 }
 
+/// The value of line `name=` of fingerprint `fp` ("" if absent).
+fn field(fp: &str, name: &str) -> String {
+    fp.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The target triple this build of Kiln runs on, as cargo named it.
+const HOST_TRIPLE: &str = env!("KILN_HOST_TRIPLE");
+
+/// What a loader (an engine without a compiler) requires of an artifact:
+/// the fields it can know without a compiler, in the compiler
+/// fingerprint's format. The compiler's own lines (`backend`, `isa`,
+/// `flags`) are `*`: [`check_loadable`] judges them.
+fn loader_fingerprint(
+    tunables: kiln_environ::Tunables,
+    features: wasmparser::WasmFeatures,
+) -> String {
+    let builtins: Vec<&str> = kiln_environ::Builtin::ALL
+        .iter()
+        .map(|b| b.name())
+        .collect();
+    let layout = VMOffsets::from_counts(size_of::<usize>() as u8, 1, 1, 1, 1, 1);
+    format!(
+        "backend=*\ntriple={HOST_TRIPLE}\nisa=*\nflags=*\ntunables={tunables:?}\nfeatures={:#x}\nabi={} {layout:?}",
+        features.bits(),
+        builtins.join(","),
+    )
+}
+
+/// Errors, naming the first field that does not fit, unless an artifact
+/// with fingerprint `theirs` runs in a loader with fingerprint `ours`
+/// ([`loader_fingerprint`]): same target, tunables, wasm features and
+/// runtime ABI, and every CPU feature the code was compiled to use present
+/// on this CPU where the standard library can tell (x86_64 and aarch64);
+/// elsewhere the caller of `Module::deserialize`, which is `unsafe`,
+/// vouches for the CPU. Any backend's code is accepted: they share the ABI.
+fn check_loadable(theirs: &str, ours: &str) -> Result<()> {
+    if field(theirs, "backend").is_empty() {
+        anyhow::bail!(
+            "the precompiled module names no compiler backend; it is not a Kiln artifact"
+        );
+    }
+    for (name, what) in [
+        ("triple", "target"),
+        ("tunables", "set of memory or fuel settings"),
+        ("features", "set of WebAssembly features"),
+        ("abi", "runtime ABI (another build of Kiln)"),
+    ] {
+        let (a, b) = (field(theirs, name), field(ours, name));
+        if a != b {
+            anyhow::bail!(
+                "the precompiled module was compiled for a different {what} (module: `{a}`; engine: `{b}`); compile it again with this engine's settings"
+            );
+        }
+    }
+    if let Some(missing) = missing_cpu_feature(&field(theirs, "isa")) {
+        anyhow::bail!(
+            "the precompiled module was compiled for a CPU with `{missing}`, which this CPU lacks; compile it again for this machine"
+        );
+    }
+    Ok(())
+}
+
+/// The first CPU feature the ISA flags `needed` (Cranelift's `has_*=true`
+/// words) turn on that this CPU lacks, where `std` can detect it; a flag
+/// this function cannot map counts as missing, so unknown code is refused
+/// rather than run.
+fn missing_cpu_feature(needed: &str) -> Option<String> {
+    let on = needed
+        .split_whitespace()
+        .filter_map(|w| w.split_once('='))
+        .filter(|&(_, v)| v == "true")
+        .map(|(name, _)| name);
+    for name in on {
+        if !cpu_has(name)? {
+            return Some(name.to_string());
+        }
+    }
+    None
+}
+
+/// Whether this CPU has the feature Cranelift calls `name`: `Some(bool)`
+/// where it can be told, `None` where it cannot be checked here (no `std`,
+/// or an architecture `std` cannot query on stable Rust), which accepts.
+#[allow(unreachable_code)]
+fn cpu_has(name: &str) -> Option<bool> {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    {
+        use std::arch::is_x86_feature_detected as has;
+        return Some(match name {
+            "has_sse3" => has!("sse3"),
+            "has_ssse3" => has!("ssse3"),
+            "has_cmpxchg16b" => has!("cmpxchg16b"),
+            "has_sse41" => has!("sse4.1"),
+            "has_sse42" => has!("sse4.2"),
+            "has_avx" => has!("avx"),
+            "has_avx2" => has!("avx2"),
+            "has_fma" => has!("fma"),
+            "has_bmi1" => has!("bmi1"),
+            "has_bmi2" => has!("bmi2"),
+            "has_popcnt" => has!("popcnt"),
+            "has_lzcnt" => has!("lzcnt"),
+            "has_avx512bitalg" => has!("avx512bitalg"),
+            "has_avx512dq" => has!("avx512dq"),
+            "has_avx512f" => has!("avx512f"),
+            "has_avx512vl" => has!("avx512vl"),
+            "has_avx512vbmi" => has!("avx512vbmi"),
+            "has_avx512vnni" => has!("avx512vnni"),
+            "has_avx_vnni" => has!("avxvnni"),
+            _ => false,
+        });
+    }
+    #[cfg(all(feature = "std", target_arch = "aarch64"))]
+    {
+        use std::arch::is_aarch64_feature_detected as has;
+        return Some(match name {
+            "has_lse" => has!("lse"),
+            "has_pauth" => has!("paca"),
+            "has_fp16" => has!("fp16"),
+            "sign_return_address" | "sign_return_address_all" | "sign_return_address_with_bkey" => {
+                has!("paca")
+            }
+            "use_bti" => has!("bti"),
+            _ => false,
+        });
+    }
+    let _ = name;
+    None
+}
+
 /// Whether code needing the ISA flags `needed` (`name=value` words) runs
 /// on a CPU with `host`'s: each feature it turned on is on here, and
 /// every non-boolean setting is equal.
 fn isa_features_fit(needed: &str, host: &str) -> bool {
-    let host: std::collections::HashMap<&str, &str> = host
+    let host: hashbrown::HashMap<&str, &str> = host
         .split_whitespace()
         .filter_map(|w| w.split_once('='))
         .collect();
@@ -465,11 +710,11 @@ mod tests {
         let o = VMOffsets::from_counts(size_of::<usize>() as u8, 0, 0, 0, 0, 0);
         assert_eq!(
             o.host_ctx_magic() as usize,
-            std::mem::offset_of!(HostContext, magic)
+            core::mem::offset_of!(HostContext, magic)
         );
         assert_eq!(
             o.host_ctx_array_call() as usize,
-            std::mem::offset_of!(HostContext, array_call)
+            core::mem::offset_of!(HostContext, array_call)
         );
         assert_ne!(VMCONTEXT_MAGIC, 0);
     }
@@ -515,5 +760,55 @@ mod tests {
         let err = check_compatible(without, with).unwrap_err().to_string();
         assert!(err.contains("`signals_based_traps`"), "{err}");
         assert!(err.contains("module: `false`; engine: `true`"), "{err}");
+    }
+
+    /// A loader accepts exactly what this build's own compiler writes for
+    /// the same configuration, and names the field that differs otherwise.
+    #[cfg(kiln_native)]
+    #[test]
+    fn a_loader_accepts_its_hosts_compiler_and_names_what_differs() {
+        let config = crate::Config::new()
+            .strategy(crate::Strategy::Cranelift)
+            .clone();
+        let engine = crate::Engine::new(&config).unwrap();
+        let compiled = engine.native().unwrap().fingerprint().to_string();
+        let loader = loader_fingerprint(config.tunables(), config.features);
+        check_loadable(&compiled, &loader).unwrap();
+
+        let swap = |name: &str, value: &str| {
+            compiled
+                .lines()
+                .map(|l| match l.split_once('=') {
+                    Some((n, _)) if n == name => format!("{n}={value}"),
+                    _ => l.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        for (name, what) in [
+            ("triple", "different target"),
+            ("tunables", "memory or fuel settings"),
+            ("features", "WebAssembly features"),
+            ("abi", "runtime ABI"),
+        ] {
+            let err = check_loadable(&swap(name, "other"), &loader)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(what), "{name}: {err}");
+        }
+        let err = check_loadable(&swap("backend", ""), &loader)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no compiler backend"), "{err}");
+        // Code compiled for a CPU feature this function cannot check (or
+        // this CPU lacks) is refused where `std` can tell.
+        let needs = format!("{} has_made_up_feature=true", field(&compiled, "isa"));
+        let result = check_loadable(&swap("isa", &needs), &loader);
+        if cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) {
+            let err = result.unwrap_err().to_string();
+            assert!(err.contains("has_made_up_feature"), "{err}");
+        } else {
+            result.unwrap();
+        }
     }
 }

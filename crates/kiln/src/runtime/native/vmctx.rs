@@ -13,16 +13,56 @@
 //! finds its store and instance two words below it, whatever the module's
 //! layout.
 
+use crate::prelude::*;
 use crate::runtime::store_data::StoreOpaque;
 use crate::runtime::sys::TraceBuf;
+use alloc::alloc::Layout;
+use alloc::sync::Arc;
 use anyhow::Result;
+#[cfg(feature = "std")]
+use core::any::Any;
+use core::ptr::NonNull;
+#[cfg(target_has_atomic = "64")]
+use core::sync::atomic::AtomicI64;
+use core::sync::atomic::{AtomicU32, AtomicUsize};
 use kiln_environ::vm::VmFuncRef;
 use kiln_environ::{Builtin, VMCONTEXT_MAGIC, VMOffsets};
-use std::alloc::Layout;
-use std::any::Any;
-use std::ptr::NonNull;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicU32, AtomicUsize};
+
+/// The fuel counter: an `AtomicI64` on every target native code runs on.
+#[cfg(target_has_atomic = "64")]
+pub(crate) type FuelCounter = AtomicI64;
+
+/// The fuel counter where the target has no 64-bit atomics (32-bit
+/// microcontrollers, which only interpret: no compiled code reads it
+/// there). Two 32-bit halves keep the field's size and alignment; a read
+/// racing a write could see a torn value, which no code on these targets
+/// can do, and which would be a wrong count, not undefined behaviour.
+#[cfg(not(target_has_atomic = "64"))]
+#[repr(C, align(8))]
+#[derive(Debug, Default)]
+pub(crate) struct FuelCounter {
+    #[cfg(target_endian = "little")]
+    lo: AtomicU32,
+    hi: AtomicU32,
+    #[cfg(target_endian = "big")]
+    lo: AtomicU32,
+}
+
+#[cfg(not(target_has_atomic = "64"))]
+impl FuelCounter {
+    /// The value, as `AtomicI64::load` would return it.
+    pub(crate) fn load(&self, order: core::sync::atomic::Ordering) -> i64 {
+        let lo = u64::from(self.lo.load(order));
+        let hi = u64::from(self.hi.load(order));
+        ((hi << 32) | lo) as i64
+    }
+
+    /// Sets the value, as `AtomicI64::store` would.
+    pub(crate) fn store(&self, value: i64, order: core::sync::atomic::Ordering) {
+        self.lo.store(value as u32, order);
+        self.hi.store((value as u64 >> 32) as u32, order);
+    }
+}
 
 /// The store-wide runtime limits record (`docs/native-abi.md`). Compiled
 /// code reads and writes it through a raw pointer; the runtime uses atomic
@@ -34,7 +74,7 @@ pub(crate) struct VMRuntimeLimits {
     /// Lowest stack address wasm may use.
     pub(crate) stack_limit: AtomicUsize,
     /// Fuel consumed; positive means out of fuel.
-    pub(crate) fuel_consumed: AtomicI64,
+    pub(crate) fuel_consumed: FuelCounter,
     /// Non-zero asks running code to call `Interrupted`.
     pub(crate) interrupt: AtomicU32,
     /// The ABI puts the pointers below at fixed offsets from 24 on every
@@ -56,6 +96,7 @@ pub(crate) enum Pending {
     Error(anyhow::Error),
     /// A host function or the resource limiter panicked; the panic resumes
     /// once wasm frames are gone.
+    #[cfg(feature = "std")]
     Panic(Box<dyn Any + Send>),
 }
 
@@ -88,7 +129,7 @@ impl NativeStore {
         NativeStore {
             limits: Arc::new(VMRuntimeLimits::default()),
             builtins: super::builtins::table::<T>(),
-            store: std::ptr::null_mut(),
+            store: core::ptr::null_mut(),
             pending: None,
             trace: TraceBuf::new(),
             trap_site: None,
@@ -113,9 +154,9 @@ impl VmCtx {
         let words = HEADER_WORDS + (offsets.size_of_vmctx() as usize).div_ceil(size_of::<usize>());
         let layout = Layout::array::<usize>(words).expect("VMContext size fits in memory");
         // SAFETY: the layout has a non-zero size (at least the header).
-        let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<usize>();
+        let ptr = unsafe { alloc::alloc::alloc_zeroed(layout) }.cast::<usize>();
         let Some(alloc) = NonNull::new(ptr) else {
-            std::alloc::handle_alloc_error(layout)
+            alloc::alloc::handle_alloc_error(layout)
         };
         let mut v = VmCtx { alloc, words };
         v.set_word(0, store as usize);
@@ -148,7 +189,7 @@ impl Drop for VmCtx {
         let layout = Layout::array::<usize>(self.words).expect("layout was valid at allocation");
         // SAFETY: allocated in `new` with this layout, freed once; the
         // store (and so any code using this context) is being dropped.
-        unsafe { std::alloc::dealloc(self.alloc.as_ptr().cast(), layout) }
+        unsafe { alloc::alloc::dealloc(self.alloc.as_ptr().cast(), layout) }
     }
 }
 
@@ -232,7 +273,7 @@ pub(crate) fn fill(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::mem::offset_of;
+    use core::mem::offset_of;
 
     #[test]
     fn limits_match_the_abi() {

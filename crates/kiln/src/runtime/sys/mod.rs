@@ -30,7 +30,11 @@
 //!   traps.rs      activations, call_wasm, raise_trap (portable part)
 //!   arch/         entry/resume trampolines and ucontext access per CPU
 //!   unix/         mmap, code memory, memfd images, signal handlers
-//!   fallback.rs   elsewhere (Windows, wasm32): the same items, never created
+//!   fallback.rs   elsewhere (Windows, wasm32, no_std): the same items,
+//!                 never created
+//!   sync.rs       locks and the per-thread slot (std, or the embedder's)
+//!   custom/       without std: the embedder's functions
+//!                 (include/kiln-platform.h)
 //!   tests.rs      unit tests
 //! ```
 //!
@@ -49,12 +53,16 @@ use kiln_environ::TrapCode;
 
 mod arch;
 mod registry;
+pub(crate) mod sync;
 mod traps;
 
-#[cfg(unix)]
+#[cfg(not(feature = "std"))]
+mod custom;
+
+#[cfg(kiln_os)]
 mod unix;
 
-#[cfg(not(unix))]
+#[cfg(not(kiln_os))]
 mod fallback;
 
 #[cfg(test)]
@@ -62,24 +70,24 @@ mod tests;
 
 // The layer's API. Unused outside its tests until the native backend wires
 // it in (as for `dead_code` above).
-#[cfg(not(unix))]
+#[cfg(not(kiln_os))]
 pub(crate) use fallback::{CodeMemory, MemoryImage, Mmap, page_size};
 #[cfg_attr(not(test), allow(unused_imports))]
 pub(crate) use registry::{CodeLookup, CodeRegistration, is_wasm_pc, register_code};
 #[cfg_attr(not(test), allow(unused_imports))]
 pub(crate) use traps::{TraceBuf, Traps, WasmEntry, raise_trap};
-#[cfg(unix)]
+#[cfg(kiln_os)]
 #[cfg_attr(not(test), allow(unused_imports))]
 pub(crate) use unix::{CodeMemory, MemoryImage, Mmap, page_size};
 
 /// The lowest address of the current thread's stack, where the OS can
 /// say (Linux); `None` elsewhere, where callers fall back to fixed budgets.
 pub(crate) fn thread_stack_low() -> Option<usize> {
-    #[cfg(unix)]
+    #[cfg(kiln_os)]
     {
         unix::thread_stack_low()
     }
-    #[cfg(not(unix))]
+    #[cfg(not(kiln_os))]
     {
         None
     }
@@ -87,23 +95,25 @@ pub(crate) fn thread_stack_low() -> Option<usize> {
 
 /// A whole file's bytes for reading: mapped where the OS can (no copy,
 /// pages read on demand), read into the heap elsewhere.
+#[cfg(feature = "std")]
 pub(crate) enum FileBytes {
     /// A private read-only mapping.
-    #[cfg(unix)]
+    #[cfg(kiln_os)]
     Mapped(unix::FileMap),
     /// The file read into memory.
-    #[cfg_attr(unix, allow(dead_code))]
-    Read(Vec<u8>),
+    #[cfg_attr(kiln_os, allow(dead_code))]
+    Read(alloc::vec::Vec<u8>),
 }
 
+#[cfg(feature = "std")]
 impl FileBytes {
     /// The bytes of the file at `path`.
     pub(crate) fn open(path: &std::path::Path) -> std::io::Result<FileBytes> {
-        #[cfg(unix)]
+        #[cfg(kiln_os)]
         {
             unix::FileMap::open(path).map(FileBytes::Mapped)
         }
-        #[cfg(not(unix))]
+        #[cfg(not(kiln_os))]
         {
             std::fs::read(path).map(FileBytes::Read)
         }
@@ -112,7 +122,7 @@ impl FileBytes {
     /// The file's contents.
     pub(crate) fn as_slice(&self) -> &[u8] {
         match self {
-            #[cfg(unix)]
+            #[cfg(kiln_os)]
             FileBytes::Mapped(m) => m.as_slice(),
             FileBytes::Read(v) => v,
         }
@@ -172,11 +182,14 @@ impl fmt::Display for SysError {
                  (mapping of {limit:#x} bytes; ranges must be page-aligned and inside it)"
             ),
             SysError::Overflow(what) => write!(f, "{what}: size overflows the address space"),
+            #[cfg(feature = "std")]
             SysError::Os { op, errno } => write!(
                 f,
                 "{op} failed: {}",
                 std::io::Error::from_raw_os_error(*errno)
             ),
+            #[cfg(not(feature = "std"))]
+            SysError::Os { op, errno } => write!(f, "{op} failed: error {errno}"),
             SysError::Unsupported(what) => write!(f, "not supported on this host: {what}"),
             SysError::Overlap { start, len } => write!(
                 f,
@@ -187,7 +200,7 @@ impl fmt::Display for SysError {
     }
 }
 
-impl std::error::Error for SysError {}
+impl core::error::Error for SysError {}
 
 /// A trap taken in wasm code, as [`Traps::call_wasm`] reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -21,9 +21,13 @@
 //! the same thread, and `std`'s lock may allocate or park; the snapshot
 //! has neither problem.)
 
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Mutex};
+
+use super::sync::Mutex;
 
 use kiln_environ::TrapCode;
 
@@ -82,7 +86,7 @@ pub(crate) fn register_code(
             len,
             limit: 0,
         })?;
-    let mut next_id = WRITER.lock().unwrap_or_else(|poison| poison.into_inner());
+    let mut next_id = WRITER.lock();
     let id = *next_id;
     *next_id += 1;
     let old = current_entries();
@@ -114,7 +118,7 @@ pub(crate) fn register_code(
 
 impl Drop for CodeRegistration {
     fn drop(&mut self) {
-        let _writer = WRITER.lock().unwrap_or_else(|poison| poison.into_inner());
+        let _writer = WRITER.lock();
         let entries = current_entries()
             .iter()
             .filter(|e| e.id != self.id)
@@ -151,7 +155,7 @@ fn publish(entries: Vec<Entry>) {
     // does not decrement until it is done with it; once we see zero after
     // the swap, every later reader loads `new`.
     while READERS.load(SeqCst) != 0 {
-        std::thread::yield_now();
+        super::sync::yield_now();
     }
     if !old.is_null() {
         // SAFETY: `old` came from `Box::into_raw` here, is no longer

@@ -3,6 +3,8 @@
 //! run where traps are implemented (Linux on x86_64, aarch64, s390x and
 //! riscv64; the last three under qemu-user).
 
+use std::prelude::rust_2024::*;
+
 use super::*;
 
 fn page() -> usize {
@@ -198,7 +200,7 @@ fn images_are_copy_on_write_and_reset() {
 
 #[test]
 fn code_registration_rejects_overlaps_and_unregisters_on_drop() {
-    let lookup: CodeLookup = std::sync::Arc::new(|_| None);
+    let lookup: CodeLookup = alloc::sync::Arc::new(|_| None);
     // Addresses never mapped by this process's tests: registration does not
     // touch the memory, only the registry.
     let base = 0x7000_0000_usize;
@@ -455,8 +457,10 @@ mod machine_code {
 mod native {
     //! Trap tests with hand-assembled machine code.
 
-    use std::cell::Cell;
-    use std::sync::Arc;
+    use alloc::sync::Arc;
+    use core::cell::Cell;
+    use std::prelude::rust_2024::*;
+    use std::thread_local;
 
     use kiln_environ::TrapCode;
 
@@ -544,9 +548,9 @@ mod native {
         let mem = memory();
         let guard = mem.as_ptr() as usize + 3 * page_size();
         // Values live across the call, likely in callee-saved registers.
-        let mut acc: Vec<u64> = (0..8).map(|i| std::hint::black_box(i * 0x1111)).collect();
+        let mut acc: Vec<u64> = (0..8).map(|i| core::hint::black_box(i * 0x1111)).collect();
         for round in 0..10u64 {
-            let keep = std::hint::black_box(round.wrapping_mul(0x9e37_79b9));
+            let keep = core::hint::black_box(round.wrapping_mul(0x9e37_79b9));
             // SAFETY: the code clobbers only callee-saved registers (which
             // the trampoline restores) and reads from a0.
             let trap = unsafe { traps.call_wasm(wasm.entry(), guard, 0, 0, 0) }.unwrap_err();

@@ -20,7 +20,6 @@
 //! it and hands the trap to its caller (which may be host code called by
 //! outer wasm, and decides whether to raise it further).
 
-use core::cell::Cell;
 use core::convert::Infallible;
 use core::marker::PhantomData;
 use core::ptr;
@@ -119,20 +118,16 @@ impl TraceBuf {
     }
 }
 
-thread_local! {
-    /// This thread's innermost activation (null outside wasm).
-    ///
-    /// A `const`-initialised `Cell` of a raw pointer has no destructor, so
-    /// the thread-local is a plain TLS slot: reading it from the signal
-    /// handler is a load, with no lazy initialisation or allocation. The
-    /// handler reads it only once the pc is known to be in wasm code, which
-    /// this thread can only be running after `call_wasm` wrote the slot.
-    static CURRENT: Cell<*mut Activation> = const { Cell::new(ptr::null_mut()) };
+/// This thread's innermost activation (null outside wasm), kept in the
+/// runtime's per-thread slot ([`super::sync::tls_get`]). Async-signal-safe:
+/// the signal handler reads it only once the pc is known to be in wasm
+/// code, which this thread can only be running after `call_wasm` set it.
+pub(super) fn current() -> *mut Activation {
+    super::sync::tls_get().cast()
 }
 
-/// This thread's innermost activation, or null. Async-signal-safe.
-pub(super) fn current() -> *mut Activation {
-    CURRENT.try_with(Cell::get).unwrap_or(ptr::null_mut())
+fn set_current(act: *mut Activation) {
+    super::sync::tls_set(act.cast());
 }
 
 /// Proof that trap handling works on this thread: the architecture can
@@ -167,7 +162,7 @@ impl Traps {
         let arch = arch::supported().ok_or(SysError::Unsupported(
             "resuming from traps on this OS and architecture",
         ))?;
-        #[cfg(unix)]
+        #[cfg(kiln_os)]
         {
             super::unix::signals::install_handlers()?;
             super::unix::signals::ensure_alt_stack()?;
@@ -244,7 +239,7 @@ impl Traps {
             trace,
         };
         let act: *mut Activation = &mut activation;
-        CURRENT.set(act);
+        set_current(act);
         // SAFETY: `act` points to a live activation on this frame that stays
         // put until `enter` returns; the caller vouches for `entry` and its
         // arguments, and for the trap contract of whatever it runs.
@@ -257,7 +252,7 @@ impl Traps {
         // SAFETY: `act` is still our live local; nothing else refers to it
         // once `enter` has returned.
         let (prev, trap) = unsafe { ((*act).prev, (*act).trap) };
-        CURRENT.set(prev);
+        set_current(prev);
         match (status, trap) {
             (0, _) => Ok(()),
             (_, Some(trap)) => Err(trap),

@@ -26,30 +26,30 @@
 //!   fault): the frame pointer where there is one, the stack pointer on
 //!   s390x (whose frames link through a backchain instead).
 
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[cfg(all(kiln_os_linux, target_arch = "x86_64"))]
 mod x86_64;
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[cfg(all(kiln_os_linux, target_arch = "x86_64"))]
 pub(super) use x86_64::*;
 
-#[cfg(all(target_os = "linux", target_arch = "aarch64"))]
+#[cfg(all(kiln_os_linux, target_arch = "aarch64"))]
 mod aarch64;
-#[cfg(all(target_os = "linux", target_arch = "aarch64"))]
+#[cfg(all(kiln_os_linux, target_arch = "aarch64"))]
 pub(super) use aarch64::*;
 
-#[cfg(all(target_os = "linux", target_arch = "s390x"))]
+#[cfg(all(kiln_os_linux, target_arch = "s390x"))]
 mod s390x;
-#[cfg(all(target_os = "linux", target_arch = "s390x"))]
+#[cfg(all(kiln_os_linux, target_arch = "s390x"))]
 pub(super) use s390x::*;
 
-#[cfg(all(target_os = "linux", target_arch = "riscv64"))]
+#[cfg(all(kiln_os_linux, target_arch = "riscv64"))]
 mod riscv64;
-#[cfg(all(target_os = "linux", target_arch = "riscv64"))]
+#[cfg(all(kiln_os_linux, target_arch = "riscv64"))]
 pub(super) use riscv64::*;
 
 /// Trap resumption is implemented on this architecture: the token the
 /// rest of the layer asks for (uninhabited in `unsupported.rs`).
 #[cfg(all(
-    target_os = "linux",
+    kiln_os_linux,
     any(
         target_arch = "x86_64",
         target_arch = "aarch64",
@@ -62,7 +62,7 @@ pub(crate) struct Supported(());
 
 /// The token, where trap resumption is implemented.
 #[cfg(all(
-    target_os = "linux",
+    kiln_os_linux,
     any(
         target_arch = "x86_64",
         target_arch = "aarch64",
@@ -75,7 +75,7 @@ pub(in crate::runtime::sys) fn supported() -> Option<Supported> {
 }
 
 #[cfg(not(all(
-    target_os = "linux",
+    kiln_os_linux,
     any(
         target_arch = "x86_64",
         target_arch = "aarch64",
@@ -85,7 +85,7 @@ pub(in crate::runtime::sys) fn supported() -> Option<Supported> {
 )))]
 mod unsupported;
 #[cfg(not(all(
-    target_os = "linux",
+    kiln_os_linux,
     any(
         target_arch = "x86_64",
         target_arch = "aarch64",
@@ -104,7 +104,7 @@ pub(super) use unsupported::*;
 /// # Safety
 ///
 /// `fp` must point at a readable frame record of that shape.
-#[cfg(not(all(target_os = "linux", target_arch = "s390x")))]
+#[cfg(not(all(kiln_os_linux, target_arch = "s390x")))]
 pub(super) unsafe fn frame_caller(fp: usize) -> Option<(usize, usize)> {
     // SAFETY: the contract: two readable words at `fp`.
     let (next, ret) = unsafe {
@@ -122,7 +122,7 @@ pub(super) unsafe fn frame_caller(fp: usize) -> Option<(usize, usize)> {
 /// # Safety
 ///
 /// Nothing is read.
-#[cfg(all(unix, not(all(target_os = "linux", target_arch = "s390x"))))]
+#[cfg(all(kiln_os, not(all(kiln_os_linux, target_arch = "s390x"))))]
 pub(super) unsafe fn prologue_return_address(_ucontext: *mut core::ffi::c_void) -> Option<usize> {
     None
 }
@@ -130,7 +130,7 @@ pub(super) unsafe fn prologue_return_address(_ucontext: *mut core::ffi::c_void) 
 /// Whether returning from the handler of `signal` skips the faulting
 /// instruction: never, on architectures whose saved pc of a fault is the
 /// faulting instruction itself.
-#[cfg(all(unix, not(all(target_os = "linux", target_arch = "s390x"))))]
+#[cfg(all(kiln_os, not(all(kiln_os_linux, target_arch = "s390x"))))]
 pub(super) fn fault_returns_past_instruction(_signal: core::ffi::c_int) -> bool {
     false
 }

@@ -2,7 +2,7 @@
 //! values, so nothing here can be reached, and `Traps::init` reports
 //! `SysError::Unsupported`; the runtime uses the interpreter instead.
 
-#[cfg(unix)]
+#[cfg(kiln_os)]
 use core::ffi::c_void;
 
 use crate::runtime::sys::traps::{Activation, WasmEntry};
@@ -37,7 +37,7 @@ pub(in crate::runtime::sys) unsafe fn unwind_to(never: &Supported, _sp: usize) -
 
 /// # Safety
 /// Nothing is read.
-#[cfg(unix)]
+#[cfg(kiln_os)]
 pub(in crate::runtime::sys) unsafe fn fault_context(
     _signal: core::ffi::c_int,
     _info: *mut libc::siginfo_t,
@@ -48,5 +48,5 @@ pub(in crate::runtime::sys) unsafe fn fault_context(
 
 /// # Safety
 /// Nothing is written.
-#[cfg(unix)]
+#[cfg(kiln_os)]
 pub(in crate::runtime::sys) unsafe fn redirect(_ucontext: *mut c_void, _sp: usize) {}

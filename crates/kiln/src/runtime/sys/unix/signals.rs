@@ -225,7 +225,7 @@ impl Drop for AltStack {
     }
 }
 
-thread_local! {
+std::thread_local! {
     /// The alternate stack this thread got from us, if any.
     static ALT_STACK: RefCell<Option<AltStack>> = const { RefCell::new(None) };
 }

@@ -6,7 +6,7 @@ use std::cell::Cell;
 /// thread: asking can be slow (the main thread's answer comes from
 /// `/proc/self/maps`), and a thread's stack never moves.
 pub(crate) fn thread_stack_low() -> Option<usize> {
-    thread_local! {
+    std::thread_local! {
         static LOW: Cell<Option<usize>> = const { Cell::new(None) };
     }
     if let Some(low) = LOW.with(Cell::get) {

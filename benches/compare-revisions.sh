@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Races `kiln run` of two git revisions on the suite's programs, with code
+# placement held equal, and prints each program's median time and the ratio
+# (NEW / OLD), then the geomean.
+#
+# Why: the interpreter's `match` dispatch loop is sensitive to where the
+# linker puts it. Two builds whose loop compiles to the same instructions
+# have differed by 15-25% in wall time on one VM, with equal instruction
+# counts under callgrind (docs/performance.md, issue 10). Building both
+# revisions with every function aligned to a page makes the loop's offset
+# within its page, and so its cache-line and 32-byte-window layout, the
+# same in both, so the race measures the change, not the placement.
+#
+# usage: benches/compare-revisions.sh OLD NEW [-- options]
+#   options (after --):
+#     --backend interp|cranelift   (default interp; cranelift runs .kwasm
+#                                   precompiled by each revision)
+#     --programs "a b c"           (default: the 16 run-time programs)
+#     --rounds N                   (default 3; interleaved OLD, NEW)
+#     --no-align                   build without the alignment (as users do)
+#
+# Builds go to target/compare/<rev>/ (worktrees in target/compare/src-<rev>);
+# the suite's .wasm files must be built already (`kiln-bench` does that, into
+# target/bench-programs).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+[ $# -ge 2 ] || { sed -n '2,24p' "$0"; exit 2; }
+old=$1 new=$2; shift 2
+[ "${1:-}" = "--" ] && shift
+backend=interp rounds=3 align=1
+programs="bytecode_vm coremark deflate fannkuch fib json mandelbrot markdown matmul nbody regex sha256 sieve simd sort spectral_norm"
+while [ $# -gt 0 ]; do
+    case $1 in
+        --backend) backend=$2; shift 2 ;;
+        --programs) programs=$2; shift 2 ;;
+        --rounds) rounds=$2; shift 2 ;;
+        --no-align) align=0; shift ;;
+        *) echo "compare-revisions: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+case $backend in interp|cranelift) ;; *) echo "compare-revisions: --backend is interp or cranelift" >&2; exit 2 ;; esac
+
+wasm_dir=$root/target/bench-programs/wasm32-wasip1/release
+for p in $programs; do
+    [ -f "$wasm_dir/$p.wasm" ] || { echo "compare-revisions: $wasm_dir/$p.wasm missing; run kiln-bench once to build the suite" >&2; exit 1; }
+done
+
+out=$root/target/compare
+mkdir -p "$out"
+features=()
+[ "$backend" = interp ] && features=(--no-default-features)
+flags=""
+[ $align = 1 ] && flags="-C llvm-args=-align-all-functions=12"
+
+# build REV -> prints the binary's path
+build() {
+    local rev sha src bin
+    rev=$1
+    sha=$(git -C "$root" rev-parse --short=12 "$rev^{commit}")
+    src=$out/src-$sha
+    bin=$out/$sha-$backend-align$align/kiln
+    if [ ! -x "$bin" ]; then
+        [ -d "$src" ] || git -C "$root" worktree add --detach -q "$src" "$sha"
+        # One target directory for every revision: dependencies build once.
+        (cd "$src" && RUSTFLAGS="$flags" CARGO_TARGET_DIR=$out/target \
+            cargo build --release -p kiln-cli "${features[@]}" >&2)
+        mkdir -p "$(dirname "$bin")"
+        cp "$out/target/release/kiln" "$bin"
+    fi
+    echo "$bin"
+}
+old_bin=$(build "$old")
+new_bin=$(build "$new")
+
+# run BIN PROGRAM -> wall seconds
+run() {
+    local bin=$1 p=$2 s e
+    if [ "$backend" = interp ]; then
+        s=$(date +%s.%N); "$bin" run -C compiler=interp "$wasm_dir/$p.wasm" >/dev/null; e=$(date +%s.%N)
+    else
+        s=$(date +%s.%N); "$bin" run --allow-precompiled "$out/$p.$(basename "$(dirname "$bin")").kwasm" >/dev/null; e=$(date +%s.%N)
+    fi
+    echo "$e - $s" | bc
+}
+median() { sort -n | sed -n "$(( (rounds + 1) / 2 ))p"; }
+
+echo "old $old ($old_bin)"
+echo "new $new ($new_bin)"
+echo "backend $backend, rounds $rounds, aligned $align"
+printf '%-14s %9s %9s %7s\n' program old new new/old
+logsum=0 n=0
+for p in $programs; do
+    if [ "$backend" = cranelift ]; then
+        for b in "$old_bin" "$new_bin"; do
+            "$b" compile "$wasm_dir/$p.wasm" -o "$out/$p.$(basename "$(dirname "$b")").kwasm"
+        done
+    fi
+    a=() b=()
+    for _ in $(seq "$rounds"); do
+        a+=("$(run "$old_bin" "$p")")
+        b+=("$(run "$new_bin" "$p")")
+    done
+    ma=$(printf '%s\n' "${a[@]}" | median)
+    mb=$(printf '%s\n' "${b[@]}" | median)
+    r=$(echo "scale=4; $mb / $ma" | bc)
+    printf '%-14s %9.3f %9.3f %7.3f\n' "$p" "$ma" "$mb" "$r"
+    logsum=$(echo "scale=8; $logsum + l($r)" | bc -l)
+    n=$((n + 1))
+done
+printf 'geomean new/old over %d programs: %.3f\n' "$n" "$(echo "scale=8; e($logsum / $n)" | bc -l)"
