@@ -51,6 +51,26 @@ else
     echo "[loader] $wasm not built; skipping the WASI program"
 fi
 
+# Code compiled without signals-based traps (docs/signal-free.md): the
+# loader made with the same setting installs no signal handler, and the
+# traps come through the runtime's trap builtin.
+free=(-W signals-based-traps=n)
+"$full" compile "${free[@]}" "$work/fac.wat" -o "$work/free.kwasm"
+out=$("$loader" run -C compiler=cranelift "${free[@]}" --allow-precompiled --invoke fac \
+    "$work/free.kwasm" 20)
+[ "$out" = 2432902008176640000 ] || fail "signal-free fac(20) printed '$out'"
+if err=$("$loader" run -C compiler=cranelift "${free[@]}" --allow-precompiled --invoke oob \
+    "$work/free.kwasm" 2>&1); then
+    fail "a signal-free out-of-bounds load did not trap"
+fi
+grep -q "out of bounds memory access" <<<"$err" || fail "the signal-free trap said: $err"
+if err=$("$loader" run -C compiler=cranelift --allow-precompiled --invoke fac \
+    "$work/free.kwasm" 5 2>&1); then
+    fail "a signal-free artifact loaded into an engine with signals-based traps"
+fi
+grep -q "signals_based_traps" <<<"$err" || fail "the refusal said: $err"
+echo "[loader] signal-free code runs and traps; the other mode is refused by name"
+
 # Other settings: refused, naming what differs.
 "$full" compile -W fuel=1000 "$work/fac.wat" -o "$work/fuel.kwasm"
 if err=$("$loader" run -C compiler=cranelift --allow-precompiled --invoke fac "$work/fuel.kwasm" 5 2>&1); then

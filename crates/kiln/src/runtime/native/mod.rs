@@ -344,7 +344,13 @@ impl NativeEngine {
         tunables: kiln_environ::Tunables,
         features: wasmparser::WasmFeatures,
     ) -> Result<Self> {
-        Traps::init().map_err(|e| anyhow!("native code cannot run here: {e}"))?;
+        // Code compiled without signals-based traps needs no handler.
+        let traps = if tunables.signals_based_traps {
+            Traps::init()
+        } else {
+            Traps::init_without_signals()
+        };
+        traps.map_err(|e| anyhow!("native code cannot run here: {e}"))?;
         Ok(NativeEngine {
             compiler: None,
             fingerprint: loader_fingerprint(tunables, features),
@@ -528,10 +534,7 @@ fn check_compatible(theirs: &str, ours: &str) -> Result<()> {
         ("triple", "target"),
         ("isa", "set of CPU features"),
         ("flags", "set of code generator settings"),
-        (
-            "signals_based_traps",
-            "trap mode, `signals_based_traps` (`Config::signals_based_traps`, `-W signals-based-traps`)",
-        ),
+        TRAP_MODE,
         ("tunables", "set of memory or fuel settings"),
         ("features", "set of WebAssembly features"),
         ("abi", "runtime ABI (another build of Kiln)"),
@@ -550,6 +553,14 @@ fn check_compatible(theirs: &str, ours: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// The fingerprint line of the trap mode, and how a mismatch names it: a
+/// line of its own (the mode is in `tunables=` too) so that the error
+/// says which setting to change.
+const TRAP_MODE: (&str, &str) = (
+    "signals_based_traps",
+    "trap mode, `signals_based_traps` (`Config::signals_based_traps`, `-W signals-based-traps`)",
+);
 
 /// The value of line `name=` of fingerprint `fp` ("" if absent).
 fn field(fp: &str, name: &str) -> String {
@@ -576,7 +587,8 @@ fn loader_fingerprint(
         .collect();
     let layout = VMOffsets::from_counts(size_of::<usize>() as u8, 1, 1, 1, 1, 1);
     format!(
-        "backend=*\ntriple={HOST_TRIPLE}\nisa=*\nflags=*\ntunables={tunables:?}\nfeatures={:#x}\nabi={} {layout:?}",
+        "backend=*\ntriple={HOST_TRIPLE}\nisa=*\nflags=*\nsignals_based_traps={}\ntunables={tunables:?}\nfeatures={:#x}\nabi={} {layout:?}",
+        tunables.signals_based_traps,
         features.bits(),
         builtins.join(","),
     )
@@ -597,6 +609,7 @@ fn check_loadable(theirs: &str, ours: &str) -> Result<()> {
     }
     for (name, what) in [
         ("triple", "target"),
+        TRAP_MODE,
         ("tunables", "set of memory or fuel settings"),
         ("features", "set of WebAssembly features"),
         ("abi", "runtime ABI (another build of Kiln)"),
@@ -787,6 +800,7 @@ mod tests {
         };
         for (name, what) in [
             ("triple", "different target"),
+            ("signals_based_traps", "`signals_based_traps`"),
             ("tunables", "memory or fuel settings"),
             ("features", "WebAssembly features"),
             ("abi", "runtime ABI"),
