@@ -279,8 +279,8 @@ if [ "${1:-}" = --host-wast ]; then
         *) echo "[wast host cranelift] no native backend on this host: skipped" ;;
     esac
     # Native code that never relies on a fault (Config::signals_based_traps
-    # off, docs/signal-free.md): the same files on x86_64, where the mode's
-    # explicit checks replace the most faulting instructions.
+    # off, docs/signal-free.md): the same files, on x86_64 (the CI host;
+    # the other ISAs run the mode's own tests under qemu, below).
     case "$(uname -s)-$(uname -m)" in
         Linux-x86_64)
             WAST_OPTS=(-W signals-based-traps=n)
