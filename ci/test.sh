@@ -21,7 +21,6 @@
 #             x86_64-unknown-none, thumbv7em-none-eabihf (qemu-arm) and
 #             riscv32imac-unknown-none-elf (qemu-riscv32)
 #   test      cargo test --workspace --release (includes the spec suite)
-#   spec      the spec suite again with its per-file counts printed
 #   bench     `kiln-bench --quick`: builds the `fib` benchmark program for
 #             wasm32-wasip1 and natively and races it on every runtime found
 #             (on a fresh machine: Kiln and native only). It proves the
@@ -121,9 +120,6 @@ step clippy-programs cargo clippy --manifest-path "$TEST_PROGRAMS" --target wasm
 step features ./ci/features.sh
 step test cargo test --workspace --release
 step no-std ./tests/no-std/run.sh
-# The spec test passes quietly above; run it again (already built, ~2 s) with
-# its per-file lines and conformance counts shown.
-step spec cargo test --release -p kiln-wast --test spec -- --nocapture
 step bench cargo run --release -p kiln-bench -- --quick --out target/bench/ci
 step loader ./ci/loader.sh
 step static-link ./examples/static-link/test.sh
