@@ -309,24 +309,15 @@ impl NativeEngine {
             traps
                 .map_err(|e| anyhow!("the {} strategy cannot run here: {e}", compiler.backend()))?;
         }
-        // The runtime ABI as compiled code sees it: the builtin table's
-        // order and the `VMContext` layout (a sample with one of each
-        // entity). Artifacts of the same Kiln version with another ABI (a
-        // development build) are then refused instead of misread.
-        let builtins: Vec<&str> = kiln_environ::Builtin::ALL
-            .iter()
-            .map(|b| b.name())
-            .collect();
-        let layout = VMOffsets::from_counts(compiler.pointer_bytes(), 1, 1, 1, 1, 1);
         // The trap mode has a line of its own (it is in the tunables too)
         // so that a mismatch names it.
         let fingerprint = format!(
-            "backend={}\n{}\nsignals_based_traps={signals}\ntunables={:?}\nfeatures={:#x}\nabi={} {layout:?}",
+            "backend={}\n{}\nsignals_based_traps={signals}\ntunables={:?}\nfeatures={:#x}\nabi={}",
             compiler.backend(),
             compiler.settings(),
             compiler.tunables(),
             features.bits(),
-            builtins.join(","),
+            abi_line(compiler.pointer_bytes()),
         );
         Ok(NativeEngine {
             compiler: Some(compiler),
@@ -581,17 +572,25 @@ fn loader_fingerprint(
     tunables: kiln_environ::Tunables,
     features: wasmparser::WasmFeatures,
 ) -> String {
+    format!(
+        "backend=*\ntriple={HOST_TRIPLE}\nisa=*\nflags=*\nsignals_based_traps={}\ntunables={tunables:?}\nfeatures={:#x}\nabi={}",
+        tunables.signals_based_traps,
+        features.bits(),
+        abi_line(size_of::<usize>() as u8),
+    )
+}
+
+/// The runtime ABI as compiled code sees it, for `pointer_bytes`-byte
+/// pointers: the builtin table's order and the `VMContext` layout (a
+/// sample with one of each entity). Artifacts of the same Kiln version with
+/// another ABI (a development build) are then refused instead of misread.
+fn abi_line(pointer_bytes: u8) -> String {
     let builtins: Vec<&str> = kiln_environ::Builtin::ALL
         .iter()
         .map(|b| b.name())
         .collect();
-    let layout = VMOffsets::from_counts(size_of::<usize>() as u8, 1, 1, 1, 1, 1);
-    format!(
-        "backend=*\ntriple={HOST_TRIPLE}\nisa=*\nflags=*\nsignals_based_traps={}\ntunables={tunables:?}\nfeatures={:#x}\nabi={} {layout:?}",
-        tunables.signals_based_traps,
-        features.bits(),
-        builtins.join(","),
-    )
+    let layout = VMOffsets::from_counts(pointer_bytes, 1, 1, 1, 1, 1);
+    format!("{} {layout:?}", builtins.join(","))
 }
 
 /// Errors, naming the first field that does not fit, unless an artifact
