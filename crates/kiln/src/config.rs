@@ -286,16 +286,8 @@ impl Config {
             // build without a compiler (no `cranelift` feature) loads
             // precompiled native code only when asked for by name.
             Strategy::Auto
-                if cfg!(all(
-                    kiln_native,
-                    target_os = "linux",
-                    any(
-                        target_arch = "x86_64",
-                        target_arch = "aarch64",
-                        target_arch = "s390x",
-                        target_arch = "riscv64"
-                    )
-                )) =>
+                // `kiln_native` is set only for the native architectures.
+                if cfg!(all(kiln_native, target_os = "linux")) =>
             {
                 Strategy::Cranelift
             }

@@ -21,6 +21,7 @@ fn config() -> kiln::Config {
 }
 
 include!("common/api_cases.rs");
+include!("common/child.rs");
 
 /// The soundness cases of `soundness.rs`, on Cranelift.
 mod soundness {
@@ -449,29 +450,7 @@ fn host_fault_child() {
 #[test]
 fn host_fault_is_not_a_wasm_trap() {
     use std::os::unix::process::ExitStatusExt;
-    // Under emulation the test binary needs its runner again, named as for
-    // the platform layer's own crash tests (docs/platform.md).
-    let runner = std::env::var("KILN_SYS_TEST_RUNNER").unwrap_or_default();
-    let mut words = runner.split_whitespace();
-    let exe = std::env::current_exe().unwrap();
-    let mut command = match words.next() {
-        Some(program) => {
-            let mut c = std::process::Command::new(program);
-            c.args(words).arg(&exe);
-            c
-        }
-        None => std::process::Command::new(&exe),
-    };
-    let output = command
-        .args([
-            "--exact",
-            "host_fault_child",
-            "--test-threads=1",
-            "--nocapture",
-        ])
-        .env(CRASH_CHILD, "1")
-        .output()
-        .unwrap();
+    let output = rerun_in_child("host_fault_child", CRASH_CHILD);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(
         output.status.signal(),

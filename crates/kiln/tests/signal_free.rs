@@ -18,6 +18,8 @@
 
 use kiln::{Config, Engine, Func, Instance, Module, Store, Strategy, Trap, TrapCode, Val};
 
+include!("common/child.rs");
+
 /// The module of `kiln-cranelift`'s trap-table test, with one export per
 /// trapping operator.
 const TRAPPING: &str = include_str!("../../cranelift/tests/trapping.wat");
@@ -383,29 +385,7 @@ fn signal_free_child() {
 
 #[test]
 fn runs_with_no_signal_handler_installed() {
-    // Under emulation the test binary needs its runner again, named as for
-    // the platform layer's own crash tests (docs/platform.md).
-    let runner = std::env::var("KILN_SYS_TEST_RUNNER").unwrap_or_default();
-    let mut words = runner.split_whitespace();
-    let exe = std::env::current_exe().unwrap();
-    let mut command = match words.next() {
-        Some(program) => {
-            let mut c = std::process::Command::new(program);
-            c.args(words).arg(&exe);
-            c
-        }
-        None => std::process::Command::new(&exe),
-    };
-    let output = command
-        .args([
-            "--exact",
-            "signal_free_child",
-            "--test-threads=1",
-            "--nocapture",
-        ])
-        .env(CHILD, "1")
-        .output()
-        .unwrap();
+    let output = rerun_in_child("signal_free_child", CHILD);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
