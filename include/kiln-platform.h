@@ -7,8 +7,87 @@
 #ifndef KILN_PLATFORM_H
 #define KILN_PLATFORM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+
+#if defined(KILN_CUSTOM_VIRTUAL_MEMORY)
+/**
+ * Protection value for [`kiln_mmap_new`], [`kiln_mmap_remap`] and
+ * [`kiln_mprotect`]: pages may be read. Without any bit set, pages may
+ * not be accessed at all.
+ */
+#define KILN_PROT_READ 1
+#endif
+
+#if defined(KILN_CUSTOM_VIRTUAL_MEMORY)
+/**
+ * Protection bit: pages may be written.
+ */
+#define KILN_PROT_WRITE 2
+#endif
+
+#if defined(KILN_CUSTOM_VIRTUAL_MEMORY)
+/**
+ * Protection bit: instructions may be fetched from the pages.
+ */
+#define KILN_PROT_EXEC 4
+#endif
+
+#if defined(KILN_CUSTOM_VIRTUAL_MEMORY)
+/**
+ * A copy-on-write memory image the embedder made in
+ * [`kiln_memory_image_new`]. Kiln only passes the pointer back.
+ */
+typedef struct KilnMemoryImage KilnMemoryImage;
+#endif
+
+#if defined(KILN_CUSTOM_NATIVE_SIGNALS)
+/**
+ * Where a WebAssembly trap resumes, as [`KilnTrapHandler`] reports it.
+ */
+typedef struct KilnTrapResume {
+  /**
+   * The address the interrupted thread must continue at.
+   */
+  size_t pc;
+  /**
+   * The stack pointer it must continue with.
+   */
+  size_t sp;
+} KilnTrapResume;
+#endif
+
+#if defined(KILN_CUSTOM_NATIVE_SIGNALS)
+/**
+ * Kiln's fault handler, which Kiln passes to [`kiln_traps_init`].
+ *
+ * The embedder calls it from its handler for a memory access fault, an
+ * illegal instruction or an arithmetic fault (on POSIX systems:
+ * SIGSEGV, SIGBUS, SIGILL and SIGFPE), on the faulting thread, with:
+ *
+ * * `pc`: the address of the faulting instruction;
+ * * `fp`: the interrupted frame pointer register (x86_64: `rbp`;
+ *   aarch64: `x29`; riscv64: `s0`; s390x, whose frames have no frame
+ *   pointer: the stack pointer `r15`);
+ * * `fault_addr`: the data address a memory access fault touched, or 0
+ *   for the other faults;
+ * * `resume`: where Kiln writes how to continue.
+ *
+ * It returns true when the fault is a trap in WebAssembly code run by
+ * this thread. Then the embedder must make the thread continue at
+ * `resume->pc` with its stack pointer set to `resume->sp` (on POSIX:
+ * write both into the `ucontext_t` and return from the signal handler);
+ * no other register needs restoring. It returns false for every other
+ * fault, which the embedder handles as if Kiln were not there (usually
+ * by crashing). The function only reads memory Kiln owns and takes no
+ * lock, so it is safe in a signal handler.
+ */
+typedef bool (*KilnTrapHandler)(size_t pc,
+                                size_t fp,
+                                size_t fault_addr,
+                                struct KilnTrapResume *resume);
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -56,6 +135,127 @@ extern void kiln_lock_acquire(size_t *lock);
  * acquired with `kiln_lock_acquire`.
  */
 extern void kiln_lock_release(size_t *lock);
+
+#if defined(KILN_CUSTOM_VIRTUAL_MEMORY)
+/**
+ * Returns the size of a virtual memory page in bytes: a power of two
+ * of at least 4096, the same on every call. Every address and length
+ * Kiln passes to the functions below is a multiple of it.
+ */
+extern size_t kiln_page_size(void);
+#endif
+
+#if defined(KILN_CUSTOM_VIRTUAL_MEMORY)
+/**
+ * Maps `size` bytes of new, zero-filled memory with protection `prot`
+ * (0, or `KILN_PROT_READ | KILN_PROT_WRITE`) and returns its first
+ * address, which must be page-aligned; returns NULL if it cannot.
+ *
+ * Kiln reserves large regions this way (a 32-bit linear memory takes
+ * 4 GiB plus a guard region) and opens pages inside them as memory
+ * grows, so pages mapped with protection 0 should cost address space
+ * only, not memory (on POSIX: `mmap` with `PROT_NONE` and
+ * `MAP_NORESERVE`). An access to a page without access rights must
+ * fault (and reach [`KilnTrapHandler`] with `custom-native-signals`).
+ */
+extern uint8_t *kiln_mmap_new(size_t size, uint32_t prot);
+#endif
+
+#if defined(KILN_CUSTOM_VIRTUAL_MEMORY)
+/**
+ * Replaces the `size` bytes at `addr`, inside one mapping made by
+ * `kiln_mmap_new`, with fresh zero-filled pages of protection `prot`,
+ * giving the old pages' memory back to the system. Returns 0, or a
+ * nonzero error number if it cannot.
+ */
+extern int32_t kiln_mmap_remap(uint8_t *addr, size_t size, uint32_t prot);
+#endif
+
+#if defined(KILN_CUSTOM_VIRTUAL_MEMORY)
+/**
+ * Changes the protection of the `size` bytes at `addr`, inside one
+ * mapping made by `kiln_mmap_new`, to `prot`, keeping their contents.
+ * Returns 0, or a nonzero error number if it cannot.
+ *
+ * `prot` is 0, `KILN_PROT_READ | KILN_PROT_WRITE`, or
+ * `KILN_PROT_READ | KILN_PROT_EXEC` for machine code Kiln has just
+ * written. In the last case the function must also make the new
+ * instructions visible to instruction fetch on every core that may
+ * run them, where the processor needs more than what Kiln does on
+ * the calling core (x86_64 and s390x need nothing; on aarch64 Kiln
+ * cleans and invalidates the caches itself, and the function need
+ * only serialize other cores, e.g. with Linux's `membarrier`
+ * `SYNC_CORE` command; on riscv64 it must synchronize every hart's
+ * instruction fetch, e.g. with Linux's `riscv_flush_icache`). An
+ * embedder whose platform forbids executable memory fails this
+ * call; Kiln then runs only statically linked native code.
+ */
+extern int32_t kiln_mprotect(uint8_t *addr, size_t size, uint32_t prot);
+#endif
+
+#if defined(KILN_CUSTOM_VIRTUAL_MEMORY)
+/**
+ * Unmaps the whole mapping of `size` bytes at `addr` that
+ * `kiln_mmap_new` returned. Kiln never unmaps part of a mapping.
+ * Returns 0, or a nonzero error number if it cannot.
+ */
+extern int32_t kiln_munmap(uint8_t *addr, size_t size);
+#endif
+
+#if defined(KILN_CUSTOM_VIRTUAL_MEMORY)
+/**
+ * Makes a copy-on-write image of the `len` bytes at `data` (a
+ * multiple of the page size) and stores it in `*image`, so that
+ * `kiln_memory_image_map_at` can later map it into linear memories
+ * without copying. Kiln may free `data` once this returns.
+ *
+ * Returns 0 on success, or a nonzero error number. An embedder
+ * without the means (on POSIX, a `memfd` or another shareable file)
+ * stores NULL and returns 0: Kiln then copies initial memory contents
+ * at each instantiation instead.
+ */
+extern int32_t kiln_memory_image_new(const uint8_t *data,
+                                     size_t len,
+                                     struct KilnMemoryImage **image);
+#endif
+
+#if defined(KILN_CUSTOM_VIRTUAL_MEMORY)
+/**
+ * Maps `image`'s `len` bytes (the length it was made with) at `addr`,
+ * a page-aligned address inside a mapping made by `kiln_mmap_new`,
+ * readable and writable, in place of the pages there. Writes through
+ * this mapping must never reach the image or other mappings of it.
+ * Returns 0, or a nonzero error number if it cannot.
+ */
+extern int32_t kiln_memory_image_map_at(struct KilnMemoryImage *image, uint8_t *addr, size_t len);
+#endif
+
+#if defined(KILN_CUSTOM_VIRTUAL_MEMORY)
+/**
+ * Frees `image`. Linear memories that mapped it may still be in use
+ * and must keep their contents (as a POSIX mapping of a file keeps
+ * working after the file is closed).
+ */
+extern void kiln_memory_image_free(struct KilnMemoryImage *image);
+#endif
+
+#if defined(KILN_CUSTOM_NATIVE_SIGNALS)
+/**
+ * Installs the embedder's fault handling so that it calls `handler`
+ * (see [`KilnTrapHandler`]) for every memory access fault, illegal
+ * instruction and arithmetic fault on any thread, before anything
+ * else handles it. Returns 0, or a nonzero error number if it cannot;
+ * Kiln then refuses to run code that relies on faults.
+ *
+ * Kiln calls it once per process, before it first runs native code
+ * compiled with signals-based traps (code compiled with
+ * `signals_based_traps(false)` needs no handler). WebAssembly code
+ * checks its own stack limit, leaving room for the handler to run on
+ * the faulting thread's stack, so no separate signal stack is needed
+ * for WebAssembly's sake.
+ */
+extern int32_t kiln_traps_init(KilnTrapHandler handler);
+#endif
 
 #ifdef __cplusplus
 }  // extern "C"

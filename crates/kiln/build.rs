@@ -10,6 +10,16 @@
 //!   `cranelift` feature is on and the target is one whose platform layer
 //!   the runtime has (Unix on x86_64, aarch64, s390x or riscv64). The same
 //!   condition guards the `kiln-cranelift` dependency in `Cargo.toml`.
+//! * `kiln_arch_traps`: the entry and resume trampolines of trap handling
+//!   exist for this target (x86_64, aarch64, s390x or riscv64 with their
+//!   Unix C ABI), so native code can run: on Linux with `std`, and in any
+//!   `no_std` build for those architectures (bare metal, or an OS the
+//!   embedder wraps through the platform header).
+//! * `kiln_custom_vm`, `kiln_custom_signals`: the `custom-virtual-memory`
+//!   and `custom-native-signals` features in a build without `std`, where
+//!   the runtime asks the embedder's header functions for virtual memory
+//!   and fault handling. With `std` the OS layer provides both, and the
+//!   features change nothing.
 
 fn main() {
     // The triple a loader (a build without a compiler) compares artifacts
@@ -19,6 +29,9 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(kiln_native)");
     println!("cargo::rustc-check-cfg=cfg(kiln_os)");
     println!("cargo::rustc-check-cfg=cfg(kiln_os_linux)");
+    println!("cargo::rustc-check-cfg=cfg(kiln_arch_traps)");
+    println!("cargo::rustc-check-cfg=cfg(kiln_custom_vm)");
+    println!("cargo::rustc-check-cfg=cfg(kiln_custom_signals)");
     let feature = |name: &str| std::env::var_os(format!("CARGO_FEATURE_{name}")).is_some();
     let unix = std::env::var_os("CARGO_CFG_UNIX").is_some();
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
@@ -33,5 +46,18 @@ fn main() {
     }
     if feature("CRANELIFT") && std && unix && native_arch {
         println!("cargo::rustc-cfg=kiln_native");
+    }
+    // Windows and UEFI pass arguments differently; the trampolines are
+    // written for the System V / AAPCS64 / ELF psABI conventions.
+    let family = std::env::var("CARGO_CFG_TARGET_FAMILY").unwrap_or_default();
+    let unix_abi = !family.contains("windows") && os != "uefi";
+    if native_arch && ((std && unix && os == "linux") || (!std && unix_abi)) {
+        println!("cargo::rustc-cfg=kiln_arch_traps");
+    }
+    if !std && feature("CUSTOM_VIRTUAL_MEMORY") {
+        println!("cargo::rustc-cfg=kiln_custom_vm");
+    }
+    if !std && feature("CUSTOM_NATIVE_SIGNALS") {
+        println!("cargo::rustc-cfg=kiln_custom_signals");
     }
 }

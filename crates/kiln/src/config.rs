@@ -303,7 +303,10 @@ impl Config {
         // Guard pages only pay off when the reservation covers every 32-bit
         // address; otherwise every access is checked and memories may move.
         // Code that may not rely on signals cannot rely on guard pages.
+        // Nor can a build without virtual memory, whose memories live on
+        // the heap.
         let bounds_checks = if self.signals_based_traps
+            && crate::runtime::sys::HAS_VIRTUAL_MEMORY
             && usize::BITS >= 64
             && self.memory_reservation >= 1 << 32
         {

@@ -18,7 +18,22 @@ fn generate() -> String {
              * embedder must provide, and when, is in docs/embedding.md. */"
                 .into(),
         ),
-        sys_includes: vec!["stdint.h".into(), "stddef.h".into()],
+        sys_includes: vec!["stdbool.h".into(), "stdint.h".into(), "stddef.h".into()],
+        // The optional parts: an embedder that enables the cargo feature
+        // defines the macro before including the header.
+        defines: [
+            (
+                "feature = custom-virtual-memory",
+                "KILN_CUSTOM_VIRTUAL_MEMORY",
+            ),
+            (
+                "feature = custom-native-signals",
+                "KILN_CUSTOM_NATIVE_SIGNALS",
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect(),
         no_includes: true,
         cpp_compat: true,
         documentation: true,
@@ -41,7 +56,10 @@ fn the_platform_header_matches_the_rust_declarations() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../include/kiln-platform.h");
     let fresh = generate();
     assert!(
-        fresh.contains("kiln_tls_get") && fresh.contains("kiln_lock_release"),
+        fresh.contains("kiln_tls_get")
+            && fresh.contains("kiln_lock_release")
+            && fresh.contains("kiln_mmap_new")
+            && fresh.contains("kiln_traps_init"),
         "cbindgen found no declarations in capi.rs:\n{fresh}"
     );
     if std::env::var_os("KILN_BLESS").is_some() {

@@ -404,9 +404,11 @@ impl StoreOpaque {
 
     /// Storage for a new memory of `pages` pages: reserved address space in
     /// a native store (the layout its compiled code assumes), the heap
-    /// otherwise.
+    /// otherwise, and also in a native store of a build without virtual
+    /// memory, whose code checks every access explicitly and reloads the
+    /// base, which moves as the memory grows (`Config::tunables`).
     fn new_memory_storage(&self, pages: u64) -> Option<MemoryStorage> {
-        if self.is_native() {
+        if self.is_native() && crate::runtime::sys::HAS_VIRTUAL_MEMORY {
             let config = self.engine.config();
             let sizes = Reservation {
                 reservation: config.memory_reservation,

@@ -30,11 +30,13 @@
 //!   traps.rs      activations, call_wasm, raise_trap (portable part)
 //!   arch/         entry/resume trampolines and ucontext access per CPU
 //!   unix/         mmap, code memory, memfd images, signal handlers
-//!   fallback.rs   elsewhere (Windows, wasm32, no_std): the same items,
-//!                 never created
+//!   cache.rs      instruction-cache maintenance for new code
+//!   fallback.rs   elsewhere (Windows, wasm32, no_std without
+//!                 custom-virtual-memory): the same items, never created
 //!   sync.rs       locks and the per-thread slot (std, or the embedder's)
 //!   custom/       without std: the embedder's functions
-//!                 (include/kiln-platform.h)
+//!                 (include/kiln-platform.h): locks and TLS, and with the
+//!                 custom-* features virtual memory and fault handling
 //!   tests.rs      unit tests
 //! ```
 //!
@@ -52,6 +54,7 @@ use core::fmt;
 use kiln_environ::TrapCode;
 
 mod arch;
+mod cache;
 mod registry;
 pub(crate) mod sync;
 mod traps;
@@ -62,7 +65,7 @@ mod custom;
 #[cfg(kiln_os)]
 mod unix;
 
-#[cfg(not(kiln_os))]
+#[cfg(not(any(kiln_os, kiln_custom_vm)))]
 mod fallback;
 
 #[cfg(test)]
@@ -70,8 +73,16 @@ mod tests;
 
 // The layer's API. Unused outside its tests until the native backend wires
 // it in (as for `dead_code` above).
-#[cfg(not(kiln_os))]
+#[cfg(kiln_custom_vm)]
+pub(crate) use custom::vm::{CodeMemory, MemoryImage, Mmap, page_size};
+#[cfg(not(any(kiln_os, kiln_custom_vm)))]
 pub(crate) use fallback::{CodeMemory, MemoryImage, Mmap, page_size};
+
+/// Whether this build can reserve address space ([`Mmap`]): the OS layer,
+/// or the embedder's with `custom-virtual-memory`. Without it native
+/// linear memories live on the heap and code checks every access, and
+/// only statically linked native code can run.
+pub(crate) const HAS_VIRTUAL_MEMORY: bool = cfg!(any(kiln_os, kiln_custom_vm));
 #[cfg_attr(not(test), allow(unused_imports))]
 pub(crate) use registry::{CodeLookup, CodeRegistration, is_wasm_pc, register_code};
 #[cfg_attr(not(test), allow(unused_imports))]

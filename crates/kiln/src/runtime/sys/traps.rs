@@ -156,8 +156,9 @@ impl Traps {
     /// on a thread.
     ///
     /// Fails with [`SysError::Unsupported`] where trap resumption is not
-    /// implemented (today: anything but Linux on x86_64, aarch64, s390x and
-    /// riscv64); the runtime then runs modules on the interpreter.
+    /// implemented (today: anything but x86_64, aarch64, s390x and riscv64,
+    /// on Linux or without `std`), or where faults cannot be caught (a
+    /// `no_std` build without `custom-native-signals`).
     pub(crate) fn init() -> Result<Traps, SysError> {
         let arch = arch::supported().ok_or(SysError::Unsupported(
             "resuming from traps on this OS and architecture",
@@ -167,6 +168,17 @@ impl Traps {
             super::unix::signals::install_handlers()?;
             super::unix::signals::ensure_alt_stack()?;
         }
+        #[cfg(kiln_custom_signals)]
+        super::custom::signals::install_handlers()?;
+        #[cfg(not(any(kiln_os, kiln_custom_signals)))]
+        {
+            let _ = arch;
+            Err(SysError::Unsupported(
+                "code that traps by faulting: this build has no signal handling \
+                 (enable custom-native-signals, or compile with signals_based_traps(false))",
+            ))
+        }
+        #[cfg(any(kiln_os, kiln_custom_signals))]
         Ok(Traps {
             arch,
             _per_thread: PhantomData,

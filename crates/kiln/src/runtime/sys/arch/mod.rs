@@ -10,8 +10,11 @@
 //!   trampoline (0: returned normally, 1: resumed after a trap);
 //! * `unwind_to(&Supported, sp) -> !`: jump to the resume path with the
 //!   stack pointer an activation saved (used by `raise_trap`);
+//! * `resume_pc(&Supported)`: the resume path's address, where an
+//!   embedder's fault handler sends a trapped thread (`custom-native-signals`);
 //! * `fault_context(signal, info, ucontext) -> Option<(pc, fp)>` and
-//!   `redirect(ucontext, sp)`: what the signal handler reads and writes;
+//!   `redirect(ucontext, sp)`: what the Linux signal handler reads and
+//!   writes (only with the OS layer);
 //! * `fault_returns_past_instruction(signal)`: whether returning from a
 //!   handler for `signal` would skip the faulting instruction instead of
 //!   running it again (s390x for SIGILL/SIGFPE), so a fault that is not
@@ -26,73 +29,41 @@
 //!   fault): the frame pointer where there is one, the stack pointer on
 //!   s390x (whose frames link through a backchain instead).
 
-#[cfg(all(kiln_os_linux, target_arch = "x86_64"))]
+#[cfg(all(kiln_arch_traps, target_arch = "x86_64"))]
 mod x86_64;
-#[cfg(all(kiln_os_linux, target_arch = "x86_64"))]
+#[cfg(all(kiln_arch_traps, target_arch = "x86_64"))]
 pub(super) use x86_64::*;
 
-#[cfg(all(kiln_os_linux, target_arch = "aarch64"))]
+#[cfg(all(kiln_arch_traps, target_arch = "aarch64"))]
 mod aarch64;
-#[cfg(all(kiln_os_linux, target_arch = "aarch64"))]
+#[cfg(all(kiln_arch_traps, target_arch = "aarch64"))]
 pub(super) use aarch64::*;
 
-#[cfg(all(kiln_os_linux, target_arch = "s390x"))]
+#[cfg(all(kiln_arch_traps, target_arch = "s390x"))]
 mod s390x;
-#[cfg(all(kiln_os_linux, target_arch = "s390x"))]
+#[cfg(all(kiln_arch_traps, target_arch = "s390x"))]
 pub(super) use s390x::*;
 
-#[cfg(all(kiln_os_linux, target_arch = "riscv64"))]
+#[cfg(all(kiln_arch_traps, target_arch = "riscv64"))]
 mod riscv64;
-#[cfg(all(kiln_os_linux, target_arch = "riscv64"))]
+#[cfg(all(kiln_arch_traps, target_arch = "riscv64"))]
 pub(super) use riscv64::*;
 
 /// Trap resumption is implemented on this architecture: the token the
 /// rest of the layer asks for (uninhabited in `unsupported.rs`).
-#[cfg(all(
-    kiln_os_linux,
-    any(
-        target_arch = "x86_64",
-        target_arch = "aarch64",
-        target_arch = "s390x",
-        target_arch = "riscv64"
-    )
-))]
+#[cfg(kiln_arch_traps)]
 #[derive(Clone, Copy)]
 pub(crate) struct Supported(());
 
 /// The token, where trap resumption is implemented.
-#[cfg(all(
-    kiln_os_linux,
-    any(
-        target_arch = "x86_64",
-        target_arch = "aarch64",
-        target_arch = "s390x",
-        target_arch = "riscv64"
-    )
-))]
+#[cfg(kiln_arch_traps)]
 pub(in crate::runtime::sys) fn supported() -> Option<Supported> {
     Some(Supported(()))
 }
 
-#[cfg(not(all(
-    kiln_os_linux,
-    any(
-        target_arch = "x86_64",
-        target_arch = "aarch64",
-        target_arch = "s390x",
-        target_arch = "riscv64"
-    )
-)))]
+#[cfg(not(kiln_arch_traps))]
 mod unsupported;
-#[cfg(not(all(
-    kiln_os_linux,
-    any(
-        target_arch = "x86_64",
-        target_arch = "aarch64",
-        target_arch = "s390x",
-        target_arch = "riscv64"
-    )
-)))]
+#[cfg(not(kiln_arch_traps))]
 pub(super) use unsupported::*;
 
 /// One step of a walk over frame records of the common shape: the frame
@@ -104,7 +75,7 @@ pub(super) use unsupported::*;
 /// # Safety
 ///
 /// `fp` must point at a readable frame record of that shape.
-#[cfg(not(all(kiln_os_linux, target_arch = "s390x")))]
+#[cfg(not(all(kiln_arch_traps, target_arch = "s390x")))]
 pub(super) unsafe fn frame_caller(fp: usize) -> Option<(usize, usize)> {
     // SAFETY: the contract: two readable words at `fp`.
     let (next, ret) = unsafe {

@@ -43,6 +43,7 @@
 //! signals and the data address for SIGSEGV; only the latter is used.)
 
 use core::arch::naked_asm;
+#[cfg(kiln_os_linux)]
 use core::ffi::{c_int, c_void};
 use core::mem::offset_of;
 
@@ -170,12 +171,21 @@ pub(in crate::runtime::sys) unsafe fn unwind_to(_: &Supported, sp: usize) -> ! {
     unsafe { kiln_unwind_to(sp) }
 }
 
+/// Where a fault handler makes the interrupted thread continue to end a
+/// trapped activation: the resume path, entered with the stack pointer set
+/// to the activation's `resume_sp`.
+#[cfg_attr(not(kiln_custom_signals), allow(dead_code))]
+pub(in crate::runtime::sys) fn resume_pc(_: &Supported) -> usize {
+    kiln_resume_wasm as *const () as usize
+}
+
 /// The faulting instruction's address and the frame handle (r15).
 ///
 /// # Safety
 ///
 /// `info` and `ucontext` must be the second and third arguments of an
 /// `SA_SIGINFO` handler for `signal`.
+#[cfg(kiln_os_linux)]
 pub(in crate::runtime::sys) unsafe fn fault_context(
     signal: c_int,
     _info: *mut libc::siginfo_t,
@@ -201,6 +211,7 @@ pub(in crate::runtime::sys) unsafe fn fault_context(
 ///
 /// `ucontext` as for [`fault_context`]; `sp` the `resume_sp` of the
 /// innermost activation of the interrupted thread.
+#[cfg(kiln_os_linux)]
 pub(in crate::runtime::sys) unsafe fn redirect(ucontext: *mut c_void, sp: usize) {
     let uc = ucontext.cast::<libc::ucontext_t>();
     // SAFETY: as above; the kernel reloads the PSW and the registers from
@@ -221,6 +232,7 @@ pub(in crate::runtime::sys) unsafe fn redirect(ucontext: *mut c_void, sp: usize)
 /// # Safety
 ///
 /// `ucontext` as for [`fault_context`].
+#[cfg(kiln_os_linux)]
 pub(in crate::runtime::sys) unsafe fn prologue_return_address(
     ucontext: *mut c_void,
 ) -> Option<usize> {
@@ -231,6 +243,7 @@ pub(in crate::runtime::sys) unsafe fn prologue_return_address(
 
 /// SIGILL (operation exception) and SIGFPE (divide exception) leave the
 /// saved PSW after the faulting instruction.
+#[cfg(kiln_os_linux)]
 pub(in crate::runtime::sys) fn fault_returns_past_instruction(signal: c_int) -> bool {
     signal == libc::SIGILL || signal == libc::SIGFPE
 }

@@ -35,6 +35,12 @@ pub(in crate::runtime::sys) unsafe fn unwind_to(never: &Supported, _sp: usize) -
     match *never {}
 }
 
+/// Unreachable: no `Supported` exists.
+#[cfg_attr(not(kiln_custom_signals), allow(dead_code))]
+pub(in crate::runtime::sys) fn resume_pc(never: &Supported) -> usize {
+    match *never {}
+}
+
 /// # Safety
 /// Nothing is read.
 #[cfg(kiln_os)]

@@ -16,6 +16,7 @@
 //! kernel restores the rest of the interrupted state on `sigreturn`.
 
 use core::arch::naked_asm;
+#[cfg(kiln_os_linux)]
 use core::ffi::{c_int, c_void};
 use core::mem::offset_of;
 
@@ -120,11 +121,20 @@ pub(in crate::runtime::sys) unsafe fn unwind_to(_: &Supported, sp: usize) -> ! {
     unsafe { kiln_unwind_to(sp) }
 }
 
+/// Where a fault handler makes the interrupted thread continue to end a
+/// trapped activation: the resume path, entered with the stack pointer set
+/// to the activation's `resume_sp`.
+#[cfg_attr(not(kiln_custom_signals), allow(dead_code))]
+pub(in crate::runtime::sys) fn resume_pc(_: &Supported) -> usize {
+    kiln_resume_wasm as *const () as usize
+}
+
 /// The interrupted pc and frame pointer.
 ///
 /// # Safety
 ///
 /// `ucontext` must be the third argument of an `SA_SIGINFO` handler.
+#[cfg(kiln_os_linux)]
 pub(in crate::runtime::sys) unsafe fn fault_context(
     _signal: c_int,
     _info: *mut libc::siginfo_t,
@@ -144,6 +154,7 @@ pub(in crate::runtime::sys) unsafe fn fault_context(
 ///
 /// `ucontext` as for [`fault_context`]; `sp` the `resume_sp` of the
 /// innermost activation of the interrupted thread.
+#[cfg(kiln_os_linux)]
 pub(in crate::runtime::sys) unsafe fn redirect(ucontext: *mut c_void, sp: usize) {
     let uc = ucontext.cast::<libc::ucontext_t>();
     // SAFETY: as above; the kernel reloads these registers from the

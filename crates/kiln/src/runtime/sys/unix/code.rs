@@ -117,7 +117,6 @@ mod icache {
 mod icache {
     //! aarch64: clean D-cache and invalidate I-cache by line, then
     //! synchronise every core's pipeline.
-    use core::arch::asm;
     use std::sync::OnceLock;
 
     use rustix::thread::{MembarrierCommand, membarrier};
@@ -128,52 +127,20 @@ mod icache {
         Ok(())
     }
 
-    /// Cleans the data cache and invalidates the instruction cache for the
-    /// lines covering `start..start + len`, to the point of unification.
+    /// Cleans and invalidates the caches for the new code (shared with the
+    /// `no_std` layer: `sys/cache.rs`).
     ///
     /// # Safety
     /// `start..start + len` must be mapped and readable.
     pub(super) unsafe fn before_protect(start: *const u8, len: usize) {
-        let ctr: u64;
-        // SAFETY: CTR_EL0 is readable from EL0 on Linux (the kernel enables
-        // or emulates the access); reading it has no side effects.
-        unsafe { asm!("mrs {}, ctr_el0", out(reg) ctr, options(nomem, nostack, preserves_flags)) };
-        let dline = 4usize << ((ctr >> 16) & 0xf);
-        let iline = 4usize << (ctr & 0xf);
-        let begin = start as usize;
-        let end = begin + len;
-        // CTR_EL0.IDC (bit 28): no D-cache clean needed for coherence.
-        if ctr & (1 << 28) == 0 {
-            let mut addr = begin & !(dline - 1);
-            while addr < end {
-                // SAFETY: `addr` lies in a line of the mapped, readable range
-                // (the caller's promise); DC CVAU only writes back cache
-                // contents, it does not change memory as seen by programs.
-                unsafe { asm!("dc cvau, {}", in(reg) addr, options(nostack, preserves_flags)) };
-                addr += dline;
-            }
-        }
-        // SAFETY: a barrier; no memory or register effects visible to Rust.
-        unsafe { asm!("dsb ish", options(nostack, preserves_flags)) };
-        // CTR_EL0.DIC (bit 29): no I-cache invalidation needed.
-        if ctr & (1 << 29) == 0 {
-            let mut addr = begin & !(iline - 1);
-            while addr < end {
-                // SAFETY: as for DC CVAU: cache maintenance on mapped lines.
-                unsafe { asm!("ic ivau, {}", in(reg) addr, options(nostack, preserves_flags)) };
-                addr += iline;
-            }
-            // SAFETY: a barrier.
-            unsafe { asm!("dsb ish", options(nostack, preserves_flags)) };
-        }
+        // SAFETY: forwarded from our caller.
+        unsafe { crate::runtime::sys::cache::clean_for_fetch(start, len) }
     }
 
     /// Flushes this core's pipeline (`isb`) and, through `membarrier`, every
     /// other core running a thread of this process.
     pub(super) fn after_protect(_start: *const u8, _len: usize) -> Result<(), SysError> {
-        // SAFETY: ISB is a context synchronisation barrier with no memory
-        // or register effects visible to Rust.
-        unsafe { asm!("isb", options(nostack, preserves_flags)) };
+        crate::runtime::sys::cache::synchronize_fetch();
         // Registration is once per process; kernels before 4.16 lack the
         // command, and then threads pick the code up at their next context
         // synchronisation event (any syscall or interrupt), which publishing
