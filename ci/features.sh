@@ -6,7 +6,10 @@
 #     `kiln_cranelift` item;
 #   - without `std` (`runtime,interp` only) the crate builds and is clippy
 #     clean for a bare-metal target (tests/no-std/run.sh then links and
-#     runs it on three of them).
+#     runs it on three of them), and so it is with the custom-virtual-memory
+#     and custom-native-signals features, there and for aarch64 (whose
+#     trampolines then build without the OS layer; examples/min-platform
+#     runs the x86_64 build).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -34,3 +37,8 @@ echo "[features] only crates/kiln/src/engine.rs names kiln_cranelift"
 
 echo "[features] cargo clippy -p kiln --no-default-features --features runtime,interp --target x86_64-unknown-none"
 cargo clippy -q -p kiln --no-default-features --features runtime,interp --target x86_64-unknown-none -- -D warnings
+
+echo "[features] the same with custom-virtual-memory,custom-native-signals (x86_64-unknown-none, aarch64)"
+custom=runtime,interp,custom-virtual-memory,custom-native-signals
+cargo clippy -q -p kiln --no-default-features --features "$custom" --target x86_64-unknown-none -- -D warnings
+cargo clippy -q -p kiln --no-default-features --features "$custom" --target aarch64-unknown-linux-gnu -- -D warnings

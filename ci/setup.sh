@@ -41,6 +41,8 @@
 #                      wine64                 (runs the Windows build: ci/wine.sh)
 #                      strace                 (examples/static-link/test.sh: no
 #                                             executable memory mapped)
+#                      wabt                   (wat2wasm for examples/min-platform,
+#                                             whose no_std Kiln reads no text)
 #   Why not gcc-multilib: on Debian it Conflicts with every cross gcc
 #   (gcc-12-s390x-linux-gnu among them), so apt refuses the pair. gcc-multilib
 #   is only a metapackage over the 32-bit libc/libgcc dev files named above,
@@ -114,7 +116,7 @@ missing=()
 packages=(
     libc6-dev-i386 "lib32gcc-${gcc_major}-dev" gcc-s390x-linux-gnu libc6-dev-s390x-cross qemu-user
     gcc-arm-linux-gnueabihf libc6-dev-armhf-cross gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-    gcc-riscv64-linux-gnu libc6-dev-riscv64-cross gcc-mingw-w64-x86-64 wine64 strace
+    gcc-riscv64-linux-gnu libc6-dev-riscv64-cross gcc-mingw-w64-x86-64 wine64 strace wabt
 )
 if [ "$want_fuzz" -eq 1 ]; then
     packages+=(g++)

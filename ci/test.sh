@@ -32,6 +32,11 @@
 #             `kiln compile --emit-object` and linked into a host without a
 #             compiler behave as `kiln run --dir .`, and strace sees no
 #             executable memory mapped
+#   min-platform  examples/min-platform/run.sh: a C host links the no_std
+#             Kiln (custom-virtual-memory, custom-native-signals) as a static
+#             library over a C platform; runs a module interpreted and
+#             precompiled (signal-free and signals-based), checking results,
+#             traps and the library's undefined symbols
 #   wast      when ../shared/spec-testsuite/SCOPE-wasm2.txt exists: the release
 #             `kiln` CLI, `kiln wast -C compiler=interp` and (on Linux x86_64
 #             and aarch64) `-C compiler=cranelift`, and on Linux x86_64 also
@@ -114,6 +119,7 @@ TEST_PROGRAMS=crates/wasi/test-programs/Cargo.toml
 step fmt-programs cargo fmt --manifest-path "$TEST_PROGRAMS" -- --check
 step fmt-bench cargo fmt --manifest-path benches/programs/Cargo.toml --all -- --check
 step fmt-no-std cargo fmt --manifest-path tests/no-std/Cargo.toml -- --check
+step fmt-min-platform cargo fmt --manifest-path examples/min-platform/Cargo.toml -- --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
 step clippy-programs cargo clippy --manifest-path "$TEST_PROGRAMS" --target wasm32-wasip1 \
     --target-dir target/wasi-test-programs-clippy --locked -- -D warnings
@@ -123,6 +129,7 @@ step no-std ./tests/no-std/run.sh
 step bench cargo run --release -p kiln-bench -- --quick --out target/bench/ci
 step loader ./ci/loader.sh
 step static-link ./examples/static-link/test.sh
+step min-platform ./examples/min-platform/run.sh
 
 SCOPE="${KILN_SHARED_DIR:-$ROOT/../shared}/spec-testsuite/SCOPE-wasm2.txt"
 if [ -f "$SCOPE" ]; then

@@ -52,6 +52,9 @@ pub struct Config {
     pub(crate) strategy: Strategy,
     pub(crate) consume_fuel: bool,
     pub(crate) max_wasm_stack: usize,
+    /// Whether the embedder chose `max_wasm_stack` (the default is capped
+    /// for native code where the thread's stack bounds are unknown).
+    pub(crate) max_wasm_stack_chosen: bool,
     pub(crate) lazy_translation: bool,
     pub(crate) memory_reservation: u64,
     pub(crate) memory_guard_size: u64,
@@ -93,6 +96,7 @@ impl Config {
             strategy: Strategy::Auto,
             consume_fuel: false,
             max_wasm_stack: DEFAULT_MAX_WASM_STACK,
+            max_wasm_stack_chosen: false,
             lazy_translation: false,
             memory_reservation: DEFAULT_MEMORY_RESERVATION,
             memory_guard_size: DEFAULT_MEMORY_GUARD_SIZE,
@@ -194,8 +198,14 @@ impl Config {
     /// into wasm they may reach, further capped so that 256 KiB of the
     /// thread's stack stay free for host functions and the runtime. Deeper
     /// recursion traps with [`TrapCode::StackOverflow`](crate::TrapCode::StackOverflow).
+    /// Where Kiln cannot find the end of the thread's stack (without `std`,
+    /// and off Linux) that cap is unknown, so native code gets at most
+    /// 1 MiB unless this was set: an embedder whose threads have other
+    /// stack sizes sets it to what their stacks hold, less what its host
+    /// functions need.
     pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
         self.max_wasm_stack = bytes;
+        self.max_wasm_stack_chosen = true;
         self
     }
 

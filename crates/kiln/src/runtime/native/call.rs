@@ -146,14 +146,34 @@ fn thread_traps(signals: bool) -> Result<Traps> {
 
 /// The stack limit for wasm entered at stack pointer `sp`: `max_wasm_stack`
 /// below it, but never closer than [`HOST_STACK_RESERVE`] to the end of the
-/// thread's stack.
-fn stack_limit(sp: usize, max_wasm_stack: usize) -> usize {
-    let wanted = sp.saturating_sub(max_wasm_stack);
-    match crate::runtime::sys::thread_stack_low() {
-        Some(low) => wanted.max(low.saturating_add(HOST_STACK_RESERVE)),
-        None => wanted,
+/// thread's stack. Where that end is unknown, a default (not `chosen`)
+/// `max_wasm_stack` is capped at [`UNKNOWN_STACK_BUDGET`].
+fn stack_limit(sp: usize, max_wasm_stack: usize, chosen: bool) -> usize {
+    stack_limit_within(
+        sp,
+        max_wasm_stack,
+        chosen,
+        crate::runtime::sys::thread_stack_low(),
+    )
+}
+
+/// [`stack_limit`] for a thread whose stack ends at `low`, if known.
+fn stack_limit_within(sp: usize, max_wasm_stack: usize, chosen: bool, low: Option<usize>) -> usize {
+    match low {
+        Some(low) => sp
+            .saturating_sub(max_wasm_stack)
+            .max(low.saturating_add(HOST_STACK_RESERVE)),
+        None if chosen => sp.saturating_sub(max_wasm_stack),
+        None => sp.saturating_sub(max_wasm_stack.min(UNKNOWN_STACK_BUDGET)),
     }
 }
+
+/// How deep native wasm frames may go below the outermost entry when the
+/// thread's stack bounds are unknown and the embedder chose no limit: small
+/// enough for the stacks threads commonly get (8 MiB for a Linux main
+/// thread, 2 MiB for a Rust thread) with room for the host, and matching
+/// the re-entry budget `Config::max_wasm_stack` documents.
+const UNKNOWN_STACK_BUDGET: usize = 1 << 20;
 
 impl<T> StoreInner<T> {
     /// Fuel the store holds, into the limits record compiled code counts in.
@@ -208,8 +228,9 @@ impl<T> StoreInner<T> {
         let sp = core::hint::black_box(&marker) as *const u8 as usize;
         let outermost = self.opaque.native_entry.is_none();
         if outermost {
-            let max = self.opaque.engine.config().max_wasm_stack;
-            limits.stack_limit.store(stack_limit(sp, max), Relaxed);
+            let config = self.opaque.engine.config();
+            let limit = stack_limit(sp, config.max_wasm_stack, config.max_wasm_stack_chosen);
+            limits.stack_limit.store(limit, Relaxed);
             self.opaque.native_entry = Some(sp);
         }
         // A nested entry (from a host function called by wasm) must give
@@ -399,5 +420,39 @@ impl crate::runtime::StoreOpaque {
             }
         }
         frames
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIB: usize = 1 << 20;
+
+    #[test]
+    fn a_known_stack_end_caps_the_budget_with_room_for_the_host() {
+        let sp = 100 * MIB;
+        assert_eq!(stack_limit_within(sp, 8 * MIB, false, Some(0)), 92 * MIB);
+        let low = 95 * MIB;
+        assert_eq!(
+            stack_limit_within(sp, 8 * MIB, true, Some(low)),
+            low + HOST_STACK_RESERVE
+        );
+    }
+
+    #[test]
+    fn unknown_stack_bounds_cap_only_the_default_budget() {
+        // The default 8 MiB would run a no_std thread off its stack (a
+        // crash the min-platform example hit); a chosen size is trusted.
+        let sp = 100 * MIB;
+        assert_eq!(
+            stack_limit_within(sp, 8 * MIB, false, None),
+            sp - UNKNOWN_STACK_BUDGET
+        );
+        assert_eq!(stack_limit_within(sp, 8 * MIB, true, None), 92 * MIB);
+        assert_eq!(
+            stack_limit_within(sp, 64 << 10, false, None),
+            sp - (64 << 10)
+        );
     }
 }
