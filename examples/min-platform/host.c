@@ -6,7 +6,16 @@
  * runs the same module three ways (interpreted; precompiled native code
  * without signals-based traps; precompiled native code whose traps are
  * faults handed to Kiln by platform.c's handler), checks every result
- * and trap, and prints them. Exit status 0 when all are as expected. */
+ * and trap, and prints them. Exit status 0 when all are as expected.
+ *
+ * Built with -DMINIMAL_PLATFORM (the library without its vm-and-signals
+ * feature, platform.c with TLS and locks only, and the module's native
+ * code linked in as `minp_linked_module`):
+ *
+ *   host MODULE.wasm
+ *
+ * runs it interpreted and as the linked-in signal-free code, whose linear
+ * memory is on the heap. */
 
 #include <stdint.h>
 #include <stdio.h>
@@ -20,10 +29,19 @@ MinpInstance *minp_load(uint32_t kind, const uint8_t *bytes, size_t len, minp_ho
                         char *err, size_t err_len);
 int32_t minp_call(MinpInstance *instance, const char *name, size_t name_len, int32_t arg,
                   int32_t *result, char *err, size_t err_len);
+MinpInstance *minp_load_static(uint32_t kind, const void *module, minp_host_fn host, char *err,
+                               size_t err_len);
 void minp_free(MinpInstance *instance);
 
+#ifdef MINIMAL_PLATFORM
+/* Written by `kiln compile --emit-object --symbol minp_linked_module`. */
+extern const unsigned char minp_linked_module[];
+/* No fault handler here: nothing can be raised by a fault. */
+static unsigned long platform_traps_from_faults;
+#else
 /* platform.c counts the faults Kiln claimed as traps. */
 extern volatile unsigned long platform_traps_from_faults;
+#endif
 
 static int32_t host_double(int32_t x) { return 2 * x; }
 
@@ -66,19 +84,29 @@ static void expect(const char *mode, MinpInstance *inst, const char *name, int32
     failures += !ok;
 }
 
-/* Runs the module in `kind` and checks how its traps were raised: by
- * faults (`faults`: 1) or by explicit checks (0). */
+/* Runs the module in `kind`, from the file at `path` or (if NULL) the
+ * linked-in code, and checks how its traps were raised: by faults
+ * (`faults`: 1) or by explicit checks (0). */
 static void run(const char *mode, uint32_t kind, const char *path, int faults) {
-    size_t len;
-    uint8_t *bytes = read_file(path, &len);
-    if (!bytes) {
-        printf("%-12s cannot read %s\n", mode, path);
-        failures++;
-        return;
-    }
     char err[512];
-    MinpInstance *inst = minp_load(kind, bytes, len, host_double, err, sizeof err);
-    free(bytes);
+    MinpInstance *inst;
+    if (path) {
+        size_t len;
+        uint8_t *bytes = read_file(path, &len);
+        if (!bytes) {
+            printf("%-12s cannot read %s\n", mode, path);
+            failures++;
+            return;
+        }
+        inst = minp_load(kind, bytes, len, host_double, err, sizeof err);
+        free(bytes);
+    } else {
+#ifdef MINIMAL_PLATFORM
+        inst = minp_load_static(kind, minp_linked_module, host_double, err, sizeof err);
+#else
+        inst = minp_load_static(kind, NULL, host_double, err, sizeof err);
+#endif
+    }
     if (!inst) {
         printf("%-12s load failed: %s\n", mode, err);
         failures++;
@@ -103,6 +131,27 @@ static void run(const char *mode, uint32_t kind, const char *path, int faults) {
 
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
+#ifdef MINIMAL_PLATFORM
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s MODULE.wasm\n", argv[0]);
+        return 2;
+    }
+    run("interpreted", 0, argv[1], 0);
+    run("linked", 1, NULL, 0);
+    /* Code relying on faults cannot run without a fault handler. */
+    {
+        char err[512];
+        MinpInstance *inst =
+            minp_load_static(2, minp_linked_module, host_double, err, sizeof err);
+        char *nl = strchr(err, '\n');
+        if (nl) *nl = 0;
+        int ok = !inst && strstr(err, "custom-native-signals");
+        printf("signals-based code without a fault handler: %s%s\n", inst ? "loaded" : err,
+               ok ? "" : "   <-- UNEXPECTED");
+        failures += !ok;
+        minp_free(inst);
+    }
+#else
     if (argc != 4) {
         fprintf(stderr, "usage: %s MODULE.wasm SIGNAL_FREE.kwasm SIGNALS.kwasm\n", argv[0]);
         return 2;
@@ -110,6 +159,7 @@ int main(int argc, char **argv) {
     run("interpreted", 0, argv[1], 0);
     run("signal-free", 1, argv[2], 0);
     run("signals", 2, argv[3], 1);
+#endif
     /* Bad input is an error, never a crash. */
     static const uint8_t junk[] = "\0asm\x01\0\0\0\x7f";
     for (uint32_t kind = 0; kind < 3; kind++) {

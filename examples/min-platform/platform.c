@@ -1,11 +1,16 @@
 /* include/kiln-platform.h for Linux on x86_64 and aarch64: what a `no_std`
  * Kiln built with custom-virtual-memory and custom-native-signals asks of
  * its embedder, written against the C library only. Each function's
- * contract is its documentation in the header. */
+ * contract is its documentation in the header.
+ *
+ * With -DMINIMAL_PLATFORM, only what Kiln needs without those features:
+ * the per-thread slot and locks. */
 
 #define _GNU_SOURCE
+#ifndef MINIMAL_PLATFORM
 #define KILN_CUSTOM_VIRTUAL_MEMORY
 #define KILN_CUSTOM_NATIVE_SIGNALS
+#endif
 #include "kiln-platform.h"
 
 #include <errno.h>
@@ -40,6 +45,8 @@ void kiln_lock_acquire(size_t *lock) {
 }
 
 void kiln_lock_release(size_t *lock) { __atomic_store_n(lock, 0, __ATOMIC_RELEASE); }
+
+#ifndef MINIMAL_PLATFORM
 
 /* ---- virtual memory ---- */
 
@@ -180,3 +187,5 @@ int32_t kiln_traps_init(KilnTrapHandler handler) {
     }
     return 0;
 }
+
+#endif /* MINIMAL_PLATFORM */

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Builds the `no_std` Kiln static library (src/lib.rs), the platform
 # (platform.c) and the C host (host.c), precompiles module.wat with the
-# workspace's `kiln compile` twice (signal-free and with signals-based
-# traps), and runs the host, which prints every result and checks it.
-# Also checks that the library's undefined symbols are only the platform
-# header's `kiln_*` functions and the C memory routines.
+# workspace's `kiln compile` (signal-free and with signals-based traps),
+# and runs the host, which prints every result and checks it. Then the
+# same with the minimal platform (TLS and locks only) and the module's
+# signal-free code linked into the host. Also checks that each library's
+# undefined symbols are only its platform functions and the C memory
+# routines.
 #
 #   examples/min-platform/run.sh
 #
@@ -23,34 +25,52 @@ kiln="$root/target/debug/kiln"
 "$kiln" compile -W signals-based-traps=n "$here/module.wat" -o "$out/signal-free.kwasm"
 wat2wasm "$here/module.wat" -o "$out/module.wasm"
 
-echo "==> the no_std library"
+"$kiln" compile --emit-object --symbol minp_linked_module -W signals-based-traps=n \
+    "$here/module.wat" -o "$out/linked.o"
+
 # Its own target directory: its profile (panic = "abort", LTO) would
-# otherwise rebuild the workspace's artifacts.
+# otherwise rebuild the workspace's artifacts. Both builds write the same
+# archive name, so each is copied out.
 export CARGO_TARGET_DIR="$out/cargo"
+echo "==> the no_std library: full platform (custom-virtual-memory, custom-native-signals)"
 (cd "$here" && cargo clippy --locked -q -- -D warnings && cargo build --locked -q --release)
-lib="$out/cargo/release/libkiln_min_platform.a"
+cp "$CARGO_TARGET_DIR/release/libkiln_min_platform.a" "$out/libkiln-full.a"
+echo "==> the no_std library: minimal platform (TLS and locks only)"
+(cd "$here" && cargo clippy --locked -q --no-default-features -- -D warnings &&
+    cargo build --locked -q --release --no-default-features)
+cp "$CARGO_TARGET_DIR/release/libkiln_min_platform.a" "$out/libkiln-minimal.a"
 
-echo "==> what the library needs from outside"
-# Link just the library, rooted at its API, and let the linker list every
-# symbol it cannot resolve: exactly what a C host must provide. (`nm -u` on
-# the archive would also list what unused members need.) bcmp is memcmp
+# check_needs LIB ALLOWED: links just the library, rooted at its API, and
+# lets the linker list every symbol it cannot resolve (exactly what a C host
+# must provide; `nm -u` on the archive would also list what unused members
+# need), then fails if any is outside the regex ALLOWED. bcmp is memcmp
 # for equality only; LLVM calls it where the target's C library has it.
-needed="$(ld -o /dev/null -e minp_load -u minp_call -u minp_free "$lib" \
-    --warn-unresolved-symbols 2>&1 | sed -n "s/.*undefined reference to \`\(.*\)'/\1/p" | sort -u)"
-echo "$needed" | tr '\n' ' '
-echo
-if ! echo "$needed" | grep -q '^kiln_tls_get$'; then
-    echo "FAILED: the link probe found nothing (expected at least kiln_tls_get)" >&2
-    exit 1
-fi
-unexpected="$(echo "$needed" | grep -Ev '^(kiln_[a-z0-9_]+|memcpy|memmove|memset|memcmp|bcmp)$' || true)"
-if [ -n "$unexpected" ]; then
-    echo "FAILED: the library needs symbols beyond the platform header and the C memory routines:" >&2
-    echo "$unexpected" >&2
-    exit 1
-fi
+check_needs() {
+    local lib=$1 allowed=$2 needed unexpected
+    echo "==> what $(basename "$lib") needs from outside"
+    needed="$(ld -o /dev/null -e minp_load -u minp_call -u minp_free -u minp_load_static "$lib" \
+        --warn-unresolved-symbols 2>&1 | sed -n "s/.*undefined reference to \`\(.*\)'/\1/p" | sort -u)"
+    echo "$needed" | tr '\n' ' '
+    echo
+    if ! echo "$needed" | grep -q '^kiln_tls_get$'; then
+        echo "FAILED: the link probe found nothing (expected at least kiln_tls_get)" >&2
+        exit 1
+    fi
+    unexpected="$(echo "$needed" | grep -Ev "^($allowed|memcpy|memmove|memset|memcmp|bcmp)\$" || true)"
+    if [ -n "$unexpected" ]; then
+        echo "FAILED: $(basename "$lib") needs symbols beyond its platform functions and the C memory routines:" >&2
+        echo "$unexpected" >&2
+        exit 1
+    fi
+}
+check_needs "$out/libkiln-full.a" 'kiln_[a-z0-9_]+'
+check_needs "$out/libkiln-minimal.a" 'kiln_tls_get|kiln_tls_set|kiln_lock_acquire|kiln_lock_release'
 
-echo "==> the C host"
-gcc -std=c11 -O2 -Wall -Wextra -Werror -I "$root/include" \
-    "$here/host.c" "$here/platform.c" "$lib" -o "$out/host"
+cflags=(-std=c11 -O2 -Wall -Wextra -Werror -I "$root/include")
+echo "==> the C host, full platform"
+gcc "${cflags[@]}" "$here/host.c" "$here/platform.c" "$out/libkiln-full.a" -o "$out/host"
 "$out/host" "$out/module.wasm" "$out/signal-free.kwasm" "$out/signals.kwasm"
+echo "==> the C host, minimal platform, with the module's code linked in"
+gcc "${cflags[@]}" -DMINIMAL_PLATFORM "$here/host.c" "$here/platform.c" "$out/linked.o" \
+    "$out/libkiln-minimal.a" -o "$out/host-minimal"
+"$out/host-minimal" "$out/module.wasm"

@@ -1,12 +1,15 @@
 //! A `no_std` build of Kiln packaged as a static library with a small C
 //! API (`minp_*`, declared in `host.c`), for a C host that provides
 //! `include/kiln-platform.h` (`platform.c`). Nothing here uses `std`: the
-//! heap is dlmalloc over the header's `kiln_mmap_new`, and a panic stops
-//! the process with a trap instruction.
+//! heap is dlmalloc over the header's `kiln_mmap_new` (or, without the
+//! `vm-and-signals` feature, over a static arena), and a panic stops the
+//! process with a trap instruction.
 //!
 //! The host loads each module in one of three ways ([`MINP_INTERPRETED`],
-//! [`MINP_PRECOMPILED_SIGNAL_FREE`], [`MINP_PRECOMPILED_SIGNALS`]),
-//! instantiates it with one host function, and calls its exports.
+//! [`MINP_PRECOMPILED_SIGNAL_FREE`], [`MINP_PRECOMPILED_SIGNALS`]) from
+//! bytes ([`minp_load`]) or, for native code linked into the program, from
+//! its descriptor ([`minp_load_static`]); instantiates it with one host
+//! function; and calls its exports.
 
 #![no_std]
 
@@ -55,7 +58,15 @@ unsafe fn report(err: *mut c_char, err_len: usize, message: &str) {
     }
 }
 
-fn load(kind: u32, bytes: &[u8], host: HostFn) -> kiln::Result<Box<MinpInstance>> {
+/// Where a module comes from.
+enum Source<'a> {
+    /// A `.wasm` binary or a `.kwasm` artifact.
+    Bytes(&'a [u8]),
+    /// Native code linked into the program by `kiln compile --emit-object`.
+    Linked(&'static kiln::StaticModule),
+}
+
+fn load(kind: u32, source: Source<'_>, host: HostFn) -> kiln::Result<Box<MinpInstance>> {
     let mut config = Config::new();
     match kind {
         MINP_INTERPRETED => config.strategy(Strategy::Interpreter),
@@ -66,13 +77,15 @@ fn load(kind: u32, bytes: &[u8], host: HostFn) -> kiln::Result<Box<MinpInstance>
         _ => return Err(anyhow::Error::msg(format!("unknown module kind {kind}"))),
     };
     let engine = Engine::new(&config)?;
-    let module = if kind == MINP_INTERPRETED {
-        Module::new(&engine, bytes)?
-    } else {
+    let module = match source {
+        Source::Bytes(bytes) if kind == MINP_INTERPRETED => Module::new(&engine, bytes)?,
         // SAFETY: the host passes artifacts `kiln compile` wrote for this
         // machine; the loader checks the format, target, CPU features and
         // configuration before using any of it.
-        unsafe { Module::deserialize(&engine, bytes)? }
+        Source::Bytes(bytes) => unsafe { Module::deserialize(&engine, bytes)? },
+        // SAFETY: the descriptor is the one `kiln compile --emit-object`
+        // wrote into the object the host linked in, unchanged.
+        Source::Linked(module) => unsafe { Module::from_static(&engine, module)? },
     };
     let mut linker = Linker::<HostFn>::new(&engine);
     linker.func_wrap("env", "host", |caller: kiln::Caller<'_, HostFn>, x: i32| {
@@ -108,7 +121,46 @@ pub unsafe extern "C" fn minp_load(
     }
     // SAFETY: the caller's contract.
     let bytes = unsafe { core::slice::from_raw_parts(bytes, len) };
-    match load(kind, bytes, host) {
+    // SAFETY: forwarded.
+    unsafe { finish(load(kind, Source::Bytes(bytes), host), err, err_len) }
+}
+
+/// Loads native code linked into the program: `module` is the symbol that
+/// `kiln compile --emit-object --symbol NAME` defined. Otherwise as
+/// `minp_load`.
+///
+/// # Safety
+/// `module` must be such a symbol, linked unchanged; the rest as for
+/// `minp_load`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn minp_load_static(
+    kind: u32,
+    module: *const kiln::StaticModule,
+    host: HostFn,
+    err: *mut c_char,
+    err_len: usize,
+) -> *mut MinpInstance {
+    // SAFETY: the caller's contract: a descriptor in the program's image,
+    // which lives as long as the program.
+    let Some(module) = (unsafe { module.as_ref() }) else {
+        // SAFETY: forwarded.
+        unsafe { report(err, err_len, "no module descriptor") };
+        return core::ptr::null_mut();
+    };
+    // SAFETY: forwarded.
+    unsafe { finish(load(kind, Source::Linked(module), host), err, err_len) }
+}
+
+/// Hands a loaded instance to C, or reports why there is none.
+///
+/// # Safety
+/// `err` as for `minp_load`.
+unsafe fn finish(
+    loaded: kiln::Result<Box<MinpInstance>>,
+    err: *mut c_char,
+    err_len: usize,
+) -> *mut MinpInstance {
+    match loaded {
         Ok(instance) => Box::into_raw(instance),
         Err(e) => {
             // SAFETY: forwarded.
@@ -174,23 +226,93 @@ pub unsafe extern "C" fn minp_free(instance: *mut MinpInstance) {
     }
 }
 
-/// Pages for dlmalloc from the platform header.
+/// Pages for dlmalloc: from the platform header's `kiln_mmap_new`, or
+/// (without `vm-and-signals`, where the header has no memory functions)
+/// from a static arena.
 struct Pages;
 
 // The platform functions this allocator needs (defined by the host in
 // platform.c, declared in include/kiln-platform.h).
+#[cfg(feature = "vm-and-signals")]
 unsafe extern "C" {
     fn kiln_mmap_new(size: usize, prot: u32) -> *mut u8;
     fn kiln_munmap(addr: *mut u8, size: usize) -> i32;
     fn kiln_page_size() -> usize;
 }
 
-// SAFETY: `alloc` returns fresh zeroed read/write mappings of the size it
-// reports, and nothing is ever freed in part or moved.
+#[cfg(feature = "vm-and-signals")]
+impl Pages {
+    fn get(&self, size: usize) -> *mut u8 {
+        // SAFETY: asks for fresh memory; KILN_PROT_READ | KILN_PROT_WRITE.
+        unsafe { kiln_mmap_new(size, 1 | 2) }
+    }
+    fn give_back(&self, ptr: *mut u8, size: usize) -> bool {
+        // SAFETY: dlmalloc frees only whole regions `alloc` returned.
+        unsafe { kiln_munmap(ptr, size) == 0 }
+    }
+    fn page(&self) -> usize {
+        // SAFETY: takes nothing.
+        unsafe { kiln_page_size() }
+    }
+}
+
+/// The arena: zero-initialised, so it costs no space in the file, and the
+/// OS only backs the pages that are touched.
+#[cfg(not(feature = "vm-and-signals"))]
+const ARENA_BYTES: usize = 256 << 20;
+
+/// Page-aligned, as dlmalloc's segments are.
+#[cfg(not(feature = "vm-and-signals"))]
+#[repr(C, align(4096))]
+struct ArenaBytes([u8; ARENA_BYTES]);
+
+#[cfg(not(feature = "vm-and-signals"))]
+struct Arena {
+    bytes: core::cell::UnsafeCell<ArenaBytes>,
+    used: core::sync::atomic::AtomicUsize,
+}
+
+// SAFETY: `used` hands each byte of the arena out at most once.
+#[cfg(not(feature = "vm-and-signals"))]
+unsafe impl Sync for Arena {}
+
+#[cfg(not(feature = "vm-and-signals"))]
+static ARENA: Arena = Arena {
+    bytes: core::cell::UnsafeCell::new(ArenaBytes([0; ARENA_BYTES])),
+    used: core::sync::atomic::AtomicUsize::new(0),
+};
+
+#[cfg(not(feature = "vm-and-signals"))]
+impl Pages {
+    fn get(&self, size: usize) -> *mut u8 {
+        let mut used = ARENA.used.load(Ordering::Relaxed);
+        loop {
+            let Some(end) = used.checked_add(size).filter(|&end| end <= ARENA_BYTES) else {
+                return core::ptr::null_mut();
+            };
+            match ARENA
+                .used
+                .compare_exchange(used, end, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                // SAFETY: `used..end` lies inside the arena.
+                Ok(_) => return unsafe { ARENA.bytes.get().cast::<u8>().add(used) },
+                Err(now) => used = now,
+            }
+        }
+    }
+    fn give_back(&self, _ptr: *mut u8, _size: usize) -> bool {
+        false
+    }
+    fn page(&self) -> usize {
+        4096
+    }
+}
+
+// SAFETY: `alloc` returns fresh zeroed read/write memory of the size it
+// reports, never handed out before, and nothing is freed in part or moved.
 unsafe impl dlmalloc::Allocator for Pages {
     fn alloc(&self, size: usize) -> (*mut u8, usize, u32) {
-        // SAFETY: asks for fresh memory; KILN_PROT_READ | KILN_PROT_WRITE.
-        let ptr = unsafe { kiln_mmap_new(size, 1 | 2) };
+        let ptr = self.get(size);
         (ptr, if ptr.is_null() { 0 } else { size }, 0)
     }
     fn remap(&self, _ptr: *mut u8, _old: usize, _new: usize, _can_move: bool) -> *mut u8 {
@@ -200,8 +322,7 @@ unsafe impl dlmalloc::Allocator for Pages {
         false
     }
     fn free(&self, ptr: *mut u8, size: usize) -> bool {
-        // SAFETY: dlmalloc frees only whole regions `alloc` returned.
-        unsafe { kiln_munmap(ptr, size) == 0 }
+        self.give_back(ptr, size)
     }
     fn can_release_part(&self, _flags: u32) -> bool {
         false
@@ -210,8 +331,7 @@ unsafe impl dlmalloc::Allocator for Pages {
         true
     }
     fn page_size(&self) -> usize {
-        // SAFETY: takes nothing.
-        unsafe { kiln_page_size() }
+        self.page()
     }
 }
 
