@@ -43,8 +43,7 @@ cp "$CARGO_TARGET_DIR/release/libkiln_min_platform.a" "$out/libkiln-minimal.a"
 # check_needs LIB ALLOWED: links just the library, rooted at its API, and
 # lets the linker list every symbol it cannot resolve (exactly what a C host
 # must provide; `nm -u` on the archive would also list what unused members
-# need), then fails if any is outside the regex ALLOWED. bcmp is memcmp
-# for equality only; LLVM calls it where the target's C library has it.
+# need), then fails if any is outside the regex ALLOWED.
 check_needs() {
     local lib=$1 allowed=$2 needed unexpected
     echo "==> what $(basename "$lib") needs from outside"
@@ -56,7 +55,7 @@ check_needs() {
         echo "FAILED: the link probe found nothing (expected at least kiln_tls_get)" >&2
         exit 1
     fi
-    unexpected="$(echo "$needed" | grep -Ev "^($allowed|memcpy|memmove|memset|memcmp|bcmp)\$" || true)"
+    unexpected="$(echo "$needed" | grep -Ev "^($allowed|memcpy|memmove|memset|memcmp)\$" || true)"
     if [ -n "$unexpected" ]; then
         echo "FAILED: $(basename "$lib") needs symbols beyond its platform functions and the C memory routines:" >&2
         echo "$unexpected" >&2

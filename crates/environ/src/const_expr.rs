@@ -77,7 +77,10 @@ impl ConstExpr {
                 O::I64Mul => ConstOp::I64Mul,
                 other => {
                     return Err(TranslationError::unsupported(
-                        alloc::format!("unsupported constant instruction {other:?}"),
+                        alloc::format!(
+                            "unsupported constant instruction {}",
+                            crate::operator_name(&other)
+                        ),
                         offset,
                     ));
                 }

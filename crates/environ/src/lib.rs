@@ -33,6 +33,7 @@ mod compile;
 mod const_expr;
 mod error;
 mod module;
+mod operator_name;
 mod translate;
 mod trap;
 mod tunables;
@@ -54,6 +55,7 @@ pub use module::{
 pub use translate::{
     FuncToValidate, default_features, translate_module, translate_module_deferred,
 };
+pub use operator_name::operator_name;
 pub use trap::TrapCode;
 pub use tunables::{BoundsCheckStrategy, Tunables};
 pub use types::{EntityType, FuncType, GlobalType, MemoryType, TableType, ValType};

@@ -403,6 +403,24 @@ extern "C" fn rust_eh_personality() -> ! {
     panic_stop()
 }
 
+// LLVM turns `memcmp(..) == 0` into `bcmp`, which the C libraries of
+// hosted targets have; defining it here in terms of `memcmp` (whose result
+// it returns, so no such rewrite applies inside) keeps the archive's
+// imports to the four C memory routines.
+unsafe extern "C" {
+    fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32;
+}
+
+/// `bcmp`: zero when the `n` bytes at `a` and `b` are equal.
+///
+/// # Safety
+/// As for `memcmp`: both ranges readable for `n` bytes.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    // SAFETY: the caller's contract.
+    unsafe { memcmp(a, b, n) }
+}
+
 /// A panic is a bug here (every error is returned to C); stop at once
 /// with an illegal instruction, which the host's fault handler does not
 /// claim (its pc is not wasm code), so the process dies of SIGILL.

@@ -466,7 +466,7 @@ impl FuncTranslator<'_> {
             // classifying it.
             ref other => match simd::classify(other) {
                 Some(s) => self.visit_simd(s),
-                None => return Err(self.unsupported(&alloc::format!("{other:?}"))),
+                None => return Err(self.unsupported(kiln_environ::operator_name(other))),
             },
         }
         Ok(())
