@@ -60,6 +60,7 @@ impl ConstExpr {
                 O::I64Const { value } => ConstOp::I64Const(value),
                 O::F32Const { value } => ConstOp::F32Const(value.bits()),
                 O::F64Const { value } => ConstOp::F64Const(value.bits()),
+                #[cfg(feature = "simd")]
                 O::V128Const { value } => ConstOp::V128Const(u128::from_le_bytes(*value.bytes())),
                 O::RefNull { hty } => {
                     let ty = wasmparser::RefType::new(true, hty).ok_or_else(|| {

@@ -52,10 +52,10 @@ pub use module::{
     DataSegment, DataSegmentKind, ElemItems, ElemSegment, ElemSegmentKind, Export, ExternKind,
     FunctionBody, Import, ModuleTranslation, Names,
 };
+pub use operator_name::operator_name;
 pub use translate::{
     FuncToValidate, default_features, translate_module, translate_module_deferred,
 };
-pub use operator_name::operator_name;
 pub use trap::TrapCode;
 pub use tunables::{BoundsCheckStrategy, Tunables};
 pub use types::{EntityType, FuncType, GlobalType, MemoryType, TableType, ValType};

@@ -30,7 +30,11 @@ mod tests {
     #[test]
     fn names_operators_by_variant() {
         assert_eq!(operator_name(&Operator::I32Add), "I32Add");
-        assert_eq!(operator_name(&Operator::LocalGet { local_index: 3 }), "LocalGet");
+        assert_eq!(
+            operator_name(&Operator::LocalGet { local_index: 3 }),
+            "LocalGet"
+        );
+        #[cfg(feature = "simd")]
         assert_eq!(operator_name(&Operator::I8x16Swizzle), "I8x16Swizzle");
     }
 }

@@ -6,6 +6,7 @@
 //! `u32`/`u64`/`i32`; nothing is `usize`, so the encoding means the same on
 //! every host. Branch offsets are relative to the op *after* the branch.
 
+#[cfg(feature = "simd")]
 use crate::simd::{
     BinaryOp, ExtractOp, LaneWidth, LoadKind, ReplaceOp, ShiftOp, SplatOp, TernaryOp, TestOp,
     UnaryOp,
@@ -786,8 +787,9 @@ pub enum Op {
     /// `i64.trunc_sat_f64_u`
     I64TruncSatF64U(Un),
 
-    // ---- SIMD (every v128 operand is two slots) ------------------------
+    // ---- SIMD (every v128 operand is two slots; `simd` feature) ---------
     /// `[dst] = op([a])` for `v128 -> v128` ops.
+    #[cfg(feature = "simd")]
     V128Unary {
         /// The operation.
         op: UnaryOp,
@@ -797,6 +799,7 @@ pub enum Op {
         a: Slot,
     },
     /// `[dst] = op([a], [b])` for `v128 x v128 -> v128` ops.
+    #[cfg(feature = "simd")]
     V128Binary {
         /// The operation.
         op: BinaryOp,
@@ -808,6 +811,7 @@ pub enum Op {
         b: Slot,
     },
     /// `[dst] = op([a], [b], [c])` (`v128.bitselect`).
+    #[cfg(feature = "simd")]
     V128Ternary {
         /// The operation.
         op: TernaryOp,
@@ -821,6 +825,7 @@ pub enum Op {
         c: Slot,
     },
     /// `[dst] = op([a], [b] as u32)` lane shifts.
+    #[cfg(feature = "simd")]
     V128Shift {
         /// The operation.
         op: ShiftOp,
@@ -832,6 +837,7 @@ pub enum Op {
         b: Slot,
     },
     /// `[dst] = op([a])` for `v128 -> i32` reductions.
+    #[cfg(feature = "simd")]
     V128Test {
         /// The operation.
         op: TestOp,
@@ -841,6 +847,7 @@ pub enum Op {
         a: Slot,
     },
     /// `[dst] = op([a])`: scalar broadcast.
+    #[cfg(feature = "simd")]
     V128Splat {
         /// The operation.
         op: SplatOp,
@@ -850,6 +857,7 @@ pub enum Op {
         a: Slot,
     },
     /// `[dst] = op([a], lane)`: lane read.
+    #[cfg(feature = "simd")]
     V128Extract {
         /// The operation.
         op: ExtractOp,
@@ -861,6 +869,7 @@ pub enum Op {
         a: Slot,
     },
     /// `[dst] = op([a], lane, [b])`: lane write.
+    #[cfg(feature = "simd")]
     V128Replace {
         /// The operation.
         op: ReplaceOp,
@@ -874,6 +883,7 @@ pub enum Op {
         b: Slot,
     },
     /// `i8x16.shuffle` with lane selectors `shuffles[idx]` of the function.
+    #[cfg(feature = "simd")]
     V128Shuffle {
         /// Result slot.
         dst: Slot,
@@ -885,6 +895,7 @@ pub enum Op {
         idx: u32,
     },
     /// `v128.load*` producing a fresh vector.
+    #[cfg(feature = "simd")]
     V128Load {
         /// Which load.
         kind: LoadKind,
@@ -896,6 +907,7 @@ pub enum Op {
         offset: u32,
     },
     /// `v128.loadN_lane`: `[dst] = [src]` with lane replaced from memory.
+    #[cfg(feature = "simd")]
     V128LoadLane {
         /// Lane width.
         width: LaneWidth,
@@ -911,6 +923,7 @@ pub enum Op {
         offset: u32,
     },
     /// `v128.store`.
+    #[cfg(feature = "simd")]
     V128Store {
         /// Address slot.
         addr: Slot,
@@ -920,6 +933,7 @@ pub enum Op {
         offset: u32,
     },
     /// `v128.storeN_lane`.
+    #[cfg(feature = "simd")]
     V128StoreLane {
         /// Lane width.
         width: LaneWidth,
@@ -1138,9 +1152,9 @@ impl Op {
             | Op::RefFunc { dst, .. }
             | Op::MemorySize { dst }
             | Op::TableGet { dst, .. }
-            | Op::TableSize { dst, .. }
-            | Op::V128Test { dst, .. }
-            | Op::V128Extract { dst, .. } => Some(dst),
+            | Op::TableSize { dst, .. } => Some(dst),
+            #[cfg(feature = "simd")]
+            Op::V128Test { dst, .. } | Op::V128Extract { dst, .. } => Some(dst),
             _ => None,
         }
     }
@@ -1198,11 +1212,25 @@ impl Op {
                 | Op::I64TruncF32U(_)
                 | Op::I64TruncF64S(_)
                 | Op::I64TruncF64U(_)
-                | Op::V128Load { .. }
+        ) || self.is_simd_memory_access()
+    }
+
+    /// Whether this is a SIMD load or store (which can trap).
+    #[cfg(feature = "simd")]
+    fn is_simd_memory_access(&self) -> bool {
+        matches!(
+            self,
+            Op::V128Load { .. }
                 | Op::V128LoadLane { .. }
                 | Op::V128Store { .. }
                 | Op::V128StoreLane { .. }
         )
+    }
+
+    /// No SIMD ops in a build without the `simd` feature.
+    #[cfg(not(feature = "simd"))]
+    fn is_simd_memory_access(&self) -> bool {
+        false
     }
 }
 

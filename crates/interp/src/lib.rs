@@ -23,6 +23,7 @@ extern crate alloc;
 
 pub mod bytecode;
 mod exec;
+#[cfg(feature = "simd")]
 pub mod simd;
 mod translate;
 pub mod vm;

@@ -91,8 +91,14 @@ impl Config {
     /// (WebAssembly 2.0, tail calls, extended constant expressions), the
     /// [`Strategy::Auto`] backend, no fuel, an 8 MiB wasm stack.
     pub fn new() -> Self {
+        // A build without the `simd` feature cannot run SIMD, so it does
+        // not accept it by default.
+        #[cfg_attr(feature = "simd", allow(unused_mut))]
+        let mut features = kiln_environ::default_features();
+        #[cfg(not(feature = "simd"))]
+        features.remove(WasmFeatures::SIMD | WasmFeatures::RELAXED_SIMD);
         Config {
-            features: kiln_environ::default_features(),
+            features,
             strategy: Strategy::Auto,
             consume_fuel: false,
             max_wasm_stack: DEFAULT_MAX_WASM_STACK,
@@ -111,7 +117,9 @@ impl Config {
         self
     }
 
-    /// Enables the fixed-width SIMD proposal (`v128`). Default: on.
+    /// Enables the fixed-width SIMD proposal (`v128`). Default: on, where
+    /// the crate's `simd` feature is (it is by default); without that
+    /// feature, enabling it makes [`Engine::new`](crate::Engine::new) fail.
     pub fn wasm_simd(&mut self, enable: bool) -> &mut Self {
         self.feature(WasmFeatures::SIMD, enable)
     }

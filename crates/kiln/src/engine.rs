@@ -51,6 +51,16 @@ impl Default for Engine {
 impl Engine {
     /// Creates an engine with `config`.
     pub fn new(config: &Config) -> crate::Result<Engine> {
+        #[cfg(not(feature = "simd"))]
+        if config
+            .features
+            .intersects(WasmFeatures::SIMD | WasmFeatures::RELAXED_SIMD)
+        {
+            anyhow::bail!(
+                "this build of Kiln cannot run SIMD (it lacks the `simd` cargo feature); \
+                 disable the proposal with `Config::wasm_simd(false)`"
+            );
+        }
         if config.max_wasm_stack == 0 {
             anyhow::bail!("`max_wasm_stack` must be greater than zero");
         }

@@ -24,6 +24,9 @@
 //! | `std` | on | the standard library: files ([`Module::from_file`]), the OS's virtual memory, signals, threads and locks, panics from host functions resumed after wasm frames are gone |
 //! | `cranelift` | on | native code from Cranelift ([`Strategy::Cranelift`]) on Unix x86_64, aarch64, s390x and riscv64; elsewhere accepted and unused (implies `std`) |
 //! | `wat` | on | WebAssembly text in [`Module::new`] (implies `std`) |
+//! | `simd` | on | the fixed-width SIMD proposal in validation and on the interpreter; without it SIMD modules are rejected |
+//! | `demangle` | on | Rust names demangled in trap backtraces |
+//! | `custom-virtual-memory`, `custom-native-signals` | off | without `std`: virtual memory and fault handling from the embedder, for native code (`docs/embedding.md`) |
 //! | `runtime`, `interp` | always built | name the runtime and the interpreter explicitly |
 //!
 //! With `default-features = false, features = ["std"]` no Cranelift crate

@@ -100,7 +100,10 @@ impl fmt::Display for BacktraceDisplay<'_> {
             match &frame.func_name {
                 // Names from Rust (and C++-free) toolchains arrive mangled;
                 // `{:#}` drops the hash suffix, as Rust's own backtraces do.
+                #[cfg(feature = "demangle")]
                 Some(name) => write!(f, "{:#}", rustc_demangle::demangle(name))?,
+                #[cfg(not(feature = "demangle"))]
+                Some(name) => f.write_str(name)?,
                 None => write!(f, "<wasm function {}>", frame.func_index)?,
             }
         }

@@ -21,7 +21,7 @@ use core::cell::UnsafeCell;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use kiln::{Caller, Engine, Linker, Module, Store, Trap, TrapCode};
+use kiln::{Caller, Config, Engine, Linker, Module, Store, Trap, TrapCode};
 
 mod sys;
 
@@ -119,6 +119,17 @@ fn run() -> kiln::Result<()> {
     check(
         "the engine's locks went through kiln_lock_acquire",
         LOCKED.load(Ordering::Relaxed),
+    );
+
+    // Built without the `simd` feature: SIMD modules are an error, and an
+    // engine cannot be asked to accept them.
+    let simd = include_bytes!(concat!(env!("OUT_DIR"), "/simd.wasm"));
+    let refused = Module::new(&engine, simd).is_err();
+    check("a SIMD module is refused without the simd feature", refused);
+    let asked = Engine::new(Config::new().wasm_simd(true)).is_err();
+    check(
+        "an engine with SIMD enabled cannot be made without it",
+        asked,
     );
     Ok(())
 }

@@ -14,6 +14,7 @@ use super::bulk;
 use super::num::*;
 use super::{Frame, backtrace};
 use crate::bytecode::Op;
+#[cfg(feature = "simd")]
 use crate::simd;
 use crate::translate::InterpFunc;
 use crate::vm::{ExecState, Host, Trap, TrapReason};
@@ -1036,22 +1037,30 @@ pub(super) unsafe fn run<H: Host>(
                 Op::I64TruncSatF64U(u) => un!(u, |x| f64_of(x) as u64),
 
                 // ---- SIMD ----
+                #[cfg(feature = "simd")]
                 Op::V128Unary { op, dst, a } => set128!(dst, op.eval(get128!(a))),
+                #[cfg(feature = "simd")]
                 Op::V128Binary { op, dst, a, b } => {
                     let (x, y) = (get128!(a), get128!(b));
                     set128!(dst, op.eval(x, y))
                 }
+                #[cfg(feature = "simd")]
                 Op::V128Ternary { op, dst, a, b, c } => {
                     let (x, y, z) = (get128!(a), get128!(b), get128!(c));
                     set128!(dst, op.eval(x, y, z))
                 }
+                #[cfg(feature = "simd")]
                 Op::V128Shift { op, dst, a, b } => {
                     let (x, n) = (get128!(a), get!(b) as u32);
                     set128!(dst, op.eval(x, n))
                 }
+                #[cfg(feature = "simd")]
                 Op::V128Test { op, dst, a } => set!(dst, op.eval(get128!(a)) as u64),
+                #[cfg(feature = "simd")]
                 Op::V128Splat { op, dst, a } => set128!(dst, op.eval(get!(a))),
+                #[cfg(feature = "simd")]
                 Op::V128Extract { op, lane, dst, a } => set!(dst, op.eval(get128!(a), lane)),
+                #[cfg(feature = "simd")]
                 Op::V128Replace {
                     op,
                     lane,
@@ -1062,11 +1071,13 @@ pub(super) unsafe fn run<H: Host>(
                     let (x, y) = (get128!(a), get!(b));
                     set128!(dst, op.eval(x, lane, y))
                 }
+                #[cfg(feature = "simd")]
                 Op::V128Shuffle { dst, a, b, idx } => {
                     let (x, y) = (get128!(a), get128!(b));
                     let lanes = &(*func).shuffles[idx as usize];
                     set128!(dst, simd::shuffle(x, y, lanes))
                 }
+                #[cfg(feature = "simd")]
                 Op::V128Load {
                     kind,
                     dst,
@@ -1079,6 +1090,7 @@ pub(super) unsafe fn run<H: Host>(
                     ptr::copy_nonoverlapping(p, raw.as_mut_ptr(), n);
                     set128!(dst, kind.finish(u128::from_le_bytes(raw)))
                 }
+                #[cfg(feature = "simd")]
                 Op::V128LoadLane {
                     width,
                     lane,
@@ -1097,11 +1109,13 @@ pub(super) unsafe fn run<H: Host>(
                         simd::load_lane(width, v, lane, u64::from_le_bytes(raw))
                     )
                 }
+                #[cfg(feature = "simd")]
                 Op::V128Store { addr, src, offset } => {
                     let v = get128!(src);
                     let p = ea!(addr, offset, 16);
                     ptr::write_unaligned(p as *mut [u8; 16], v.to_le_bytes());
                 }
+                #[cfg(feature = "simd")]
                 Op::V128StoreLane {
                     width,
                     lane,

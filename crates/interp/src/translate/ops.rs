@@ -3,6 +3,7 @@
 
 use super::FuncTranslator;
 use crate::bytecode::{Bin, Mem, Op, Slot, Un};
+#[cfg(feature = "simd")]
 use crate::simd::{self, SimdOp};
 use kiln_environ::TranslationError;
 use wasmparser::{MemArg, Operator as O};
@@ -464,10 +465,13 @@ impl FuncTranslator<'_> {
             }
             // SIMD last: the common scalar and control ops never pay for
             // classifying it.
+            #[cfg(feature = "simd")]
             ref other => match simd::classify(other) {
                 Some(s) => self.visit_simd(s),
                 None => return Err(self.unsupported(kiln_environ::operator_name(other))),
             },
+            #[cfg(not(feature = "simd"))]
+            ref other => return Err(self.unsupported(kiln_environ::operator_name(other))),
         }
         Ok(())
     }
@@ -524,6 +528,7 @@ impl FuncTranslator<'_> {
         true
     }
 
+    #[cfg(feature = "simd")]
     fn visit_simd(&mut self, s: SimdOp) {
         match s {
             SimdOp::Const(v) => {
