@@ -95,12 +95,29 @@ pub struct WasmOptions {
 }
 
 /// The `-W` keys, for error messages.
-const WASM_KEYS: &str = "fuel, max-memory-size, unknown-imports-trap, signals-based-traps";
+const WASM_KEYS: &str = "fuel, max-memory-size, unknown-imports-trap, signals-based-traps, \
+    and the proposals: simd, bulk-memory, reference-types, multi-value, tail-call, \
+    extended-const, multi-memory";
+
+/// A `Config` method that turns a proposal on or off.
+type ProposalSetter = fn(&mut Config, bool) -> &mut Config;
+
+/// The proposals `-W NAME=y|n` turns on or off, named as Wasmtime names
+/// them.
+const PROPOSALS: &[(&str, ProposalSetter)] = &[
+    ("simd", Config::wasm_simd),
+    ("bulk-memory", Config::wasm_bulk_memory),
+    ("reference-types", Config::wasm_reference_types),
+    ("multi-value", Config::wasm_multi_value),
+    ("tail-call", Config::wasm_tail_call),
+    ("extended-const", Config::wasm_extended_const),
+    ("multi-memory", Config::wasm_multi_memory),
+];
 
 /// Parses `-W` options and applies them to `config`. Supported: `fuel=N`,
 /// `max-memory-size=BYTES`, `unknown-imports-trap=y|n`,
 /// `signals-based-traps=y|n` ([`Config::signals_based_traps`]; as
-/// Wasmtime spells it).
+/// Wasmtime spells it), and `NAME=y|n` for each proposal in [`PROPOSALS`].
 pub fn apply_wasm(config: &mut Config, options: &[String]) -> Result<WasmOptions> {
     let mut out = WasmOptions::default();
     for option in options {
@@ -133,7 +150,15 @@ pub fn apply_wasm(config: &mut Config, options: &[String]) -> Result<WasmOptions
                 })?;
                 config.signals_based_traps(on);
             }
-            _ => bail!("unknown option `-W {key}` (supported: {WASM_KEYS})"),
+            _ => match PROPOSALS.iter().find(|(name, _)| *name == key) {
+                Some((_, set)) => {
+                    let on = parse_bool(value).ok_or_else(|| {
+                        anyhow!("invalid value `{value}` for `-W {key}`: expected y or n")
+                    })?;
+                    set(config, on);
+                }
+                None => bail!("unknown option `-W {key}` (supported: {WASM_KEYS})"),
+            },
         }
     }
     Ok(out)

@@ -178,6 +178,25 @@ fn unknown_option_keys() {
 }
 
 #[test]
+fn proposal_flags_turn_features_on_and_off() {
+    let two = TempFile::new(
+        ".wat",
+        br#"(module (memory 1) (memory $b 1)
+              (func (export "_start") (i32.store $b (i32.const 0) (i32.const 1))))"#,
+    );
+    let out = kiln(&["run", two.path()]);
+    assert!(
+        out.status.success(),
+        "multi-memory is on by default: {}",
+        stderr(&out)
+    );
+    let out = kiln(&["run", "-W", "multi-memory=n", two.path()]);
+    assert_clean_error(&out, &["multiple memories"]);
+    let out = kiln(&["run", "-W", "multi-memory=maybe", two.path()]);
+    assert_clean_error(&out, &["-W multi-memory", "expected y or n"]);
+}
+
+#[test]
 fn unknown_flag() {
     let out = kiln(&["run", "--frobnicate", &example("hello.wat")]);
     let err = stderr(&out);

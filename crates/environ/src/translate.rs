@@ -13,7 +13,10 @@ use wasmparser::{FuncValidatorAllocations, Parser, Payload, Validator, WasmFeatu
 /// The proposals Kiln implements, all on by default: WebAssembly 2.0 (SIMD
 /// included), tail calls and extended constant expressions.
 pub fn default_features() -> WasmFeatures {
-    WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL | WasmFeatures::EXTENDED_CONST
+    WasmFeatures::WASM2
+        | WasmFeatures::TAIL_CALL
+        | WasmFeatures::EXTENDED_CONST
+        | WasmFeatures::MULTI_MEMORY
 }
 
 /// A defined function whose body has not been validated yet, as

@@ -93,6 +93,43 @@ pub struct Mem {
     pub offset: u32,
 }
 
+/// The kind of scalar load of [`Op::LoadMem`]: width and extension (the
+/// same set as the memory-0 ops `Load32` .. `Load32S64`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadTy {
+    /// 4 bytes, zero-extended (`i32`, `f32`, `i64.load32_u`).
+    U32,
+    /// 8 bytes.
+    U64,
+    /// 1 byte, sign-extended to 32 bits.
+    S8To32,
+    /// 1 byte, sign-extended to 64 bits.
+    S8To64,
+    /// 1 byte, zero-extended.
+    U8,
+    /// 2 bytes, sign-extended to 32 bits.
+    S16To32,
+    /// 2 bytes, sign-extended to 64 bits.
+    S16To64,
+    /// 2 bytes, zero-extended.
+    U16,
+    /// 4 bytes, sign-extended to 64 bits.
+    S32To64,
+}
+
+/// The width of a scalar store of [`Op::StoreMem`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreTy {
+    /// The low byte.
+    B8,
+    /// The low 2 bytes.
+    B16,
+    /// The low 4 bytes.
+    B32,
+    /// All 8 bytes.
+    B64,
+}
+
 /// One bytecode instruction.
 ///
 /// "reads"/"writes" below name frame slots; `[s]` is slot `s`, `[s..s+2]`
@@ -307,15 +344,66 @@ pub enum Op {
     Store32(Mem),
     /// Stores all 8 bytes of `[val]`.
     Store64(Mem),
-    /// `[dst] = memory size in pages`.
+    /// A scalar load from any memory, 32- or 64-bit addressed (the ops
+    /// above are memory 0 with 32-bit addresses): `[m.val] = ty(memory
+    /// mem at [m.addr] + m.offset)`, the address read as a whole slot (an
+    /// `i32` is zero-extended there).
+    LoadMem {
+        /// What is loaded, and how it is extended.
+        ty: LoadTy,
+        /// Memory index.
+        mem: u16,
+        /// Slots and static offset.
+        m: Mem,
+    },
+    /// A scalar store to any memory, as [`Op::LoadMem`].
+    StoreMem {
+        /// How many low bytes of `[m.val]` are stored.
+        ty: StoreTy,
+        /// Memory index.
+        mem: u16,
+        /// Slots and static offset.
+        m: Mem,
+    },
+    /// Makes memory `mem` the one the memory-0 access ops use, until the
+    /// next `SelectMemory` (always `mem: 0` right after the one access
+    /// the translator brackets this way: SIMD accesses to other memories).
+    SelectMemory {
+        /// Memory index.
+        mem: u16,
+    },
+    /// `[dst] = [a] + [b]` as the effective address of a memory64 access
+    /// whose static offset does not fit the access op's `u32`: traps
+    /// (out of bounds) if the sum overflows 64 bits.
+    AddAddress {
+        /// Result slot.
+        dst: Slot,
+        /// Address slot.
+        a: Slot,
+        /// Offset slot.
+        b: Slot,
+    },
+    /// `[dst] = memory `mem`'s size in pages`.
     MemorySize {
+        /// Memory index.
+        mem: u32,
         /// Result slot.
         dst: Slot,
     },
-    /// `[dst] = memory.grow([delta])` through `Host::memory_grow`.
-    MemoryGrow(Un),
-    /// `memory.init data`: reads `[dst]`, `[src]`, `[len]`.
+    /// `[x.dst] = memory.grow([x.src])` on memory `mem`, through
+    /// `Host::memory_grow`; -1 (of the index type) on failure.
+    MemoryGrow {
+        /// Memory index.
+        mem: u16,
+        /// Whether the memory has 64-bit addresses (memory64).
+        wide: bool,
+        /// Delta and result slots.
+        x: Un,
+    },
+    /// `memory.init data` on memory `mem`: reads `[dst]`, `[src]`, `[len]`.
     MemoryInit {
+        /// Memory index.
+        mem: u16,
         /// Data segment index.
         data: u32,
         /// Destination address slot.
@@ -330,8 +418,13 @@ pub enum Op {
         /// Data segment index.
         data: u32,
     },
-    /// `memory.copy`: reads `[dst]`, `[src]`, `[len]`.
+    /// `memory.copy` from memory `src_mem` to `dst_mem`: reads `[dst]`,
+    /// `[src]`, `[len]`.
     MemoryCopy {
+        /// Destination memory index.
+        dst_mem: u16,
+        /// Source memory index.
+        src_mem: u16,
         /// Destination address slot.
         dst: Slot,
         /// Source address slot.
@@ -339,8 +432,10 @@ pub enum Op {
         /// Length slot.
         len: Slot,
     },
-    /// `memory.fill`: reads `[dst]`, `[val]`, `[len]`.
+    /// `memory.fill` on memory `mem`: reads `[dst]`, `[val]`, `[len]`.
     MemoryFill {
+        /// Memory index.
+        mem: u16,
         /// Destination address slot.
         dst: Slot,
         /// Byte value slot.
@@ -984,7 +1079,7 @@ impl Op {
     pub fn scalar_dst_mut(&mut self) -> Option<&mut Slot> {
         match self {
             Op::Copy(x)
-            | Op::MemoryGrow(x)
+            | Op::MemoryGrow { x, .. }
             | Op::I32Eqz(x)
             | Op::I32Clz(x)
             | Op::I32Ctz(x)
@@ -1144,13 +1239,14 @@ impl Op {
             | Op::Load16S32(x)
             | Op::Load16S64(x)
             | Op::Load16U(x)
-            | Op::Load32S64(x) => Some(&mut x.val),
+            | Op::Load32S64(x)
+            | Op::LoadMem { m: x, .. } => Some(&mut x.val),
             Op::Const32 { dst, .. }
             | Op::Const64 { dst, .. }
             | Op::Select { dst, .. }
             | Op::GlobalGet { dst, .. }
             | Op::RefFunc { dst, .. }
-            | Op::MemorySize { dst }
+            | Op::MemorySize { dst, .. }
             | Op::TableGet { dst, .. }
             | Op::TableSize { dst, .. } => Some(dst),
             #[cfg(feature = "simd")]
@@ -1186,7 +1282,10 @@ impl Op {
                 | Op::Store16(_)
                 | Op::Store32(_)
                 | Op::Store64(_)
-                | Op::MemoryGrow(_)
+                | Op::LoadMem { .. }
+                | Op::StoreMem { .. }
+                | Op::AddAddress { .. }
+                | Op::MemoryGrow { .. }
                 | Op::MemoryInit { .. }
                 | Op::MemoryCopy { .. }
                 | Op::MemoryFill { .. }

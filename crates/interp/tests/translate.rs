@@ -184,12 +184,16 @@ fn validating_translation_decodes_with_the_module_features() {
         0x40, 0x80, 0x00, // memory.grow with a two-byte zero
         0x1a, 0x0b, // drop, end
     ];
-    let features = kiln_environ::default_features();
+    let mut features = kiln_environ::default_features();
+    features.remove(wasmparser::WasmFeatures::MULTI_MEMORY);
     let separate = kiln_environ::translate_module(wasm, features).unwrap_err();
     let (t, bodies) = kiln_environ::translate_module_deferred(wasm, features).unwrap();
     let fused = kiln_interp::translate_module_validating(&t, bodies, &TranslateConfig::default())
         .unwrap_err();
     assert_eq!(fused, separate);
+    // With multi-memory (a default) the same bytes are a valid memory index.
+    let with = kiln_environ::default_features();
+    assert!(kiln_environ::translate_module(wasm, with).is_ok());
 }
 
 /// A float product consumed by an add of the same width becomes one

@@ -124,6 +124,12 @@ impl Config {
         self.feature(WasmFeatures::SIMD, enable)
     }
 
+    /// Enables the multi-memory proposal: any number of linear memories per
+    /// module. Default: on.
+    pub fn wasm_multi_memory(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::MULTI_MEMORY, enable)
+    }
+
     /// Enables the bulk memory operations proposal. Default: on.
     pub fn wasm_bulk_memory(&mut self, enable: bool) -> &mut Self {
         self.feature(WasmFeatures::BULK_MEMORY, enable)

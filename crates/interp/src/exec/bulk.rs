@@ -1,34 +1,35 @@
-//! Bulk memory and table operations: all bounds are checked (in 64-bit
-//! arithmetic) before anything is written, as the spec requires.
+//! Bulk memory and table operations, and the scalar accesses of memories
+//! other than the first: all bounds are checked (in 64-bit arithmetic)
+//! before anything is written, as the spec requires.
 
 use alloc::boxed::Box;
 use core::ptr;
 use kiln_environ::TrapCode;
 use kiln_environ::vm::{VmInstance, VmTable};
 
+use crate::bytecode::{LoadTy, StoreTy};
+
 #[inline]
 fn in_bounds(start: u64, len: u64, size: u64) -> bool {
     start.checked_add(len).is_some_and(|end| end <= size)
 }
 
-/// `memory.init`.
+/// `memory.init` into the memory at `mem_base..mem_base+mem_len`.
 ///
 /// # Safety
-/// `inst` is live; `mem_base..mem_base+mem_len` is its memory 0.
+/// `inst` is live; `mem_base..mem_base+mem_len` is one of its memories.
 pub(super) unsafe fn memory_init(
     inst: *const VmInstance,
     mem_base: *mut u8,
     mem_len: usize,
     data: u32,
-    d: u32,
+    d: u64,
     s: u32,
     n: u32,
 ) -> Result<(), TrapCode> {
     // SAFETY: `inst` is live and validation checked the segment index.
     let (seg, seg_len) = unsafe { (&(*inst).datas)[data as usize] };
-    if !in_bounds(s as u64, n as u64, seg_len as u64)
-        || !in_bounds(d as u64, n as u64, mem_len as u64)
-    {
+    if !in_bounds(s as u64, n as u64, seg_len as u64) || !in_bounds(d, n as u64, mem_len as u64) {
         return Err(TrapCode::MemoryOutOfBounds);
     }
     // SAFETY: both ranges were just bounds-checked; a segment's bytes are
@@ -52,30 +53,24 @@ pub(super) unsafe fn data_drop(inst: *const VmInstance, data: u32) {
     }
 }
 
-/// `memory.copy` (overlap-safe).
+/// `memory.copy` of `n` bytes from `s` in memory `src` to `d` in memory
+/// `dst` (each `(base, len)`; the same memory, or two different ones).
 ///
 /// # Safety
-/// `mem_base..mem_base+mem_len` is a live memory.
+/// Both are live memories of the running instance.
 pub(super) unsafe fn memory_copy(
-    mem_base: *mut u8,
-    mem_len: usize,
-    d: u32,
-    s: u32,
-    n: u32,
+    dst: (*mut u8, usize),
+    src: (*mut u8, usize),
+    d: u64,
+    s: u64,
+    n: u64,
 ) -> Result<(), TrapCode> {
-    if !in_bounds(s as u64, n as u64, mem_len as u64)
-        || !in_bounds(d as u64, n as u64, mem_len as u64)
-    {
+    if !in_bounds(s, n, src.1 as u64) || !in_bounds(d, n, dst.1 as u64) {
         return Err(TrapCode::MemoryOutOfBounds);
     }
-    // SAFETY: both ranges are in bounds; `copy` allows overlap.
-    unsafe {
-        ptr::copy(
-            mem_base.add(s as usize),
-            mem_base.add(d as usize),
-            n as usize,
-        )
-    };
+    // SAFETY: both ranges are in bounds; `copy` allows overlap (when both
+    // are the same memory).
+    unsafe { ptr::copy(src.0.add(s as usize), dst.0.add(d as usize), n as usize) };
     Ok(())
 }
 
@@ -86,15 +81,93 @@ pub(super) unsafe fn memory_copy(
 pub(super) unsafe fn memory_fill(
     mem_base: *mut u8,
     mem_len: usize,
-    d: u32,
+    d: u64,
     val: u8,
-    n: u32,
+    n: u64,
 ) -> Result<(), TrapCode> {
-    if !in_bounds(d as u64, n as u64, mem_len as u64) {
+    if !in_bounds(d, n, mem_len as u64) {
         return Err(TrapCode::MemoryOutOfBounds);
     }
     // SAFETY: the range is in bounds.
     unsafe { ptr::write_bytes(mem_base.add(d as usize), val, n as usize) };
+    Ok(())
+}
+
+/// The address of an `n`-byte access at `addr + offset` in the memory at
+/// `base..base+len`, or the trap if any of it is out of bounds.
+#[inline]
+fn effective(
+    base: *mut u8,
+    len: usize,
+    addr: u64,
+    offset: u32,
+    n: u64,
+) -> Result<*mut u8, TrapCode> {
+    let start = addr
+        .checked_add(u64::from(offset))
+        .ok_or(TrapCode::MemoryOutOfBounds)?;
+    if !in_bounds(start, n, len as u64) {
+        return Err(TrapCode::MemoryOutOfBounds);
+    }
+    Ok(base.wrapping_add(start as usize))
+}
+
+/// A scalar load of kind `ty` from any memory (`Op::LoadMem`).
+///
+/// # Safety
+/// `base..base+len` is a live memory.
+pub(super) unsafe fn load(
+    base: *mut u8,
+    len: usize,
+    addr: u64,
+    offset: u32,
+    ty: LoadTy,
+) -> Result<u64, TrapCode> {
+    let n = match ty {
+        LoadTy::U8 | LoadTy::S8To32 | LoadTy::S8To64 => 1,
+        LoadTy::U16 | LoadTy::S16To32 | LoadTy::S16To64 => 2,
+        LoadTy::U32 | LoadTy::S32To64 => 4,
+        LoadTy::U64 => 8,
+    };
+    let p = effective(base, len, addr, offset, n)?;
+    // SAFETY: `p..p+n` is inside the memory (just checked); wasm memory
+    // is unaligned little-endian bytes.
+    let raw = unsafe {
+        let mut bytes = [0u8; 8];
+        ptr::copy_nonoverlapping(p, bytes.as_mut_ptr(), n as usize);
+        u64::from_le_bytes(bytes)
+    };
+    Ok(match ty {
+        LoadTy::U8 | LoadTy::U16 | LoadTy::U32 | LoadTy::U64 => raw,
+        LoadTy::S8To32 => raw as i8 as i32 as u32 as u64,
+        LoadTy::S8To64 => raw as i8 as i64 as u64,
+        LoadTy::S16To32 => raw as i16 as i32 as u32 as u64,
+        LoadTy::S16To64 => raw as i16 as i64 as u64,
+        LoadTy::S32To64 => raw as i32 as i64 as u64,
+    })
+}
+
+/// A scalar store of kind `ty` to any memory (`Op::StoreMem`).
+///
+/// # Safety
+/// `base..base+len` is a live memory.
+pub(super) unsafe fn store(
+    base: *mut u8,
+    len: usize,
+    addr: u64,
+    offset: u32,
+    ty: StoreTy,
+    value: u64,
+) -> Result<(), TrapCode> {
+    let n = match ty {
+        StoreTy::B8 => 1,
+        StoreTy::B16 => 2,
+        StoreTy::B32 => 4,
+        StoreTy::B64 => 8,
+    };
+    let p = effective(base, len, addr, offset, n)?;
+    // SAFETY: `p..p+n` is inside the memory (just checked).
+    unsafe { ptr::copy_nonoverlapping(value.to_le_bytes().as_ptr(), p, n as usize) };
     Ok(())
 }
 

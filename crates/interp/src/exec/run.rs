@@ -39,6 +39,19 @@ unsafe fn mem0(inst: *const VmInstance) -> (*mut u8, usize) {
     }
 }
 
+/// Base and length of `inst`'s memory `index`.
+///
+/// # Safety
+/// As for [`mem0`]; `index` is a valid memory index (validation).
+#[inline]
+unsafe fn memory(inst: *const VmInstance, index: u32) -> (*mut u8, usize) {
+    // SAFETY: per the contract.
+    unsafe {
+        let m = (&(*inst).memories)[index as usize];
+        ((*m).base, (*m).len)
+    }
+}
+
 /// Zeroes the declared locals of `cf`'s frame at `fp`. A plain loop: most
 /// functions have a handful of locals, where a `memset` call costs more.
 ///
@@ -667,34 +680,86 @@ pub(super) unsafe fn run<H: Host>(
                 Op::Store16(m) => store!(m, 2, u16),
                 Op::Store32(m) => store!(m, 4, u32),
                 Op::Store64(m) => store!(m, 8, u64),
-                Op::MemorySize { dst } => {
-                    let m = (&(*inst).memories)[0];
+                Op::LoadMem { ty, mem, m } => {
+                    let (b, l) = memory(inst, mem as u32);
+                    let v = tri!(bulk::load(b, l, get!(m.addr), m.offset, ty));
+                    set!(m.val, v)
+                }
+                Op::StoreMem { ty, mem, m } => {
+                    let (b, l) = memory(inst, mem as u32);
+                    tri!(bulk::store(b, l, get!(m.addr), m.offset, ty, get!(m.val)))
+                }
+                Op::AddAddress { dst, a, b } => match get!(a).checked_add(get!(b)) {
+                    Some(sum) => set!(dst, sum),
+                    None => trap!(TrapCode::MemoryOutOfBounds),
+                },
+                Op::SelectMemory { mem } => (mem_base, mem_len) = memory(inst, mem as u32),
+                Op::MemorySize { mem, dst } => {
+                    let m = (&(*inst).memories)[mem as usize];
                     set!(dst, ((*m).len / 65536) as u64)
                 }
-                Op::MemoryGrow(u) => {
-                    let m = (&(*inst).memories)[0];
-                    let delta = get!(u.src) as u32 as u64;
+                Op::MemoryGrow { mem, wide, x } => {
+                    let m = (&(*inst).memories)[mem as usize];
+                    let delta = if wide {
+                        get!(x.src)
+                    } else {
+                        get!(x.src) as u32 as u64
+                    };
                     (*es).stack.top = base + (*func).frame_slots as usize;
                     let r = host_result!(host.memory_grow(m, delta));
-                    set!(u.dst, r.map_or(u32::MAX, |old| old as u32) as u64)
+                    let failed = if wide { u64::MAX } else { u64::from(u32::MAX) };
+                    set!(x.dst, r.unwrap_or(failed))
                 }
                 Op::MemoryInit {
+                    mem,
                     data,
                     dst,
                     src,
                     len,
                 } => {
-                    let (d, s, n) = (get!(dst) as u32, get!(src) as u32, get!(len) as u32);
-                    tri!(bulk::memory_init(inst, mem_base, mem_len, data, d, s, n))
+                    let (b, l) = if mem == 0 {
+                        (mem_base, mem_len)
+                    } else {
+                        memory(inst, mem as u32)
+                    };
+                    let (d, s, n) = (get!(dst), get!(src) as u32, get!(len) as u32);
+                    tri!(bulk::memory_init(inst, b, l, data, d, s, n))
                 }
                 Op::DataDrop { data } => bulk::data_drop(inst, data),
-                Op::MemoryCopy { dst, src, len } => {
-                    let (d, s, n) = (get!(dst) as u32, get!(src) as u32, get!(len) as u32);
-                    tri!(bulk::memory_copy(mem_base, mem_len, d, s, n))
+                Op::MemoryCopy {
+                    dst_mem,
+                    src_mem,
+                    dst,
+                    src,
+                    len,
+                } => {
+                    let (d, s, n) = (get!(dst), get!(src), get!(len));
+                    if dst_mem == 0 && src_mem == 0 {
+                        tri!(bulk::memory_copy(
+                            (mem_base, mem_len),
+                            (mem_base, mem_len),
+                            d,
+                            s,
+                            n
+                        ))
+                    } else {
+                        tri!(bulk::memory_copy(
+                            memory(inst, dst_mem as u32),
+                            memory(inst, src_mem as u32),
+                            d,
+                            s,
+                            n
+                        ))
+                    }
                 }
-                Op::MemoryFill { dst, val, len } => {
-                    let (d, v, n) = (get!(dst) as u32, get!(val) as u8, get!(len) as u32);
-                    tri!(bulk::memory_fill(mem_base, mem_len, d, v, n))
+                Op::MemoryFill { mem, dst, val, len } => {
+                    let (b, l) = if mem == 0 {
+                        (mem_base, mem_len)
+                    } else {
+                        memory(inst, mem as u32)
+                    };
+                    let (d, v, n) = (get!(dst), get!(val) as u8, get!(len));
+                    tri!(bulk::memory_fill(b, l, d, v, n))
                 }
 
                 // ---- tables ----

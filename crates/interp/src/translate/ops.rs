@@ -2,7 +2,7 @@
 //! slots, possibly lazy) and pushes its result into its home slot.
 
 use super::FuncTranslator;
-use crate::bytecode::{Bin, Mem, Op, Slot, Un};
+use crate::bytecode::{Bin, LoadTy, Mem, Op, Slot, StoreTy, Un};
 #[cfg(feature = "simd")]
 use crate::simd::{self, SimdOp};
 use kiln_environ::TranslationError;
@@ -161,42 +161,47 @@ fn simple(op: &O<'_>) -> Option<Simple> {
     })
 }
 
-/// Builds a scalar load or store op.
+/// The memory an access names. (GC array accesses are another target,
+/// outside the features the interpreter accepts.)
+fn memory_of(m: &MemArg) -> u32 {
+    match m.target {
+        wasmparser::MemArgTarget::Memory(mem) => mem,
+        wasmparser::MemArgTarget::Array(_) => 0,
+    }
+}
+
+/// Builds a scalar load or store op on memory 0.
 type MemCtor = fn(Mem) -> Op;
 
-/// Scalar loads: the op and the result's slot size (always 1).
-fn load_op(op: &O<'_>) -> Option<(MemCtor, MemArg)> {
+/// Scalar loads: the memory-0 op, the generic op's kind, and the memarg.
+fn load_op(op: &O<'_>) -> Option<(MemCtor, LoadTy, MemArg)> {
     Some(match *op {
         O::I32Load { memarg } | O::F32Load { memarg } | O::I64Load32U { memarg } => {
-            (Op::Load32, memarg)
+            (Op::Load32, LoadTy::U32, memarg)
         }
-        O::I64Load { memarg } | O::F64Load { memarg } => (Op::Load64, memarg),
-        O::I32Load8S { memarg } => (Op::Load8S32, memarg),
-        O::I64Load8S { memarg } => (Op::Load8S64, memarg),
-        O::I32Load8U { memarg } | O::I64Load8U { memarg } => (Op::Load8U, memarg),
-        O::I32Load16S { memarg } => (Op::Load16S32, memarg),
-        O::I64Load16S { memarg } => (Op::Load16S64, memarg),
-        O::I32Load16U { memarg } | O::I64Load16U { memarg } => (Op::Load16U, memarg),
-        O::I64Load32S { memarg } => (Op::Load32S64, memarg),
+        O::I64Load { memarg } | O::F64Load { memarg } => (Op::Load64, LoadTy::U64, memarg),
+        O::I32Load8S { memarg } => (Op::Load8S32, LoadTy::S8To32, memarg),
+        O::I64Load8S { memarg } => (Op::Load8S64, LoadTy::S8To64, memarg),
+        O::I32Load8U { memarg } | O::I64Load8U { memarg } => (Op::Load8U, LoadTy::U8, memarg),
+        O::I32Load16S { memarg } => (Op::Load16S32, LoadTy::S16To32, memarg),
+        O::I64Load16S { memarg } => (Op::Load16S64, LoadTy::S16To64, memarg),
+        O::I32Load16U { memarg } | O::I64Load16U { memarg } => (Op::Load16U, LoadTy::U16, memarg),
+        O::I64Load32S { memarg } => (Op::Load32S64, LoadTy::S32To64, memarg),
         _ => return None,
     })
 }
 
-fn store_op(op: &O<'_>) -> Option<(MemCtor, MemArg)> {
+/// Scalar stores, as [`load_op`].
+fn store_op(op: &O<'_>) -> Option<(MemCtor, StoreTy, MemArg)> {
     Some(match *op {
-        O::I32Store8 { memarg } | O::I64Store8 { memarg } => (Op::Store8, memarg),
-        O::I32Store16 { memarg } | O::I64Store16 { memarg } => (Op::Store16, memarg),
+        O::I32Store8 { memarg } | O::I64Store8 { memarg } => (Op::Store8, StoreTy::B8, memarg),
+        O::I32Store16 { memarg } | O::I64Store16 { memarg } => (Op::Store16, StoreTy::B16, memarg),
         O::I32Store { memarg } | O::F32Store { memarg } | O::I64Store32 { memarg } => {
-            (Op::Store32, memarg)
+            (Op::Store32, StoreTy::B32, memarg)
         }
-        O::I64Store { memarg } | O::F64Store { memarg } => (Op::Store64, memarg),
+        O::I64Store { memarg } | O::F64Store { memarg } => (Op::Store64, StoreTy::B64, memarg),
         _ => return None,
     })
-}
-
-/// Validated offsets of 32-bit memories fit in a `u32`.
-fn offset32(m: &MemArg) -> u32 {
-    m.offset as u32
 }
 
 impl FuncTranslator<'_> {
@@ -209,6 +214,57 @@ impl FuncTranslator<'_> {
 
     fn local(&self, index: u32) -> (Slot, u8) {
         self.locals[index as usize]
+    }
+
+    /// Whether memory `mem` has 64-bit addresses.
+    fn is_memory64(&self, mem: u32) -> bool {
+        self.t.memories[mem as usize].memory64
+    }
+
+    /// `None` when an access through `m` can use the memory-0 ops (memory
+    /// 0, 32-bit addresses), else the memory index for the generic ops.
+    fn memory_index(&self, m: &MemArg) -> Option<u16> {
+        let mem = memory_of(m);
+        (mem != 0 || self.is_memory64(mem)).then_some(mem as u16)
+    }
+
+    /// The address slot and `u32` static offset of an access through `m`
+    /// whose address is in `addr`. A memory64 offset too big for the op
+    /// is added first, by an op that traps when the sum overflows.
+    fn address(&mut self, addr: Slot, m: &MemArg) -> (Slot, u32) {
+        match u32::try_from(m.offset) {
+            Ok(offset) => (addr, offset),
+            Err(_) => {
+                let off = self.push_temp(1);
+                self.emit(Op::Const64 {
+                    dst: off,
+                    value: m.offset,
+                });
+                self.emit(Op::AddAddress {
+                    dst: off,
+                    a: addr,
+                    b: off,
+                });
+                self.pop();
+                (off, 0)
+            }
+        }
+    }
+
+    /// Emits `op`, a memory-0 access op, for the memory `m` names: SIMD
+    /// accesses have no generic form, so for another memory the op is
+    /// bracketed by [`Op::SelectMemory`], which points the interpreter's
+    /// cached memory at that memory and back at memory 0.
+    #[cfg(feature = "simd")]
+    fn emit_on_memory(&mut self, m: &MemArg, op: Op) {
+        let mem = memory_of(m);
+        if mem == 0 {
+            self.emit(op);
+            return;
+        }
+        self.emit(Op::SelectMemory { mem: mem as u16 });
+        self.emit(op);
+        self.emit(Op::SelectMemory { mem: 0 });
     }
 
     fn emit_un(&mut self, f: fn(Un) -> Op, size: u8) {
@@ -242,24 +298,42 @@ impl FuncTranslator<'_> {
             }
             return Ok(());
         }
-        if let Some((f, m)) = load_op(op) {
+        if let Some((f, ty, m)) = load_op(op) {
             let a = self.pop();
+            let (addr, offset) = self.address(a.src, &m);
             let dst = self.push_temp(1);
-            self.emit(f(Mem {
+            let mem = Mem {
                 val: dst,
-                addr: a.src,
-                offset: offset32(&m),
-            }));
+                addr,
+                offset,
+            };
+            self.emit(match self.memory_index(&m) {
+                None => f(mem),
+                Some(index) => Op::LoadMem {
+                    ty,
+                    mem: index,
+                    m: mem,
+                },
+            });
             return Ok(());
         }
-        if let Some((f, m)) = store_op(op) {
+        if let Some((f, ty, m)) = store_op(op) {
             let v = self.pop();
             let a = self.pop();
-            self.emit(f(Mem {
+            let (addr, offset) = self.address(a.src, &m);
+            let mem = Mem {
                 val: v.src,
-                addr: a.src,
-                offset: offset32(&m),
-            }));
+                addr,
+                offset,
+            };
+            self.emit(match self.memory_index(&m) {
+                None => f(mem),
+                Some(index) => Op::StoreMem {
+                    ty,
+                    mem: index,
+                    m: mem,
+                },
+            });
             return Ok(());
         }
         match *op {
@@ -370,14 +444,23 @@ impl FuncTranslator<'_> {
                     func: function_index,
                 });
             }
-            O::MemorySize { .. } => {
+            O::MemorySize { mem } => {
                 let dst = self.push_temp(1);
-                self.emit(Op::MemorySize { dst });
+                self.emit(Op::MemorySize { mem, dst });
             }
-            O::MemoryGrow { .. } => self.emit_un(Op::MemoryGrow, 1),
-            O::MemoryInit { data_index, .. } => {
+            O::MemoryGrow { mem } => {
+                let a = self.pop();
+                let dst = self.push_temp(1);
+                self.emit(Op::MemoryGrow {
+                    mem: mem as u16,
+                    wide: self.is_memory64(mem),
+                    x: Un { dst, src: a.src },
+                });
+            }
+            O::MemoryInit { data_index, mem } => {
                 let (dst, src, len) = self.pop3();
                 self.emit(Op::MemoryInit {
+                    mem: mem as u16,
                     data: data_index,
                     dst,
                     src,
@@ -387,13 +470,24 @@ impl FuncTranslator<'_> {
             O::DataDrop { data_index } => {
                 self.emit(Op::DataDrop { data: data_index });
             }
-            O::MemoryCopy { .. } => {
+            O::MemoryCopy { dst_mem, src_mem } => {
                 let (dst, src, len) = self.pop3();
-                self.emit(Op::MemoryCopy { dst, src, len });
+                self.emit(Op::MemoryCopy {
+                    dst_mem: dst_mem as u16,
+                    src_mem: src_mem as u16,
+                    dst,
+                    src,
+                    len,
+                });
             }
-            O::MemoryFill { .. } => {
+            O::MemoryFill { mem } => {
                 let (dst, val, len) = self.pop3();
-                self.emit(Op::MemoryFill { dst, val, len });
+                self.emit(Op::MemoryFill {
+                    mem: mem as u16,
+                    dst,
+                    val,
+                    len,
+                });
             }
             O::TableGet { table } => {
                 let i = self.pop();
@@ -629,46 +723,62 @@ impl FuncTranslator<'_> {
             }
             SimdOp::Load(kind, m) => {
                 let a = self.pop();
+                let (addr, offset) = self.address(a.src, &m);
                 let dst = self.push_temp(2);
-                self.emit(Op::V128Load {
-                    kind,
-                    dst,
-                    addr: a.src,
-                    offset: offset32(&m),
-                });
+                self.emit_on_memory(
+                    &m,
+                    Op::V128Load {
+                        kind,
+                        dst,
+                        addr,
+                        offset,
+                    },
+                );
             }
             SimdOp::LoadLane(width, m, lane) => {
                 let v = self.pop();
                 let a = self.pop();
+                let (addr, offset) = self.address(a.src, &m);
                 let dst = self.push_temp(2);
-                self.emit(Op::V128LoadLane {
-                    width,
-                    lane,
-                    dst,
-                    src: v.src,
-                    addr: a.src,
-                    offset: offset32(&m),
-                });
+                self.emit_on_memory(
+                    &m,
+                    Op::V128LoadLane {
+                        width,
+                        lane,
+                        dst,
+                        src: v.src,
+                        addr,
+                        offset,
+                    },
+                );
             }
             SimdOp::Store(m) => {
                 let v = self.pop();
                 let a = self.pop();
-                self.emit(Op::V128Store {
-                    addr: a.src,
-                    src: v.src,
-                    offset: offset32(&m),
-                });
+                let (addr, offset) = self.address(a.src, &m);
+                self.emit_on_memory(
+                    &m,
+                    Op::V128Store {
+                        addr,
+                        src: v.src,
+                        offset,
+                    },
+                );
             }
             SimdOp::StoreLane(width, m, lane) => {
                 let v = self.pop();
                 let a = self.pop();
-                self.emit(Op::V128StoreLane {
-                    width,
-                    lane,
-                    addr: a.src,
-                    src: v.src,
-                    offset: offset32(&m),
-                });
+                let (addr, offset) = self.address(a.src, &m);
+                self.emit_on_memory(
+                    &m,
+                    Op::V128StoreLane {
+                        width,
+                        lane,
+                        addr,
+                        src: v.src,
+                        offset,
+                    },
+                );
             }
         }
     }

@@ -801,3 +801,77 @@ fn runaway_host_reentry_traps_instead_of_crashing() {
 fn engine() -> Engine {
     Engine::new(&config()).unwrap()
 }
+
+#[test]
+fn multi_memory_accesses_reach_the_memory_they_name() {
+    // Memory 0 is larger than memory 1, so an access that is in bounds for
+    // the first but not the second shows which bounds were checked.
+    let (mut store, instance) = instantiate(
+        r#"(module
+            (memory $a (export "a") 2)
+            (memory $b (export "b") 1 3)
+            (data (memory $b) (i32.const 16) "\01\02\03\04\05\06\07\08\f0")
+            (data $later "xyz")
+            (func (export "scalars") (result i64)
+              (i64.store $b (i32.const 100) (i64.const 0x1122334455667788))
+              (i64.add
+                (i64.add (i64.load $b (i32.const 100)) (i64.load8_s $b (i32.const 24)))
+                (i64.extend_i32_u (i32.load16_u $b offset=2 (i32.const 16)))))
+            (func (export "load_b") (param i32) (result i32) (i32.load $b (local.get 0)))
+            (func (export "load_a") (param i32) (result i32) (i32.load $a (local.get 0)))
+            (func (export "simd") (result i32)
+              (v128.store $b (i32.const 200) (v128.load $b (i32.const 16)))
+              (v128.store8_lane $b 3 (i32.const 300) (v128.load $b (i32.const 200)))
+              (i32.add
+                (i8x16.extract_lane_u 8 (v128.load $b (i32.const 200)))
+                (i32.load8_u $b (i32.const 300))))
+            (func (export "simd_oob") (v128.store $b (i32.const 65530) (v128.const i64x2 0 0)))
+            (func (export "bulk") (result i32)
+              (memory.copy $a $b (i32.const 0) (i32.const 16) (i32.const 4))
+              (memory.fill $b (i32.const 400) (i32.const 7) (i32.const 3))
+              (memory.init $b $later (i32.const 500) (i32.const 0) (i32.const 3))
+              (memory.copy $b $b (i32.const 501) (i32.const 500) (i32.const 2))
+              (i32.add
+                (i32.add (i32.load $a (i32.const 0)) (i32.load8_u $b (i32.const 402)))
+                (i32.load16_u $b (i32.const 501))))
+            (func (export "grow_b") (param i32) (result i32) (memory.grow $b (local.get 0)))
+            (func (export "size_b") (result i32) (memory.size $b)))"#,
+    );
+    let scalars = instance.get_typed_func::<(), i64>(&mut store, "scalars").unwrap();
+    // 0x1122334455667788 + sign-extended 0xf0 (-16) + 0x0403.
+    assert_eq!(scalars.call(&mut store, ()).unwrap(), 0x1122334455667788 - 16 + 0x0403);
+
+    let load_a = instance.get_typed_func::<i32, i32>(&mut store, "load_a").unwrap();
+    let load_b = instance.get_typed_func::<i32, i32>(&mut store, "load_b").unwrap();
+    assert_eq!(load_a.call(&mut store, 70000).unwrap(), 0);
+    let err = load_b.call(&mut store, 70000).unwrap_err();
+    assert_eq!(trap_code(&err), Some(TrapCode::MemoryOutOfBounds));
+    assert_eq!(load_b.call(&mut store, 16).unwrap(), 0x04030201);
+
+    let simd = instance.get_typed_func::<(), i32>(&mut store, "simd").unwrap();
+    // Lane 8 of the copied vector is 0xf0; lane 3 stored alone is 4.
+    assert_eq!(simd.call(&mut store, ()).unwrap(), 0xf0 + 4);
+    let simd_oob = instance.get_typed_func::<(), ()>(&mut store, "simd_oob").unwrap();
+    let err = simd_oob.call(&mut store, ()).unwrap_err();
+    assert_eq!(trap_code(&err), Some(TrapCode::MemoryOutOfBounds));
+    // After the trap, memory 0 is memory 0 again.
+    assert_eq!(load_a.call(&mut store, 70000).unwrap(), 0);
+
+    let bulk = instance.get_typed_func::<(), i32>(&mut store, "bulk").unwrap();
+    // 0x04030201 + 7 + "xy" (the overlapping copy moved "xy" up by one).
+    assert_eq!(bulk.call(&mut store, ()).unwrap(), 0x04030201 + 7 + 0x7978);
+
+    let grow_b = instance.get_typed_func::<i32, i32>(&mut store, "grow_b").unwrap();
+    let size_b = instance.get_typed_func::<(), i32>(&mut store, "size_b").unwrap();
+    assert_eq!(grow_b.call(&mut store, 1).unwrap(), 1);
+    assert_eq!(size_b.call(&mut store, ()).unwrap(), 2);
+    assert_eq!(grow_b.call(&mut store, 2).unwrap(), -1, "past the maximum of 3");
+    assert_eq!(load_b.call(&mut store, 70000).unwrap(), 0, "the grown page is in bounds");
+
+    let a = instance.get_memory(&mut store, "a").unwrap();
+    let b = instance.get_memory(&mut store, "b").unwrap();
+    assert_eq!(a.size(&store), 2);
+    assert_eq!(b.size(&store), 2);
+    assert_eq!(&b.data(&store)[400..403], &[7, 7, 7]);
+    assert_eq!(&a.data(&store)[0..4], &[1, 2, 3, 4]);
+}
