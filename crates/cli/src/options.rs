@@ -97,7 +97,7 @@ pub struct WasmOptions {
 /// The `-W` keys, for error messages.
 const WASM_KEYS: &str = "fuel, max-memory-size, unknown-imports-trap, signals-based-traps, \
     and the proposals: simd, bulk-memory, reference-types, multi-value, tail-call, \
-    extended-const, multi-memory";
+    extended-const, multi-memory, relaxed-simd, relaxed-simd-deterministic";
 
 /// A `Config` method that turns a proposal on or off.
 type ProposalSetter = fn(&mut Config, bool) -> &mut Config;
@@ -112,6 +112,11 @@ const PROPOSALS: &[(&str, ProposalSetter)] = &[
     ("tail-call", Config::wasm_tail_call),
     ("extended-const", Config::wasm_extended_const),
     ("multi-memory", Config::wasm_multi_memory),
+    ("relaxed-simd", Config::wasm_relaxed_simd),
+    (
+        "relaxed-simd-deterministic",
+        Config::relaxed_simd_deterministic,
+    ),
 ];
 
 /// Parses `-W` options and applies them to `config`. Supported: `fuel=N`,

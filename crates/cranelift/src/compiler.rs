@@ -92,6 +92,7 @@ impl CraneliftCompiler {
                 _ => ir::ArgumentExtension::None,
             },
             frontend_config: self.isa.frontend_config(),
+            relaxed: crate::isa::relaxed_caps(&*self.isa),
         }
     }
 

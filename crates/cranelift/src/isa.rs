@@ -153,6 +153,18 @@ pub(crate) fn has_native_rounding(isa: &dyn isa::TargetIsa) -> bool {
         .any(|v| v.name == "has_sse41" && v.as_bool() == Some(true))
 }
 
+/// What `isa` offers relaxed SIMD: a vector fused multiply-add (x86-64
+/// needs the FMA extension; aarch64 and s390x always have one; riscv64 with
+/// V does), and the x86 byte-shuffle, Q15 and dot-product instructions.
+pub(crate) fn relaxed_caps(isa: &dyn isa::TargetIsa) -> crate::translate::relaxed::RelaxedCaps {
+    crate::translate::relaxed::RelaxedCaps {
+        native_fma: isa.has_native_fma(),
+        x86: isa.has_x86_pshufb_lowering()
+            && isa.has_x86_pmulhrsw_lowering()
+            && isa.has_x86_pmaddubsw_lowering(),
+    }
+}
+
 /// Whether Cranelift can lower vector (wasm `v128`) code for `isa`: riscv64
 /// needs the V extension (a RISC-V without it, or qemu-user before 8.1,
 /// which does not report V to the process, gets none); every other ISA

@@ -135,6 +135,11 @@ builtins! {
     /// ([`crate::Tunables::signals_based_traps`]) calls it from a cold
     /// block wherever other code would execute a trapping instruction.
     Trap = "trap" (VmCtx, I32, I32);
+    /// `a * b + c` rounded once, for a deterministic relaxed multiply-add
+    /// where the ISA has no fused multiply-add instruction.
+    FmaF32 = "fma_f32" (VmCtx, F32, F32, F32) -> F32;
+    /// The same in `f64`.
+    FmaF64 = "fma_f64" (VmCtx, F64, F64, F64) -> F64;
 }
 
 impl Builtin {

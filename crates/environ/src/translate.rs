@@ -17,6 +17,7 @@ pub fn default_features() -> WasmFeatures {
         | WasmFeatures::TAIL_CALL
         | WasmFeatures::EXTENDED_CONST
         | WasmFeatures::MULTI_MEMORY
+        | WasmFeatures::RELAXED_SIMD
 }
 
 /// A defined function whose body has not been validated yet, as

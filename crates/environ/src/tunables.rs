@@ -52,6 +52,10 @@ pub struct Tunables {
     /// than by the compiler's prologue trap, and the module's trap table
     /// is empty (`docs/signal-free.md`).
     pub signals_based_traps: bool,
+    /// Whether relaxed SIMD operators take their deterministic semantics
+    /// (the same results on every host and backend, as the interpreter
+    /// gives) rather than the host's fastest instructions.
+    pub relaxed_simd_deterministic: bool,
 }
 
 impl Tunables {
@@ -71,6 +75,7 @@ impl Tunables {
             consume_fuel: false,
             interruptible: false,
             signals_based_traps: true,
+            relaxed_simd_deterministic: false,
         }
     }
 

@@ -61,6 +61,8 @@ pub struct Config {
     pub(crate) memory_reservation_for_growth: u64,
     pub(crate) target: Option<String>,
     pub(crate) signals_based_traps: bool,
+    /// [`Config::relaxed_simd_deterministic`].
+    pub(crate) relaxed_simd_deterministic: bool,
 }
 
 /// The default of [`Config::memory_reservation`]: the whole 32-bit index
@@ -109,6 +111,7 @@ impl Config {
             memory_reservation_for_growth: DEFAULT_MEMORY_RESERVATION_FOR_GROWTH,
             target: None,
             signals_based_traps: true,
+            relaxed_simd_deterministic: false,
         }
     }
 
@@ -122,6 +125,27 @@ impl Config {
     /// feature, enabling it makes [`Engine::new`](crate::Engine::new) fail.
     pub fn wasm_simd(&mut self, enable: bool) -> &mut Self {
         self.feature(WasmFeatures::SIMD, enable)
+    }
+
+    /// Enables the relaxed SIMD proposal: SIMD operators whose results may
+    /// depend on the host (see [`Config::relaxed_simd_deterministic`]).
+    /// Default: on where the `simd` feature is.
+    pub fn wasm_relaxed_simd(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::RELAXED_SIMD, enable)
+    }
+
+    /// Gives relaxed SIMD operators the same results on every host and
+    /// backend: each behaves as its deterministic choice (swizzle,
+    /// `trunc_sat`, `min`/`max`, `q15mulr_sat_s` and `bitselect` for the
+    /// operators with such twins, one rounding for multiply-add, signed
+    /// operands and wrapping pair sums for the dot products), as the
+    /// interpreter always does. Default: off, so native code uses the
+    /// host's fastest instructions (e.g. `pshufb` for swizzle, a separate
+    /// multiply and add where there is no fused multiply-add). Recorded in
+    /// the fingerprint of precompiled code.
+    pub fn relaxed_simd_deterministic(&mut self, enable: bool) -> &mut Self {
+        self.relaxed_simd_deterministic = enable;
+        self
     }
 
     /// Enables the multi-memory proposal: any number of linear memories per
@@ -352,6 +376,7 @@ impl Config {
             // Like the interpreter, native code always honours interrupts.
             interruptible: true,
             signals_based_traps: self.signals_based_traps,
+            relaxed_simd_deterministic: self.relaxed_simd_deterministic,
         }
     }
 }

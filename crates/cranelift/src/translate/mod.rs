@@ -19,6 +19,7 @@ mod call;
 mod control;
 mod memory;
 mod numeric;
+pub(crate) mod relaxed;
 pub(crate) mod simd;
 mod table;
 mod traps;
@@ -152,6 +153,8 @@ pub(crate) struct ModuleEnv<'a> {
     pub i32_arg_extension: ir::ArgumentExtension,
     /// What the frontend needs to know about the target.
     pub frontend_config: cranelift_codegen::isa::TargetFrontendConfig,
+    /// What the target offers relaxed SIMD.
+    pub relaxed: relaxed::RelaxedCaps,
 }
 
 /// The CLIF type that holds a wasm value of type `ty`.
@@ -787,6 +790,7 @@ impl<'a, 'f> Translator<'a, 'f> {
                     || self.translate_table_op(op)?
                     || self.translate_numeric_op(op)?
                     || simd::translate_simd_op(op, &mut self.builder, &mut self.stack)?
+                    || self.translate_relaxed_op(op)?
                 {
                     return Ok(());
                 }

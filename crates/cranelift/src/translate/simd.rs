@@ -456,7 +456,7 @@ fn le_flags() -> MemFlagsData {
 
 /// Reinterprets a 128-bit vector as `ty`, or returns it as is if it already
 /// has that type (a same-type bitcast would be a wasted instruction).
-fn cast(b: &mut FunctionBuilder<'_>, v: Value, ty: Type) -> Value {
+pub(super) fn cast(b: &mut FunctionBuilder<'_>, v: Value, ty: Type) -> Value {
     if b.func.dfg.value_type(v) == ty {
         v
     } else {

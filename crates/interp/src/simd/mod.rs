@@ -21,7 +21,11 @@
 //! patterns so NaN payloads survive the pure bit operations (`neg`, `abs`,
 //! `pmin`, `bitselect`, ...).
 //!
-//! Relaxed SIMD is out of scope: [`classify`] returns `None` for it.
+//! Relaxed SIMD takes one deterministic choice on every host (big-endian
+//! included): each relaxed operator behaves as its non-relaxed twin where
+//! there is one (swizzle, `trunc_sat`, `min`/`max`, `q15mulr_sat_s`,
+//! `bitselect`), multiply-add rounds once (`fma`), and the dot products
+//! read both operands as signed with 16-bit wrapping pair sums.
 
 // Declared before the submodules so they can use it (textual macro scoping).
 /// Declares an operation enum whose variants carry their wasm text name.

@@ -190,6 +190,7 @@ op_enum! {
         F64x2Max = "f64x2.max",
         F64x2PMin = "f64x2.pmin",
         F64x2PMax = "f64x2.pmax",
+        I16x8RelaxedDotI8x16I7x16S = "i16x8.relaxed_dot_i8x16_i7x16_s",
     }
 }
 
@@ -198,6 +199,11 @@ op_enum! {
     /// SIMD operations of type `v128 x v128 x v128 -> v128`.
     pub enum TernaryOp {
         V128Bitselect = "v128.bitselect",
+        F32x4RelaxedMadd = "f32x4.relaxed_madd",
+        F32x4RelaxedNmadd = "f32x4.relaxed_nmadd",
+        F64x2RelaxedMadd = "f64x2.relaxed_madd",
+        F64x2RelaxedNmadd = "f64x2.relaxed_nmadd",
+        I32x4RelaxedDotI8x16I7x16AddS = "i32x4.relaxed_dot_i8x16_i7x16_add_s",
     }
 }
 
@@ -304,6 +310,23 @@ fn cmp<T: Lane, const N: usize>(a: V128, b: V128, pred: impl Fn(T, T) -> bool) -
         }
     }
     out
+}
+
+/// Lane-wise `f(a, b, c)`.
+#[inline]
+fn map3<T: Lane, const N: usize>(a: V128, b: V128, c: V128, f: impl Fn(T, T, T) -> T) -> V128 {
+    let (a, b, c) = (split::<T, N>(a), split::<T, N>(b), split::<T, N>(c));
+    join::<T, N>(from_fn(|i| f(a[i], b[i], c[i])))
+}
+
+/// `i16x8.relaxed_dot_i8x16_i7x16_s`, deterministically: both operands'
+/// lanes read as signed, each pair's sum wrapping in 16 bits (the same as
+/// an `i7` second operand would give whenever that operand is in range).
+#[inline]
+fn relaxed_dot_i8x16(a: V128, b: V128) -> V128 {
+    let (a, b) = (split::<i8, 16>(a), split::<i8, 16>(b));
+    let prod = |i: usize| i16::from(a[i]) * i16::from(b[i]);
+    join::<i16, 8>(from_fn(|i| prod(2 * i).wrapping_add(prod(2 * i + 1))))
 }
 
 /// Lane-wise float arithmetic with NaN results canonicalised.
@@ -530,6 +553,7 @@ impl BinaryOp {
             I32x4MinU => map2::<u32, 4>(a, b, Ord::min),
             I32x4MaxS => map2::<i32, 4>(a, b, Ord::max),
             I32x4MaxU => map2::<u32, 4>(a, b, Ord::max),
+            I16x8RelaxedDotI8x16I7x16S => relaxed_dot_i8x16(a, b),
             I32x4DotI16x8S => {
                 let (a, b) = (split::<i16, 8>(a), split::<i16, 8>(b));
                 let prod = |i: usize| i32::from(a[i]) * i32::from(b[i]);
@@ -574,6 +598,28 @@ impl TernaryOp {
         match self {
             // Bits of `a` where the mask `c` is set, of `b` elsewhere.
             TernaryOp::V128Bitselect => (a & c) | (b & !c),
+            // Relaxed SIMD's deterministic choices (the interpreter gives
+            // the same result on every host): one rounding, as `fma`.
+            TernaryOp::F32x4RelaxedMadd => {
+                map3::<f32, 4>(a, b, c, |x, y, z| libm::fmaf(x, y, z).canon())
+            }
+            TernaryOp::F32x4RelaxedNmadd => {
+                map3::<f32, 4>(a, b, c, |x, y, z| libm::fmaf(-x, y, z).canon())
+            }
+            TernaryOp::F64x2RelaxedMadd => {
+                map3::<f64, 2>(a, b, c, |x, y, z| libm::fma(x, y, z).canon())
+            }
+            TernaryOp::F64x2RelaxedNmadd => {
+                map3::<f64, 2>(a, b, c, |x, y, z| libm::fma(-x, y, z).canon())
+            }
+            TernaryOp::I32x4RelaxedDotI8x16I7x16AddS => {
+                let pairs = split::<i16, 8>(relaxed_dot_i8x16(a, b));
+                let acc = split::<i32, 4>(c);
+                join::<i32, 4>(from_fn(|i| {
+                    let sum = i32::from(pairs[2 * i]) + i32::from(pairs[2 * i + 1]);
+                    sum.wrapping_add(acc[i])
+                }))
+            }
         }
     }
 }

@@ -432,6 +432,12 @@ extern "C" fn nearest_f32(_vmctx: *mut u8, x: f32) -> f32 {
 extern "C" fn nearest_f64(_vmctx: *mut u8, x: f64) -> f64 {
     libm::roundeven(x)
 }
+extern "C" fn fma_f32(_vmctx: *mut u8, a: f32, b: f32, c: f32) -> f32 {
+    libm::fmaf(a, b, c)
+}
+extern "C" fn fma_f64(_vmctx: *mut u8, a: f64, b: f64, c: f64) -> f64 {
+    libm::fma(a, b, c)
+}
 
 /// The builtin table of a store whose data type is `T`, in
 /// [`Builtin::index`] order.
@@ -460,6 +466,8 @@ pub(crate) fn table<T>() -> Box<[usize]> {
             Builtin::NearestF32 => nearest_f32 as *const () as usize,
             Builtin::NearestF64 => nearest_f64 as *const () as usize,
             Builtin::Trap => trap::<T> as *const () as usize,
+            Builtin::FmaF32 => fma_f32 as *const () as usize,
+            Builtin::FmaF64 => fma_f64 as *const () as usize,
         };
     }
     table.into_boxed_slice()
