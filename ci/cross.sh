@@ -32,8 +32,8 @@
 #      compiler C the table names and every file SCOPE-wasm2.txt lists, the
 #      files of SCOPE-wasm3-nogc.txt that crates/wast/spec-exclusions.txt
 #      does not list as pending (`shared/FILE: reason`), and
-#      core-extra/memory_grow.wast (or the smoke subset); any failing file
-#      fails the script.
+#      core-extra/memory_grow.wast and proposals/wide-arithmetic (or the
+#      smoke subset); any failing file fails the script.
 #   Targets whose runner is `check` only get `cargo check -p kiln-cli`
 #   (no SDK to link with here). Each target's times are printed, and a table
 #   of them at the end.
@@ -223,6 +223,8 @@ spec_files() {
             printf '%s\n' "${scope3[@]}" | grep -Fxv -f <(printf '%s\n' "${pending[@]}" "")
         fi
         echo core-extra/memory_grow.wast
+        # The proposals beyond 3.0 that Kiln implements.
+        (cd "$SPEC_DIR" && ls proposals/wide-arithmetic/*.wast 2>/dev/null || true)
     } | awk '!seen[$0]++' | {
         if [ "$SUBSET" = full ]; then
             cat

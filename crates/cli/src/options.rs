@@ -97,7 +97,7 @@ pub struct WasmOptions {
 /// The `-W` keys, for error messages.
 const WASM_KEYS: &str = "fuel, max-memory-size, unknown-imports-trap, signals-based-traps, \
     and the proposals: simd, bulk-memory, reference-types, multi-value, tail-call, \
-    extended-const, multi-memory, relaxed-simd, relaxed-simd-deterministic";
+    extended-const, multi-memory, relaxed-simd, relaxed-simd-deterministic, wide-arithmetic";
 
 /// A `Config` method that turns a proposal on or off.
 type ProposalSetter = fn(&mut Config, bool) -> &mut Config;

@@ -18,6 +18,7 @@ pub fn default_features() -> WasmFeatures {
         | WasmFeatures::EXTENDED_CONST
         | WasmFeatures::MULTI_MEMORY
         | WasmFeatures::RELAXED_SIMD
+        | WasmFeatures::WIDE_ARITHMETIC
 }
 
 /// A defined function whose body has not been validated yet, as

@@ -93,6 +93,37 @@ pub struct Mem {
     pub offset: u32,
 }
 
+/// Operands of the 128-bit arithmetic of wide-arithmetic: the value
+/// `[a_hi]:[a_lo]` with `[b_hi]:[b_lo]` into `[hi]:[lo]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wide {
+    /// Low half of the result.
+    pub lo: Slot,
+    /// High half of the result.
+    pub hi: Slot,
+    /// Low half of the first operand.
+    pub a_lo: Slot,
+    /// High half of the first operand.
+    pub a_hi: Slot,
+    /// Low half of the second operand.
+    pub b_lo: Slot,
+    /// High half of the second operand.
+    pub b_hi: Slot,
+}
+
+/// Operands of a widening multiply: `[hi]:[lo] = [a] * [b]` in 128 bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MulWide {
+    /// Low half of the product.
+    pub lo: Slot,
+    /// High half of the product.
+    pub hi: Slot,
+    /// First factor.
+    pub a: Slot,
+    /// Second factor.
+    pub b: Slot,
+}
+
 /// The kind of scalar load of [`Op::LoadMem`]: width and extension (the
 /// same set as the memory-0 ops `Load32` .. `Load32S64`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -365,6 +396,14 @@ pub enum Op {
         /// Slots and static offset.
         m: Mem,
     },
+    /// `i64.add128` (wide-arithmetic): 128-bit sum, wrapping.
+    Add128(Wide),
+    /// `i64.sub128`: 128-bit difference, wrapping.
+    Sub128(Wide),
+    /// `i64.mul_wide_s`: the signed 128-bit product.
+    MulWideS(MulWide),
+    /// `i64.mul_wide_u`: the unsigned 128-bit product.
+    MulWideU(MulWide),
     /// Makes memory `mem` the one the memory-0 access ops use, until the
     /// next `SelectMemory` (always `mem: 0` right after the one access
     /// the translator brackets this way: SIMD accesses to other memories).

@@ -148,6 +148,13 @@ impl Config {
         self
     }
 
+    /// Enables the wide-arithmetic proposal: 128-bit addition and
+    /// subtraction and 64×64→128-bit multiplication on `i64` pairs.
+    /// Default: on.
+    pub fn wasm_wide_arithmetic(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::WIDE_ARITHMETIC, enable)
+    }
+
     /// Enables the multi-memory proposal: any number of linear memories per
     /// module. Default: on.
     pub fn wasm_multi_memory(&mut self, enable: bool) -> &mut Self {

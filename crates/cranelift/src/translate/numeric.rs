@@ -133,6 +133,33 @@ impl Translator<'_, '_> {
             O::I32Add | O::I64Add => bin!(iadd),
             O::I32Sub | O::I64Sub => bin!(isub),
             O::I32Mul | O::I64Mul => bin!(imul),
+            // wide-arithmetic: 128-bit values as (low, high) i64 pairs.
+            O::I64Add128 | O::I64Sub128 => {
+                let (b_hi, b_lo) = (self.pop(), self.pop());
+                let (a_hi, a_lo) = (self.pop(), self.pop());
+                let ins = &mut self.builder;
+                let a = ins.ins().iconcat(a_lo, a_hi);
+                let b = ins.ins().iconcat(b_lo, b_hi);
+                let r = if matches!(op, O::I64Add128) {
+                    ins.ins().iadd(a, b)
+                } else {
+                    ins.ins().isub(a, b)
+                };
+                let (lo, hi) = ins.ins().isplit(r);
+                self.push(lo);
+                self.push(hi);
+            }
+            O::I64MulWideS | O::I64MulWideU => {
+                let (b, a) = (self.pop(), self.pop());
+                let lo = self.builder.ins().imul(a, b);
+                let hi = if matches!(op, O::I64MulWideS) {
+                    self.builder.ins().smulhi(a, b)
+                } else {
+                    self.builder.ins().umulhi(a, b)
+                };
+                self.push(lo);
+                self.push(hi);
+            }
             O::I32DivS | O::I64DivS => self.binop(|t, a, b| t.division(DivOp::SDiv, a, b)),
             O::I32DivU | O::I64DivU => self.binop(|t, a, b| t.division(DivOp::UDiv, a, b)),
             O::I32RemS | O::I64RemS => self.binop(|t, a, b| t.division(DivOp::SRem, a, b)),

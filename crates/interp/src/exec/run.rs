@@ -693,6 +693,27 @@ pub(super) unsafe fn run<H: Host>(
                     Some(sum) => set!(dst, sum),
                     None => trap!(TrapCode::MemoryOutOfBounds),
                 },
+                Op::Add128(w) | Op::Sub128(w) => {
+                    let a = u128::from(get!(w.a_lo)) | (u128::from(get!(w.a_hi)) << 64);
+                    let b = u128::from(get!(w.b_lo)) | (u128::from(get!(w.b_hi)) << 64);
+                    let r = if matches!(op, Op::Add128(_)) {
+                        a.wrapping_add(b)
+                    } else {
+                        a.wrapping_sub(b)
+                    };
+                    set!(w.lo, r as u64);
+                    set!(w.hi, (r >> 64) as u64)
+                }
+                Op::MulWideS(m) => {
+                    let r = i128::from(get!(m.a) as i64) * i128::from(get!(m.b) as i64);
+                    set!(m.lo, r as u64);
+                    set!(m.hi, (r >> 64) as u64)
+                }
+                Op::MulWideU(m) => {
+                    let r = u128::from(get!(m.a)) * u128::from(get!(m.b));
+                    set!(m.lo, r as u64);
+                    set!(m.hi, (r >> 64) as u64)
+                }
                 Op::SelectMemory { mem } => (mem_base, mem_len) = memory(inst, mem as u32),
                 Op::MemorySize { mem, dst } => {
                     let m = (&(*inst).memories)[mem as usize];

@@ -2,7 +2,7 @@
 //! slots, possibly lazy) and pushes its result into its home slot.
 
 use super::FuncTranslator;
-use crate::bytecode::{Bin, LoadTy, Mem, Op, Slot, StoreTy, Un};
+use crate::bytecode::{Bin, LoadTy, Mem, MulWide, Op, Slot, StoreTy, Un, Wide};
 #[cfg(feature = "simd")]
 use crate::simd::{self, SimdOp};
 use kiln_environ::TranslationError;
@@ -442,6 +442,36 @@ impl FuncTranslator<'_> {
                 self.emit(Op::RefFunc {
                     dst,
                     func: function_index,
+                });
+            }
+            O::I64Add128 | O::I64Sub128 => {
+                let (b_hi, b_lo) = (self.pop().src, self.pop().src);
+                let (a_hi, a_lo) = (self.pop().src, self.pop().src);
+                let lo = self.push_temp(1);
+                let hi = self.push_temp(1);
+                let w = Wide {
+                    lo,
+                    hi,
+                    a_lo,
+                    a_hi,
+                    b_lo,
+                    b_hi,
+                };
+                self.emit(if matches!(op, O::I64Add128) {
+                    Op::Add128(w)
+                } else {
+                    Op::Sub128(w)
+                });
+            }
+            O::I64MulWideS | O::I64MulWideU => {
+                let (b, a) = (self.pop().src, self.pop().src);
+                let lo = self.push_temp(1);
+                let hi = self.push_temp(1);
+                let m = MulWide { lo, hi, a, b };
+                self.emit(if matches!(op, O::I64MulWideS) {
+                    Op::MulWideS(m)
+                } else {
+                    Op::MulWideU(m)
                 });
             }
             O::MemorySize { mem } => {
