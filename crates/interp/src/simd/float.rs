@@ -165,6 +165,68 @@ pub(crate) fn demote(x: f64) -> f32 {
     }
 }
 
+/// `f64::from(x)`, by bit manipulation: under qemu-s390x the conversion
+/// instruction gave wrong results in `fma_f32`'s context (the `f32` bits
+/// read as the high word of an `f64`), and the integer operations do not.
+fn widen(x: f32) -> f64 {
+    let bits = x.to_bits();
+    let sign = u64::from(bits >> 31) << 63;
+    let exp = (bits >> 23) & 0xff;
+    let mant = u64::from(bits & 0x7f_ffff);
+    let out = match exp {
+        0 if mant == 0 => sign,
+        // Subnormal: normalise the mantissa into the wider exponent range.
+        0 => {
+            let shift = mant.leading_zeros() - 40;
+            let m = (mant << shift) & 0x7f_ffff;
+            let e = 1023 - 126 - u64::from(shift);
+            sign | (e << 52) | (m << 29)
+        }
+        // Infinity and NaN keep their payload.
+        0xff => sign | (0x7ff << 52) | (mant << 29),
+        _ => sign | ((u64::from(exp) + 1023 - 127) << 52) | (mant << 29),
+    };
+    f64::from_bits(out)
+}
+
+/// `x * y + z` in `f32` with a single rounding, computed in `f64`
+/// arithmetic alone, so it gives the same bits on every host.
+///
+/// (`libm::fmaf`, and `f64::from` here, returned wrong results under
+/// qemu-s390x for the spec's double-rounding test; see [`widen`].) The
+/// product of
+/// two `f32`s is exact in `f64`; the sum is then rounded to odd (the exact
+/// sum if representable, else its neighbour with an odd last bit, found
+/// from the exact error of the sum), and a value rounded to odd with at
+/// least two more bits than `f32` rounds to `f32` exactly as the exact
+/// sum would.
+pub(crate) fn fma_f32(x: f32, y: f32, z: f32) -> f32 {
+    let p = widen(x) * widen(y);
+    let z = widen(z);
+    let s = p + z;
+    if !s.is_finite() {
+        return s as f32;
+    }
+    // Two-sum: `p + z == s + err` exactly.
+    let bp = s - z;
+    let bz = s - bp;
+    let err = (p - bp) + (z - bz);
+    if err == 0.0 || s.to_bits() & 1 == 1 {
+        return s as f32;
+    }
+    // The exact sum lies strictly between `s` and its neighbour towards
+    // `err`, whose last bit is odd.
+    let up = err > 0.0;
+    let odd = if s == 0.0 {
+        f64::from_bits(1) * if up { 1.0 } else { -1.0 }
+    } else if (s > 0.0) == up {
+        f64::from_bits(s.to_bits() + 1)
+    } else {
+        f64::from_bits(s.to_bits() - 1)
+    };
+    odd as f32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,5 +296,49 @@ mod tests {
         // Exactly halfway between 1.0 and the next f32: ties to even.
         assert_eq!(demote(1.0 + f64::from(f32::EPSILON) / 2.0), 1.0);
         assert_eq!(demote(f64::NAN).to_bits(), 0x7fc0_0000);
+    }
+
+    #[test]
+    fn fma_f32_rounds_once() {
+        // The relaxed-simd spec's case: two roundings give 0, one 2^-37.
+        let x = f32::from_bits(0x3f80_0002); // 1 + 2^-22
+        let y = f32::from_bits(0x3f80_0100); // 1 + 2^-15
+        let z = -f32::from_bits(0x3f80_0102); // -(1 + 2^-15 + 2^-22)
+        assert_eq!(super::fma_f32(x, y, z), f32::powi(2.0, -37));
+        // The same at run time (constants could be folded by the compiler).
+        let (bx, by, bz) = core::hint::black_box((x, y, z));
+        assert_eq!(super::fma_f32(bx, by, bz), f32::powi(2.0, -37));
+        assert_eq!(super::fma_f32(-x, y, -z), -f32::powi(2.0, -37));
+        // Exact and special cases.
+        assert_eq!(super::fma_f32(2.0, 3.0, 4.0), 10.0);
+        assert!(super::fma_f32(f32::INFINITY, 0.0, 1.0).is_nan());
+        assert_eq!(super::fma_f32(f32::MAX, 2.0, -f32::MAX), f32::MAX);
+        // Halfway between two f32s after the product, broken by `z`.
+        let tiny = f32::from_bits(1);
+        let one_ulp = f32::EPSILON;
+        assert_eq!(super::fma_f32(1.0 + one_ulp, 1.0, tiny), 1.0 + one_ulp);
+    }
+
+    #[test]
+    fn widen_matches_the_conversion() {
+        for bits in [
+            0u32,
+            1,
+            0x7f_ffff,
+            0x80_0000,
+            0x3f80_0002,
+            0x7f7f_ffff,
+            0x7f80_0000,
+            0x7fc0_0001,
+        ] {
+            for x in [f32::from_bits(bits), -f32::from_bits(bits)] {
+                let x = core::hint::black_box(x);
+                assert_eq!(
+                    super::widen(x).to_bits(),
+                    f64::from(x).to_bits(),
+                    "{bits:#x}"
+                );
+            }
+        }
     }
 }

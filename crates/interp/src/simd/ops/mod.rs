@@ -601,10 +601,10 @@ impl TernaryOp {
             // Relaxed SIMD's deterministic choices (the interpreter gives
             // the same result on every host): one rounding, as `fma`.
             TernaryOp::F32x4RelaxedMadd => {
-                map3::<f32, 4>(a, b, c, |x, y, z| libm::fmaf(x, y, z).canon())
+                map3::<f32, 4>(a, b, c, |x, y, z| float::fma_f32(x, y, z).canon())
             }
             TernaryOp::F32x4RelaxedNmadd => {
-                map3::<f32, 4>(a, b, c, |x, y, z| libm::fmaf(-x, y, z).canon())
+                map3::<f32, 4>(a, b, c, |x, y, z| float::fma_f32(-x, y, z).canon())
             }
             TernaryOp::F64x2RelaxedMadd => {
                 map3::<f64, 2>(a, b, c, |x, y, z| libm::fma(x, y, z).canon())

@@ -521,3 +521,18 @@ fn every_op_evaluates() {
         }
     }
 }
+
+#[test]
+fn relaxed_madd_rounds_once_per_lane() {
+    let splat = |bits: u32| -> V128 { (0..4).fold(0, |v, i| v | (u128::from(bits) << (32 * i))) };
+    // (1 + 2^-22) * (1 + 2^-15) - (1 + 2^-15 + 2^-22) = 2^-37 exactly.
+    let (a, b, c) =
+        core::hint::black_box((splat(0x3f80_0002), splat(0x3f80_0100), splat(0xbf80_0102)));
+    assert_eq!(
+        TernaryOp::F32x4RelaxedMadd.eval(a, b, c),
+        splat(0x2d00_0000)
+    );
+    let one = core::hint::black_box(splat(0x3f80_0000));
+    let zero = core::hint::black_box(0);
+    assert_eq!(TernaryOp::F32x4RelaxedMadd.eval(a, one, zero), a);
+}
