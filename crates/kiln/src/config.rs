@@ -90,7 +90,9 @@ impl Default for Config {
 
 impl Config {
     /// The default configuration: every supported proposal enabled
-    /// (WebAssembly 2.0, tail calls, extended constant expressions), the
+    /// (WebAssembly 2.0, tail calls, extended constant expressions,
+    /// multi-memory, relaxed SIMD, wide arithmetic; SIMD and relaxed SIMD
+    /// only with the `simd` feature), the
     /// [`Strategy::Auto`] backend, no fuel, an 8 MiB wasm stack.
     pub fn new() -> Self {
         // A build without the `simd` feature cannot run SIMD, so it does
