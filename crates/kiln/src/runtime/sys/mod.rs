@@ -213,6 +213,61 @@ impl fmt::Display for SysError {
 
 impl core::error::Error for SysError {}
 
+/// `n` rounded up to a multiple of `page` (a power of two), for `what`.
+/// Shared by the Unix and the embedder's (`custom/`) layers.
+pub(crate) fn round_up_to_page_of(
+    n: usize,
+    page: usize,
+    what: &'static str,
+) -> Result<usize, SysError> {
+    let mask = page - 1;
+    n.checked_add(mask)
+        .map(|n| n & !mask)
+        .ok_or(SysError::Overflow(what))
+}
+
+/// Checks that `offset..offset + len` is page-aligned (pages of `page`
+/// bytes) and inside a mapping of `limit` bytes, for operation `op`.
+pub(crate) fn check_page_range(
+    op: &'static str,
+    offset: usize,
+    len: usize,
+    limit: usize,
+    page: usize,
+) -> Result<(), SysError> {
+    let mask = page - 1;
+    let fits = offset.checked_add(len).is_some_and(|end| end <= limit);
+    if offset & mask != 0 || len & mask != 0 || !fits {
+        return Err(SysError::BadRange {
+            op,
+            offset,
+            len,
+            limit,
+        });
+    }
+    Ok(())
+}
+
+/// Checks where a memory image of `bytes_len` bytes (`len` once rounded to
+/// pages) would start in linear memory: at a page-aligned `offset`, not
+/// empty, and ending inside the address space.
+pub(crate) fn check_image_placement(
+    offset: usize,
+    bytes_len: usize,
+    len: usize,
+    page: usize,
+) -> Result<(), SysError> {
+    if !offset.is_multiple_of(page) || bytes_len == 0 || offset.checked_add(len).is_none() {
+        return Err(SysError::BadRange {
+            op: "MemoryImage::new",
+            offset,
+            len: bytes_len,
+            limit: 0,
+        });
+    }
+    Ok(())
+}
+
 /// A trap taken in wasm code, as [`Traps::call_wasm`] reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TrapRecord {

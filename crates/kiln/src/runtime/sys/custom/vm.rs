@@ -34,10 +34,7 @@ pub(crate) fn page_size() -> usize {
 
 /// `n` rounded up to a whole number of pages.
 fn round_up_to_page(n: usize, what: &'static str) -> Result<usize, SysError> {
-    let mask = page_size() - 1;
-    n.checked_add(mask)
-        .map(|n| n & !mask)
-        .ok_or(SysError::Overflow(what))
+    crate::runtime::sys::round_up_to_page_of(n, page_size(), what)
 }
 
 /// Turns the embedder's status into a result.
@@ -118,17 +115,7 @@ impl Mmap {
     /// The address of `offset..offset + len`, checked to be page-aligned
     /// and inside the mapping.
     fn range(&self, op: &'static str, offset: usize, len: usize) -> Result<*mut u8, SysError> {
-        let bad = SysError::BadRange {
-            op,
-            offset,
-            len,
-            limit: self.len,
-        };
-        let mask = page_size() - 1;
-        let end = offset.checked_add(len).ok_or(bad.clone())?;
-        if offset & mask != 0 || len & mask != 0 || end > self.len {
-            return Err(bad);
-        }
+        crate::runtime::sys::check_page_range(op, offset, len, self.len, page_size())?;
         Ok(self.as_ptr().wrapping_add(offset))
     }
 
@@ -306,17 +293,7 @@ impl MemoryImage {
     /// copied).
     pub(crate) fn new(bytes: &[u8], offset: usize) -> Result<Option<MemoryImage>, SysError> {
         let len = round_up_to_page(bytes.len(), "MemoryImage::new")?;
-        if !offset.is_multiple_of(page_size())
-            || bytes.is_empty()
-            || offset.checked_add(len).is_none()
-        {
-            return Err(SysError::BadRange {
-                op: "MemoryImage::new",
-                offset,
-                len: bytes.len(),
-                limit: 0,
-            });
-        }
+        crate::runtime::sys::check_image_placement(offset, bytes.len(), len, page_size())?;
         // The embedder's contract is a whole number of pages.
         let mut padded = alloc::vec![0u8; len];
         padded[..bytes.len()].copy_from_slice(bytes);

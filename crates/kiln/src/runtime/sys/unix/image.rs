@@ -41,17 +41,7 @@ impl MemoryImage {
     /// bytes into the memory instead. `bytes` may not be empty.
     pub(crate) fn new(bytes: &[u8], offset: usize) -> Result<Option<MemoryImage>, SysError> {
         let len = round_up_to_page(bytes.len(), "MemoryImage::new")?;
-        if !offset.is_multiple_of(page_size())
-            || bytes.is_empty()
-            || offset.checked_add(len).is_none()
-        {
-            return Err(SysError::BadRange {
-                op: "MemoryImage::new",
-                offset,
-                len: bytes.len(),
-                limit: 0,
-            });
-        }
+        crate::runtime::sys::check_image_placement(offset, bytes.len(), len, page_size())?;
         Self::create(bytes, offset, len)
     }
 

@@ -25,10 +25,7 @@ pub(crate) fn page_size() -> usize {
 
 /// `n` rounded up to a multiple of the page size.
 pub(crate) fn round_up_to_page(n: usize, what: &'static str) -> Result<usize, SysError> {
-    let mask = page_size() - 1;
-    n.checked_add(mask)
-        .map(|n| n & !mask)
-        .ok_or(SysError::Overflow(what))
+    crate::runtime::sys::round_up_to_page_of(n, page_size(), what)
 }
 
 /// Flags of a fresh reservation: private, and on Linux without reserving
@@ -152,17 +149,7 @@ impl Mmap {
         offset: usize,
         len: usize,
     ) -> Result<*mut c_void, SysError> {
-        let bad = SysError::BadRange {
-            op,
-            offset,
-            len,
-            limit: self.len,
-        };
-        let mask = page_size() - 1;
-        let end = offset.checked_add(len).ok_or(bad.clone())?;
-        if offset & mask != 0 || len & mask != 0 || end > self.len {
-            return Err(bad);
-        }
+        crate::runtime::sys::check_page_range(op, offset, len, self.len, page_size())?;
         // `wrapping_add` rather than `add`: the offset is in bounds (checked
         // above), this just avoids an `unsafe` block for pointer arithmetic
         // on a pointer that may be dangling when the mapping is empty.
