@@ -159,6 +159,7 @@ SMOKE_FILES=(
     simd_load_splat.wast simd_load_zero.wast simd_splat.wast simd_bitwise.wast
     simd_conversions.wast simd_i16x8_q15mulr_sat_s.wast simd_i32x4_dot_i16x8.wast
     simd_f32x4.wast simd_f64x2.wast
+    address64.wast endianness64.wast memory_trap64.wast call_indirect64.wast
 )
 
 # The subset every run uses when forced (KILN_SPEC_SUBSET or --full).

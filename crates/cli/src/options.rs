@@ -97,7 +97,7 @@ pub struct WasmOptions {
 /// The `-W` keys, for error messages.
 const WASM_KEYS: &str = "fuel, max-memory-size, unknown-imports-trap, signals-based-traps, \
     and the proposals: simd, bulk-memory, reference-types, multi-value, tail-call, \
-    extended-const, multi-memory, relaxed-simd, relaxed-simd-deterministic, wide-arithmetic";
+    extended-const, multi-memory, memory64, relaxed-simd, relaxed-simd-deterministic, wide-arithmetic";
 
 /// A `Config` method that turns a proposal on or off.
 type ProposalSetter = fn(&mut Config, bool) -> &mut Config;
@@ -112,6 +112,8 @@ const PROPOSALS: &[(&str, ProposalSetter)] = &[
     ("tail-call", Config::wasm_tail_call),
     ("extended-const", Config::wasm_extended_const),
     ("multi-memory", Config::wasm_multi_memory),
+    ("memory64", Config::wasm_memory64),
+    ("wide-arithmetic", Config::wasm_wide_arithmetic),
     ("relaxed-simd", Config::wasm_relaxed_simd),
     (
         "relaxed-simd-deterministic",

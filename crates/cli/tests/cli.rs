@@ -194,6 +194,24 @@ fn proposal_flags_turn_features_on_and_off() {
     assert_clean_error(&out, &["multiple memories"]);
     let out = kiln(&["run", "-W", "multi-memory=maybe", two.path()]);
     assert_clean_error(&out, &["-W multi-memory", "expected y or n"]);
+
+    // Every proposal the help lists is a flag (wide-arithmetic was listed
+    // but missing from the table once).
+    let wide = TempFile::new(
+        ".wat",
+        br#"(module (memory i64 1)
+              (func (export "_start")
+                (i64.add128 (i64.const 1) (i64.const 2) (i64.const 3) (i64.const 4))
+                drop
+                drop
+                (i64.store (i64.const 0x100) (i64.const 1))))"#,
+    );
+    let out = kiln(&["run", wide.path()]);
+    assert!(out.status.success(), "on by default: {}", stderr(&out));
+    let out = kiln(&["run", "-W", "memory64=n", wide.path()]);
+    assert_clean_error(&out, &["memory64"]);
+    let out = kiln(&["run", "-W", "wide-arithmetic=n", wide.path()]);
+    assert_clean_error(&out, &["wide arithmetic"]);
 }
 
 #[test]

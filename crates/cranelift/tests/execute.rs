@@ -130,7 +130,7 @@ unsafe extern "C" fn host_double(_ctx: *mut u8, _caller: *mut u8, v: *mut [u64; 
     }
 }
 
-unsafe extern "C" fn memory_grow(_vmctx: *mut u8, _mem: u32, _delta: u32) -> i64 {
+unsafe extern "C" fn memory_grow(_vmctx: *mut u8, _mem: u32, _delta: u64) -> i64 {
     // This instance's memory never grows.
     -1
 }

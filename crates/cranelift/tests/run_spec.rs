@@ -67,13 +67,15 @@ struct Limits {
 static CURRENT_MEMORY: std::sync::atomic::AtomicPtr<Memory> =
     std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
 
-unsafe extern "C" fn memory_grow(_vmctx: *mut u8, _mem: u32, delta: u32) -> i64 {
+unsafe extern "C" fn memory_grow(_vmctx: *mut u8, _mem: u32, delta: u64) -> i64 {
     let mem = CURRENT_MEMORY.load(std::sync::atomic::Ordering::SeqCst);
     // SAFETY: set by the test before running code of an instance with a
     // memory.
     let mem = unsafe { &mut *mem };
     let old = (mem.len >> 16) as u64;
-    let new = old + u64::from(delta);
+    let Some(new) = old.checked_add(delta) else {
+        return -1;
+    };
     // Cap growth at 256 MiB to keep the test's footprint small.
     if new > mem.max_pages.min(4096) {
         return -1;

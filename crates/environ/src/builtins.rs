@@ -81,25 +81,28 @@ macro_rules! builtins {
 builtins! {
     /// `memory.grow`: `(vmctx, memory, delta_pages) -> old_pages`, or `-1`
     /// when growth is refused (the runtime updates the memory record).
-    MemoryGrow = "memory_grow" (VmCtx, I32, I32) -> I64;
+    /// Addresses, lengths, indices and deltas are `I64` in every builtin,
+    /// zero-extended by the caller for 32-bit memories and tables, so one
+    /// signature serves memory64 and table64 too.
+    MemoryGrow = "memory_grow" (VmCtx, I32, I64) -> I64;
     /// `memory.fill`: `(vmctx, memory, dst, byte, len)`; traps when out of
     /// bounds.
-    MemoryFill = "memory_fill" (VmCtx, I32, I32, I32, I32);
+    MemoryFill = "memory_fill" (VmCtx, I32, I64, I32, I64);
     /// `memory.copy`: `(vmctx, dst_memory, src_memory, dst, src, len)`.
-    MemoryCopy = "memory_copy" (VmCtx, I32, I32, I32, I32, I32);
+    MemoryCopy = "memory_copy" (VmCtx, I32, I32, I64, I64, I64);
     /// `memory.init`: `(vmctx, memory, data_index, dst, src, len)`.
-    MemoryInit = "memory_init" (VmCtx, I32, I32, I32, I32, I32);
+    MemoryInit = "memory_init" (VmCtx, I32, I32, I64, I32, I32);
     /// `data.drop`: `(vmctx, data_index)`.
     DataDrop = "data_drop" (VmCtx, I32);
     /// `table.grow`: `(vmctx, table, delta, init_ref_bits) -> old_size`, or
     /// `-1` when refused.
-    TableGrow = "table_grow" (VmCtx, I32, I32, I64) -> I64;
+    TableGrow = "table_grow" (VmCtx, I32, I64, I64) -> I64;
     /// `table.fill`: `(vmctx, table, dst, ref_bits, len)`.
-    TableFill = "table_fill" (VmCtx, I32, I32, I64, I32);
+    TableFill = "table_fill" (VmCtx, I32, I64, I64, I64);
     /// `table.copy`: `(vmctx, dst_table, src_table, dst, src, len)`.
-    TableCopy = "table_copy" (VmCtx, I32, I32, I32, I32, I32);
+    TableCopy = "table_copy" (VmCtx, I32, I32, I64, I64, I64);
     /// `table.init`: `(vmctx, table, elem_index, dst, src, len)`.
-    TableInit = "table_init" (VmCtx, I32, I32, I32, I32, I32);
+    TableInit = "table_init" (VmCtx, I32, I32, I64, I32, I32);
     /// `elem.drop`: `(vmctx, elem_index)`.
     ElemDrop = "elem_drop" (VmCtx, I32);
     /// The fuel counter went positive: `(vmctx)`. Returns after refilling

@@ -19,6 +19,7 @@ pub fn default_features() -> WasmFeatures {
         | WasmFeatures::MULTI_MEMORY
         | WasmFeatures::RELAXED_SIMD
         | WasmFeatures::WIDE_ARITHMETIC
+        | WasmFeatures::MEMORY64
 }
 
 /// A defined function whose body has not been validated yet, as

@@ -124,6 +124,8 @@ pub struct TableType {
     pub minimum: u64,
     /// Maximum size in elements, if bounded.
     pub maximum: Option<u64>,
+    /// Whether the table is indexed by `i64` (memory64's table64).
+    pub table64: bool,
 }
 
 /// The type of a linear memory: limits in 64 KiB pages.
@@ -170,11 +172,38 @@ impl TableType {
             element: ValType::from_ref_type(t.element_type, offset)?,
             minimum: t.initial,
             maximum: t.maximum,
+            table64: t.table64,
         })
     }
 }
 
+impl TableType {
+    /// The index type's value type: `I64` for table64, else `I32`.
+    pub fn index_type(&self) -> ValType {
+        if self.table64 {
+            ValType::I64
+        } else {
+            ValType::I32
+        }
+    }
+}
+
 impl MemoryType {
+    /// The most pages a memory of this index type can have: 2^16 (4 GiB)
+    /// for 32-bit memories, 2^48 (2^64 bytes) for memory64.
+    pub fn absolute_max_pages(&self) -> u64 {
+        if self.memory64 { 1 << 48 } else { 1 << 16 }
+    }
+
+    /// The address type's value type: `I64` for memory64, else `I32`.
+    pub fn index_type(&self) -> ValType {
+        if self.memory64 {
+            ValType::I64
+        } else {
+            ValType::I32
+        }
+    }
+
     pub(crate) fn from_wasmparser(m: &wasmparser::MemoryType) -> Self {
         Self {
             minimum: m.initial,

@@ -411,6 +411,22 @@ pub enum Op {
         /// Memory index.
         mem: u16,
     },
+    /// Points the memory-0 access ops at the window of memory `mem` that
+    /// starts at address `[addr]` (a memory64 address, any `u64`): traps
+    /// (out of bounds) if `[addr]` is past the memory's end, else the
+    /// cached base becomes `base + [addr]` and the cached length
+    /// `len - [addr]`, and `[zero]` is set to 0 for the access to use as
+    /// its address. That lets a memory64 SIMD access reuse the 32-bit
+    /// access ops, whose address is a `u32`; the translator follows the
+    /// one access with `SelectMemory { mem: 0 }`.
+    SelectWindow {
+        /// Memory index.
+        mem: u16,
+        /// Address slot.
+        addr: Slot,
+        /// Slot set to 0: the access's address.
+        zero: Slot,
+    },
     /// `[dst] = [a] + [b]` as the effective address of a memory64 access
     /// whose static offset does not fit the access op's `u32`: traps
     /// (out of bounds) if the sum overflows 64 bits.
@@ -513,6 +529,9 @@ pub enum Op {
     TableGrow {
         /// Table index.
         table: u32,
+        /// Whether the table is indexed by `i64` (table64): failure is
+        /// then `-1` in 64 bits rather than 32.
+        wide: bool,
         /// Result slot.
         dst: Slot,
         /// Fill value slot.
@@ -1324,6 +1343,7 @@ impl Op {
                 | Op::LoadMem { .. }
                 | Op::StoreMem { .. }
                 | Op::AddAddress { .. }
+                | Op::SelectWindow { .. }
                 | Op::MemoryGrow { .. }
                 | Op::MemoryInit { .. }
                 | Op::MemoryCopy { .. }

@@ -114,7 +114,7 @@ pub trait Host {
     fn table_grow(
         &mut self,
         table: *mut VmTable,
-        delta: u32,
+        delta: u64,
         init: u64,
-    ) -> Result<Option<u32>, Trap>;
+    ) -> Result<Option<u64>, Trap>;
 }

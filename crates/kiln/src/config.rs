@@ -91,7 +91,7 @@ impl Default for Config {
 impl Config {
     /// The default configuration: every supported proposal enabled
     /// (WebAssembly 2.0, tail calls, extended constant expressions,
-    /// multi-memory, relaxed SIMD, wide arithmetic; SIMD and relaxed SIMD
+    /// multi-memory, memory64, relaxed SIMD, wide arithmetic; SIMD and relaxed SIMD
     /// only with the `simd` feature), the
     /// [`Strategy::Auto`] backend, no fuel, an 8 MiB wasm stack.
     pub fn new() -> Self {
@@ -155,6 +155,12 @@ impl Config {
     /// Default: on.
     pub fn wasm_wide_arithmetic(&mut self, enable: bool) -> &mut Self {
         self.feature(WasmFeatures::WIDE_ARITHMETIC, enable)
+    }
+
+    /// Enables the memory64 proposal: linear memories and tables indexed by
+    /// `i64`. Default: on.
+    pub fn wasm_memory64(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::MEMORY64, enable)
     }
 
     /// Enables the multi-memory proposal: any number of linear memories per

@@ -81,8 +81,27 @@ impl TableType {
                 element,
                 minimum: u64::from(min),
                 maximum: max.map(u64::from),
+                table64: false,
             },
         }
+    }
+
+    /// A table indexed by `i64` (memory64's table64) of `element`
+    /// references, with at least `min` and at most `max` elements.
+    pub fn new64(element: ValType, min: u64, max: Option<u64>) -> TableType {
+        TableType {
+            inner: env::TableType {
+                element,
+                minimum: min,
+                maximum: max,
+                table64: true,
+            },
+        }
+    }
+
+    /// Whether the table is indexed by `i64`.
+    pub fn is_64(&self) -> bool {
+        self.inner.table64
     }
 
     /// The element type.
@@ -109,7 +128,11 @@ impl From<env::TableType> for TableType {
 
 impl fmt::Display for TableType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "(table {}", self.inner.minimum)?;
+        f.write_str("(table ")?;
+        if self.inner.table64 {
+            f.write_str("i64 ")?;
+        }
+        write!(f, "{}", self.inner.minimum)?;
         if let Some(max) = self.inner.maximum {
             write!(f, " {max}")?;
         }
@@ -131,6 +154,19 @@ impl MemoryType {
                 minimum: u64::from(min),
                 maximum: max.map(u64::from),
                 memory64: false,
+                shared: false,
+            },
+        }
+    }
+
+    /// A 64-bit memory (memory64) of at least `min` and at most `max`
+    /// pages; addresses are `i64`.
+    pub fn new64(min: u64, max: Option<u64>) -> MemoryType {
+        MemoryType {
+            inner: env::MemoryType {
+                minimum: min,
+                maximum: max,
+                memory64: true,
                 shared: false,
             },
         }
@@ -165,7 +201,11 @@ impl From<env::MemoryType> for MemoryType {
 
 impl fmt::Display for MemoryType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "(memory {}", self.inner.minimum)?;
+        f.write_str("(memory ")?;
+        if self.inner.memory64 {
+            f.write_str("i64 ")?;
+        }
+        write!(f, "{}", self.inner.minimum)?;
         if let Some(max) = self.inner.maximum {
             write!(f, " {max}")?;
         }

@@ -6,6 +6,7 @@
 //! | `global_i32`, `global_i64` | immutable globals holding 666 |
 //! | `global_f32`, `global_f64` | immutable globals holding 666.6 |
 //! | `table` | a `funcref` table, 10 elements, at most 20 |
+//! | `table64` | the same, indexed by `i64` |
 //! | `memory` | a memory of 1 page, at most 2 |
 
 use kiln::{
@@ -48,6 +49,12 @@ pub fn define<T: 'static>(linker: &mut Linker<T>, store: &mut Store<T>) -> kiln:
         Val::FuncRef(None),
     )?;
     linker.define(&*store, "spectest", "table", Extern::Table(table))?;
+    let table64 = Table::new(
+        &mut *store,
+        TableType::new64(ValType::FuncRef, 10, Some(20)),
+        Val::FuncRef(None),
+    )?;
+    linker.define(&*store, "spectest", "table64", Extern::Table(table64))?;
 
     let memory = Memory::new(&mut *store, MemoryType::new(1, Some(2)))?;
     linker.define(&*store, "spectest", "memory", Extern::Memory(memory))?;

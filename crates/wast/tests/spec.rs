@@ -164,15 +164,25 @@ const BACKENDS: &[(&str, kiln::Strategy)] = &[
 
 /// Runs `scripts` on all cores with `config`; each worker owns its runner
 /// (and engine).
-/// Whether the script asserts Wasm 2.0's single memory ("multiple
-/// memories" is invalid there): the 2.0 suite and the proposals that
-/// predate multi-memory, which then runs with it off, as their authors
-/// ran them. Multi-memory's own folder and its SIMD test run with the
-/// defaults.
-fn written_for_one_memory(path: &str) -> bool {
-    (path.starts_with("wasm-v2/") || path.starts_with("proposals/"))
-        && !path.starts_with("proposals/multi-memory/")
-        && path != "proposals/simd/simd_memory-multi.wast"
+/// The memory proposals a script was written with, as `(multi-memory,
+/// memory64)`. The 2.0 suite and the proposals that predate both assert
+/// 2.0's memories: one memory ("multiple memories" is invalid there) with
+/// 32-bit addresses (memory64's limits flags are malformed there), so they
+/// run with both off, as their authors ran them; memory64's folder
+/// predates multi-memory. The multi-memory folder, multi-memory's SIMD
+/// test and the 3.0 suites run with the defaults.
+fn memory_proposals(path: &str) -> (bool, bool) {
+    if path.starts_with("proposals/multi-memory/")
+        || path == "proposals/simd/simd_memory-multi.wast"
+    {
+        (true, true)
+    } else if path.starts_with("proposals/memory64/") {
+        (false, true)
+    } else if path.starts_with("wasm-v2/") || path.starts_with("proposals/") {
+        (false, false)
+    } else {
+        (true, true)
+    }
 }
 
 fn run_all(scripts: &[Script], config: &kiln::Config) -> Vec<Result<Report, String>> {
@@ -187,20 +197,22 @@ fn run_all(scripts: &[Script], config: &kiln::Config) -> Vec<Result<Report, Stri
                 // never overflow the host before the wasm stack limit hits.
                 .stack_size(64 << 20)
                 .spawn_scoped(scope, || {
-                    let runner = WastRunner::new(config).expect("engine");
-                    let mut single = config.clone();
-                    single.wasm_multi_memory(false);
-                    let single_memory = WastRunner::new(&single).expect("engine");
+                    // One runner per combination of memory proposals.
+                    let runners = [(true, true), (false, true), (false, false)].map(|(mm, m64)| {
+                        let mut c = config.clone();
+                        c.wasm_multi_memory(mm).wasm_memory64(m64);
+                        ((mm, m64), WastRunner::new(&c).expect("engine"))
+                    });
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(script) = scripts.get(i) else {
                             break;
                         };
-                        let runner = if written_for_one_memory(&script.path) {
-                            &single_memory
-                        } else {
-                            &runner
-                        };
+                        let wanted = memory_proposals(&script.path);
+                        let (_, runner) = runners
+                            .iter()
+                            .find(|(key, _)| *key == wanted)
+                            .expect("a runner for every combination");
                         let result = runner
                             .run_str_skipping(&script.path, script.text, &script.skip_lines)
                             .map_err(|e| format!("{e:#}"));

@@ -79,24 +79,31 @@ impl Translator<'_, '_> {
             return base;
         }
         let base_off = self.env.offsets.memory_base();
-        // Under guard pages a memory never moves (its reservation covers
-        // every 32-bit length), so its base is as constant as the record
-        // pointer and is loaded once per function; with explicit checks
-        // growth (a call) may move it.
+        // Under guard pages a 32-bit memory never moves (its reservation
+        // covers every 32-bit length), so its base is as constant as the
+        // record pointer and is loaded once per function; so is a
+        // memory64's whose maximum fits the reservation. Otherwise growth
+        // (a call) may move the memory.
+        let ty = &self.env.module.memories[mem as usize];
+        let never_moves = !ty.memory64
+            || ty.maximum.is_some_and(|max| {
+                max.saturating_mul(1 << 16) <= self.env.tunables.memory_reservation
+            });
         let base_field = match self.env.tunables.effective_bounds_checks() {
-            BoundsCheckStrategy::GuardPages => Field::Const,
-            BoundsCheckStrategy::Explicit => Field::Record,
+            BoundsCheckStrategy::GuardPages if never_moves => Field::Const,
+            _ => Field::Record,
         };
         let base = self.load_ptr(record, base_off, base_field);
         self.remember(mem, HeapField::Base, base);
         base
     }
 
-    /// `memory.copy`. Copies of at most [`INLINE_COPY_MAX`] bytes (most of
-    /// the `memcpy`s compilers emit for small structs and slices) are done
-    /// inline: the builtin's fixed cost (trampoline, store lookup, unwind
-    /// guard) is several times that of the copy. Longer ones, and every
-    /// copy on 32-bit targets, call the builtin.
+    /// `memory.copy`, its addresses and length already `i64`. Copies of at
+    /// most [`INLINE_COPY_MAX`] bytes (most of the `memcpy`s compilers
+    /// emit for small structs and slices) are done inline: the builtin's
+    /// fixed cost (trampoline, store lookup, unwind guard) is several times
+    /// that of the copy. Longer ones, and every copy on 32-bit targets,
+    /// call the builtin.
     fn memory_copy(&mut self, dst_mem: u32, src_mem: u32, dst: Value, src: Value, len: Value) {
         use types::{I8, I16, I32, I64};
         if self.env.pointer_type != I64 {
@@ -124,22 +131,26 @@ impl Translator<'_, '_> {
 
         // Both ranges are checked before anything is written, as the spec
         // asks (a fault on a guard page halfway would leave a partial
-        // copy). In 64 bits `addr + len` cannot overflow.
+        // copy). `len` is at most INLINE_COPY_MAX here, so `addr + len`
+        // overflows only for a memory64 address near 2^64, which is out of
+        // bounds anyway: the check traps on the overflow too.
         self.switch_to(small);
-        let len64 = self.builder.ins().uextend(I64, len);
         let ends = [(src_mem, src), (dst_mem, dst)].map(|(mem, addr)| {
             let record = self.memory_record(mem);
             let mem_len = self.memory_len(mem, record);
-            let addr64 = self.builder.ins().uextend(I64, addr);
-            let end = self.builder.ins().iadd(addr64, len64);
+            let end = if self.env.module.memories[mem as usize].memory64 {
+                self.uadd_or_trap(addr, len, TrapCode::MemoryOutOfBounds)
+            } else {
+                self.builder.ins().iadd(addr, len)
+            };
             let oob = self
                 .builder
                 .ins()
                 .icmp(IntCC::UnsignedGreaterThan, end, mem_len);
             self.trap_if(oob, TrapCode::MemoryOutOfBounds);
             let base = self.memory_base(mem, record);
-            let start = self.builder.ins().iadd(base, addr64);
-            let end = self.builder.ins().iadd(start, len64);
+            let start = self.builder.ins().iadd(base, addr);
+            let end = self.builder.ins().iadd(start, len);
             (start, end)
         });
         let [(src_start, src_end), (dst_start, dst_end)] = ends;
@@ -194,6 +205,37 @@ impl Translator<'_, '_> {
         self.switch_to(done);
     }
 
+    /// Traps with `code` unconditionally, but as a conditional trap, so
+    /// that translation goes on in the same block (an access whose static
+    /// offset alone is out of bounds still has to produce a value).
+    fn trap_always(&mut self, code: TrapCode) {
+        let one = self.builder.ins().iconst(types::I32, 1);
+        self.trap_if(one, code);
+    }
+
+    /// Whether `index`, an `i64` address, is known to be below 2^32: a
+    /// zero-extended `i32` (`i64.extend_i32_u`, the usual way compilers
+    /// index a memory64 with a 32-bit value) or a small constant. Such an
+    /// access is bounded like a 32-bit one.
+    fn fits_u32(&self, index: Value) -> bool {
+        use cranelift_codegen::ir::{InstructionData, Opcode, ValueDef};
+        let dfg = &self.builder.func.dfg;
+        let ValueDef::Result(inst, _) = dfg.value_def(index) else {
+            return false;
+        };
+        match dfg.insts[inst] {
+            InstructionData::Unary {
+                opcode: Opcode::Uextend,
+                arg,
+            } => dfg.value_type(arg).bits() <= 32,
+            InstructionData::UnaryImm {
+                opcode: Opcode::Iconst,
+                imm,
+            } => u64::try_from(imm.bits()).is_ok_and(|v| v <= u64::from(u32::MAX)),
+            _ => false,
+        }
+    }
+
     /// Computes the native address of an access of `size` bytes at wasm
     /// address `index` plus `memarg.offset`, with the bounds check the
     /// strategy needs. Returns the address and a static offset to fold into
@@ -207,30 +249,55 @@ impl Translator<'_, '_> {
         };
         let record = self.memory_record(memory);
         let base = self.memory_base(memory, record);
-        let ext = if ptr == types::I64 {
+        let offset = memarg.offset;
+        let access_end = offset.checked_add(u64::from(size));
+        let mut index = index;
+        let memory64 = self.env.module.memories[memory as usize].memory64;
+        // A memory64 address known to fit 32 bits is bounded as a 32-bit
+        // one (the guard region covers it); on a 32-bit host any memory64
+        // address must: a memory there cannot reach 4 GiB.
+        let mut wide = memory64;
+        if memory64 && ptr == types::I32 {
+            let high = self.builder.ins().ushr_imm_u(index, 32);
+            self.trap_if(high, TrapCode::MemoryOutOfBounds);
+            index = self.builder.ins().ireduce(types::I32, index);
+            wide = false;
+        } else if memory64 && self.fits_u32(index) {
+            wide = false;
+        }
+        let ext = if ptr == types::I64 && self.builder.func.dfg.value_type(index) == types::I32 {
             self.builder.ins().uextend(types::I64, index)
         } else {
             index
         };
-        let offset = memarg.offset;
-        let covered = self
+        if wide {
+            self.check_wide_access(memory, record, ext, access_end);
+        } else if !self
             .env
             .tunables
-            .access_is_covered_by_guard(offset, u64::from(size));
-        if !covered {
+            .access_is_covered_by_guard(offset, u64::from(size))
+        {
             let len = self.memory_len(memory, record);
-            let end_const = offset + u64::from(size);
-            let end = if ptr == types::I64 {
-                // zext(addr) < 2^32 and offset + size < 2^33: no overflow.
-                self.builder.ins().iadd_imm_u(ext, end_const as i64)
-            } else if end_const > u64::from(u32::MAX) {
-                // Cannot fit in a 32-bit address space: always out of bounds.
-                let one = self.builder.ins().iconst(types::I32, 1);
-                self.trap_if(one, TrapCode::MemoryOutOfBounds);
-                ext
-            } else {
-                let c = self.builder.ins().iconst(types::I32, end_const as i64);
-                self.uadd_or_trap(ext, c, TrapCode::MemoryOutOfBounds)
+            let end = match access_end {
+                // zext(addr) < 2^32 and offset + size < 2^65: the sum fits
+                // 64 bits unless the access end itself does not.
+                Some(end_const) if ptr == types::I64 => {
+                    let c = self.builder.ins().iconst(types::I64, end_const as i64);
+                    if end_const < 1 << 63 {
+                        self.builder.ins().iadd(ext, c)
+                    } else {
+                        self.uadd_or_trap(ext, c, TrapCode::MemoryOutOfBounds)
+                    }
+                }
+                Some(end_const) if end_const <= u64::from(u32::MAX) => {
+                    let c = self.builder.ins().iconst(types::I32, end_const as i64);
+                    self.uadd_or_trap(ext, c, TrapCode::MemoryOutOfBounds)
+                }
+                // Cannot fit the address space: always out of bounds.
+                _ => {
+                    self.trap_always(TrapCode::MemoryOutOfBounds);
+                    ext
+                }
             };
             let oob = self
                 .builder
@@ -245,6 +312,61 @@ impl Translator<'_, '_> {
                 let a = self.builder.ins().iadd_imm_u(addr, offset as i64);
                 (a, 0)
             }
+        }
+    }
+
+    /// Bounds-checks an access to memory64 `memory` at the full 64-bit
+    /// address `index` (on a 64-bit host) ending `access_end` bytes past
+    /// it, with the cheapest check that holds:
+    /// - guard pages, and an access end within the guard: `index < len`
+    ///   suffices, since everything from `len` to the end of the guard
+    ///   faults;
+    /// - an access end within the memory's minimum size: `index <= len -
+    ///   end`, which cannot wrap;
+    /// - otherwise `index + end <= len`, trapping if the sum overflows.
+    fn check_wide_access(
+        &mut self,
+        memory: u32,
+        record: Value,
+        index: Value,
+        access_end: Option<u64>,
+    ) {
+        let Some(end) = access_end else {
+            self.trap_always(TrapCode::MemoryOutOfBounds);
+            return;
+        };
+        let len = self.memory_len(memory, record);
+        let tunables = &self.env.tunables;
+        let guarded = tunables.effective_bounds_checks() == BoundsCheckStrategy::GuardPages
+            && end <= tunables.memory_guard_size;
+        let min_bytes = self.env.module.memories[memory as usize]
+            .minimum
+            .saturating_mul(1 << 16);
+        let oob = if guarded {
+            self.builder
+                .ins()
+                .icmp(IntCC::UnsignedGreaterThanOrEqual, index, len)
+        } else if end <= min_bytes {
+            let bound = self.builder.ins().iadd_imm_s(len, -(end as i64));
+            self.builder
+                .ins()
+                .icmp(IntCC::UnsignedGreaterThan, index, bound)
+        } else {
+            let c = self.builder.ins().iconst(types::I64, end as i64);
+            let sum = self.uadd_or_trap(index, c, TrapCode::MemoryOutOfBounds);
+            self.builder
+                .ins()
+                .icmp(IntCC::UnsignedGreaterThan, sum, len)
+        };
+        self.trap_if(oob, TrapCode::MemoryOutOfBounds);
+    }
+
+    /// The value type of memory `mem`'s addresses.
+    fn memory_index_type(&self, mem: u32) -> Type {
+        if self.env.module.memories[mem as usize].memory64 {
+            types::I64
+        } else {
+            types::I32
         }
     }
 
@@ -489,32 +611,31 @@ impl Translator<'_, '_> {
                 let len_off = self.env.offsets.memory_len();
                 let len = self.load_ptr(record, len_off, Field::Record);
                 let pages = self.builder.ins().ushr_imm_u(len, 16);
-                let v = if self.env.pointer_type == I64 {
-                    self.builder.ins().ireduce(I32, pages)
-                } else {
-                    pages
-                };
+                let v = self.int_as(pages, self.memory_index_type(*mem));
                 self.push(v);
             }
             O::MemoryGrow { mem } => {
                 let delta = self.pop();
                 self.fuel_flush();
                 let m = self.builder.ins().iconst(I32, i64::from(*mem));
+                let delta = self.int_as(delta, types::I64);
                 let old = self
                     .call_builtin(Builtin::MemoryGrow, &[m, delta])
                     .expect("result");
-                let v = self.builder.ins().ireduce(I32, old);
+                let v = self.int_as(old, self.memory_index_type(*mem));
                 self.push(v);
             }
             O::MemoryFill { mem } => {
                 let (dst, val, len) = self.pop3();
                 self.fuel_flush();
                 let m = self.builder.ins().iconst(I32, i64::from(*mem));
+                let (dst, len) = (self.int_as(dst, types::I64), self.int_as(len, types::I64));
                 self.call_builtin(Builtin::MemoryFill, &[m, dst, val, len]);
             }
             O::MemoryCopy { dst_mem, src_mem } => {
                 let (dst, src, len) = self.pop3();
                 self.fuel_flush();
+                let [dst, src, len] = [dst, src, len].map(|v| self.int_as(v, types::I64));
                 self.memory_copy(*dst_mem, *src_mem, dst, src, len);
             }
             O::MemoryInit { data_index, mem } => {
@@ -522,6 +643,7 @@ impl Translator<'_, '_> {
                 self.fuel_flush();
                 let m = self.builder.ins().iconst(I32, i64::from(*mem));
                 let d = self.builder.ins().iconst(I32, i64::from(*data_index));
+                let dst = self.int_as(dst, types::I64);
                 self.call_builtin(Builtin::MemoryInit, &[m, d, dst, src, len]);
             }
             O::DataDrop { data_index } => {

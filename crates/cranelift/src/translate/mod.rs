@@ -565,6 +565,20 @@ impl<'a, 'f> Translator<'a, 'f> {
         self.stack.push(v);
     }
 
+    /// The integer `v` as type `ty`: zero-extended or reduced (the `i32`
+    /// sizes and indices of 32-bit memories and tables widen to the `i64`
+    /// builtins take; their results narrow back).
+    pub fn int_as(&mut self, v: Value, ty: Type) -> Value {
+        let have = self.builder.func.dfg.value_type(v);
+        if have == ty {
+            v
+        } else if have.bits() > ty.bits() {
+            self.builder.ins().ireduce(ty, v)
+        } else {
+            self.builder.ins().uextend(ty, v)
+        }
+    }
+
     /// The top `n` operands, in order, left on the stack.
     pub fn peekn(&self, n: usize) -> &[Value] {
         &self.stack[self.stack.len() - n..]

@@ -26,13 +26,18 @@ impl Translator<'_, '_> {
         MemFlagsData::trusted().with_alias_region(Some(self.regions.table))
     }
 
-    /// The address of element `index` of table `table`, trapping with
-    /// `code` when `index` is not below the table's length.
+    /// The address of element `index` (an `i32`, or an `i64` for table64)
+    /// of table `table`, trapping with `code` when `index` is not below
+    /// the table's length.
     pub fn table_elem_addr(&mut self, table: u32, index: Value, code: TrapCode) -> Value {
         let record = self.table_record(table);
         let flags = self.vm_flags(Field::Record);
         let len_off = self.env.offsets.table_len() as i32;
         let len = self.builder.ins().load(types::I32, flags, record, len_off);
+        let index_ty = self.builder.func.dfg.value_type(index);
+        // A table's length is an `i32` (the runtime caps tables at 2^32 - 1
+        // elements); a table64 index is compared in 64 bits.
+        let len = self.int_as(len, index_ty);
         let oob = self
             .builder
             .ins()
@@ -41,16 +46,21 @@ impl Translator<'_, '_> {
         let base_off = self.env.offsets.table_base();
         let base = self.load_ptr(record, base_off, Field::Record);
         let ptr = self.env.pointer_type;
-        let idx = if ptr == types::I64 {
-            self.builder.ins().uextend(types::I64, index)
-        } else {
-            index
-        };
+        let idx = self.int_as(index, ptr);
         let scaled = self
             .builder
             .ins()
             .imul_imm_u(idx, i64::from(self.env.offsets.table_element_size()));
         self.builder.ins().iadd(base, scaled)
+    }
+
+    /// The value type of table `table`'s indices.
+    fn table_index_type(&self, table: u32) -> types::Type {
+        if self.env.module.tables[table as usize].table64 {
+            types::I64
+        } else {
+            types::I32
+        }
     }
 
     /// A pointer-sized value as reference bits.
@@ -94,22 +104,25 @@ impl Translator<'_, '_> {
                 let flags = self.vm_flags(Field::Record);
                 let off = self.env.offsets.table_len() as i32;
                 let v = self.builder.ins().load(I32, flags, record, off);
+                let v = self.int_as(v, self.table_index_type(*table));
                 self.push(v);
             }
             O::TableGrow { table } => {
                 let (init, delta) = self.pop2();
                 self.fuel_flush();
                 let t = self.builder.ins().iconst(I32, i64::from(*table));
+                let delta = self.int_as(delta, types::I64);
                 let old = self
                     .call_builtin(Builtin::TableGrow, &[t, delta, init])
                     .expect("result");
-                let v = self.builder.ins().ireduce(I32, old);
+                let v = self.int_as(old, self.table_index_type(*table));
                 self.push(v);
             }
             O::TableFill { table } => {
                 let (dst, val, len) = self.pop3();
                 self.fuel_flush();
                 let t = self.builder.ins().iconst(I32, i64::from(*table));
+                let (dst, len) = (self.int_as(dst, types::I64), self.int_as(len, types::I64));
                 self.call_builtin(Builtin::TableFill, &[t, dst, val, len]);
             }
             O::TableCopy {
@@ -120,6 +133,7 @@ impl Translator<'_, '_> {
                 self.fuel_flush();
                 let d = self.builder.ins().iconst(I32, i64::from(*dst_table));
                 let s = self.builder.ins().iconst(I32, i64::from(*src_table));
+                let [dst, src, len] = [dst, src, len].map(|v| self.int_as(v, types::I64));
                 self.call_builtin(Builtin::TableCopy, &[d, s, dst, src, len]);
             }
             O::TableInit { elem_index, table } => {
@@ -127,6 +141,7 @@ impl Translator<'_, '_> {
                 self.fuel_flush();
                 let t = self.builder.ins().iconst(I32, i64::from(*table));
                 let e = self.builder.ins().iconst(I32, i64::from(*elem_index));
+                let dst = self.int_as(dst, types::I64);
                 self.call_builtin(Builtin::TableInit, &[t, e, dst, src, len]);
             }
             O::ElemDrop { elem_index } => {

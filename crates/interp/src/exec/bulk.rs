@@ -186,10 +186,10 @@ pub(super) unsafe fn table(inst: *const VmInstance, index: u32) -> *mut VmTable 
 /// # Safety
 /// `t` is a live table.
 #[inline]
-pub(super) unsafe fn table_get(t: *mut VmTable, i: u32) -> Result<u64, TrapCode> {
+pub(super) unsafe fn table_get(t: *mut VmTable, i: u64) -> Result<u64, TrapCode> {
     // SAFETY: `t` is live; `i` is checked against its length.
     unsafe {
-        if i >= (*t).len {
+        if i >= u64::from((*t).len) {
             return Err(TrapCode::TableOutOfBounds);
         }
         Ok(*(*t).base.add(i as usize))
@@ -201,10 +201,10 @@ pub(super) unsafe fn table_get(t: *mut VmTable, i: u32) -> Result<u64, TrapCode>
 /// # Safety
 /// `t` is a live table.
 #[inline]
-pub(super) unsafe fn table_set(t: *mut VmTable, i: u32, v: u64) -> Result<(), TrapCode> {
+pub(super) unsafe fn table_set(t: *mut VmTable, i: u64, v: u64) -> Result<(), TrapCode> {
     // SAFETY: `t` is live; `i` is checked against its length.
     unsafe {
-        if i >= (*t).len {
+        if i >= u64::from((*t).len) {
             return Err(TrapCode::TableOutOfBounds);
         }
         *(*t).base.add(i as usize) = v;
@@ -216,10 +216,10 @@ pub(super) unsafe fn table_set(t: *mut VmTable, i: u32, v: u64) -> Result<(), Tr
 ///
 /// # Safety
 /// `t` is a live table.
-pub(super) unsafe fn table_fill(t: *mut VmTable, d: u32, v: u64, n: u32) -> Result<(), TrapCode> {
+pub(super) unsafe fn table_fill(t: *mut VmTable, d: u64, v: u64, n: u64) -> Result<(), TrapCode> {
     // SAFETY: `t` is live; the range is checked before writing.
     unsafe {
-        if !in_bounds(d as u64, n as u64, (*t).len as u64) {
+        if !in_bounds(d, n, (*t).len as u64) {
             return Err(TrapCode::TableOutOfBounds);
         }
         core::slice::from_raw_parts_mut((*t).base.add(d as usize), n as usize).fill(v);
@@ -234,16 +234,14 @@ pub(super) unsafe fn table_fill(t: *mut VmTable, d: u32, v: u64, n: u32) -> Resu
 pub(super) unsafe fn table_copy(
     dt: *mut VmTable,
     st: *mut VmTable,
-    d: u32,
-    s: u32,
-    n: u32,
+    d: u64,
+    s: u64,
+    n: u64,
 ) -> Result<(), TrapCode> {
     // SAFETY: both tables are live; ranges are checked first; `copy`
     // allows the overlap of a copy within one table.
     unsafe {
-        if !in_bounds(s as u64, n as u64, (*st).len as u64)
-            || !in_bounds(d as u64, n as u64, (*dt).len as u64)
-        {
+        if !in_bounds(s, n, (*st).len as u64) || !in_bounds(d, n, (*dt).len as u64) {
             return Err(TrapCode::TableOutOfBounds);
         }
         ptr::copy(
@@ -263,7 +261,7 @@ pub(super) unsafe fn table_init(
     inst: *const VmInstance,
     t: *mut VmTable,
     elem: u32,
-    d: u32,
+    d: u64,
     s: u32,
     n: u32,
 ) -> Result<(), TrapCode> {
@@ -272,7 +270,7 @@ pub(super) unsafe fn table_init(
     unsafe {
         let seg: &[u64] = &(&(*inst).elems)[elem as usize];
         if !in_bounds(s as u64, n as u64, seg.len() as u64)
-            || !in_bounds(d as u64, n as u64, (*t).len as u64)
+            || !in_bounds(d, n as u64, (*t).len as u64)
         {
             return Err(TrapCode::TableOutOfBounds);
         }

@@ -430,8 +430,10 @@ pub(super) unsafe fn run<H: Host>(
         macro_rules! indirect {
             ($ty:expr, $table:expr, $index:expr) => {{
                 let t = bulk::table(inst, $table as u32);
-                let i = get!($index) as u32;
-                if i >= (*t).len {
+                // The index slot holds an `i32` zero-extended, or an `i64`
+                // (table64): one 64-bit comparison serves both.
+                let i = get!($index);
+                if i >= u64::from((*t).len) {
                     trap!(TrapCode::UndefinedElement)
                 }
                 let r = *(*t).base.add(i as usize);
@@ -715,6 +717,16 @@ pub(super) unsafe fn run<H: Host>(
                     set!(m.hi, (r >> 64) as u64)
                 }
                 Op::SelectMemory { mem } => (mem_base, mem_len) = memory(inst, mem as u32),
+                Op::SelectWindow { mem, addr, zero } => {
+                    let (b, l) = memory(inst, mem as u32);
+                    let a = get!(addr);
+                    if a > l as u64 {
+                        trap!(TrapCode::MemoryOutOfBounds)
+                    }
+                    mem_base = b.add(a as usize);
+                    mem_len = l - a as usize;
+                    set!(zero, 0)
+                }
                 Op::MemorySize { mem, dst } => {
                     let m = (&(*inst).memories)[mem as usize];
                     set!(dst, ((*m).len / 65536) as u64)
@@ -785,31 +797,30 @@ pub(super) unsafe fn run<H: Host>(
 
                 // ---- tables ----
                 Op::TableGet { table, dst, index } => {
-                    let v = tri!(bulk::table_get(
-                        bulk::table(inst, table),
-                        get!(index) as u32
-                    ));
+                    let v = tri!(bulk::table_get(bulk::table(inst, table), get!(index)));
                     set!(dst, v)
                 }
                 Op::TableSet { table, index, val } => {
                     tri!(bulk::table_set(
                         bulk::table(inst, table),
-                        get!(index) as u32,
+                        get!(index),
                         get!(val)
                     ))
                 }
                 Op::TableSize { table, dst } => set!(dst, (*bulk::table(inst, table)).len as u64),
                 Op::TableGrow {
                     table,
+                    wide,
                     dst,
                     init,
                     delta,
                 } => {
                     let t = bulk::table(inst, table);
-                    let (init, delta) = (get!(init), get!(delta) as u32);
+                    let (init, delta) = (get!(init), get!(delta));
                     (*es).stack.top = base + (*func).frame_slots as usize;
                     let r = host_result!(host.table_grow(t, delta, init));
-                    set!(dst, r.unwrap_or(u32::MAX) as u64)
+                    let failed = if wide { u64::MAX } else { u64::from(u32::MAX) };
+                    set!(dst, r.unwrap_or(failed))
                 }
                 Op::TableFill {
                     table,
@@ -817,7 +828,7 @@ pub(super) unsafe fn run<H: Host>(
                     val,
                     len,
                 } => {
-                    let (d, v, n) = (get!(dst) as u32, get!(val), get!(len) as u32);
+                    let (d, v, n) = (get!(dst), get!(val), get!(len));
                     tri!(bulk::table_fill(bulk::table(inst, table), d, v, n))
                 }
                 Op::TableCopy {
@@ -827,7 +838,7 @@ pub(super) unsafe fn run<H: Host>(
                     src,
                     len,
                 } => {
-                    let (d, s, n) = (get!(dst) as u32, get!(src) as u32, get!(len) as u32);
+                    let (d, s, n) = (get!(dst), get!(src), get!(len));
                     let dt = bulk::table(inst, dst_table as u32);
                     let st = bulk::table(inst, src_table as u32);
                     tri!(bulk::table_copy(dt, st, d, s, n))
@@ -839,7 +850,7 @@ pub(super) unsafe fn run<H: Host>(
                     src,
                     len,
                 } => {
-                    let (d, s, n) = (get!(dst) as u32, get!(src) as u32, get!(len) as u32);
+                    let (d, s, n) = (get!(dst), get!(src) as u32, get!(len) as u32);
                     let t = bulk::table(inst, table as u32);
                     tri!(bulk::table_init(inst, t, elem, d, s, n))
                 }

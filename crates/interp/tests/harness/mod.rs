@@ -86,21 +86,21 @@ impl Host for TestHost {
     fn table_grow(
         &mut self,
         table: *mut VmTable,
-        delta: u32,
+        delta: u64,
         init: u64,
-    ) -> Result<Option<u32>, Trap> {
+    ) -> Result<Option<u64>, Trap> {
         let id = unsafe { (*table).id } as usize;
-        let old = self.table_bufs[id].len() as u32;
+        let old = self.table_bufs[id].len() as u64;
         let Some(new) = old.checked_add(delta) else {
             return Ok(None);
         };
-        if new as u64 > self.table_max[id].unwrap_or(10_000_000).min(10_000_000) {
+        if new > self.table_max[id].unwrap_or(10_000_000).min(10_000_000) {
             return Ok(None);
         }
         self.table_bufs[id].resize(new as usize, init);
         unsafe {
             (*table).base = self.table_bufs[id].as_mut_ptr();
-            (*table).len = new;
+            (*table).len = new as u32;
         }
         Ok(Some(old))
     }

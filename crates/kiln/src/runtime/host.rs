@@ -171,16 +171,13 @@ impl<T> Host for StoreInner<T> {
     fn table_grow(
         &mut self,
         table: *mut VmTable,
-        delta: u32,
+        delta: u64,
         init: u64,
-    ) -> Result<Option<u32>, vm::Trap> {
+    ) -> Result<Option<u64>, vm::Trap> {
         // SAFETY: as for `memory_grow`: a table of the running instance,
         // owned by this store.
         let id = unsafe { (*table).id };
-        let old = self
-            .grow_table(id, u64::from(delta), init)
-            .map_err(host_trap)?;
-        Ok(old.map(|n| n as u32))
+        self.grow_table(id, delta, init).map_err(host_trap)
     }
 }
 

@@ -352,6 +352,7 @@ fn check_import(
         (EntityType::Func(idx), ExternType::Func(ty)) => module.inner.types[*idx as usize] == *ty,
         (EntityType::Table(want), ExternType::Table(have)) => {
             want.element == have.element()
+                && want.table64 == have.is_64()
                 && limits_match(want.minimum, want.maximum, have.minimum(), have.maximum())
         }
         (EntityType::Memory(want), ExternType::Memory(have)) => {

@@ -17,9 +17,6 @@ use core::ptr::NonNull;
 /// Size of a wasm page.
 pub(crate) const WASM_PAGE_SIZE: u64 = 65536;
 
-/// The largest number of pages a 32-bit memory can have (4 GiB).
-pub(crate) const MAX_PAGES_32: u64 = 65536;
-
 /// Alignment of the allocation, so wide loads could be aligned.
 const ALIGN: usize = 16;
 

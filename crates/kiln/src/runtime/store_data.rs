@@ -2,7 +2,7 @@
 //! table, global, function and instance created in it, plus host functions,
 //! externref values and execution state.
 
-use super::memory::{LinearMemory, MAX_PAGES_32, WASM_PAGE_SIZE};
+use super::memory::{LinearMemory, WASM_PAGE_SIZE};
 use super::native::HostContext;
 use super::native::memory::{MappedMemory, MemoryStorage, Reservation};
 use super::native::vmctx::{NativeStore, VmCtx};
@@ -386,8 +386,8 @@ impl StoreOpaque {
     /// Adds a memory of `ty.minimum` pages (no limiter involved); errors if
     /// it cannot be allocated.
     pub(crate) fn push_memory(&mut self, ty: env::MemoryType) -> Result<u32> {
-        if ty.memory64 || ty.shared {
-            bail!("64-bit and shared memories are not supported");
+        if ty.shared {
+            bail!("shared memories (threads) are not supported");
         }
         let id = u32::try_from(self.memories.len()).expect("too many memories in one store");
         let Some(storage) = self.new_memory_storage(ty.minimum) else {
@@ -434,7 +434,7 @@ impl StoreOpaque {
     /// `false` if the allocation failed.
     fn resize_memory(&mut self, index: u32, pages: u64) -> bool {
         let m = &mut self.memories[index as usize];
-        let max_pages = m.ty.maximum.unwrap_or(MAX_PAGES_32);
+        let max_pages = m.ty.maximum.unwrap_or(m.ty.absolute_max_pages());
         if !m.storage.grow_to(pages, max_pages) {
             return false;
         }
@@ -607,6 +607,12 @@ impl TableData {
     }
 }
 
+/// `pages` wasm pages in bytes, as the limiter sees sizes: saturated at
+/// `usize::MAX` (a memory64 maximum of 2^48 pages is 2^64 bytes).
+fn pages_to_bytes(pages: u64) -> usize {
+    usize::try_from(pages.saturating_mul(WASM_PAGE_SIZE)).unwrap_or(usize::MAX)
+}
+
 /// Keeps only the bits a value of type `ty` uses.
 pub(crate) fn mask_bits(ty: env::ValType, bits: u128) -> u128 {
     match ty {
@@ -718,14 +724,13 @@ impl<T> StoreInner<T> {
 
     /// Creates a memory of type `ty`, asking the limiter first.
     pub(crate) fn new_memory(&mut self, ty: env::MemoryType) -> Result<u32> {
-        if ty.minimum > MAX_PAGES_32 || ty.maximum.is_some_and(|m| m > MAX_PAGES_32) {
-            bail!("memory size must be at most {MAX_PAGES_32} pages (4GiB)");
+        let limit = ty.absolute_max_pages();
+        if ty.minimum > limit || ty.maximum.is_some_and(|m| m > limit) {
+            bail!("memory size must be at most {limit} pages");
         }
         if let Some(limiter) = self.limiter() {
-            let desired = usize::try_from(ty.minimum * WASM_PAGE_SIZE).unwrap_or(usize::MAX);
-            let maximum = ty
-                .maximum
-                .map(|m| usize::try_from(m * WASM_PAGE_SIZE).unwrap_or(usize::MAX));
+            let desired = pages_to_bytes(ty.minimum);
+            let maximum = ty.maximum.map(pages_to_bytes);
             if !limiter.memory_growing(0, desired, maximum)? {
                 bail!(
                     "memory minimum size of {} pages exceeds memory limits",
@@ -757,14 +762,15 @@ impl<T> StoreInner<T> {
     pub(crate) fn grow_memory(&mut self, index: u32, delta: u64) -> Result<Option<u64>> {
         let m = self.opaque.memory(index);
         let old = m.pages();
-        let max = m.ty.maximum.unwrap_or(MAX_PAGES_32).min(MAX_PAGES_32);
+        let limit = m.ty.absolute_max_pages();
+        let max = m.ty.maximum.unwrap_or(limit).min(limit);
         let Some(new) = old.checked_add(delta).filter(|&n| n <= max) else {
             return Ok(None);
         };
         if delta == 0 {
             return Ok(Some(old));
         }
-        let to_bytes = |p: u64| usize::try_from(p * WASM_PAGE_SIZE).unwrap_or(usize::MAX);
+        let to_bytes = pages_to_bytes;
         let declared_max = self.opaque.memory(index).ty.maximum.map(to_bytes);
         if let Some(limiter) = self.limiter()
             && !limiter.memory_growing(to_bytes(old), to_bytes(new), declared_max)?

@@ -875,3 +875,132 @@ fn multi_memory_accesses_reach_the_memory_they_name() {
     assert_eq!(&b.data(&store)[400..403], &[7, 7, 7]);
     assert_eq!(&a.data(&store)[0..4], &[1, 2, 3, 4]);
 }
+
+#[test]
+fn memory64_addresses_are_never_truncated() {
+    // Every address and index here would be in bounds if anything cut it
+    // to 32 bits: 2^32 + 8 wraps to 8, 2^32 to 0.
+    let (mut store, instance) = instantiate(
+        r#"(module
+            (memory $m (export "m") i64 1 3)
+            (table $t i64 2 funcref)
+            (elem (table $t) (i64.const 0) func $seven)
+            (func $seven (result i32) (i32.const 7))
+            (func (export "load") (param i64) (result i32) (i32.load (local.get 0)))
+            (func (export "load_offset") (param i64) (result i32)
+              (i32.load offset=0x100000000 (local.get 0)))
+            (func (export "load_narrow") (param i32) (result i32)
+              (i32.load (i64.extend_i32_u (local.get 0))))
+            (func (export "store") (param i64 i32) (i32.store (local.get 0) (local.get 1)))
+            (func (export "simd") (param i64) (result i32)
+              (i32x4.extract_lane 1 (v128.load (local.get 0))))
+            (func (export "fill") (param i64 i64) (memory.fill (local.get 0) (i32.const 1) (local.get 1)))
+            (func (export "copy") (param i64 i64 i64)
+              (memory.copy (local.get 0) (local.get 1) (local.get 2)))
+            (func (export "size") (result i64) (memory.size))
+            (func (export "grow") (param i64) (result i64) (memory.grow (local.get 0)))
+            (func (export "call") (param i64) (result i32) (call_indirect $t (result i32) (local.get 0)))
+            (func (export "table_get_null") (param i64) (result i32)
+              (ref.is_null (table.get $t (local.get 0))))
+            (func (export "table_grow") (param i64) (result i64)
+              (table.grow $t (ref.null func) (local.get 0)))
+            (func (export "table_size") (result i64) (table.size $t)))"#,
+    );
+    let oob = |r: Result<i32>| trap_code(&r.unwrap_err()) == Some(TrapCode::MemoryOutOfBounds);
+    let store_fn = instance.get_typed_func::<(i64, i32), ()>(&mut store, "store").unwrap();
+    store_fn.call(&mut store, (8, 0x55)).unwrap();
+    store_fn.call(&mut store, (20, 0x66)).unwrap();
+    let load = instance.get_typed_func::<i64, i32>(&mut store, "load").unwrap();
+    assert_eq!(load.call(&mut store, 8).unwrap(), 0x55);
+    assert!(oob(load.call(&mut store, (1 << 32) + 8)));
+    assert!(oob(load.call(&mut store, -1)));
+    assert!(oob(load.call(&mut store, 65533)));
+    assert_eq!(load.call(&mut store, 65532).unwrap(), 0);
+    let load_offset = instance.get_typed_func::<i64, i32>(&mut store, "load_offset").unwrap();
+    assert!(oob(load_offset.call(&mut store, 8)));
+    // The offset plus the address overflows 64 bits.
+    assert!(oob(load_offset.call(&mut store, -0x1_0000_0000 + 8)));
+    let load_narrow = instance.get_typed_func::<i32, i32>(&mut store, "load_narrow").unwrap();
+    assert_eq!(load_narrow.call(&mut store, 8).unwrap(), 0x55);
+    assert!(oob(load_narrow.call(&mut store, -1)));
+    let simd = instance.get_typed_func::<i64, i32>(&mut store, "simd").unwrap();
+    assert_eq!(simd.call(&mut store, 16).unwrap(), 0x66);
+    assert!(oob(simd.call(&mut store, (1 << 32) + 16)));
+    assert!(oob(simd.call(&mut store, 65521)));
+    assert_eq!(simd.call(&mut store, 65520).unwrap(), 0);
+    // After a trapped memory64 SIMD access the memory is whole again.
+    assert_eq!(load.call(&mut store, 8).unwrap(), 0x55);
+
+    let fill = instance.get_typed_func::<(i64, i64), ()>(&mut store, "fill").unwrap();
+    let copy = instance.get_typed_func::<(i64, i64, i64), ()>(&mut store, "copy").unwrap();
+    let bulk_oob = |r: Result<()>| trap_code(&r.unwrap_err()) == Some(TrapCode::MemoryOutOfBounds);
+    assert!(bulk_oob(fill.call(&mut store, (1 << 32, 1))));
+    assert!(bulk_oob(fill.call(&mut store, (0, (1 << 32) + 1))));
+    assert!(bulk_oob(copy.call(&mut store, (1 << 32, 0, 4))));
+    assert!(bulk_oob(copy.call(&mut store, (0, -4, 8))));
+    copy.call(&mut store, (100, 8, 4)).unwrap();
+    assert_eq!(load.call(&mut store, 100).unwrap(), 0x55);
+
+    let size = instance.get_typed_func::<(), i64>(&mut store, "size").unwrap();
+    let grow = instance.get_typed_func::<i64, i64>(&mut store, "grow").unwrap();
+    assert_eq!(grow.call(&mut store, 1 << 32).unwrap(), -1, "past the maximum");
+    assert_eq!(grow.call(&mut store, 1).unwrap(), 1);
+    assert_eq!(size.call(&mut store, ()).unwrap(), 2);
+    assert_eq!(load.call(&mut store, 65533).unwrap(), 0);
+
+    let call = instance.get_typed_func::<i64, i32>(&mut store, "call").unwrap();
+    assert_eq!(call.call(&mut store, 0).unwrap(), 7);
+    let err = call.call(&mut store, 1 << 32).unwrap_err();
+    assert_eq!(trap_code(&err), Some(TrapCode::UndefinedElement));
+    let get = instance.get_typed_func::<i64, i32>(&mut store, "table_get_null").unwrap();
+    assert_eq!(get.call(&mut store, 1).unwrap(), 1);
+    let err = get.call(&mut store, 1 << 32).unwrap_err();
+    assert_eq!(trap_code(&err), Some(TrapCode::TableOutOfBounds));
+    let table_grow = instance.get_typed_func::<i64, i64>(&mut store, "table_grow").unwrap();
+    let table_size = instance.get_typed_func::<(), i64>(&mut store, "table_size").unwrap();
+    assert_eq!(table_grow.call(&mut store, 1 << 40).unwrap(), -1, "64-bit failure value");
+    assert_eq!(table_grow.call(&mut store, 3).unwrap(), 2);
+    assert_eq!(table_size.call(&mut store, ()).unwrap(), 5);
+
+    let m = instance.get_memory(&mut store, "m").unwrap();
+    assert!(m.ty(&store).is_64());
+    assert_eq!(m.ty(&store).to_string(), "(memory i64 2 3)");
+}
+
+#[test]
+fn memory64_is_a_proposal_that_can_be_turned_off() {
+    let wat = r#"(module (memory i64 1))"#;
+    let mut cfg = config();
+    cfg.wasm_memory64(false);
+    let engine = Engine::new(&cfg).unwrap();
+    let err = Module::new(&engine, wat).unwrap_err();
+    assert!(format!("{err:#}").contains("memory64"), "{err:#}");
+    assert!(Module::new(&self::engine(), wat).is_ok());
+}
+
+#[test]
+fn table64_and_memory64_imports_match_only_their_own_index_type() {
+    let engine = engine();
+    let mut store = Store::new(&engine, ());
+    let t32 = Table::new(&mut store, TableType::new(ValType::FuncRef, 1, None), Val::FuncRef(None))
+        .unwrap();
+    let t64 = Table::new(
+        &mut store,
+        TableType::new64(ValType::FuncRef, 1, None),
+        Val::FuncRef(None),
+    )
+    .unwrap();
+    let m32 = Memory::new(&mut store, MemoryType::new(1, None)).unwrap();
+    let m64 = Memory::new(&mut store, MemoryType::new64(1, None)).unwrap();
+    let wants64 = Module::new(
+        &engine,
+        r#"(module (import "" "t" (table i64 1 funcref)) (import "" "m" (memory i64 1)))"#,
+    )
+    .unwrap();
+    let ok = Instance::new(&mut store, &wants64, &[t64.into(), m64.into()]);
+    assert!(ok.is_ok(), "{:#}", ok.err().unwrap());
+    let err = Instance::new(&mut store, &wants64, &[t32.into(), m64.into()]).unwrap_err();
+    assert!(format!("{err:#}").contains("expected (table i64 1"), "{err:#}");
+    let err = Instance::new(&mut store, &wants64, &[t64.into(), m32.into()]).unwrap_err();
+    assert!(format!("{err:#}").contains("expected (memory i64 1"), "{err:#}");
+}

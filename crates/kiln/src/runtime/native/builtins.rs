@@ -116,9 +116,9 @@ fn oob_table() -> Exit {
 }
 
 /// `start..start + len` if it lies within `0..limit`.
-fn range(start: u32, len: u32, limit: usize) -> Option<core::ops::Range<usize>> {
-    let start = start as usize;
-    let end = start.checked_add(len as usize)?;
+fn range(start: u64, len: u64, limit: usize) -> Option<core::ops::Range<usize>> {
+    let start = usize::try_from(start).ok()?;
+    let end = start.checked_add(usize::try_from(len).ok()?)?;
     (end <= limit).then_some(start..end)
 }
 
@@ -142,10 +142,10 @@ impl<T> StoreInner<T> {
     }
 }
 
-unsafe extern "C" fn memory_grow<T>(vmctx: *mut u8, memory: u32, delta: u32) -> i64 {
+unsafe extern "C" fn memory_grow<T>(vmctx: *mut u8, memory: u32, delta: u64) -> i64 {
     let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<i64, Exit> {
         let m = store.memory_of(instance, memory)?;
-        match store.grow_memory(m, u64::from(delta)) {
+        match store.grow_memory(m, delta) {
             Ok(Some(old)) => Ok(old as i64),
             Ok(None) => Ok(-1),
             Err(e) => Err(Exit::Host(e)),
@@ -156,7 +156,7 @@ unsafe extern "C" fn memory_grow<T>(vmctx: *mut u8, memory: u32, delta: u32) -> 
     unsafe { enter(vmctx, work) }
 }
 
-unsafe extern "C" fn memory_fill<T>(vmctx: *mut u8, memory: u32, dst: u32, byte: u32, len: u32) {
+unsafe extern "C" fn memory_fill<T>(vmctx: *mut u8, memory: u32, dst: u64, byte: u32, len: u64) {
     let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<(), Exit> {
         let m = store.memory_of(instance, memory)?;
         let bytes = store.opaque.memory_mut(m).data_mut();
@@ -173,9 +173,9 @@ unsafe extern "C" fn memory_copy<T>(
     vmctx: *mut u8,
     dst_memory: u32,
     src_memory: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) {
     let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<(), Exit> {
         let dm = store.memory_of(instance, dst_memory)?;
@@ -208,7 +208,7 @@ unsafe extern "C" fn memory_init<T>(
     vmctx: *mut u8,
     memory: u32,
     data: u32,
-    dst: u32,
+    dst: u64,
     src: u32,
     len: u32,
 ) {
@@ -224,9 +224,9 @@ unsafe extern "C" fn memory_init<T>(
         else {
             return Err(oob_memory());
         };
-        let s = range(src, len, seg_len).ok_or_else(oob_memory)?;
+        let s = range(u64::from(src), u64::from(len), seg_len).ok_or_else(oob_memory)?;
         let bytes = store.opaque.memory_mut(m).data_mut();
-        let d = range(dst, len, bytes.len()).ok_or_else(oob_memory)?;
+        let d = range(dst, u64::from(len), bytes.len()).ok_or_else(oob_memory)?;
         // SAFETY: a segment's `(ptr, len)` points into the module's
         // bytes, kept alive by the instance's `Module`; a dropped
         // segment has length 0.
@@ -252,10 +252,10 @@ unsafe extern "C" fn data_drop<T>(vmctx: *mut u8, data: u32) {
     unsafe { enter(vmctx, work) }
 }
 
-unsafe extern "C" fn table_grow<T>(vmctx: *mut u8, table: u32, delta: u32, init: i64) -> i64 {
+unsafe extern "C" fn table_grow<T>(vmctx: *mut u8, table: u32, delta: u64, init: i64) -> i64 {
     let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<i64, Exit> {
         let t = store.table_of(instance, table)?;
-        match store.grow_table(t, u64::from(delta), init as u64) {
+        match store.grow_table(t, delta, init as u64) {
             Ok(Some(old)) => Ok(old as i64),
             Ok(None) => Ok(-1),
             Err(e) => Err(Exit::Host(e)),
@@ -266,7 +266,7 @@ unsafe extern "C" fn table_grow<T>(vmctx: *mut u8, table: u32, delta: u32, init:
     unsafe { enter(vmctx, work) }
 }
 
-unsafe extern "C" fn table_fill<T>(vmctx: *mut u8, table: u32, dst: u32, bits: i64, len: u32) {
+unsafe extern "C" fn table_fill<T>(vmctx: *mut u8, table: u32, dst: u64, bits: i64, len: u64) {
     let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<(), Exit> {
         let t = store.table_of(instance, table)?;
         let elems = store.opaque.table_mut(t).elems_mut();
@@ -283,9 +283,9 @@ unsafe extern "C" fn table_copy<T>(
     vmctx: *mut u8,
     dst_table: u32,
     src_table: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) {
     let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<(), Exit> {
         let dt = store.table_of(instance, dst_table)?;
@@ -313,7 +313,7 @@ unsafe extern "C" fn table_init<T>(
     vmctx: *mut u8,
     table: u32,
     elem: u32,
-    dst: u32,
+    dst: u64,
     src: u32,
     len: u32,
 ) {
@@ -321,10 +321,10 @@ unsafe extern "C" fn table_init<T>(
         let t = store.table_of(instance, table)?;
         let elems = &store.opaque.instance(instance).vm.get().elems;
         let seg = elems.get(elem as usize).map_or(&[][..], |e| &e[..]);
-        let s = range(src, len, seg.len()).ok_or_else(oob_table)?;
+        let s = range(u64::from(src), u64::from(len), seg.len()).ok_or_else(oob_table)?;
         let items = seg[s].to_vec();
         let dst_elems = store.opaque.table_mut(t).elems_mut();
-        let d = range(dst, len, dst_elems.len()).ok_or_else(oob_table)?;
+        let d = range(dst, u64::from(len), dst_elems.len()).ok_or_else(oob_table)?;
         dst_elems[d].copy_from_slice(&items);
         Ok(())
     };

@@ -37,7 +37,7 @@ fn build_image(
     memory: u32,
 ) -> Result<Option<MemoryImage>, crate::runtime::sys::SysError> {
     let ty = t.memories[memory as usize];
-    if ty.memory64 || ty.shared {
+    if ty.shared {
         return Ok(None);
     }
     let Some(min_bytes) = ty.minimum.checked_mul(WASM_PAGE_SIZE) else {
@@ -53,10 +53,9 @@ fn build_image(
         if *m != memory {
             continue;
         }
-        let Some(start) = constant_i32(offset) else {
+        let Some(start) = constant_offset(offset) else {
             return Ok(None);
         };
-        let start = u64::from(start);
         let len = t.data_bytes(i as u32).len() as u64;
         let end = start + len;
         if end > min_bytes {
@@ -98,27 +97,37 @@ fn build_image(
     MemoryImage::new(&bytes, lo_usize)
 }
 
-/// The value of an offset expression made only of `i32` constants and
-/// arithmetic (no `global.get`), as the unsigned offset it denotes.
-fn constant_i32(expr: &ConstExpr) -> Option<u32> {
-    let mut stack: Vec<i32> = Vec::with_capacity(2);
+/// The value of an offset expression made only of integer constants and
+/// arithmetic (no `global.get`), as the unsigned offset it denotes: `i32`
+/// for 32-bit memories, `i64` for memory64 (validation keeps one type per
+/// expression).
+fn constant_offset(expr: &ConstExpr) -> Option<u64> {
+    // Each value with its width: 32-bit arithmetic wraps at 32 bits.
+    let mut stack: Vec<(u64, bool)> = Vec::with_capacity(2);
     for op in &expr.ops {
         match *op {
-            ConstOp::I32Const(v) => stack.push(v),
-            ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
-                let b = stack.pop()?;
-                let a = stack.pop()?;
-                stack.push(match op {
-                    ConstOp::I32Add => a.wrapping_add(b),
-                    ConstOp::I32Sub => a.wrapping_sub(b),
+            ConstOp::I32Const(v) => stack.push((u64::from(v as u32), false)),
+            ConstOp::I64Const(v) => stack.push((v as u64, true)),
+            ConstOp::I32Add
+            | ConstOp::I32Sub
+            | ConstOp::I32Mul
+            | ConstOp::I64Add
+            | ConstOp::I64Sub
+            | ConstOp::I64Mul => {
+                let (b, _) = stack.pop()?;
+                let (a, wide) = stack.pop()?;
+                let v = match op {
+                    ConstOp::I32Add | ConstOp::I64Add => a.wrapping_add(b),
+                    ConstOp::I32Sub | ConstOp::I64Sub => a.wrapping_sub(b),
                     _ => a.wrapping_mul(b),
-                });
+                };
+                stack.push((if wide { v } else { v & 0xffff_ffff }, wide));
             }
             _ => return None,
         }
     }
     match stack.as_slice() {
-        [v] => Some(*v as u32),
+        [(v, _)] => Some(*v),
         _ => None,
     }
 }
@@ -174,20 +183,37 @@ mod tests {
     }
 
     #[test]
-    fn constant_offsets_wrap_like_i32() {
+    fn constant_offsets_wrap_at_their_width() {
         let e = |ops| ConstExpr { ops };
         assert_eq!(
-            constant_i32(&e(vec![ConstOp::I32Const(-1)])),
-            Some(u32::MAX)
+            constant_offset(&e(vec![ConstOp::I32Const(-1)])),
+            Some(u64::from(u32::MAX))
         );
         assert_eq!(
-            constant_i32(&e(vec![
+            constant_offset(&e(vec![
+                ConstOp::I32Const(-1),
+                ConstOp::I32Const(2),
+                ConstOp::I32Add
+            ])),
+            Some(1)
+        );
+        // memory64 offsets are i64 and wrap at 64 bits.
+        assert_eq!(
+            constant_offset(&e(vec![
+                ConstOp::I64Const(1 << 40),
+                ConstOp::I64Const(-1),
+                ConstOp::I64Add
+            ])),
+            Some((1 << 40) - 1)
+        );
+        assert_eq!(
+            constant_offset(&e(vec![
                 ConstOp::I32Const(3),
                 ConstOp::I32Const(4),
                 ConstOp::I32Mul
             ])),
             Some(12)
         );
-        assert_eq!(constant_i32(&e(vec![ConstOp::GlobalGet(0)])), None);
+        assert_eq!(constant_offset(&e(vec![ConstOp::GlobalGet(0)])), None);
     }
 }
