@@ -32,7 +32,8 @@
 #      compiler C the table names and every file SCOPE-wasm2.txt lists, the
 #      files of SCOPE-wasm3-nogc.txt that crates/wast/spec-exclusions.txt
 #      does not list as pending (`shared/FILE: reason`), and
-#      core-extra/memory_grow.wast and proposals/wide-arithmetic (or the
+#      core-extra/memory_grow.wast, proposals/wide-arithmetic and
+#      proposals/custom-page-sizes (with -W custom-page-sizes=y) (or the
 #      smoke subset); any failing file fails the script.
 #   Targets whose runner is `check` only get `cargo check -p kiln-cli`
 #   (no SDK to link with here). Each target's times are printed, and a table
@@ -225,7 +226,8 @@ spec_files() {
         fi
         echo core-extra/memory_grow.wast
         # The proposals beyond 3.0 that Kiln implements.
-        (cd "$SPEC_DIR" && ls proposals/wide-arithmetic/*.wast 2>/dev/null || true)
+        (cd "$SPEC_DIR" && ls proposals/wide-arithmetic/*.wast proposals/custom-page-sizes/*.wast \
+            2>/dev/null || true)
     } | awk '!seen[$0]++' | {
         if [ "$SUBSET" = full ]; then
             cat
@@ -256,9 +258,15 @@ run_scope() {
     local f out rc counts p m why
     local ok=0 bad=0 asserts_ok=0 asserts_bad=0 failed=()
     local t0=$SECONDS
+    local proposal_opts
     for f in "${files[@]}"; do
+        # Custom page sizes are off by default (as in Wasmtime).
+        proposal_opts=()
+        case "$f" in
+            proposals/custom-page-sizes/*) proposal_opts=(-W custom-page-sizes=y) ;;
+        esac
         if out="$(timeout -k 10 "$limit" "$@" wast -C "compiler=$compiler" ${WAST_OPTS[@]+"${WAST_OPTS[@]}"} \
-            "${SPEC_SEEN:-$SPEC_DIR}/$f" 2>&1)"; then
+            ${proposal_opts[@]+"${proposal_opts[@]}"} "${SPEC_SEEN:-$SPEC_DIR}/$f" 2>&1)"; then
             rc=0
         else
             rc=$?

@@ -139,6 +139,9 @@ pub struct MemoryType {
     pub memory64: bool,
     /// Whether the memory is shared (threads).
     pub shared: bool,
+    /// The base-2 logarithm of the page size: 16 (64 KiB) unless the
+    /// custom-page-sizes proposal chose 0 (one-byte pages).
+    pub page_size_log2: u8,
 }
 
 /// The type of a global: value type and mutability.
@@ -189,10 +192,28 @@ impl TableType {
 }
 
 impl MemoryType {
-    /// The most pages a memory of this index type can have: 2^16 (4 GiB)
-    /// for 32-bit memories, 2^48 (2^64 bytes) for memory64.
+    /// The page size in bytes.
+    pub fn page_size(&self) -> u64 {
+        1 << self.page_size_log2
+    }
+
+    /// The most pages a memory of this type can have: as many as make
+    /// 2^32 bytes (2^64 for memory64), and at most what the address type
+    /// can count (`u32::MAX` one-byte pages).
     pub fn absolute_max_pages(&self) -> u64 {
-        if self.memory64 { 1 << 48 } else { 1 << 16 }
+        let bits = if self.memory64 { 64 } else { 32 };
+        let index_max = if self.memory64 {
+            u64::MAX
+        } else {
+            u64::from(u32::MAX)
+        };
+        let pages = 1u128 << (bits - u32::from(self.page_size_log2));
+        u64::try_from(pages).unwrap_or(u64::MAX).min(index_max)
+    }
+
+    /// `pages` pages in bytes, or `None` if that overflows `u64`.
+    pub fn pages_to_bytes(&self, pages: u64) -> Option<u64> {
+        pages.checked_mul(self.page_size())
     }
 
     /// The address type's value type: `I64` for memory64, else `I32`.
@@ -210,6 +231,7 @@ impl MemoryType {
             maximum: m.maximum,
             memory64: m.memory64,
             shared: m.shared,
+            page_size_log2: m.page_size_log2.map_or(16, |l| l as u8),
         }
     }
 }

@@ -442,6 +442,9 @@ pub enum Op {
     MemorySize {
         /// Memory index.
         mem: u32,
+        /// The base-2 logarithm of the memory's page size (16, or 0 for
+        /// the custom-page-sizes proposal's one-byte pages).
+        page_size_log2: u8,
         /// Result slot.
         dst: Slot,
     },

@@ -163,6 +163,14 @@ impl Config {
         self.feature(WasmFeatures::MEMORY64, enable)
     }
 
+    /// Enables the custom-page-sizes proposal: memories whose pages are one
+    /// byte rather than 64 KiB (`(pagesize 1)`). Default: off, as in
+    /// Wasmtime (the proposal is not part of WebAssembly 3.0). Accesses to
+    /// a one-byte-page memory are always checked explicitly.
+    pub fn wasm_custom_page_sizes(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::CUSTOM_PAGE_SIZES, enable)
+    }
+
     /// Enables the multi-memory proposal: any number of linear memories per
     /// module. Default: on.
     pub fn wasm_multi_memory(&mut self, enable: bool) -> &mut Self {

@@ -155,6 +155,7 @@ impl MemoryType {
                 maximum: max.map(u64::from),
                 memory64: false,
                 shared: false,
+                page_size_log2: 16,
             },
         }
     }
@@ -168,6 +169,7 @@ impl MemoryType {
                 maximum: max,
                 memory64: true,
                 shared: false,
+                page_size_log2: 16,
             },
         }
     }
@@ -191,6 +193,34 @@ impl MemoryType {
     pub fn is_shared(&self) -> bool {
         self.inner.shared
     }
+
+    /// This type with pages of `2^log2` bytes (the custom-page-sizes
+    /// proposal): 16 (64 KiB, the default) or 0 (one byte). Errors for
+    /// other sizes, and when the limits exceed what that page size allows.
+    pub fn with_page_size_log2(self, log2: u8) -> crate::Result<MemoryType> {
+        if log2 != 0 && log2 != 16 {
+            anyhow::bail!("invalid custom page size: 2^{log2} bytes (only 1 and 65536 are valid)");
+        }
+        let inner = env::MemoryType {
+            page_size_log2: log2,
+            ..self.inner
+        };
+        let limit = inner.absolute_max_pages();
+        if inner.minimum > limit || inner.maximum.is_some_and(|m| m > limit) {
+            anyhow::bail!("memory size must be at most {limit} pages of 2^{log2} bytes");
+        }
+        Ok(MemoryType { inner })
+    }
+
+    /// The page size in bytes: 65536 unless a custom page size was chosen.
+    pub fn page_size(&self) -> u64 {
+        self.inner.page_size()
+    }
+
+    /// The base-2 logarithm of [`Self::page_size`].
+    pub fn page_size_log2(&self) -> u8 {
+        self.inner.page_size_log2
+    }
 }
 
 impl From<env::MemoryType> for MemoryType {
@@ -208,6 +238,9 @@ impl fmt::Display for MemoryType {
         write!(f, "{}", self.inner.minimum)?;
         if let Some(max) = self.inner.maximum {
             write!(f, " {max}")?;
+        }
+        if self.inner.page_size_log2 != 16 {
+            write!(f, " (pagesize {})", self.inner.page_size())?;
         }
         f.write_str(")")
     }

@@ -164,26 +164,44 @@ const BACKENDS: &[(&str, kiln::Strategy)] = &[
 
 /// Runs `scripts` on all cores with `config`; each worker owns its runner
 /// (and engine).
-/// The memory proposals a script was written with, as `(multi-memory,
-/// memory64)`. The 2.0 suite and the proposals that predate both assert
-/// 2.0's memories: one memory ("multiple memories" is invalid there) with
-/// 32-bit addresses (memory64's limits flags are malformed there), so they
-/// run with both off, as their authors ran them; memory64's folder
-/// predates multi-memory. The multi-memory folder, multi-memory's SIMD
-/// test and the 3.0 suites run with the defaults.
-fn memory_proposals(path: &str) -> (bool, bool) {
+/// The proposal settings a script runs with, by index into
+/// [`PROPOSAL_SETS`]. The 2.0 suite and the proposals that predate both
+/// multi-memory and memory64 assert 2.0's memories: one memory ("multiple
+/// memories" is invalid there) with 32-bit addresses (memory64's limits
+/// flags are malformed there), so they run with both off, as their authors
+/// ran them; memory64's folder predates multi-memory. Custom page sizes,
+/// off by default, are on for their folder. The multi-memory folder,
+/// multi-memory's SIMD test and the 3.0 suites run with the defaults.
+fn proposal_set(path: &str) -> usize {
     if path.starts_with("proposals/multi-memory/")
         || path == "proposals/simd/simd_memory-multi.wast"
     {
-        (true, true)
+        0
+    } else if path.starts_with("proposals/custom-page-sizes/") {
+        3
     } else if path.starts_with("proposals/memory64/") {
-        (false, true)
+        2
     } else if path.starts_with("wasm-v2/") || path.starts_with("proposals/") {
-        (false, false)
+        1
     } else {
-        (true, true)
+        0
     }
 }
+
+/// The configurations [`proposal_set`] picks from, as changes to the
+/// defaults.
+const PROPOSAL_SETS: [fn(&mut kiln::Config); 4] = [
+    |_| {},
+    |c| {
+        c.wasm_multi_memory(false).wasm_memory64(false);
+    },
+    |c| {
+        c.wasm_multi_memory(false);
+    },
+    |c| {
+        c.wasm_custom_page_sizes(true);
+    },
+];
 
 fn run_all(scripts: &[Script], config: &kiln::Config) -> Vec<Result<Report, String>> {
     let next = AtomicUsize::new(0);
@@ -197,22 +215,17 @@ fn run_all(scripts: &[Script], config: &kiln::Config) -> Vec<Result<Report, Stri
                 // never overflow the host before the wasm stack limit hits.
                 .stack_size(64 << 20)
                 .spawn_scoped(scope, || {
-                    // One runner per combination of memory proposals.
-                    let runners = [(true, true), (false, true), (false, false)].map(|(mm, m64)| {
+                    let runners = PROPOSAL_SETS.map(|change| {
                         let mut c = config.clone();
-                        c.wasm_multi_memory(mm).wasm_memory64(m64);
-                        ((mm, m64), WastRunner::new(&c).expect("engine"))
+                        change(&mut c);
+                        WastRunner::new(&c).expect("engine")
                     });
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(script) = scripts.get(i) else {
                             break;
                         };
-                        let wanted = memory_proposals(&script.path);
-                        let (_, runner) = runners
-                            .iter()
-                            .find(|(key, _)| *key == wanted)
-                            .expect("a runner for every combination");
+                        let runner = &runners[proposal_set(&script.path)];
                         let result = runner
                             .run_str_skipping(&script.path, script.text, &script.skip_lines)
                             .map_err(|e| format!("{e:#}"));

@@ -87,7 +87,7 @@ impl Translator<'_, '_> {
         let ty = &self.env.module.memories[mem as usize];
         let never_moves = !ty.memory64
             || ty.maximum.is_some_and(|max| {
-                max.saturating_mul(1 << 16) <= self.env.tunables.memory_reservation
+                max.saturating_mul(ty.page_size()) <= self.env.tunables.memory_reservation
             });
         let base_field = match self.env.tunables.effective_bounds_checks() {
             BoundsCheckStrategy::GuardPages if never_moves => Field::Const,
@@ -213,6 +213,15 @@ impl Translator<'_, '_> {
         self.trap_if(one, code);
     }
 
+    /// Whether memory `memory`'s inaccessible bytes start right at its
+    /// length, as guard-page checks assume. Not for one-byte pages
+    /// (custom-page-sizes): the length need not be a multiple of the host
+    /// page, and the rest of the last host page is accessible, so every
+    /// access to such a memory is checked explicitly.
+    fn guard_applies(&self, memory: u32) -> bool {
+        self.env.module.memories[memory as usize].page_size_log2 >= 16
+    }
+
     /// Whether `index`, an `i64` address, is known to be below 2^32: a
     /// zero-extended `i32` (`i64.extend_i32_u`, the usual way compilers
     /// index a memory64 with a 32-bit value) or a small constant. Such an
@@ -272,10 +281,11 @@ impl Translator<'_, '_> {
         };
         if wide {
             self.check_wide_access(memory, record, ext, access_end);
-        } else if !self
-            .env
-            .tunables
-            .access_is_covered_by_guard(offset, u64::from(size))
+        } else if !(self.guard_applies(memory)
+            && self
+                .env
+                .tunables
+                .access_is_covered_by_guard(offset, u64::from(size)))
         {
             let len = self.memory_len(memory, record);
             let end = match access_end {
@@ -338,10 +348,10 @@ impl Translator<'_, '_> {
         let len = self.memory_len(memory, record);
         let tunables = &self.env.tunables;
         let guarded = tunables.effective_bounds_checks() == BoundsCheckStrategy::GuardPages
-            && end <= tunables.memory_guard_size;
-        let min_bytes = self.env.module.memories[memory as usize]
-            .minimum
-            .saturating_mul(1 << 16);
+            && end <= tunables.memory_guard_size
+            && self.guard_applies(memory);
+        let ty = &self.env.module.memories[memory as usize];
+        let min_bytes = ty.minimum.saturating_mul(ty.page_size());
         let oob = if guarded {
             self.builder
                 .ins()
@@ -610,7 +620,8 @@ impl Translator<'_, '_> {
                 let record = self.memory_record(*mem);
                 let len_off = self.env.offsets.memory_len();
                 let len = self.load_ptr(record, len_off, Field::Record);
-                let pages = self.builder.ins().ushr_imm_u(len, 16);
+                let log2 = self.env.module.memories[*mem as usize].page_size_log2;
+                let pages = self.builder.ins().ushr_imm_u(len, i64::from(log2));
                 let v = self.int_as(pages, self.memory_index_type(*mem));
                 self.push(v);
             }

@@ -727,9 +727,13 @@ pub(super) unsafe fn run<H: Host>(
                     mem_len = l - a as usize;
                     set!(zero, 0)
                 }
-                Op::MemorySize { mem, dst } => {
+                Op::MemorySize {
+                    mem,
+                    page_size_log2,
+                    dst,
+                } => {
                     let m = (&(*inst).memories)[mem as usize];
-                    set!(dst, ((*m).len / 65536) as u64)
+                    set!(dst, ((*m).len >> page_size_log2) as u64)
                 }
                 Op::MemoryGrow { mem, wide, x } => {
                     let m = (&(*inst).memories)[mem as usize];

@@ -505,7 +505,11 @@ impl FuncTranslator<'_> {
             }
             O::MemorySize { mem } => {
                 let dst = self.push_temp(1);
-                self.emit(Op::MemorySize { mem, dst });
+                self.emit(Op::MemorySize {
+                    mem,
+                    page_size_log2: self.t.memories[mem as usize].page_size_log2,
+                    dst,
+                });
             }
             O::MemoryGrow { mem } => {
                 let a = self.pop();

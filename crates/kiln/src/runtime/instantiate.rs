@@ -358,6 +358,7 @@ fn check_import(
         (EntityType::Memory(want), ExternType::Memory(have)) => {
             want.memory64 == have.is_64()
                 && want.shared == have.is_shared()
+                && want.page_size_log2 == have.page_size_log2()
                 && limits_match(want.minimum, want.maximum, have.minimum(), have.maximum())
         }
         (EntityType::Global(want), ExternType::Global(have)) => *want == have.inner,

@@ -14,7 +14,8 @@
 use alloc::alloc::{Layout, alloc_zeroed, dealloc};
 use core::ptr::NonNull;
 
-/// Size of a wasm page.
+/// Size of a default wasm page (tests' unit of memory sizes).
+#[cfg(test)]
 pub(crate) const WASM_PAGE_SIZE: u64 = 65536;
 
 /// Alignment of the allocation, so wide loads could be aligned.
@@ -35,10 +36,10 @@ unsafe impl Send for LinearMemory {}
 unsafe impl Sync for LinearMemory {}
 
 impl LinearMemory {
-    /// A zeroed memory of `pages` pages, or `None` if the size does not fit
-    /// the address space or the allocation fails.
-    pub(crate) fn new(pages: u64) -> Option<Self> {
-        let len = pages_to_bytes(pages)?;
+    /// A zeroed memory of `bytes` bytes, or `None` if the size does not
+    /// fit the address space or the allocation fails.
+    pub(crate) fn new(bytes: u64) -> Option<Self> {
+        let len = allocation_size(bytes)?;
         Some(LinearMemory {
             ptr: allocate_zeroed(len)?,
             len,
@@ -56,12 +57,12 @@ impl LinearMemory {
         self.len
     }
 
-    /// Grows to `pages` pages (not fewer than now), zero-filling the new
-    /// part; spare capacity is bounded by `max_pages`, the memory's
+    /// Grows to `bytes` bytes (not fewer than now), zero-filling the new
+    /// part; spare capacity is bounded by `max_bytes`, the memory's
     /// maximum. Returns `false`, leaving the memory unchanged, if the
     /// allocation fails. The base address may change.
-    pub(crate) fn grow_to(&mut self, pages: u64, max_pages: u64) -> bool {
-        let Some(new_len) = pages_to_bytes(pages) else {
+    pub(crate) fn grow_to(&mut self, bytes: u64, max_bytes: u64) -> bool {
+        let Some(new_len) = allocation_size(bytes) else {
             return false;
         };
         debug_assert!(new_len >= self.len);
@@ -71,7 +72,7 @@ impl LinearMemory {
         }
         // On 32-bit hosts a 4 GiB maximum does not fit `usize`; the spare
         // capacity is then bounded by what an allocation can be.
-        let limit = pages_to_bytes(max_pages.max(pages)).unwrap_or(MAX_ALLOCATION);
+        let limit = allocation_size(max_bytes.max(bytes)).unwrap_or(MAX_ALLOCATION);
         let doubled = self.capacity.saturating_mul(2).min(limit).max(new_len);
         let Some((new_ptr, capacity)) = allocate_zeroed(doubled)
             .map(|p| (p, doubled))
@@ -123,12 +124,11 @@ impl Drop for LinearMemory {
     }
 }
 
-/// The largest allocation `Layout` accepts, in whole wasm pages.
-const MAX_ALLOCATION: usize =
-    (isize::MAX as usize - ALIGN) / WASM_PAGE_SIZE as usize * WASM_PAGE_SIZE as usize;
+/// The largest allocation `Layout` accepts.
+const MAX_ALLOCATION: usize = isize::MAX as usize - ALIGN;
 
-fn pages_to_bytes(pages: u64) -> Option<usize> {
-    let bytes = pages.checked_mul(WASM_PAGE_SIZE)?;
+/// `bytes` as an allocation size, if `Layout` can take it.
+fn allocation_size(bytes: u64) -> Option<usize> {
     let bytes = usize::try_from(bytes).ok()?;
     // `Layout` requires the size, rounded up to the alignment, to fit isize.
     (bytes <= isize::MAX as usize - ALIGN).then_some(bytes)
@@ -158,13 +158,23 @@ unsafe fn free(ptr: NonNull<u8>, len: usize) {
 mod tests {
     use super::*;
 
+    const PAGE: u64 = WASM_PAGE_SIZE;
+
+    #[test]
+    fn byte_granular_sizes_for_one_byte_pages() {
+        let mut m = LinearMemory::new(3).unwrap();
+        assert_eq!(m.len(), 3);
+        assert!(m.grow_to(5, 10));
+        assert_eq!(m.as_slice(), &[0; 5]);
+    }
+
     #[test]
     fn grow_keeps_contents_and_zeroes_the_rest() {
         let mut m = LinearMemory::new(0).unwrap();
         assert_eq!(m.len(), 0);
-        assert!(m.grow_to(1, 3));
+        assert!(m.grow_to(PAGE, 3 * PAGE));
         m.as_mut_slice()[65535] = 7;
-        assert!(m.grow_to(3, 3));
+        assert!(m.grow_to(3 * PAGE, 3 * PAGE));
         assert_eq!(m.len(), 3 * 65536);
         assert_eq!(m.as_slice()[65535], 7);
         assert!(m.as_slice()[65536..].iter().all(|&b| b == 0));
@@ -173,17 +183,17 @@ mod tests {
 
     #[test]
     fn oversized_memories_are_refused() {
-        assert!(pages_to_bytes(u64::MAX).is_none());
-        assert!(LinearMemory::new(1 << 40).is_none());
+        assert!(allocation_size(u64::MAX).is_none());
+        assert!(LinearMemory::new(1 << 56).is_none());
     }
 
     #[test]
     fn page_by_page_growth_reallocates_logarithmically_often() {
-        let mut m = LinearMemory::new(1).unwrap();
+        let mut m = LinearMemory::new(PAGE).unwrap();
         let mut reallocations = 0;
         for pages in 2..=1024 {
             let before = m.base();
-            assert!(m.grow_to(pages, 65536));
+            assert!(m.grow_to(pages * PAGE, 1 << 32));
             if m.base() != before {
                 reallocations += 1;
             }
@@ -194,9 +204,9 @@ mod tests {
 
     #[test]
     fn spare_capacity_never_exceeds_the_maximum() {
-        let mut m = LinearMemory::new(1).unwrap();
-        assert!(m.grow_to(2, 3));
-        assert!(m.grow_to(3, 3));
+        let mut m = LinearMemory::new(PAGE).unwrap();
+        assert!(m.grow_to(2 * PAGE, 3 * PAGE));
+        assert!(m.grow_to(3 * PAGE, 3 * PAGE));
         assert_eq!(m.capacity(), 3 * WASM_PAGE_SIZE as usize);
     }
 }

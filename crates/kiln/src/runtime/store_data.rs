@@ -2,7 +2,7 @@
 //! table, global, function and instance created in it, plus host functions,
 //! externref values and execution state.
 
-use super::memory::{LinearMemory, WASM_PAGE_SIZE};
+use super::memory::LinearMemory;
 use super::native::HostContext;
 use super::native::memory::{MappedMemory, MemoryStorage, Reservation};
 use super::native::vmctx::{NativeStore, VmCtx};
@@ -390,7 +390,10 @@ impl StoreOpaque {
             bail!("shared memories (threads) are not supported");
         }
         let id = u32::try_from(self.memories.len()).expect("too many memories in one store");
-        let Some(storage) = self.new_memory_storage(ty.minimum) else {
+        let storage = ty
+            .pages_to_bytes(ty.minimum)
+            .and_then(|bytes| self.new_memory_storage(bytes));
+        let Some(storage) = storage else {
             bail!("failed to allocate a memory of {} pages", ty.minimum);
         };
         let vm = Owned::new(VmMemory {
@@ -402,12 +405,12 @@ impl StoreOpaque {
         Ok(id)
     }
 
-    /// Storage for a new memory of `pages` pages: reserved address space in
+    /// Storage for a new memory of `bytes` bytes: reserved address space in
     /// a native store (the layout its compiled code assumes), the heap
     /// otherwise, and also in a native store of a build without virtual
     /// memory, whose code checks every access explicitly and reloads the
     /// base, which moves as the memory grows (`Config::tunables`).
-    fn new_memory_storage(&self, pages: u64) -> Option<MemoryStorage> {
+    fn new_memory_storage(&self, bytes: u64) -> Option<MemoryStorage> {
         if self.is_native() && crate::runtime::sys::HAS_VIRTUAL_MEMORY {
             let config = self.engine.config();
             let sizes = Reservation {
@@ -417,9 +420,9 @@ impl StoreOpaque {
                 guard: config.tunables().memory_guard_size,
                 for_growth: config.memory_reservation_for_growth,
             };
-            return MappedMemory::new(pages, sizes).map(MemoryStorage::Mapped);
+            return MappedMemory::new(bytes, sizes).map(MemoryStorage::Mapped);
         }
-        LinearMemory::new(pages).map(MemoryStorage::Heap)
+        LinearMemory::new(bytes).map(MemoryStorage::Heap)
     }
 
     pub(crate) fn memory(&self, index: u32) -> &MemoryData {
@@ -435,7 +438,13 @@ impl StoreOpaque {
     fn resize_memory(&mut self, index: u32, pages: u64) -> bool {
         let m = &mut self.memories[index as usize];
         let max_pages = m.ty.maximum.unwrap_or(m.ty.absolute_max_pages());
-        if !m.storage.grow_to(pages, max_pages) {
+        let (Some(bytes), max_bytes) = (
+            m.ty.pages_to_bytes(pages),
+            m.ty.pages_to_bytes(max_pages).unwrap_or(u64::MAX),
+        ) else {
+            return false;
+        };
+        if !m.storage.grow_to(bytes, max_bytes) {
             return false;
         }
         let (base, len) = (m.storage.base(), m.storage.len());
@@ -569,7 +578,7 @@ impl MemoryData {
 
     /// Current size in pages.
     pub(crate) fn pages(&self) -> u64 {
-        self.storage.len() as u64 / WASM_PAGE_SIZE
+        self.storage.len() as u64 >> self.ty.page_size_log2
     }
 
     /// The type with the current size as minimum.
@@ -607,10 +616,13 @@ impl TableData {
     }
 }
 
-/// `pages` wasm pages in bytes, as the limiter sees sizes: saturated at
-/// `usize::MAX` (a memory64 maximum of 2^48 pages is 2^64 bytes).
-fn pages_to_bytes(pages: u64) -> usize {
-    usize::try_from(pages.saturating_mul(WASM_PAGE_SIZE)).unwrap_or(usize::MAX)
+/// `pages` pages of memory type `ty` in bytes, as the limiter sees sizes:
+/// saturated at `usize::MAX` (a memory64 maximum of 2^48 pages is 2^64
+/// bytes).
+fn limiter_bytes(ty: &env::MemoryType, pages: u64) -> usize {
+    ty.pages_to_bytes(pages)
+        .and_then(|b| usize::try_from(b).ok())
+        .unwrap_or(usize::MAX)
 }
 
 /// Keeps only the bits a value of type `ty` uses.
@@ -729,8 +741,8 @@ impl<T> StoreInner<T> {
             bail!("memory size must be at most {limit} pages");
         }
         if let Some(limiter) = self.limiter() {
-            let desired = pages_to_bytes(ty.minimum);
-            let maximum = ty.maximum.map(pages_to_bytes);
+            let desired = limiter_bytes(&ty, ty.minimum);
+            let maximum = ty.maximum.map(|m| limiter_bytes(&ty, m));
             if !limiter.memory_growing(0, desired, maximum)? {
                 bail!(
                     "memory minimum size of {} pages exceeds memory limits",
@@ -770,8 +782,9 @@ impl<T> StoreInner<T> {
         if delta == 0 {
             return Ok(Some(old));
         }
-        let to_bytes = pages_to_bytes;
-        let declared_max = self.opaque.memory(index).ty.maximum.map(to_bytes);
+        let ty = self.opaque.memory(index).ty;
+        let to_bytes = |pages| limiter_bytes(&ty, pages);
+        let declared_max = ty.maximum.map(to_bytes);
         if let Some(limiter) = self.limiter()
             && !limiter.memory_growing(to_bytes(old), to_bytes(new), declared_max)?
         {

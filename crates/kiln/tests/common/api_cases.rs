@@ -1004,3 +1004,51 @@ fn table64_and_memory64_imports_match_only_their_own_index_type() {
     let err = Instance::new(&mut store, &wants64, &[t64.into(), m32.into()]).unwrap_err();
     assert!(format!("{err:#}").contains("expected (memory i64 1"), "{err:#}");
 }
+
+#[test]
+fn one_byte_pages_bound_every_access_to_the_byte() {
+    let wat = r#"(module
+        (memory (export "m") 3 (pagesize 1))
+        (func (export "load") (param i32) (result i32) (i32.load8_u (local.get 0)))
+        (func (export "load_wide") (param i32) (result i32) (i32.load (local.get 0)))
+        (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+        (func (export "size") (result i32) (memory.size)))"#;
+    // Off by default, as in Wasmtime.
+    assert!(Module::new(&engine(), wat).is_err());
+    let mut cfg = config();
+    cfg.wasm_custom_page_sizes(true);
+    let engine = Engine::new(&cfg).unwrap();
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let load = instance.get_typed_func::<i32, i32>(&mut store, "load").unwrap();
+    let load_wide = instance.get_typed_func::<i32, i32>(&mut store, "load_wide").unwrap();
+    let grow = instance.get_typed_func::<i32, i32>(&mut store, "grow").unwrap();
+    let size = instance.get_typed_func::<(), i32>(&mut store, "size").unwrap();
+    assert_eq!(load.call(&mut store, 2).unwrap(), 0);
+    // Byte 3 lies in the same host page as byte 2, so only an explicit
+    // check can catch these.
+    for (f, addr) in [(&load, 3), (&load_wide, 0)] {
+        let err = f.call(&mut store, addr).unwrap_err();
+        assert_eq!(trap_code(&err), Some(TrapCode::MemoryOutOfBounds), "at {addr}");
+    }
+    assert_eq!(grow.call(&mut store, 5).unwrap(), 3);
+    assert_eq!(size.call(&mut store, ()).unwrap(), 8);
+    assert_eq!(load_wide.call(&mut store, 4).unwrap(), 0);
+    let m = instance.get_memory(&mut store, "m").unwrap();
+    assert_eq!(m.data_size(&store), 8);
+    assert_eq!(m.ty(&store).page_size(), 1);
+    assert_eq!(m.ty(&store).to_string(), "(memory 8 (pagesize 1))");
+
+    // Host-made memories: page sizes are checked and must match imports.
+    assert!(MemoryType::new(1, None).with_page_size_log2(3).is_err());
+    let small = MemoryType::new(3, None).with_page_size_log2(0).unwrap();
+    let host = Memory::new(&mut store, small).unwrap();
+    assert_eq!(host.data_size(&store), 3);
+    let wants_small = Module::new(&engine, r#"(module (import "" "m" (memory 1 (pagesize 1))))"#)
+        .unwrap();
+    assert!(Instance::new(&mut store, &wants_small, &[host.into()]).is_ok());
+    let big = Memory::new(&mut store, MemoryType::new(1, None)).unwrap();
+    let err = Instance::new(&mut store, &wants_small, &[big.into()]).unwrap_err();
+    assert!(format!("{err:#}").contains("(pagesize 1)"), "{err:#}");
+}

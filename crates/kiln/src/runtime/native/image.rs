@@ -11,7 +11,6 @@
 //! always correct; the image is only a faster way to the same bytes.
 
 use crate::prelude::*;
-use crate::runtime::memory::WASM_PAGE_SIZE;
 use crate::runtime::sys::{MemoryImage, page_size};
 use kiln_environ::{ConstExpr, ConstOp, DataSegmentKind, ModuleTranslation};
 
@@ -40,7 +39,7 @@ fn build_image(
     if ty.shared {
         return Ok(None);
     }
-    let Some(min_bytes) = ty.minimum.checked_mul(WASM_PAGE_SIZE) else {
+    let Some(min_bytes) = ty.pages_to_bytes(ty.minimum) else {
         return Ok(None);
     };
     // Each segment's placement, in order; any doubt means no image.

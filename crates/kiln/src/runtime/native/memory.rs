@@ -8,7 +8,7 @@
 //! extra bytes), which compiled code tolerates because it reloads the base
 //! after every call.
 
-use crate::runtime::memory::{LinearMemory, WASM_PAGE_SIZE};
+use crate::runtime::memory::LinearMemory;
 use crate::runtime::sys::{MemoryImage, Mmap, page_size};
 
 /// Reservation sizes, from the engine's `Config`.
@@ -38,10 +38,9 @@ fn round_to_page(n: u64) -> Option<usize> {
 }
 
 impl MappedMemory {
-    /// A memory of `pages` wasm pages; `None` if the address space cannot
-    /// be reserved.
-    pub(crate) fn new(pages: u64, sizes: Reservation) -> Option<Self> {
-        let len = pages.checked_mul(WASM_PAGE_SIZE)?;
+    /// A memory of `len` bytes; `None` if the address space cannot be
+    /// reserved.
+    pub(crate) fn new(len: u64, sizes: Reservation) -> Option<Self> {
         let capacity = if len <= sizes.reservation {
             sizes.reservation
         } else {
@@ -74,12 +73,9 @@ impl MappedMemory {
         self.len
     }
 
-    /// Grows to `pages` pages; `false` if the address space or memory ran
-    /// out (the memory is then unchanged).
-    pub(crate) fn grow_to(&mut self, pages: u64) -> bool {
-        let Some(new_len) = pages.checked_mul(WASM_PAGE_SIZE) else {
-            return false;
-        };
+    /// Grows to `new_len` bytes; `false` if the address space or memory
+    /// ran out (the memory is then unchanged).
+    pub(crate) fn grow_to(&mut self, new_len: u64) -> bool {
         let Ok(new_len_usize) = usize::try_from(new_len) else {
             return false;
         };
@@ -165,11 +161,11 @@ impl MemoryStorage {
         }
     }
 
-    /// Grows to `pages` pages (at most `max_pages`); `false` on failure.
-    pub(crate) fn grow_to(&mut self, pages: u64, max_pages: u64) -> bool {
+    /// Grows to `bytes` bytes (at most `max_bytes`); `false` on failure.
+    pub(crate) fn grow_to(&mut self, bytes: u64, max_bytes: u64) -> bool {
         match self {
-            MemoryStorage::Heap(m) => m.grow_to(pages, max_pages),
-            MemoryStorage::Mapped(m) => pages <= max_pages && m.grow_to(pages),
+            MemoryStorage::Heap(m) => m.grow_to(bytes, max_bytes),
+            MemoryStorage::Mapped(m) => bytes <= max_bytes && m.grow_to(bytes),
         }
     }
 
@@ -202,6 +198,7 @@ impl MemoryStorage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::memory::WASM_PAGE_SIZE;
 
     const SMALL: Reservation = Reservation {
         reservation: 2 * WASM_PAGE_SIZE,
@@ -211,10 +208,10 @@ mod tests {
 
     #[test]
     fn grows_in_place_inside_the_reservation() {
-        let mut m = MappedMemory::new(1, SMALL).unwrap();
+        let mut m = MappedMemory::new(WASM_PAGE_SIZE, SMALL).unwrap();
         let base = m.base();
         m.as_mut_slice()[100] = 7;
-        assert!(m.grow_to(2));
+        assert!(m.grow_to(2 * WASM_PAGE_SIZE));
         assert_eq!(m.base(), base);
         assert_eq!(m.len(), 2 * WASM_PAGE_SIZE as usize);
         assert_eq!(m.as_slice()[100], 7);
@@ -223,14 +220,14 @@ mod tests {
 
     #[test]
     fn moves_past_the_reservation_keeping_contents() {
-        let mut m = MappedMemory::new(2, SMALL).unwrap();
+        let mut m = MappedMemory::new(2 * WASM_PAGE_SIZE, SMALL).unwrap();
         m.as_mut_slice()[WASM_PAGE_SIZE as usize + 1] = 9;
-        assert!(m.grow_to(3));
+        assert!(m.grow_to(3 * WASM_PAGE_SIZE));
         assert_eq!(m.len(), 3 * WASM_PAGE_SIZE as usize);
         assert_eq!(m.as_slice()[WASM_PAGE_SIZE as usize + 1], 9);
         // One page of growth room came with the move: no second move.
         let base = m.base();
-        assert!(m.grow_to(4));
+        assert!(m.grow_to(4 * WASM_PAGE_SIZE));
         assert_eq!(m.base(), base);
     }
 
