@@ -392,7 +392,7 @@ fn parse_args<T>(store: &Store<T>, func: Func, name: &str, args: &[String]) -> R
     let ty = func.ty(store);
     let params: Vec<ValType> = ty.params().collect();
     if params.len() != args.len() {
-        let types = params.iter().map(|t| type_name(*t)).collect::<Vec<_>>();
+        let types = params.iter().map(ToString::to_string).collect::<Vec<_>>();
         bail!(
             "`{name}` takes {} argument{}{} but {} {} given",
             params.len(),
@@ -411,26 +411,11 @@ fn parse_args<T>(store: &Store<T>, func: Func, name: &str, args: &[String]) -> R
         .zip(args)
         .enumerate()
         .map(|(i, (ty, arg))| {
-            parse_val(*ty, arg).map_err(|why| {
-                anyhow!(
-                    "invalid argument `{arg}` for parameter {i} ({}) of `{name}`: {why}",
-                    type_name(*ty)
-                )
+            parse_val(ty, arg).map_err(|why| {
+                anyhow!("invalid argument `{arg}` for parameter {i} ({ty}) of `{name}`: {why}")
             })
         })
         .collect()
-}
-
-fn type_name(ty: ValType) -> &'static str {
-    match ty {
-        ValType::I32 => "i32",
-        ValType::I64 => "i64",
-        ValType::F32 => "f32",
-        ValType::F64 => "f64",
-        ValType::V128 => "v128",
-        ValType::FuncRef => "funcref",
-        ValType::ExternRef => "externref",
-    }
 }
 
 /// Parses an integer in decimal or `0x` hex, with an optional sign, that
@@ -468,7 +453,7 @@ fn parse_int(text: &str, bits: u32) -> Result<u64, String> {
     }
 }
 
-fn parse_val(ty: ValType, text: &str) -> Result<Val, String> {
+fn parse_val(ty: &ValType, text: &str) -> Result<Val, String> {
     Ok(match ty {
         ValType::I32 => Val::I32(parse_int(text, 32)? as u32 as i32),
         ValType::I64 => Val::I64(parse_int(text, 64)? as i64),
@@ -484,8 +469,7 @@ fn parse_val(ty: ValType, text: &str) -> Result<Val, String> {
         ),
         other => {
             return Err(format!(
-                "{} parameters cannot be given on the command line",
-                type_name(other)
+                "{other} parameters cannot be given on the command line"
             ));
         }
     })
@@ -525,13 +509,13 @@ mod tests {
     #[test]
     fn floats() {
         assert!(
-            matches!(parse_val(ValType::F32, "nan"), Ok(Val::F32(b)) if f32::from_bits(b).is_nan())
+            matches!(parse_val(&ValType::F32, "nan"), Ok(Val::F32(b)) if f32::from_bits(b).is_nan())
         );
         assert_eq!(
-            parse_val(ValType::F64, "-inf").unwrap().unwrap_f64_bits(),
+            parse_val(&ValType::F64, "-inf").unwrap().unwrap_f64_bits(),
             f64::NEG_INFINITY.to_bits()
         );
-        assert!(parse_val(ValType::V128, "0").is_err());
+        assert!(parse_val(&ValType::V128, "0").is_err());
     }
 
     trait F64Bits {

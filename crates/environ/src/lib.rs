@@ -58,7 +58,9 @@ pub use translate::{
 };
 pub use trap::TrapCode;
 pub use tunables::{BoundsCheckStrategy, Tunables};
-pub use types::{EntityType, FuncType, GlobalType, MemoryType, TableType, ValType};
+pub use types::{
+    EntityType, FuncType, GlobalType, HeapType, MemoryType, RefType, TableType, ValType,
+};
 pub use vmoffsets::{VAL_RAW_SIZE, VMCONTEXT_MAGIC, VMHOST_CONTEXT_MAGIC, VMOffsets};
 /// Re-exported so backends and the runtime name the same parser version.
 pub use wasmparser;

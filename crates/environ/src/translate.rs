@@ -236,7 +236,7 @@ fn translate_payload(
                 };
                 let (ty, items) = match elem.items {
                     wasmparser::ElementItems::Functions(funcs) => (
-                        ValType::FuncRef,
+                        ValType::FUNCREF,
                         ElemItems::Functions(funcs.into_iter().collect::<Result<_, _>>()?),
                     ),
                     wasmparser::ElementItems::Expressions(rt, exprs) => {

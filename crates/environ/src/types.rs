@@ -1,6 +1,13 @@
-//! Kiln's own view of wasm types: a closed set of value types (no GC heap
-//! types yet), so backends match exhaustively instead of over wasmparser's
-//! open-ended reference types.
+//! Kiln's own view of wasm types: value types with the 3.0 reference types
+//! (nullable or not, abstract or concrete heap types; no GC heap types
+//! yet), so backends match exhaustively instead of over wasmparser's
+//! open-ended ones.
+//!
+//! A concrete heap type names a function type by a `u32` whose meaning
+//! depends on where the type lives: in a [`crate::ModuleTranslation`] it is
+//! the module's type index; in the runtime's engine-wide registry of
+//! canonical types it is that registry's id, so that types of different
+//! modules compare by value.
 
 use crate::TranslationError;
 use alloc::boxed::Box;
@@ -19,16 +26,168 @@ pub enum ValType {
     F64,
     /// 128-bit SIMD vector.
     V128,
-    /// Nullable reference to a function.
-    FuncRef,
-    /// Nullable reference to a host value.
-    ExternRef,
+    /// A reference.
+    Ref(RefType),
+}
+
+/// A reference type: a heap type, and whether null is a value of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RefType {
+    /// Whether `null` is a value of this type.
+    pub nullable: bool,
+    /// What the reference points to.
+    pub heap: HeapType,
+}
+
+/// The type of what a reference points to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HeapType {
+    /// Any function (`func`).
+    Func,
+    /// No function: the bottom of the function types (`nofunc`).
+    NoFunc,
+    /// Any host value (`extern`).
+    Extern,
+    /// No host value (`noextern`).
+    NoExtern,
+    /// A function of the given type (see the module docs for what the
+    /// index means).
+    Concrete(u32),
+}
+
+impl RefType {
+    /// `funcref`: `(ref null func)`.
+    pub const FUNCREF: RefType = RefType {
+        nullable: true,
+        heap: HeapType::Func,
+    };
+    /// `externref`: `(ref null extern)`.
+    pub const EXTERNREF: RefType = RefType {
+        nullable: true,
+        heap: HeapType::Extern,
+    };
+
+    /// Converts a wasmparser reference type, rejecting heap types of
+    /// proposals Kiln lacks (GC, exceptions, shared).
+    pub fn from_wasmparser(r: wasmparser::RefType, offset: u64) -> Result<Self, TranslationError> {
+        use wasmparser::AbstractHeapType as A;
+        let heap = match r.heap_type() {
+            wasmparser::HeapType::Abstract { shared: false, ty } => match ty {
+                A::Func => HeapType::Func,
+                A::NoFunc => HeapType::NoFunc,
+                A::Extern => HeapType::Extern,
+                A::NoExtern => HeapType::NoExtern,
+                _ => return Err(unsupported_ref(r, offset)),
+            },
+            wasmparser::HeapType::Concrete(wasmparser::UnpackedIndex::Module(i)) => {
+                HeapType::Concrete(i)
+            }
+            _ => return Err(unsupported_ref(r, offset)),
+        };
+        Ok(RefType {
+            nullable: r.is_nullable(),
+            heap,
+        })
+    }
+
+    /// The top of this type's hierarchy as a nullable type: `funcref` or
+    /// `externref`. References of one hierarchy share a representation.
+    pub fn top(self) -> RefType {
+        match self.heap {
+            HeapType::Func | HeapType::NoFunc | HeapType::Concrete(_) => RefType::FUNCREF,
+            HeapType::Extern | HeapType::NoExtern => RefType::EXTERNREF,
+        }
+    }
+
+    /// Whether this is a function reference type (any nullability).
+    pub fn is_func(self) -> bool {
+        self.top() == RefType::FUNCREF
+    }
+
+    /// Whether every value of `self` is a value of `other`, when both
+    /// name concrete types in the same index space. Without the GC
+    /// proposal a function type has no declared supertypes, so concrete
+    /// types match only themselves.
+    pub fn matches(self, other: RefType) -> bool {
+        (!self.nullable || other.nullable) && self.heap.matches(other.heap)
+    }
+}
+
+impl HeapType {
+    /// Whether `self` is a subtype of `other` (see [`RefType::matches`]).
+    pub fn matches(self, other: HeapType) -> bool {
+        use HeapType::*;
+        match (self, other) {
+            (a, b) if a == b => true,
+            (NoFunc, Func | Concrete(_)) | (Concrete(_), Func) => true,
+            (NoExtern, Extern) => true,
+            _ => false,
+        }
+    }
+
+    /// This heap type with its concrete index mapped through `f` (e.g.
+    /// module type index to registry id).
+    pub fn map_concrete(self, f: impl FnOnce(u32) -> u32) -> HeapType {
+        match self {
+            HeapType::Concrete(i) => HeapType::Concrete(f(i)),
+            other => other,
+        }
+    }
+}
+
+fn unsupported_ref(r: wasmparser::RefType, offset: u64) -> TranslationError {
+    TranslationError::unsupported(alloc::format!("unsupported reference type {r}"), offset)
 }
 
 impl ValType {
+    /// `funcref`.
+    pub const FUNCREF: ValType = ValType::Ref(RefType::FUNCREF);
+    /// `externref`.
+    pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
+
     /// Whether this is a reference type.
     pub fn is_ref(self) -> bool {
-        matches!(self, ValType::FuncRef | ValType::ExternRef)
+        matches!(self, ValType::Ref(_))
+    }
+
+    /// The reference type, if this is one.
+    pub fn as_ref_type(self) -> Option<RefType> {
+        match self {
+            ValType::Ref(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// Whether every value of `self` is a value of `other` (equal numeric
+    /// types; [`RefType::matches`] for references).
+    pub fn matches(self, other: ValType) -> bool {
+        match (self, other) {
+            (ValType::Ref(a), ValType::Ref(b)) => a.matches(b),
+            (a, b) => a == b,
+        }
+    }
+
+    /// Whether the type has a default value (zero or null): every type but
+    /// non-nullable references, whose locals must be set before use.
+    pub fn is_defaultable(self) -> bool {
+        !matches!(
+            self,
+            ValType::Ref(RefType {
+                nullable: false,
+                ..
+            })
+        )
+    }
+
+    /// This type with its concrete index mapped through `f`.
+    pub fn map_concrete(self, f: impl FnOnce(u32) -> u32) -> ValType {
+        match self {
+            ValType::Ref(r) => ValType::Ref(RefType {
+                nullable: r.nullable,
+                heap: r.heap.map_concrete(f),
+            }),
+            other => other,
+        }
     }
 
     /// Converts from wasmparser, rejecting types of proposals Kiln lacks.
@@ -39,36 +198,51 @@ impl ValType {
             wasmparser::ValType::F32 => ValType::F32,
             wasmparser::ValType::F64 => ValType::F64,
             wasmparser::ValType::V128 => ValType::V128,
-            wasmparser::ValType::Ref(r) => Self::from_ref_type(r, offset)?,
+            wasmparser::ValType::Ref(r) => ValType::Ref(RefType::from_wasmparser(r, offset)?),
         })
     }
 
-    /// Converts a wasmparser reference type (only `funcref` and `externref`).
+    /// Converts a wasmparser reference type.
     pub fn from_ref_type(r: wasmparser::RefType, offset: u64) -> Result<Self, TranslationError> {
-        if r == wasmparser::RefType::FUNCREF {
-            Ok(ValType::FuncRef)
-        } else if r == wasmparser::RefType::EXTERNREF {
-            Ok(ValType::ExternRef)
-        } else {
-            Err(TranslationError::unsupported(
-                alloc::format!("unsupported reference type {r}"),
-                offset,
-            ))
+        Ok(ValType::Ref(RefType::from_wasmparser(r, offset)?))
+    }
+}
+
+impl fmt::Display for HeapType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HeapType::Func => f.write_str("func"),
+            HeapType::NoFunc => f.write_str("nofunc"),
+            HeapType::Extern => f.write_str("extern"),
+            HeapType::NoExtern => f.write_str("noextern"),
+            HeapType::Concrete(i) => write!(f, "{i}"),
+        }
+    }
+}
+
+impl fmt::Display for RefType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            RefType::FUNCREF => f.write_str("funcref"),
+            RefType::EXTERNREF => f.write_str("externref"),
+            RefType { nullable, heap } => {
+                let null = if nullable { "null " } else { "" };
+                write!(f, "(ref {null}{heap})")
+            }
         }
     }
 }
 
 impl fmt::Display for ValType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ValType::I32 => "i32",
-            ValType::I64 => "i64",
-            ValType::F32 => "f32",
-            ValType::F64 => "f64",
-            ValType::V128 => "v128",
-            ValType::FuncRef => "funcref",
-            ValType::ExternRef => "externref",
-        })
+        match self {
+            ValType::I32 => f.write_str("i32"),
+            ValType::I64 => f.write_str("i64"),
+            ValType::F32 => f.write_str("f32"),
+            ValType::F64 => f.write_str("f64"),
+            ValType::V128 => f.write_str("v128"),
+            ValType::Ref(r) => r.fmt(f),
+        }
     }
 }
 
@@ -118,8 +292,8 @@ impl fmt::Display for FuncType {
 /// The type of a table: element type and limits (in elements).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TableType {
-    /// `FuncRef` or `ExternRef`.
-    pub element: ValType,
+    /// The element type.
+    pub element: RefType,
     /// Initial size in elements.
     pub minimum: u64,
     /// Maximum size in elements, if bounded.
@@ -172,7 +346,7 @@ impl TableType {
         offset: u64,
     ) -> Result<Self, TranslationError> {
         Ok(Self {
-            element: ValType::from_ref_type(t.element_type, offset)?,
+            element: RefType::from_wasmparser(t.element_type, offset)?,
             minimum: t.initial,
             maximum: t.maximum,
             table64: t.table64,

@@ -3,7 +3,6 @@
 use crate::prelude::*;
 use crate::runtime::native::NativeEngine;
 use crate::runtime::sys::sync::{Mutex, MutexGuard};
-use crate::types::FuncType;
 use crate::{Config, Strategy};
 use alloc::sync::Arc;
 use anyhow::Result;
@@ -28,11 +27,22 @@ struct EngineInner {
 
 /// Interns function types so that equal types get equal ids across every
 /// module and host function of the engine; `call_indirect` then compares
-/// two integers.
+/// two integers, and typed references of different modules compare by id.
+///
+/// A registered type is canonical: its concrete heap types are registry
+/// ids. Its key is the same type with a reference to itself written as
+/// [`SELF_REFERENCE`] (a type's own id is not known before it is
+/// interned), so `(type $t (func (param (ref $t))))` of two modules gets
+/// one id.
 #[derive(Default)]
 struct SignatureRegistry {
     ids: HashMap<kiln_environ::FuncType, u32>,
+    /// Each id's type, with self references resolved to the id.
+    types: Vec<Arc<kiln_environ::FuncType>>,
 }
+
+/// How a registry key writes a type's reference to itself.
+pub(crate) const SELF_REFERENCE: u32 = u32::MAX;
 
 impl core::fmt::Debug for Engine {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -191,15 +201,32 @@ impl Engine {
         Arc::ptr_eq(&a.inner, &b.inner)
     }
 
-    /// The engine-wide id of `ty`, interning it on first sight.
-    pub(crate) fn intern(&self, ty: &FuncType) -> u32 {
+    /// The engine-wide id of the function type `key` (canonical, with
+    /// [`SELF_REFERENCE`] for references to itself), interning it on first
+    /// sight.
+    pub(crate) fn register_func_type(&self, key: &kiln_environ::FuncType) -> u32 {
         let mut reg = self.lock_signatures();
-        if let Some(&id) = reg.ids.get(ty.inner()) {
+        if let Some(&id) = reg.ids.get(key) {
             return id;
         }
-        let id = u32::try_from(reg.ids.len()).expect("too many distinct signatures");
-        reg.ids.insert(ty.inner().clone(), id);
+        let id = u32::try_from(reg.types.len())
+            .ok()
+            .filter(|&id| id != SELF_REFERENCE)
+            .expect("too many distinct function types");
+        let resolve =
+            |t: kiln_environ::ValType| t.map_concrete(|i| if i == SELF_REFERENCE { id } else { i });
+        let resolved = kiln_environ::FuncType::new(
+            key.params.iter().map(|&t| resolve(t)),
+            key.results.iter().map(|&t| resolve(t)),
+        );
+        reg.ids.insert(key.clone(), id);
+        reg.types.push(Arc::new(resolved));
         id
+    }
+
+    /// The canonical function type registered as `id`.
+    pub(crate) fn func_type(&self, id: u32) -> Arc<kiln_environ::FuncType> {
+        self.lock_signatures().types[id as usize].clone()
     }
 
     fn lock_signatures(&self) -> MutexGuard<'_, SignatureRegistry> {

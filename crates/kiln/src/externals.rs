@@ -12,7 +12,7 @@ pub use table::Table;
 use crate::func::Func;
 use crate::runtime::StoreOpaque;
 use crate::store::AsContext;
-use crate::types::ExternType;
+use crate::types::{ExternType, GlobalType, TableType};
 
 /// An item a module can import or export.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -74,7 +74,10 @@ impl Extern {
             }
             Extern::Table(t) => {
                 store.check(t.store);
-                ExternType::Table(store.table(t.index).current_type().into())
+                ExternType::Table(TableType::from_env(
+                    &store.engine,
+                    store.table(t.index).current_type(),
+                ))
             }
             Extern::Memory(m) => {
                 store.check(m.store);
@@ -82,7 +85,10 @@ impl Extern {
             }
             Extern::Global(g) => {
                 store.check(g.store);
-                ExternType::Global(store.global(g.index).ty.into())
+                ExternType::Global(GlobalType::from_env(
+                    &store.engine,
+                    store.global(g.index).ty,
+                ))
             }
         }
     }

@@ -34,8 +34,8 @@ impl Func {
         mut store: impl AsContextMut<Data = T>,
         func: impl IntoFunc<T, Params, Results>,
     ) -> Func {
-        let (ty, host) = func.into_func();
         let inner = store.as_context_mut().0;
+        let (ty, host) = func.into_func(&inner.opaque.engine);
         Func {
             store: inner.opaque.id,
             index: inner.push_host_func(ty, host),
@@ -45,8 +45,12 @@ impl Func {
     /// A host function of type `ty` taking and returning [`Val`]s.
     ///
     /// `func` receives the arguments and a results slice of the right
-    /// length (pre-filled with zeros); it must store values of the result
-    /// types there.
+    /// length (pre-filled with zeros, nulls for references); it must store
+    /// values of the result types there.
+    ///
+    /// # Panics
+    ///
+    /// If `ty` belongs to another engine than the store's.
     pub fn new<T: 'static>(
         mut store: impl AsContextMut<Data = T>,
         ty: FuncType,
@@ -54,6 +58,10 @@ impl Func {
     ) -> Func {
         let host = untyped_host_func(ty.clone(), func);
         let inner = store.as_context_mut().0;
+        assert!(
+            Engine::same(ty.engine(), &inner.opaque.engine),
+            "the function type belongs to another engine than the store"
+        );
         Func {
             store: inner.opaque.id,
             index: inner.push_host_func(ty, host),
@@ -98,7 +106,7 @@ impl Func {
         let result_slots = crate::runtime::store_data::slot_count(ty.result_slice());
         let mut slots = vec![0u64; param_slots.max(result_slots).max(1) as usize];
         let mut pos = 0;
-        for (i, (param, pty)) in params.iter().zip(ty.params()).enumerate() {
+        for (i, (param, &pty)) in params.iter().zip(ty.param_slice()).enumerate() {
             param
                 .check_type(&inner.opaque, pty)
                 .with_context(|| format!("argument {i} of a call to a function of type {ty}"))?;
@@ -106,7 +114,7 @@ impl Func {
         }
         inner.call_func(self.index, &mut slots)?;
         let mut pos = 0;
-        for (result, rty) in results.iter_mut().zip(ty.results()) {
+        for (result, &rty) in results.iter_mut().zip(ty.result_slice()) {
             let (val, n) = Val::read_slots(&inner.opaque, rty, &slots[pos..]);
             *result = val;
             pos += n;
@@ -170,9 +178,10 @@ impl<T> Caller<'_, T> {
 /// where `R` is a [`WasmRet`]. `Params` and `Results` are only markers that
 /// tell the two shapes apart.
 pub trait IntoFunc<T, Params, Results>: Send + Sync + 'static {
-    /// The function's type and its slot-level trampoline.
+    /// The function's type (registered in `engine`) and its slot-level
+    /// trampoline.
     #[doc(hidden)]
-    fn into_func(self) -> (FuncType, HostFunc<T>);
+    fn into_func(self, engine: &Engine) -> (FuncType, HostFunc<T>);
 }
 
 macro_rules! impl_into_func {
@@ -184,8 +193,8 @@ macro_rules! impl_into_func {
             $($arg: WasmTy,)*
             R: WasmRet,
         {
-            fn into_func(self) -> (FuncType, HostFunc<T>) {
-                let ty = FuncType::new([$($arg::valtype()),*], R::Results::valtypes());
+            fn into_func(self, engine: &Engine) -> (FuncType, HostFunc<T>) {
+                let ty = FuncType::new(engine, [$($arg::valtype()),*], R::Results::valtypes());
                 let host: HostFunc<T> = Arc::new(move |caller: Caller<'_, T>, slots: &mut [u64]| {
                     let store = &caller.store.opaque;
                     let mut pos = 0;
@@ -208,8 +217,8 @@ macro_rules! impl_into_func {
             $($arg: WasmTy,)*
             R: WasmRet,
         {
-            fn into_func(self) -> (FuncType, HostFunc<T>) {
-                let ty = FuncType::new([$($arg::valtype()),*], R::Results::valtypes());
+            fn into_func(self, engine: &Engine) -> (FuncType, HostFunc<T>) {
+                let ty = FuncType::new(engine, [$($arg::valtype()),*], R::Results::valtypes());
                 let host: HostFunc<T> = Arc::new(move |caller: Caller<'_, T>, slots: &mut [u64]| {
                     let Caller { store, instance } = caller;
                     let mut pos = 0;
@@ -251,12 +260,23 @@ pub(crate) fn untyped_host_func<T: 'static>(
         let Caller { store, instance } = caller;
         let mut params = Vec::with_capacity(ty.params().len());
         let mut pos = 0;
-        for pty in ty.params() {
+        for &pty in ty.param_slice() {
             let (val, n) = Val::read_slots(&store.opaque, pty, &slots[pos..]);
             params.push(val);
             pos += n;
         }
-        let mut results: Vec<Val> = ty.results().map(Val::default_for).collect();
+        // Non-nullable reference results start as null too: the check
+        // below fails unless the host function replaced them.
+        let mut results: Vec<Val> = ty
+            .result_slice()
+            .iter()
+            .map(|&t| {
+                Val::default_for_env(t).unwrap_or(match t.as_ref_type() {
+                    Some(r) if !r.is_func() => Val::ExternRef(None),
+                    _ => Val::FuncRef(None),
+                })
+            })
+            .collect();
         func(
             Caller {
                 store: &mut *store,
@@ -266,7 +286,7 @@ pub(crate) fn untyped_host_func<T: 'static>(
             &mut results,
         )?;
         let mut pos = 0;
-        for (i, (val, rty)) in results.iter().zip(ty.results()).enumerate() {
+        for (i, (val, &rty)) in results.iter().zip(ty.result_slice()).enumerate() {
             val.check_type(&store.opaque, rty)
                 .with_context(|| format!("result {i} of a host function of type {ty}"))?;
             pos += val.write_slots(&store.opaque, &mut slots[pos..]);

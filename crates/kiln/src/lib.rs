@@ -118,14 +118,16 @@ pub use externals::{Extern, Global, Memory, Table};
 pub use func::typed::{TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
 pub use func::{Caller, Func, IntoFunc};
 pub use instance::Instance;
-pub use kiln_environ::{TrapCode, ValType};
+pub use kiln_environ::TrapCode;
 pub use linker::Linker;
 pub use module::{ExportType, ImportType, Module, StaticModule};
 pub use store::{
     AsContext, AsContextMut, InterruptHandle, ResourceLimiter, Store, StoreContext, StoreContextMut,
 };
 pub use trap::{FrameInfo, Trap, WasmBacktrace};
-pub use types::{ExternType, FuncType, GlobalType, MemoryType, Mutability, TableType};
+pub use types::{
+    ExternType, FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType, ValType,
+};
 pub use values::{ExternRef, Val};
 
 // The README's examples are compiled and run as doc tests, so they stay true.

@@ -99,7 +99,7 @@ impl<T: 'static> Linker<T> {
         name: &str,
         func: impl IntoFunc<T, Params, Results>,
     ) -> Result<&mut Self> {
-        let (ty, host) = func.into_func();
+        let (ty, host) = func.into_func(&self.engine);
         self.insert(module, name, Definition::HostFunc(ty, host))
     }
 
@@ -112,6 +112,9 @@ impl<T: 'static> Linker<T> {
         ty: FuncType,
         func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
     ) -> Result<&mut Self> {
+        if !Engine::same(ty.engine(), &self.engine) {
+            bail!("cannot define `{module}::{name}`: its type belongs to another engine");
+        }
         let host = untyped_host_func(ty.clone(), func);
         self.insert(module, name, Definition::HostFunc(ty, host))
     }
@@ -216,7 +219,7 @@ mod tests {
         linker.func_wrap("env", "a", |_: i32| {}).unwrap();
         linker.func_wrap("env", "b", || 7i32).unwrap();
         linker
-            .func_new("env", "c", FuncType::new([], []), |_, _, _| Ok(()))
+            .func_new("env", "c", FuncType::new(&engine, [], []), |_, _, _| Ok(()))
             .unwrap();
         let mut store = Store::new(&engine, ());
         let first = linker.instantiate(&mut store, &module).unwrap();

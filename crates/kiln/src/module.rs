@@ -3,7 +3,7 @@
 use crate::Engine;
 use crate::prelude::*;
 use crate::runtime::native::{NativeCode, Text, artifact};
-use crate::types::{ExternType, FuncType};
+use crate::types::{ExternType, FuncType, GlobalType, TableType};
 use alloc::sync::Arc;
 #[cfg(feature = "std")]
 use anyhow::Context as _;
@@ -63,7 +63,7 @@ impl Module {
             Some(native) => Some(native.compile(&translation)?),
             None => None,
         };
-        Ok(Module::assemble(engine, translation, code, native))
+        Module::assemble(engine, translation, code, native)
     }
 
     /// A module from its parts: the translation, the interpreter's view,
@@ -73,18 +73,16 @@ impl Module {
         translation: Arc<ModuleTranslation>,
         code: InterpModule,
         native: Option<Arc<NativeCode>>,
-    ) -> Module {
-        let types: Box<[FuncType]> = translation
-            .types
+    ) -> Result<Module> {
+        let sigs = register_types(engine, &translation)?;
+        let types: Box<[FuncType]> = sigs
             .iter()
-            .cloned()
-            .map(FuncType::from)
+            .map(|&id| FuncType::registered(engine, id))
             .collect();
-        let sigs: Box<[u32]> = types.iter().map(|t| engine.intern(t)).collect();
         if let (Some(code), Some(n)) = (&native, engine.native()) {
             n.offer_trampolines(code, &sigs);
         }
-        Module {
+        Ok(Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
                 translation,
@@ -93,7 +91,7 @@ impl Module {
                 sigs,
                 types,
             }),
-        }
+        })
     }
 
     /// Writes this module as a precompiled artifact, which
@@ -214,7 +212,7 @@ impl Module {
             bail!("the precompiled module is corrupt: its code does not match its wasm");
         }
         let native = native.load(artifact.compiled, text, &translation)?;
-        Ok(Module::assemble(engine, translation, code, Some(native)))
+        Module::assemble(engine, translation, code, Some(native))
     }
 
     /// [`Module::deserialize`] on the contents of a file; errors name it.
@@ -288,26 +286,103 @@ impl Module {
                 ExternKind::Func => ExternType::Func(
                     self.inner.types[t.functions[e.index as usize] as usize].clone(),
                 ),
-                ExternKind::Table => ExternType::Table(t.tables[e.index as usize].into()),
+                ExternKind::Table => ExternType::Table(self.table_type(t.tables[e.index as usize])),
                 ExternKind::Memory => ExternType::Memory(t.memories[e.index as usize].into()),
-                ExternKind::Global => ExternType::Global(t.globals[e.index as usize].into()),
+                ExternKind::Global => {
+                    ExternType::Global(self.global_type(t.globals[e.index as usize]))
+                }
             },
         })
+    }
+
+    /// The module's type of an import or export, in the public form.
+    pub(crate) fn entity_type_of(&self, ty: &EntityType) -> ExternType {
+        self.entity_type(ty)
     }
 
     /// The module's type of an import or export.
     fn entity_type(&self, ty: &EntityType) -> ExternType {
         match ty {
             EntityType::Func(idx) => ExternType::Func(self.inner.types[*idx as usize].clone()),
-            EntityType::Table(t) => ExternType::Table((*t).into()),
+            EntityType::Table(t) => ExternType::Table(self.table_type(*t)),
             EntityType::Memory(m) => ExternType::Memory((*m).into()),
-            EntityType::Global(g) => ExternType::Global((*g).into()),
+            EntityType::Global(g) => ExternType::Global(self.global_type(*g)),
         }
+    }
+
+    /// `ty`, a type of this module (concrete heap types by module type
+    /// index), in the engine's canonical form (by registry id).
+    pub(crate) fn canonical(&self, ty: kiln_environ::ValType) -> kiln_environ::ValType {
+        ty.map_concrete(|i| self.inner.sigs[i as usize])
+    }
+
+    /// A table type of this module, canonical.
+    pub(crate) fn canonical_table(&self, t: kiln_environ::TableType) -> kiln_environ::TableType {
+        let element = match self.canonical(kiln_environ::ValType::Ref(t.element)) {
+            kiln_environ::ValType::Ref(r) => r,
+            _ => unreachable!("a reference type stays one"),
+        };
+        kiln_environ::TableType { element, ..t }
+    }
+
+    /// A global type of this module, canonical.
+    pub(crate) fn canonical_global(&self, g: kiln_environ::GlobalType) -> kiln_environ::GlobalType {
+        kiln_environ::GlobalType {
+            content: self.canonical(g.content),
+            ..g
+        }
+    }
+
+    fn table_type(&self, t: kiln_environ::TableType) -> TableType {
+        TableType::from_env(&self.inner.engine, self.canonical_table(t))
+    }
+
+    fn global_type(&self, g: kiln_environ::GlobalType) -> GlobalType {
+        GlobalType::from_env(&self.inner.engine, self.canonical_global(g))
     }
 
     pub(crate) fn translation(&self) -> &ModuleTranslation {
         &self.inner.translation
     }
+}
+
+/// Registers each function type of `t` in `engine`, in order, and returns
+/// their registry ids. A type's references to earlier types become those
+/// types' ids; a reference to itself is written as the registry's
+/// self-reference marker, so equal recursive types of two modules get one
+/// id. (Without the GC proposal's recursion groups a type can name no
+/// later type.)
+fn register_types(engine: &Engine, t: &ModuleTranslation) -> Result<Box<[u32]>> {
+    let mut ids: Vec<u32> = Vec::with_capacity(t.types.len());
+    for (i, ty) in t.types.iter().enumerate() {
+        let all = ty.params.iter().chain(ty.results.iter());
+        if let Some(j) = all
+            .filter_map(|v| match v.as_ref_type()?.heap {
+                kiln_environ::HeapType::Concrete(j) if j as usize > i => Some(j),
+                _ => None,
+            })
+            .next()
+        {
+            bail!(
+                "type {i} refers to the later type {j}, which needs the GC proposal's recursion groups"
+            );
+        }
+        let canon = |v: kiln_environ::ValType| {
+            v.map_concrete(|j| {
+                if j as usize == i {
+                    crate::engine::SELF_REFERENCE
+                } else {
+                    ids[j as usize]
+                }
+            })
+        };
+        let key = kiln_environ::FuncType::new(
+            ty.params.iter().map(|&v| canon(v)),
+            ty.results.iter().map(|&v| canon(v)),
+        );
+        ids.push(engine.register_func_type(&key));
+    }
+    Ok(ids.into_boxed_slice())
 }
 
 /// Validates `binary` and builds the interpreter's view of it: eager

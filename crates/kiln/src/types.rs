@@ -1,142 +1,228 @@
 //! The types of functions, tables, memories, globals, imports and exports.
 
+mod value;
+
+pub use value::{HeapType, RefType, ValType};
+
+use crate::Engine;
 use alloc::sync::Arc;
 use core::fmt;
 use kiln_environ as env;
-use kiln_environ::ValType;
 
 /// The type of a function: parameter and result types.
 ///
-/// Displays in text-format syntax, e.g. `(func (param i32) (result i32))`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// A function type belongs to an [`Engine`], which gives every distinct
+/// type one id: equal types compare equal in O(1) and typed function
+/// references of different modules match by that id.
+///
+/// Displays in text-format syntax, e.g. `(func (param i32) (result i32))`
+/// (a concrete reference type inside shows its registry index).
+#[derive(Clone)]
 pub struct FuncType {
-    // Shared: every function of every instance keeps its type.
-    inner: Arc<env::FuncType>,
+    engine: Engine,
+    id: u32,
+    /// The canonical type (concrete heap types are registry ids).
+    ty: Arc<env::FuncType>,
 }
 
 impl FuncType {
-    /// A function type with the given parameter and result types.
+    /// The function type with the given parameter and result types,
+    /// registered in `engine`.
+    ///
+    /// # Panics
+    ///
+    /// If a parameter or result names a concrete function type of another
+    /// engine.
     pub fn new(
+        engine: &Engine,
         params: impl IntoIterator<Item = ValType>,
         results: impl IntoIterator<Item = ValType>,
     ) -> FuncType {
+        let check = |t: ValType| {
+            if let Some(e) = t.engine() {
+                assert!(
+                    Engine::same(e, engine),
+                    "a function type cannot name a type of another engine"
+                );
+            }
+            t.to_env()
+        };
+        let key = env::FuncType::new(
+            params.into_iter().map(check),
+            results.into_iter().map(check),
+        );
+        let id = engine.register_func_type(&key);
+        FuncType::registered(engine, id)
+    }
+
+    /// The type registered as `id` in `engine`.
+    pub(crate) fn registered(engine: &Engine, id: u32) -> FuncType {
         FuncType {
-            inner: Arc::new(env::FuncType::new(params, results)),
+            engine: engine.clone(),
+            id,
+            ty: engine.func_type(id),
         }
     }
 
     /// The parameter types, in order.
-    pub fn params(
-        &self,
-    ) -> impl ExactSizeIterator<Item = ValType> + DoubleEndedIterator + Clone + '_ {
-        self.inner.params.iter().copied()
+    pub fn params(&self) -> impl ExactSizeIterator<Item = ValType> + DoubleEndedIterator + '_ {
+        self.ty
+            .params
+            .iter()
+            .map(|&t| ValType::from_env(&self.engine, t))
     }
 
     /// The result types, in order.
-    pub fn results(
-        &self,
-    ) -> impl ExactSizeIterator<Item = ValType> + DoubleEndedIterator + Clone + '_ {
-        self.inner.results.iter().copied()
+    pub fn results(&self) -> impl ExactSizeIterator<Item = ValType> + DoubleEndedIterator + '_ {
+        self.ty
+            .results
+            .iter()
+            .map(|&t| ValType::from_env(&self.engine, t))
     }
 
-    pub(crate) fn param_slice(&self) -> &[ValType] {
-        &self.inner.params
+    /// The engine this type belongs to.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
-    pub(crate) fn result_slice(&self) -> &[ValType] {
-        &self.inner.results
+    /// Whether a function of type `self` may be used where one of type
+    /// `other` is expected. Without the GC proposal, function types have
+    /// no declared supertypes: only equal types match.
+    pub fn matches(&self, other: &FuncType) -> bool {
+        self == other
     }
 
+    /// Its id in the engine's registry (the `call_indirect` signature id).
+    pub(crate) fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The canonical parameter types.
+    pub(crate) fn param_slice(&self) -> &[env::ValType] {
+        &self.ty.params
+    }
+
+    /// The canonical result types.
+    pub(crate) fn result_slice(&self) -> &[env::ValType] {
+        &self.ty.results
+    }
+
+    /// The canonical type.
     pub(crate) fn inner(&self) -> &env::FuncType {
-        &self.inner
+        &self.ty
     }
 }
 
-impl From<env::FuncType> for FuncType {
-    fn from(inner: env::FuncType) -> Self {
-        FuncType {
-            inner: Arc::new(inner),
-        }
+impl PartialEq for FuncType {
+    fn eq(&self, other: &FuncType) -> bool {
+        self.id == other.id && Engine::same(&self.engine, &other.engine)
+    }
+}
+
+impl Eq for FuncType {}
+
+impl core::hash::Hash for FuncType {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.id.hash(state);
+    }
+}
+
+impl fmt::Debug for FuncType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FuncType({})", self.ty)
     }
 }
 
 impl fmt::Display for FuncType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.inner.fmt(f)
+        self.ty.fmt(f)
     }
 }
 
 /// The type of a table: element type and limits, in elements.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TableType {
-    pub(crate) inner: env::TableType,
+    element: RefType,
+    minimum: u64,
+    maximum: Option<u64>,
+    table64: bool,
 }
 
 impl TableType {
-    /// A table of `element` references (`FuncRef` or `ExternRef`) with at
-    /// least `min` and at most `max` elements.
-    pub fn new(element: ValType, min: u32, max: Option<u32>) -> TableType {
+    /// A table of `element` references with at least `min` and at most
+    /// `max` elements.
+    pub fn new(element: RefType, min: u32, max: Option<u32>) -> TableType {
         TableType {
-            inner: env::TableType {
-                element,
-                minimum: u64::from(min),
-                maximum: max.map(u64::from),
-                table64: false,
-            },
+            element,
+            minimum: u64::from(min),
+            maximum: max.map(u64::from),
+            table64: false,
         }
     }
 
     /// A table indexed by `i64` (memory64's table64) of `element`
     /// references, with at least `min` and at most `max` elements.
-    pub fn new64(element: ValType, min: u64, max: Option<u64>) -> TableType {
+    pub fn new64(element: RefType, min: u64, max: Option<u64>) -> TableType {
         TableType {
-            inner: env::TableType {
-                element,
-                minimum: min,
-                maximum: max,
-                table64: true,
-            },
+            element,
+            minimum: min,
+            maximum: max,
+            table64: true,
         }
     }
 
     /// Whether the table is indexed by `i64`.
     pub fn is_64(&self) -> bool {
-        self.inner.table64
+        self.table64
     }
 
     /// The element type.
-    pub fn element(&self) -> ValType {
-        self.inner.element
+    pub fn element(&self) -> &RefType {
+        &self.element
     }
 
     /// The minimum size, in elements.
     pub fn minimum(&self) -> u64 {
-        self.inner.minimum
+        self.minimum
     }
 
     /// The maximum size, in elements, if bounded.
     pub fn maximum(&self) -> Option<u64> {
-        self.inner.maximum
+        self.maximum
     }
-}
 
-impl From<env::TableType> for TableType {
-    fn from(inner: env::TableType) -> Self {
-        TableType { inner }
+    /// The canonical form the runtime uses.
+    pub(crate) fn to_env(&self) -> env::TableType {
+        env::TableType {
+            element: self.element.to_env(),
+            minimum: self.minimum,
+            maximum: self.maximum,
+            table64: self.table64,
+        }
+    }
+
+    /// The public form of `ty`, a canonical type of `engine`.
+    pub(crate) fn from_env(engine: &Engine, ty: env::TableType) -> TableType {
+        TableType {
+            element: RefType::from_env(engine, ty.element),
+            minimum: ty.minimum,
+            maximum: ty.maximum,
+            table64: ty.table64,
+        }
     }
 }
 
 impl fmt::Display for TableType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("(table ")?;
-        if self.inner.table64 {
+        if self.table64 {
             f.write_str("i64 ")?;
         }
-        write!(f, "{}", self.inner.minimum)?;
-        if let Some(max) = self.inner.maximum {
+        write!(f, "{}", self.minimum)?;
+        if let Some(max) = self.maximum {
             write!(f, " {max}")?;
         }
-        write!(f, " {})", self.inner.element)
+        write!(f, " {})", self.element)
     }
 }
 
@@ -256,49 +342,57 @@ pub enum Mutability {
 }
 
 /// The type of a global: value type and mutability.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GlobalType {
-    pub(crate) inner: env::GlobalType,
+    content: ValType,
+    mutability: Mutability,
 }
 
 impl GlobalType {
     /// A global holding `content` values.
     pub fn new(content: ValType, mutability: Mutability) -> GlobalType {
         GlobalType {
-            inner: env::GlobalType {
-                content,
-                mutable: mutability == Mutability::Var,
-            },
+            content,
+            mutability,
         }
     }
 
     /// The value type held.
-    pub fn content(&self) -> ValType {
-        self.inner.content
+    pub fn content(&self) -> &ValType {
+        &self.content
     }
 
     /// Whether the global is mutable.
     pub fn mutability(&self) -> Mutability {
-        if self.inner.mutable {
-            Mutability::Var
-        } else {
-            Mutability::Const
+        self.mutability
+    }
+
+    /// The canonical form the runtime uses.
+    pub(crate) fn to_env(&self) -> env::GlobalType {
+        env::GlobalType {
+            content: self.content.to_env(),
+            mutable: self.mutability == Mutability::Var,
         }
     }
-}
 
-impl From<env::GlobalType> for GlobalType {
-    fn from(inner: env::GlobalType) -> Self {
-        GlobalType { inner }
+    /// The public form of `ty`, a canonical type of `engine`.
+    pub(crate) fn from_env(engine: &Engine, ty: env::GlobalType) -> GlobalType {
+        GlobalType {
+            content: ValType::from_env(engine, ty.content),
+            mutability: if ty.mutable {
+                Mutability::Var
+            } else {
+                Mutability::Const
+            },
+        }
     }
 }
 
 impl fmt::Display for GlobalType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.inner.mutable {
-            write!(f, "(global (mut {}))", self.inner.content)
-        } else {
-            write!(f, "(global {})", self.inner.content)
+        match self.mutability {
+            Mutability::Var => write!(f, "(global (mut {}))", self.content),
+            Mutability::Const => write!(f, "(global {})", self.content),
         }
     }
 }

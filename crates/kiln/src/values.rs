@@ -4,9 +4,10 @@ use crate::func::Func;
 use crate::prelude::*;
 use crate::runtime::{StoreId, StoreOpaque};
 use crate::store::AsContextMut;
+use crate::types::ValType;
 use anyhow::{Result, bail};
 use core::any::Any;
-use kiln_environ::ValType;
+use kiln_environ as env;
 
 /// A wasm value of any type. Floats are kept as their bit patterns, so NaN
 /// payloads survive round trips.
@@ -29,7 +30,10 @@ pub enum Val {
 }
 
 impl Val {
-    /// The value's type.
+    /// The value's type, with references at the top of their hierarchy:
+    /// `funcref` for any function reference (null included), `externref`
+    /// for any host reference. [`Val::matches_ty`] checks a value against
+    /// a more precise reference type.
     pub fn ty(&self) -> ValType {
         match self {
             Val::I32(_) => ValType::I32,
@@ -37,21 +41,62 @@ impl Val {
             Val::F32(_) => ValType::F32,
             Val::F64(_) => ValType::F64,
             Val::V128(_) => ValType::V128,
-            Val::FuncRef(_) => ValType::FuncRef,
-            Val::ExternRef(_) => ValType::ExternRef,
+            Val::FuncRef(_) => ValType::FUNCREF,
+            Val::ExternRef(_) => ValType::EXTERNREF,
         }
     }
 
-    /// The zero (or null) value of `ty`.
-    pub fn default_for(ty: ValType) -> Val {
-        match ty {
-            ValType::I32 => Val::I32(0),
-            ValType::I64 => Val::I64(0),
-            ValType::F32 => Val::F32(0),
-            ValType::F64 => Val::F64(0),
-            ValType::V128 => Val::V128(0),
-            ValType::FuncRef => Val::FuncRef(None),
-            ValType::ExternRef => Val::ExternRef(None),
+    /// The zero (or null) value of `ty`; `None` for a non-nullable
+    /// reference type, which has no default.
+    pub fn default_for(ty: &ValType) -> Option<Val> {
+        Val::default_for_env(ty.to_env())
+    }
+
+    /// The default of a canonical type, as [`Val::default_for`].
+    pub(crate) fn default_for_env(ty: env::ValType) -> Option<Val> {
+        Some(match ty {
+            env::ValType::I32 => Val::I32(0),
+            env::ValType::I64 => Val::I64(0),
+            env::ValType::F32 => Val::F32(0),
+            env::ValType::F64 => Val::F64(0),
+            env::ValType::V128 => Val::V128(0),
+            env::ValType::Ref(r) if !r.nullable => return None,
+            env::ValType::Ref(r) if r.is_func() => Val::FuncRef(None),
+            env::ValType::Ref(_) => Val::ExternRef(None),
+        })
+    }
+
+    /// Whether this value, of `store`, is a value of type `ty`: its kind
+    /// matches, and a reference is null only where `ty` is nullable and is
+    /// a function of `ty`'s function type where `ty` names one.
+    pub fn matches_ty(&self, store: impl crate::store::AsContext, ty: &ValType) -> bool {
+        let store = &store.as_context().0.opaque;
+        self.matches_env(store, ty.to_env())
+    }
+
+    fn matches_env(&self, store: &StoreOpaque, ty: env::ValType) -> bool {
+        use env::HeapType;
+        let r = match (self, ty) {
+            (Val::I32(_), env::ValType::I32)
+            | (Val::I64(_), env::ValType::I64)
+            | (Val::F32(_), env::ValType::F32)
+            | (Val::F64(_), env::ValType::F64)
+            | (Val::V128(_), env::ValType::V128) => return true,
+            (Val::FuncRef(_) | Val::ExternRef(_), env::ValType::Ref(r)) => r,
+            _ => return false,
+        };
+        match self {
+            Val::FuncRef(None) => r.nullable && r.is_func(),
+            Val::ExternRef(None) => r.nullable && !r.is_func(),
+            Val::FuncRef(Some(f)) => match r.heap {
+                HeapType::Func => true,
+                HeapType::Concrete(id) => {
+                    f.store == store.id && store.func_type(f.index).id() == id
+                }
+                _ => false,
+            },
+            Val::ExternRef(Some(_)) => r.heap == HeapType::Extern,
+            _ => false,
         }
     }
 
@@ -157,16 +202,18 @@ impl Val {
         }
     }
 
-    /// The value of type `ty` with raw bits `bits` in `store`.
-    pub(crate) fn from_bits(store: &StoreOpaque, ty: ValType, bits: u128) -> Val {
+    /// The value of canonical type `ty` with raw bits `bits` in `store`.
+    pub(crate) fn from_bits(store: &StoreOpaque, ty: env::ValType, bits: u128) -> Val {
         match ty {
-            ValType::I32 => Val::I32(bits as u32 as i32),
-            ValType::I64 => Val::I64(bits as u64 as i64),
-            ValType::F32 => Val::F32(bits as u32),
-            ValType::F64 => Val::F64(bits as u64),
-            ValType::V128 => Val::V128(bits),
-            ValType::FuncRef => Val::FuncRef(Func::from_bits(store, bits as u64)),
-            ValType::ExternRef => Val::ExternRef(ExternRef::from_bits(store, bits as u64)),
+            env::ValType::I32 => Val::I32(bits as u32 as i32),
+            env::ValType::I64 => Val::I64(bits as u64 as i64),
+            env::ValType::F32 => Val::F32(bits as u32),
+            env::ValType::F64 => Val::F64(bits as u64),
+            env::ValType::V128 => Val::V128(bits),
+            env::ValType::Ref(r) if r.is_func() => {
+                Val::FuncRef(Func::from_bits(store, bits as u64))
+            }
+            env::ValType::Ref(_) => Val::ExternRef(ExternRef::from_bits(store, bits as u64)),
         }
     }
 
@@ -185,8 +232,8 @@ impl Val {
 
     /// Reads a value of type `ty` from `slots`; returns it and the number
     /// of slots read.
-    pub(crate) fn read_slots(store: &StoreOpaque, ty: ValType, slots: &[u64]) -> (Val, usize) {
-        if ty == ValType::V128 {
+    pub(crate) fn read_slots(store: &StoreOpaque, ty: env::ValType, slots: &[u64]) -> (Val, usize) {
+        if ty == env::ValType::V128 {
             let bits = u128::from(slots[0]) | (u128::from(slots[1]) << 64);
             (Val::V128(bits), 2)
         } else {
@@ -194,21 +241,33 @@ impl Val {
         }
     }
 
-    /// Errors unless the value has type `ty` and belongs to `store`.
-    pub(crate) fn check_type(&self, store: &StoreOpaque, ty: ValType) -> Result<()> {
-        if self.ty() != ty {
-            bail!("type mismatch: expected {ty}, found {}", self.ty());
-        }
+    /// Errors unless the value is of canonical type `ty` and belongs to
+    /// `store`.
+    pub(crate) fn check_type(&self, store: &StoreOpaque, ty: env::ValType) -> Result<()> {
         match self {
             Val::FuncRef(Some(f)) if f.store != store.id => {
                 bail!("funcref belongs to a different store")
             }
-            Val::FuncRef(Some(f)) => store.check_callable(f.index),
+            Val::FuncRef(Some(f)) => store.check_callable(f.index)?,
             Val::ExternRef(Some(r)) if r.store != store.id => {
                 bail!("externref belongs to a different store")
             }
-            _ => Ok(()),
+            _ => {}
         }
+        if !self.matches_env(store, ty) {
+            let want = ValType::from_env(&store.engine, ty);
+            match self {
+                Val::FuncRef(None) | Val::ExternRef(None) => {
+                    bail!("type mismatch: expected {want}, found null")
+                }
+                Val::FuncRef(Some(f)) => bail!(
+                    "type mismatch: expected {want}, found a function of type {}",
+                    store.func_type(f.index)
+                ),
+                _ => bail!("type mismatch: expected {want}, found {}", self.ty()),
+            }
+        }
+        Ok(())
     }
 }
 

@@ -624,7 +624,7 @@ fn failed_instantiation_leaves_an_imaged_memory_empty() {
     let mut store = Store::new(&engine, ());
     let table = Table::new(
         &mut store,
-        TableType::new(ValType::FuncRef, 2, None),
+        TableType::new(RefType::FUNCREF, 2, None),
         Val::FuncRef(None),
     )
     .unwrap();

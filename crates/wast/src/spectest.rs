@@ -10,8 +10,8 @@
 //! | `memory` | a memory of 1 page, at most 2 |
 
 use kiln::{
-    Extern, FuncType, Global, GlobalType, Linker, Memory, MemoryType, Mutability, Store, Table,
-    TableType, Val, ValType,
+    Extern, FuncType, Global, GlobalType, Linker, Memory, MemoryType, Mutability, RefType, Store,
+    Table, TableType, Val, ValType,
 };
 
 /// Defines the `spectest` module's items in `linker`, allocating its
@@ -28,7 +28,7 @@ pub fn define<T: 'static>(linker: &mut Linker<T>, store: &mut Store<T>) -> kiln:
         ("print_f64_f64", &[F64, F64]),
     ];
     for (name, params) in prints {
-        let ty = FuncType::new(params.iter().copied(), []);
+        let ty = FuncType::new(store.engine(), params.iter().cloned(), []);
         linker.func_new("spectest", name, ty, |_caller, _params, _results| Ok(()))?;
     }
 
@@ -45,13 +45,13 @@ pub fn define<T: 'static>(linker: &mut Linker<T>, store: &mut Store<T>) -> kiln:
 
     let table = Table::new(
         &mut *store,
-        TableType::new(ValType::FuncRef, 10, Some(20)),
+        TableType::new(RefType::FUNCREF, 10, Some(20)),
         Val::FuncRef(None),
     )?;
     linker.define(&*store, "spectest", "table", Extern::Table(table))?;
     let table64 = Table::new(
         &mut *store,
-        TableType::new64(ValType::FuncRef, 10, Some(20)),
+        TableType::new64(RefType::FUNCREF, 10, Some(20)),
         Val::FuncRef(None),
     )?;
     linker.define(&*store, "spectest", "table64", Extern::Table(table64))?;

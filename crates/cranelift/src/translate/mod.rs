@@ -165,7 +165,7 @@ pub(crate) struct ModuleEnv<'a> {
 pub(crate) fn clif_type(ty: ValType) -> Type {
     match ty {
         ValType::I32 => types::I32,
-        ValType::I64 | ValType::FuncRef | ValType::ExternRef => types::I64,
+        ValType::I64 | ValType::Ref(_) => types::I64,
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
         ValType::V128 => types::I8X16,
@@ -527,9 +527,7 @@ impl<'a, 'f> Translator<'a, 'f> {
     pub fn zero(&mut self, ty: ValType) -> Value {
         match ty {
             ValType::I32 => self.builder.ins().iconst(types::I32, 0),
-            ValType::I64 | ValType::FuncRef | ValType::ExternRef => {
-                self.builder.ins().iconst(types::I64, 0)
-            }
+            ValType::I64 | ValType::Ref(_) => self.builder.ins().iconst(types::I64, 0),
             ValType::F32 => self.builder.ins().f32const(0.0),
             ValType::F64 => self.builder.ins().f64const(0.0),
             ValType::V128 => self.v128_const(0),
@@ -837,7 +835,7 @@ impl<'a, 'f> Translator<'a, 'f> {
         // value is the low half of `lo`, so it is read as a u64 and narrowed
         // (which is right on big-endian targets too).
         match ty {
-            ValType::I64 | ValType::FuncRef | ValType::ExternRef | ValType::F64 => {
+            ValType::I64 | ValType::Ref(_) | ValType::F64 => {
                 self.builder.ins().load(clif_type(ty), flags, cell, 0)
             }
             ValType::I32 | ValType::F32 => {
@@ -870,7 +868,7 @@ impl<'a, 'f> Translator<'a, 'f> {
         let cell = self.global_cell(index);
         let flags = self.global_flags(index);
         match ty {
-            ValType::I64 | ValType::FuncRef | ValType::ExternRef | ValType::F64 => {
+            ValType::I64 | ValType::Ref(_) | ValType::F64 => {
                 self.builder.ins().store(flags, v, cell, 0);
             }
             ValType::I32 | ValType::F32 => {

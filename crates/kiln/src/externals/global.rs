@@ -17,10 +17,18 @@ impl Global {
     /// Creates a global of type `ty` holding `val`.
     pub fn new(mut store: impl AsContextMut, ty: GlobalType, val: Val) -> Result<Global> {
         let store = &mut store.as_context_mut().0.opaque;
-        val.check_type(store, ty.content())
+        if ty
+            .content()
+            .engine()
+            .is_some_and(|e| !crate::Engine::same(e, &store.engine))
+        {
+            bail!("the global's type belongs to another engine than the store");
+        }
+        let ty = ty.to_env();
+        val.check_type(store, ty.content)
             .context("initial value of a global")?;
         let bits = val.bits_in(store);
-        let index = store.push_global(ty.inner, bits);
+        let index = store.push_global(ty, bits);
         Ok(Global {
             store: store.id,
             index,
@@ -31,7 +39,7 @@ impl Global {
     pub fn ty(&self, store: impl AsContext) -> GlobalType {
         let store = &store.as_context().0.opaque;
         store.check(self.store);
-        store.global(self.index).ty.into()
+        GlobalType::from_env(&store.engine, store.global(self.index).ty)
     }
 
     /// The current value.

@@ -18,10 +18,18 @@ impl Table {
     /// (asking the store's limiter, if any).
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
         let inner = store.as_context_mut().0;
-        init.check_type(&inner.opaque, ty.element())
+        let element = crate::ValType::Ref(ty.element().clone());
+        if element
+            .engine()
+            .is_some_and(|e| !crate::Engine::same(e, &inner.opaque.engine))
+        {
+            bail!("the table's type belongs to another engine than the store");
+        }
+        let ty = ty.to_env();
+        init.check_type(&inner.opaque, kiln_environ::ValType::Ref(ty.element))
             .context("initial value of a table")?;
         let bits = init.bits_in(&inner.opaque) as u64;
-        let index = inner.new_table(ty.inner, bits)?;
+        let index = inner.new_table(ty, bits)?;
         Ok(Table {
             store: inner.opaque.id,
             index,
@@ -32,7 +40,7 @@ impl Table {
     pub fn ty(&self, store: impl AsContext) -> TableType {
         let store = &store.as_context().0.opaque;
         store.check(self.store);
-        store.table(self.index).current_type().into()
+        TableType::from_env(&store.engine, store.table(self.index).current_type())
     }
 
     /// Current size in elements.
@@ -48,7 +56,8 @@ impl Table {
         store.check(self.store);
         let table = store.table(self.index);
         let bits = *table.elems().get(usize::try_from(index).ok()?)?;
-        Some(Val::from_bits(store, table.ty.element, u128::from(bits)))
+        let ty = kiln_environ::ValType::Ref(table.ty.element);
+        Some(Val::from_bits(store, ty, u128::from(bits)))
     }
 
     /// Sets element `index` to `val`; errors if out of bounds or of the
@@ -56,7 +65,10 @@ impl Table {
     pub fn set(&self, mut store: impl AsContextMut, index: u64, val: Val) -> Result<()> {
         let store = &mut store.as_context_mut().0.opaque;
         store.check(self.store);
-        val.check_type(store, store.table(self.index).ty.element)?;
+        val.check_type(
+            store,
+            kiln_environ::ValType::Ref(store.table(self.index).ty.element),
+        )?;
         let bits = val.bits_in(store) as u64;
         let elems = store.table_mut(self.index).elems_mut();
         match usize::try_from(index).ok().and_then(|i| elems.get_mut(i)) {
@@ -73,7 +85,8 @@ impl Table {
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
         let inner = store.as_context_mut().0;
         inner.opaque.check(self.store);
-        init.check_type(&inner.opaque, inner.opaque.table(self.index).ty.element)?;
+        let element = inner.opaque.table(self.index).ty.element;
+        init.check_type(&inner.opaque, kiln_environ::ValType::Ref(element))?;
         let bits = init.bits_in(&inner.opaque) as u64;
         match inner.grow_table(self.index, delta, bits)? {
             Some(old) => Ok(old),

@@ -5,10 +5,10 @@ use crate::FuncType;
 use crate::prelude::*;
 use crate::runtime::StoreOpaque;
 use crate::store::AsContextMut;
+use crate::types::ValType;
 use crate::values::ExternRef;
 use anyhow::{Result, bail};
 use core::marker::PhantomData;
-use kiln_environ::ValType;
 
 /// Room for the value slots of any typed call: at most 12 parameters or
 /// results, two slots each for `v128`.
@@ -61,20 +61,37 @@ impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
     }
 }
 
-/// Errors unless `ty` has exactly parameters `P` and results `R`.
+/// Errors unless `ty` can be called with parameters `P` and results `R`:
+/// each `P` type a subtype of the parameter's (so any value the host
+/// passes is valid), each result a subtype of its `R` type (so any value
+/// wasm returns converts).
 pub(crate) fn check_signature<P: WasmParams, R: WasmResults>(ty: &FuncType) -> Result<()> {
     let params = P::valtypes();
-    if !ty.params().eq(params.iter().copied()) {
+    let params_ok = params.len() == ty.param_slice().len()
+        && params
+            .iter()
+            .zip(ty.param_slice())
+            .all(|(host, &wasm)| host.to_env().matches(wasm));
+    let results = R::valtypes();
+    let results_ok = results.len() == ty.result_slice().len()
+        && results
+            .iter()
+            .zip(ty.result_slice())
+            .all(|(host, &wasm)| wasm.matches(host.to_env()));
+    let show = |tys: &[ValType]| {
+        let names: Vec<String> = tys.iter().map(|t| t.to_string()).collect();
+        format!("({})", names.join(" "))
+    };
+    if !params_ok {
         bail!(
             "type mismatch with parameters: expected {}, found {ty}",
-            FuncType::new(params, R::valtypes())
+            show(&params)
         );
     }
-    let results = R::valtypes();
-    if !ty.results().eq(results.iter().copied()) {
+    if !results_ok {
         bail!(
             "type mismatch with results: expected {}, found {ty}",
-            FuncType::new(P::valtypes(), results)
+            show(&results)
         );
     }
     Ok(())
@@ -166,7 +183,7 @@ impl WasmTy for u128 {
 
 impl WasmTy for Option<Func> {
     fn valtype() -> ValType {
-        ValType::FuncRef
+        ValType::FUNCREF
     }
     fn load(store: &StoreOpaque, slots: &[u64]) -> Self {
         Func::from_bits(store, slots[0])
@@ -189,7 +206,7 @@ impl WasmTy for Option<Func> {
 
 impl WasmTy for Option<ExternRef> {
     fn valtype() -> ValType {
-        ValType::ExternRef
+        ValType::EXTERNREF
     }
     fn load(store: &StoreOpaque, slots: &[u64]) -> Self {
         ExternRef::from_bits(store, slots[0])

@@ -11,7 +11,6 @@ use crate::externals::Extern;
 use crate::module::Module;
 use crate::prelude::*;
 use crate::trap::Trap;
-use crate::types::{ExternType, GlobalType, MemoryType, TableType};
 use alloc::sync::Arc;
 use anyhow::{Result, bail};
 use kiln_environ::vm::{VmFuncKind, VmInstance};
@@ -136,7 +135,7 @@ pub(crate) fn instantiate<T>(
     }
 
     for (i, init) in t.global_inits.iter().enumerate() {
-        let ty = t.globals[t.num_imported_globals as usize + i];
+        let ty = module.canonical_global(t.globals[t.num_imported_globals as usize + i]);
         let env = ConstEnv {
             globals: &globals,
             funcs: &funcs,
@@ -146,7 +145,7 @@ pub(crate) fn instantiate<T>(
     }
 
     for (i, init) in t.table_inits.iter().enumerate() {
-        let ty = t.tables[t.num_imported_tables as usize + i];
+        let ty = module.canonical_table(t.tables[t.num_imported_tables as usize + i]);
         let init = match init {
             Some(expr) => {
                 let env = ConstEnv {
@@ -338,39 +337,51 @@ fn apply_data_segments(store: &mut StoreOpaque, module: &Module, instance: u32) 
     Ok(())
 }
 
-/// Errors unless `item` can satisfy `import` (spec "import matching": exact
-/// function and global types, limits subtyping for tables and memories using
-/// their current sizes).
+/// Errors unless `item` can satisfy `import` (spec "import matching"):
+/// equal function types (without the GC proposal function types have no
+/// declared supertypes), equal table element types and limits subtyping
+/// for tables and memories using their current sizes, and for globals a
+/// subtype of an immutable global's type or exactly a mutable one's. The
+/// module's types are compared in the engine's canonical form.
 fn check_import(
     store: &StoreOpaque,
     module: &Module,
     import: &Import,
     item: &Extern,
 ) -> Result<()> {
-    let actual = item.ty_in(store);
-    let ok = match (&import.ty, &actual) {
-        (EntityType::Func(idx), ExternType::Func(ty)) => module.inner.types[*idx as usize] == *ty,
-        (EntityType::Table(want), ExternType::Table(have)) => {
-            want.element == have.element()
-                && want.table64 == have.is_64()
-                && limits_match(want.minimum, want.maximum, have.minimum(), have.maximum())
+    let ok = match (&import.ty, item) {
+        (EntityType::Func(idx), Extern::Func(f)) => {
+            store.func_type(f.index).id() == module.inner.sigs[*idx as usize]
         }
-        (EntityType::Memory(want), ExternType::Memory(have)) => {
-            want.memory64 == have.is_64()
-                && want.shared == have.is_shared()
-                && want.page_size_log2 == have.page_size_log2()
-                && limits_match(want.minimum, want.maximum, have.minimum(), have.maximum())
+        (EntityType::Table(want), Extern::Table(t)) => {
+            let want = module.canonical_table(*want);
+            let have = store.table(t.index).current_type();
+            want.element == have.element
+                && want.table64 == have.table64
+                && limits_match(want.minimum, want.maximum, have.minimum, have.maximum)
         }
-        (EntityType::Global(want), ExternType::Global(have)) => *want == have.inner,
+        (EntityType::Memory(want), Extern::Memory(m)) => {
+            let have = store.memory(m.index).current_type();
+            want.memory64 == have.memory64
+                && want.shared == have.shared
+                && want.page_size_log2 == have.page_size_log2
+                && limits_match(want.minimum, want.maximum, have.minimum, have.maximum)
+        }
+        (EntityType::Global(want), Extern::Global(g)) => {
+            let want = module.canonical_global(*want);
+            let have = store.global(g.index).ty;
+            want.mutable == have.mutable
+                && if want.mutable {
+                    want.content == have.content
+                } else {
+                    have.content.matches(want.content)
+                }
+        }
         _ => false,
     };
     if !ok {
-        let expected = match &import.ty {
-            EntityType::Func(idx) => ExternType::Func(module.inner.types[*idx as usize].clone()),
-            EntityType::Table(t) => ExternType::Table(TableType::from(*t)),
-            EntityType::Memory(m) => ExternType::Memory(MemoryType::from(*m)),
-            EntityType::Global(g) => ExternType::Global(GlobalType::from(*g)),
-        };
+        let actual = item.ty_in(store);
+        let expected = module.entity_type_of(&import.ty);
         bail!(
             "incompatible import type for `{}::{}`: expected {expected}, found {actual}",
             import.module,

@@ -688,7 +688,7 @@ impl<T> StoreInner<T> {
     pub(crate) fn push_host_func(&mut self, ty: FuncType, f: HostFunc<T>) -> u32 {
         let host = u32::try_from(self.host_funcs.len()).expect("too many host functions");
         self.host_funcs.push(f);
-        let sig = self.opaque.engine.intern(&ty);
+        let sig = ty.id();
         let slots = self.opaque.register_type(&ty, sig);
         let index = self.opaque.push_func(
             sig,
@@ -719,7 +719,7 @@ impl<T> StoreInner<T> {
     /// The store function for a linker's host-function definition `f` of
     /// type `ty`: created on first use, then reused.
     pub(crate) fn linker_host_func(&mut self, ty: &FuncType, f: &HostFunc<T>) -> u32 {
-        let sig = self.opaque.engine.intern(ty);
+        let sig = ty.id();
         let key = (Arc::as_ptr(f).cast::<()>() as usize, sig);
         if let Some(&index) = self.linker_funcs.get(&key) {
             return index;

@@ -433,7 +433,7 @@ fn failed_segment_keeps_earlier_writes() {
 
     let table = Table::new(
         &mut store,
-        TableType::new(ValType::FuncRef, 2, None),
+        TableType::new(RefType::FUNCREF, 2, None),
         Val::FuncRef(None),
     )
     .unwrap();
@@ -599,7 +599,7 @@ fn host_reenters_wasm() {
 fn func_new_untyped_host() {
     let engine = engine();
     let mut store = Store::new(&engine, 0i64);
-    let ty = FuncType::new([ValType::I64, ValType::I64], [ValType::I64]);
+    let ty = FuncType::new(&engine, [ValType::I64, ValType::I64], [ValType::I64]);
     let f = Func::new(
         &mut store,
         ty,
@@ -627,7 +627,7 @@ fn func_new_untyped_host() {
     assert_eq!(*store.data(), 2);
 
     // A host function returning the wrong type is an error, not UB.
-    let bad_ty = FuncType::new([], [ValType::I32]);
+    let bad_ty = FuncType::new(&engine, [], [ValType::I32]);
     let bad = Func::new(&mut store, bad_ty, |_, _, results| {
         results[0] = Val::F32(0);
         Ok(())
@@ -700,7 +700,7 @@ fn module_metadata_and_errors() {
     );
     assert_eq!(
         exports[1].1,
-        ExternType::Table(TableType::new(ValType::ExternRef, 1, None))
+        ExternType::Table(TableType::new(RefType::EXTERNREF, 1, None))
     );
     assert!(matches!(exports[2].1, ExternType::Func(_)));
 
@@ -982,11 +982,11 @@ fn memory64_is_a_proposal_that_can_be_turned_off() {
 fn table64_and_memory64_imports_match_only_their_own_index_type() {
     let engine = engine();
     let mut store = Store::new(&engine, ());
-    let t32 = Table::new(&mut store, TableType::new(ValType::FuncRef, 1, None), Val::FuncRef(None))
+    let t32 = Table::new(&mut store, TableType::new(RefType::FUNCREF, 1, None), Val::FuncRef(None))
         .unwrap();
     let t64 = Table::new(
         &mut store,
-        TableType::new64(ValType::FuncRef, 1, None),
+        TableType::new64(RefType::FUNCREF, 1, None),
         Val::FuncRef(None),
     )
     .unwrap();

@@ -637,7 +637,7 @@ fn huge_tables_fail_gracefully() {
     assert!(
         Table::new(
             &mut store,
-            TableType::new(ValType::FuncRef, u32::MAX, None),
+            TableType::new(RefType::FUNCREF, u32::MAX, None),
             Val::FuncRef(None)
         )
         .is_err()
@@ -686,9 +686,9 @@ fn references_from_another_store_are_errors() {
     let t = i.get_table(&mut b, "t").unwrap();
     assert!(t.set(&mut b, 0, Val::FuncRef(Some(fa))).is_err());
     assert!(t.grow(&mut b, 1, Val::FuncRef(Some(fa))).is_err());
-    let gt = GlobalType::new(ValType::FuncRef, Mutability::Var);
+    let gt = GlobalType::new(ValType::FUNCREF, Mutability::Var);
     assert!(Global::new(&mut b, gt, Val::FuncRef(Some(fa))).is_err());
-    let tt = TableType::new(ValType::FuncRef, 1, None);
+    let tt = TableType::new(RefType::FUNCREF, 1, None);
     assert!(Table::new(&mut b, tt, Val::FuncRef(Some(fa))).is_err());
     // Instantiating with an import from another store.
     let imp = Module::new(&engine, r#"(module (import "" "f" (func)))"#).unwrap();
