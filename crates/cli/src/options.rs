@@ -97,7 +97,7 @@ pub struct WasmOptions {
 /// The `-W` keys, for error messages.
 const WASM_KEYS: &str = "fuel, max-memory-size, unknown-imports-trap, signals-based-traps, \
     and the proposals: simd, bulk-memory, reference-types, multi-value, tail-call, \
-    extended-const, multi-memory, memory64, relaxed-simd, relaxed-simd-deterministic, wide-arithmetic, \
+    extended-const, multi-memory, memory64, function-references, relaxed-simd, relaxed-simd-deterministic, wide-arithmetic, \
     custom-page-sizes";
 
 /// A `Config` method that turns a proposal on or off.
@@ -114,6 +114,7 @@ const PROPOSALS: &[(&str, ProposalSetter)] = &[
     ("extended-const", Config::wasm_extended_const),
     ("multi-memory", Config::wasm_multi_memory),
     ("memory64", Config::wasm_memory64),
+    ("function-references", Config::wasm_function_references),
     ("wide-arithmetic", Config::wasm_wide_arithmetic),
     ("custom-page-sizes", Config::wasm_custom_page_sizes),
     ("relaxed-simd", Config::wasm_relaxed_simd),

@@ -20,6 +20,7 @@ pub fn default_features() -> WasmFeatures {
         | WasmFeatures::RELAXED_SIMD
         | WasmFeatures::WIDE_ARITHMETIC
         | WasmFeatures::MEMORY64
+        | WasmFeatures::FUNCTION_REFERENCES
 }
 
 /// A defined function whose body has not been validated yet, as

@@ -244,6 +244,28 @@ pub enum Op {
         /// First argument slot.
         base: Slot,
     },
+    /// `call_ref`: calls the function whose reference is in `[func]`,
+    /// trapping (`NullReference`) if it is null. Validation typed the
+    /// reference, so there is no signature check.
+    CallRef {
+        /// Slot holding the function reference.
+        func: Slot,
+        /// First argument slot.
+        base: Slot,
+    },
+    /// `return_call_ref`: [`Op::CallRef`] as a tail call.
+    ReturnCallRef {
+        /// Slot holding the function reference.
+        func: Slot,
+        /// First argument slot.
+        base: Slot,
+    },
+    /// `ref.as_non_null`: traps (`NullReference`) if `[src]` is null; the
+    /// reference stays where it is.
+    RefAsNonNull {
+        /// Slot holding the reference.
+        src: Slot,
+    },
     /// `return_call` of a defined function: arguments move from `base` to
     /// slot 0 and the callee replaces the current frame.
     ReturnCall {
@@ -1327,6 +1349,9 @@ impl Op {
                 | Op::Call { .. }
                 | Op::CallImport { .. }
                 | Op::CallIndirect { .. }
+                | Op::CallRef { .. }
+                | Op::ReturnCallRef { .. }
+                | Op::RefAsNonNull { .. }
                 | Op::ReturnCall { .. }
                 | Op::ReturnCallImport { .. }
                 | Op::ReturnCallIndirect { .. }

@@ -91,7 +91,8 @@ impl Default for Config {
 impl Config {
     /// The default configuration: every supported proposal enabled
     /// (WebAssembly 2.0, tail calls, extended constant expressions,
-    /// multi-memory, memory64, relaxed SIMD, wide arithmetic; SIMD and relaxed SIMD
+    /// multi-memory, memory64, function references, relaxed SIMD, wide
+    /// arithmetic; SIMD and relaxed SIMD
     /// only with the `simd` feature), the
     /// [`Strategy::Auto`] backend, no fuel, an 8 MiB wasm stack.
     pub fn new() -> Self {
@@ -161,6 +162,14 @@ impl Config {
     /// `i64`. Default: on.
     pub fn wasm_memory64(&mut self, enable: bool) -> &mut Self {
         self.feature(WasmFeatures::MEMORY64, enable)
+    }
+
+    /// Enables the function-references proposal: typed function references
+    /// (`(ref $t)`, `(ref null func)`), `call_ref`, `return_call_ref`,
+    /// `ref.as_non_null`, `br_on_null`, `br_on_non_null`, non-nullable
+    /// locals and table initializers. Default: on.
+    pub fn wasm_function_references(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::FUNCTION_REFERENCES, enable)
     }
 
     /// Enables the custom-page-sizes proposal: memories whose pages are one

@@ -32,8 +32,9 @@ struct EngineInner {
 /// A registered type is canonical: its concrete heap types are registry
 /// ids. Its key is the same type with a reference to itself written as
 /// [`SELF_REFERENCE`] (a type's own id is not known before it is
-/// interned), so `(type $t (func (param (ref $t))))` of two modules gets
-/// one id.
+/// interned), so that once recursive types are possible (the GC
+/// proposal's recursion groups; validation refuses them before) `(type $t
+/// (func (param (ref $t))))` of two modules gets one id.
 #[derive(Default)]
 struct SignatureRegistry {
     ids: HashMap<kiln_environ::FuncType, u32>,

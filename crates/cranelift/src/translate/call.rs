@@ -39,9 +39,28 @@ impl Translator<'_, '_> {
                 type_index,
                 table_index,
             } => self.call_indirect(*type_index, *table_index, true),
+            O::CallRef { type_index } => self.call_ref(*type_index, false),
+            O::ReturnCallRef { type_index } => self.call_ref(*type_index, true),
+            O::RefAsNonNull => {
+                let r = *self.stack.last().expect("validated: a reference");
+                self.trap_unless(r, TrapCode::NullReference);
+            }
             _ => return Ok(false),
         }
         Ok(true)
+    }
+
+    /// `call_ref` and `return_call_ref`: the reference's type is the
+    /// callee's, as validation proved, so only null needs a check.
+    fn call_ref(&mut self, type_index: u32, tail: bool) {
+        let bits = self.pop();
+        let funcref = self.ref_to_ptr(bits);
+        self.trap_unless(funcref, TrapCode::NullReference);
+        let o = &self.env.offsets;
+        let (code_off, vmctx_off) = (o.funcref_wasm_call(), o.funcref_vmctx());
+        let code = self.load_ptr(funcref, code_off, Field::Readonly);
+        let vmctx = self.load_ptr(funcref, vmctx_off, Field::Readonly);
+        self.emit_call(type_index, Callee::Indirect { code, vmctx }, tail);
     }
 
     fn call_func(&mut self, func_index: u32, tail: bool) {

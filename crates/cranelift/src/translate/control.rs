@@ -238,6 +238,16 @@ impl Translator<'_, '_> {
                 self.builder.seal_block(next);
                 self.switch_to(next);
             }
+            O::BrOnNull { relative_depth } => {
+                let r = self.pop();
+                self.branch_on_ref(*relative_depth, r, true);
+                self.push(r);
+            }
+            O::BrOnNonNull { relative_depth } => {
+                let r = *self.stack.last().expect("validated: a reference");
+                self.branch_on_ref(*relative_depth, r, false);
+                self.pop();
+            }
             O::BrTable { targets } => {
                 let index = self.pop();
                 self.fuel_flush();
@@ -385,5 +395,32 @@ impl Translator<'_, '_> {
             _ => {}
         }
         Ok(())
+    }
+}
+
+impl Translator<'_, '_> {
+    /// `br_on_null` (`on_null`) or `br_on_non_null`: branches to the label
+    /// `depth` out with the values on the stack (the reference among them
+    /// for `br_on_non_null`, which the caller left on it) when `r` is null
+    /// or not, and goes on in a new block otherwise.
+    fn branch_on_ref(&mut self, depth: u32, r: Value, on_null: bool) {
+        self.fuel_flush();
+        let i = self.control.len() - 1 - depth as usize;
+        let n = self.control[i].branch_arity();
+        let target = self.control[i].branch_target();
+        if self.control[i].header.is_none() {
+            self.control[i].exit_reached = true;
+        }
+        self.poll_before_branch(&[depth]);
+        let next = self.builder.create_block();
+        let a = args(self.peekn(n));
+        // A reference is non-zero exactly when it is not null.
+        if on_null {
+            self.builder.ins().brif(r, next, &[], target, &a);
+        } else {
+            self.builder.ins().brif(r, target, &a, next, &[]);
+        }
+        self.builder.seal_block(next);
+        self.switch_to(next);
     }
 }

@@ -621,6 +621,28 @@ pub(super) unsafe fn run<H: Host>(
                     call_ref!(r, ab, tail = true)
                 }
 
+                Op::CallRef { func: f, base: ab } => {
+                    check_interrupt!();
+                    let bits = get!(f);
+                    if bits == 0 {
+                        trap!(TrapCode::NullReference)
+                    }
+                    call_ref!(bits as usize as *const VmFuncRef, ab, tail = false)
+                }
+                Op::ReturnCallRef { func: f, base: ab } => {
+                    check_interrupt!();
+                    let bits = get!(f);
+                    if bits == 0 {
+                        trap!(TrapCode::NullReference)
+                    }
+                    call_ref!(bits as usize as *const VmFuncRef, ab, tail = true)
+                }
+                Op::RefAsNonNull { src } => {
+                    if get!(src) == 0 {
+                        trap!(TrapCode::NullReference)
+                    }
+                }
+
                 // ---- data movement ----
                 Op::Copy(u) => set!(u.dst, get!(u.src)),
                 Op::Copy2(u) => {

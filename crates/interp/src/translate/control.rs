@@ -223,10 +223,39 @@ impl FuncTranslator<'_> {
 
     pub(super) fn visit_br_if(&mut self, depth: u32) {
         let cond = self.pop();
+        self.branch_if(cond, depth, true);
+    }
+
+    /// `br_on_null` (`on_null`) or `br_on_non_null`. The null test goes to
+    /// a temporary above the reference; the branch then sees the stack
+    /// without it for `br_on_null` (the reference stays for the fall
+    /// through), with it for `br_on_non_null` (it is the label's last
+    /// value, dropped on the fall through).
+    pub(super) fn visit_br_on_null(&mut self, depth: u32, on_null: bool) {
+        let r = *self.stack.last().expect("validated: a reference");
+        let is_null = self.push_temp(1);
+        self.emit(Op::I64Eqz(crate::bytecode::Un {
+            dst: is_null,
+            src: r.src,
+        }));
+        let cond = self.pop();
+        if on_null {
+            let r = self.pop();
+            self.branch_if(cond, depth, true);
+            self.stack.push(r);
+        } else {
+            self.branch_if(cond, depth, false);
+            self.pop();
+        }
+    }
+
+    /// Branches to the label `depth` out when `cond` is non-zero
+    /// (`jump_if_true`) or zero.
+    fn branch_if(&mut self, cond: Entry, depth: u32, jump_if_true: bool) {
         let idx = self.ctrl.len() - 1 - depth as usize;
         let is_func = idx == 0;
         if !is_func && !self.branch_copies(depth, false) {
-            let br = self.cond_branch(cond, true);
+            let br = self.cond_branch(cond, jump_if_true);
             let pc = self.emit(br);
             if self.ctrl[idx].kind == CtrlKind::Loop {
                 let target = self.ctrl[idx].loop_pc;
@@ -236,7 +265,7 @@ impl FuncTranslator<'_> {
             }
             return;
         }
-        let br = self.cond_branch(cond, false);
+        let br = self.cond_branch(cond, !jump_if_true);
         let skip = self.emit(br);
         self.emit_br(depth);
         let here = self.pc();
@@ -334,6 +363,28 @@ impl FuncTranslator<'_> {
             },
         };
         self.emit(op);
+        if tail {
+            self.set_unreachable();
+        } else {
+            self.push_results(ty);
+        }
+    }
+
+    pub(super) fn visit_call_ref(&mut self, ty: u32, tail: bool) {
+        let func = self.pop();
+        // The reference may be lazy (a local); it is read before the call.
+        let base = self.pop_args(ty);
+        self.emit(if tail {
+            Op::ReturnCallRef {
+                func: func.src,
+                base,
+            }
+        } else {
+            Op::CallRef {
+                func: func.src,
+                base,
+            }
+        });
         if tail {
             self.set_unreachable();
         } else {

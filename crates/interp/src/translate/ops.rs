@@ -462,6 +462,14 @@ impl FuncTranslator<'_> {
                     value: value.bits(),
                 });
             }
+            O::CallRef { type_index } => self.visit_call_ref(type_index, false),
+            O::ReturnCallRef { type_index } => self.visit_call_ref(type_index, true),
+            O::RefAsNonNull => {
+                let r = *self.stack.last().expect("validated: a reference");
+                self.emit(Op::RefAsNonNull { src: r.src });
+            }
+            O::BrOnNull { relative_depth } => self.visit_br_on_null(relative_depth, true),
+            O::BrOnNonNull { relative_depth } => self.visit_br_on_null(relative_depth, false),
             O::RefNull { .. } => {
                 let dst = self.push_temp(1);
                 self.emit(Op::Const64 { dst, value: 0 });

@@ -1052,3 +1052,122 @@ fn one_byte_pages_bound_every_access_to_the_byte() {
     let err = Instance::new(&mut store, &wants_small, &[big.into()]).unwrap_err();
     assert!(format!("{err:#}").contains("(pagesize 1)"), "{err:#}");
 }
+
+#[test]
+fn typed_function_references_cross_the_host_boundary_checked() {
+    let engine = engine();
+    let wat = r#"(module
+        (type $t (func (param i32) (result i32)))
+        (type $r (func (param (ref null $t))))
+        (func $double (export "double") (type $t) (i32.mul (local.get 0) (i32.const 2)))
+        (func (export "apply") (param $f (ref $t)) (param i32) (result i32)
+          (call_ref $t (local.get 1) (local.get $f)))
+        (func (export "maybe") (param $f (ref null $t)) (result i32)
+          (block $null
+            (return (call_ref $t (i32.const 5) (br_on_null $null (local.get $f)))))
+          (i32.const -1))
+        (func (export "get") (result (ref $t)) (ref.func $double))
+        (func (export "self") (type $r))
+        (elem declare func $double))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let other = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let double = instance.get_func(&mut store, "double").unwrap();
+    let apply = instance.get_func(&mut store, "apply").unwrap();
+    let maybe = instance.get_func(&mut store, "maybe").unwrap();
+
+    // The parameter's type names the module's type $t.
+    let param = apply.ty(&store).params().next().unwrap();
+    let ValType::Ref(r) = &param else { panic!("{param}") };
+    assert!(!r.is_nullable());
+    assert_eq!(r.heap_type().as_concrete_func(), Some(&double.ty(&store)));
+    // Equal types of two modules, those naming other types included, are
+    // one type.
+    let self_ty = instance.get_func(&mut store, "self").unwrap().ty(&store);
+    let other_self = other
+        .exports()
+        .find(|e| e.name() == "self")
+        .and_then(|e| e.ty().func().cloned())
+        .unwrap();
+    assert_eq!(self_ty, other_self);
+    assert!(self_ty.to_string().starts_with("(func (param (ref null "), "{self_ty}");
+    let ValType::Ref(inner) = self_ty.params().next().unwrap() else { panic!() };
+    assert_eq!(inner.heap_type().as_concrete_func(), Some(&double.ty(&store)));
+
+    let mut out = [Val::I32(0)];
+    apply
+        .call(&mut store, &[double.into(), Val::I32(21)], &mut out)
+        .unwrap();
+    assert_eq!(out[0].unwrap_i32(), 42);
+    // Null for a non-nullable parameter, and a function of another type,
+    // are errors before anything runs.
+    let err = apply
+        .call(&mut store, &[Val::FuncRef(None), Val::I32(1)], &mut out)
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("found null"), "{err:#}");
+    let err = apply
+        .call(&mut store, &[apply.into(), Val::I32(1)], &mut out)
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("found a function of type"), "{err:#}");
+    // A nullable one takes null; br_on_null sees it.
+    maybe.call(&mut store, &[Val::FuncRef(None)], &mut out).unwrap();
+    assert_eq!(out[0].unwrap_i32(), -1);
+    maybe.call(&mut store, &[double.into()], &mut out).unwrap();
+    assert_eq!(out[0].unwrap_i32(), 10);
+
+    // A typed view must accept every value either side can produce.
+    assert!(apply.typed::<(Option<Func>, i32), i32>(&store).is_err());
+    let get = instance
+        .get_typed_func::<(), Option<Func>>(&mut store, "get")
+        .unwrap();
+    assert_eq!(get.call(&mut store, ()).unwrap(), Some(double));
+    assert!(Val::from(double).matches_ty(&store, &param));
+    assert!(!Val::FuncRef(None).matches_ty(&store, &param));
+
+    // A host function with a typed result is checked too.
+    let t = double.ty(&store);
+    let result = ValType::Ref(RefType::new(false, HeapType::ConcreteFunc(t.clone())));
+    let host_ty = FuncType::new(&engine, [], [result]);
+    let bad = Func::new(&mut store, host_ty.clone(), |_, _, _| Ok(()));
+    let err = bad.call(&mut store, &[], &mut [Val::I32(0)]).unwrap_err();
+    assert!(format!("{err:#}").contains("found null"), "{err:#}");
+    let good = Func::new(&mut store, host_ty, move |_, _, results| {
+        results[0] = double.into();
+        Ok(())
+    });
+    let mut res = [Val::I32(0)];
+    good.call(&mut store, &[], &mut res).unwrap();
+    assert_eq!(res[0].funcref(), Some(Some(&double)));
+    assert!(Val::default_for(&ValType::Ref(RefType::new(false, HeapType::Func))).is_none());
+}
+
+#[test]
+fn typed_reference_globals_import_by_subtyping() {
+    let engine = engine();
+    let mut store = Store::new(&engine, ());
+    let exporter = Module::new(
+        &engine,
+        r#"(module
+            (type $t (func))
+            (func $f (type $t))
+            (global (export "g") (ref $t) (ref.func $f))
+            (global (export "m") (mut (ref null $t)) (ref.null $t)))"#,
+    )
+    .unwrap();
+    let e = Instance::new(&mut store, &exporter, &[]).unwrap();
+    let g = e.get_global(&mut store, "g").unwrap();
+    let m = e.get_global(&mut store, "m").unwrap();
+    // An immutable global may be imported at a supertype...
+    let wants_funcref =
+        Module::new(&engine, r#"(module (import "" "g" (global funcref)))"#).unwrap();
+    assert!(Instance::new(&mut store, &wants_funcref, &[g.into()]).is_ok());
+    // ...a mutable one only at its own type.
+    let wants_mut_funcref =
+        Module::new(&engine, r#"(module (import "" "m" (global (mut funcref))))"#).unwrap();
+    let err = Instance::new(&mut store, &wants_mut_funcref, &[m.into()]).unwrap_err();
+    assert!(format!("{err:#}").contains("incompatible import type"), "{err:#}");
+    // Null cannot be stored in a non-nullable global.
+    let ty = g.ty(&store);
+    assert!(Global::new(&mut store, ty, Val::FuncRef(None)).is_err());
+}
