@@ -200,35 +200,39 @@ EXCLUSIONS="$ROOT/crates/wast/spec-exclusions.txt"
 # The SCOPE-wasm3-nogc.txt files not run yet: the `shared/FILE: reason` lines
 # of crates/wast/spec-exclusions.txt.
 pending_wasm3() {
-    sed -n 's|^shared/\([^:]*\):.*|\1|p' "$EXCLUSIONS"
+    # `shared/FILE: reason` for every backend, `@COMPILER shared/FILE:
+    # reason` for one.
+    sed -n -e 's|^shared/\([^:]*\):.*|\1|p' -e "s|^@${1:-interp} shared/\([^:]*\):.*|\1|p" \
+        "$EXCLUSIONS"
 }
 
-# Prints the spec files (relative to $SPEC_DIR) to run: SCOPE-wasm2.txt's list,
-# SCOPE-wasm3-nogc.txt's without the pending ones, and
-# core-extra/memory_grow.wast, without duplicates, cut to the subset. Fails
-# if a pending entry names no file of SCOPE-wasm3-nogc.txt (a stale entry).
+# spec_files COMPILER: prints the spec files (relative to $SPEC_DIR) to run
+# with `-C compiler=COMPILER`: SCOPE-wasm2.txt's list, SCOPE-wasm3-nogc.txt's,
+# core-extra/memory_grow.wast, the legacy exception scripts and the
+# proposals beyond 3.0 Kiln implements, without the pending ones and
+# duplicates, cut to the subset. Fails if a pending entry names no such
+# file (a stale entry).
 spec_files() {
-    local scope3=() pending=() p
-    if [ -f "$SCOPE3" ]; then
-        mapfile -t scope3 < <(sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$SCOPE3")
-        mapfile -t pending < <(pending_wasm3)
-        for p in "${pending[@]}"; do
-            if ! printf '%s\n' "${scope3[@]}" | grep -Fxq "$p"; then
-                echo "spec-exclusions.txt: shared/$p is not in $SCOPE3" >&2
-                return 1
+    local pending=() p all
+    all="$(
+        {
+            sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$SCOPE"
+            if [ -f "$SCOPE3" ]; then
+                sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$SCOPE3"
             fi
-        done
-    fi
-    {
-        sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$SCOPE"
-        if [ "${#scope3[@]}" -gt 0 ]; then
-            printf '%s\n' "${scope3[@]}" | grep -Fxv -f <(printf '%s\n' "${pending[@]}" "")
+            echo core-extra/memory_grow.wast
+            (cd "$SPEC_DIR" && ls legacy/*.wast proposals/wide-arithmetic/*.wast \
+                proposals/custom-page-sizes/*.wast 2>/dev/null || true)
+        } | awk '!seen[$0]++'
+    )"
+    mapfile -t pending < <(pending_wasm3 "${1:-interp}")
+    for p in "${pending[@]}"; do
+        if ! grep -Fxq "$p" <<<"$all"; then
+            echo "spec-exclusions.txt: shared/$p is not a file the shared suite runs" >&2
+            return 1
         fi
-        echo core-extra/memory_grow.wast
-        # The proposals beyond 3.0 that Kiln implements.
-        (cd "$SPEC_DIR" && ls proposals/wide-arithmetic/*.wast proposals/custom-page-sizes/*.wast \
-            2>/dev/null || true)
-    } | awk '!seen[$0]++' | {
+    done
+    grep -Fxv -f <(printf '%s\n' "${pending[@]}" "") <<<"$all" | {
         if [ "$SUBSET" = full ]; then
             cat
         else
@@ -251,7 +255,7 @@ run_scope() {
         return 0
     fi
     local files list
-    list="$(spec_files)" || return 1
+    list="$(spec_files "$compiler")" || return 1
     mapfile -t files <<<"$list"
     echo "[$label] ${#files[@]} spec files (subset: $SUBSET), timeout ${limit}s each"
 

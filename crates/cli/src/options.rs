@@ -97,8 +97,8 @@ pub struct WasmOptions {
 /// The `-W` keys, for error messages.
 const WASM_KEYS: &str = "fuel, max-memory-size, unknown-imports-trap, signals-based-traps, \
     and the proposals: simd, bulk-memory, reference-types, multi-value, tail-call, \
-    extended-const, multi-memory, memory64, function-references, relaxed-simd, relaxed-simd-deterministic, wide-arithmetic, \
-    custom-page-sizes";
+    extended-const, multi-memory, memory64, function-references, exceptions, legacy-exceptions, \
+    relaxed-simd, relaxed-simd-deterministic, wide-arithmetic, custom-page-sizes";
 
 /// A `Config` method that turns a proposal on or off.
 type ProposalSetter = fn(&mut Config, bool) -> &mut Config;
@@ -115,6 +115,8 @@ const PROPOSALS: &[(&str, ProposalSetter)] = &[
     ("multi-memory", Config::wasm_multi_memory),
     ("memory64", Config::wasm_memory64),
     ("function-references", Config::wasm_function_references),
+    ("exceptions", Config::wasm_exceptions),
+    ("legacy-exceptions", Config::wasm_legacy_exceptions),
     ("wide-arithmetic", Config::wasm_wide_arithmetic),
     ("custom-page-sizes", Config::wasm_custom_page_sizes),
     ("relaxed-simd", Config::wasm_relaxed_simd),

@@ -18,6 +18,8 @@ pub enum ExternKind {
     Memory,
     /// A global.
     Global,
+    /// An exception tag.
+    Tag,
 }
 
 /// An import: where it comes from and what type it must have.
@@ -158,6 +160,9 @@ pub struct ModuleTranslation {
     pub globals: Vec<GlobalType>,
     /// Initializer of each *defined* global.
     pub global_inits: Vec<ConstExpr>,
+    /// The function type index of every tag (imported and defined): its
+    /// parameters are the exception's payload.
+    pub tags: Vec<u32>,
     /// Exports, in order.
     pub exports: Vec<Export>,
     /// The start function, if any.
@@ -176,6 +181,8 @@ pub struct ModuleTranslation {
     pub num_imported_memories: u32,
     /// Number of imported globals.
     pub num_imported_globals: u32,
+    /// Number of imported tags.
+    pub num_imported_tags: u32,
     /// Names from the name section.
     pub names: Names,
 }

@@ -21,6 +21,8 @@ pub fn default_features() -> WasmFeatures {
         | WasmFeatures::WIDE_ARITHMETIC
         | WasmFeatures::MEMORY64
         | WasmFeatures::FUNCTION_REFERENCES
+        | WasmFeatures::EXCEPTIONS
+        | WasmFeatures::LEGACY_EXCEPTIONS
 }
 
 /// A defined function whose body has not been validated yet, as
@@ -155,6 +157,11 @@ fn translate_payload(
                         t.num_imported_globals += 1;
                         EntityType::Global(g)
                     }
+                    wasmparser::TypeRef::Tag(tag) => {
+                        t.tags.push(tag.func_type_idx);
+                        t.num_imported_tags += 1;
+                        EntityType::Tag(tag.func_type_idx)
+                    }
                     _ => {
                         return Err(TranslationError::unsupported(
                             "unsupported import kind",
@@ -206,6 +213,7 @@ fn translate_payload(
                     wasmparser::ExternalKind::Table => ExternKind::Table,
                     wasmparser::ExternalKind::Memory => ExternKind::Memory,
                     wasmparser::ExternalKind::Global => ExternKind::Global,
+                    wasmparser::ExternalKind::Tag => ExternKind::Tag,
                     _ => {
                         return Err(TranslationError::unsupported(
                             "unsupported export kind",
@@ -218,6 +226,11 @@ fn translate_payload(
                     kind,
                     index: e.index,
                 });
+            }
+        }
+        Payload::TagSection(reader) => {
+            for tag in reader {
+                t.tags.push(tag?.func_type_idx);
             }
         }
         Payload::StartSection { func, .. } => t.start = Some(func),

@@ -50,6 +50,10 @@ pub enum HeapType {
     Extern,
     /// No host value (`noextern`).
     NoExtern,
+    /// Any exception (`exn`).
+    Exn,
+    /// No exception: the bottom of the exception hierarchy (`noexn`).
+    NoExn,
     /// A function of the given type (see the module docs for what the
     /// index means).
     Concrete(u32),
@@ -66,6 +70,11 @@ impl RefType {
         nullable: true,
         heap: HeapType::Extern,
     };
+    /// `exnref`: `(ref null exn)`.
+    pub const EXNREF: RefType = RefType {
+        nullable: true,
+        heap: HeapType::Exn,
+    };
 
     /// Converts a wasmparser reference type, rejecting heap types of
     /// proposals Kiln lacks (GC, exceptions, shared).
@@ -77,6 +86,8 @@ impl RefType {
                 A::NoFunc => HeapType::NoFunc,
                 A::Extern => HeapType::Extern,
                 A::NoExtern => HeapType::NoExtern,
+                A::Exn => HeapType::Exn,
+                A::NoExn => HeapType::NoExn,
                 _ => return Err(unsupported_ref(r, offset)),
             },
             wasmparser::HeapType::Concrete(wasmparser::UnpackedIndex::Module(i)) => {
@@ -90,13 +101,20 @@ impl RefType {
         })
     }
 
-    /// The top of this type's hierarchy as a nullable type: `funcref` or
-    /// `externref`. References of one hierarchy share a representation.
+    /// The top of this type's hierarchy as a nullable type: `funcref`,
+    /// `externref` or `exnref`. References of one hierarchy share a
+    /// representation.
     pub fn top(self) -> RefType {
         match self.heap {
             HeapType::Func | HeapType::NoFunc | HeapType::Concrete(_) => RefType::FUNCREF,
             HeapType::Extern | HeapType::NoExtern => RefType::EXTERNREF,
+            HeapType::Exn | HeapType::NoExn => RefType::EXNREF,
         }
+    }
+
+    /// Whether this is an exception reference type (any nullability).
+    pub fn is_exn(self) -> bool {
+        self.top() == RefType::EXNREF
     }
 
     /// Whether this is a function reference type (any nullability).
@@ -120,7 +138,7 @@ impl HeapType {
         match (self, other) {
             (a, b) if a == b => true,
             (NoFunc, Func | Concrete(_)) | (Concrete(_), Func) => true,
-            (NoExtern, Extern) => true,
+            (NoExtern, Extern) | (NoExn, Exn) => true,
             _ => false,
         }
     }
@@ -144,6 +162,8 @@ impl ValType {
     pub const FUNCREF: ValType = ValType::Ref(RefType::FUNCREF);
     /// `externref`.
     pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
+    /// `exnref`.
+    pub const EXNREF: ValType = ValType::Ref(RefType::EXNREF);
 
     /// Whether this is a reference type.
     pub fn is_ref(self) -> bool {
@@ -215,6 +235,8 @@ impl fmt::Display for HeapType {
             HeapType::NoFunc => f.write_str("nofunc"),
             HeapType::Extern => f.write_str("extern"),
             HeapType::NoExtern => f.write_str("noextern"),
+            HeapType::Exn => f.write_str("exn"),
+            HeapType::NoExn => f.write_str("noexn"),
             HeapType::Concrete(i) => write!(f, "{i}"),
         }
     }
@@ -225,6 +247,7 @@ impl fmt::Display for RefType {
         match *self {
             RefType::FUNCREF => f.write_str("funcref"),
             RefType::EXTERNREF => f.write_str("externref"),
+            RefType::EXNREF => f.write_str("exnref"),
             RefType { nullable, heap } => {
                 let null = if nullable { "null " } else { "" };
                 write!(f, "(ref {null}{heap})")
@@ -338,6 +361,8 @@ pub enum EntityType {
     Memory(MemoryType),
     /// A global.
     Global(GlobalType),
+    /// An exception tag, by the module-level index of its function type.
+    Tag(u32),
 }
 
 impl TableType {

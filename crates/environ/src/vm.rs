@@ -131,6 +131,9 @@ pub struct VmInstance {
     pub funcs: Box<[*const VmFuncRef]>,
     /// Engine-wide signature id of each module type index.
     pub sigs: Box<[u32]>,
+    /// Tag index space (imports first): each tag's store id, its identity
+    /// (a thrown exception matches a handler when the ids are equal).
+    pub tags: Box<[u32]>,
     /// Each data segment's bytes (pointer, length); `memory.init` reads
     /// them, `data.drop` sets the length to 0. The bytes belong to the
     /// module, which outlives the instance.

@@ -260,6 +260,30 @@ pub enum Op {
         /// First argument slot.
         base: Slot,
     },
+    /// `throw`: raises an exception of tag `tag` (module tag index) whose
+    /// payload is at `base..` (the tag's parameters, laid out as call
+    /// arguments), and unwinds to the innermost matching handler.
+    Throw {
+        /// Module tag index.
+        tag: u32,
+        /// First payload slot.
+        base: Slot,
+        /// Payload slots.
+        slots: u16,
+    },
+    /// `throw_ref` (and the legacy `rethrow`, whose exception is in a
+    /// hidden slot): raises again the exception `[src]` refers to, or
+    /// traps (`NullReference`) if it is null.
+    ThrowRef {
+        /// Slot holding the `exnref`.
+        src: Slot,
+    },
+    /// The end of a legacy `catch` block: the exception it caught (in the
+    /// hidden slot `slot`) is dead unless exposed.
+    ExnRelease {
+        /// The hidden slot holding the caught `exnref`.
+        slot: Slot,
+    },
     /// `ref.as_non_null`: traps (`NullReference`) if `[src]` is null; the
     /// reference stays where it is.
     RefAsNonNull {
@@ -1350,6 +1374,8 @@ impl Op {
                 | Op::CallImport { .. }
                 | Op::CallIndirect { .. }
                 | Op::CallRef { .. }
+                | Op::Throw { .. }
+                | Op::ThrowRef { .. }
                 | Op::ReturnCallRef { .. }
                 | Op::RefAsNonNull { .. }
                 | Op::ReturnCall { .. }

@@ -39,6 +39,10 @@ pub enum TrapReason {
     /// A lazily translated function could not be translated at its first
     /// call (the error eager translation would have given up front).
     Translation(kiln_environ::TranslationError),
+    /// A wasm exception no handler caught, as its `exnref` bits (see
+    /// [`Host::new_exception`]). Wasm code it unwinds into catches it:
+    /// a host function that returns one throws it at its call site.
+    Exception(u64),
 }
 
 impl core::fmt::Debug for TrapReason {
@@ -47,6 +51,7 @@ impl core::fmt::Debug for TrapReason {
             TrapReason::Wasm(code) => write!(f, "Wasm({code:?})"),
             TrapReason::Host(_) => f.write_str("Host(..)"),
             TrapReason::Translation(e) => write!(f, "Translation({e})"),
+            TrapReason::Exception(bits) => write!(f, "Exception({bits:#x})"),
         }
     }
 }
@@ -117,4 +122,25 @@ pub trait Host {
         delta: u64,
         init: u64,
     ) -> Result<Option<u64>, Trap>;
+
+    /// Allocates an exception of the tag with store id `tag` (an entry of
+    /// [`VmInstance::tags`]) carrying `payload` (the tag's parameters, one
+    /// slot per scalar, two per `v128`); returns its non-zero `exnref`
+    /// bits.
+    fn new_exception(&mut self, tag: u32, payload: &[u64]) -> u64;
+
+    /// The store id of the tag of exception `exn`.
+    fn exception_tag(&self, exn: u64) -> u32;
+
+    /// Copies the payload of exception `exn` into `dst` (exactly its
+    /// length).
+    fn exception_payload(&self, exn: u64, dst: &mut [u64]);
+
+    /// Says that `exn` is now held as an `exnref` value (in a slot, and so
+    /// possibly anywhere): it lives as long as the store.
+    fn expose_exception(&mut self, exn: u64);
+
+    /// Says that nothing refers to `exn` any more (a handler took its
+    /// payload): unless it was exposed, its memory can be reused.
+    fn release_exception(&mut self, exn: u64);
 }

@@ -91,8 +91,8 @@ impl Default for Config {
 impl Config {
     /// The default configuration: every supported proposal enabled
     /// (WebAssembly 2.0, tail calls, extended constant expressions,
-    /// multi-memory, memory64, function references, relaxed SIMD, wide
-    /// arithmetic; SIMD and relaxed SIMD
+    /// multi-memory, memory64, function references, exceptions (legacy ones
+    /// too), relaxed SIMD, wide arithmetic; SIMD and relaxed SIMD
     /// only with the `simd` feature), the
     /// [`Strategy::Auto`] backend, no fuel, an 8 MiB wasm stack.
     pub fn new() -> Self {
@@ -170,6 +170,21 @@ impl Config {
     /// locals and table initializers. Default: on.
     pub fn wasm_function_references(&mut self, enable: bool) -> &mut Self {
         self.feature(WasmFeatures::FUNCTION_REFERENCES, enable)
+    }
+
+    /// Enables the exception-handling proposal: tags, `throw`,
+    /// `throw_ref`, `try_table` and `exnref`. Default: on. (The
+    /// interpreter runs it; Cranelift refuses modules that use it, for
+    /// now.)
+    pub fn wasm_exceptions(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::EXCEPTIONS, enable)
+    }
+
+    /// Enables the legacy exception instructions (`try`, `catch`,
+    /// `catch_all`, `delegate`, `rethrow`) that toolchains still emit.
+    /// Default: on.
+    pub fn wasm_legacy_exceptions(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::LEGACY_EXCEPTIONS, enable)
     }
 
     /// Enables the custom-page-sizes proposal: memories whose pages are one

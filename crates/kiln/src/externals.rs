@@ -25,6 +25,8 @@ pub enum Extern {
     Memory(Memory),
     /// A global.
     Global(Global),
+    /// An exception tag.
+    Tag(crate::Tag),
 }
 
 impl Extern {
@@ -83,6 +85,10 @@ impl Extern {
                 store.check(m.store);
                 ExternType::Memory(store.memory(m.index).current_type().into())
             }
+            Extern::Tag(t) => {
+                store.check(t.store);
+                ExternType::Tag(crate::TagType::new(store.tag_type(t.index).clone()))
+            }
             Extern::Global(g) => {
                 store.check(g.store);
                 ExternType::Global(GlobalType::from_env(
@@ -99,7 +105,22 @@ impl Extern {
             Extern::Table(t) => t.store,
             Extern::Memory(m) => m.store,
             Extern::Global(g) => g.store,
+            Extern::Tag(t) => t.store,
         }
+    }
+
+    /// The tag, if this is one.
+    pub fn into_tag(self) -> Option<crate::Tag> {
+        match self {
+            Extern::Tag(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+impl From<crate::Tag> for Extern {
+    fn from(t: crate::Tag) -> Extern {
+        Extern::Tag(t)
     }
 }
 

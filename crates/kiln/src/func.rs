@@ -165,6 +165,13 @@ impl<T> Caller<'_, T> {
         &self.store.opaque.engine
     }
 
+    /// Throws `exn` into the wasm that called this host function: return
+    /// the error this gives (`return caller.throw(exn)`), and the call site
+    /// raises the exception, which the caller's handlers may catch.
+    pub fn throw<R>(&mut self, exn: crate::ExnRef) -> Result<R, crate::ThrownException> {
+        Err(self.store.opaque.throw_exn(exn))
+    }
+
     /// The calling instance's export `name`, if the function was called from
     /// wasm and the instance has such an export.
     pub fn get_export(&mut self, name: &str) -> Option<Extern> {

@@ -84,6 +84,11 @@ impl Instance {
         self.get_export(store, name)?.into_global()
     }
 
+    /// The exported tag `name`, if there is one.
+    pub fn get_tag(&self, store: impl AsContextMut, name: &str) -> Option<crate::Tag> {
+        self.get_export(store, name)?.into_tag()
+    }
+
     /// All exports, in order, with their names.
     pub fn exports(&self, mut store: impl AsContextMut) -> Vec<(String, Extern)> {
         let store = &store.as_context_mut().0.opaque;
@@ -142,6 +147,10 @@ fn export_extern(store: &StoreOpaque, instance: u32, kind: ExternKind, index: u3
         ExternKind::Global => Extern::Global(Global {
             store: id,
             index: data.globals[i],
+        }),
+        ExternKind::Tag => Extern::Tag(crate::Tag {
+            store: id,
+            index: data.tags[i],
         }),
     }
 }

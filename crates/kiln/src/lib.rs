@@ -101,6 +101,7 @@ mod prelude {
 
 mod config;
 mod engine;
+mod exception;
 mod externals;
 mod func;
 mod instance;
@@ -114,6 +115,7 @@ mod values;
 
 pub use config::{Config, Strategy};
 pub use engine::Engine;
+pub use exception::{ExnRef, Tag, TagType, ThrownException};
 pub use externals::{Extern, Global, Memory, Table};
 pub use func::typed::{TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
 pub use func::{Caller, Func, IntoFunc};

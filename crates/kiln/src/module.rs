@@ -291,6 +291,9 @@ impl Module {
                 ExternKind::Global => {
                     ExternType::Global(self.global_type(t.globals[e.index as usize]))
                 }
+                ExternKind::Tag => ExternType::Tag(crate::TagType::new(
+                    self.inner.types[t.tags[e.index as usize] as usize].clone(),
+                )),
             },
         })
     }
@@ -307,6 +310,9 @@ impl Module {
             EntityType::Table(t) => ExternType::Table(self.table_type(*t)),
             EntityType::Memory(m) => ExternType::Memory((*m).into()),
             EntityType::Global(g) => ExternType::Global(self.global_type(*g)),
+            EntityType::Tag(ty) => {
+                ExternType::Tag(crate::TagType::new(self.inner.types[*ty as usize].clone()))
+            }
         }
     }
 

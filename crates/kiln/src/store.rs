@@ -47,6 +47,27 @@ impl<T> Store<T> {
         &self.inner.opaque.engine
     }
 
+    /// Takes the exception an uncaught wasm throw left (the call returned
+    /// a [`ThrownException`](crate::ThrownException) error), if any.
+    pub fn take_pending_exception(&mut self) -> Option<crate::ExnRef> {
+        let store = &mut self.inner.opaque;
+        let bits = store.pending_exception.take()?;
+        crate::ExnRef::from_bits(store, bits)
+    }
+
+    /// Whether an exception is pending (see
+    /// [`Store::take_pending_exception`]).
+    pub fn has_pending_exception(&self) -> bool {
+        self.inner.opaque.pending_exception.is_some()
+    }
+
+    /// Makes `exn` the pending exception and returns the error that, out
+    /// of a host function, throws it into the wasm that called it (or, out
+    /// of no wasm, to the embedder).
+    pub fn throw<R>(&mut self, exn: crate::ExnRef) -> Result<R, crate::ThrownException> {
+        Err(self.inner.opaque.throw_exn(exn))
+    }
+
     /// Sets the fuel remaining for wasm in this store. Errors unless fuel
     /// consumption is enabled with [`Config::consume_fuel`](crate::Config::consume_fuel).
     pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {

@@ -408,6 +408,8 @@ pub enum ExternType {
     Memory(MemoryType),
     /// A global.
     Global(GlobalType),
+    /// An exception tag.
+    Tag(crate::TagType),
 }
 
 impl ExternType {
@@ -443,13 +445,22 @@ impl ExternType {
         }
     }
 
-    /// `"func"`, `"table"`, `"memory"` or `"global"`.
+    /// The tag type, if this is one.
+    pub fn tag(&self) -> Option<&crate::TagType> {
+        match self {
+            ExternType::Tag(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// `"func"`, `"table"`, `"memory"`, `"global"` or `"tag"`.
     pub fn desc(&self) -> &'static str {
         match self {
             ExternType::Func(_) => "func",
             ExternType::Table(_) => "table",
             ExternType::Memory(_) => "memory",
             ExternType::Global(_) => "global",
+            ExternType::Tag(_) => "tag",
         }
     }
 }
@@ -461,6 +472,7 @@ impl fmt::Display for ExternType {
             ExternType::Table(t) => t.fmt(f),
             ExternType::Memory(t) => t.fmt(f),
             ExternType::Global(t) => t.fmt(f),
+            ExternType::Tag(t) => t.fmt(f),
         }
     }
 }

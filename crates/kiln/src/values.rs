@@ -27,6 +27,8 @@ pub enum Val {
     FuncRef(Option<Func>),
     /// An `externref`, `None` for null.
     ExternRef(Option<ExternRef>),
+    /// An `exnref`, `None` for null.
+    ExnRef(Option<crate::ExnRef>),
 }
 
 impl Val {
@@ -43,6 +45,7 @@ impl Val {
             Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FUNCREF,
             Val::ExternRef(_) => ValType::EXTERNREF,
+            Val::ExnRef(_) => ValType::EXNREF,
         }
     }
 
@@ -62,6 +65,7 @@ impl Val {
             env::ValType::V128 => Val::V128(0),
             env::ValType::Ref(r) if !r.nullable => return None,
             env::ValType::Ref(r) if r.is_func() => Val::FuncRef(None),
+            env::ValType::Ref(r) if r.is_exn() => Val::ExnRef(None),
             env::ValType::Ref(_) => Val::ExternRef(None),
         })
     }
@@ -82,12 +86,14 @@ impl Val {
             | (Val::F32(_), env::ValType::F32)
             | (Val::F64(_), env::ValType::F64)
             | (Val::V128(_), env::ValType::V128) => return true,
-            (Val::FuncRef(_) | Val::ExternRef(_), env::ValType::Ref(r)) => r,
+            (Val::FuncRef(_) | Val::ExternRef(_) | Val::ExnRef(_), env::ValType::Ref(r)) => r,
             _ => return false,
         };
         match self {
             Val::FuncRef(None) => r.nullable && r.is_func(),
-            Val::ExternRef(None) => r.nullable && !r.is_func(),
+            Val::ExternRef(None) => r.nullable && r.top() == env::RefType::EXTERNREF,
+            Val::ExnRef(None) => r.nullable && r.is_exn(),
+            Val::ExnRef(Some(_)) => r.heap == HeapType::Exn,
             Val::FuncRef(Some(f)) => match r.heap {
                 HeapType::Func => true,
                 HeapType::Concrete(id) => {
@@ -190,7 +196,11 @@ impl Val {
             Val::F32(v) => u128::from(v),
             Val::F64(v) => u128::from(v),
             Val::V128(v) => v,
-            Val::FuncRef(None) | Val::ExternRef(None) => 0,
+            Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => 0,
+            Val::ExnRef(Some(e)) => {
+                store.check(e.store);
+                u128::from(e.bits)
+            }
             Val::FuncRef(Some(f)) => {
                 store.check(f.store);
                 u128::from(store.func_bits(f.index))
@@ -212,6 +222,9 @@ impl Val {
             env::ValType::V128 => Val::V128(bits),
             env::ValType::Ref(r) if r.is_func() => {
                 Val::FuncRef(Func::from_bits(store, bits as u64))
+            }
+            env::ValType::Ref(r) if r.is_exn() => {
+                Val::ExnRef(crate::ExnRef::from_bits(store, bits as u64))
             }
             env::ValType::Ref(_) => Val::ExternRef(ExternRef::from_bits(store, bits as u64)),
         }
@@ -252,12 +265,15 @@ impl Val {
             Val::ExternRef(Some(r)) if r.store != store.id => {
                 bail!("externref belongs to a different store")
             }
+            Val::ExnRef(Some(e)) if e.store != store.id || !store.exns.contains(e.bits) => {
+                bail!("exnref belongs to a different store")
+            }
             _ => {}
         }
         if !self.matches_env(store, ty) {
             let want = ValType::from_env(&store.engine, ty);
             match self {
-                Val::FuncRef(None) | Val::ExternRef(None) => {
+                Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => {
                     bail!("type mismatch: expected {want}, found null")
                 }
                 Val::FuncRef(Some(f)) => bail!(
@@ -310,6 +326,12 @@ impl From<Func> for Val {
 impl From<Option<Func>> for Val {
     fn from(f: Option<Func>) -> Val {
         Val::FuncRef(f)
+    }
+}
+
+impl From<crate::ExnRef> for Val {
+    fn from(e: crate::ExnRef) -> Val {
+        Val::ExnRef(Some(e))
     }
 }
 

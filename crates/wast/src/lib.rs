@@ -19,6 +19,7 @@
 
 #![deny(missing_docs)]
 
+mod legacy;
 mod report;
 mod runner;
 pub mod spectest;

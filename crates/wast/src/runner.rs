@@ -74,6 +74,7 @@ impl WastRunner {
     }
 
     fn run_named(&self, name: &str, text: &str, skip_lines: &[usize]) -> kiln::Result<Report> {
+        let text = &*crate::legacy::unfold(text);
         let locate = |err: wast::Error| {
             let (line, col) = err.span().linecol_in(text);
             anyhow!(
@@ -387,9 +388,20 @@ impl Script {
             | WastDirective::AssertMalformedCustom { .. } => {
                 Outcome::Fail("custom-section assertions are not supported".to_string())
             }
-            WastDirective::AssertException { .. } => {
-                Outcome::Fail("exception handling is not supported".to_string())
-            }
+            WastDirective::AssertException { exec, .. } => match self.execute(exec) {
+                Err(reason) => Outcome::Fail(reason),
+                Ok(Ok(values)) => Outcome::Fail(format!(
+                    "expected an uncaught exception, got {}",
+                    self.describe_all(&values)
+                )),
+                Ok(Err(e)) if e.is::<kiln::ThrownException>() => {
+                    // The exception was left for the embedder; the store
+                    // stays usable.
+                    self.store.take_pending_exception();
+                    Outcome::Pass
+                }
+                Ok(Err(e)) => Outcome::Fail(format!("expected an exception, got: {}", short(&e))),
+            },
             WastDirective::AssertSuspension { .. } => {
                 Outcome::Fail("stack switching is not supported".to_string())
             }

@@ -26,6 +26,7 @@ pub(crate) fn arg_to_val(store: &mut Store<()>, arg: &WastArg<'_>) -> Result<Val
         WastArgCore::RefNull(heap) => match null_kind(heap) {
             Some(RefKind::Func) => Val::FuncRef(None),
             Some(RefKind::Extern) => Val::ExternRef(None),
+            Some(RefKind::Exn) => Val::ExnRef(None),
             None => return Err(format!("unsupported null reference type {heap:?}")),
         },
         WastArgCore::RefExtern(n) => {
@@ -38,11 +39,12 @@ pub(crate) fn arg_to_val(store: &mut Store<()>, arg: &WastArg<'_>) -> Result<Val
     })
 }
 
-/// The two reference hierarchies Kiln implements.
+/// The reference hierarchies Kiln implements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum RefKind {
     Func,
     Extern,
+    Exn,
 }
 
 fn null_kind(heap: &HeapType<'_>) -> Option<RefKind> {
@@ -50,6 +52,7 @@ fn null_kind(heap: &HeapType<'_>) -> Option<RefKind> {
         HeapType::Abstract { shared: false, ty } => match ty {
             AbstractHeapType::Func | AbstractHeapType::NoFunc => Some(RefKind::Func),
             AbstractHeapType::Extern | AbstractHeapType::NoExtern => Some(RefKind::Extern),
+            AbstractHeapType::Exn | AbstractHeapType::NoExn => Some(RefKind::Exn),
             _ => None,
         },
         _ => None,
@@ -100,6 +103,12 @@ fn matches_core(
                 && heap
                     .as_ref()
                     .is_none_or(|h| null_kind(h) == Some(RefKind::Extern))
+        }
+        (WastRetCore::RefNull(heap), Val::ExnRef(r)) => {
+            r.is_none()
+                && heap
+                    .as_ref()
+                    .is_none_or(|h| null_kind(h) == Some(RefKind::Exn))
         }
         (WastRetCore::RefExtern(expected), Val::ExternRef(Some(r))) => match expected {
             None => true,
@@ -261,6 +270,8 @@ pub(crate) fn describe_val(store: &Store<()>, val: &Val) -> String {
             Some(n) => format!("ref.extern {n}"),
             None => "ref.extern (foreign payload)".to_string(),
         },
+        Val::ExnRef(None) => "ref.null exn".to_string(),
+        Val::ExnRef(Some(_)) => "exnref".to_string(),
     }
 }
 

@@ -806,6 +806,24 @@ impl<'a, 'f> Translator<'a, 'f> {
                 {
                     return Ok(());
                 }
+                use Operator as O;
+                if matches!(
+                    op,
+                    O::Throw { .. }
+                        | O::ThrowRef
+                        | O::TryTable { .. }
+                        | O::Try { .. }
+                        | O::Catch { .. }
+                        | O::CatchAll
+                        | O::Delegate { .. }
+                        | O::Rethrow { .. }
+                ) {
+                    return Err(CompileError::Unsupported(format!(
+                        "{} (exception handling is implemented by the interpreter only so far: \
+                         use `Strategy::Interpreter`, `-C compiler=interp`)",
+                        operator_name(op)
+                    )));
+                }
                 return Err(CompileError::Unsupported(operator_name(op)));
             }
         }

@@ -16,7 +16,7 @@ use super::{Frame, backtrace};
 use crate::bytecode::Op;
 #[cfg(feature = "simd")]
 use crate::simd;
-use crate::translate::InterpFunc;
+use crate::translate::{CATCH_ALL, Catch, Handler, InterpFunc, NO_REGION, NO_SLOT};
 use crate::vm::{ExecState, Host, Trap, TrapReason};
 use alloc::vec::Vec;
 use core::ptr;
@@ -185,6 +185,109 @@ unsafe fn module_func(
     }
 }
 
+/// The first clause that catches an exception of tag `tag` (store id) raised
+/// at `pc` of a function with `handlers`, walking out through enclosing
+/// and delegated-to regions.
+///
+/// # Safety
+/// `inst` is live; the handlers' tag indices are valid for it.
+unsafe fn find_catch(
+    handlers: &[Handler],
+    inst: *const VmInstance,
+    pc: u32,
+    tag: u32,
+) -> Option<Catch> {
+    let mut region = Handler::innermost(handlers, pc);
+    while let Some(i) = region {
+        let h = &handlers[i as usize];
+        let next = match h.delegate {
+            Some(target) => target,
+            None => {
+                for c in h.catches.iter() {
+                    // SAFETY: per the contract.
+                    if c.tag == CATCH_ALL || unsafe { (&(*inst).tags)[c.tag as usize] } == tag {
+                        return Some(*c);
+                    }
+                }
+                h.parent
+            }
+        };
+        region = (next != NO_REGION).then_some(next);
+    }
+    None
+}
+
+/// Unwinds exception `exn`, raised by the op before `*ip`, to the innermost
+/// handler that catches it: in this frame or, popping frames, in a caller
+/// of this activation. Lands there (payload and `exnref` in the clause's
+/// slots, `*ip` at its pad) or, if none catches it, returns it as the
+/// activation's outcome.
+///
+/// # Safety
+/// As for [`run`]; `at` is the current frame (its `ip` past the throwing
+/// op), updated to the landing frame and pad.
+#[cold]
+#[inline(never)]
+unsafe fn unwind<H: Host>(
+    host: &mut H,
+    es: *mut ExecState,
+    entry_frames: usize,
+    at: &mut Frame,
+    exn: u64,
+) -> Result<(), Trap> {
+    let Frame {
+        func,
+        inst,
+        base,
+        ip,
+    } = at;
+    let tag = host.exception_tag(exn);
+    // SAFETY: per the contract; frames popped here were pushed by `run`
+    // with live functions and instances, and every slot written is inside
+    // the landing frame, which is reserved.
+    unsafe {
+        loop {
+            let code = (**func).code.as_ptr();
+            let pc = (ip.offset_from(code) - 1) as u32;
+            if let Some(c) = find_catch(&(**func).handlers, *inst, pc, tag) {
+                let fp = (*es).stack.values.as_mut_ptr().add(*base);
+                if c.payload_slots > 0 {
+                    let dst = core::slice::from_raw_parts_mut(
+                        fp.add(c.payload as usize),
+                        c.payload_slots as usize,
+                    );
+                    host.exception_payload(exn, dst);
+                }
+                if c.exn != NO_SLOT {
+                    *fp.add(c.exn as usize) = exn;
+                }
+                if c.expose {
+                    host.expose_exception(exn);
+                }
+                if c.release {
+                    host.release_exception(exn);
+                }
+                *ip = code.add(c.pad as usize);
+                return Ok(());
+            }
+            let stack = &mut (*es).stack;
+            if stack.frames.len() == entry_frames {
+                return Err(Trap {
+                    reason: TrapReason::Exception(exn),
+                    backtrace: Vec::new(),
+                });
+            }
+            let Some(fr) = stack.frames.pop() else {
+                core::hint::unreachable_unchecked()
+            };
+            *func = fr.func;
+            *inst = fr.inst;
+            *base = fr.base;
+            *ip = fr.ip;
+        }
+    }
+}
+
 /// Runs `func` of `inst`, whose frame (arguments in place, locals zeroed)
 /// starts at value slot `base`, until it returns to its caller (the frame
 /// count drops back to `entry_frames`).
@@ -278,12 +381,40 @@ pub(super) unsafe fn run<H: Host>(
                 (mem_base, mem_len) = mem0(inst);
             }};
         }
+        // Raises exception `exn` at the op just executed and continues at
+        // the handler that catches it (or leaves with it). Expands to a
+        // `continue` of the dispatch loop, so only at its level.
+        macro_rules! throw {
+            ($exn:expr) => {{
+                let exn: u64 = $exn;
+                let from = inst;
+                let mut at = Frame {
+                    func,
+                    inst,
+                    ip,
+                    base,
+                };
+                unwind(host, es, entry_frames, &mut at, exn)?;
+                (func, inst, ip, base) = (at.func, at.inst, at.ip, at.base);
+                fp = (*es).stack.values.as_mut_ptr().add(base);
+                if inst != from {
+                    (mem_base, mem_len) = mem0(inst);
+                }
+                continue;
+            }};
+        }
         macro_rules! host_result {
             ($r:expr) => {{
                 let r = $r;
                 reload!();
                 match r {
                     Ok(v) => v,
+                    // A host function (or wasm it called) threw: the call
+                    // site is where it propagates from.
+                    Err(Trap {
+                        reason: TrapReason::Exception(exn),
+                        ..
+                    }) => throw!(exn),
                     Err(t) => return Err(with_frames(t, es, entry_frames, func, inst, ip)),
                 }
             }};
@@ -637,6 +768,24 @@ pub(super) unsafe fn run<H: Host>(
                     }
                     call_ref!(bits as usize as *const VmFuncRef, ab, tail = true)
                 }
+                Op::Throw {
+                    tag,
+                    base: pb,
+                    slots,
+                } => {
+                    let id = (&(*inst).tags)[tag as usize];
+                    let payload = core::slice::from_raw_parts(fp.add(pb as usize), slots as usize);
+                    let exn = host.new_exception(id, payload);
+                    throw!(exn)
+                }
+                Op::ThrowRef { src } => {
+                    let exn = get!(src);
+                    if exn == 0 {
+                        trap!(TrapCode::NullReference)
+                    }
+                    throw!(exn)
+                }
+                Op::ExnRelease { slot } => host.release_exception(get!(slot)),
                 Op::RefAsNonNull { src } => {
                     if get!(src) == 0 {
                         trap!(TrapCode::NullReference)

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use wasmparser::BlockType;
 
 impl FuncTranslator<'_> {
-    fn block_sizes(&self, bt: BlockType) -> (Vec<u8>, Vec<u8>) {
+    pub(super) fn block_sizes(&self, bt: BlockType) -> (Vec<u8>, Vec<u8>) {
         match bt {
             BlockType::Empty => (Vec::new(), Vec::new()),
             BlockType::Type(t) => (Vec::new(), alloc::vec![wp_slot_size(t)]),
@@ -21,7 +21,7 @@ impl FuncTranslator<'_> {
         }
     }
 
-    fn push_ctrl(&mut self, kind: CtrlKind, bt: BlockType) -> &mut Ctrl {
+    pub(super) fn push_ctrl(&mut self, kind: CtrlKind, bt: BlockType) -> &mut Ctrl {
         let (params, results) = self.block_sizes(bt);
         let height = self.stack.len() - params.len();
         let base = match self.stack.get(height) {
@@ -38,6 +38,8 @@ impl FuncTranslator<'_> {
             patches: Vec::new(),
             else_patch: None,
             unreachable: false,
+            region: None,
+            hidden: None,
         });
         self.ctrl.last_mut().unwrap()
     }
@@ -74,7 +76,7 @@ impl FuncTranslator<'_> {
 
     /// Leaves the current block's values as temps in their home slots and
     /// resets the operand stack to `height` plus `sizes` pushed from `base`.
-    fn reset_stack(&mut self, height: usize, base: u32, sizes: &[u8]) {
+    pub(super) fn reset_stack(&mut self, height: usize, base: u32, sizes: &[u8]) {
         self.stack.truncate(height);
         let mut home = base;
         for &size in sizes {
@@ -111,6 +113,14 @@ impl FuncTranslator<'_> {
     }
 
     pub(super) fn visit_end(&mut self) {
+        if matches!(
+            self.ctrl.last().map(|c| c.kind),
+            Some(CtrlKind::TryTable | CtrlKind::Try | CtrlKind::Catch)
+        ) {
+            let c = self.ctrl.last().unwrap();
+            let (kind, region, hidden) = (c.kind, c.region, c.hidden);
+            self.end_try(kind, region, hidden);
+        }
         let reachable = !self.is_unreachable();
         let frame = self.ctrl.pop().unwrap();
         if frame.kind == CtrlKind::Func {
@@ -136,7 +146,7 @@ impl FuncTranslator<'_> {
         self.start_region();
     }
 
-    fn set_unreachable(&mut self) {
+    pub(super) fn set_unreachable(&mut self) {
         let frame = self.ctrl.last_mut().unwrap();
         frame.unreachable = true;
         let h = frame.height;
@@ -200,7 +210,7 @@ impl FuncTranslator<'_> {
     }
 
     /// Emits an unconditional jump (with value copies) to label `depth`.
-    fn emit_br(&mut self, depth: u32) {
+    pub(super) fn emit_br(&mut self, depth: u32) {
         if depth as usize == self.ctrl.len() - 1 {
             self.emit_return();
             return;

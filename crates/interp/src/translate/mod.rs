@@ -9,8 +9,11 @@
 //! calls, branches), at which point it is *materialised* with one `Copy`.
 
 mod control;
+mod exceptions;
 mod fuse;
 mod ops;
+
+pub(crate) use exceptions::{CATCH_ALL, Catch, Handler, NO_REGION, NO_SLOT};
 
 use crate::bytecode::{Op, Slot};
 use alloc::boxed::Box;
@@ -33,8 +36,12 @@ pub(crate) struct InterpFunc {
     pub param_slots: u32,
     /// Slots taken by the declared locals (zeroed on entry).
     pub local_slots: u32,
-    /// Total frame size in slots: params, locals and temporaries.
+    /// Total frame size in slots: params, locals, temporaries and the
+    /// hidden slots of legacy `catch` blocks.
     pub frame_slots: u32,
+    /// Exception handler regions (see `exceptions.rs`); empty unless the
+    /// function catches or delegates.
+    pub handlers: Box<[Handler]>,
 }
 
 impl InterpFunc {
@@ -84,6 +91,12 @@ enum CtrlKind {
     Loop,
     If,
     Else,
+    /// A `try_table` body.
+    TryTable,
+    /// A legacy `try` body.
+    Try,
+    /// A legacy `catch`/`catch_all` block (of the same `try`).
+    Catch,
 }
 
 /// A control frame of the translator.
@@ -106,6 +119,11 @@ struct Ctrl {
     else_patch: Option<usize>,
     /// Whether the rest of this block is unreachable.
     unreachable: bool,
+    /// For the try kinds: the handler region of the body.
+    region: Option<u32>,
+    /// For a legacy `try` once it has a catch: its hidden slot number
+    /// (where the caught exception waits for `rethrow`).
+    hidden: Option<u32>,
 }
 
 impl Ctrl {
@@ -144,6 +162,8 @@ pub(crate) struct FuncTranslator<'a> {
     /// pc of the last emitted label (branch target); ops before it may not
     /// be rewritten by peephole folding.
     last_label: usize,
+    /// Exception handler regions being built.
+    handlers: exceptions::HandlerBuilder,
 }
 
 fn too_big(offset: u32) -> TranslationError {
@@ -235,7 +255,9 @@ pub(crate) fn translate_function(
         fuel_count: 0,
         skip_depth: 0,
         last_label: 0,
+        handlers: core::mem::take(&mut scratch.handlers),
     };
+    ft.handlers.clear();
     let func_ctrl = Ctrl {
         kind: CtrlKind::Func,
         height: 0,
@@ -246,6 +268,8 @@ pub(crate) fn translate_function(
         patches: Vec::new(),
         else_patch: None,
         unreachable: false,
+        region: None,
+        hidden: None,
     };
     // Buffers come back from the previous function's translation in
     // whatever state it left them.
@@ -276,7 +300,8 @@ pub(crate) fn translate_function(
     }
     ft.finish_region();
     ft.thread_jumps();
-    if ft.max_slots > u16::MAX as u32 {
+    let hidden = ft.place_hidden_slots();
+    if ft.max_slots + hidden > u16::MAX as u32 {
         return Err(too_big(start_offset));
     }
     // Exact-size copies; the buffers go back for the next function.
@@ -287,7 +312,8 @@ pub(crate) fn translate_function(
         func_index,
         param_slots,
         local_slots: temps_base - param_slots,
-        frame_slots: ft.max_slots,
+        frame_slots: ft.max_slots + hidden,
+        handlers: ft.handlers.regions.as_slice().into(),
     };
     *scratch = Scratch {
         code: ft.code,
@@ -296,6 +322,7 @@ pub(crate) fn translate_function(
         stack: ft.stack,
         ctrl: ft.ctrl,
         locals: ft.locals,
+        handlers: ft.handlers,
     };
     Ok(func)
 }
@@ -311,6 +338,7 @@ pub(crate) struct Scratch {
     stack: Vec<Entry>,
     ctrl: Vec<Ctrl>,
     locals: Vec<(Slot, u8)>,
+    handlers: exceptions::HandlerBuilder,
 }
 
 impl FuncTranslator<'_> {
@@ -323,10 +351,19 @@ impl FuncTranslator<'_> {
     fn skip(&mut self, op: &wasmparser::Operator<'_>) {
         use wasmparser::Operator as O;
         match op {
-            O::Block { .. } | O::Loop { .. } | O::If { .. } => self.skip_depth += 1,
+            O::Block { .. }
+            | O::Loop { .. }
+            | O::If { .. }
+            | O::TryTable { .. }
+            | O::Try { .. } => self.skip_depth += 1,
             O::Else if self.skip_depth == 0 => self.visit_else(),
+            O::Catch { tag_index } if self.skip_depth == 0 => self.visit_catch(Some(*tag_index)),
+            O::CatchAll if self.skip_depth == 0 => self.visit_catch(None),
+            O::Delegate { relative_depth } if self.skip_depth == 0 => {
+                self.visit_delegate(*relative_depth)
+            }
             O::End if self.skip_depth == 0 => self.visit_end(),
-            O::End => self.skip_depth -= 1,
+            O::End | O::Delegate { .. } => self.skip_depth -= 1,
             _ => {}
         }
     }

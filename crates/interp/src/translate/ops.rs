@@ -462,6 +462,14 @@ impl FuncTranslator<'_> {
                     value: value.bits(),
                 });
             }
+            O::Throw { tag_index } => self.visit_throw(tag_index),
+            O::ThrowRef => self.visit_throw_ref(),
+            O::TryTable { ref try_table } => self.visit_try_table(try_table.ty, &try_table.catches),
+            O::Try { blockty } => self.visit_try(blockty),
+            O::Catch { tag_index } => self.visit_catch(Some(tag_index)),
+            O::CatchAll => self.visit_catch(None),
+            O::Delegate { relative_depth } => self.visit_delegate(relative_depth),
+            O::Rethrow { relative_depth } => self.visit_rethrow(relative_depth),
             O::CallRef { type_index } => self.visit_call_ref(type_index, false),
             O::ReturnCallRef { type_index } => self.visit_call_ref(type_index, true),
             O::RefAsNonNull => {

@@ -42,6 +42,9 @@ pub struct TestHost {
     /// A function the re-entrant host function calls back into.
     pub reentry: *const VmFuncRef,
     pub calls: u32,
+    /// Exceptions raised so far: (tag id, payload); `exnref` bits are the
+    /// index plus one. Never freed: the harness runs short scripts.
+    pub exceptions: Vec<(u32, Vec<u64>)>,
 }
 
 impl Host for TestHost {
@@ -104,6 +107,23 @@ impl Host for TestHost {
         }
         Ok(Some(old))
     }
+
+    fn new_exception(&mut self, tag: u32, payload: &[u64]) -> u64 {
+        self.exceptions.push((tag, payload.to_vec()));
+        self.exceptions.len() as u64
+    }
+
+    fn exception_tag(&self, exn: u64) -> u32 {
+        self.exceptions[exn as usize - 1].0
+    }
+
+    fn exception_payload(&self, exn: u64, dst: &mut [u64]) {
+        dst.copy_from_slice(&self.exceptions[exn as usize - 1].1);
+    }
+
+    fn expose_exception(&mut self, _exn: u64) {}
+
+    fn release_exception(&mut self, _exn: u64) {}
 }
 
 pub struct Instance {
@@ -197,6 +217,7 @@ impl Instance {
                 .collect(),
             reentry: std::ptr::null(),
             calls: 0,
+            exceptions: Vec::new(),
         };
         let sigs: Vec<u32> = t
             .types
@@ -210,6 +231,8 @@ impl Instance {
             globals: Box::new([]),
             funcs: Box::new([]),
             sigs: sigs.clone().into_boxed_slice(),
+            // Tags get ids by index: the harness has one instance.
+            tags: (0..t.tags.len() as u32).collect(),
             datas: Box::new([]),
             elems: Box::new([]),
             id: 7,

@@ -222,6 +222,27 @@ impl WasmTy for Option<ExternRef> {
     }
 }
 
+impl WasmTy for Option<crate::ExnRef> {
+    fn valtype() -> ValType {
+        ValType::EXNREF
+    }
+    fn load(store: &StoreOpaque, slots: &[u64]) -> Self {
+        crate::ExnRef::from_bits(store, slots[0])
+    }
+    fn store(self, store: &StoreOpaque, slots: &mut [u64]) {
+        slots[0] = match self {
+            None => 0,
+            Some(e) => {
+                store.check(e.store);
+                // Like a handle of another store: a programming error the
+                // typed interface cannot return.
+                assert!(store.exns.contains(e.bits), "exnref of another store");
+                e.bits
+            }
+        };
+    }
+}
+
 /// Parameters of a typed call: a [`WasmTy`], `()`, or a tuple of up to 12
 /// of them.
 pub trait WasmParams: Send + Sync + Sized + 'static {

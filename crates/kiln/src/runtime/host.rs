@@ -136,6 +136,23 @@ fn host_trap(err: anyhow::Error) -> vm::Trap {
     }
 }
 
+impl<T> StoreInner<T> {
+    /// The interpreter's view of a host function's error: a thrown
+    /// exception (the store's pending one) is thrown on into wasm at the
+    /// call site; anything else ends the call.
+    fn host_call_trap(&mut self, err: anyhow::Error) -> vm::Trap {
+        if err.is::<crate::ThrownException>()
+            && let Some(bits) = self.opaque.pending_exception.take()
+        {
+            return vm::Trap {
+                reason: TrapReason::Exception(bits),
+                backtrace: Vec::new(),
+            };
+        }
+        host_trap(err)
+    }
+}
+
 impl<T> Host for StoreInner<T> {
     fn exec_state(&mut self) -> &mut ExecState {
         &mut self.opaque.exec
@@ -154,7 +171,8 @@ impl<T> Host for StoreInner<T> {
             // wasm function, which this store owns and keeps alive.
             Some(unsafe { (*caller).id })
         };
-        self.call_host_func(id, instance, slots).map_err(host_trap)
+        self.call_host_func(id, instance, slots)
+            .map_err(|e| self.host_call_trap(e))
     }
 
     fn memory_grow(
@@ -179,6 +197,26 @@ impl<T> Host for StoreInner<T> {
         let id = unsafe { (*table).id };
         self.grow_table(id, delta, init).map_err(host_trap)
     }
+
+    fn new_exception(&mut self, tag: u32, payload: &[u64]) -> u64 {
+        self.opaque.exns.alloc(tag, payload)
+    }
+
+    fn exception_tag(&self, exn: u64) -> u32 {
+        self.opaque.exns.get(exn).tag
+    }
+
+    fn exception_payload(&self, exn: u64, dst: &mut [u64]) {
+        dst.copy_from_slice(&self.opaque.exns.get(exn).payload);
+    }
+
+    fn expose_exception(&mut self, exn: u64) {
+        self.opaque.exns.expose(exn);
+    }
+
+    fn release_exception(&mut self, exn: u64) {
+        self.opaque.exns.release(exn);
+    }
 }
 
 impl StoreOpaque {
@@ -200,6 +238,7 @@ impl StoreOpaque {
                 Ok(err) => err.context(WasmBacktrace { frames }),
                 Err(_) => anyhow::anyhow!("host function failed with an error of unknown type"),
             },
+            TrapReason::Exception(bits) => anyhow::Error::new(self.thrown(bits)),
             TrapReason::Translation(e) => {
                 let err = anyhow::anyhow!(
                     "failed to translate a function at its first call (lazy translation): {e}"

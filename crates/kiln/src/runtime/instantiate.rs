@@ -47,6 +47,7 @@ pub(crate) fn instantiate<T>(
     let mut tables = Vec::with_capacity(t.tables.len());
     let mut memories = Vec::with_capacity(t.memories.len());
     let mut globals = Vec::with_capacity(t.globals.len());
+    let mut tags = Vec::with_capacity(t.tags.len());
     for (import, item) in t.imports.iter().zip(imports) {
         if item.store_id() != store.opaque.id {
             bail!(
@@ -72,7 +73,16 @@ pub(crate) fn instantiate<T>(
             Extern::Table(x) => tables.push(x.index),
             Extern::Memory(m) => memories.push(m.index),
             Extern::Global(g) => globals.push(g.index),
+            Extern::Tag(x) => tags.push(x.index),
         }
+    }
+    // Each defined tag is a new identity.
+    for &ty in &t.tags[t.num_imported_tags as usize..] {
+        tags.push(
+            store
+                .opaque
+                .push_tag(module.inner.types[ty as usize].clone()),
+        );
     }
 
     // The instance record comes first: its functions point at it.
@@ -86,6 +96,7 @@ pub(crate) fn instantiate<T>(
         globals: Box::new([]),
         funcs: Box::new([]),
         sigs: module.inner.sigs.clone(),
+        tags: tags.clone().into_boxed_slice(),
         datas: Box::new([]),
         elems: Box::new([]),
         id: instance_index,
@@ -233,6 +244,7 @@ pub(crate) fn instantiate<T>(
         tables: tables.into_boxed_slice(),
         memories: memories.into_boxed_slice(),
         globals: globals.into_boxed_slice(),
+        tags: tags.into_boxed_slice(),
     });
 
     apply_elem_segments(&mut store.opaque, module, instance_index)?;
@@ -366,6 +378,9 @@ fn check_import(
                 && want.shared == have.shared
                 && want.page_size_log2 == have.page_size_log2
                 && limits_match(want.minimum, want.maximum, have.minimum, have.maximum)
+        }
+        (EntityType::Tag(want), Extern::Tag(x)) => {
+            store.tag_type(x.index).id() == module.inner.sigs[*want as usize]
         }
         (EntityType::Global(want), Extern::Global(g)) => {
             let want = module.canonical_global(*want);

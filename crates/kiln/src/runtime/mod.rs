@@ -11,6 +11,7 @@
 //! crate's `unsafe` code lives under this module.
 
 pub(crate) mod const_eval;
+pub(crate) mod exceptions;
 pub(crate) mod host;
 pub(crate) mod instantiate;
 pub(crate) mod memory;

@@ -127,6 +127,7 @@ pub(crate) struct InstanceData {
     pub(crate) tables: Box<[u32]>,
     pub(crate) memories: Box<[u32]>,
     pub(crate) globals: Box<[u32]>,
+    pub(crate) tags: Box<[u32]>,
 }
 
 /// The part of a store that does not depend on the embedder's data type.
@@ -150,6 +151,12 @@ pub struct StoreOpaque {
     globals: Vec<GlobalData>,
     pub(crate) instances: Vec<InstanceData>,
     externrefs: Vec<Box<dyn Any + Send + Sync>>,
+    tags: Vec<super::exceptions::TagData>,
+    /// Exception objects (see `exceptions.rs`).
+    pub(crate) exns: super::exceptions::ExnHeap,
+    /// The exception an uncaught throw left for the embedder (or a host
+    /// function is throwing), as `exnref` bits.
+    pub(crate) pending_exception: Option<u64>,
     /// The native backend's per-store state (`None` in an interpreter
     /// store).
     pub(crate) native: Option<Owned<NativeStore>>,
@@ -184,6 +191,9 @@ impl StoreOpaque {
             globals: Vec::new(),
             instances: Vec::new(),
             externrefs: Vec::new(),
+            tags: Vec::new(),
+            exns: Default::default(),
+            pending_exception: None,
             native: None,
         }
     }
@@ -544,6 +554,20 @@ impl StoreOpaque {
 
     pub(crate) fn instance_mut(&mut self, index: u32) -> &mut InstanceData {
         &mut self.instances[index as usize]
+    }
+
+    // ---- tags ----
+
+    /// Adds a tag of (canonical) function type `ty`; returns its store
+    /// index, its identity.
+    pub(crate) fn push_tag(&mut self, ty: FuncType) -> u32 {
+        self.tags.push(super::exceptions::TagData { ty });
+        u32::try_from(self.tags.len() - 1).expect("too many tags in one store")
+    }
+
+    /// The type of tag `index`.
+    pub(crate) fn tag_type(&self, index: u32) -> &FuncType {
+        &self.tags[index as usize].ty
     }
 
     // ---- externrefs ----

@@ -53,6 +53,10 @@ pub enum HeapType {
     ConcreteFunc(FuncType),
     /// No function: the bottom of the `func` hierarchy.
     NoFunc,
+    /// Any exception (`exn`).
+    Exn,
+    /// No exception: the bottom of the `exn` hierarchy.
+    NoExn,
 }
 
 impl ValType {
@@ -60,6 +64,8 @@ impl ValType {
     pub const FUNCREF: ValType = ValType::Ref(RefType::FUNCREF);
     /// `externref`, the nullable host reference.
     pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
+    /// `exnref`, the nullable exception reference.
+    pub const EXNREF: ValType = ValType::Ref(RefType::EXNREF);
     /// `nullfuncref`: only null, in the `func` hierarchy.
     pub const NULLFUNCREF: ValType = ValType::Ref(RefType::NULLFUNCREF);
     /// `nullexternref`: only null, in the `extern` hierarchy.
@@ -152,6 +158,11 @@ impl RefType {
         is_nullable: true,
         heap_type: HeapType::Extern,
     };
+    /// `exnref`: `(ref null exn)`.
+    pub const EXNREF: RefType = RefType {
+        is_nullable: true,
+        heap_type: HeapType::Exn,
+    };
     /// `nullfuncref`: `(ref null nofunc)`.
     pub const NULLFUNCREF: RefType = RefType {
         is_nullable: true,
@@ -219,6 +230,7 @@ impl HeapType {
         match self {
             HeapType::Func | HeapType::ConcreteFunc(_) | HeapType::NoFunc => HeapType::Func,
             HeapType::Extern | HeapType::NoExtern => HeapType::Extern,
+            HeapType::Exn | HeapType::NoExn => HeapType::Exn,
         }
     }
 
@@ -227,6 +239,7 @@ impl HeapType {
         match self {
             HeapType::Func | HeapType::ConcreteFunc(_) | HeapType::NoFunc => HeapType::NoFunc,
             HeapType::Extern | HeapType::NoExtern => HeapType::NoExtern,
+            HeapType::Exn | HeapType::NoExn => HeapType::NoExn,
         }
     }
 
@@ -245,6 +258,8 @@ impl HeapType {
             HeapType::Func => env::HeapType::Func,
             HeapType::ConcreteFunc(f) => env::HeapType::Concrete(f.id()),
             HeapType::NoFunc => env::HeapType::NoFunc,
+            HeapType::Exn => env::HeapType::Exn,
+            HeapType::NoExn => env::HeapType::NoExn,
         }
     }
 
@@ -254,6 +269,8 @@ impl HeapType {
             env::HeapType::NoExtern => HeapType::NoExtern,
             env::HeapType::Func => HeapType::Func,
             env::HeapType::NoFunc => HeapType::NoFunc,
+            env::HeapType::Exn => HeapType::Exn,
+            env::HeapType::NoExn => HeapType::NoExn,
             env::HeapType::Concrete(id) => HeapType::ConcreteFunc(FuncType::registered(engine, id)),
         }
     }
@@ -266,6 +283,8 @@ impl fmt::Display for HeapType {
             HeapType::NoExtern => f.write_str("noextern"),
             HeapType::Func => f.write_str("func"),
             HeapType::NoFunc => f.write_str("nofunc"),
+            HeapType::Exn => f.write_str("exn"),
+            HeapType::NoExn => f.write_str("noexn"),
             HeapType::ConcreteFunc(t) => t.fmt(f),
         }
     }
@@ -278,6 +297,9 @@ impl fmt::Display for RefType {
         }
         if *self == RefType::EXTERNREF {
             return f.write_str("externref");
+        }
+        if *self == RefType::EXNREF {
+            return f.write_str("exnref");
         }
         let null = if self.is_nullable { "null " } else { "" };
         write!(f, "(ref {null}{})", self.heap_type)
