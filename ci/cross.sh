@@ -201,9 +201,10 @@ EXCLUSIONS="$ROOT/crates/wast/spec-exclusions.txt"
 # of crates/wast/spec-exclusions.txt.
 pending_wasm3() {
     # `shared/FILE: reason` for every backend, `@COMPILER shared/FILE:
-    # reason` for one.
+    # reason` for one, `@COMPILER/ARCH shared/FILE: reason` for one on one
+    # architecture (ARCH as the target triple names it).
     sed -n -e 's|^shared/\([^:]*\):.*|\1|p' -e "s|^@${1:-interp} shared/\([^:]*\):.*|\1|p" \
-        "$EXCLUSIONS"
+        -e "s|^@${1:-interp}/${2:-none} shared/\([^:]*\):.*|\1|p" "$EXCLUSIONS"
 }
 
 # spec_files COMPILER: prints the spec files (relative to $SPEC_DIR) to run
@@ -225,7 +226,7 @@ spec_files() {
                 proposals/custom-page-sizes/*.wast 2>/dev/null || true)
         } | awk '!seen[$0]++'
     )"
-    mapfile -t pending < <(pending_wasm3 "${1:-interp}")
+    mapfile -t pending < <(pending_wasm3 "${1:-interp}" "${2:-$(uname -m)}")
     for p in "${pending[@]}"; do
         if ! grep -Fxq "$p" <<<"$all"; then
             echo "spec-exclusions.txt: shared/$p is not a file the shared suite runs" >&2
@@ -255,7 +256,7 @@ run_scope() {
         return 0
     fi
     local files list
-    list="$(spec_files "$compiler")" || return 1
+    list="$(spec_files "$compiler" "${SPEC_ARCH:-$(uname -m)}")" || return 1
     mapfile -t files <<<"$list"
     echo "[$label] ${#files[@]} spec files (subset: $SUBSET), timeout ${limit}s each"
 
@@ -469,7 +470,7 @@ for target in "${targets[@]}"; do
             ;;
     esac
     for compiler in $row_compilers; do
-        if ! SPEC_SEEN="$spec_seen" timed "spec $compiler ($SUBSET)" \
+        if ! SPEC_SEEN="$spec_seen" SPEC_ARCH="${target%%-*}" timed "spec $compiler ($SUBSET)" \
             run_scope "wast $target $compiler" "$limit" "$compiler" "${runner[@]}" "${kiln[@]}"; then
             status=1
         fi

@@ -21,8 +21,8 @@ use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
 use cranelift_codegen::{Context, FinalizedRelocTarget};
 use cranelift_frontend::FunctionBuilderContext;
 use kiln_environ::{
-    Builtin, CompiledFunction, CompiledModule, FuncKey, FunctionLocation, ModuleTranslation,
-    Relocation, RelocationKind, TrapSite, Tunables, VMOffsets,
+    Builtin, CompiledFunction, CompiledModule, FuncKey, FunctionLocation, HandlerSite,
+    ModuleTranslation, Relocation, RelocationKind, TrapSite, Tunables, VMOffsets,
 };
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -250,6 +250,28 @@ impl CraneliftCompiler {
                 code,
             });
         }
+        let mut handlers = Vec::new();
+        for site in buffer.call_sites() {
+            use cranelift_codegen::FinalizedMachExceptionHandler as H;
+            // The translator gives a call in a handler scope one catch-all
+            // entry (its landing block dispatches in code).
+            let handler = site.exception_handlers.iter().find_map(|h| match h {
+                H::Default(offset) => Some(*offset),
+                _ => None,
+            });
+            let Some(handler_offset) = handler else {
+                continue;
+            };
+            let frame_offset = site.frame_offset.ok_or_else(|| CompileError::Codegen {
+                function: key.to_string(),
+                message: "a call with an exception handler has no frame offset".into(),
+            })?;
+            handlers.push(HandlerSite {
+                ret_offset: site.ret_addr,
+                handler_offset,
+                frame_offset,
+            });
+        }
         let address_map = buffer
             .get_srclocs_sorted()
             .iter()
@@ -275,6 +297,7 @@ impl CraneliftCompiler {
             alignment,
             relocations,
             traps,
+            handlers,
             address_map,
             builtins,
         })
@@ -349,12 +372,13 @@ impl CraneliftCompiler {
             .collect();
         let stubs: Vec<FuncKey> = used.into_iter().map(FuncKey::Builtin).collect();
         compiled.extend(self.compile_all(&env, &stubs)?);
-        let (text, functions, traps, address_map) = self.link(&compiled)?;
+        let (text, functions, traps, handlers, address_map) = self.link(&compiled)?;
         Ok(CompiledModule {
             triple: self.isa.triple().to_string(),
             text,
             functions,
             traps,
+            handlers,
             address_map,
             wasm_to_array,
             num_defined_funcs: module.bodies.len() as u32,
@@ -371,6 +395,7 @@ impl CraneliftCompiler {
             Vec<u8>,
             Vec<FunctionLocation>,
             Vec<TrapSite>,
+            Vec<HandlerSite>,
             Vec<(u32, u32)>,
         ),
         CompileError,
@@ -402,6 +427,7 @@ impl CraneliftCompiler {
         };
         let mut functions = Vec::with_capacity(funcs.len());
         let mut traps = Vec::new();
+        let mut handlers = Vec::new();
         let mut address_map = Vec::new();
         for (f, start) in funcs.iter().zip(&starts) {
             let start = to_u32(*start)?;
@@ -413,12 +439,18 @@ impl CraneliftCompiler {
                 offset: start + t.offset,
                 code: t.code,
             }));
+            handlers.extend(f.handlers.iter().map(|h| HandlerSite {
+                ret_offset: start + h.ret_offset,
+                handler_offset: start + h.handler_offset,
+                frame_offset: h.frame_offset,
+            }));
             address_map.extend(f.address_map.iter().map(|(o, w)| (start + o, *w)));
         }
         functions.sort_by_key(|f| f.range.start);
         traps.sort_by_key(|t| t.offset);
+        handlers.sort_by_key(|h| h.ret_offset);
         address_map.sort_by_key(|(o, _)| *o);
-        Ok((text, functions, traps, address_map))
+        Ok((text, functions, traps, handlers, address_map))
     }
 }
 

@@ -22,7 +22,8 @@
 //! (little-endian) byte order.
 
 use crate::translate::{
-    ModuleEnv, NS_BUILTIN, NS_WASM_FUNC, builtin_signature, clif_type, wasm_signature,
+    ModuleEnv, NS_BUILTIN, NS_WASM_FUNC, builtin_signature, clif_type, stub_signature,
+    wasm_signature,
 };
 use cranelift_codegen::ir::{
     self, AbiParam, Endianness, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind,
@@ -194,7 +195,7 @@ pub(crate) fn builtin_stub(
 ) -> ir::Function {
     let sig = builtin_signature(env, builtin);
     let name = ir::UserFuncName::user(NS_BUILTIN, builtin.index());
-    let mut func = ir::Function::with_name_signature(name, sig.clone());
+    let mut func = ir::Function::with_name_signature(name, stub_signature(env, builtin));
     let mut b = FunctionBuilder::new(&mut func, fb_ctx);
     let p = start(&mut b);
     let vmctx = p[0];

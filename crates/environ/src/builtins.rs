@@ -22,6 +22,8 @@
 pub enum BuiltinType {
     /// A pointer-sized value: the caller's `VMContext`.
     VmCtx,
+    /// Another pointer (a buffer in the caller's frame).
+    Ptr,
     /// A 32-bit integer (indices, sizes and addresses of 32-bit memories).
     I32,
     /// A 64-bit integer (also reference bits, see `docs/native-abi.md`).
@@ -41,7 +43,7 @@ pub struct BuiltinSignature {
     pub result: Option<BuiltinType>,
 }
 
-use BuiltinType::{F32, F64, I32, I64, VmCtx};
+use BuiltinType::{F32, F64, I32, I64, Ptr, VmCtx};
 
 macro_rules! builtins {
     ($( $(#[$doc:meta])* $name:ident = $sym:literal ($($p:ident),*) $(-> $r:ident)?; )*) => {
@@ -143,12 +145,37 @@ builtins! {
     FmaF32 = "fma_f32" (VmCtx, F32, F32, F32) -> F32;
     /// The same in `f64`.
     FmaF64 = "fma_f64" (VmCtx, F64, F64, F64) -> F64;
+    /// `throw`: `(vmctx, tag, payload)`, the tag a module tag index and
+    /// the payload a buffer of `ValRaw`s (the tag's parameters). Raises
+    /// the exception: unwinds to the handler that takes it, never
+    /// returning.
+    Throw = "throw" (VmCtx, I32, Ptr);
+    /// `throw_ref`: `(vmctx, exnref)`. Raises the exception again (traps
+    /// with `NullReference` for null); never returns.
+    ThrowRef = "throw_ref" (VmCtx, I64);
+    /// A landing block's tag test: `(vmctx, exnref, tag) -> 1` when the
+    /// exception's tag is the instance's tag `tag`, else 0.
+    ExnTagIs = "exn_tag_is" (VmCtx, I64, I32) -> I32;
+    /// `(vmctx, exnref, dst)`: copies the exception's payload into the
+    /// `ValRaw` buffer `dst`.
+    ExnPayload = "exn_payload" (VmCtx, I64, Ptr);
+    /// `(vmctx, exnref, keep)`: a handler is done with the exception:
+    /// kept as a value (`keep` = 1: `catch_ref`), or dead (0).
+    ExnSettle = "exn_settle" (VmCtx, I64, I32);
 }
 
 impl Builtin {
     /// Position of this builtin's pointer in the runtime's builtin table.
     pub fn index(self) -> u32 {
         self as u32
+    }
+
+    /// Whether the builtin raises wasm exceptions (compiled code calls it
+    /// in handler scopes through `try_call`, and its stub takes the wasm
+    /// calling convention so that nothing is assumed to survive in
+    /// registers on the exceptional edge).
+    pub fn raises_exceptions(self) -> bool {
+        matches!(self, Builtin::Throw | Builtin::ThrowRef)
     }
 
     /// The builtin at table position `index`, if there is one.

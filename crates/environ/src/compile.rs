@@ -93,6 +93,20 @@ pub struct TrapSite {
     pub code: TrapCode,
 }
 
+/// A call that may raise an exception, made inside a handler scope: where
+/// its exceptions are handled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HandlerSite {
+    /// Offset of the call's return address (function- or image-relative,
+    /// depending on the container): the pc a frame walk sees.
+    pub ret_offset: u32,
+    /// Offset of the handler's code, relative like `ret_offset`.
+    pub handler_offset: u32,
+    /// Bytes from the stack pointer at the call up to the frame pointer:
+    /// the unwinder resumes the handler with `sp = fp - frame_offset`.
+    pub frame_offset: u32,
+}
+
 /// One compiled function or trampoline before layout.
 #[derive(Clone, Debug)]
 pub struct CompiledFunction {
@@ -106,6 +120,8 @@ pub struct CompiledFunction {
     pub relocations: Vec<Relocation>,
     /// Trap sites, by offset in `code`.
     pub traps: Vec<TrapSite>,
+    /// Exception handler sites, by offset in `code`.
+    pub handlers: Vec<HandlerSite>,
     /// `(code offset, wasm byte offset)`, sorted: the instruction at or
     /// after each code offset comes from the wasm operator at that offset
     /// in the module binary.
@@ -136,6 +152,8 @@ pub struct CompiledModule {
     pub functions: Vec<FunctionLocation>,
     /// Trap sites, image-relative, sorted by offset.
     pub traps: Vec<TrapSite>,
+    /// Exception handler sites, image-relative, sorted by return offset.
+    pub handlers: Vec<HandlerSite>,
     /// `(image offset, wasm byte offset)` of wasm functions, sorted.
     pub address_map: Vec<(u32, u32)>,
     /// For each type index, the key of the wasm-to-array trampoline

@@ -44,7 +44,7 @@ mod vmoffsets;
 pub use builtins::{Builtin, BuiltinSignature, BuiltinType};
 pub use compile::{
     CompileError, CompiledFunction, CompiledModule, Compiler, FuncKey, FunctionLocation,
-    Relocation, RelocationKind, TrapSite, code_keys,
+    HandlerSite, Relocation, RelocationKind, TrapSite, code_keys,
 };
 pub use const_expr::{ConstExpr, ConstOp};
 pub use error::TranslationError;

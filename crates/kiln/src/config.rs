@@ -173,9 +173,9 @@ impl Config {
     }
 
     /// Enables the exception-handling proposal: tags, `throw`,
-    /// `throw_ref`, `try_table` and `exnref`. Default: on. (The
-    /// interpreter runs it; Cranelift refuses modules that use it, for
-    /// now.)
+    /// `throw_ref`, `try_table` and `exnref`. Default: on. (Cranelift's
+    /// code for s390x does not support it yet: modules that use it fail
+    /// to compile there.)
     pub fn wasm_exceptions(&mut self, enable: bool) -> &mut Self {
         self.feature(WasmFeatures::EXCEPTIONS, enable)
     }

@@ -2,15 +2,23 @@
 //! into wasm, exceptions crossing host frames, `exnref` values, the legacy
 //! instructions, and the store after an uncaught throw.
 //!
-//! Exception handling runs on the interpreter; Cranelift refuses such
-//! modules with a clear error (checked last).
+//! Every test runs on the interpreter and, where this host has it, on
+//! Cranelift's code (whose unwinder resumes at handler sites of compiled
+//! frames, `runtime/native/unwind.rs`).
 
 use kiln::*;
 
-fn engine() -> Engine {
-    let mut config = Config::new();
-    config.strategy(Strategy::Interpreter);
-    Engine::new(&config).unwrap()
+/// The engines to test: the interpreter, and Cranelift where it runs.
+fn engines() -> Vec<Engine> {
+    let mut out = Vec::new();
+    for strategy in [Strategy::Interpreter, Strategy::Cranelift] {
+        let mut config = Config::new();
+        config.strategy(strategy);
+        if let Ok(engine) = Engine::new(&config) {
+            out.push(engine);
+        }
+    }
+    out
 }
 
 const MODULE: &str = r#"(module
@@ -57,9 +65,13 @@ const MODULE: &str = r#"(module
     end
     (local.get $r)))"#;
 
-fn setup() -> (Store<()>, Instance) {
-    let engine = engine();
-    let module = Module::new(&engine, MODULE).unwrap();
+fn setup(engine: &Engine) -> (Store<()>, Instance) {
+    let module = Module::new(engine, MODULE).unwrap();
+    setup_module(engine, &module)
+}
+
+fn setup_module(engine: &Engine, module: &Module) -> (Store<()>, Instance) {
+    let engine = engine.clone();
     let mut store = Store::new(&engine, ());
     let mut linker = Linker::new(&engine);
     linker
@@ -90,13 +102,19 @@ fn setup() -> (Store<()>, Instance) {
             },
         )
         .unwrap();
-    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let instance = linker.instantiate(&mut store, module).unwrap();
     (store, instance)
 }
 
 #[test]
 fn uncaught_exceptions_reach_the_host_naming_their_tag() {
-    let (mut store, instance) = setup();
+    for engine in engines() {
+        uncaught_exceptions_reach_the_host_naming_their_tag_on(&engine);
+    }
+}
+
+fn uncaught_exceptions_reach_the_host_naming_their_tag_on(engine: &Engine) {
+    let (mut store, instance) = setup(engine);
     let throw = instance
         .get_typed_func::<i32, ()>(&mut store, "throw")
         .unwrap();
@@ -123,7 +141,13 @@ fn uncaught_exceptions_reach_the_host_naming_their_tag() {
 
 #[test]
 fn exceptions_unwind_through_wasm_and_host_frames() {
-    let (mut store, instance) = setup();
+    for engine in engines() {
+        exceptions_unwind_through_wasm_and_host_frames_on(&engine);
+    }
+}
+
+fn exceptions_unwind_through_wasm_and_host_frames_on(engine: &Engine) {
+    let (mut store, instance) = setup(engine);
     let catch_host = instance
         .get_typed_func::<i32, i32>(&mut store, "catch_host")
         .unwrap();
@@ -147,7 +171,13 @@ fn exceptions_unwind_through_wasm_and_host_frames() {
 
 #[test]
 fn exnref_values_round_trip_and_rethrow() {
-    let (mut store, instance) = setup();
+    for engine in engines() {
+        exnref_values_round_trip_and_rethrow_on(&engine);
+    }
+}
+
+fn exnref_values_round_trip_and_rethrow_on(engine: &Engine) {
+    let (mut store, instance) = setup(engine);
     let typed = instance
         .get_typed_func::<(), Option<ExnRef>>(&mut store, "catch_ref")
         .unwrap();
@@ -181,7 +211,13 @@ fn exnref_values_round_trip_and_rethrow() {
 
 #[test]
 fn legacy_try_catch_rethrow_and_catch_all() {
-    let (mut store, instance) = setup();
+    for engine in engines() {
+        legacy_try_catch_rethrow_and_catch_all_on(&engine);
+    }
+}
+
+fn legacy_try_catch_rethrow_and_catch_all_on(engine: &Engine) {
+    let (mut store, instance) = setup(engine);
     let legacy = instance
         .get_typed_func::<i32, i32>(&mut store, "legacy")
         .unwrap();
@@ -192,7 +228,13 @@ fn legacy_try_catch_rethrow_and_catch_all() {
 
 #[test]
 fn host_made_tags_and_exceptions_are_checked() {
-    let engine = engine();
+    for engine in engines() {
+        host_made_tags_and_exceptions_are_checked_on(&engine);
+    }
+}
+
+fn host_made_tags_and_exceptions_are_checked_on(engine: &Engine) {
+    let engine = engine.clone();
     let mut store = Store::new(&engine, ());
     let ty = TagType::new(FuncType::new(&engine, [ValType::I32], []));
     let tag = Tag::new(&mut store, &ty).unwrap();
@@ -242,12 +284,22 @@ fn host_made_tags_and_exceptions_are_checked() {
 }
 
 #[test]
-fn cranelift_refuses_exceptions_clearly_for_now() {
+fn precompiled_code_keeps_its_handlers() {
     let mut config = Config::new();
     config.strategy(Strategy::Cranelift);
     let Ok(engine) = Engine::new(&config) else {
         return; // no native backend on this host
     };
-    let err = Module::new(&engine, MODULE).unwrap_err();
-    assert!(format!("{err:#}").contains("interpreter only"), "{err:#}");
+    let bytes = Module::new(&engine, MODULE).unwrap().serialize().unwrap();
+    // SAFETY: the artifact was just written by this engine.
+    let module = unsafe { Module::deserialize(&engine, &bytes) }.unwrap();
+    let (mut store, instance) = setup_module(&engine, &module);
+    let deep = instance
+        .get_typed_func::<i32, i32>(&mut store, "catch_deep")
+        .unwrap();
+    assert_eq!(deep.call(&mut store, 20).unwrap(), 5);
+    let legacy = instance
+        .get_typed_func::<i32, i32>(&mut store, "legacy")
+        .unwrap();
+    assert_eq!(legacy.call(&mut store, 3).unwrap(), 1005);
 }

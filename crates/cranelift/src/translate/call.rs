@@ -136,6 +136,41 @@ impl Translator<'_, '_> {
         args.extend_from_slice(self.peekn(nparams));
         let new_len = self.stack.len() - nparams;
         self.stack.truncate(new_len);
+        // A call in a handler scope may raise an exception: a `try_call`,
+        // whose normal return continues in a new block.
+        let handler = if tail { None } else { self.call_handler() };
+        if let Some(handler) = handler {
+            let result_tys: Vec<ir::Type> =
+                ty.results.iter().map(|&t| super::clif_type(t)).collect();
+            let sig = self.builder.import_signature(sig);
+            let after = self.builder.create_block();
+            for t in &result_tys {
+                self.builder.append_block_param(after, *t);
+            }
+            let table = self.exception_table(sig, after, result_tys.len(), Some(handler));
+            match callee {
+                Callee::Direct(index) => {
+                    let name = self.builder.func.declare_imported_user_function(
+                        ir::UserExternalName::new(NS_WASM_FUNC, index),
+                    );
+                    let fref = self.builder.import_function(ir::ExtFuncData {
+                        name: ir::ExternalName::user(name),
+                        signature: sig,
+                        colocated: true,
+                        patchable: false,
+                    });
+                    self.builder.ins().try_call(fref, &args, table);
+                }
+                Callee::Indirect { code, .. } => {
+                    self.builder.ins().try_call_indirect(code, &args, table);
+                }
+            }
+            self.builder.seal_block(after);
+            self.switch_to(after);
+            let results = self.builder.block_params(after).to_vec();
+            self.stack.extend(results);
+            return;
+        }
         let inst = match callee {
             Callee::Direct(index) => {
                 let sig = self.builder.import_signature(sig);

@@ -27,6 +27,11 @@ pub(crate) enum FrameKind {
         else_seen: bool,
         param_values: Vec<Value>,
     },
+    /// `try_table`: a block whose body is a handler scope.
+    TryTable,
+    /// Legacy `try`: a block, in its body or (`in_catch`) its catch
+    /// blocks.
+    Try { in_catch: bool },
 }
 
 /// An open block, loop, if or the function body.
@@ -64,7 +69,10 @@ fn args(values: &[Value]) -> Vec<BlockArg> {
 }
 
 impl Translator<'_, '_> {
-    fn block_types(&self, bt: BlockType) -> Result<(Vec<Type>, Vec<Type>), CompileError> {
+    pub(super) fn block_types(
+        &self,
+        bt: BlockType,
+    ) -> Result<(Vec<Type>, Vec<Type>), CompileError> {
         Ok(match bt {
             BlockType::Empty => (Vec::new(), Vec::new()),
             BlockType::Type(t) => {
@@ -82,12 +90,22 @@ impl Translator<'_, '_> {
         })
     }
 
-    fn block_with_params(&mut self, tys: &[Type]) -> Block {
+    pub(super) fn block_with_params(&mut self, tys: &[Type]) -> Block {
         let b = self.builder.create_block();
         for t in tys {
             self.builder.append_block_param(b, *t);
         }
         b
+    }
+
+    /// Jumps to frame `depth`'s branch target carrying `values`.
+    pub(super) fn jump_to_label(&mut self, depth: u32, values: &[Value]) {
+        let i = self.control.len() - 1 - depth as usize;
+        let target = self.control[i].branch_target();
+        if self.control[i].header.is_none() {
+            self.control[i].exit_reached = true;
+        }
+        self.builder.ins().jump(target, &args(values));
     }
 
     /// Jumps to frame `depth`'s branch target with the top operands,
@@ -340,7 +358,13 @@ impl Translator<'_, '_> {
     /// Closes the innermost frame after its fall-through (if any) was
     /// emitted: finishes a missing else arm, moves to the exit block and
     /// pushes the results.
-    fn end_frame(&mut self) {
+    pub(super) fn end_frame(&mut self) {
+        if matches!(
+            self.control.last().map(|f| &f.kind),
+            Some(FrameKind::TryTable)
+        ) {
+            self.end_try_table();
+        }
         let frame = self.control.pop().expect("validated");
         let mut exit_reached = frame.exit_reached;
         if let FrameKind::If {
@@ -385,6 +409,9 @@ impl Translator<'_, '_> {
         &mut self,
         op: &Operator<'_>,
     ) -> Result<(), CompileError> {
+        if self.translate_unreachable_exception_op(op) {
+            return Ok(());
+        }
         match op {
             Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
                 self.unreachable_depth += 1;

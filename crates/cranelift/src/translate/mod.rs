@@ -17,6 +17,7 @@
 
 mod call;
 mod control;
+mod exceptions;
 mod memory;
 mod numeric;
 pub(crate) mod relaxed;
@@ -187,11 +188,24 @@ pub(crate) fn wasm_signature(pointer_type: Type, ty: &FuncType) -> Signature {
     sig
 }
 
+/// The signature compiled code calls a builtin's stub with: the builtin's
+/// own, except that the stub of one that raises exceptions uses the wasm
+/// calling convention (`Tail`), whose exceptional edges Cranelift treats as
+/// clobbering every register, as the unwinder requires (it restores no
+/// register but the stack and frame pointers).
+pub(crate) fn stub_signature(env: &ModuleEnv<'_>, builtin: Builtin) -> Signature {
+    let mut sig = builtin_signature(env, builtin);
+    if builtin.raises_exceptions() {
+        sig.call_conv = CallConv::Tail;
+    }
+    sig
+}
+
 /// The C signature of a builtin (and of its trampoline).
 pub(crate) fn builtin_signature(env: &ModuleEnv<'_>, builtin: Builtin) -> Signature {
     use kiln_environ::BuiltinType as B;
     let ty = |t: B| match t {
-        B::VmCtx => env.pointer_type,
+        B::VmCtx | B::Ptr => env.pointer_type,
         B::I32 => types::I32,
         B::I64 => types::I64,
         B::F32 => types::F32,
@@ -286,6 +300,8 @@ pub(crate) struct Translator<'a, 'f> {
     /// Without signals-based traps: memory bases and lengths loaded since
     /// the last call or join (see [`HeapCache`]).
     pub heap_cache: HeapCache,
+    /// Exception handler scopes, innermost last (see `exceptions.rs`).
+    pub eh: Vec<exceptions::EhScope>,
 }
 
 /// A field of a memory record.
@@ -373,6 +389,7 @@ pub(crate) fn translate_function(
         vmctx: Value::from_u32(0), // set by the prologue
         reachable: true,
         unreachable_depth: 0,
+        eh: Vec::new(),
         fuel_pending: 0,
         interrupt_polled: false,
         regions,
@@ -625,12 +642,20 @@ impl<'a, 'f> Translator<'a, 'f> {
     /// Calls a builtin through its trampoline (which records the exit
     /// frame for backtraces, then jumps to the runtime's function).
     pub fn call_builtin(&mut self, builtin: Builtin, args: &[Value]) -> Option<Value> {
+        let (fref, all) = self.builtin_ref(builtin, args);
+        let call = self.builder.ins().call(fref, &all);
+        self.builder.inst_results(call).first().copied()
+    }
+
+    /// The function reference of `builtin` and its full argument list
+    /// (`vmctx` first), for a plain or a `try_call`.
+    pub fn builtin_ref(&mut self, builtin: Builtin, args: &[Value]) -> (ir::FuncRef, Vec<Value>) {
         // Growth and the bulk operations change memory records.
         self.heap_cache.clear();
         if !self.builtins_used.contains(&builtin) {
             self.builtins_used.push(builtin);
         }
-        let sig = builtin_signature(self.env, builtin);
+        let sig = stub_signature(self.env, builtin);
         let sig = self.builder.import_signature(sig);
         let name = self
             .builder
@@ -645,8 +670,7 @@ impl<'a, 'f> Translator<'a, 'f> {
         let mut all = Vec::with_capacity(args.len() + 1);
         all.push(self.vmctx);
         all.extend_from_slice(args);
-        let call = self.builder.ins().call(fref, &all);
-        self.builder.inst_results(call).first().copied()
+        (fref, all)
     }
 
     /// At function entry and loop headers: charge pending fuel and call
@@ -796,7 +820,8 @@ impl<'a, 'f> Translator<'a, 'f> {
                 self.push(v);
             }
             _ => {
-                if self.translate_control_op(op)?
+                if self.translate_exception_op(op)?
+                    || self.translate_control_op(op)?
                     || self.translate_call_op(op)?
                     || self.translate_memory_op(op)?
                     || self.translate_table_op(op)?
@@ -805,24 +830,6 @@ impl<'a, 'f> Translator<'a, 'f> {
                     || self.translate_relaxed_op(op)?
                 {
                     return Ok(());
-                }
-                use Operator as O;
-                if matches!(
-                    op,
-                    O::Throw { .. }
-                        | O::ThrowRef
-                        | O::TryTable { .. }
-                        | O::Try { .. }
-                        | O::Catch { .. }
-                        | O::CatchAll
-                        | O::Delegate { .. }
-                        | O::Rethrow { .. }
-                ) {
-                    return Err(CompileError::Unsupported(format!(
-                        "{} (exception handling is implemented by the interpreter only so far: \
-                         use `Strategy::Interpreter`, `-C compiler=interp`)",
-                        operator_name(op)
-                    )));
                 }
                 return Err(CompileError::Unsupported(operator_name(op)));
             }

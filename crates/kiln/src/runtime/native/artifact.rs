@@ -16,13 +16,15 @@
 //! `Module::deserialize` is `unsafe`.
 
 use crate::prelude::*;
-use kiln_environ::{Builtin, CompiledModule, FuncKey, FunctionLocation, TrapCode, TrapSite};
+use kiln_environ::{
+    Builtin, CompiledModule, FuncKey, FunctionLocation, HandlerSite, TrapCode, TrapSite,
+};
 
 /// The first bytes of every artifact (no wasm binary starts this way).
 pub(crate) const MAGIC: &[u8; 8] = b"\0kilnaot";
 
 /// Bumped whenever the layout below or the native ABI changes.
-const FORMAT_VERSION: u32 = 3;
+const FORMAT_VERSION: u32 = 4;
 
 /// Whether `bytes` looks like an artifact (it may still fail to load).
 pub(crate) fn is_artifact(bytes: &[u8]) -> bool {
@@ -69,6 +71,12 @@ pub(crate) fn write(
     for t in &compiled.traps {
         w.u32(t.offset);
         w.u8(trap_index(t.code));
+    }
+    w.len(compiled.handlers.len());
+    for h in &compiled.handlers {
+        w.u32(h.ret_offset);
+        w.u32(h.handler_offset);
+        w.u32(h.frame_offset);
     }
     w.len(compiled.address_map.len());
     for &(code, wasm) in &compiled.address_map {
@@ -179,6 +187,25 @@ fn read_parts<'a>(
         }
         traps.push(TrapSite { offset, code });
     }
+    let n = r.len(12)?;
+    let mut handlers = Vec::with_capacity(n);
+    for rec in r.take(n * 12)?.chunks_exact(12) {
+        let word = |i: usize| u32::from_le_bytes([rec[i], rec[i + 1], rec[i + 2], rec[i + 3]]);
+        let h = HandlerSite {
+            ret_offset: word(0),
+            handler_offset: word(4),
+            frame_offset: word(8),
+        };
+        if h.ret_offset > text_len
+            || h.handler_offset >= text_len
+            || handlers
+                .last()
+                .is_some_and(|l: &HandlerSite| l.ret_offset >= h.ret_offset)
+        {
+            return Err(corrupt("handler sites out of order or outside the text"));
+        }
+        handlers.push(h);
+    }
     let n = r.len(8)?;
     let mut address_map = Vec::with_capacity(n);
     for rec in r.take(n * 8)?.chunks_exact(8) {
@@ -211,6 +238,7 @@ fn read_parts<'a>(
             text: Vec::new(),
             functions,
             traps,
+            handlers,
             address_map,
             wasm_to_array,
             num_defined_funcs,
@@ -348,6 +376,11 @@ mod tests {
                     range: 48..64,
                 },
             ],
+            handlers: vec![HandlerSite {
+                ret_offset: 5,
+                handler_offset: 12,
+                frame_offset: 32,
+            }],
             traps: vec![
                 TrapSite {
                     offset: 3,

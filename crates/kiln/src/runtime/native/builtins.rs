@@ -9,6 +9,7 @@
 //! Indices arrive from validated code, but every lookup is still checked:
 //! a bad index becomes a trap, never a panic across wasm frames.
 
+use super::call::{ValRaw, raw_to_slots, slots_to_raw};
 use super::vmctx::{Pending, header};
 use crate::prelude::*;
 use crate::runtime::store_data::StoreInner;
@@ -23,6 +24,14 @@ pub(crate) enum Exit {
     /// A host error (from a host function or the resource limiter),
     /// returned to the embedder as is.
     Host(anyhow::Error),
+    /// An exception a handler takes: continue at `pc` of the wasm frame
+    /// `sp`/`fp`, the exception's bits in the first payload register.
+    Resume {
+        pc: usize,
+        sp: usize,
+        fp: usize,
+        exn: u64,
+    },
 }
 
 /// Runs `f` on the store running wasm and the calling instance (both found
@@ -62,6 +71,17 @@ pub(crate) unsafe fn enter<T, R>(
     };
     let (code, pending) = match outcome {
         Ok(Ok(r)) => return r,
+        Ok(Err(Exit::Resume { pc, sp, fp, exn })) => {
+            // SAFETY: the unwinder found `pc`, `sp` and `fp` walking the
+            // frame chain of the innermost activation from its last exit;
+            // the frames above it are this builtin's, the stub's or the
+            // trampoline's and wasm's, which own nothing (the closure's
+            // values were dropped when it returned).
+            match unsafe { crate::runtime::sys::resume_handler(pc, sp, fp, exn as usize) } {
+                Ok(never) => match never {},
+                Err(_) => abort(),
+            }
+        }
         Ok(Err(Exit::Trap(code))) => (code, None),
         // The code is not reported: `call_native` returns the pending
         // error instead.
@@ -333,6 +353,86 @@ unsafe extern "C" fn table_init<T>(
     unsafe { enter(vmctx, work) }
 }
 
+unsafe extern "C" fn throw<T>(vmctx: *mut u8, tag: u32, payload: *const ValRaw) {
+    let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<(), Exit> {
+        let id = *store
+            .opaque
+            .instance(instance)
+            .tags
+            .get(tag as usize)
+            .ok_or(Exit::Trap(TrapCode::UnreachableCodeReached))?;
+        let ty = store.opaque.tag_type(id).clone();
+        let n = ty.param_slice().len();
+        let mut slots =
+            vec![0u64; crate::runtime::store_data::slot_count(ty.param_slice()) as usize];
+        // SAFETY: compiled code passes a buffer of one `ValRaw` per
+        // parameter of the tag.
+        let values = unsafe { core::slice::from_raw_parts(payload, n) };
+        raw_to_slots(ty.param_slice(), values, &mut slots);
+        let exn = store.opaque.exns.alloc(id, &slots);
+        Err(store.opaque.native_throw(exn))
+    };
+    // SAFETY: compiled code calls builtins with its own `VMContext`, while
+    // its store runs wasm; the stub frames in between own nothing.
+    unsafe { enter(vmctx, work) }
+}
+
+unsafe extern "C" fn throw_ref<T>(vmctx: *mut u8, exn: u64) {
+    let work = move |store: &mut StoreInner<T>, _: u32| -> Result<(), Exit> {
+        if exn == 0 {
+            return Err(Exit::Trap(TrapCode::NullReference));
+        }
+        Err(store.opaque.native_throw(exn))
+    };
+    // SAFETY: compiled code calls builtins with its own `VMContext`, while
+    // its store runs wasm; the stub frames in between own nothing.
+    unsafe { enter(vmctx, work) }
+}
+
+unsafe extern "C" fn exn_tag_is<T>(vmctx: *mut u8, exn: u64, tag: u32) -> u32 {
+    let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<u32, Exit> {
+        let want = store
+            .opaque
+            .instance(instance)
+            .tags
+            .get(tag as usize)
+            .copied();
+        Ok(u32::from(Some(store.opaque.exns.get(exn).tag) == want))
+    };
+    // SAFETY: compiled code calls builtins with its own `VMContext`, while
+    // its store runs wasm; the stub frames in between own nothing.
+    unsafe { enter(vmctx, work) }
+}
+
+unsafe extern "C" fn exn_payload<T>(vmctx: *mut u8, exn: u64, dst: *mut ValRaw) {
+    let work = move |store: &mut StoreInner<T>, _: u32| -> Result<(), Exit> {
+        let object = store.opaque.exns.get(exn);
+        let ty = store.opaque.tag_type(object.tag);
+        // SAFETY: compiled code passes a buffer of one `ValRaw` per
+        // parameter of the tag it just matched.
+        let values = unsafe { core::slice::from_raw_parts_mut(dst, ty.param_slice().len()) };
+        slots_to_raw(ty.param_slice(), &object.payload, values);
+        Ok(())
+    };
+    // SAFETY: compiled code calls builtins with its own `VMContext`, while
+    // its store runs wasm; the stub frames in between own nothing.
+    unsafe { enter(vmctx, work) }
+}
+
+unsafe extern "C" fn exn_settle<T>(vmctx: *mut u8, exn: u64, keep: u32) {
+    let work = move |store: &mut StoreInner<T>, _: u32| -> Result<(), Exit> {
+        if keep != 0 {
+            store.opaque.exns.expose(exn);
+        } else {
+            store.opaque.exns.release(exn);
+        }
+        Ok(())
+    };
+    // SAFETY: compiled code calls builtins with its own `VMContext`, while
+    // its store runs wasm; the stub frames in between own nothing.
+    unsafe { enter(vmctx, work) }
+}
+
 unsafe extern "C" fn elem_drop<T>(vmctx: *mut u8, elem: u32) {
     let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<(), Exit> {
         let elems = &mut store.opaque.instance_mut(instance).vm.get_mut().elems;
@@ -468,6 +568,11 @@ pub(crate) fn table<T>() -> Box<[usize]> {
             Builtin::Trap => trap::<T> as *const () as usize,
             Builtin::FmaF32 => fma_f32 as *const () as usize,
             Builtin::FmaF64 => fma_f64 as *const () as usize,
+            Builtin::Throw => throw::<T> as *const () as usize,
+            Builtin::ThrowRef => throw_ref::<T> as *const () as usize,
+            Builtin::ExnTagIs => exn_tag_is::<T> as *const () as usize,
+            Builtin::ExnPayload => exn_payload::<T> as *const () as usize,
+            Builtin::ExnSettle => exn_settle::<T> as *const () as usize,
         };
     }
     table.into_boxed_slice()

@@ -63,7 +63,7 @@ fn word_to_narrow(w: u64) -> u32 {
 /// bits, a `v128` as its low then high 64 bits. ABI slots hold them as
 /// bytes (docs/native-abi.md, "Array convention"): in native byte order at
 /// the start of the slot, a `v128` in wasm (little-endian) byte order.
-fn slots_to_raw(tys: &[ValType], slots: &[u64], values: &mut [ValRaw]) {
+pub(super) fn slots_to_raw(tys: &[ValType], slots: &[u64], values: &mut [ValRaw]) {
     let mut pos = 0;
     for (ty, v) in tys.iter().zip(values.iter_mut()) {
         match ty {
@@ -86,7 +86,7 @@ fn slots_to_raw(tys: &[ValType], slots: &[u64], values: &mut [ValRaw]) {
 /// Copies values of types `tys` from ABI slots into interpreter slots.
 /// Narrow values only own the first four bytes of their slot: the rest is
 /// ignored.
-fn raw_to_slots(tys: &[ValType], values: &[ValRaw], slots: &mut [u64]) {
+pub(super) fn raw_to_slots(tys: &[ValType], values: &[ValRaw], slots: &mut [u64]) {
     let mut pos = 0;
     for (ty, v) in tys.iter().zip(values) {
         match ty {
@@ -359,7 +359,16 @@ impl<T> StoreInner<T> {
         self.fuel_from_limits();
         let result = self.call_host_func(host, Some(instance), slots);
         self.fuel_to_limits();
-        result.map_err(Exit::Host)?;
+        if let Err(err) = result {
+            // A host function throwing (or wasm it called, uncaught there)
+            // raises the exception at this call site.
+            if err.is::<crate::ThrownException>()
+                && let Some(exn) = self.opaque.pending_exception.take()
+            {
+                return Err(self.opaque.native_throw(exn));
+            }
+            return Err(Exit::Host(err));
+        }
         slots_to_raw(ty.result_slice(), slots, values);
         Ok(())
     }

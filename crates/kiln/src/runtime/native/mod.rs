@@ -31,6 +31,7 @@ pub(crate) mod image;
 pub(crate) mod memory;
 #[cfg(feature = "std")]
 pub(crate) mod object;
+mod unwind;
 pub(crate) mod vmctx;
 
 use super::sys::sync::Mutex;
@@ -189,6 +190,23 @@ impl NativeCode {
             meta,
             images,
         })
+    }
+
+    /// The handler of the call in this code whose return address is `ret`:
+    /// the handler's address and the call's frame offset.
+    pub(crate) fn handler_at(&self, ret: usize) -> Option<(usize, u32)> {
+        let loaded = self.loaded.as_ref()?;
+        let base = loaded.memory.as_slice().as_ptr() as usize;
+        let offset = u32::try_from(ret.checked_sub(base)?).ok()?;
+        if offset as usize > loaded.memory.as_slice().len() {
+            return None;
+        }
+        let handlers = &self.meta.handlers;
+        let i = handlers
+            .binary_search_by_key(&offset, |h| h.ret_offset)
+            .ok()?;
+        let h = handlers[i];
+        Some((base + h.handler_offset as usize, h.frame_offset))
     }
 
     fn base(&self) -> usize {

@@ -325,6 +325,46 @@ pub(crate) unsafe fn raise_trap(code: TrapCode) -> Result<Infallible, SysError> 
     unsafe { arch::unwind_to(&arch, sp) }
 }
 
+/// One step of a walk over wasm frames: the caller's frame handle and the
+/// return address into it (see `arch::frame_caller`).
+///
+/// # Safety
+///
+/// `fp` must be a frame handle of a live frame of this thread with the
+/// architecture's frame record.
+pub(crate) unsafe fn frame_caller(fp: usize) -> Option<(usize, usize)> {
+    // SAFETY: the caller's contract.
+    unsafe { arch::frame_caller(fp) }
+}
+
+/// Continues at exception handler `pc` of a wasm frame of the innermost
+/// activation, with stack pointer `sp`, frame pointer `fp` and the
+/// exception `payload`, abandoning every frame above. Errors if trap
+/// handling is not set up (no activation).
+///
+/// # Safety
+///
+/// `pc`, `sp` and `fp` must come from a handler site of a live wasm frame
+/// of the innermost activation on this thread (the unwinder found them
+/// walking its frame chain); no frame above it may own anything that needs
+/// dropping.
+pub(crate) unsafe fn resume_handler(
+    pc: usize,
+    sp: usize,
+    fp: usize,
+    payload: usize,
+) -> Result<Infallible, SysError> {
+    let Some(arch) = arch::supported() else {
+        return Err(SysError::NoActivation);
+    };
+    if current().is_null() {
+        return Err(SysError::NoActivation);
+    }
+    compiler_fence(Ordering::SeqCst);
+    // SAFETY: the caller's contract.
+    unsafe { arch::resume_handler(&arch, pc, sp, fp, payload) }
+}
+
 /// Called by the signal handler: if the fault at `pc` is a trap of
 /// registered wasm code run by this thread's innermost activation, records
 /// it there and returns the stack pointer to resume at. Async-signal-safe.

@@ -166,6 +166,42 @@ unsafe extern "C" fn kiln_unwind_to(sp: usize) -> ! {
     naked_asm!("mv sp, a0", "li a0, 1", frame!(restore_and_return))
 }
 
+/// Continues at exception handler `pc` of a wasm frame: stack pointer
+/// `sp`, frame pointer `fp` (s0), the exception in the first payload
+/// register (a0; a1, the second, zero). Cranelift's handlers expect
+/// nothing else: a function with a handler keeps nothing in registers
+/// across the call.
+#[unsafe(naked)]
+unsafe extern "C" fn kiln_resume_handler(pc: usize, sp: usize, fp: usize, payload: usize) -> ! {
+    naked_asm!(
+        "mv t0, a0",
+        "mv sp, a1",
+        "mv s0, a2",
+        "mv a0, a3",
+        "li a1, 0",
+        "jr t0",
+    )
+}
+
+/// Jumps to exception handler `pc` with the frame `sp`/`fp` and `payload`
+/// (see [`kiln_resume_handler`]).
+///
+/// # Safety
+///
+/// `pc`, `sp` and `fp` must describe a live wasm frame of this thread
+/// below every frame being abandoned, at a call site whose handler is
+/// `pc`; the abandoned frames must own nothing.
+pub(in crate::runtime::sys) unsafe fn resume_handler(
+    _: &Supported,
+    pc: usize,
+    sp: usize,
+    fp: usize,
+    payload: usize,
+) -> ! {
+    // SAFETY: forwarded from our caller.
+    unsafe { kiln_resume_handler(pc, sp, fp, payload) }
+}
+
 /// Resumes the activation whose trampoline saved `sp`.
 ///
 /// # Safety

@@ -35,6 +35,18 @@ pub(in crate::runtime::sys) unsafe fn unwind_to(never: &Supported, _sp: usize) -
     match *never {}
 }
 
+/// # Safety
+/// Unreachable: no `Supported` exists.
+pub(in crate::runtime::sys) unsafe fn resume_handler(
+    never: &Supported,
+    _pc: usize,
+    _sp: usize,
+    _fp: usize,
+    _payload: usize,
+) -> ! {
+    match *never {}
+}
+
 /// Unreachable: no `Supported` exists.
 #[cfg_attr(not(kiln_custom_signals), allow(dead_code))]
 pub(in crate::runtime::sys) fn resume_pc(never: &Supported) -> usize {

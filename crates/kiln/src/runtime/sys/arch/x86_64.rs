@@ -110,6 +110,40 @@ unsafe extern "C" fn kiln_unwind_to(sp: usize) -> ! {
     naked_asm!("mov rsp, rdi", "jmp {resume}", resume = sym kiln_resume_wasm)
 }
 
+/// Continues at exception handler `pc` of a wasm frame: stack pointer
+/// `sp`, frame pointer `fp`, the exception in the first payload register
+/// (rax; rdx, the second, zero). Cranelift's handlers expect nothing else:
+/// a function with a handler keeps nothing in registers across the call.
+#[unsafe(naked)]
+unsafe extern "C" fn kiln_resume_handler(pc: usize, sp: usize, fp: usize, payload: usize) -> ! {
+    naked_asm!(
+        "mov rsp, rsi",
+        "mov rbp, rdx",
+        "mov rax, rcx",
+        "xor edx, edx",
+        "jmp rdi",
+    )
+}
+
+/// Jumps to exception handler `pc` with the frame `sp`/`fp` and `payload`
+/// (see [`kiln_resume_handler`]).
+///
+/// # Safety
+///
+/// `pc`, `sp` and `fp` must describe a live wasm frame of this thread
+/// below every frame being abandoned, at a call site whose handler is
+/// `pc`; the abandoned frames must own nothing.
+pub(in crate::runtime::sys) unsafe fn resume_handler(
+    _: &Supported,
+    pc: usize,
+    sp: usize,
+    fp: usize,
+    payload: usize,
+) -> ! {
+    // SAFETY: forwarded from our caller.
+    unsafe { kiln_resume_handler(pc, sp, fp, payload) }
+}
+
 /// Resumes the activation whose trampoline saved `sp`.
 ///
 /// # Safety
