@@ -161,6 +161,7 @@ SMOKE_FILES=(
     simd_conversions.wast simd_i16x8_q15mulr_sat_s.wast simd_i32x4_dot_i16x8.wast
     simd_f32x4.wast simd_f64x2.wast
     address64.wast endianness64.wast memory_trap64.wast call_indirect64.wast
+    try_table.wast throw_ref.wast legacy/try_catch.wast legacy/try_delegate.wast call_ref.wast
 )
 
 # The subset every run uses when forced (KILN_SPEC_SUBSET or --full).
