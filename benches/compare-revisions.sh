@@ -62,11 +62,13 @@ build() {
     bin=$out/$sha-$backend-align$align/kiln
     if [ ! -x "$bin" ]; then
         [ -d "$src" ] || git -C "$root" worktree add --detach -q "$src" "$sha"
-        # One target directory for every revision: dependencies build once.
-        (cd "$src" && RUSTFLAGS="$flags" CARGO_TARGET_DIR=$out/target \
+        # One target directory per revision: with one shared by all, cargo
+        # once linked an old revision's crates against a newer revision's
+        # `kiln-environ` (same name and version, different paths).
+        (cd "$src" && RUSTFLAGS="$flags" CARGO_TARGET_DIR=$out/target-$sha \
             cargo build --release -p kiln-cli "${features[@]}" >&2)
         mkdir -p "$(dirname "$bin")"
-        cp "$out/target/release/kiln" "$bin"
+        cp "$out/target-$sha/release/kiln" "$bin"
     fi
     echo "$bin"
 }

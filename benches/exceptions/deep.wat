@@ -1,0 +1,15 @@
+(module
+  (tag $e (param i32))
+  (func $down (param i32)
+    (if (i32.eqz (local.get 0)) (then (throw $e (i32.const 1))))
+    (call $down (i32.sub (local.get 0) (i32.const 1))))
+  (func (export "_start")
+    (local $i i32) (local $sum i32)
+    (loop $l
+      (block $h (result i32)
+        (try_table (catch $e $h) (call $down (i32.const 100)))
+        (i32.const 0))
+      (local.set $sum (i32.add (local.get $sum)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 100000))))
+    (if (i32.ne (local.get $sum) (i32.const 100000)) (then unreachable))))
