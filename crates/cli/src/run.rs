@@ -99,31 +99,24 @@ pub struct RunCommand {
     #[arg(long)]
     allow_precompiled: bool,
 
-    /// FILE, the module (a `.wasm` binary, `.wat` text, or with
-    /// --allow-precompiled a `.kwasm` file from `kiln compile`), then ARGS:
-    /// passed to the module through WASI, and with --invoke, the called
-    /// function's parameters. Everything after FILE is the module's, even
-    /// what looks like a Kiln option (`kiln run app.wasm -V` passes `-V`).
+    /// The module: a `.wasm` binary, `.wat` text, or (with
+    /// --allow-precompiled) a `.kwasm` file from `kiln compile`.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+
+    /// Arguments: passed to the module through WASI, and with --invoke,
+    /// the called function's parameters. Kiln's own options may follow
+    /// FILE too; put ARGS after `--` when one looks like a Kiln option
+    /// (`kiln run app.wasm -- -V` passes `-V` to the module).
     #[arg(
-        value_name = "FILE [ARGS]",
-        required = true,
-        num_args = 1..,
-        trailing_var_arg = true
+        value_name = "ARGS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
     )]
-    module_and_args: Vec<String>,
+    args: Vec<String>,
 }
 
 impl RunCommand {
-    /// The module's path (clap requires at least one value).
-    fn file(&self) -> PathBuf {
-        PathBuf::from(&self.module_and_args[0])
-    }
-
-    /// The arguments after the module.
-    fn args(&self) -> &[String] {
-        &self.module_and_args[1..]
-    }
-
     /// Runs the command; `Err` is reported as one error line, exit 1.
     pub fn execute(self) -> Result<ExitCode> {
         let mut config = Config::new();
@@ -147,11 +140,11 @@ impl RunCommand {
         }
         let engine = Engine::new(&config)?;
 
-        let file = self.file().display().to_string();
-        let module = load_module(&engine, &self.file(), self.allow_precompiled)?;
+        let file = self.file.display().to_string();
+        let module = load_module(&engine, &self.file, self.allow_precompiled)?;
 
         let mut wasi_args = vec![file.clone()];
-        wasi_args.extend(self.args().iter().cloned());
+        wasi_args.extend(self.args.iter().cloned());
         let wasi = WasiSetup {
             args: &wasi_args,
             env: &self.env,
@@ -229,7 +222,7 @@ impl RunCommand {
             None => match instance.get_func(&mut *store, "_start") {
                 Some(func) => ("_start", func),
                 None => {
-                    if !self.args().is_empty() {
+                    if !self.args.is_empty() {
                         return Err(anyhow!(
                             "arguments given but `{file}` exports no `_start`; use --invoke NAME to choose a function"
                         )
@@ -244,7 +237,7 @@ impl RunCommand {
         // through WASI; any other called function takes them as parameters.
         let takes_params = func.ty(&*store).params().len() > 0;
         let args: &[String] = if self.invoke.is_some() || takes_params {
-            self.args()
+            &self.args
         } else {
             &[]
         };

@@ -566,3 +566,22 @@ fn compile_rejects_bad_input() {
     ]);
     assert_clean_error(&out, &[bad.file_name()]);
 }
+
+/// Arguments after `--` reach the module even when they look like Kiln's
+/// own options (`-V` is Kiln's version flag).
+#[test]
+fn arguments_after_double_dash_go_to_the_module() {
+    let echo = TempFile::new(
+        ".wat",
+        br#"(module
+          (import "wasi_snapshot_preview1" "args_sizes_get" (func $sizes (param i32 i32) (result i32)))
+          (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+          (memory (export "memory") 1)
+          (func (export "_start")
+            (drop (call $sizes (i32.const 0) (i32.const 4)))
+            (call $exit (i32.load (i32.const 0)))))"#,
+    );
+    // argc: the file, `-V`, `x`.
+    let out = kiln(&["run", echo.path(), "--", "-V", "x"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+}
