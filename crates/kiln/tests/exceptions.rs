@@ -4,7 +4,8 @@
 //!
 //! Every test runs on the interpreter and, where this host has it, on
 //! Cranelift's code (whose unwinder resumes at handler sites of compiled
-//! frames, `runtime/native/unwind.rs`).
+//! frames, `runtime/native/unwind.rs`), except on s390x, whose native code
+//! has no exception handling yet (Cranelift refuses such modules there).
 
 use kiln::*;
 
@@ -12,6 +13,9 @@ use kiln::*;
 fn engines() -> Vec<Engine> {
     let mut out = Vec::new();
     for strategy in [Strategy::Interpreter, Strategy::Cranelift] {
+        if strategy == Strategy::Cranelift && cfg!(target_arch = "s390x") {
+            continue;
+        }
         let mut config = Config::new();
         config.strategy(strategy);
         if let Ok(engine) = Engine::new(&config) {
@@ -285,6 +289,9 @@ fn host_made_tags_and_exceptions_are_checked_on(engine: &Engine) {
 
 #[test]
 fn precompiled_code_keeps_its_handlers() {
+    if cfg!(target_arch = "s390x") {
+        return; // no exception handling in s390x native code yet
+    }
     let mut config = Config::new();
     config.strategy(Strategy::Cranelift);
     let Ok(engine) = Engine::new(&config) else {

@@ -46,7 +46,60 @@ pub(crate) struct EhScope {
     hidden: Option<Variable>,
 }
 
+/// Where a clause of a landing block's dispatch sends the exception.
+enum Clause {
+    /// A `try_table` clause: branch to the label `depth` out with the
+    /// payload, and the `exnref` too when the flag (a `_ref` clause) is set.
+    Label(u32, bool),
+    /// A legacy catch block, which takes the `exnref` and the payload.
+    Block(Block),
+}
+
 impl Translator<'_, '_> {
+    /// A landing block's dispatch, from the current block: each clause in
+    /// order (its tag tested, unless a catch-all), and what no clause takes
+    /// thrown again to `outer`.
+    fn dispatch(&mut self, exn: Value, clauses: &[(Option<u32>, Clause)], outer: Option<Block>) {
+        for (tag, clause) in clauses {
+            let no = tag.map(|t| {
+                let (yes, no) = self.branch_on_tag(exn, t);
+                self.switch_to(yes);
+                no
+            });
+            let payload = match tag {
+                Some(t) => {
+                    let tys = self.tag_params(*t);
+                    self.exception_payload(exn, &tys)
+                }
+                None => Vec::new(),
+            };
+            match *clause {
+                Clause::Label(depth, with_ref) => {
+                    let keep = self.builder.ins().iconst(types::I32, i64::from(with_ref));
+                    self.call_builtin(Builtin::ExnSettle, &[exn, keep]);
+                    let mut values = payload;
+                    if with_ref {
+                        values.push(exn);
+                    }
+                    self.jump_to_label(depth, &values);
+                }
+                Clause::Block(block) => {
+                    let args: Vec<BlockArg> = core::iter::once(exn)
+                        .chain(payload)
+                        .map(BlockArg::Value)
+                        .collect();
+                    self.builder.ins().jump(block, &args);
+                }
+            }
+            match no {
+                Some(no) => self.switch_to(no),
+                // A catch-all takes everything: later clauses are dead.
+                None => return,
+            }
+        }
+        self.rethrow_to(exn, outer);
+    }
+
     /// The landing block of the innermost scope covering calls here.
     fn active_landing(&self) -> Option<Block> {
         self.eh.iter().rev().find(|s| s.active).map(|s| s.landing)
@@ -210,46 +263,16 @@ impl Translator<'_, '_> {
         let (landing, exn) = self.landing_block();
         self.switch_to(landing);
         let outer = self.call_handler();
-        let mut caught_all = false;
-        for c in catches {
-            let (tag, label, with_ref) = match *c {
-                Catch::One { tag, label } => (Some(tag), label, false),
-                Catch::OneRef { tag, label } => (Some(tag), label, true),
-                Catch::All { label } => (None, label, false),
-                Catch::AllRef { label } => (None, label, true),
-            };
-            let no = match tag {
-                Some(t) => {
-                    let (yes, no) = self.branch_on_tag(exn, t);
-                    self.switch_to(yes);
-                    Some(no)
-                }
-                None => None,
-            };
-            let mut values = match tag {
-                Some(t) => {
-                    let tys = self.tag_params(t);
-                    self.exception_payload(exn, &tys)
-                }
-                None => Vec::new(),
-            };
-            let keep = self.builder.ins().iconst(types::I32, i64::from(with_ref));
-            self.call_builtin(Builtin::ExnSettle, &[exn, keep]);
-            if with_ref {
-                values.push(exn);
-            }
-            self.jump_to_label(label, &values);
-            match no {
-                Some(no) => self.switch_to(no),
-                None => {
-                    caught_all = true;
-                    break;
-                }
-            }
-        }
-        if !caught_all {
-            self.rethrow_to(exn, outer);
-        }
+        let clauses: Vec<(Option<u32>, Clause)> = catches
+            .iter()
+            .map(|c| match *c {
+                Catch::One { tag, label } => (Some(tag), Clause::Label(label, false)),
+                Catch::OneRef { tag, label } => (Some(tag), Clause::Label(label, true)),
+                Catch::All { label } => (None, Clause::Label(label, false)),
+                Catch::AllRef { label } => (None, Clause::Label(label, true)),
+            })
+            .collect();
+        self.dispatch(exn, &clauses, outer);
         self.switch_to(body);
         // The landing code may have ended unreachable; the body is not.
         self.reachable = true;
@@ -375,34 +398,12 @@ impl Translator<'_, '_> {
         };
         self.switch_to(scope.landing);
         let exn = self.builder.block_params(scope.landing)[0];
-        let mut caught_all = false;
-        for (tag, block) in scope.catches.iter().copied() {
-            let no = match tag {
-                Some(t) => {
-                    let (yes, no) = self.branch_on_tag(exn, t);
-                    self.switch_to(yes);
-                    Some(no)
-                }
-                None => None,
-            };
-            let mut args = vec![BlockArg::Value(exn)];
-            if let Some(t) = tag {
-                let tys = self.tag_params(t);
-                let vals = self.exception_payload(exn, &tys);
-                args.extend(vals.into_iter().map(BlockArg::Value));
-            }
-            self.builder.ins().jump(block, &args);
-            match no {
-                Some(no) => self.switch_to(no),
-                None => {
-                    caught_all = true;
-                    break;
-                }
-            }
-        }
-        if !caught_all {
-            self.rethrow_to(exn, outer);
-        }
+        let clauses: Vec<(Option<u32>, Clause)> = scope
+            .catches
+            .iter()
+            .map(|&(tag, block)| (tag, Clause::Block(block)))
+            .collect();
+        self.dispatch(exn, &clauses, outer);
         self.builder.seal_block(scope.landing);
         for (_, block) in &scope.catches {
             self.builder.seal_block(*block);
