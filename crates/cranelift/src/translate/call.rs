@@ -119,6 +119,20 @@ impl Translator<'_, '_> {
         self.emit_call(type_index, Callee::Indirect { code, vmctx }, tail);
     }
 
+    /// The function reference of this module's wasm function `index`.
+    fn wasm_func_ref(&mut self, index: u32, sig: ir::SigRef) -> ir::FuncRef {
+        let name = self
+            .builder
+            .func
+            .declare_imported_user_function(ir::UserExternalName::new(NS_WASM_FUNC, index));
+        self.builder.import_function(ir::ExtFuncData {
+            name: ir::ExternalName::user(name),
+            signature: sig,
+            colocated: true,
+            patchable: false,
+        })
+    }
+
     fn emit_call(&mut self, type_index: u32, callee: Callee, tail: bool) {
         // The callee may grow a memory.
         self.heap_cache.clear();
@@ -150,15 +164,7 @@ impl Translator<'_, '_> {
             let table = self.exception_table(sig, after, result_tys.len(), Some(handler));
             match callee {
                 Callee::Direct(index) => {
-                    let name = self.builder.func.declare_imported_user_function(
-                        ir::UserExternalName::new(NS_WASM_FUNC, index),
-                    );
-                    let fref = self.builder.import_function(ir::ExtFuncData {
-                        name: ir::ExternalName::user(name),
-                        signature: sig,
-                        colocated: true,
-                        patchable: false,
-                    });
+                    let fref = self.wasm_func_ref(index, sig);
                     self.builder.ins().try_call(fref, &args, table);
                 }
                 Callee::Indirect { code, .. } => {
@@ -174,16 +180,7 @@ impl Translator<'_, '_> {
         let inst = match callee {
             Callee::Direct(index) => {
                 let sig = self.builder.import_signature(sig);
-                let name = self
-                    .builder
-                    .func
-                    .declare_imported_user_function(ir::UserExternalName::new(NS_WASM_FUNC, index));
-                let fref = self.builder.import_function(ir::ExtFuncData {
-                    name: ir::ExternalName::user(name),
-                    signature: sig,
-                    colocated: true,
-                    patchable: false,
-                });
+                let fref = self.wasm_func_ref(index, sig);
                 if tail {
                     self.builder.ins().return_call(fref, &args)
                 } else {

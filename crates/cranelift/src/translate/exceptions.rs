@@ -276,24 +276,51 @@ impl Translator<'_, '_> {
         self.switch_to(body);
         // The landing code may have ended unreachable; the body is not.
         self.reachable = true;
-        let base = self.stack.len() - params.len();
+        self.open_scope(FrameKind::TryTable, landing, None, exit, params, results);
+        Ok(())
+    }
+
+    /// Pushes a handler scope landing on `landing` and its control frame
+    /// (`kind`, a `try_table` or legacy `try`), whose parameters are on
+    /// the operand stack.
+    fn open_scope(
+        &mut self,
+        kind: FrameKind,
+        landing: Block,
+        hidden: Option<Variable>,
+        exit: Block,
+        params: Vec<ir::Type>,
+        results: Vec<ir::Type>,
+    ) {
         self.eh.push(EhScope {
             landing,
             frame: self.control.len(),
             active: true,
             catches: Vec::new(),
-            hidden: None,
+            hidden,
         });
         self.control.push(Frame {
-            kind: FrameKind::TryTable,
+            kind,
             exit,
             header: None,
-            stack_base: base,
+            stack_base: self.stack.len() - params.len(),
             params,
             results,
             exit_reached: false,
         });
-        Ok(())
+    }
+
+    /// The innermost frame's fall-through: a jump to its exit with its
+    /// results (when the code here is reachable).
+    fn fall_through(&mut self) {
+        if !self.reachable {
+            return;
+        }
+        let frame = self.control.last_mut().expect("validated");
+        frame.exit_reached = true;
+        let (n, exit) = (frame.results.len(), frame.exit);
+        let a: Vec<BlockArg> = self.peekn(n).iter().map(|v| BlockArg::Value(*v)).collect();
+        self.builder.ins().jump(exit, &a);
     }
 
     /// Legacy `try`: a block whose body is a scope; the landing code is
@@ -306,23 +333,8 @@ impl Translator<'_, '_> {
         self.switch_to(body);
         let (landing, _) = self.landing_block();
         let hidden = self.builder.declare_var(types::I64);
-        let base = self.stack.len() - params.len();
-        self.eh.push(EhScope {
-            landing,
-            frame: self.control.len(),
-            active: true,
-            catches: Vec::new(),
-            hidden: Some(hidden),
-        });
-        self.control.push(Frame {
-            kind: FrameKind::Try { in_catch: false },
-            exit,
-            header: None,
-            stack_base: base,
-            params,
-            results,
-            exit_reached: false,
-        });
+        let kind = FrameKind::Try { in_catch: false };
+        self.open_scope(kind, landing, Some(hidden), exit, params, results);
         Ok(())
     }
 
@@ -331,13 +343,7 @@ impl Translator<'_, '_> {
     /// the payload.
     pub(super) fn translate_catch(&mut self, tag: Option<u32>) {
         self.fuel_flush();
-        if self.reachable {
-            let frame = self.control.last_mut().expect("validated");
-            frame.exit_reached = true;
-            let (n, exit) = (frame.results.len(), frame.exit);
-            let a: Vec<BlockArg> = self.peekn(n).iter().map(|v| BlockArg::Value(*v)).collect();
-            self.builder.ins().jump(exit, &a);
-        }
+        self.fall_through();
         let frame = self.control.last_mut().expect("validated");
         frame.kind = FrameKind::Try { in_catch: true };
         let base = frame.stack_base;
@@ -365,20 +371,17 @@ impl Translator<'_, '_> {
     /// of the block. `reachable`: whether the fall-through is.
     fn end_try(&mut self, delegate: Option<u32>) {
         self.fuel_flush();
-        let frame = self.control.last_mut().expect("validated");
-        let in_catch = matches!(frame.kind, FrameKind::Try { in_catch: true });
-        let (n, exit) = (frame.results.len(), frame.exit);
-        if self.reachable {
-            frame.exit_reached = true;
-            if in_catch {
-                let hidden = self.eh.last().unwrap().hidden.unwrap();
-                let exn = self.builder.use_var(hidden);
-                let keep = self.builder.ins().iconst(types::I32, 0);
-                self.call_builtin(Builtin::ExnSettle, &[exn, keep]);
-            }
-            let a: Vec<BlockArg> = self.peekn(n).iter().map(|v| BlockArg::Value(*v)).collect();
-            self.builder.ins().jump(exit, &a);
+        let in_catch = matches!(
+            self.control.last().map(|f| &f.kind),
+            Some(FrameKind::Try { in_catch: true })
+        );
+        if self.reachable && in_catch {
+            let hidden = self.eh.last().unwrap().hidden.unwrap();
+            let exn = self.builder.use_var(hidden);
+            let keep = self.builder.ins().iconst(types::I32, 0);
+            self.call_builtin(Builtin::ExnSettle, &[exn, keep]);
         }
+        self.fall_through();
         let scope = self.eh.pop().expect("a try has a scope");
         // Where an exception no catch takes goes: the enclosing scope, or
         // the one `delegate`'s label is in.

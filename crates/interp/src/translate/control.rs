@@ -336,6 +336,12 @@ impl FuncTranslator<'_> {
     /// first argument slot, where the callee frame begins.
     fn pop_args(&mut self, type_index: u32) -> Slot {
         let n = self.t.types[type_index as usize].params.len();
+        self.pop_consecutive(n)
+    }
+
+    /// Pops the top `n` values after materialising them into consecutive
+    /// home slots; returns the first slot.
+    pub(super) fn pop_consecutive(&mut self, n: usize) -> Slot {
         self.materialize_top(n);
         let len = self.stack.len();
         let base = match self.stack.get(len - n) {

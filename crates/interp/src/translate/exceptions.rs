@@ -150,13 +150,7 @@ impl FuncTranslator<'_> {
         let sizes = self.tag_sizes(tag);
         let n = sizes.len();
         let slots = sizes.iter().map(|&s| u16::from(s)).sum();
-        self.materialize_top(n);
-        let len = self.stack.len();
-        let base = match self.stack.get(len - n) {
-            Some(e) => e.home,
-            None => self.next_home() as Slot,
-        };
-        self.stack.truncate(len - n);
+        let base = self.pop_consecutive(n);
         self.emit(Op::Throw { tag, base, slots });
         self.set_unreachable();
     }
