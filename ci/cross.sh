@@ -83,6 +83,8 @@ cd "$ROOT"
 
 # Where cargo puts what it builds (CARGO_TARGET_DIR, as cargo reads it).
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+# shellcheck source=ci/disk.sh
+. "$ROOT/ci/disk.sh"
 
 # What runs where. Columns, separated by `|`:
 #   target     the Rust target triple
@@ -418,6 +420,7 @@ for target in "${targets[@]}"; do
     if [ "$row_runner" = check ]; then
         echo "==> [$target] cargo check -p kiln-cli (no SDK here to link with)"
         timed check cargo check --target "$target" -p kiln-cli || status=1
+        prune_when_low "$TARGET_DIR/$target"
         continue
     fi
     use_subset "${FORCED_SUBSET:-$row_subset}"
@@ -482,6 +485,8 @@ for target in "${targets[@]}"; do
             --kiln "$target=$TARGET_DIR/$target/release/kiln" "$target" || status=1
     fi
     echo "==> [$target] done in $((SECONDS - target_start)) s"
+    # Nothing after this target reads its build (or Wine prefix).
+    prune_when_low "$TARGET_DIR/$target" "$TARGET_DIR/wine"
 done
 
 echo

@@ -74,6 +74,15 @@ if [ -n "${CI:-}" ]; then
     export CARGO_TERM_COLOR=never
 fi
 
+# shellcheck source=ci/disk.sh
+. "$ROOT/ci/disk.sh"
+disk_report start
+# Incremental caches only pay off across edits; on a short disk they are
+# hundreds of MB that a CI run never reuses.
+if [ "$(free_gb)" -lt "${KILN_CI_MIN_FREE_GB:-20}" ]; then
+    export CARGO_INCREMENTAL=0
+fi
+
 timings=()
 total_start=$SECONDS
 
@@ -86,6 +95,7 @@ summary() {
         echo "    $t"
     done
     echo "    total: $((SECONDS - total_start)) s"
+    disk_report end
     if [ "$rc" -ne 0 ]; then
         echo "==> FAILED (exit $rc)"
     fi
@@ -124,12 +134,18 @@ step clippy cargo clippy --workspace --all-targets -- -D warnings
 step clippy-programs cargo clippy --manifest-path "$TEST_PROGRAMS" --target wasm32-wasip1 \
     --target-dir target/wasi-test-programs-clippy --locked -- -D warnings
 step features ./ci/features.sh
+# Only the checks above use the debug and check profiles.
+prune_when_low target/debug target/check target/x86_64-unknown-none \
+    target/aarch64-unknown-linux-gnu/debug target/wasi-test-programs-clippy
 step test cargo test --workspace --release
 step no-std ./tests/no-std/run.sh
+prune_when_low target/no-std
 step bench cargo run --release -p kiln-bench -- --quick --out target/bench/ci
 step loader ./ci/loader.sh
+prune_when_low target/loader
 step static-link ./examples/static-link/test.sh
 step min-platform ./examples/min-platform/run.sh
+prune_when_low target/min-platform target/min-platform-aarch64
 
 SCOPE="${KILN_SHARED_DIR:-$ROOT/../shared}/spec-testsuite/SCOPE-wasm2.txt"
 if [ -f "$SCOPE" ]; then
