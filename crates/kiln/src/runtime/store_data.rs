@@ -415,19 +415,31 @@ impl StoreOpaque {
         Ok(id)
     }
 
-    /// Storage for a new memory of `bytes` bytes: reserved address space in
-    /// a native store (the layout its compiled code assumes), the heap
-    /// otherwise, and also in a native store of a build without virtual
-    /// memory, whose code checks every access explicitly and reloads the
-    /// base, which moves as the memory grows (`Config::tunables`).
+    /// Storage for a new memory of `bytes` bytes: reserved address space
+    /// where the host has virtual memory, the heap otherwise.
+    ///
+    /// A native store needs the layout its compiled code assumes (guard
+    /// pages included). An interpreter store checks every access itself and
+    /// needs no guard, but on 64-bit hosts it takes a reservation too:
+    /// growing a heap allocation past its capacity copies the whole memory,
+    /// committing every page up to the length, which for a sparse memory64
+    /// means gigabytes the module never touched; a reservation grows in
+    /// place, or moves its pages without copying (`MappedMemory::grow_to`).
+    /// 32-bit hosts keep the heap: there, one reservation per memory would
+    /// use up the address space after a few dozen memories.
     fn new_memory_storage(&self, bytes: u64) -> Option<MemoryStorage> {
-        if self.is_native() && crate::runtime::sys::HAS_VIRTUAL_MEMORY {
+        let native = self.is_native();
+        if crate::runtime::sys::HAS_VIRTUAL_MEMORY && (native || usize::BITS >= 64) {
             let config = self.engine.config();
             let sizes = Reservation {
                 reservation: config.memory_reservation,
                 // The same guard the compiler was told about: none when
-                // code may not rely on faults.
-                guard: config.tunables().memory_guard_size,
+                // code may not rely on faults, nor for the interpreter.
+                guard: if native {
+                    config.tunables().memory_guard_size
+                } else {
+                    0
+                },
                 for_growth: config.memory_reservation_for_growth,
             };
             return MappedMemory::new(bytes, sizes).map(MemoryStorage::Mapped);

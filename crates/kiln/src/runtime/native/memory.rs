@@ -6,7 +6,9 @@
 //! With a smaller one every access is checked, and a memory that outgrows
 //! its reservation is copied into a bigger one (`memory_reservation_for_growth`
 //! extra bytes), which compiled code tolerates because it reloads the base
-//! after every call.
+//! after every call. On Linux the move hands the pages over (`mremap`)
+//! instead of copying them, so its cost follows the pages in use, not the
+//! length.
 
 use crate::runtime::memory::LinearMemory;
 use crate::runtime::sys::{MemoryImage, Mmap, page_size};
@@ -100,7 +102,15 @@ impl MappedMemory {
         let Some(mut moved) = Self::with_capacity(new_len, capacity, self.sizes) else {
             return false;
         };
-        moved.as_mut_slice()[..self.len].copy_from_slice(self.as_slice());
+        // Moving the pages, where the OS can, costs page-table updates for
+        // the pages in use; copying would read every page up to the length
+        // and commit as many new ones, gigabytes for a sparse memory64.
+        let used = round_to_page(self.len as u64).unwrap_or(self.len);
+        // SAFETY: `&mut self` means no reference into either mapping is
+        // live, and compiled code reloads the base after this growth.
+        if unsafe { moved.map.take_prefix(&mut self.map, used) }.is_err() {
+            moved.as_mut_slice()[..self.len].copy_from_slice(self.as_slice());
+        }
         *self = moved;
         true
     }

@@ -80,6 +80,19 @@ impl Mmap {
         match self.never {}
     }
 
+    /// Moves pages from another mapping.
+    ///
+    /// # Safety
+    ///
+    /// As on Unix; unreachable here, since no `Mmap` exists.
+    pub(crate) unsafe fn take_prefix(
+        &mut self,
+        _src: &mut Mmap,
+        _len: usize,
+    ) -> Result<(), SysError> {
+        match self.never {}
+    }
+
     /// Makes a range inaccessible.
     ///
     /// # Safety

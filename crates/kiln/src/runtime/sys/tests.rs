@@ -43,6 +43,65 @@ fn growth_inside_a_reservation_keeps_the_base() {
     }
 }
 
+/// Pages of `map`'s first `len` bytes that are resident (Linux `mincore`).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn resident_pages(map: &Mmap, len: usize) -> usize {
+    let mut flags = vec![0u8; len / page()];
+    // SAFETY: the range is page-aligned and mapped (it belongs to `map`),
+    // and `flags` has one byte per page, as mincore writes.
+    let rc = unsafe { libc::mincore(map.as_ptr().cast(), len, flags.as_mut_ptr().cast()) };
+    assert_eq!(rc, 0, "mincore");
+    flags.iter().filter(|&&f| f & 1 != 0).count()
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[test]
+fn take_prefix_moves_pages_without_touching_the_rest() {
+    // 4096 pages, two of them written: a copy would commit all of them
+    // (sparse memory64 heaps grew by gigabytes of copying that way).
+    let len = 4096 * page();
+    let mut src = Mmap::reserve(len + 4 * page()).unwrap();
+    src.make_accessible(0, len).unwrap();
+    // SAFETY: `0..len` is accessible.
+    unsafe {
+        src.as_ptr().write(5);
+        src.as_ptr().add(len - 1).write(6);
+    }
+    let mut dst = Mmap::reserve(2 * len).unwrap();
+    dst.make_accessible(0, 2 * len).unwrap();
+    // SAFETY: no reference points into either mapping.
+    unsafe { dst.take_prefix(&mut src, len) }.unwrap();
+    assert_eq!(src.len(), 4 * page(), "the source keeps only its tail");
+    // SAFETY: `0..2 * len` of `dst` is accessible (the moved pages kept
+    // their read + write access).
+    unsafe {
+        assert_eq!(dst.as_ptr().read(), 5);
+        assert_eq!(dst.as_ptr().add(len - 1).read(), 6);
+        assert_eq!(dst.as_ptr().add(len).read(), 0, "the rest is still fresh");
+    }
+    // (Not under qemu-user, whose guest mappings need not match the
+    // host's page by page.)
+    if cfg!(target_arch = "x86_64") {
+        assert!(
+            resident_pages(&dst, len) <= 2,
+            "untouched pages stayed untouched"
+        );
+    }
+}
+
+#[test]
+fn take_prefix_rejects_a_range_past_either_mapping() {
+    let mut src = Mmap::accessible(2 * page()).unwrap();
+    let mut dst = Mmap::reserve(page()).unwrap();
+    // SAFETY: no reference points into either mapping; the call fails.
+    assert!(unsafe { dst.take_prefix(&mut src, 2 * page()) }.is_err());
+    assert_eq!(
+        src.len(),
+        2 * page(),
+        "a failed move leaves the source whole"
+    );
+}
+
 #[test]
 fn closed_pages_keep_their_contents() {
     let mut map = Mmap::accessible(2 * page()).unwrap();

@@ -159,6 +159,20 @@ impl Mmap {
         self.protect("make_inaccessible", offset, len, 0)
     }
 
+    /// Moving pages between mappings is not in the platform header; the
+    /// caller copies instead.
+    ///
+    /// # Safety
+    ///
+    /// As on Unix (nothing happens here).
+    pub(crate) unsafe fn take_prefix(
+        &mut self,
+        _src: &mut Mmap,
+        _len: usize,
+    ) -> Result<(), SysError> {
+        Err(SysError::Unsupported("moving pages between mappings"))
+    }
+
     /// Gives a range's memory back; it reads as zeros afterwards and stays
     /// accessible.
     ///

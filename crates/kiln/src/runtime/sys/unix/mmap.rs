@@ -156,6 +156,58 @@ impl Mmap {
         Ok(self.as_ptr().wrapping_add(offset).cast())
     }
 
+    /// Moves the first `len` bytes (a page multiple) of `src` to the start
+    /// of `self` without copying: the kernel moves the pages, so pages that
+    /// were never touched stay untouched (and uncommitted). `src` gives the
+    /// range up and shrinks to the rest of its mapping. Where the OS cannot
+    /// do it (not Linux, or the range spans mappings of different kinds,
+    /// such as a copy-on-write memory image over part of a linear memory),
+    /// this fails and changes nothing; the caller copies instead.
+    ///
+    /// # Safety
+    ///
+    /// No Rust reference may point into either range: `src`'s stops
+    /// existing, and `self`'s contents are replaced.
+    pub(crate) unsafe fn take_prefix(
+        &mut self,
+        src: &mut Mmap,
+        len: usize,
+    ) -> Result<(), SysError> {
+        let to = self.range("take_prefix", 0, len)?;
+        let from = src.range("take_prefix", 0, len)?;
+        if len == 0 {
+            return Ok(());
+        }
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            // SAFETY: both ranges are page-aligned and inside mappings we
+            // own (checked above), and the caller vouches that no reference
+            // points into them. MREMAP_FIXED atomically replaces the pages
+            // at `to`; on failure nothing has changed.
+            unsafe {
+                mm::mremap_fixed(from, len, len, mm::MremapFlags::MAYMOVE, to)
+                    .map_err(os("mremap"))?;
+            }
+            // The moved range is no longer `src`'s; dropping `src` must not
+            // unmap it (nor whatever the kernel may later place there).
+            src.len -= len;
+            src.ptr = if src.len == 0 {
+                NonNull::dangling()
+            } else {
+                // SAFETY: `len < src.len` before the subtraction, so the
+                // pointer stays inside (and is derived from) `src`'s mapping,
+                // which is non-null.
+                unsafe { NonNull::new_unchecked(src.ptr.as_ptr().add(len)) }
+            };
+            Ok(())
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        {
+            let _ = (to, from);
+            Err(SysError::Unsupported("moving pages between mappings"))
+        }
+    }
+
     /// Makes `offset..offset + len` readable and writable. Pages never
     /// touched before read as zero. Both numbers must be page multiples.
     pub(crate) fn make_accessible(&mut self, offset: usize, len: usize) -> Result<(), SysError> {
