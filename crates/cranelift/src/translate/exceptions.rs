@@ -427,24 +427,6 @@ impl Translator<'_, '_> {
         op: &Operator<'_>,
     ) -> Result<bool, CompileError> {
         use Operator as O;
-        let is_eh = matches!(
-            op,
-            O::Throw { .. }
-                | O::ThrowRef
-                | O::TryTable { .. }
-                | O::Try { .. }
-                | O::Catch { .. }
-                | O::CatchAll
-                | O::Delegate { .. }
-                | O::Rethrow { .. }
-        );
-        if is_eh && self.env.frame_handle_is_sp {
-            return Err(CompileError::Unsupported(format!(
-                "{} (exception handling in native code needs frame-pointer frames, which \
-                 s390x code lacks; use the interpreter there, `-C compiler=interp`)",
-                kiln_environ::operator_name(op)
-            )));
-        }
         match op {
             O::Throw { tag_index } => self.translate_throw(*tag_index),
             O::ThrowRef => {

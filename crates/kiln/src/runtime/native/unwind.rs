@@ -6,7 +6,8 @@
 //! address is looked up in its module's handler sites (the calls the
 //! compiler made inside a handler scope, `kiln_environ::HandlerSite`): the
 //! first frame with one resumes at the handler, with the frame's stack
-//! pointer (its frame pointer less the site's frame offset) and the
+//! pointer (its frame pointer less the site's frame offset; on s390x the
+//! frame handle, which is the stack pointer) and the
 //! exception in the first payload register. Frames walked past are
 //! abandoned; compiled code's frames own nothing. With no handler before
 //! the activation's entry, the exception leaves wasm: the call into wasm
@@ -36,7 +37,7 @@ impl StoreOpaque {
             if let Some((pc, frame_offset)) = self.handler_for(ret) {
                 return Exit::Resume {
                     pc,
-                    sp: next - frame_offset as usize,
+                    sp: crate::runtime::sys::handler_sp(next, frame_offset),
                     fp: next,
                     exn,
                 };

@@ -86,7 +86,9 @@ pub(crate) const HAS_VIRTUAL_MEMORY: bool = cfg!(any(kiln_os, kiln_custom_vm));
 #[cfg_attr(not(test), allow(unused_imports))]
 pub(crate) use registry::{CodeLookup, CodeRegistration, is_wasm_pc, register_code};
 #[cfg_attr(not(test), allow(unused_imports))]
-pub(crate) use traps::{TraceBuf, Traps, WasmEntry, frame_caller, raise_trap, resume_handler};
+pub(crate) use traps::{
+    TraceBuf, Traps, WasmEntry, frame_caller, handler_sp, raise_trap, resume_handler,
+};
 #[cfg(kiln_os)]
 #[cfg_attr(not(test), allow(unused_imports))]
 pub(crate) use unix::{CodeMemory, MemoryImage, Mmap, page_size};

@@ -337,6 +337,13 @@ pub(crate) unsafe fn frame_caller(fp: usize) -> Option<(usize, usize)> {
     unsafe { arch::frame_caller(fp) }
 }
 
+/// The stack pointer an exception handler of the frame with handle
+/// `handle` runs with, given its call site's `frame_offset` (see
+/// `arch::handler_sp`).
+pub(crate) fn handler_sp(handle: usize, frame_offset: u32) -> usize {
+    arch::handler_sp(handle, frame_offset)
+}
+
 /// Continues at exception handler `pc` of a wasm frame of the innermost
 /// activation, with stack pointer `sp`, frame pointer `fp` and the
 /// exception `payload`, abandoning every frame above. Errors if trap

@@ -27,7 +27,11 @@
 //!   frame walk. "fp" is the value compiled code records as a frame's
 //!   handle (`last_wasm_exit_fp`, `last_wasm_entry_fp`, the `fp` of a
 //!   fault): the frame pointer where there is one, the stack pointer on
-//!   s390x (whose frames link through a backchain instead).
+//!   s390x (whose frames link through a backchain instead);
+//! * `handler_sp(handle, frame_offset)`: the stack pointer an exception
+//!   handler runs with, from the frame handle of its frame and the offset
+//!   Cranelift records at the call site (its frame pointer less its stack
+//!   pointer).
 
 #[cfg(all(kiln_arch_traps, target_arch = "x86_64"))]
 mod x86_64;
@@ -85,6 +89,14 @@ pub(super) unsafe fn frame_caller(fp: usize) -> Option<(usize, usize)> {
         )
     };
     Some((next, ret))
+}
+
+/// The stack pointer of the frame whose frame pointer is `fp`, at a call
+/// site `frame_offset` bytes below it (all but s390x: Cranelift's frame
+/// pointer is the frame handle).
+#[cfg(not(all(kiln_arch_traps, target_arch = "s390x")))]
+pub(super) fn handler_sp(fp: usize, frame_offset: u32) -> usize {
+    fp - frame_offset as usize
 }
 
 /// No return address to add: the prologue pushes the frame record before

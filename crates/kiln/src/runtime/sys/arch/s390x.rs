@@ -160,22 +160,43 @@ unsafe extern "C" fn kiln_unwind_to(sp: usize) -> ! {
     )
 }
 
-/// Exception handlers are not resumed on s390x: Cranelift refuses modules
-/// with exception handling for it (its frames link through a backchain at
-/// the stack pointer, and the handler's stack pointer is not recovered
-/// from it yet), so no handler site exists to get here.
+/// Continues at exception handler `pc` of a wasm frame: r15 = `sp`, the
+/// exception in the first payload register (r6; r7, the second, zero).
+/// There is no frame pointer to restore, and a function with a handler
+/// keeps nothing else in registers across the call.
+#[unsafe(naked)]
+unsafe extern "C" fn kiln_resume_handler(pc: usize, sp: usize, fp: usize, payload: usize) -> ! {
+    // In: r2 = pc, r3 = sp, r4 = fp (unused), r5 = payload.
+    naked_asm!("lgr %r15, %r3", "lgr %r6, %r5", "lghi %r7, 0", "br %r2",)
+}
+
+/// Jumps to exception handler `pc` with stack pointer `sp` and `payload`
+/// (see [`kiln_resume_handler`]).
 ///
 /// # Safety
 ///
-/// Never called: there are no handler sites.
+/// `pc` and `sp` must describe a live wasm frame of this thread below
+/// every frame being abandoned, at a call site whose handler is `pc`; the
+/// abandoned frames must own nothing.
 pub(in crate::runtime::sys) unsafe fn resume_handler(
     _: &Supported,
-    _pc: usize,
-    _sp: usize,
-    _fp: usize,
-    _payload: usize,
+    pc: usize,
+    sp: usize,
+    fp: usize,
+    payload: usize,
 ) -> ! {
-    unreachable!("no exception handler sites in s390x code")
+    // SAFETY: forwarded from our caller.
+    unsafe { kiln_resume_handler(pc, sp, fp, payload) }
+}
+
+/// The stack pointer an exception handler runs with: the frame handle
+/// itself, which is the frame's stack pointer at its calls. (Cranelift's
+/// `frame_offset` measures up from there to the frame's top; even a call
+/// that lowers the stack pointer for stack arguments leaves the callee's
+/// backchain, and so the handle, pointing at the caller's own stack
+/// pointer.)
+pub(in crate::runtime::sys) fn handler_sp(handle: usize, _frame_offset: u32) -> usize {
+    handle
 }
 
 /// Resumes the activation whose trampoline saved `sp`.
