@@ -443,12 +443,13 @@ for target in "${targets[@]}"; do
         # traps, deep recursion, host faults not turned into traps), its API
         # and soundness cases, the signal-free mode's tests (every trap
         # through the runtime, no handler installed: docs/signal-free.md)
-        # and the platform layer's unit tests.
-        echo "==> [$target] cargo test --release -p kiln (native, soundness, api, signal_free, runtime::sys)"
+        # and the unit tests of the platform layer and of native code
+        # (its artifact checks: what this CPU's compiler writes, it loads).
+        echo "==> [$target] cargo test --release -p kiln (native, soundness, api, signal_free, runtime::sys, runtime::native)"
         timed "native tests" cargo test --release --target "$target" -p kiln \
             --test native --test soundness --test api --test signal_free || status=1
         timed "platform tests" cargo test --release --target "$target" -p kiln --lib \
-            -- runtime::sys || status=1
+            -- runtime::sys runtime::native || status=1
     fi
 
     echo "==> [$target] kiln CLI over the shared spec files"

@@ -703,6 +703,8 @@ fn cpu_has(name: &str) -> Option<bool> {
             "has_lse" => has!("lse"),
             "has_pauth" => has!("paca"),
             "has_fp16" => has!("fp16"),
+            "has_dotprod" => has!("dotprod"),
+            "has_i8mm" => has!("i8mm"),
             "sign_return_address" | "sign_return_address_all" | "sign_return_address_with_bkey" => {
                 has!("paca")
             }

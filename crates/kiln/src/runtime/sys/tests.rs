@@ -75,7 +75,11 @@ fn take_prefix_moves_pages_without_touching_the_rest() {
     // MREMAP_FIXED with EINVAL; the runtime then copies. A real kernel
     // must do the move.
     if moved.is_err() && !cfg!(target_arch = "x86_64") {
-        assert_eq!(src.len(), len + 4 * page(), "a refused move changes nothing");
+        assert_eq!(
+            src.len(),
+            len + 4 * page(),
+            "a refused move changes nothing"
+        );
         return;
     }
     moved.unwrap();
