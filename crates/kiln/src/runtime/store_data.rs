@@ -419,28 +419,35 @@ impl StoreOpaque {
     /// where the host has virtual memory, the heap otherwise.
     ///
     /// A native store needs the layout its compiled code assumes (guard
-    /// pages included). An interpreter store checks every access itself and
-    /// needs no guard, but on 64-bit hosts it takes a reservation too:
-    /// growing a heap allocation past its capacity copies the whole memory,
-    /// committing every page up to the length, which for a sparse memory64
-    /// means gigabytes the module never touched; a reservation grows in
-    /// place, or moves its pages without copying (`MappedMemory::grow_to`).
-    /// 32-bit hosts keep the heap: there, one reservation per memory would
-    /// use up the address space after a few dozen memories.
+    /// pages included). An interpreter store checks every access itself:
+    /// on 64-bit hosts it takes a reservation of just its size plus room to
+    /// grow (no guard), which moves its pages when it outgrows it
+    /// (`MappedMemory::grow_to`). A heap allocation would copy, and commit,
+    /// its whole length on every growth past its capacity: gigabytes the
+    /// module never touched, for a sparse memory64. (Not a 4 GiB
+    /// reservation per memory as native code takes: under qemu-user, as
+    /// CI runs big-endian tests, every reserved page costs the emulator
+    /// memory, and the spec suite's thousands of memories ran it out.)
+    /// 32-bit hosts keep the heap, whose address space is too small to
+    /// leave room after every memory.
     fn new_memory_storage(&self, bytes: u64) -> Option<MemoryStorage> {
         let native = self.is_native();
         if crate::runtime::sys::HAS_VIRTUAL_MEMORY && (native || usize::BITS >= 64) {
             let config = self.engine.config();
-            let sizes = Reservation {
-                reservation: config.memory_reservation,
-                // The same guard the compiler was told about: none when
-                // code may not rely on faults, nor for the interpreter.
-                guard: if native {
-                    config.tunables().memory_guard_size
-                } else {
-                    0
-                },
-                for_growth: config.memory_reservation_for_growth,
+            let sizes = if native {
+                Reservation {
+                    reservation: config.memory_reservation,
+                    // The same guard the compiler was told about: none
+                    // when code may not rely on faults.
+                    guard: config.tunables().memory_guard_size,
+                    for_growth: config.memory_reservation_for_growth,
+                }
+            } else {
+                Reservation {
+                    reservation: 0,
+                    guard: 0,
+                    for_growth: config.memory_reservation_for_growth,
+                }
             };
             return MappedMemory::new(bytes, sizes).map(MemoryStorage::Mapped);
         }

@@ -24,6 +24,15 @@ pub(crate) struct Reservation {
     pub(crate) for_growth: u64,
 }
 
+impl Reservation {
+    /// Room reserved past `len` bytes when a memory is placed or moved:
+    /// `for_growth`, or half the length if that is more, so that a memory
+    /// growing a little at a time moves a logarithmic number of times.
+    fn slack(&self, len: u64) -> u64 {
+        self.for_growth.max(len / 2)
+    }
+}
+
 /// A linear memory in reserved address space.
 pub(crate) struct MappedMemory {
     map: Mmap,
@@ -43,10 +52,12 @@ impl MappedMemory {
     /// A memory of `len` bytes; `None` if the address space cannot be
     /// reserved.
     pub(crate) fn new(len: u64, sizes: Reservation) -> Option<Self> {
-        let capacity = if len <= sizes.reservation {
+        // A zero reservation (the interpreter's) means "what the memory
+        // needs now, plus room to grow".
+        let capacity = if len <= sizes.reservation && sizes.reservation > 0 {
             sizes.reservation
         } else {
-            len.checked_add(sizes.for_growth)?
+            len.checked_add(sizes.slack(len))?
         };
         Self::with_capacity(len, capacity, sizes)
     }
@@ -96,7 +107,7 @@ impl MappedMemory {
             return true;
         }
         // Past the reservation: move to a bigger one.
-        let Some(capacity) = new_len.checked_add(self.sizes.for_growth) else {
+        let Some(capacity) = new_len.checked_add(self.sizes.slack(new_len)) else {
             return false;
         };
         let Some(mut moved) = Self::with_capacity(new_len, capacity, self.sizes) else {
