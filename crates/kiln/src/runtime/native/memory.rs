@@ -1,12 +1,14 @@
-//! Linear memories for native code: one [`Mmap`] reservation each, grown
-//! by opening pages.
+//! Linear memories in reserved address space: one [`Mmap`] reservation
+//! each, grown by opening pages. Native code needs them; interpreter stores
+//! on 64-bit hosts use them too, with a reservation of zero (just the
+//! memory plus room to grow) and no guard.
 //!
 //! With a reservation of at least 4 GiB (guard-page mode) a memory never
 //! moves and compiled code skips bounds checks the guard region covers.
 //! With a smaller one every access is checked, and a memory that outgrows
-//! its reservation is copied into a bigger one (`memory_reservation_for_growth`
-//! extra bytes), which compiled code tolerates because it reloads the base
-//! after every call. On Linux the move hands the pages over (`mremap`)
+//! its reservation moves to a bigger one (with room past its new length:
+//! `memory_reservation_for_growth`, or half the length if more), which
+//! compiled code tolerates because it reloads the base after every call. On Linux the move hands the pages over (`mremap`)
 //! instead of copying them, so its cost follows the pages in use, not the
 //! length.
 
@@ -52,9 +54,7 @@ impl MappedMemory {
     /// A memory of `len` bytes; `None` if the address space cannot be
     /// reserved.
     pub(crate) fn new(len: u64, sizes: Reservation) -> Option<Self> {
-        // A zero reservation (the interpreter's) means "what the memory
-        // needs now, plus room to grow".
-        let capacity = if len <= sizes.reservation && sizes.reservation > 0 {
+        let capacity = if len <= sizes.reservation {
             sizes.reservation
         } else {
             len.checked_add(sizes.slack(len))?
