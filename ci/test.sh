@@ -21,6 +21,8 @@
 #             x86_64-unknown-none, thumbv7em-none-eabihf (qemu-arm) and
 #             riscv32imac-unknown-none-elf (qemu-riscv32)
 #   test      cargo test --workspace --release (includes the spec suite)
+#   tail-dispatch  ci/check-tail-dispatch.sh: on x86_64, every threaded
+#             interpreter handler in the release test binary ends in a jump
 #   bench     `kiln-bench --quick`: builds the `fib` benchmark program for
 #             wasm32-wasip1 and natively and races it on every runtime found
 #             (on a fresh machine: Kiln and native only). It proves the
@@ -138,6 +140,9 @@ step features ./ci/features.sh
 prune_when_low target/debug target/check target/x86_64-unknown-none \
     target/aarch64-unknown-linux-gnu/debug target/wasi-test-programs-clippy
 step test cargo test --workspace --release
+if [ "$(uname -m)" = x86_64 ]; then
+    step tail-dispatch ./ci/check-tail-dispatch.sh
+fi
 step no-std ./tests/no-std/run.sh
 prune_when_low target/no-std
 step bench cargo run --release -p kiln-bench -- --quick --out target/bench/ci

@@ -161,11 +161,58 @@ pub enum StoreTy {
     B64,
 }
 
+/// Defines the op set once: [`Op`] (each op with its operands) and
+/// [`OpCode`] (its tag alone, in the same order). The interpreter's handler
+/// table is indexed by `OpCode`, and its dispatch reads an op's tag straight
+/// from memory, so the two must agree; generating both from one list makes
+/// that true by construction.
+macro_rules! op_set {
+    (
+        $(#[$enum_attr:meta])*
+        pub enum Op {
+            $(
+                $(#[$attr:meta])*
+                $name:ident $(( $($tuple:tt)* ))? $({ $($named:tt)* })?
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$enum_attr])*
+        #[repr(u16)]
+        #[derive(Debug, Clone, Copy, PartialEq)]
+        pub enum Op {
+            $( $(#[$attr])* $name $(( $($tuple)* ))? $({ $($named)* })? ),*
+        }
+
+        /// The tag of each [`Op`], without operands: `OpCode::X as u16` is
+        /// the `u16` an `Op::X` starts with in memory (both are
+        /// `#[repr(u16)]` and list the same ops in the same order).
+        #[repr(u16)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum OpCode {
+            $( $(#[$attr])* $name, )*
+            /// Not an op: the number of ops in this build.
+            Count,
+        }
+    };
+}
+
+impl Op {
+    /// This op's tag.
+    #[inline(always)]
+    pub fn code(&self) -> OpCode {
+        // SAFETY: `Op` is `#[repr(u16)]`, so it starts with its `u16` tag
+        // (the primitive-representation layout of enums with fields), and
+        // `OpCode` is a `#[repr(u16)]` enum whose discriminants are exactly
+        // those tags (`op_set!`).
+        unsafe { core::mem::transmute::<u16, OpCode>(*(self as *const Op).cast::<u16>()) }
+    }
+}
+
+op_set! {
 /// One bytecode instruction.
 ///
 /// "reads"/"writes" below name frame slots; `[s]` is slot `s`, `[s..s+2]`
 /// a `v128` (low half first). An `i32` lives zero-extended in its slot.
-#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Op {
     // ---- control -------------------------------------------------------
     /// Traps with `UnreachableCodeReached`.
@@ -1149,6 +1196,7 @@ pub enum Op {
         offset: u32,
     },
 }
+}
 
 impl Op {
     /// The relative target of a branch op, for patching.
@@ -1451,5 +1499,20 @@ mod tests {
     #[test]
     fn op_is_small() {
         assert!(core::mem::size_of::<super::Op>() <= 16);
+    }
+
+    #[test]
+    fn op_code_is_the_tag() {
+        use super::{Bin, Op, OpCode};
+        let b = Bin {
+            dst: 1,
+            lhs: 2,
+            rhs: 3,
+        };
+        assert_eq!(Op::Unreachable.code(), OpCode::Unreachable);
+        assert_eq!(Op::I32Add(b).code(), OpCode::I32Add);
+        assert_eq!(Op::F64Copysign(b).code(), OpCode::F64Copysign);
+        assert_eq!(Op::Const64 { dst: 9, value: 7 }.code(), OpCode::Const64);
+        assert!(OpCode::I32Add as u16 > OpCode::Unreachable as u16);
     }
 }

@@ -337,6 +337,15 @@ fn host_reenter(h: &mut TestHost, slots: &mut [u64]) -> Result<(), Trap> {
 
 #[test]
 fn host_calls_and_reentry() {
+    std::thread::Builder::new()
+        .stack_size(32 << 20)
+        .spawn(host_calls_and_reentry_on_a_big_stack)
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+fn host_calls_and_reentry_on_a_big_stack() {
     let mut i = Instance::with(
         r#"(module
         (import "env" "double" (func $double (param i32) (result i32)))
@@ -357,7 +366,10 @@ fn host_calls_and_reentry() {
     i.host.reentry = i.func("rec");
     assert_eq!(i.call1("quad", &[5]), 20);
     assert_eq!(i.call1("tail_host", &[21]), 42);
-    // host -> wasm -> host -> wasm ... 50 levels deep.
+    // host -> wasm -> host -> wasm ... 50 levels deep. Each level holds a
+    // dispatch frame on the host stack, which in unoptimised builds is
+    // tens of KB (the portable loop is one big function), hence the
+    // thread with room for it.
     assert_eq!(i.call1("rec", &[50]), 50);
     let t = i.call("fail", &[]).unwrap_err();
     assert!(matches!(t.reason, TrapReason::Host(_)));

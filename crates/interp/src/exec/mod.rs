@@ -7,6 +7,9 @@
 //! host frames.
 
 mod bulk;
+#[macro_use]
+mod dispatch;
+mod handlers;
 mod num;
 mod run;
 

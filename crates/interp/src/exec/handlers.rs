@@ -1,0 +1,1273 @@
+//! What each op does: one entry per op, `Name pattern => { body }`, made
+//! into threaded handlers or the portable loop by `dispatch::handlers!`.
+//!
+//! Bodies are safe code over the macros of `state_macros!`, which hold the
+//! unsafe slot, memory and frame accesses with the reason each holds. An
+//! op that touches raw runtime structures itself (globals, tables, calls)
+//! says why in its own `SAFETY` comment.
+
+use super::Frame;
+use super::bulk;
+#[cfg(kiln_threaded)]
+use super::dispatch::Handler;
+use super::num::*;
+use super::run::{
+    Cx, Exit, Flow, call_host, mem0, memory, memory_grow, raise, table_grow, throw_new,
+    translate_callee, translated, trap, zero_locals,
+};
+use crate::bytecode::Op;
+#[cfg(kiln_threaded)]
+use crate::bytecode::OpCode;
+#[cfg(feature = "simd")]
+use crate::simd;
+use crate::translate::InterpFunc;
+use core::ptr;
+use core::sync::atomic::Ordering;
+use kiln_environ::TrapCode;
+use kiln_environ::vm::{VmFuncKind, VmFuncRef, VmInstance};
+
+/// Defines, inside one handler (or the loop), the macros its body uses to
+/// read and change the state: `$ip`, `$fp`, `$cx`, `$mb`, `$ml` are that
+/// scope's names for the op pointer, frame pointer, context, and the
+/// selected memory's base and length. `$d` is a `$` token.
+macro_rules! state_macros {
+    ($d:tt [$ip:ident, $fp:ident, $cx:ident, $mb:ident, $ml:ident]) => {
+        // Frame-slot access. Every slot an op names is inside its function's
+        // frame (the translator's first invariant, see `run`); builds with
+        // debug assertions check it, so a translator bug fails a test
+        // instead of corrupting the value stack.
+        #[allow(unused_macros)]
+        macro_rules! slot {
+            ($d s:expr) => {{
+                let s = $d s as usize;
+                // SAFETY: `cx.func` is the running function (live).
+                debug_assert!(s < unsafe { (*$cx.func).frame_slots as usize }, "slot {s} outside the frame");
+                s
+            }};
+        }
+        #[allow(unused_macros)]
+        macro_rules! get {
+            ($d s:expr) => {{
+                let s = slot!($d s);
+                // SAFETY: `s` is inside the frame at `fp`, which is
+                // reserved in the value stack.
+                unsafe { *$fp.add(s) }
+            }};
+        }
+        #[allow(unused_macros)]
+        macro_rules! set {
+            ($d s:expr, $d v:expr) => {{
+                let v: u64 = $d v;
+                let s = slot!($d s);
+                // SAFETY: as for `get!`.
+                unsafe { *$fp.add(s) = v }
+            }};
+        }
+        #[allow(unused_macros)]
+        macro_rules! get128 {
+            ($d s:expr) => {
+                (get!($d s) as u128) | ((get!($d s as usize + 1) as u128) << 64)
+            };
+        }
+        #[allow(unused_macros)]
+        macro_rules! set128 {
+            ($d s:expr, $d v:expr) => {{
+                let v: u128 = $d v;
+                set!($d s, v as u64);
+                set!($d s as usize + 1, (v >> 64) as u64);
+            }};
+        }
+        // Leaves with a trap raised by this op.
+        #[allow(unused_macros)]
+        macro_rules! trap {
+            ($d code:expr) => {
+                return trap($cx, $d code, $ip)
+            };
+        }
+        #[allow(unused_macros)]
+        macro_rules! tri {
+            ($d e:expr) => {
+                match $d e {
+                    Ok(v) => v,
+                    Err(code) => trap!(code),
+                }
+            };
+        }
+        // Continues from the state an out-of-line slow path handed back.
+        #[allow(unused_macros)]
+        macro_rules! slow {
+            ($d e:expr) => {
+                match $d e {
+                    Flow::Resume => {
+                        // SAFETY: the slow path left `cx.base` at a frame
+                        // reserved in the (possibly moved) value stack.
+                        $fp = unsafe { (*$cx.es).stack.values.as_mut_ptr().add($cx.base) };
+                        $mb = $cx.mb;
+                        $ml = $cx.ml;
+                    }
+                    Flow::Caught => {
+                        $ip = $cx.ip;
+                        // SAFETY: as above.
+                        $fp = unsafe { (*$cx.es).stack.values.as_mut_ptr().add($cx.base) };
+                        $mb = $cx.mb;
+                        $ml = $cx.ml;
+                        next!()
+                    }
+                    Flow::Exit => return Exit::Trapped,
+                }
+            };
+        }
+        #[allow(unused_macros)]
+        macro_rules! check_interrupt {
+            () => {
+                // SAFETY: the flag lives in the store's execution state,
+                // which outlives the activation.
+                if unsafe { (*$cx.interrupt).load(Ordering::Relaxed) } {
+                    trap!(TrapCode::Interrupt)
+                }
+            };
+        }
+        // A taken branch; a backward one is a loop back-edge, where the
+        // interrupt flag is polled.
+        #[allow(unused_macros)]
+        macro_rules! jump {
+            ($d offset:expr) => {{
+                let offset: i32 = $d offset;
+                if offset < 0 {
+                    check_interrupt!();
+                }
+                // SAFETY: branch targets are inside the function's code.
+                $ip = unsafe { $ip.offset(offset as isize) };
+            }};
+        }
+        #[allow(unused_macros)]
+        macro_rules! charge {
+            ($d n:expr) => {{
+                let n = $d n as u64;
+                // SAFETY: the execution state outlives the activation.
+                let fuel = unsafe { &mut (*$cx.es).fuel };
+                if *fuel < n {
+                    trap!(TrapCode::OutOfFuel)
+                }
+                *fuel -= n;
+            }};
+        }
+        // The code of defined function `$i` of `$inst`, translated now if
+        // the module is lazy; a translation that fails ends the activation.
+        #[allow(unused_macros)]
+        macro_rules! callee {
+            ($d inst:expr, $d i:expr) => {{
+                let (inst, i): (*const VmInstance, u32) = ($d inst, $d i);
+                // SAFETY: `inst` is live and `i` a valid defined-function
+                // index (validation).
+                let cf = unsafe { translated(inst, i) };
+                if cf.is_null() {
+                    // SAFETY: as above; `cx` describes the calling frame.
+                    let cf = unsafe { translate_callee($cx, inst, i, $ip) };
+                    if cf.is_null() {
+                        return Exit::Trapped;
+                    }
+                    cf
+                } else {
+                    cf
+                }
+            }};
+        }
+        // Pushes the current frame and enters wasm function `cf` of `ci`
+        // with its frame at slot `ab` of the current one.
+        #[allow(unused_macros)]
+        macro_rules! enter {
+            ($d ci:expr, $d cf:expr, $d ab:expr) => {{
+                let ci: *const VmInstance = $d ci;
+                let cf: *const InterpFunc = $d cf;
+                let new_base = $cx.base + $d ab as usize;
+                // SAFETY: the execution state, `cf` and `ci` are live;
+                // `reserve` makes the callee's frame fit before `fp` is
+                // derived from it, and zeroing stays inside that frame.
+                unsafe {
+                    let stack = &mut (*$cx.es).stack;
+                    tri!(stack.reserve(new_base + (*cf).frame_slots as usize, 1));
+                    stack.frames.push(Frame {
+                        func: $cx.func,
+                        inst: $cx.inst,
+                        ip: $ip,
+                        base: $cx.base,
+                    });
+                    $cx.base = new_base;
+                    $fp = stack.values.as_mut_ptr().add(new_base);
+                    zero_locals($fp, cf);
+                    $cx.func = cf;
+                    $ip = (*cf).code.as_ptr();
+                    if ci != $cx.inst {
+                        $cx.inst = ci;
+                        ($mb, $ml) = mem0(ci);
+                    }
+                }
+            }};
+        }
+        // Replaces the current frame with wasm function `cf` of `ci`, whose
+        // arguments are at slot `ab`.
+        #[allow(unused_macros)]
+        macro_rules! tail_enter {
+            ($d ci:expr, $d cf:expr, $d ab:expr) => {{
+                let ci: *const VmInstance = $d ci;
+                let cf: *const InterpFunc = $d cf;
+                // SAFETY: as for `enter!`; the arguments are inside the
+                // current frame, and `ptr::copy` allows the overlap.
+                unsafe {
+                    let p = (*cf).param_slots as usize;
+                    ptr::copy($fp.add($d ab as usize), $fp, p);
+                    let stack = &mut (*$cx.es).stack;
+                    tri!(stack.reserve($cx.base + (*cf).frame_slots as usize, 0));
+                    $fp = stack.values.as_mut_ptr().add($cx.base);
+                    zero_locals($fp, cf);
+                    $cx.func = cf;
+                    $ip = (*cf).code.as_ptr();
+                    if ci != $cx.inst {
+                        $cx.inst = ci;
+                        ($mb, $ml) = mem0(ci);
+                    }
+                }
+            }};
+        }
+        // Returns to the caller's frame, or leaves the activation.
+        #[allow(unused_macros)]
+        macro_rules! do_return {
+            () => {{
+                // SAFETY: frames on the stack were pushed by `enter!` with
+                // live functions and instances, and their frames are still
+                // reserved.
+                unsafe {
+                    let stack = &mut (*$cx.es).stack;
+                    if stack.frames.len() == $cx.entry_frames {
+                        return Exit::Returned;
+                    }
+                    let fr = match stack.frames.pop() {
+                        Some(fr) => fr,
+                        None => core::hint::unreachable_unchecked(),
+                    };
+                    $cx.func = fr.func;
+                    $ip = fr.ip;
+                    $cx.base = fr.base;
+                    $fp = stack.values.as_mut_ptr().add(fr.base);
+                    if fr.inst != $cx.inst {
+                        $cx.inst = fr.inst;
+                        ($mb, $ml) = mem0(fr.inst);
+                    }
+                }
+            }};
+        }
+        // Calls host function `id` (`f`) with the arguments at slot `ab`.
+        #[allow(unused_macros)]
+        macro_rules! host_call {
+            ($d f:expr, $d id:expr, $d ab:expr) => {
+                // SAFETY: `f` is a live host funcref; `cx` describes the
+                // calling frame.
+                slow!(unsafe { call_host($cx, $d f, $d id, $d ab as usize, $ip) })
+            };
+        }
+        // Calls the function reference `f` (any kind) with arguments at
+        // slot `ab`; `tail` selects return-call semantics.
+        #[allow(unused_macros)]
+        macro_rules! call_ref {
+            ($d f:expr, $d ab:expr, tail = false) => {{
+                let f: *const VmFuncRef = $d f;
+                // SAFETY: funcrefs in tables, globals and imports are live
+                // for the store's life.
+                match unsafe { (*f).kind } {
+                    VmFuncKind::Wasm {
+                        instance,
+                        defined_index,
+                    } => {
+                        let cf: *const InterpFunc = callee!(instance, defined_index);
+                        enter!(instance, cf, $d ab)
+                    }
+                    VmFuncKind::Host { id } => host_call!(f, id, $d ab),
+                }
+            }};
+            ($d f:expr, $d ab:expr, tail = true) => {{
+                let f: *const VmFuncRef = $d f;
+                // SAFETY: as above.
+                match unsafe { (*f).kind } {
+                    VmFuncKind::Wasm {
+                        instance,
+                        defined_index,
+                    } => {
+                        let cf: *const InterpFunc = callee!(instance, defined_index);
+                        tail_enter!(instance, cf, $d ab)
+                    }
+                    VmFuncKind::Host { id } => {
+                        host_call!(f, id, $d ab);
+                        // SAFETY: the results are inside the frame (the
+                        // callee's results fit where its arguments were).
+                        unsafe {
+                            ptr::copy($fp.add($d ab as usize), $fp, (*f).result_slots as usize)
+                        };
+                        do_return!()
+                    }
+                }
+            }};
+        }
+        // Resolves `call_indirect`'s callee, trapping as the spec says.
+        #[allow(unused_macros)]
+        macro_rules! indirect {
+            ($d ty:expr, $d table:expr, $d index:expr) => {{
+                // The index slot holds an `i32` zero-extended, or an `i64`
+                // (table64): one 64-bit comparison serves both.
+                let i = get!($d index);
+                // SAFETY: the table index is valid (validation), tables are
+                // live, and an element below the length is initialised.
+                unsafe {
+                    let t = bulk::table($cx.inst, $d table as u32);
+                    if i >= u64::from((*t).len) {
+                        trap!(TrapCode::UndefinedElement)
+                    }
+                    let r = *(*t).base.add(i as usize);
+                    if r == 0 {
+                        trap!(TrapCode::IndirectCallToNull)
+                    }
+                    let f = r as usize as *const VmFuncRef;
+                    if (*f).sig != (&(*$cx.inst).sigs)[$d ty as usize] {
+                        trap!(TrapCode::BadSignature)
+                    }
+                    f
+                }
+            }};
+        }
+
+        // Numeric families: operands read before the result is written.
+        #[allow(unused_macros)]
+        macro_rules! i32op {
+            ($d b:expr, |$d x:ident, $d y:ident| $d e:expr) => {{
+                let $d x = get!($d b.lhs) as u32;
+                let $d y = get!($d b.rhs) as u32;
+                set!($d b.dst, ($d e) as u32 as u64)
+            }};
+        }
+        #[allow(unused_macros)]
+        macro_rules! i32imm {
+            ($d b:expr, |$d x:ident, $d y:ident| $d e:expr) => {{
+                let $d x = get!($d b.lhs) as u32;
+                let $d y = $d b.imm as u32;
+                set!($d b.dst, ($d e) as u32 as u64)
+            }};
+        }
+        #[allow(unused_macros)]
+        macro_rules! brcmp {
+            ($d b:expr, |$d x:ident, $d y:ident| $d e:expr) => {{
+                let $d x = get!($d b.lhs) as u32;
+                let $d y = get!($d b.rhs) as u32;
+                if $d e {
+                    jump!($d b.offset)
+                }
+            }};
+        }
+        #[allow(unused_macros)]
+        macro_rules! brcmpi {
+            ($d b:expr, |$d x:ident, $d y:ident| $d e:expr) => {{
+                let $d x = get!($d b.lhs) as u32;
+                let $d y = $d b.imm as u32;
+                if $d e {
+                    jump!($d b.offset)
+                }
+            }};
+        }
+        #[allow(unused_macros)]
+        macro_rules! i64op {
+            ($d b:expr, |$d x:ident, $d y:ident| $d e:expr) => {{
+                let $d x = get!($d b.lhs);
+                let $d y = get!($d b.rhs);
+                set!($d b.dst, ($d e) as u64)
+            }};
+        }
+        #[allow(unused_macros)]
+        macro_rules! f32op {
+            ($d b:expr, |$d x:ident, $d y:ident| $d e:expr) => {{
+                let $d x = f32_of(get!($d b.lhs));
+                let $d y = f32_of(get!($d b.rhs));
+                set!($d b.dst, f32_bits($d e))
+            }};
+        }
+        #[allow(unused_macros)]
+        macro_rules! f64op {
+            ($d b:expr, |$d x:ident, $d y:ident| $d e:expr) => {{
+                let $d x = f64_of(get!($d b.lhs));
+                let $d y = f64_of(get!($d b.rhs));
+                set!($d b.dst, f64_bits($d e))
+            }};
+        }
+        #[allow(unused_macros)]
+        macro_rules! f32cmp {
+            ($d b:expr, |$d x:ident, $d y:ident| $d e:expr) => {{
+                let $d x = f32_of(get!($d b.lhs));
+                let $d y = f32_of(get!($d b.rhs));
+                set!($d b.dst, ($d e) as u64)
+            }};
+        }
+        #[allow(unused_macros)]
+        macro_rules! f64cmp {
+            ($d b:expr, |$d x:ident, $d y:ident| $d e:expr) => {{
+                let $d x = f64_of(get!($d b.lhs));
+                let $d y = f64_of(get!($d b.rhs));
+                set!($d b.dst, ($d e) as u64)
+            }};
+        }
+        #[allow(unused_macros)]
+        macro_rules! un {
+            ($d u:expr, |$d x:ident| $d e:expr) => {{
+                let $d x = get!($d u.src);
+                set!($d u.dst, $d e)
+            }};
+        }
+        // Effective address of an `n`-byte access to the selected memory,
+        // bounds-checked: the access `[a, a + n)` lies inside `[0, ml)`.
+        #[allow(unused_macros)]
+        macro_rules! ea {
+            ($d addr:expr, $d offset:expr, $d n:expr) => {{
+                let a = get!($d addr) as u32 as u64 + $d offset as u64;
+                if a + $d n as u64 > $ml as u64 {
+                    trap!(TrapCode::MemoryOutOfBounds)
+                }
+                // SAFETY: `a < ml`, so the result is inside the memory
+                // (or one past it for a zero-sized access).
+                unsafe { $mb.add(a as usize) }
+            }};
+        }
+        #[allow(unused_macros)]
+        macro_rules! load {
+            ($d m:expr, $d n:literal, $d t:ty, |$d v:ident| $d e:expr) => {{
+                let p = ea!($d m.addr, $d m.offset, $d n);
+                // SAFETY: `ea!` checked that `n` bytes at `p` are inside
+                // the memory; memory bytes are always initialised.
+                let $d v = <$d t>::from_le_bytes(unsafe { ptr::read_unaligned(p as *const [u8; $d n]) });
+                set!($d m.val, $d e)
+            }};
+        }
+        #[allow(unused_macros)]
+        macro_rules! store {
+            ($d m:expr, $d n:literal, $d t:ty) => {{
+                let v = get!($d m.val) as $d t;
+                let p = ea!($d m.addr, $d m.offset, $d n);
+                // SAFETY: as for `load!`; wasm code owns its memory's bytes
+                // (no Rust reference to them is live while it runs).
+                unsafe { ptr::write_unaligned(p as *mut [u8; $d n], v.to_le_bytes()) };
+            }};
+        }
+    };
+}
+
+handlers! { $ [ip, fp, cx, mb, ml]
+    // ---- control ----
+    Unreachable => { trap!(TrapCode::UnreachableCodeReached) }
+    Br { offset } => { jump!(offset) }
+    BrIfNez { cond, offset } => {
+        if get!(cond) as u32 != 0 {
+            jump!(offset)
+        }
+    }
+    BrIfEqz { cond, offset } => {
+        if get!(cond) as u32 == 0 {
+            jump!(offset)
+        }
+    }
+    BrTable { index, len } => {
+        let i = (get!(index) as u32).min(len);
+        // SAFETY: `len + 1` branch ops follow, and `i <= len`.
+        ip = unsafe { ip.add(i as usize) };
+    }
+    Return => { do_return!() }
+    Return1 { src } => {
+        set!(0, get!(src));
+        do_return!()
+    }
+    Fuel { amount } => { charge!(amount) }
+    LoopHead { fuel } => {
+        check_interrupt!();
+        if fuel != 0 {
+            charge!(fuel);
+        }
+    }
+    Call { func: f, base: ab } => {
+        check_interrupt!();
+        let cf: *const InterpFunc = callee!(cx.inst, f);
+        enter!(cx.inst, cf, ab)
+    }
+    CallImport { func: f, base: ab } => {
+        check_interrupt!();
+        // SAFETY: the instance is live and `f` a valid import index.
+        let r = unsafe { (&(*cx.inst).funcs)[f as usize] };
+        call_ref!(r, ab, tail = false)
+    }
+    CallIndirect {
+        ty,
+        table,
+        index,
+        base: ab,
+    } => {
+        check_interrupt!();
+        let r = indirect!(ty, table, index);
+        call_ref!(r, ab, tail = false)
+    }
+    ReturnCall { func: f, base: ab } => {
+        check_interrupt!();
+        let cf: *const InterpFunc = callee!(cx.inst, f);
+        tail_enter!(cx.inst, cf, ab)
+    }
+    ReturnCallImport { func: f, base: ab } => {
+        check_interrupt!();
+        // SAFETY: as for `CallImport`.
+        let r = unsafe { (&(*cx.inst).funcs)[f as usize] };
+        call_ref!(r, ab, tail = true)
+    }
+    ReturnCallIndirect {
+        ty,
+        table,
+        index,
+        base: ab,
+    } => {
+        check_interrupt!();
+        let r = indirect!(ty, table, index);
+        call_ref!(r, ab, tail = true)
+    }
+
+    CallRef { func: f, base: ab } => {
+        check_interrupt!();
+        let bits = get!(f);
+        if bits == 0 {
+            trap!(TrapCode::NullReference)
+        }
+        call_ref!(bits as usize as *const VmFuncRef, ab, tail = false)
+    }
+    ReturnCallRef { func: f, base: ab } => {
+        check_interrupt!();
+        let bits = get!(f);
+        if bits == 0 {
+            trap!(TrapCode::NullReference)
+        }
+        call_ref!(bits as usize as *const VmFuncRef, ab, tail = true)
+    }
+    Throw {
+        tag,
+        base: pb,
+        slots,
+    } => {
+        slot!(pb as usize + slots as usize - usize::from(slots > 0));
+        // SAFETY: the tag index is valid and the payload slots are in the
+        // frame; `cx` describes it.
+        slow!(unsafe { throw_new(cx, tag, pb as usize, slots as usize, ip, mb, ml) })
+    }
+    ThrowRef { src } => {
+        let exn = get!(src);
+        if exn == 0 {
+            trap!(TrapCode::NullReference)
+        }
+        // SAFETY: `cx` describes the running frame.
+        slow!(unsafe { raise(cx, ip, mb, ml, exn) })
+    }
+    ExnRelease { slot } => { cx.host.release_exception(get!(slot)) }
+    RefAsNonNull { src } => {
+        if get!(src) == 0 {
+            trap!(TrapCode::NullReference)
+        }
+    }
+
+    // ---- data movement ----
+    Copy(u) => { set!(u.dst, get!(u.src)) }
+    Copy2(u) => {
+        let lo = get!(u.src);
+        let hi = get!(u.src as usize + 1);
+        set!(u.dst, lo);
+        set!(u.dst as usize + 1, hi);
+    }
+    Const32 { dst, value } => { set!(dst, value as u64) }
+    Const64 { dst, value } => { set!(dst, value) }
+    Select { dst, cond, a, b } => {
+        let v = if get!(cond) as u32 != 0 {
+            get!(a)
+        } else {
+            get!(b)
+        };
+        set!(dst, v)
+    }
+    Select2 { dst, cond, a, b } => {
+        let v = if get!(cond) as u32 != 0 {
+            get128!(a)
+        } else {
+            get128!(b)
+        };
+        set128!(dst, v)
+    }
+    GlobalGet { dst, global } => {
+        // SAFETY: the instance and its globals are live; the index is
+        // valid (validation).
+        let v = unsafe { (*(&(*cx.inst).globals)[global as usize]).lo };
+        set!(dst, v)
+    }
+    GlobalSet { src, global } => {
+        let v = get!(src);
+        // SAFETY: as for `GlobalGet`; validation allows only mutable
+        // globals here, and no Rust reference to a global is live.
+        unsafe { (*(&(*cx.inst).globals)[global as usize]).lo = v }
+    }
+    GlobalGet2 { dst, global } => {
+        // SAFETY: as for `GlobalGet`.
+        let (lo, hi) = unsafe {
+            let g = (&(*cx.inst).globals)[global as usize];
+            ((*g).lo, (*g).hi)
+        };
+        set!(dst, lo);
+        set!(dst as usize + 1, hi);
+    }
+    GlobalSet2 { src, global } => {
+        let (lo, hi) = (get!(src), get!(src as usize + 1));
+        // SAFETY: as for `GlobalSet`.
+        unsafe {
+            let g = (&(*cx.inst).globals)[global as usize];
+            (*g).lo = lo;
+            (*g).hi = hi;
+        }
+    }
+    RefFunc { dst, func: f } => {
+        // SAFETY: the instance is live and `f` a valid function index.
+        let r = unsafe { (&(*cx.inst).funcs)[f as usize] };
+        set!(dst, r as usize as u64)
+    }
+
+    // ---- memory ----
+    Load32(m) => { load!(m, 4, u32, |v| v as u64) }
+    Load64(m) => { load!(m, 8, u64, |v| v) }
+    Load8S32(m) => { load!(m, 1, i8, |v| v as i32 as u32 as u64) }
+    Load8S64(m) => { load!(m, 1, i8, |v| v as i64 as u64) }
+    Load8U(m) => { load!(m, 1, u8, |v| v as u64) }
+    Load16S32(m) => { load!(m, 2, i16, |v| v as i32 as u32 as u64) }
+    Load16S64(m) => { load!(m, 2, i16, |v| v as i64 as u64) }
+    Load16U(m) => { load!(m, 2, u16, |v| v as u64) }
+    Load32S64(m) => { load!(m, 4, i32, |v| v as i64 as u64) }
+    Store8(m) => { store!(m, 1, u8) }
+    Store16(m) => { store!(m, 2, u16) }
+    Store32(m) => { store!(m, 4, u32) }
+    Store64(m) => { store!(m, 8, u64) }
+    LoadMem { ty, mem, m } => {
+        let (addr, offset) = (get!(m.addr), m.offset);
+        // SAFETY: the memory index is valid; `bulk::load` bounds-checks.
+        let v = tri!(unsafe {
+            let (b, l) = memory(cx.inst, mem as u32);
+            bulk::load(b, l, addr, offset, ty)
+        });
+        set!(m.val, v)
+    }
+    StoreMem { ty, mem, m } => {
+        let (addr, offset, v) = (get!(m.addr), m.offset, get!(m.val));
+        // SAFETY: as for `LoadMem`.
+        tri!(unsafe {
+            let (b, l) = memory(cx.inst, mem as u32);
+            bulk::store(b, l, addr, offset, ty, v)
+        })
+    }
+    AddAddress { dst, a, b } => {
+        match get!(a).checked_add(get!(b)) {
+            Some(sum) => set!(dst, sum),
+            None => trap!(TrapCode::MemoryOutOfBounds),
+        }
+    }
+    Add128(w) => {
+        let a = u128::from(get!(w.a_lo)) | (u128::from(get!(w.a_hi)) << 64);
+        let b = u128::from(get!(w.b_lo)) | (u128::from(get!(w.b_hi)) << 64);
+        let r = a.wrapping_add(b);
+        set!(w.lo, r as u64);
+        set!(w.hi, (r >> 64) as u64)
+    }
+    Sub128(w) => {
+        let a = u128::from(get!(w.a_lo)) | (u128::from(get!(w.a_hi)) << 64);
+        let b = u128::from(get!(w.b_lo)) | (u128::from(get!(w.b_hi)) << 64);
+        let r = a.wrapping_sub(b);
+        set!(w.lo, r as u64);
+        set!(w.hi, (r >> 64) as u64)
+    }
+    MulWideS(m) => {
+        let r = i128::from(get!(m.a) as i64) * i128::from(get!(m.b) as i64);
+        set!(m.lo, r as u64);
+        set!(m.hi, (r >> 64) as u64)
+    }
+    MulWideU(m) => {
+        let r = u128::from(get!(m.a)) * u128::from(get!(m.b));
+        set!(m.lo, r as u64);
+        set!(m.hi, (r >> 64) as u64)
+    }
+    SelectMemory { mem } => {
+        // SAFETY: the memory index is valid (validation).
+        (mb, ml) = unsafe { memory(cx.inst, mem as u32) }
+    }
+    SelectWindow { mem, addr, zero } => {
+        // SAFETY: as for `SelectMemory`.
+        let (b, l) = unsafe { memory(cx.inst, mem as u32) };
+        let a = get!(addr);
+        if a > l as u64 {
+            trap!(TrapCode::MemoryOutOfBounds)
+        }
+        // SAFETY: `a <= l`, so the window starts inside the memory (or at
+        // its end) and `ml` is what is left of it.
+        mb = unsafe { b.add(a as usize) };
+        ml = l - a as usize;
+        set!(zero, 0)
+    }
+    MemorySize {
+        mem,
+        page_size_log2,
+        dst,
+    } => {
+        // SAFETY: the memory index is valid and memories are live.
+        let len = unsafe { (*(&(*cx.inst).memories)[mem as usize]).len };
+        set!(dst, (len >> page_size_log2) as u64)
+    }
+    MemoryGrow { mem, wide, x } => {
+        let delta = if wide {
+            get!(x.src)
+        } else {
+            get!(x.src) as u32 as u64
+        };
+        let dst = slot!(x.dst);
+        // SAFETY: the memory index is valid; `cx` describes the frame.
+        slow!(unsafe {
+            let m = (&(*cx.inst).memories)[mem as usize];
+            memory_grow(cx, m, delta, wide, dst, ip)
+        })
+    }
+    MemoryInit {
+        mem,
+        data,
+        dst,
+        src,
+        len,
+    } => {
+        let (d, s, n) = (get!(dst), get!(src) as u32, get!(len) as u32);
+        // SAFETY: memory and segment indices are valid (validation);
+        // `bulk::memory_init` bounds-checks both ranges.
+        tri!(unsafe {
+            let (b, l) = if mem == 0 {
+                (mb, ml)
+            } else {
+                memory(cx.inst, mem as u32)
+            };
+            bulk::memory_init(cx.inst, b, l, data, d, s, n)
+        })
+    }
+    DataDrop { data } => {
+        // SAFETY: the segment index is valid.
+        unsafe { bulk::data_drop(cx.inst, data) }
+    }
+    MemoryCopy {
+        dst_mem,
+        src_mem,
+        dst,
+        src,
+        len,
+    } => {
+        let (d, s, n) = (get!(dst), get!(src), get!(len));
+        // SAFETY: the memory indices are valid; `bulk::memory_copy`
+        // bounds-checks both ranges.
+        tri!(unsafe {
+            if dst_mem == 0 && src_mem == 0 {
+                bulk::memory_copy((mb, ml), (mb, ml), d, s, n)
+            } else {
+                bulk::memory_copy(
+                    memory(cx.inst, dst_mem as u32),
+                    memory(cx.inst, src_mem as u32),
+                    d,
+                    s,
+                    n,
+                )
+            }
+        })
+    }
+    MemoryFill { mem, dst, val, len } => {
+        let (d, v, n) = (get!(dst), get!(val) as u8, get!(len));
+        // SAFETY: the memory index is valid; `bulk::memory_fill`
+        // bounds-checks.
+        tri!(unsafe {
+            let (b, l) = if mem == 0 {
+                (mb, ml)
+            } else {
+                memory(cx.inst, mem as u32)
+            };
+            bulk::memory_fill(b, l, d, v, n)
+        })
+    }
+
+    // ---- tables ----
+    TableGet { table, dst, index } => {
+        let i = get!(index);
+        // SAFETY: the table index is valid; `bulk::table_get` checks `i`.
+        let v = tri!(unsafe { bulk::table_get(bulk::table(cx.inst, table), i) });
+        set!(dst, v)
+    }
+    TableSet { table, index, val } => {
+        let (i, v) = (get!(index), get!(val));
+        // SAFETY: as for `TableGet`.
+        tri!(unsafe { bulk::table_set(bulk::table(cx.inst, table), i, v) })
+    }
+    TableSize { table, dst } => {
+        // SAFETY: the table index is valid and tables are live.
+        let len = unsafe { (*bulk::table(cx.inst, table)).len };
+        set!(dst, len as u64)
+    }
+    TableGrow {
+        table,
+        wide,
+        dst,
+        init,
+        delta,
+    } => {
+        let (init, delta) = (get!(init), get!(delta));
+        let dst = slot!(dst);
+        // SAFETY: the table index is valid; `cx` describes the frame.
+        slow!(unsafe {
+            let t = bulk::table(cx.inst, table);
+            table_grow(cx, t, delta, init, wide, dst, ip)
+        })
+    }
+    TableFill {
+        table,
+        dst,
+        val,
+        len,
+    } => {
+        let (d, v, n) = (get!(dst), get!(val), get!(len));
+        // SAFETY: the table index is valid; `bulk::table_fill` checks the
+        // range.
+        tri!(unsafe { bulk::table_fill(bulk::table(cx.inst, table), d, v, n) })
+    }
+    TableCopy {
+        dst_table,
+        src_table,
+        dst,
+        src,
+        len,
+    } => {
+        let (d, s, n) = (get!(dst), get!(src), get!(len));
+        // SAFETY: the table indices are valid; `bulk::table_copy` checks
+        // both ranges.
+        tri!(unsafe {
+            let dt = bulk::table(cx.inst, dst_table as u32);
+            let st = bulk::table(cx.inst, src_table as u32);
+            bulk::table_copy(dt, st, d, s, n)
+        })
+    }
+    TableInit {
+        table,
+        elem,
+        dst,
+        src,
+        len,
+    } => {
+        let (d, s, n) = (get!(dst), get!(src) as u32, get!(len) as u32);
+        // SAFETY: table and segment indices are valid;
+        // `bulk::table_init` checks both ranges.
+        tri!(unsafe {
+            let t = bulk::table(cx.inst, table as u32);
+            bulk::table_init(cx.inst, t, elem, d, s, n)
+        })
+    }
+    ElemDrop { elem } => {
+        // SAFETY: the segment index is valid.
+        unsafe { bulk::elem_drop(cx.inst, elem) }
+    }
+
+    // ---- i32 ----
+    I32Eqz(u) => { un!(u, |x| (x as u32 == 0) as u64) }
+    I32Eq(b) => { i32op!(b, |x, y| x == y) }
+    I32Ne(b) => { i32op!(b, |x, y| x != y) }
+    I32LtS(b) => { i32op!(b, |x, y| (x as i32) < (y as i32)) }
+    I32LtU(b) => { i32op!(b, |x, y| x < y) }
+    I32GtS(b) => { i32op!(b, |x, y| (x as i32) > (y as i32)) }
+    I32GtU(b) => { i32op!(b, |x, y| x > y) }
+    I32LeS(b) => { i32op!(b, |x, y| (x as i32) <= (y as i32)) }
+    I32LeU(b) => { i32op!(b, |x, y| x <= y) }
+    I32GeS(b) => { i32op!(b, |x, y| (x as i32) >= (y as i32)) }
+    I32GeU(b) => { i32op!(b, |x, y| x >= y) }
+    I32Clz(u) => { un!(u, |x| (x as u32).leading_zeros() as u64) }
+    I32Ctz(u) => { un!(u, |x| (x as u32).trailing_zeros() as u64) }
+    I32Popcnt(u) => { un!(u, |x| (x as u32).count_ones() as u64) }
+    I32Add(b) => { i32op!(b, |x, y| x.wrapping_add(y)) }
+    I32Sub(b) => { i32op!(b, |x, y| x.wrapping_sub(y)) }
+    I32Mul(b) => { i32op!(b, |x, y| x.wrapping_mul(y)) }
+    I32DivS(b) => {
+        let (x, y) = (get!(b.lhs) as i32, get!(b.rhs) as i32);
+        if y == 0 {
+            trap!(TrapCode::IntegerDivisionByZero)
+        }
+        if x == i32::MIN && y == -1 {
+            trap!(TrapCode::IntegerOverflow)
+        }
+        set!(b.dst, (x / y) as u32 as u64)
+    }
+    I32DivU(b) => {
+        let (x, y) = (get!(b.lhs) as u32, get!(b.rhs) as u32);
+        if y == 0 {
+            trap!(TrapCode::IntegerDivisionByZero)
+        }
+        set!(b.dst, (x / y) as u64)
+    }
+    I32RemS(b) => {
+        let (x, y) = (get!(b.lhs) as i32, get!(b.rhs) as i32);
+        if y == 0 {
+            trap!(TrapCode::IntegerDivisionByZero)
+        }
+        set!(b.dst, x.wrapping_rem(y) as u32 as u64)
+    }
+    I32RemU(b) => {
+        let (x, y) = (get!(b.lhs) as u32, get!(b.rhs) as u32);
+        if y == 0 {
+            trap!(TrapCode::IntegerDivisionByZero)
+        }
+        set!(b.dst, (x % y) as u64)
+    }
+    I32And(b) => { i32op!(b, |x, y| x & y) }
+    I32Or(b) => { i32op!(b, |x, y| x | y) }
+    I32Xor(b) => { i32op!(b, |x, y| x ^ y) }
+    I32Shl(b) => { i32op!(b, |x, y| x.wrapping_shl(y)) }
+    I32ShrS(b) => { i32op!(b, |x, y| (x as i32).wrapping_shr(y)) }
+    I32ShrU(b) => { i32op!(b, |x, y| x.wrapping_shr(y)) }
+    I32Rotl(b) => { i32op!(b, |x, y| x.rotate_left(y & 31)) }
+    I32Rotr(b) => { i32op!(b, |x, y| x.rotate_right(y & 31)) }
+
+    // ---- immediate forms ----
+    I32AddImm(b) => { i32imm!(b, |x, y| x.wrapping_add(y)) }
+    I32MulImm(b) => { i32imm!(b, |x, y| x.wrapping_mul(y)) }
+    I32AndImm(b) => { i32imm!(b, |x, y| x & y) }
+    I32OrImm(b) => { i32imm!(b, |x, y| x | y) }
+    I32XorImm(b) => { i32imm!(b, |x, y| x ^ y) }
+    I32ShlImm(b) => { i32imm!(b, |x, y| x.wrapping_shl(y)) }
+    I32ShrSImm(b) => { i32imm!(b, |x, y| (x as i32).wrapping_shr(y)) }
+    I32ShrUImm(b) => { i32imm!(b, |x, y| x.wrapping_shr(y)) }
+    I32EqImm(b) => { i32imm!(b, |x, y| x == y) }
+    I32NeImm(b) => { i32imm!(b, |x, y| x != y) }
+    I32LtSImm(b) => { i32imm!(b, |x, y| (x as i32) < (y as i32)) }
+    I32LtUImm(b) => { i32imm!(b, |x, y| x < y) }
+    I32GtSImm(b) => { i32imm!(b, |x, y| (x as i32) > (y as i32)) }
+    I32GtUImm(b) => { i32imm!(b, |x, y| x > y) }
+    I32LeSImm(b) => { i32imm!(b, |x, y| (x as i32) <= (y as i32)) }
+    I32LeUImm(b) => { i32imm!(b, |x, y| x <= y) }
+    I32GeSImm(b) => { i32imm!(b, |x, y| (x as i32) >= (y as i32)) }
+    I32GeUImm(b) => { i32imm!(b, |x, y| x >= y) }
+    I64AddImm(b) => { set!(b.dst, get!(b.lhs).wrapping_add(b.imm as i64 as u64)) }
+
+    // ---- compare and branch ----
+    BrI32Eq(b) => { brcmp!(b, |x, y| x == y) }
+    BrI32Ne(b) => { brcmp!(b, |x, y| x != y) }
+    BrI32LtS(b) => { brcmp!(b, |x, y| (x as i32) < (y as i32)) }
+    BrI32LtU(b) => { brcmp!(b, |x, y| x < y) }
+    BrI32GtS(b) => { brcmp!(b, |x, y| (x as i32) > (y as i32)) }
+    BrI32GtU(b) => { brcmp!(b, |x, y| x > y) }
+    BrI32LeS(b) => { brcmp!(b, |x, y| (x as i32) <= (y as i32)) }
+    BrI32LeU(b) => { brcmp!(b, |x, y| x <= y) }
+    BrI32GeS(b) => { brcmp!(b, |x, y| (x as i32) >= (y as i32)) }
+    BrI32GeU(b) => { brcmp!(b, |x, y| x >= y) }
+    BrI32EqImm(b) => { brcmpi!(b, |x, y| x == y) }
+    BrI32NeImm(b) => { brcmpi!(b, |x, y| x != y) }
+    BrI32LtSImm(b) => { brcmpi!(b, |x, y| (x as i32) < (y as i32)) }
+    BrI32LtUImm(b) => { brcmpi!(b, |x, y| x < y) }
+    BrI32GtSImm(b) => { brcmpi!(b, |x, y| (x as i32) > (y as i32)) }
+    BrI32GtUImm(b) => { brcmpi!(b, |x, y| x > y) }
+    BrI32LeSImm(b) => { brcmpi!(b, |x, y| (x as i32) <= (y as i32)) }
+    BrI32LeUImm(b) => { brcmpi!(b, |x, y| x <= y) }
+    BrI32GeSImm(b) => { brcmpi!(b, |x, y| (x as i32) >= (y as i32)) }
+    BrI32GeUImm(b) => { brcmpi!(b, |x, y| x >= y) }
+
+    // ---- i64 ----
+    I64Eqz(u) => { un!(u, |x| (x == 0) as u64) }
+    I64Eq(b) => { i64op!(b, |x, y| x == y) }
+    I64Ne(b) => { i64op!(b, |x, y| x != y) }
+    I64LtS(b) => { i64op!(b, |x, y| (x as i64) < (y as i64)) }
+    I64LtU(b) => { i64op!(b, |x, y| x < y) }
+    I64GtS(b) => { i64op!(b, |x, y| (x as i64) > (y as i64)) }
+    I64GtU(b) => { i64op!(b, |x, y| x > y) }
+    I64LeS(b) => { i64op!(b, |x, y| (x as i64) <= (y as i64)) }
+    I64LeU(b) => { i64op!(b, |x, y| x <= y) }
+    I64GeS(b) => { i64op!(b, |x, y| (x as i64) >= (y as i64)) }
+    I64GeU(b) => { i64op!(b, |x, y| x >= y) }
+    I64Clz(u) => { un!(u, |x| x.leading_zeros() as u64) }
+    I64Ctz(u) => { un!(u, |x| x.trailing_zeros() as u64) }
+    I64Popcnt(u) => { un!(u, |x| x.count_ones() as u64) }
+    I64Add(b) => { i64op!(b, |x, y| x.wrapping_add(y)) }
+    I64Sub(b) => { i64op!(b, |x, y| x.wrapping_sub(y)) }
+    I64Mul(b) => { i64op!(b, |x, y| x.wrapping_mul(y)) }
+    I64DivS(b) => {
+        let (x, y) = (get!(b.lhs) as i64, get!(b.rhs) as i64);
+        if y == 0 {
+            trap!(TrapCode::IntegerDivisionByZero)
+        }
+        if x == i64::MIN && y == -1 {
+            trap!(TrapCode::IntegerOverflow)
+        }
+        set!(b.dst, (x / y) as u64)
+    }
+    I64DivU(b) => {
+        let (x, y) = (get!(b.lhs), get!(b.rhs));
+        if y == 0 {
+            trap!(TrapCode::IntegerDivisionByZero)
+        }
+        set!(b.dst, x / y)
+    }
+    I64RemS(b) => {
+        let (x, y) = (get!(b.lhs) as i64, get!(b.rhs) as i64);
+        if y == 0 {
+            trap!(TrapCode::IntegerDivisionByZero)
+        }
+        set!(b.dst, x.wrapping_rem(y) as u64)
+    }
+    I64RemU(b) => {
+        let (x, y) = (get!(b.lhs), get!(b.rhs));
+        if y == 0 {
+            trap!(TrapCode::IntegerDivisionByZero)
+        }
+        set!(b.dst, x % y)
+    }
+    I64And(b) => { i64op!(b, |x, y| x & y) }
+    I64Or(b) => { i64op!(b, |x, y| x | y) }
+    I64Xor(b) => { i64op!(b, |x, y| x ^ y) }
+    I64Shl(b) => { i64op!(b, |x, y| x.wrapping_shl(y as u32)) }
+    I64ShrS(b) => { i64op!(b, |x, y| (x as i64).wrapping_shr(y as u32)) }
+    I64ShrU(b) => { i64op!(b, |x, y| x.wrapping_shr(y as u32)) }
+    I64Rotl(b) => { i64op!(b, |x, y| x.rotate_left((y & 63) as u32)) }
+    I64Rotr(b) => { i64op!(b, |x, y| x.rotate_right((y & 63) as u32)) }
+
+    // ---- floats ----
+    F32Eq(b) => { f32cmp!(b, |x, y| x == y) }
+    F32Ne(b) => { f32cmp!(b, |x, y| x != y) }
+    F32Lt(b) => { f32cmp!(b, |x, y| x < y) }
+    F32Gt(b) => { f32cmp!(b, |x, y| x > y) }
+    F32Le(b) => { f32cmp!(b, |x, y| x <= y) }
+    F32Ge(b) => { f32cmp!(b, |x, y| x >= y) }
+    F64Eq(b) => { f64cmp!(b, |x, y| x == y) }
+    F64Ne(b) => { f64cmp!(b, |x, y| x != y) }
+    F64Lt(b) => { f64cmp!(b, |x, y| x < y) }
+    F64Gt(b) => { f64cmp!(b, |x, y| x > y) }
+    F64Le(b) => { f64cmp!(b, |x, y| x <= y) }
+    F64Ge(b) => { f64cmp!(b, |x, y| x >= y) }
+    F32Abs(u) => { un!(u, |x| x & 0x7fff_ffff) }
+    F32Neg(u) => { un!(u, |x| (x ^ 0x8000_0000) & 0xffff_ffff) }
+    F32Ceil(u) => { un!(u, |x| f32_bits(round32(f32_of(x), libm::ceilf))) }
+    F32Floor(u) => { un!(u, |x| f32_bits(round32(f32_of(x), libm::floorf))) }
+    F32Trunc(u) => { un!(u, |x| f32_bits(round32(f32_of(x), libm::truncf))) }
+    F32Nearest(u) => { un!(u, |x| f32_bits(round32(f32_of(x), libm::rintf))) }
+    F32Sqrt(u) => { un!(u, |x| f32_bits(round32(f32_of(x), libm::sqrtf))) }
+    F32Add(b) => { f32op!(b, |x, y| x + y) }
+    F32Sub(b) => { f32op!(b, |x, y| x - y) }
+    F32Mul(b) => { f32op!(b, |x, y| x * y) }
+    F32Div(b) => { f32op!(b, |x, y| x / y) }
+    F32Min(b) => { f32op!(b, |x, y| fmin32(x, y)) }
+    F32Max(b) => { f32op!(b, |x, y| fmax32(x, y)) }
+    F32Copysign(b) => {
+        let (x, y) = (get!(b.lhs), get!(b.rhs));
+        set!(b.dst, (x & 0x7fff_ffff) | (y & 0x8000_0000))
+    }
+    F64Abs(u) => { un!(u, |x| x & 0x7fff_ffff_ffff_ffff) }
+    F64Neg(u) => { un!(u, |x| x ^ 0x8000_0000_0000_0000) }
+    F64Ceil(u) => { un!(u, |x| f64_bits(round64(f64_of(x), libm::ceil))) }
+    F64Floor(u) => { un!(u, |x| f64_bits(round64(f64_of(x), libm::floor))) }
+    F64Trunc(u) => { un!(u, |x| f64_bits(round64(f64_of(x), libm::trunc))) }
+    F64Nearest(u) => { un!(u, |x| f64_bits(round64(f64_of(x), libm::rint))) }
+    F64Sqrt(u) => { un!(u, |x| f64_bits(round64(f64_of(x), libm::sqrt))) }
+    F64Add(b) => { f64op!(b, |x, y| x + y) }
+    F32MulAdd(m) => {
+        let product = f32_of(get!(m.a)) * f32_of(get!(m.b));
+        set!(m.dst, f32_bits(product + f32_of(get!(m.c))))
+    }
+    F64MulAdd(m) => {
+        let product = f64_of(get!(m.a)) * f64_of(get!(m.b));
+        set!(m.dst, f64_bits(product + f64_of(get!(m.c))))
+    }
+    F64Sub(b) => { f64op!(b, |x, y| x - y) }
+    F64Mul(b) => { f64op!(b, |x, y| x * y) }
+    F64Div(b) => { f64op!(b, |x, y| x / y) }
+    F64Min(b) => { f64op!(b, |x, y| fmin64(x, y)) }
+    F64Max(b) => { f64op!(b, |x, y| fmax64(x, y)) }
+    F64Copysign(b) => {
+        let (x, y) = (get!(b.lhs), get!(b.rhs));
+        const SIGN: u64 = 0x8000_0000_0000_0000;
+        set!(b.dst, (x & !SIGN) | (y & SIGN))
+    }
+
+    // ---- conversions ----
+    I32WrapI64(u) => { un!(u, |x| x as u32 as u64) }
+    I32TruncF32S(u) => {
+        let v = tri!(trunc_i32_s(f32_of(get!(u.src)) as f64));
+        set!(u.dst, v)
+    }
+    I32TruncF32U(u) => {
+        let v = tri!(trunc_i32_u(f32_of(get!(u.src)) as f64));
+        set!(u.dst, v)
+    }
+    I32TruncF64S(u) => {
+        let v = tri!(trunc_i32_s(f64_of(get!(u.src))));
+        set!(u.dst, v)
+    }
+    I32TruncF64U(u) => {
+        let v = tri!(trunc_i32_u(f64_of(get!(u.src))));
+        set!(u.dst, v)
+    }
+    I64ExtendI32S(u) => { un!(u, |x| x as u32 as i32 as i64 as u64) }
+    I64TruncF32S(u) => {
+        let v = tri!(trunc_i64_s(f32_of(get!(u.src)) as f64));
+        set!(u.dst, v)
+    }
+    I64TruncF32U(u) => {
+        let v = tri!(trunc_i64_u(f32_of(get!(u.src)) as f64));
+        set!(u.dst, v)
+    }
+    I64TruncF64S(u) => {
+        let v = tri!(trunc_i64_s(f64_of(get!(u.src))));
+        set!(u.dst, v)
+    }
+    I64TruncF64U(u) => {
+        let v = tri!(trunc_i64_u(f64_of(get!(u.src))));
+        set!(u.dst, v)
+    }
+    F32ConvertI32S(u) => { un!(u, |x| f32_bits(x as u32 as i32 as f32)) }
+    F32ConvertI32U(u) => { un!(u, |x| f32_bits(x as u32 as f32)) }
+    F32ConvertI64S(u) => { un!(u, |x| f32_bits(x as i64 as f32)) }
+    F32ConvertI64U(u) => { un!(u, |x| f32_bits(x as f32)) }
+    F32DemoteF64(u) => { un!(u, |x| f32_bits(f64_of(x) as f32)) }
+    F64ConvertI32S(u) => { un!(u, |x| f64_bits(x as u32 as i32 as f64)) }
+    F64ConvertI32U(u) => { un!(u, |x| f64_bits(x as u32 as f64)) }
+    F64ConvertI64S(u) => { un!(u, |x| f64_bits(x as i64 as f64)) }
+    F64ConvertI64U(u) => { un!(u, |x| f64_bits(x as f64)) }
+    F64PromoteF32(u) => { un!(u, |x| f64_bits(f32_of(x) as f64)) }
+    I32Extend8S(u) => { un!(u, |x| x as u8 as i8 as i32 as u32 as u64) }
+    I32Extend16S(u) => { un!(u, |x| x as u16 as i16 as i32 as u32 as u64) }
+    I64Extend8S(u) => { un!(u, |x| x as u8 as i8 as i64 as u64) }
+    I64Extend16S(u) => { un!(u, |x| x as u16 as i16 as i64 as u64) }
+    I64Extend32S(u) => { un!(u, |x| x as u32 as i32 as i64 as u64) }
+    // Rust's float-to-int `as` saturates and maps NaN to 0,
+    // which is exactly `trunc_sat`.
+    I32TruncSatF32S(u) => { un!(u, |x| f32_of(x) as i32 as u32 as u64) }
+    I32TruncSatF32U(u) => { un!(u, |x| f32_of(x) as u32 as u64) }
+    I32TruncSatF64S(u) => { un!(u, |x| f64_of(x) as i32 as u32 as u64) }
+    I32TruncSatF64U(u) => { un!(u, |x| f64_of(x) as u32 as u64) }
+    I64TruncSatF32S(u) => { un!(u, |x| f32_of(x) as i64 as u64) }
+    I64TruncSatF32U(u) => { un!(u, |x| f32_of(x) as u64) }
+    I64TruncSatF64S(u) => { un!(u, |x| f64_of(x) as i64 as u64) }
+    I64TruncSatF64U(u) => { un!(u, |x| f64_of(x) as u64) }
+
+    // ---- SIMD ----
+    #[cfg(feature = "simd")]
+    V128Unary { op, dst, a } => { set128!(dst, op.eval(get128!(a))) }
+    #[cfg(feature = "simd")]
+    V128Binary { op, dst, a, b } => {
+        let (x, y) = (get128!(a), get128!(b));
+        set128!(dst, op.eval(x, y))
+    }
+    #[cfg(feature = "simd")]
+    V128Ternary { op, dst, a, b, c } => {
+        let (x, y, z) = (get128!(a), get128!(b), get128!(c));
+        set128!(dst, op.eval(x, y, z))
+    }
+    #[cfg(feature = "simd")]
+    V128Shift { op, dst, a, b } => {
+        let (x, n) = (get128!(a), get!(b) as u32);
+        set128!(dst, op.eval(x, n))
+    }
+    #[cfg(feature = "simd")]
+    V128Test { op, dst, a } => { set!(dst, op.eval(get128!(a)) as u64) }
+    #[cfg(feature = "simd")]
+    V128Splat { op, dst, a } => { set128!(dst, op.eval(get!(a))) }
+    #[cfg(feature = "simd")]
+    V128Extract { op, lane, dst, a } => { set!(dst, op.eval(get128!(a), lane)) }
+    #[cfg(feature = "simd")]
+    V128Replace {
+        op,
+        lane,
+        dst,
+        a,
+        b,
+    } => {
+        let (x, y) = (get128!(a), get!(b));
+        set128!(dst, op.eval(x, lane, y))
+    }
+    #[cfg(feature = "simd")]
+    V128Shuffle { dst, a, b, idx } => {
+        let (x, y) = (get128!(a), get128!(b));
+        // SAFETY: the running function is live and `idx` indexes its
+        // shuffle masks (the translator made both).
+        let lanes = unsafe { &(&(*cx.func).shuffles)[idx as usize] };
+        set128!(dst, simd::shuffle(x, y, lanes))
+    }
+    #[cfg(feature = "simd")]
+    V128Load {
+        kind,
+        dst,
+        addr,
+        offset,
+    } => {
+        let n = kind.bytes() as usize;
+        let p = ea!(addr, offset, n);
+        // SAFETY: `ea!` checked the `n` bytes at `p`.
+        let raw = unsafe { read_le(p, n) };
+        set128!(dst, kind.finish(raw))
+    }
+    #[cfg(feature = "simd")]
+    V128LoadLane {
+        width,
+        lane,
+        dst,
+        src,
+        addr,
+        offset,
+    } => {
+        let n = width.bytes() as usize;
+        let v = get128!(src);
+        let p = ea!(addr, offset, n);
+        // SAFETY: `ea!` checked the `n` bytes at `p`.
+        let raw = unsafe { read_le(p, n) } as u64;
+        set128!(dst, simd::load_lane(width, v, lane, raw))
+    }
+    #[cfg(feature = "simd")]
+    V128Store { addr, src, offset } => {
+        let v = get128!(src);
+        let p = ea!(addr, offset, 16);
+        // SAFETY: `ea!` checked the 16 bytes at `p`; wasm owns them.
+        unsafe { ptr::write_unaligned(p as *mut [u8; 16], v.to_le_bytes()) };
+    }
+    #[cfg(feature = "simd")]
+    V128StoreLane {
+        width,
+        lane,
+        addr,
+        src,
+        offset,
+    } => {
+        let n = width.bytes() as usize;
+        let v = simd::store_lane(width, get128!(src), lane);
+        let p = ea!(addr, offset, n);
+        // SAFETY: `ea!` checked the `n` bytes at `p`; wasm owns them.
+        unsafe { write_le(p, u128::from(v), n) };
+    }
+}
+
+/// The `n <= 16` bytes at `p` as a little-endian number. Out of line: its
+/// buffer must not live in a threaded handler's frame (see `dispatch`).
+///
+/// # Safety
+/// `p..p+n` is readable.
+#[cfg(feature = "simd")]
+#[inline(never)]
+unsafe fn read_le(p: *const u8, n: usize) -> u128 {
+    let mut raw = [0u8; 16];
+    // SAFETY: per the contract; `n <= 16` fits the buffer.
+    unsafe { ptr::copy_nonoverlapping(p, raw.as_mut_ptr(), n.min(16)) };
+    u128::from_le_bytes(raw)
+}
+
+/// Writes the low `n <= 16` bytes of `v` to `p`, little-endian. Out of
+/// line, as [`read_le`].
+///
+/// # Safety
+/// `p..p+n` is writable.
+#[cfg(feature = "simd")]
+#[inline(never)]
+unsafe fn write_le(p: *mut u8, v: u128, n: usize) {
+    let raw = v.to_le_bytes();
+    // SAFETY: per the contract; `n <= 16` fits the buffer.
+    unsafe { ptr::copy_nonoverlapping(raw.as_ptr(), p, n.min(16)) };
+}
