@@ -3,13 +3,17 @@
 # placement held equal, and prints each program's median time and the ratio
 # (NEW / OLD), then the geomean.
 #
-# Why: the interpreter's `match` dispatch loop is sensitive to where the
-# linker puts it. Two builds whose loop compiles to the same instructions
-# have differed by 15-25% in wall time on one VM, with equal instruction
-# counts under callgrind (docs/performance.md, issue 10). Building both
-# revisions with every function aligned to a page makes the loop's offset
-# within its page, and so its cache-line and 32-byte-window layout, the
-# same in both, so the race measures the change, not the placement.
+# Placement: the interpreter's old `match` dispatch loop was sensitive to
+# where the linker put it. Two builds whose loop compiled to the same
+# instructions differed by 15-25% in wall time on one VM, with equal
+# instruction counts under callgrind (docs/performance.md, issue 10).
+# `--align` builds both revisions with every function aligned to a page,
+# which makes the loop's offset within its page, and so its cache-line and
+# 32-byte-window layout, the same in both. Do not use it for the threaded
+# interpreter (issue 13): its ~250 handlers are separate functions, and
+# page-aligning each puts them all at one page offset, in the same few L1
+# instruction-cache sets; json ran 1.58x slower aligned than not. The
+# default is therefore the build users get.
 #
 # usage: benches/compare-revisions.sh OLD NEW [-- options]
 #   options (after --):
@@ -17,7 +21,8 @@
 #                                   precompiled by each revision)
 #     --programs "a b c"           (default: the 16 run-time programs)
 #     --rounds N                   (default 3; interleaved OLD, NEW)
-#     --no-align                   build without the alignment (as users do)
+#     --align                      page-align every function (see above)
+#     --no-align                   the default: build as users do
 #
 # Builds go to target/compare/<rev>/ (worktrees in target/compare/src-<rev>);
 # the suite's .wasm files must be built already (`kiln-bench` does that, into
@@ -28,7 +33,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 [ $# -ge 2 ] || { sed -n '2,24p' "$0"; exit 2; }
 old=$1 new=$2; shift 2
 [ "${1:-}" = "--" ] && shift
-backend=interp rounds=3 align=1
+backend=interp rounds=3 align=0
 programs="bytecode_vm coremark deflate fannkuch fib json mandelbrot markdown matmul nbody regex sha256 sieve simd sort spectral_norm"
 while [ $# -gt 0 ]; do
     case $1 in
@@ -36,6 +41,7 @@ while [ $# -gt 0 ]; do
         --programs) programs=$2; shift 2 ;;
         --rounds) rounds=$2; shift 2 ;;
         --no-align) align=0; shift ;;
+        --align) align=1; shift ;;
         *) echo "compare-revisions: unknown option $1" >&2; exit 2 ;;
     esac
 done

@@ -87,7 +87,8 @@ pub struct BrCmpImm {
 pub struct Mem {
     /// Loads: the result slot. Stores: the value slot.
     pub val: Slot,
-    /// The `i32` address slot.
+    /// The address slot: an `i32` (zero-extended in its slot) or, for a
+    /// memory64, an `i64`.
     pub addr: Slot,
     /// The static offset, added to the address in 64-bit arithmetic.
     pub offset: u32,
@@ -171,8 +172,11 @@ macro_rules! op_set {
         $(#[$enum_attr:meta])*
         pub enum Op {
             $(
-                $(#[$attr:meta])*
-                $name:ident $(( $($tuple:tt)* ))? $({ $($named:tt)* })?
+                $(#[doc = $doc:literal])*
+                $(#[cfg($cfg:meta)])?
+                $name:ident
+                $(( $tuple:ty ))?
+                $({ $( $(#[doc = $field_doc:literal])* $field:ident : $field_ty:ty ),* $(,)? })?
             ),* $(,)?
         }
     ) => {
@@ -180,7 +184,13 @@ macro_rules! op_set {
         #[repr(u16)]
         #[derive(Debug, Clone, Copy, PartialEq)]
         pub enum Op {
-            $( $(#[$attr])* $name $(( $($tuple)* ))? $({ $($named)* })? ),*
+            $(
+                $(#[doc = $doc])*
+                $(#[cfg($cfg)])?
+                $name
+                $(( $tuple ))?
+                $({ $( $(#[doc = $field_doc])* $field : $field_ty ),* })?
+            ),*
         }
 
         /// The tag of each [`Op`], without operands: `OpCode::X as u16` is
@@ -189,9 +199,57 @@ macro_rules! op_set {
         #[repr(u16)]
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum OpCode {
-            $( $(#[$attr])* $name, )*
+            $(
+                $(#[doc = $doc])*
+                $(#[cfg($cfg)])?
+                $name,
+            )*
             /// Not an op: the number of ops in this build.
             Count,
+        }
+
+        impl OpCode {
+            /// The op's name, as in [`Op`] and `docs/bytecode.md`.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(
+                        $(#[cfg($cfg)])?
+                        OpCode::$name => stringify!($name),
+                    )*
+                    OpCode::Count => "Count",
+                }
+            }
+
+            /// The op's operands as declared: `(Type)`, `{ field: Type, .. }`,
+            /// or empty.
+            pub const fn operands(self) -> &'static str {
+                match self {
+                    $(
+                        $(#[cfg($cfg)])?
+                        OpCode::$name => concat!(
+                            $("(", stringify!($tuple), ")",)?
+                            $("{ ", $(stringify!($field), ": ", stringify!($field_ty), ", ",)* "}",)?
+                        ),
+                    )*
+                    OpCode::Count => "",
+                }
+            }
+
+            /// Whether the op exists only with the `simd` feature.
+            pub const fn is_simd(self) -> bool {
+                match self {
+                    $(
+                        $(#[cfg($cfg)])?
+                        OpCode::$name => false $(|| { let _ = stringify!($cfg); true })?,
+                    )*
+                    OpCode::Count => false,
+                }
+            }
+
+            /// Every op of this build, in tag order.
+            pub const ALL: [OpCode; OpCode::Count as usize] = [
+                $( $(#[cfg($cfg)])? OpCode::$name, )*
+            ];
         }
     };
 }
@@ -503,22 +561,6 @@ pub enum Op {
     SelectMemory {
         /// Memory index.
         mem: u16,
-    },
-    /// Points the memory-0 access ops at the window of memory `mem` that
-    /// starts at address `[addr]` (a memory64 address, any `u64`): traps
-    /// (out of bounds) if `[addr]` is past the memory's end, else the
-    /// cached base becomes `base + [addr]` and the cached length
-    /// `len - [addr]`, and `[zero]` is set to 0 for the access to use as
-    /// its address. That lets a memory64 SIMD access reuse the 32-bit
-    /// access ops, whose address is a `u32`; the translator follows the
-    /// one access with `SelectMemory { mem: 0 }`.
-    SelectWindow {
-        /// Memory index.
-        mem: u16,
-        /// Address slot.
-        addr: Slot,
-        /// Slot set to 0: the access's address.
-        zero: Slot,
     },
     /// `[dst] = [a] + [b]` as the effective address of a memory64 access
     /// whose static offset does not fit the access op's `u32`: traps
@@ -1445,7 +1487,6 @@ impl Op {
                 | Op::LoadMem { .. }
                 | Op::StoreMem { .. }
                 | Op::AddAddress { .. }
-                | Op::SelectWindow { .. }
                 | Op::MemoryGrow { .. }
                 | Op::MemoryInit { .. }
                 | Op::MemoryCopy { .. }
@@ -1499,6 +1540,50 @@ mod tests {
     #[test]
     fn op_is_small() {
         assert!(core::mem::size_of::<super::Op>() <= 16);
+    }
+
+    /// The op index of `docs/bytecode.md`, as the op list makes it.
+    #[cfg(feature = "simd")]
+    fn op_index() -> alloc::string::String {
+        use alloc::format;
+        let mut s = alloc::string::String::from("| tag | op | operands |\n|---|---|---|\n");
+        for c in super::OpCode::ALL {
+            let operands = match c.operands() {
+                "" => "–".into(),
+                o => format!("`{}`", o.replace(", }", " }")),
+            };
+            let simd = if c.is_simd() { " (`simd`)" } else { "" };
+            s += &format!("| {} | `{}`{simd} | {operands} |\n", c as u16, c.name());
+        }
+        s
+    }
+
+    /// `docs/bytecode.md` ends with the op index generated from the op
+    /// list, so the reference lists exactly the ops that exist, with their
+    /// tags and operands. `KILN_BLESS=1 cargo test -p kiln-interp --lib
+    /// op_index` rewrites it after a change to the op set.
+    #[test]
+    #[cfg(feature = "simd")]
+    fn docs_carry_the_op_index() {
+        extern crate std;
+        const BEGIN: &str =
+            "<!-- op-index: generated from the op list by the test docs_carry_the_op_index -->\n";
+        const END: &str = "<!-- op-index end -->\n";
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/bytecode.md");
+        let doc = std::fs::read_to_string(path).unwrap();
+        let want = op_index();
+        let (start, end) = match (doc.find(BEGIN), doc.find(END)) {
+            (Some(b), Some(e)) => (b + BEGIN.len(), e),
+            _ => panic!("docs/bytecode.md has no op-index markers"),
+        };
+        if doc[start..end] != want {
+            if std::env::var_os("KILN_BLESS").is_some() {
+                let new = [&doc[..start], want.as_str(), &doc[end..]].concat();
+                std::fs::write(path, new).unwrap();
+            } else {
+                panic!("docs/bytecode.md's op index is stale: rerun with KILN_BLESS=1");
+            }
+        }
     }
 
     #[test]

@@ -421,16 +421,19 @@ macro_rules! state_macros {
         }
         // Effective address of an `n`-byte access to the selected memory,
         // bounds-checked: the access `[a, a + n)` lies inside `[0, ml)`.
+        // The address slot holds an `i32` zero-extended or a memory64
+        // `i64`; the sum is checked for overflow, so one form serves both.
         #[allow(unused_macros)]
         macro_rules! ea {
             ($d addr:expr, $d offset:expr, $d n:expr) => {{
-                let a = get!($d addr) as u32 as u64 + $d offset as u64;
-                if a + $d n as u64 > $ml as u64 {
-                    trap!(TrapCode::MemoryOutOfBounds)
-                }
-                // SAFETY: `a < ml`, so the result is inside the memory
-                // (or one past it for a zero-sized access).
-                unsafe { $mb.add(a as usize) }
+                let a = get!($d addr);
+                let end = match a.checked_add($d offset as u64 + $d n as u64) {
+                    Some(end) if end <= $ml as u64 => end,
+                    _ => trap!(TrapCode::MemoryOutOfBounds),
+                };
+                // SAFETY: `end <= ml`, so the `n` bytes from `end - n` are
+                // inside the memory.
+                unsafe { $mb.add((end - $d n as u64) as usize) }
             }};
         }
         #[allow(unused_macros)]
@@ -551,7 +554,10 @@ handlers! { $ [ip, fp, cx, mb, ml]
         base: pb,
         slots,
     } => {
-        slot!(pb as usize + slots as usize - usize::from(slots > 0));
+        if slots > 0 {
+            // The payload's last slot is in the frame (checked in debug).
+            slot!(pb as usize + slots as usize - 1);
+        }
         // SAFETY: the tag index is valid and the payload slots are in the
         // frame; `cx` describes it.
         slow!(unsafe { throw_new(cx, tag, pb as usize, slots as usize, ip, mb, ml) })
@@ -697,19 +703,6 @@ handlers! { $ [ip, fp, cx, mb, ml]
     SelectMemory { mem } => {
         // SAFETY: the memory index is valid (validation).
         (mb, ml) = unsafe { memory(cx.inst, mem as u32) }
-    }
-    SelectWindow { mem, addr, zero } => {
-        // SAFETY: as for `SelectMemory`.
-        let (b, l) = unsafe { memory(cx.inst, mem as u32) };
-        let a = get!(addr);
-        if a > l as u64 {
-            trap!(TrapCode::MemoryOutOfBounds)
-        }
-        // SAFETY: `a <= l`, so the window starts inside the memory (or at
-        // its end) and `ml` is what is left of it.
-        mb = unsafe { b.add(a as usize) };
-        ml = l - a as usize;
-        set!(zero, 0)
     }
     MemorySize {
         mem,

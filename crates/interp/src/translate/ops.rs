@@ -222,10 +222,11 @@ impl FuncTranslator<'_> {
     }
 
     /// `None` when an access through `m` can use the memory-0 ops (memory
-    /// 0, 32-bit addresses), else the memory index for the generic ops.
+    /// 0, 32- or 64-bit addresses), else the memory index for the generic
+    /// ops.
     fn memory_index(&self, m: &MemArg) -> Option<u16> {
         let mem = memory_of(m);
-        (mem != 0 || self.is_memory64(mem)).then_some(mem as u16)
+        (mem != 0).then_some(mem as u16)
     }
 
     /// The address slot and `u32` static offset of an access through `m`
@@ -251,42 +252,13 @@ impl FuncTranslator<'_> {
         }
     }
 
-    /// The address slot and `u32` static offset of a SIMD access through
-    /// `m` whose address is in `addr`. SIMD accesses have only memory-0
-    /// forms, with `u32` addresses: for a memory64 access this emits the
-    /// [`Op::SelectWindow`] that moves the cached memory to the (checked)
-    /// address and returns a slot holding 0 instead; [`Self::emit_on_memory`]
-    /// emits the access and restores memory 0.
-    #[cfg(feature = "simd")]
-    fn simd_address(&mut self, addr: Slot, m: &MemArg) -> (Slot, u32) {
-        let (addr, offset) = self.address(addr, m);
-        let mem = memory_of(m);
-        if !self.is_memory64(mem) {
-            return (addr, offset);
-        }
-        let zero = self.push_temp(1);
-        self.pop();
-        self.emit(Op::SelectWindow {
-            mem: mem as u16,
-            addr,
-            zero,
-        });
-        (zero, offset)
-    }
-
     /// Emits `op`, a memory-0 access op, for the memory `m` names: SIMD
     /// accesses have no generic form, so for another memory the op is
     /// bracketed by [`Op::SelectMemory`], which points the interpreter's
-    /// cached memory at that memory and back at memory 0. (A memory64
-    /// access was opened by [`Self::simd_address`]'s `SelectWindow`.)
+    /// cached memory at that memory and back at memory 0.
     #[cfg(feature = "simd")]
     fn emit_on_memory(&mut self, m: &MemArg, op: Op) {
         let mem = memory_of(m);
-        if self.is_memory64(mem) {
-            self.emit(op);
-            self.emit(Op::SelectMemory { mem: 0 });
-            return;
-        }
         if mem == 0 {
             self.emit(op);
             return;
@@ -803,7 +775,7 @@ impl FuncTranslator<'_> {
             }
             SimdOp::Load(kind, m) => {
                 let a = self.pop();
-                let (addr, offset) = self.simd_address(a.src, &m);
+                let (addr, offset) = self.address(a.src, &m);
                 let dst = self.push_temp(2);
                 self.emit_on_memory(
                     &m,
@@ -818,7 +790,7 @@ impl FuncTranslator<'_> {
             SimdOp::LoadLane(width, m, lane) => {
                 let v = self.pop();
                 let a = self.pop();
-                let (addr, offset) = self.simd_address(a.src, &m);
+                let (addr, offset) = self.address(a.src, &m);
                 let dst = self.push_temp(2);
                 self.emit_on_memory(
                     &m,
@@ -835,7 +807,7 @@ impl FuncTranslator<'_> {
             SimdOp::Store(m) => {
                 let v = self.pop();
                 let a = self.pop();
-                let (addr, offset) = self.simd_address(a.src, &m);
+                let (addr, offset) = self.address(a.src, &m);
                 self.emit_on_memory(
                     &m,
                     Op::V128Store {
@@ -848,7 +820,7 @@ impl FuncTranslator<'_> {
             SimdOp::StoreLane(width, m, lane) => {
                 let v = self.pop();
                 let a = self.pop();
-                let (addr, offset) = self.simd_address(a.src, &m);
+                let (addr, offset) = self.address(a.src, &m);
                 self.emit_on_memory(
                     &m,
                     Op::V128StoreLane {
