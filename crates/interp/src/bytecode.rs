@@ -1271,6 +1271,33 @@ impl Op {
         }
     }
 
+    /// The first result slot of an op whose only effect is writing one
+    /// `v128` (two slots, after reading all its inputs), for retargeting
+    /// its result as [`Op::scalar_dst_mut`] does for scalars: a SIMD
+    /// result stored to a local then needs no `Copy2`.
+    #[cfg(feature = "simd")]
+    pub fn vector_dst_mut(&mut self) -> Option<&mut Slot> {
+        match self {
+            Op::Copy2(Un { dst, .. })
+            | Op::V128Unary { dst, .. }
+            | Op::V128Binary { dst, .. }
+            | Op::V128Ternary { dst, .. }
+            | Op::V128Shift { dst, .. }
+            | Op::V128Splat { dst, .. }
+            | Op::V128Replace { dst, .. }
+            | Op::V128Shuffle { dst, .. }
+            | Op::V128Load { dst, .. }
+            | Op::V128LoadLane { dst, .. } => Some(dst),
+            _ => None,
+        }
+    }
+
+    /// No `v128` ops in a build without the `simd` feature.
+    #[cfg(not(feature = "simd"))]
+    pub fn vector_dst_mut(&mut self) -> Option<&mut Slot> {
+        None
+    }
+
     /// The result slot of an op whose only effect is writing one scalar
     /// slot (after reading all its inputs), for retargeting its result.
     pub fn scalar_dst_mut(&mut self) -> Option<&mut Slot> {

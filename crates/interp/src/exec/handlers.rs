@@ -187,7 +187,7 @@ macro_rules! state_macros {
                 unsafe {
                     let stack = &mut (*$cx.es).stack;
                     tri!(stack.reserve(new_base + (*cf).frame_slots as usize, 1));
-                    stack.frames.push(Frame {
+                    stack.push_frame_reserved(Frame {
                         func: $cx.func,
                         inst: $cx.inst,
                         ip: $ip,
@@ -1234,33 +1234,46 @@ handlers! { $ [ip, fp, cx, mb, ml]
         let v = simd::store_lane(width, get128!(src), lane);
         let p = ea!(addr, offset, n);
         // SAFETY: `ea!` checked the `n` bytes at `p`; wasm owns them.
-        unsafe { write_le(p, u128::from(v), n) };
+        unsafe { write_le(p, v, n) };
     }
 }
 
-/// The `n <= 16` bytes at `p` as a little-endian number. Out of line: its
-/// buffer must not live in a threaded handler's frame (see `dispatch`).
+/// The `n` bytes (16, 8, 4, 2 or 1) at `p` as a little-endian number. Each
+/// width is one unaligned load: no buffer whose address could escape a
+/// threaded handler's frame (see `dispatch`), and no `memcpy` call.
 ///
 /// # Safety
 /// `p..p+n` is readable.
 #[cfg(feature = "simd")]
-#[inline(never)]
+#[inline(always)]
 unsafe fn read_le(p: *const u8, n: usize) -> u128 {
-    let mut raw = [0u8; 16];
-    // SAFETY: per the contract; `n <= 16` fits the buffer.
-    unsafe { ptr::copy_nonoverlapping(p, raw.as_mut_ptr(), n.min(16)) };
-    u128::from_le_bytes(raw)
+    // SAFETY: per the contract, each read covers exactly `n` bytes.
+    unsafe {
+        match n {
+            16 => u128::from_le_bytes(ptr::read_unaligned(p.cast::<[u8; 16]>())),
+            8 => u128::from(u64::from_le_bytes(ptr::read_unaligned(p.cast::<[u8; 8]>()))),
+            4 => u128::from(u32::from_le_bytes(ptr::read_unaligned(p.cast::<[u8; 4]>()))),
+            2 => u128::from(u16::from_le_bytes(ptr::read_unaligned(p.cast::<[u8; 2]>()))),
+            _ => u128::from(*p),
+        }
+    }
 }
 
-/// Writes the low `n <= 16` bytes of `v` to `p`, little-endian. Out of
-/// line, as [`read_le`].
+/// Writes the low `n` bytes (8, 4, 2 or 1) of `v` to `p`, little-endian,
+/// as [`read_le`] reads.
 ///
 /// # Safety
 /// `p..p+n` is writable.
 #[cfg(feature = "simd")]
-#[inline(never)]
-unsafe fn write_le(p: *mut u8, v: u128, n: usize) {
-    let raw = v.to_le_bytes();
-    // SAFETY: per the contract; `n <= 16` fits the buffer.
-    unsafe { ptr::copy_nonoverlapping(raw.as_ptr(), p, n.min(16)) };
+#[inline(always)]
+unsafe fn write_le(p: *mut u8, v: u64, n: usize) {
+    // SAFETY: per the contract, each write covers exactly `n` bytes.
+    unsafe {
+        match n {
+            8 => ptr::write_unaligned(p.cast::<[u8; 8]>(), v.to_le_bytes()),
+            4 => ptr::write_unaligned(p.cast::<[u8; 4]>(), (v as u32).to_le_bytes()),
+            2 => ptr::write_unaligned(p.cast::<[u8; 2]>(), (v as u16).to_le_bytes()),
+            _ => *p = v as u8,
+        }
+    }
 }

@@ -87,6 +87,25 @@ impl Stack {
         Ok(())
     }
 
+    /// Pushes a call frame without a capacity check: a call's hot path
+    /// has just made room with `reserve(_, 1)`, and a second check (with
+    /// `Vec::push`'s out-of-line growth call) costs the threaded call
+    /// handler registers and a branch.
+    ///
+    /// # Safety
+    /// `reserve(_, 1)` succeeded since the last push.
+    #[inline(always)]
+    pub(crate) unsafe fn push_frame_reserved(&mut self, frame: Frame) {
+        let len = self.frames.len();
+        debug_assert!(len < self.frames.capacity());
+        // SAFETY: the slot at `len` is within the capacity (the contract),
+        // and writing it before `set_len` initialises the new element.
+        unsafe {
+            self.frames.as_mut_ptr().add(len).write(frame);
+            self.frames.set_len(len + 1);
+        }
+    }
+
     /// Makes room for `end` value slots and `frames` frames. If the
     /// allocator refuses (the byte limit may be larger than what the host
     /// can provide, e.g. `usize::MAX`), that is a stack overflow, not an

@@ -372,7 +372,7 @@ impl FuncTranslator<'_> {
                 let (slot, size) = self.local(local_index);
                 let e = self.pop();
                 self.materialize_local(slot);
-                if e.src != slot && !self.retarget_last(e.src, slot) {
+                if e.src != slot && !self.retarget_last(e.src, slot, size) {
                     self.emit(Self::copy_op(slot, e.src, size));
                 }
             }
@@ -380,7 +380,7 @@ impl FuncTranslator<'_> {
                 let (slot, size) = self.local(local_index);
                 let e = self.pop();
                 self.materialize_local(slot);
-                if e.src != slot && !self.retarget_last(e.src, slot) {
+                if e.src != slot && !self.retarget_last(e.src, slot, size) {
                     self.emit(Self::copy_op(slot, e.src, size));
                 }
                 // The value now lives in the local: keep reading it there.
@@ -657,14 +657,19 @@ impl FuncTranslator<'_> {
     /// temp: rewrite that op to write the local directly. Only safe when no
     /// label sits between (nothing else may observe the temp) and the op's
     /// only output is `dst`, written after all its inputs are read.
-    fn retarget_last(&mut self, temp: Slot, local: Slot) -> bool {
+    fn retarget_last(&mut self, temp: Slot, local: Slot, size: u8) -> bool {
         if self.code.len() <= self.last_label || temp < self.temps_base as Slot {
             return false;
         }
         let Some(last) = self.code.last_mut() else {
             return false;
         };
-        let Some(dst) = last.scalar_dst_mut() else {
+        let dst = if size == 2 {
+            last.vector_dst_mut()
+        } else {
+            last.scalar_dst_mut()
+        };
+        let Some(dst) = dst else {
             return false;
         };
         if *dst != temp {
