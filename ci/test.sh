@@ -11,7 +11,8 @@
 #   setup     ci/setup.sh (installs what is missing, ~0 s when warm)
 #   fmt       cargo fmt --all -- --check (and fmt-programs, fmt-bench: the
 #             WASI test programs and the benchmark programs, own workspaces)
-#   clippy    cargo clippy --workspace --all-targets -- -D warnings
+#   clippy    cargo clippy --workspace --all-targets -- -D warnings, and
+#             clippy-threaded: the interpreter's release (threaded) handlers
 #   features  ci/features.sh: `kiln` without default features has no
 #             Cranelift crate and builds; only the engine factory names
 #             kiln_cranelift; without `std` it builds clippy-clean for
@@ -133,6 +134,9 @@ step fmt-bench cargo fmt --manifest-path benches/programs/Cargo.toml --all -- --
 step fmt-no-std cargo fmt --manifest-path tests/no-std/Cargo.toml -- --check
 step fmt-min-platform cargo fmt --manifest-path examples/min-platform/Cargo.toml -- --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
+# Release builds compile the interpreter's threaded handlers instead of its
+# portable loop (crates/interp/build.rs): lint those too.
+step clippy-threaded cargo clippy --release -p kiln-interp --all-targets -- -D warnings
 step clippy-programs cargo clippy --manifest-path "$TEST_PROGRAMS" --target wasm32-wasip1 \
     --target-dir target/wasi-test-programs-clippy --locked -- -D warnings
 step features ./ci/features.sh

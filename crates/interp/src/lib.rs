@@ -2,8 +2,9 @@
 //!
 //! It owns the register bytecode (documented op by op in
 //! `docs/bytecode.md`), the single-pass translator from wasm to that
-//! bytecode, and the execution loop. It runs on any Rust target, 32- or
-//! 64-bit, little- or big-endian, and is `#![no_std]` with `alloc`.
+//! bytecode, and its execution: threaded handlers on x86_64 and aarch64, the
+//! same handlers in a portable loop elsewhere. It runs on any Rust target,
+//! 32- or 64-bit, little- or big-endian, and is `#![no_std]` with `alloc`.
 //!
 //! What it does not own: stores, memories, tables, globals, function
 //! references and instances are the shared records of

@@ -1,8 +1,9 @@
-//! The execution engine: the per-store [`Stack`], [`invoke`], and the
-//! dispatch loop (`run`, in `run.rs`).
+//! The execution engine: the per-store [`Stack`], [`invoke`], the entry
+//! point and slow paths (`run.rs`), the op handlers (`handlers.rs`) and how
+//! they are chained, threaded or in a portable loop (`dispatch.rs`).
 //!
 //! wasm → wasm calls never recurse on the host stack: a call pushes a
-//! [`Frame`] (the caller's state) and the loop continues in the callee.
+//! [`Frame`] (the caller's state) and dispatch continues in the callee.
 //! Only host functions, and wasm reached again from a host function, nest
 //! host frames.
 
