@@ -522,6 +522,25 @@ pub(super) unsafe fn memory_grow(
     unsafe {
         (*cx.es).stack.top = cx.base + (*cx.func).frame_slots as usize;
         let r = cx.host.memory_grow(m, delta);
+        finish_grow(cx, r, wide, dst, ip)
+    }
+}
+
+/// Ends a `memory.grow` or `table.grow` whose host call returned `r`: the
+/// old size, or -1 in the index type (64 bits when `wide`), lands in slot
+/// `dst` of the (re-derived) frame.
+///
+/// # Safety
+/// As for [`host_outcome`]; `dst` is a slot of the frame.
+unsafe fn finish_grow(
+    cx: &mut Cx<'_>,
+    r: Result<Option<u64>, Trap>,
+    wide: bool,
+    dst: usize,
+    ip: *const Op,
+) -> Flow {
+    // SAFETY: per the contract.
+    unsafe {
         match host_outcome(cx, r, ip) {
             Ok(r) => {
                 let failed = if wide { u64::MAX } else { u64::from(u32::MAX) };
@@ -554,15 +573,7 @@ pub(super) unsafe fn table_grow(
     unsafe {
         (*cx.es).stack.top = cx.base + (*cx.func).frame_slots as usize;
         let r = cx.host.table_grow(t, delta, init);
-        match host_outcome(cx, r, ip) {
-            Ok(r) => {
-                let failed = if wide { u64::MAX } else { u64::from(u32::MAX) };
-                let fp = (*cx.es).stack.values.as_mut_ptr().add(cx.base);
-                *fp.add(dst) = r.unwrap_or(failed);
-                Flow::Resume
-            }
-            Err(flow) => flow,
-        }
+        finish_grow(cx, r, wide, dst, ip)
     }
 }
 
