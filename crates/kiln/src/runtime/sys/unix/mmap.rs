@@ -18,9 +18,21 @@ use super::os;
 use crate::runtime::sys::SysError;
 
 /// The host's page size in bytes (a power of two).
+///
+/// From libc's `sysconf`, not `rustix::param::page_size`: on Linux rustix
+/// finds it by walking the auxiliary vector and checking the vDSO's ELF
+/// header, which segfaults under valgrind (its vDSO pointer is unmapped)
+/// before any wasm runs.
 pub(crate) fn page_size() -> usize {
     static PAGE: OnceLock<usize> = OnceLock::new();
-    *PAGE.get_or_init(rustix::param::page_size)
+    *PAGE.get_or_init(|| {
+        // SAFETY: `sysconf` only reads a configuration value.
+        let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        usize::try_from(n)
+            .ok()
+            .filter(|n| n.is_power_of_two())
+            .unwrap_or(4096)
+    })
 }
 
 /// `n` rounded up to a multiple of the page size.
