@@ -150,9 +150,11 @@ macro_rules! handlers {
             loop {
                 // SAFETY: `ip` stays inside the function's code (the
                 // translator's invariants); see each arm for the rest.
-                let op = unsafe { *$ip };
+                // Matched through a reference, as the old loop did: copying
+                // the whole op first cost instructions there.
+                let op: &Op = unsafe { &*$ip };
                 $ip = unsafe { $ip.add(1) };
-                match op {
+                match *op {
                     $(
                         $(#[$cfg])*
                         Op::$name $(( $($tuple)* ))? $({ $($named)* })? => $body

@@ -289,11 +289,13 @@ pub(super) struct Cx<'a> {
     /// The trap that ended the activation, when it returns
     /// [`Exit::Trapped`].
     pub trap: Option<Trap>,
-    /// Handed back by slow paths ([`Flow::Resume`]): where to continue.
+    /// Handed back by slow paths that caught an exception
+    /// ([`Flow::Caught`]): where to continue.
     pub ip: *const Op,
-    /// Handed back with `ip`: the selected memory's base.
+    /// Handed back by slow paths ([`Flow::Resume`], [`Flow::Caught`]): the
+    /// selected memory's base.
     pub mb: *mut u8,
-    /// Handed back with `ip`: the selected memory's length.
+    /// Handed back with `mb`: the selected memory's length.
     pub ml: usize,
 }
 
@@ -418,19 +420,28 @@ pub(super) unsafe fn translate_callee(
     }
 }
 
-/// After the host ran: the value stack may have moved and memories grown.
-/// Hands the state back for [`Flow::Resume`] at `ip`.
+/// Before the host runs: nested invocations push above every slot of the
+/// current frame.
 ///
 /// # Safety
 /// `cx` describes the running frame.
-unsafe fn after_host(cx: &mut Cx<'_>, ip: *const Op) {
+unsafe fn before_host(cx: &mut Cx<'_>) {
+    // SAFETY: the execution state and the running function are live.
+    unsafe { (*cx.es).stack.top = cx.base + (*cx.func).frame_slots as usize };
+}
+
+/// After the host ran: the value stack may have moved and memories grown.
+/// Hands back the selected memory for [`Flow::Resume`].
+///
+/// # Safety
+/// `cx` describes the running frame.
+unsafe fn after_host(cx: &mut Cx<'_>) {
     cx.es = cx.host.exec_state();
     // SAFETY: `es` is live; the instance is live.
     unsafe {
         cx.interrupt = &*(*cx.es).interrupt;
         (cx.mb, cx.ml) = mem0(cx.inst);
     }
-    cx.ip = ip;
 }
 
 /// Finishes a slow path that ran the host and got `r`: on success the
@@ -442,7 +453,7 @@ unsafe fn after_host(cx: &mut Cx<'_>, ip: *const Op) {
 unsafe fn host_outcome<T>(cx: &mut Cx<'_>, r: Result<T, Trap>, ip: *const Op) -> Result<T, Flow> {
     // SAFETY: per the contract.
     unsafe {
-        after_host(cx, ip);
+        after_host(cx);
         match r {
             Ok(v) => Ok(v),
             // A host function (or wasm it called) threw: the call site is
@@ -490,8 +501,7 @@ pub(super) unsafe fn call_host(
         };
         let stack = &mut (*cx.es).stack;
         buf[..p].copy_from_slice(&stack.values[base + ab..base + ab + p]);
-        // Nested invocations push above every slot in use here.
-        stack.top = base + (*cx.func).frame_slots as usize;
+        before_host(cx);
         let result = cx.host.call_host(id, cx.inst, buf);
         match host_outcome(cx, result, ip) {
             Ok(()) => {
@@ -520,7 +530,7 @@ pub(super) unsafe fn memory_grow(
 ) -> Flow {
     // SAFETY: per the contract; the frame is re-derived after the host ran.
     unsafe {
-        (*cx.es).stack.top = cx.base + (*cx.func).frame_slots as usize;
+        before_host(cx);
         let r = cx.host.memory_grow(m, delta);
         finish_grow(cx, r, wide, dst, ip)
     }
@@ -571,7 +581,7 @@ pub(super) unsafe fn table_grow(
 ) -> Flow {
     // SAFETY: as for `memory_grow`.
     unsafe {
-        (*cx.es).stack.top = cx.base + (*cx.func).frame_slots as usize;
+        before_host(cx);
         let r = cx.host.table_grow(t, delta, init);
         finish_grow(cx, r, wide, dst, ip)
     }
