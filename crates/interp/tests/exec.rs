@@ -476,3 +476,50 @@ fn operand_stacks_at_the_slot_limit_are_exact_or_refused() {
         }
     }
 }
+
+/// The ops the translator fuses from constants and shifts compute what the
+/// separate ops would: shift counts wrap, immediates keep all 64 bits,
+/// stored constants are truncated to the store's width and out-of-bounds
+/// stores still trap.
+#[test]
+fn fused_shifts_immediates_and_constant_stores() {
+    let mut i = Instance::new(
+        r#"(module (memory 1)
+        (func (export "index") (param i32 i32) (result i32)
+          (i32.add (local.get 0) (i32.shl (local.get 1) (i32.const 34))))
+        (func (export "index_lhs") (param i32 i32) (result i32)
+          (i32.add (i32.shl (local.get 1) (i32.const 3)) (local.get 0)))
+        (func (export "into_base") (param i32) (result i32)
+          (local.set 0 (i32.add (local.get 0) (i32.shl (local.get 0) (i32.const 1))))
+          (local.get 0))
+        (func (export "fnv") (param i64) (result i64)
+          (i64.mul (i64.xor (local.get 0) (i64.const 0xcbf29ce484222325))
+                   (i64.const 0x100000001b3)))
+        (func (export "bits") (param i64) (result i64)
+          (i64.or (i64.shr_u (i64.and (local.get 0) (i64.const 0xffff0000ffff0000))
+                             (i64.const 72))
+                  (i64.shl (i64.shr_s (local.get 0) (i64.const 60)) (i64.const 32))))
+        (func (export "store") (param i32) (result i64)
+          (i64.store (local.get 0) (i64.const -1))
+          (i32.store8 offset=1 (local.get 0) (i32.const 0x1234))
+          (i32.store16 offset=2 (local.get 0) (i32.const 0xabcd))
+          (i64.store32 offset=4 (local.get 0) (i64.const 0x1_2345_6789))
+          (i64.load (local.get 0)))
+        (func (export "store_oob") (param i32)
+          (i32.store offset=2 (local.get 0) (i32.const 7)))
+    )"#,
+    );
+    assert_eq!(i.call1("index", &[100, 5]), 120);
+    assert_eq!(i.call1("index", &[1, u32::MAX as u64]), u32::MAX as u64 - 2);
+    assert_eq!(i.call1("index_lhs", &[7, 0x2000_0001]), 15);
+    assert_eq!(i.call1("into_base", &[5]), 15);
+    let fnv = (0x1234u64 ^ 0xcbf2_9ce4_8422_2325).wrapping_mul(0x100_0000_01b3);
+    assert_eq!(i.call1("fnv", &[0x1234]), fnv);
+    let x = 0x8765_4321_fedc_ba98u64;
+    let want = ((x & 0xffff_0000_ffff_0000) >> 8) | (((x as i64 >> 60) as u64) << 32);
+    assert_eq!(i.call1("bits", &[x]), want);
+    assert_eq!(i.call1("store", &[16]), 0x2345_6789_abcd_34ff);
+    assert_eq!(i.trap("store_oob", &[65536 - 5]), TrapCode::MemoryOutOfBounds);
+    // The trap left the bytes below the end alone, and the store is usable.
+    assert_eq!(i.call1("store", &[65536 - 8]), 0x2345_6789_abcd_34ff);
+}

@@ -275,3 +275,57 @@ fn vector_results_stored_to_locals_need_no_copy() {
         "{code:?}"
     );
 }
+
+/// A shift by a constant feeding an `i32.add` (either side) becomes one
+/// `I32AddShl`; `i64` ops take 64-bit immediates; a stored constant is
+/// carried by the store.
+#[test]
+fn index_shifts_wide_immediates_and_stored_constants_fuse() {
+    let m = translate(
+        r#"(module (memory 1)
+            (func (param i32 i32) (result i32)
+                (i32.add (local.get 0) (i32.shl (local.get 1) (i32.const 2))))
+            (func (param i32 i32) (result i32)
+                (i32.add (i32.shl (local.get 1) (i32.const 35)) (local.get 0)))
+            (func (param i64) (result i64)
+                (i64.mul (i64.and (local.get 0) (i64.const 0xffffffff))
+                         (i64.const 0x100000001b3)))
+            (func (param i32)
+                (i32.store8 offset=3 (local.get 0) (i32.const 0x1ff))
+                (i64.store (local.get 0) (i64.const -2))
+                (i64.store (local.get 0) (i64.const 0x100000000))))"#,
+        false,
+    );
+    let code = m.code(0).unwrap();
+    assert!(
+        matches!(code[0], Op::I32AddShl { base: 0, idx: 1, shift: 2, .. }),
+        "{code:?}"
+    );
+    assert_eq!(code.len(), 2, "{code:?}");
+    let code = m.code(1).unwrap();
+    assert!(
+        matches!(code[0], Op::I32AddShl { base: 0, idx: 1, shift: 3, .. }),
+        "{code:?}"
+    );
+    let code = m.code(2).unwrap();
+    assert!(
+        matches!(code[0], Op::I64AndImm { lhs: 0, imm: 0xffff_ffff, .. }),
+        "{code:?}"
+    );
+    assert!(
+        matches!(code[1], Op::I64MulImm { imm: 0x100_0000_01b3, .. }),
+        "{code:?}"
+    );
+    let code = m.code(3).unwrap();
+    assert!(
+        matches!(code[0], Op::Store8Imm { addr: 0, value: 0x1ff, offset: 3 }),
+        "{code:?}"
+    );
+    assert!(
+        matches!(code[1], Op::Store64Imm { addr: 0, value: -2, offset: 0 }),
+        "{code:?}"
+    );
+    // Too wide for the store's immediate: the constant stays an op.
+    assert!(matches!(code[2], Op::Const64 { .. }), "{code:?}");
+    assert!(matches!(code[3], Op::Store64(_)), "{code:?}");
+}

@@ -219,6 +219,14 @@ impl Op {
             | Op::I32GeSImm(x)
             | Op::I32GeUImm(x)
             | Op::I64AddImm(x) => Some(&mut x.dst),
+            Op::I64AndImm { dst, .. }
+            | Op::I64OrImm { dst, .. }
+            | Op::I64XorImm { dst, .. }
+            | Op::I64MulImm { dst, .. }
+            | Op::I64ShlImm { dst, .. }
+            | Op::I64ShrSImm { dst, .. }
+            | Op::I64ShrUImm { dst, .. }
+            | Op::I32AddShl { dst, .. } => Some(dst),
             Op::Load32(x)
             | Op::Load64(x)
             | Op::Load8S32(x)
@@ -275,6 +283,10 @@ impl Op {
                 | Op::Store16(_)
                 | Op::Store32(_)
                 | Op::Store64(_)
+                | Op::Store8Imm { .. }
+                | Op::Store16Imm { .. }
+                | Op::Store32Imm { .. }
+                | Op::Store64Imm { .. }
                 | Op::LoadMem { .. }
                 | Op::StoreMem { .. }
                 | Op::AddAddress { .. }

@@ -528,6 +528,43 @@ pub enum Op {
     Store32(Mem),
     /// Stores all 8 bytes of `[val]`.
     Store64(Mem),
+    /// Stores the low byte of `value` (a constant stored: the `Const` op
+    /// that produced it is folded in).
+    Store8Imm {
+        /// Address slot, as [`Mem::addr`].
+        addr: Slot,
+        /// The value.
+        value: u32,
+        /// Static offset.
+        offset: u32,
+    },
+    /// Stores the low 2 bytes of `value`.
+    Store16Imm {
+        /// Address slot, as [`Mem::addr`].
+        addr: Slot,
+        /// The value.
+        value: u32,
+        /// Static offset.
+        offset: u32,
+    },
+    /// Stores the 4 bytes of `value`.
+    Store32Imm {
+        /// Address slot, as [`Mem::addr`].
+        addr: Slot,
+        /// The value.
+        value: u32,
+        /// Static offset.
+        offset: u32,
+    },
+    /// Stores `value` sign-extended to 8 bytes.
+    Store64Imm {
+        /// Address slot, as [`Mem::addr`].
+        addr: Slot,
+        /// The value, sign-extended when stored.
+        value: i32,
+        /// Static offset.
+        offset: u32,
+    },
     /// A scalar load from any memory, 32- or 64-bit addressed (the ops
     /// above are memory 0 with 32-bit addresses): `[m.val] = ty(memory
     /// mem at [m.addr] + m.offset)`, the address read as a whole slot (an
@@ -821,6 +858,81 @@ pub enum Op {
     I32GeUImm(BinImm),
     /// `i64.add` (and `i64.sub`) with a sign-extended 32-bit immediate.
     I64AddImm(BinImm),
+    /// `i64.and` with a 64-bit immediate.
+    I64AndImm {
+        /// Result slot.
+        dst: Slot,
+        /// Left input.
+        lhs: Slot,
+        /// Right operand.
+        imm: u64,
+    },
+    /// `i64.or` with a 64-bit immediate.
+    I64OrImm {
+        /// Result slot.
+        dst: Slot,
+        /// Left input.
+        lhs: Slot,
+        /// Right operand.
+        imm: u64,
+    },
+    /// `i64.xor` with a 64-bit immediate.
+    I64XorImm {
+        /// Result slot.
+        dst: Slot,
+        /// Left input.
+        lhs: Slot,
+        /// Right operand.
+        imm: u64,
+    },
+    /// `i64.mul` with a 64-bit immediate.
+    I64MulImm {
+        /// Result slot.
+        dst: Slot,
+        /// Left input.
+        lhs: Slot,
+        /// Right operand.
+        imm: u64,
+    },
+    /// `i64.shl` with a 64-bit immediate.
+    I64ShlImm {
+        /// Result slot.
+        dst: Slot,
+        /// Left input.
+        lhs: Slot,
+        /// Right operand.
+        imm: u64,
+    },
+    /// `i64.shr_s` with a 64-bit immediate.
+    I64ShrSImm {
+        /// Result slot.
+        dst: Slot,
+        /// Left input.
+        lhs: Slot,
+        /// Right operand.
+        imm: u64,
+    },
+    /// `i64.shr_u` with a 64-bit immediate.
+    I64ShrUImm {
+        /// Result slot.
+        dst: Slot,
+        /// Left input.
+        lhs: Slot,
+        /// Right operand.
+        imm: u64,
+    },
+    /// `i32.add` of a shifted index (array addressing): `[dst] = [base] +
+    /// ([idx] << (shift & 31))`, the `i32.shl` by a constant folded in.
+    I32AddShl {
+        /// Result slot.
+        dst: Slot,
+        /// The unshifted operand.
+        base: Slot,
+        /// The shifted operand.
+        idx: Slot,
+        /// Shift amount.
+        shift: u16,
+    },
 
     // ---- superinstructions: compare and branch --------------------------
     /// Jumps if `[lhs] == [rhs]` (i32).

@@ -448,9 +448,12 @@ macro_rules! state_macros {
         }
         #[allow(unused_macros)]
         macro_rules! store {
-            ($d m:expr, $d n:literal, $d t:ty) => {{
-                let v = get!($d m.val) as $d t;
-                let p = ea!($d m.addr, $d m.offset, $d n);
+            ($d m:expr, $d n:literal, $d t:ty) => {
+                store!($d m.addr, $d m.offset, $d n, get!($d m.val) as $d t)
+            };
+            ($d addr:expr, $d offset:expr, $d n:literal, $d v:expr) => {{
+                let v = $d v;
+                let p = ea!($d addr, $d offset, $d n);
                 // SAFETY: as for `load!`; wasm code owns its memory's bytes
                 // (no Rust reference to them is live while it runs).
                 unsafe { ptr::write_unaligned(p as *mut [u8; $d n], v.to_le_bytes()) };
@@ -653,6 +656,10 @@ handlers! { $ [ip, fp, cx, mb, ml]
     Store16(m) => { store!(m, 2, u16) }
     Store32(m) => { store!(m, 4, u32) }
     Store64(m) => { store!(m, 8, u64) }
+    Store8Imm { addr, value, offset } => { store!(addr, offset, 1, value as u8) }
+    Store16Imm { addr, value, offset } => { store!(addr, offset, 2, value as u16) }
+    Store32Imm { addr, value, offset } => { store!(addr, offset, 4, value) }
+    Store64Imm { addr, value, offset } => { store!(addr, offset, 8, value as i64) }
     LoadMem { ty, mem, m } => {
         let (addr, offset) = (get!(m.addr), m.offset);
         // SAFETY: the memory index is valid; `bulk::load` bounds-checks.
@@ -944,6 +951,17 @@ handlers! { $ [ip, fp, cx, mb, ml]
     I32GeSImm(b) => { i32imm!(b, |x, y| (x as i32) >= (y as i32)) }
     I32GeUImm(b) => { i32imm!(b, |x, y| x >= y) }
     I64AddImm(b) => { set!(b.dst, get!(b.lhs).wrapping_add(b.imm as i64 as u64)) }
+    I64AndImm { dst, lhs, imm } => { set!(dst, get!(lhs) & imm) }
+    I64OrImm { dst, lhs, imm } => { set!(dst, get!(lhs) | imm) }
+    I64XorImm { dst, lhs, imm } => { set!(dst, get!(lhs) ^ imm) }
+    I64MulImm { dst, lhs, imm } => { set!(dst, get!(lhs).wrapping_mul(imm)) }
+    I64ShlImm { dst, lhs, imm } => { set!(dst, get!(lhs).wrapping_shl(imm as u32)) }
+    I64ShrSImm { dst, lhs, imm } => { set!(dst, (get!(lhs) as i64).wrapping_shr(imm as u32) as u64) }
+    I64ShrUImm { dst, lhs, imm } => { set!(dst, get!(lhs).wrapping_shr(imm as u32)) }
+    I32AddShl { dst, base, idx, shift } => {
+        let v = (get!(base) as u32).wrapping_add((get!(idx) as u32).wrapping_shl(shift as u32));
+        set!(dst, v as u64)
+    }
 
     // ---- compare and branch ----
     BrI32Eq(b) => { brcmp!(b, |x, y| x == y) }

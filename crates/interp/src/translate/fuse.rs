@@ -4,7 +4,10 @@
 //! - an `i32` comparison (or `i32.eqz`) feeding `br_if`/`if` folds into a
 //!   compare-and-branch op;
 //! - an `f32`/`f64` multiply feeding an add of the same width folds into a
-//!   `MulAdd` op (still rounded twice).
+//!   `MulAdd` op (still rounded twice);
+//! - an `i32.shl` by a constant feeding an `i32.add` folds into an
+//!   `I32AddShl` op (array indexing);
+//! - a constant stored by a memory-0 store folds into a `Store..Imm` op.
 //!
 //! All only rewrite the op emitted last, and only when no label lies
 //! between it and the consumer, so no other path can observe the removed
@@ -143,6 +146,13 @@ fn with_imm(op: Op, value: u64, is64: bool) -> Option<Op> {
         Op::I64Sub(b) if is64 && fits64 && value as i64 != i32::MIN as i64 => {
             Op::I64AddImm(imm(b, (value as i32).wrapping_neg()))
         }
+        Op::I64And(b) if is64 => Op::I64AndImm { dst: b.dst, lhs: b.lhs, imm: value },
+        Op::I64Or(b) if is64 => Op::I64OrImm { dst: b.dst, lhs: b.lhs, imm: value },
+        Op::I64Xor(b) if is64 => Op::I64XorImm { dst: b.dst, lhs: b.lhs, imm: value },
+        Op::I64Mul(b) if is64 => Op::I64MulImm { dst: b.dst, lhs: b.lhs, imm: value },
+        Op::I64Shl(b) if is64 => Op::I64ShlImm { dst: b.dst, lhs: b.lhs, imm: value & 63 },
+        Op::I64ShrS(b) if is64 => Op::I64ShrSImm { dst: b.dst, lhs: b.lhs, imm: value & 63 },
+        Op::I64ShrU(b) if is64 => Op::I64ShrUImm { dst: b.dst, lhs: b.lhs, imm: value & 63 },
         _ if is64 => return None,
         Op::I32Add(b) => Op::I32AddImm(imm(b, v32)),
         Op::I32Sub(b) => Op::I32AddImm(imm(b, v32.wrapping_neg())),
@@ -167,6 +177,30 @@ fn with_imm(op: Op, value: u64, is64: bool) -> Option<Op> {
     })
 }
 
+/// `op` (a commutative op over [`Bin`]) with its operands swapped.
+fn swap_operands(op: Op) -> Op {
+    let swap = |x: Bin| Bin {
+        dst: x.dst,
+        lhs: x.rhs,
+        rhs: x.lhs,
+    };
+    match op {
+        Op::I32Add(x) => Op::I32Add(swap(x)),
+        Op::I32Mul(x) => Op::I32Mul(swap(x)),
+        Op::I32And(x) => Op::I32And(swap(x)),
+        Op::I32Or(x) => Op::I32Or(swap(x)),
+        Op::I32Xor(x) => Op::I32Xor(swap(x)),
+        Op::I32Eq(x) => Op::I32Eq(swap(x)),
+        Op::I32Ne(x) => Op::I32Ne(swap(x)),
+        Op::I64Add(x) => Op::I64Add(swap(x)),
+        Op::I64Mul(x) => Op::I64Mul(swap(x)),
+        Op::I64And(x) => Op::I64And(swap(x)),
+        Op::I64Or(x) => Op::I64Or(swap(x)),
+        Op::I64Xor(x) => Op::I64Xor(swap(x)),
+        other => other,
+    }
+}
+
 /// Whether swapping the operands of `op` keeps its meaning.
 fn commutative(op: &Op) -> bool {
     matches!(
@@ -179,6 +213,10 @@ fn commutative(op: &Op) -> bool {
             | Op::I32Eq(_)
             | Op::I32Ne(_)
             | Op::I64Add(_)
+            | Op::I64Mul(_)
+            | Op::I64And(_)
+            | Op::I64Or(_)
+            | Op::I64Xor(_)
     )
 }
 
@@ -253,10 +291,58 @@ impl FuncTranslator<'_> {
         })
     }
 
+    /// If entry `e` was produced by the last op, an `i32.shl` by a
+    /// constant, its input and shift.
+    fn last_shl(&self, e: Entry) -> Option<(Slot, u16)> {
+        if e.src != e.home || !self.last_is_foldable() {
+            return None;
+        }
+        match *self.code.last()? {
+            Op::I32ShlImm(x) if x.dst == e.home => Some((x.lhs, (x.imm as u32 & 31) as u16)),
+            _ => None,
+        }
+    }
+
+    /// `i32.add` of an index the last op shifted by a constant (array
+    /// addressing, either operand order): one `I32AddShl`, the shifted
+    /// temporary never written.
+    fn add_shl(&mut self, op: Op, a: Entry, b: Entry) -> Option<Op> {
+        let Op::I32Add(sum) = op else {
+            return None;
+        };
+        let ((idx, shift), base) = match self.last_shl(b) {
+            Some(s) => (s, sum.lhs),
+            None => (self.last_shl(a)?, sum.rhs),
+        };
+        Some(Op::I32AddShl {
+            dst: sum.dst,
+            base,
+            idx,
+            shift,
+        })
+    }
+
+    /// The constant a store's value entry `v` holds, if the last op
+    /// produced it: the store then carries it as an immediate. `None` when
+    /// it does not fit the store's immediate.
+    pub(super) fn store_imm(&mut self, v: Entry, width: u8) -> Option<u32> {
+        let (value, _) = self.last_const(v)?;
+        if width == 8 && value as i64 != value as i32 as i64 {
+            return None;
+        }
+        self.pop_op();
+        Some(value as u32)
+    }
+
     /// Emits binary `op` (built from `a` and `b`), folding a constant
     /// operand into an immediate form, or a product just computed into a
     /// multiply-add, when possible.
     pub(super) fn emit_bin_fused(&mut self, op: Op, a: Entry, b: Entry) {
+        if let Some(fused) = self.add_shl(op, a, b) {
+            self.pop_op();
+            self.emit(fused);
+            return;
+        }
         if let Some(fused) = self.mul_add(op, a, b) {
             self.pop_op();
             self.emit(fused);
@@ -272,49 +358,7 @@ impl FuncTranslator<'_> {
         if commutative(&op)
             && let Some((v, is64)) = self.last_const(a)
         {
-            let swapped = match op {
-                Op::I32Add(x) => Op::I32Add(Bin {
-                    dst: x.dst,
-                    lhs: x.rhs,
-                    rhs: x.lhs,
-                }),
-                Op::I32Mul(x) => Op::I32Mul(Bin {
-                    dst: x.dst,
-                    lhs: x.rhs,
-                    rhs: x.lhs,
-                }),
-                Op::I32And(x) => Op::I32And(Bin {
-                    dst: x.dst,
-                    lhs: x.rhs,
-                    rhs: x.lhs,
-                }),
-                Op::I32Or(x) => Op::I32Or(Bin {
-                    dst: x.dst,
-                    lhs: x.rhs,
-                    rhs: x.lhs,
-                }),
-                Op::I32Xor(x) => Op::I32Xor(Bin {
-                    dst: x.dst,
-                    lhs: x.rhs,
-                    rhs: x.lhs,
-                }),
-                Op::I32Eq(x) => Op::I32Eq(Bin {
-                    dst: x.dst,
-                    lhs: x.rhs,
-                    rhs: x.lhs,
-                }),
-                Op::I32Ne(x) => Op::I32Ne(Bin {
-                    dst: x.dst,
-                    lhs: x.rhs,
-                    rhs: x.lhs,
-                }),
-                Op::I64Add(x) => Op::I64Add(Bin {
-                    dst: x.dst,
-                    lhs: x.rhs,
-                    rhs: x.lhs,
-                }),
-                other => other,
-            };
+            let swapped = swap_operands(op);
             if let Some(fused) = with_imm(swapped, v, is64) {
                 self.pop_op();
                 self.emit(fused);
