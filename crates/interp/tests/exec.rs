@@ -519,7 +519,10 @@ fn fused_shifts_immediates_and_constant_stores() {
     let want = ((x & 0xffff_0000_ffff_0000) >> 8) | (((x as i64 >> 60) as u64) << 32);
     assert_eq!(i.call1("bits", &[x]), want);
     assert_eq!(i.call1("store", &[16]), 0x2345_6789_abcd_34ff);
-    assert_eq!(i.trap("store_oob", &[65536 - 5]), TrapCode::MemoryOutOfBounds);
+    assert_eq!(
+        i.trap("store_oob", &[65536 - 5]),
+        TrapCode::MemoryOutOfBounds
+    );
     // The trap left the bytes below the end alone, and the store is usable.
     assert_eq!(i.call1("store", &[65536 - 8]), 0x2345_6789_abcd_34ff);
 }

@@ -29,6 +29,12 @@ const LOOP: &str = r#"(module
   (func $tail (param i32) (result i32) (return_call $inc (local.get 0)))
   (func $tail_host (param i32) (result i32) (return_call $double (local.get 0)))
   (func $thrower (param i32) (throw $t (local.get 0)))
+  ;; More locals than the call handlers zero themselves: every call to it
+  ;; takes the out-of-line entry path, which must also end in a jump.
+  (func $many_locals (param i32) (result i32)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local.set 20 (i64.extend_i32_u (local.get 0)))
+    (i32.wrap_i64 (i64.add (local.get 20) (local.get 1))))
   (func (export "run") (param $n i32) (result i64)
     (local $i i32) (local $acc i64) (local $f f64) (local $x f32) (local $v v128)
     (loop $top
@@ -60,6 +66,7 @@ const LOOP: &str = r#"(module
         (select (i64.const 3) (i64.const 5) (i32.and (local.get $i) (i32.const 1)))))
       ;; calls of every kind
       (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (call $inc (local.get $i)))))
+      (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (call $many_locals (local.get $i)))))
       (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u
         (call_indirect (type $ii) (local.get $i) (i32.and (local.get $i) (i32.const 1))))))
       (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (call $tail (local.get $i)))))

@@ -298,31 +298,74 @@ fn index_shifts_wide_immediates_and_stored_constants_fuse() {
     );
     let code = m.code(0).unwrap();
     assert!(
-        matches!(code[0], Op::I32AddShl { base: 0, idx: 1, shift: 2, .. }),
+        matches!(
+            code[0],
+            Op::I32AddShl {
+                base: 0,
+                idx: 1,
+                shift: 2,
+                ..
+            }
+        ),
         "{code:?}"
     );
     assert_eq!(code.len(), 2, "{code:?}");
     let code = m.code(1).unwrap();
     assert!(
-        matches!(code[0], Op::I32AddShl { base: 0, idx: 1, shift: 3, .. }),
+        matches!(
+            code[0],
+            Op::I32AddShl {
+                base: 0,
+                idx: 1,
+                shift: 3,
+                ..
+            }
+        ),
         "{code:?}"
     );
     let code = m.code(2).unwrap();
     assert!(
-        matches!(code[0], Op::I64AndImm { lhs: 0, imm: 0xffff_ffff, .. }),
+        matches!(
+            code[0],
+            Op::I64AndImm {
+                lhs: 0,
+                imm: 0xffff_ffff,
+                ..
+            }
+        ),
         "{code:?}"
     );
     assert!(
-        matches!(code[1], Op::I64MulImm { imm: 0x100_0000_01b3, .. }),
+        matches!(
+            code[1],
+            Op::I64MulImm {
+                imm: 0x100_0000_01b3,
+                ..
+            }
+        ),
         "{code:?}"
     );
     let code = m.code(3).unwrap();
     assert!(
-        matches!(code[0], Op::Store8Imm { addr: 0, value: 0x1ff, offset: 3 }),
+        matches!(
+            code[0],
+            Op::Store8Imm {
+                addr: 0,
+                value: 0x1ff,
+                offset: 3
+            }
+        ),
         "{code:?}"
     );
     assert!(
-        matches!(code[1], Op::Store64Imm { addr: 0, value: -2, offset: 0 }),
+        matches!(
+            code[1],
+            Op::Store64Imm {
+                addr: 0,
+                value: -2,
+                offset: 0
+            }
+        ),
         "{code:?}"
     );
     // Too wide for the store's immediate: the constant stays an op.

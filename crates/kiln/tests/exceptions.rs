@@ -226,6 +226,44 @@ fn legacy_try_catch_rethrow_and_catch_all_on(engine: &Engine) {
     assert_eq!(legacy.call(&mut store, 30).unwrap(), 1005);
 }
 
+/// Regression: the interpreter kept a legacy `catch` block's caught
+/// exception in a slot above the frame's temporaries, where the frame of a
+/// call made inside the block (which starts at its first argument) could
+/// overwrite it: the callee's zeroed locals turned `rethrow` into a null
+/// reference trap.
+#[test]
+fn legacy_rethrow_after_a_call_in_the_catch_block() {
+    let wat = r#"(module
+      (tag $e (param i32))
+      (func $big (param i32) (result i32)
+        (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64
+               i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+        (local.set 40 (i64.const 77))
+        (i32.add (local.get 0) (i32.wrap_i64 (local.get 40))))
+      (func $small (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+      (func (export "run") (param i32) (result i32)
+        try (result i32)
+          try (result i32)
+            (throw $e (local.get 0))
+          catch $e
+            (drop (call $big (i32.const 1)))
+            (drop (call $small (i32.const 2)))
+            drop
+            rethrow 0
+          end
+        catch $e
+        end))"#;
+    for engine in engines() {
+        let module = Module::new(&engine, wat).unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let run = instance
+            .get_typed_func::<i32, i32>(&mut store, "run")
+            .unwrap();
+        assert_eq!(run.call(&mut store, 5).unwrap(), 5);
+    }
+}
+
 /// A throwing callee with more arguments than registers: the caller's
 /// stack pointer is lowered for the stack arguments around the call, and
 /// the handler must run on the frame's own stack pointer anyway (on s390x

@@ -122,6 +122,11 @@ impl FuncTranslator<'_> {
             self.end_try(kind, region, hidden);
         }
         let reachable = !self.is_unreachable();
+        if reachable && self.ctrl.last().unwrap().kind == CtrlKind::Catch {
+            // A legacy catch block's values sit above its hidden slot, one
+            // slot higher than the block's results go.
+            self.branch_copies(0, true);
+        }
         let frame = self.ctrl.pop().unwrap();
         if frame.kind == CtrlKind::Func {
             if reachable {
@@ -155,7 +160,7 @@ impl FuncTranslator<'_> {
 
     /// Emits the copies that move the branch values for label `depth` into
     /// the target's home slots. Returns whether any copy was needed.
-    fn branch_copies(&mut self, depth: u32, emit: bool) -> bool {
+    pub(super) fn branch_copies(&mut self, depth: u32, emit: bool) -> bool {
         let frame = &self.ctrl[self.ctrl.len() - 1 - depth as usize];
         let n = frame.label_sizes().len();
         let mut dst = frame.base;

@@ -12,9 +12,11 @@
 //! `catch_ref`/`catch_all_ref`) as the carried values. The unwinder writes
 //! those values into the pad's slots first, so the pad is an ordinary
 //! branch and needs no op of its own. A legacy `catch` block is itself the
-//! landing code: the payload starts its operand stack, and the caught
-//! exception waits in a hidden slot for `rethrow` and is released at the
-//! block's end.
+//! landing code: its operand stack starts with a hidden slot, where the
+//! caught exception waits for `rethrow` (and is released at the block's
+//! end), then the payload. The hidden slot sits below every value the
+//! block's body pushes, so no callee frame (which starts at its first
+//! argument) and no temporary can overwrite it while the block runs.
 
 use super::{CtrlKind, Entry, FuncTranslator, slot_size};
 use crate::bytecode::{Op, Slot};
@@ -84,16 +86,6 @@ impl Handler {
     }
 }
 
-/// A use of a legacy `try`'s hidden slot, patched once the frame size is
-/// known (hidden slots sit above every temporary).
-#[derive(Debug, Clone, Copy)]
-pub(super) enum HiddenUse {
-    /// The `slot`/`src` operand of the op at this pc.
-    Op(usize),
-    /// The `exn` of clause `clause` of region `region`.
-    Clause { region: u32, clause: usize },
-}
-
 /// Exception-handling state of one function's translation.
 #[derive(Debug, Default)]
 pub(super) struct HandlerBuilder {
@@ -101,18 +93,12 @@ pub(super) struct HandlerBuilder {
     pub regions: Vec<Handler>,
     /// Regions whose body is being translated, innermost last.
     pub open: Vec<u32>,
-    /// Hidden slots in use: one per legacy `try` with a catch.
-    pub hidden: u32,
-    /// Hidden slot number of each use.
-    pub hidden_uses: Vec<(HiddenUse, u32)>,
 }
 
 impl HandlerBuilder {
     pub(super) fn clear(&mut self) {
         self.regions.clear();
         self.open.clear();
-        self.hidden = 0;
-        self.hidden_uses.clear();
     }
 
     fn open(&mut self, start: usize) -> u32 {
@@ -230,8 +216,13 @@ impl FuncTranslator<'_> {
     pub(super) fn visit_catch(&mut self, tag: Option<u32>) {
         let reachable = !self.is_unreachable();
         if reachable {
-            let n = self.ctrl.last().unwrap().results.len();
-            self.materialize_top(n);
+            if self.ctrl.last().unwrap().kind == CtrlKind::Catch {
+                // The previous clause's values sit above its hidden slot.
+                self.branch_copies(0, true);
+            } else {
+                let n = self.ctrl.last().unwrap().results.len();
+                self.materialize_top(n);
+            }
             let br = self.emit(Op::Br { offset: 0 });
             self.ctrl.last_mut().unwrap().patches.push(br);
         }
@@ -246,39 +237,29 @@ impl FuncTranslator<'_> {
         frame.kind = CtrlKind::Catch;
         frame.unreachable = false;
         let (height, base) = (frame.height, frame.base);
-        let hidden = match frame.hidden {
-            Some(h) => h,
-            None => {
-                let h = self.handlers.hidden;
-                self.handlers.hidden += 1;
-                self.ctrl.last_mut().unwrap().hidden = Some(h);
-                h
-            }
-        };
-        let sizes = match tag {
-            Some(t) => self.tag_sizes(t),
-            None => Vec::new(),
-        };
+        // The hidden slot first, at the block's base, then the payload.
+        let hidden = base as Slot;
+        frame.hidden = Some(hidden);
+        let mut sizes = alloc::vec![1];
+        if let Some(t) = tag {
+            sizes.extend(self.tag_sizes(t));
+        }
         self.reset_stack(height, base, &sizes);
         self.start_region();
         let pad = self.pc();
         let r = &mut self.handlers.regions[region as usize];
         let mut catches = core::mem::take(&mut r.catches).into_vec();
-        let clause = catches.len();
-        let payload_slots = sizes.iter().map(|&s| u16::from(s)).sum();
+        let payload_slots = sizes[1..].iter().map(|&s| u16::from(s)).sum();
         catches.push(Catch {
             tag: tag.unwrap_or(CATCH_ALL),
             pad: pad as u32,
-            payload: base as Slot,
+            payload: hidden.saturating_add(1),
             payload_slots,
-            exn: NO_SLOT,
+            exn: hidden,
             release: false,
             expose: false,
         });
         r.catches = catches.into_boxed_slice();
-        self.handlers
-            .hidden_uses
-            .push((HiddenUse::Clause { region, clause }, hidden));
     }
 
     /// Legacy `delegate $l`: ends the try, whose region hands exceptions to
@@ -313,16 +294,15 @@ impl FuncTranslator<'_> {
     /// block `l` out.
     pub(super) fn visit_rethrow(&mut self, depth: u32) {
         let idx = self.ctrl.len() - 1 - depth as usize;
-        let hidden = self.ctrl[idx].hidden.expect("validated: a catch block");
-        let pc = self.emit(Op::ThrowRef { src: 0 });
-        self.handlers.hidden_uses.push((HiddenUse::Op(pc), hidden));
+        let src = self.ctrl[idx].hidden.expect("validated: a catch block");
+        self.emit(Op::ThrowRef { src });
         self.set_unreachable();
     }
 
     /// Called by `end` for the try kinds, before the block itself ends:
     /// closes a region still open, releases a legacy catch's exception on
     /// the way out.
-    pub(super) fn end_try(&mut self, kind: CtrlKind, region: Option<u32>, hidden: Option<u32>) {
+    pub(super) fn end_try(&mut self, kind: CtrlKind, region: Option<u32>, hidden: Option<Slot>) {
         let here = self.pc();
         match kind {
             CtrlKind::TryTable | CtrlKind::Try => {
@@ -331,34 +311,10 @@ impl FuncTranslator<'_> {
                 }
             }
             CtrlKind::Catch if !self.is_unreachable() => {
-                let hidden = hidden.expect("a catch block has a hidden slot");
-                let pc = self.emit(Op::ExnRelease { slot: 0 });
-                self.handlers.hidden_uses.push((HiddenUse::Op(pc), hidden));
+                let slot = hidden.expect("a catch block has a hidden slot");
+                self.emit(Op::ExnRelease { slot });
             }
             _ => {}
         }
-    }
-
-    /// Gives the hidden slots their numbers above every other slot; returns
-    /// how many there are.
-    pub(super) fn place_hidden_slots(&mut self) -> u32 {
-        let first = self.max_slots;
-        for &(use_, k) in &self.handlers.hidden_uses {
-            let slot = (first + k).min(u16::MAX as u32) as Slot;
-            match use_ {
-                HiddenUse::Op(pc) => match &mut self.code[pc] {
-                    Op::ThrowRef { src } => *src = slot,
-                    Op::ExnRelease { slot: s } => *s = slot,
-                    _ => unreachable!("a hidden-slot use is a ThrowRef or ExnRelease"),
-                },
-                HiddenUse::Clause { region, clause } => {
-                    let r = &mut self.handlers.regions[region as usize];
-                    let mut catches = core::mem::take(&mut r.catches).into_vec();
-                    catches[clause].exn = slot;
-                    r.catches = catches.into_boxed_slice();
-                }
-            }
-        }
-        self.handlers.hidden
     }
 }

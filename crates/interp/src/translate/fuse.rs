@@ -146,13 +146,41 @@ fn with_imm(op: Op, value: u64, is64: bool) -> Option<Op> {
         Op::I64Sub(b) if is64 && fits64 && value as i64 != i32::MIN as i64 => {
             Op::I64AddImm(imm(b, (value as i32).wrapping_neg()))
         }
-        Op::I64And(b) if is64 => Op::I64AndImm { dst: b.dst, lhs: b.lhs, imm: value },
-        Op::I64Or(b) if is64 => Op::I64OrImm { dst: b.dst, lhs: b.lhs, imm: value },
-        Op::I64Xor(b) if is64 => Op::I64XorImm { dst: b.dst, lhs: b.lhs, imm: value },
-        Op::I64Mul(b) if is64 => Op::I64MulImm { dst: b.dst, lhs: b.lhs, imm: value },
-        Op::I64Shl(b) if is64 => Op::I64ShlImm { dst: b.dst, lhs: b.lhs, imm: value & 63 },
-        Op::I64ShrS(b) if is64 => Op::I64ShrSImm { dst: b.dst, lhs: b.lhs, imm: value & 63 },
-        Op::I64ShrU(b) if is64 => Op::I64ShrUImm { dst: b.dst, lhs: b.lhs, imm: value & 63 },
+        Op::I64And(b) if is64 => Op::I64AndImm {
+            dst: b.dst,
+            lhs: b.lhs,
+            imm: value,
+        },
+        Op::I64Or(b) if is64 => Op::I64OrImm {
+            dst: b.dst,
+            lhs: b.lhs,
+            imm: value,
+        },
+        Op::I64Xor(b) if is64 => Op::I64XorImm {
+            dst: b.dst,
+            lhs: b.lhs,
+            imm: value,
+        },
+        Op::I64Mul(b) if is64 => Op::I64MulImm {
+            dst: b.dst,
+            lhs: b.lhs,
+            imm: value,
+        },
+        Op::I64Shl(b) if is64 => Op::I64ShlImm {
+            dst: b.dst,
+            lhs: b.lhs,
+            imm: value & 63,
+        },
+        Op::I64ShrS(b) if is64 => Op::I64ShrSImm {
+            dst: b.dst,
+            lhs: b.lhs,
+            imm: value & 63,
+        },
+        Op::I64ShrU(b) if is64 => Op::I64ShrUImm {
+            dst: b.dst,
+            lhs: b.lhs,
+            imm: value & 63,
+        },
         _ if is64 => return None,
         Op::I32Add(b) => Op::I32AddImm(imm(b, v32)),
         Op::I32Sub(b) => Op::I32AddImm(imm(b, v32.wrapping_neg())),

@@ -36,8 +36,8 @@ pub(crate) struct InterpFunc {
     pub param_slots: u32,
     /// Slots taken by the declared locals (zeroed on entry).
     pub local_slots: u32,
-    /// Total frame size in slots: params, locals, temporaries and the
-    /// hidden slots of legacy `catch` blocks.
+    /// Total frame size in slots: params, locals and temporaries (the
+    /// hidden slot of a legacy `catch` block is one of its temporaries).
     pub frame_slots: u32,
     /// Exception handler regions (see `exceptions.rs`); empty unless the
     /// function catches or delegates.
@@ -121,9 +121,9 @@ struct Ctrl {
     unreachable: bool,
     /// For the try kinds: the handler region of the body.
     region: Option<u32>,
-    /// For a legacy `try` once it has a catch: its hidden slot number
-    /// (where the caught exception waits for `rethrow`).
-    hidden: Option<u32>,
+    /// For a legacy `try` once it has a catch: its hidden slot (where the
+    /// caught exception waits for `rethrow`), the block's first operand.
+    hidden: Option<Slot>,
 }
 
 impl Ctrl {
@@ -300,8 +300,7 @@ pub(crate) fn translate_function(
     }
     ft.finish_region();
     ft.thread_jumps();
-    let hidden = ft.place_hidden_slots();
-    if ft.max_slots + hidden > u16::MAX as u32 {
+    if ft.max_slots > u16::MAX as u32 {
         return Err(too_big(start_offset));
     }
     // Exact-size copies; the buffers go back for the next function.
@@ -312,7 +311,7 @@ pub(crate) fn translate_function(
         func_index,
         param_slots,
         local_slots: temps_base - param_slots,
-        frame_slots: ft.max_slots + hidden,
+        frame_slots: ft.max_slots,
         handlers: ft.handlers.regions.as_slice().into(),
     };
     *scratch = Scratch {

@@ -333,9 +333,21 @@ impl FuncTranslator<'_> {
                 if let Some(value) = self.store_imm(v, width) {
                     let addr = a.src;
                     self.emit(match ty {
-                        StoreTy::B8 => Op::Store8Imm { addr, value, offset },
-                        StoreTy::B16 => Op::Store16Imm { addr, value, offset },
-                        StoreTy::B32 => Op::Store32Imm { addr, value, offset },
+                        StoreTy::B8 => Op::Store8Imm {
+                            addr,
+                            value,
+                            offset,
+                        },
+                        StoreTy::B16 => Op::Store16Imm {
+                            addr,
+                            value,
+                            offset,
+                        },
+                        StoreTy::B32 => Op::Store32Imm {
+                            addr,
+                            value,
+                            offset,
+                        },
                         StoreTy::B64 => Op::Store64Imm {
                             addr,
                             value: value as i32,
