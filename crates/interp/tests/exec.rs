@@ -526,3 +526,37 @@ fn fused_shifts_immediates_and_constant_stores() {
     // The trap left the bytes below the end alone, and the store is usable.
     assert_eq!(i.call1("store", &[65536 - 8]), 0x2345_6789_abcd_34ff);
 }
+
+/// Rotations by a constant, and consecutive copies merged into one op,
+/// which must still run in order (a swap through a third local).
+#[test]
+fn fused_rotations_and_copy_pairs() {
+    let mut i = Instance::new(
+        r#"(module
+        (func (export "rotl32") (param i32) (result i32) (i32.rotl (local.get 0) (i32.const 39)))
+        (func (export "rotr32") (param i32) (result i32) (i32.rotr (local.get 0) (i32.const 4)))
+        (func (export "rotl64") (param i64) (result i64) (i64.rotl (local.get 0) (i64.const 67)))
+        (func (export "rotr64") (param i64) (result i64) (i64.rotr (local.get 0) (i64.const 8)))
+        (func (export "swap") (param i32 i32) (result i32) (local i32)
+          (local.set 2 (local.get 0))
+          (local.set 0 (local.get 1))
+          (local.set 1 (local.get 2))
+          (i32.sub (local.get 0) (local.get 1)))
+        (func (export "pick") (param i32 i32 i32) (result i32)
+          (block (result i32)
+            (br_if 0 (local.get 1) (local.get 0))
+            (drop)
+            (local.get 2)))
+    )"#,
+    );
+    assert_eq!(i.call1("rotl32", &[0x8000_0001]), 0x0000_00c0);
+    assert_eq!(i.call1("rotr32", &[0x1234_5678]), 0x8123_4567);
+    assert_eq!(i.call1("rotl64", &[0x8000_0000_0000_0001]), 0xc);
+    assert_eq!(
+        i.call1("rotr64", &[0x0102_0304_0506_0708]),
+        0x0801_0203_0405_0607
+    );
+    assert_eq!(i.call1("swap", &[10, 3]), (-7i32) as u32 as u64);
+    assert_eq!(i.call1("pick", &[1, 42, 7]), 42);
+    assert_eq!(i.call1("pick", &[0, 42, 7]), 7);
+}

@@ -372,3 +372,47 @@ fn index_shifts_wide_immediates_and_stored_constants_fuse() {
     assert!(matches!(code[2], Op::Const64 { .. }), "{code:?}");
     assert!(matches!(code[3], Op::Store64(_)), "{code:?}");
 }
+
+/// Rotations by a constant take an immediate; two copies in a row become
+/// one `CopyPair`, and a copy before a branch a `CopyBr`.
+#[test]
+fn rotations_and_copies_fuse() {
+    let m = translate(
+        r#"(module
+            (func (param i32) (result i32) (i32.rotl (local.get 0) (i32.const 7)))
+            (func (param i32 i32) (result i32) (local i32)
+              (local.set 2 (local.get 0))
+              (local.set 0 (local.get 1))
+              (local.get 0))
+            (func (param i32 i32) (result i32)
+              (block (result i32)
+                (local.get 0)
+                (br_if 1 (i32.const 5) (local.get 1))
+                (br 0))))"#,
+        false,
+    );
+    let code = m.code(0).unwrap();
+    assert!(
+        matches!(code[0], Op::I32RotlImm(b) if b.lhs == 0 && b.imm == 7),
+        "{code:?}"
+    );
+    let code = m.code(1).unwrap();
+    assert!(
+        matches!(
+            code[0],
+            Op::CopyPair {
+                dst0: 2,
+                src0: 0,
+                dst1: 0,
+                src1: 1
+            }
+        ),
+        "{code:?}"
+    );
+    let code = m.code(2).unwrap();
+    assert!(
+        code.iter()
+            .any(|op| matches!(op, Op::CopyBr { dst: 2, src: 3, .. })),
+        "{code:?}"
+    );
+}

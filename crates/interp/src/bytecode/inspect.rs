@@ -8,9 +8,10 @@ impl Op {
     /// The relative target of a branch op, for patching.
     pub fn branch_offset_mut(&mut self) -> Option<&mut i32> {
         match self {
-            Op::Br { offset } | Op::BrIfNez { offset, .. } | Op::BrIfEqz { offset, .. } => {
-                Some(offset)
-            }
+            Op::Br { offset }
+            | Op::BrIfNez { offset, .. }
+            | Op::BrIfEqz { offset, .. }
+            | Op::CopyBr { offset, .. } => Some(offset),
             Op::BrI32Eq(b)
             | Op::BrI32Ne(b)
             | Op::BrI32LtS(b)
@@ -208,6 +209,8 @@ impl Op {
             | Op::I32ShlImm(x)
             | Op::I32ShrSImm(x)
             | Op::I32ShrUImm(x)
+            | Op::I32RotlImm(x)
+            | Op::I32RotrImm(x)
             | Op::I32EqImm(x)
             | Op::I32NeImm(x)
             | Op::I32LtSImm(x)
@@ -226,7 +229,11 @@ impl Op {
             | Op::I64ShlImm { dst, .. }
             | Op::I64ShrSImm { dst, .. }
             | Op::I64ShrUImm { dst, .. }
+            | Op::I64RotlImm { dst, .. }
+            | Op::I64RotrImm { dst, .. }
             | Op::I32AddShl { dst, .. } => Some(dst),
+            // The last write: retargeting it is retargeting a `Copy`.
+            Op::CopyPair { dst1, .. } => Some(dst1),
             Op::Load32(x)
             | Op::Load64(x)
             | Op::Load8S32(x)

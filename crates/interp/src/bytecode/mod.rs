@@ -429,6 +429,28 @@ pub enum Op {
     Copy(Un),
     /// `[dst..dst+2] = [src..src+2]` (a `v128`; overlap-safe).
     Copy2(Un),
+    /// `[dst0] = [src0]`, then `[dst1] = [src1]`: two consecutive
+    /// `Copy` ops in one.
+    CopyPair {
+        /// First result slot.
+        dst0: Slot,
+        /// First input.
+        src0: Slot,
+        /// Second result slot.
+        dst1: Slot,
+        /// Second input.
+        src1: Slot,
+    },
+    /// `[dst] = [src]`, then jumps by `offset`: a `Copy` and the `Br`
+    /// after it (branch values moving to their label).
+    CopyBr {
+        /// Result slot.
+        dst: Slot,
+        /// Input slot.
+        src: Slot,
+        /// Relative target.
+        offset: i32,
+    },
     /// `[dst] = value` (zero-extended).
     Const32 {
         /// Result slot.
@@ -836,6 +858,10 @@ pub enum Op {
     I32ShrSImm(BinImm),
     /// `i32.shr_u` with an immediate.
     I32ShrUImm(BinImm),
+    /// `i32.rotl` with an immediate.
+    I32RotlImm(BinImm),
+    /// `i32.rotr` with an immediate.
+    I32RotrImm(BinImm),
     /// `i32.eq` with an immediate.
     I32EqImm(BinImm),
     /// `i32.ne` with an immediate.
@@ -914,6 +940,24 @@ pub enum Op {
     },
     /// `i64.shr_u` with a 64-bit immediate.
     I64ShrUImm {
+        /// Result slot.
+        dst: Slot,
+        /// Left input.
+        lhs: Slot,
+        /// Right operand.
+        imm: u64,
+    },
+    /// `i64.rotl` with an immediate.
+    I64RotlImm {
+        /// Result slot.
+        dst: Slot,
+        /// Left input.
+        lhs: Slot,
+        /// Right operand.
+        imm: u64,
+    },
+    /// `i64.rotr` with an immediate.
+    I64RotrImm {
         /// Result slot.
         dst: Slot,
         /// Left input.

@@ -582,6 +582,14 @@ handlers! { $ [ip, fp, cx, mb, ml]
 
     // ---- data movement ----
     Copy(u) => { set!(u.dst, get!(u.src)) }
+    CopyPair { dst0, src0, dst1, src1 } => {
+        set!(dst0, get!(src0));
+        set!(dst1, get!(src1))
+    }
+    CopyBr { dst, src, offset } => {
+        set!(dst, get!(src));
+        jump!(offset)
+    }
     Copy2(u) => {
         let lo = get!(u.src);
         let hi = get!(u.src as usize + 1);
@@ -940,6 +948,8 @@ handlers! { $ [ip, fp, cx, mb, ml]
     I32ShlImm(b) => { i32imm!(b, |x, y| x.wrapping_shl(y)) }
     I32ShrSImm(b) => { i32imm!(b, |x, y| (x as i32).wrapping_shr(y)) }
     I32ShrUImm(b) => { i32imm!(b, |x, y| x.wrapping_shr(y)) }
+    I32RotlImm(b) => { i32imm!(b, |x, y| x.rotate_left(y & 31)) }
+    I32RotrImm(b) => { i32imm!(b, |x, y| x.rotate_right(y & 31)) }
     I32EqImm(b) => { i32imm!(b, |x, y| x == y) }
     I32NeImm(b) => { i32imm!(b, |x, y| x != y) }
     I32LtSImm(b) => { i32imm!(b, |x, y| (x as i32) < (y as i32)) }
@@ -958,6 +968,8 @@ handlers! { $ [ip, fp, cx, mb, ml]
     I64ShlImm { dst, lhs, imm } => { set!(dst, get!(lhs).wrapping_shl(imm as u32)) }
     I64ShrSImm { dst, lhs, imm } => { set!(dst, (get!(lhs) as i64).wrapping_shr(imm as u32) as u64) }
     I64ShrUImm { dst, lhs, imm } => { set!(dst, get!(lhs).wrapping_shr(imm as u32)) }
+    I64RotlImm { dst, lhs, imm } => { set!(dst, get!(lhs).rotate_left(imm as u32)) }
+    I64RotrImm { dst, lhs, imm } => { set!(dst, get!(lhs).rotate_right(imm as u32)) }
     I32AddShl { dst, base, idx, shift } => {
         let v = (get!(base) as u32).wrapping_add((get!(idx) as u32).wrapping_shl(shift as u32));
         set!(dst, v as u64)

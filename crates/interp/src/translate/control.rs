@@ -96,7 +96,7 @@ impl FuncTranslator<'_> {
         if reachable {
             let n = self.ctrl.last().unwrap().results.len();
             self.materialize_top(n);
-            let br = self.emit(Op::Br { offset: 0 });
+            let br = self.emit_jump();
             self.ctrl.last_mut().unwrap().patches.push(br);
         }
         let frame = self.ctrl.last_mut().unwrap();
@@ -171,7 +171,7 @@ impl FuncTranslator<'_> {
             if e.src as u32 != dst {
                 any = true;
                 if emit {
-                    self.emit(Self::copy_op(dst as Slot, e.src, e.size));
+                    self.emit_copy(dst as Slot, e.src, e.size);
                 }
             }
             dst += e.size as u32;
@@ -207,7 +207,7 @@ impl FuncTranslator<'_> {
         for i in start..self.stack.len() {
             let e = self.stack[i];
             if e.src as u32 != dst {
-                self.emit(Self::copy_op(dst as Slot, e.src, e.size));
+                self.emit_copy(dst as Slot, e.src, e.size);
             }
             dst += e.size as u32;
         }
@@ -222,7 +222,7 @@ impl FuncTranslator<'_> {
         }
         self.branch_copies(depth, true);
         let idx = self.ctrl.len() - 1 - depth as usize;
-        let pc = self.emit(Op::Br { offset: 0 });
+        let pc = self.emit_jump();
         if self.ctrl[idx].kind == CtrlKind::Loop {
             let target = self.ctrl[idx].loop_pc;
             self.patch(pc, target);

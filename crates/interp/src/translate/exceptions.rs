@@ -223,7 +223,7 @@ impl FuncTranslator<'_> {
                 let n = self.ctrl.last().unwrap().results.len();
                 self.materialize_top(n);
             }
-            let br = self.emit(Op::Br { offset: 0 });
+            let br = self.emit_jump();
             self.ctrl.last_mut().unwrap().patches.push(br);
         }
         let here = self.pc();

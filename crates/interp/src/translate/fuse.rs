@@ -7,7 +7,9 @@
 //!   `MulAdd` op (still rounded twice);
 //! - an `i32.shl` by a constant feeding an `i32.add` folds into an
 //!   `I32AddShl` op (array indexing);
-//! - a constant stored by a memory-0 store folds into a `Store..Imm` op.
+//! - a constant stored by a memory-0 store folds into a `Store..Imm` op;
+//! - two consecutive `Copy` ops become one `CopyPair`, and a `Copy`
+//!   followed by a `Br` one `CopyBr`.
 //!
 //! All only rewrite the op emitted last, and only when no label lies
 //! between it and the consumer, so no other path can observe the removed
@@ -181,6 +183,16 @@ fn with_imm(op: Op, value: u64, is64: bool) -> Option<Op> {
             lhs: b.lhs,
             imm: value & 63,
         },
+        Op::I64Rotl(b) if is64 => Op::I64RotlImm {
+            dst: b.dst,
+            lhs: b.lhs,
+            imm: value & 63,
+        },
+        Op::I64Rotr(b) if is64 => Op::I64RotrImm {
+            dst: b.dst,
+            lhs: b.lhs,
+            imm: value & 63,
+        },
         _ if is64 => return None,
         Op::I32Add(b) => Op::I32AddImm(imm(b, v32)),
         Op::I32Sub(b) => Op::I32AddImm(imm(b, v32.wrapping_neg())),
@@ -191,6 +203,8 @@ fn with_imm(op: Op, value: u64, is64: bool) -> Option<Op> {
         Op::I32Shl(b) => Op::I32ShlImm(imm(b, v32)),
         Op::I32ShrS(b) => Op::I32ShrSImm(imm(b, v32)),
         Op::I32ShrU(b) => Op::I32ShrUImm(imm(b, v32)),
+        Op::I32Rotl(b) => Op::I32RotlImm(imm(b, v32)),
+        Op::I32Rotr(b) => Op::I32RotrImm(imm(b, v32)),
         Op::I32Eq(b) => Op::I32EqImm(imm(b, v32)),
         Op::I32Ne(b) => Op::I32NeImm(imm(b, v32)),
         Op::I32LtS(b) => Op::I32LtSImm(imm(b, v32)),
@@ -360,6 +374,41 @@ impl FuncTranslator<'_> {
         }
         self.pop_op();
         Some(value as u32)
+    }
+
+    /// Emits `[dst] = [src]` (`size` slots), merged with a `Copy` emitted
+    /// just before into one `CopyPair`.
+    pub(super) fn emit_copy(&mut self, dst: Slot, src: Slot, size: u8) {
+        if size == 1
+            && self.last_is_foldable()
+            && let Some(&Op::Copy(first)) = self.code.last()
+        {
+            self.pop_op();
+            self.emit(Op::CopyPair {
+                dst0: first.dst,
+                src0: first.src,
+                dst1: dst,
+                src1: src,
+            });
+            return;
+        }
+        self.emit(Self::copy_op(dst, src, size));
+    }
+
+    /// Emits an unconditional branch (offset 0, patched later), merged with
+    /// a `Copy` emitted just before into one `CopyBr`; returns its pc.
+    pub(super) fn emit_jump(&mut self) -> usize {
+        if self.last_is_foldable()
+            && let Some(&Op::Copy(c)) = self.code.last()
+        {
+            self.pop_op();
+            return self.emit(Op::CopyBr {
+                dst: c.dst,
+                src: c.src,
+                offset: 0,
+            });
+        }
+        self.emit(Op::Br { offset: 0 })
     }
 
     /// Emits binary `op` (built from `a` and `b`), folding a constant

@@ -434,7 +434,7 @@ impl FuncTranslator<'_> {
     fn materialize(&mut self, i: usize) {
         let e = self.stack[i];
         if e.src != e.home {
-            self.emit(Self::copy_op(e.home, e.src, e.size));
+            self.emit_copy(e.home, e.src, e.size);
             self.stack[i].src = e.home;
         }
     }

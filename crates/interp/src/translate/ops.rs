@@ -409,7 +409,7 @@ impl FuncTranslator<'_> {
                 let e = self.pop();
                 self.materialize_local(slot);
                 if e.src != slot && !self.retarget_last(e.src, slot, size) {
-                    self.emit(Self::copy_op(slot, e.src, size));
+                    self.emit_copy(slot, e.src, size);
                 }
             }
             O::LocalTee { local_index } => {
@@ -417,7 +417,7 @@ impl FuncTranslator<'_> {
                 let e = self.pop();
                 self.materialize_local(slot);
                 if e.src != slot && !self.retarget_last(e.src, slot, size) {
-                    self.emit(Self::copy_op(slot, e.src, size));
+                    self.emit_copy(slot, e.src, size);
                 }
                 // The value now lives in the local: keep reading it there.
                 self.push_lazy(slot, size);
