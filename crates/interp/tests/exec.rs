@@ -560,3 +560,40 @@ fn fused_rotations_and_copy_pairs() {
     assert_eq!(i.call1("pick", &[1, 42, 7]), 42);
     assert_eq!(i.call1("pick", &[0, 42, 7]), 7);
 }
+
+/// Loads that compute their own address (from an `i32.add` of a constant,
+/// an `i32.add`, or an add of a shifted index) wrap that sum in 32 bits
+/// and only then add the static offset, in 64 bits: a sum that wraps
+/// past 4 GiB reads low memory, an offset that carries past 4 GiB traps.
+#[test]
+fn loads_that_compute_their_address_wrap_like_wasm() {
+    let mut i = Instance::new(
+        r#"(module (memory 1)
+        (data (i32.const 0) "\01\02\03\04\05\06\07\08\09\0a\0b\0c\0d\0e\0f\10")
+        (func (export "imm") (param i32) (result i32)
+          (i32.load offset=4 (i32.add (local.get 0) (i32.const -8))))
+        (func (export "imm64") (param i32) (result i64)
+          (i64.load (i32.add (local.get 0) (i32.const 2))))
+        (func (export "sum") (param i32 i32) (result i32)
+          (i32.load8_u offset=1 (i32.add (local.get 0) (local.get 1))))
+        (func (export "index") (param i32 i32) (result i32)
+          (i32.load offset=2 (i32.add (local.get 0) (i32.shl (local.get 1) (i32.const 2)))))
+        (func (export "chain") (param i32) (result i32)
+          (i32.load8_u (i32.add (i32.add (local.get 0) (i32.const 3)) (i32.const -1))))
+    )"#,
+    );
+    // 8 - 8 + 4 = 4: bytes 5..8.
+    assert_eq!(i.call1("imm", &[8]), 0x0807_0605);
+    // 4 - 8 wraps to 0xffff_fffc; + 4 carries to 2^32 in 64 bits: out of
+    // bounds, not address 0.
+    assert_eq!(i.trap("imm", &[4]), TrapCode::MemoryOutOfBounds);
+    assert_eq!(i.call1("imm64", &[6]), 0x100f_0e0d_0c0b_0a09);
+    assert_eq!(i.trap("imm64", &[65530]), TrapCode::MemoryOutOfBounds);
+    // 0xffff_ffff + 3 wraps to 2; + 1 = byte 3.
+    assert_eq!(i.call1("sum", &[u32::MAX as u64, 3]), 4);
+    assert_eq!(i.trap("sum", &[65535, 0]), TrapCode::MemoryOutOfBounds);
+    // 0x4000_0001 << 2 wraps to 4; + 0 + 2 = bytes 7..10.
+    assert_eq!(i.call1("index", &[0, 0x4000_0001]), 0x0a09_0807);
+    assert_eq!(i.call1("index", &[8, 1]), 0x0000_100f);
+    assert_eq!(i.call1("chain", &[u32::MAX as u64]), 2);
+}

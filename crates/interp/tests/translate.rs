@@ -416,3 +416,67 @@ fn rotations_and_copies_fuse() {
         "{code:?}"
     );
 }
+
+/// A load of an address the previous op computed computes it itself, and
+/// two constant additions in a row become one.
+#[test]
+fn address_computations_fold_into_loads() {
+    let m = translate(
+        r#"(module (memory 1)
+            (func (param i32 i32) (result i32)
+              (i32.load offset=8 (i32.add (local.get 0) (i32.const 16))))
+            (func (param i32 i32) (result i64)
+              (i64.load (i32.add (local.get 0) (i32.shl (local.get 1) (i32.const 3)))))
+            (func (param i32 i32) (result i32)
+              (i32.load8_u (i32.add (local.get 0) (local.get 1))))
+            (func (param i32) (result i32)
+              (i32.add (i32.add (local.get 0) (i32.const 5)) (i32.const -7))))"#,
+        false,
+    );
+    let code = m.code(0).unwrap();
+    assert!(
+        matches!(
+            code[0],
+            Op::Load32AddImm {
+                addr: 0,
+                imm: 16,
+                offset: 8,
+                ..
+            }
+        ),
+        "{code:?}"
+    );
+    let code = m.code(1).unwrap();
+    assert!(
+        matches!(
+            code[0],
+            Op::Load64Index {
+                base: 0,
+                idx: 1,
+                shift: 3,
+                offset: 0,
+                ..
+            }
+        ),
+        "{code:?}"
+    );
+    let code = m.code(2).unwrap();
+    assert!(
+        matches!(
+            code[0],
+            Op::Load8UAdd {
+                a: 0,
+                b: 1,
+                offset: 0,
+                ..
+            }
+        ),
+        "{code:?}"
+    );
+    let code = m.code(3).unwrap();
+    assert!(
+        matches!(code[0], Op::I32AddImm(b) if b.lhs == 0 && b.imm == -2),
+        "{code:?}"
+    );
+    assert_eq!(code.len(), 2, "{code:?}");
+}

@@ -244,6 +244,15 @@ impl Op {
             | Op::Load16U(x)
             | Op::Load32S64(x)
             | Op::LoadMem { m: x, .. } => Some(&mut x.val),
+            Op::Load32AddImm { val, .. }
+            | Op::Load64AddImm { val, .. }
+            | Op::Load8UAddImm { val, .. }
+            | Op::Load32Add { val, .. }
+            | Op::Load64Add { val, .. }
+            | Op::Load8UAdd { val, .. }
+            | Op::Load32Index { val, .. }
+            | Op::Load64Index { val, .. }
+            | Op::Load8UIndex { val, .. } => Some(val),
             Op::Const32 { dst, .. }
             | Op::Const64 { dst, .. }
             | Op::Select { dst, .. }
@@ -290,6 +299,15 @@ impl Op {
                 | Op::Store16(_)
                 | Op::Store32(_)
                 | Op::Store64(_)
+                | Op::Load32AddImm { .. }
+                | Op::Load64AddImm { .. }
+                | Op::Load8UAddImm { .. }
+                | Op::Load32Add { .. }
+                | Op::Load64Add { .. }
+                | Op::Load8UAdd { .. }
+                | Op::Load32Index { .. }
+                | Op::Load64Index { .. }
+                | Op::Load8UIndex { .. }
                 | Op::Store8Imm { .. }
                 | Op::Store16Imm { .. }
                 | Op::Store32Imm { .. }

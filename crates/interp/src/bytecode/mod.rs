@@ -550,6 +550,117 @@ pub enum Op {
     Store32(Mem),
     /// Stores all 8 bytes of `[val]`.
     Store64(Mem),
+    /// 4-byte load, zero-extended, from `([addr] + imm) mod 2^32 + offset`
+    /// (an `i32.add` of a constant folded into the access).
+    Load32AddImm {
+        /// Result slot.
+        val: Slot,
+        /// Address operand slot.
+        addr: Slot,
+        /// Added to `[addr]` in 32 bits.
+        imm: i32,
+        /// Static offset.
+        offset: u32,
+    },
+    /// 4-byte load, zero-extended, from `([a] + [b]) mod 2^32 + offset`.
+    Load32Add {
+        /// Result slot.
+        val: Slot,
+        /// Address operand slot.
+        a: Slot,
+        /// Address operand slot.
+        b: Slot,
+        /// Static offset.
+        offset: u32,
+    },
+    /// 4-byte load, zero-extended, from `([base] + ([idx] << shift)) mod 2^32 + offset`
+    /// (an [`Op::I32AddShl`] folded into the access).
+    Load32Index {
+        /// Result slot.
+        val: Slot,
+        /// The unshifted address operand.
+        base: Slot,
+        /// The shifted address operand.
+        idx: Slot,
+        /// Shift amount (below 32).
+        shift: u16,
+        /// Static offset.
+        offset: u32,
+    },
+    /// 8-byte load, from `([addr] + imm) mod 2^32 + offset`
+    /// (an `i32.add` of a constant folded into the access).
+    Load64AddImm {
+        /// Result slot.
+        val: Slot,
+        /// Address operand slot.
+        addr: Slot,
+        /// Added to `[addr]` in 32 bits.
+        imm: i32,
+        /// Static offset.
+        offset: u32,
+    },
+    /// 8-byte load, from `([a] + [b]) mod 2^32 + offset`.
+    Load64Add {
+        /// Result slot.
+        val: Slot,
+        /// Address operand slot.
+        a: Slot,
+        /// Address operand slot.
+        b: Slot,
+        /// Static offset.
+        offset: u32,
+    },
+    /// 8-byte load, from `([base] + ([idx] << shift)) mod 2^32 + offset`
+    /// (an [`Op::I32AddShl`] folded into the access).
+    Load64Index {
+        /// Result slot.
+        val: Slot,
+        /// The unshifted address operand.
+        base: Slot,
+        /// The shifted address operand.
+        idx: Slot,
+        /// Shift amount (below 32).
+        shift: u16,
+        /// Static offset.
+        offset: u32,
+    },
+    /// 1-byte load, zero-extended, from `([addr] + imm) mod 2^32 + offset`
+    /// (an `i32.add` of a constant folded into the access).
+    Load8UAddImm {
+        /// Result slot.
+        val: Slot,
+        /// Address operand slot.
+        addr: Slot,
+        /// Added to `[addr]` in 32 bits.
+        imm: i32,
+        /// Static offset.
+        offset: u32,
+    },
+    /// 1-byte load, zero-extended, from `([a] + [b]) mod 2^32 + offset`.
+    Load8UAdd {
+        /// Result slot.
+        val: Slot,
+        /// Address operand slot.
+        a: Slot,
+        /// Address operand slot.
+        b: Slot,
+        /// Static offset.
+        offset: u32,
+    },
+    /// 1-byte load, zero-extended, from `([base] + ([idx] << shift)) mod 2^32 + offset`
+    /// (an [`Op::I32AddShl`] folded into the access).
+    Load8UIndex {
+        /// Result slot.
+        val: Slot,
+        /// The unshifted address operand.
+        base: Slot,
+        /// The shifted address operand.
+        idx: Slot,
+        /// Shift amount (below 32).
+        shift: u16,
+        /// Static offset.
+        offset: u32,
+    },
     /// Stores the low byte of `value` (a constant stored: the `Const` op
     /// that produced it is folded in).
     Store8Imm {

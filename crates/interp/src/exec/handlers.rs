@@ -425,8 +425,11 @@ macro_rules! state_macros {
         // `i64`; the sum is checked for overflow, so one form serves both.
         #[allow(unused_macros)]
         macro_rules! ea {
-            ($d addr:expr, $d offset:expr, $d n:expr) => {{
-                let a = get!($d addr);
+            ($d addr:expr, $d offset:expr, $d n:expr) => {
+                ea!(@value get!($d addr), $d offset, $d n)
+            };
+            (@value $d a:expr, $d offset:expr, $d n:expr) => {{
+                let a: u64 = $d a;
                 let end = match a.checked_add($d offset as u64 + $d n as u64) {
                     Some(end) if end <= $ml as u64 => end,
                     _ => trap!(TrapCode::MemoryOutOfBounds),
@@ -438,12 +441,16 @@ macro_rules! state_macros {
         }
         #[allow(unused_macros)]
         macro_rules! load {
-            ($d m:expr, $d n:literal, $d t:ty, |$d v:ident| $d e:expr) => {{
-                let p = ea!($d m.addr, $d m.offset, $d n);
+            ($d m:expr, $d n:literal, $d t:ty, |$d v:ident| $d e:expr) => {
+                load!(@at get!($d m.addr), $d m.offset, $d m.val, $d n, $d t, |$d v| $d e)
+            };
+            // From an address value already computed (an `i32`, zero-extended).
+            (@at $d a:expr, $d offset:expr, $d val:expr, $d n:literal, $d t:ty, |$d v:ident| $d e:expr) => {{
+                let p = ea!(@value $d a, $d offset, $d n);
                 // SAFETY: `ea!` checked that `n` bytes at `p` are inside
                 // the memory; memory bytes are always initialised.
                 let $d v = <$d t>::from_le_bytes(unsafe { ptr::read_unaligned(p as *const [u8; $d n]) });
-                set!($d m.val, $d e)
+                set!($d val, $d e)
             }};
         }
         #[allow(unused_macros)]
@@ -664,6 +671,42 @@ handlers! { $ [ip, fp, cx, mb, ml]
     Store16(m) => { store!(m, 2, u16) }
     Store32(m) => { store!(m, 4, u32) }
     Store64(m) => { store!(m, 8, u64) }
+    Load32AddImm { val, addr, imm, offset } => {
+        let a = (get!(addr) as u32).wrapping_add(imm as u32) as u64;
+        load!(@at a, offset, val, 4, u32, |v| v as u64)
+    }
+    Load32Add { val, a, b, offset } => {
+        let a = (get!(a) as u32).wrapping_add(get!(b) as u32) as u64;
+        load!(@at a, offset, val, 4, u32, |v| v as u64)
+    }
+    Load32Index { val, base, idx, shift, offset } => {
+        let a = (get!(base) as u32).wrapping_add((get!(idx) as u32).wrapping_shl(shift as u32)) as u64;
+        load!(@at a, offset, val, 4, u32, |v| v as u64)
+    }
+    Load64AddImm { val, addr, imm, offset } => {
+        let a = (get!(addr) as u32).wrapping_add(imm as u32) as u64;
+        load!(@at a, offset, val, 8, u64, |v| v)
+    }
+    Load64Add { val, a, b, offset } => {
+        let a = (get!(a) as u32).wrapping_add(get!(b) as u32) as u64;
+        load!(@at a, offset, val, 8, u64, |v| v)
+    }
+    Load64Index { val, base, idx, shift, offset } => {
+        let a = (get!(base) as u32).wrapping_add((get!(idx) as u32).wrapping_shl(shift as u32)) as u64;
+        load!(@at a, offset, val, 8, u64, |v| v)
+    }
+    Load8UAddImm { val, addr, imm, offset } => {
+        let a = (get!(addr) as u32).wrapping_add(imm as u32) as u64;
+        load!(@at a, offset, val, 1, u8, |v| v as u64)
+    }
+    Load8UAdd { val, a, b, offset } => {
+        let a = (get!(a) as u32).wrapping_add(get!(b) as u32) as u64;
+        load!(@at a, offset, val, 1, u8, |v| v as u64)
+    }
+    Load8UIndex { val, base, idx, shift, offset } => {
+        let a = (get!(base) as u32).wrapping_add((get!(idx) as u32).wrapping_shl(shift as u32)) as u64;
+        load!(@at a, offset, val, 1, u8, |v| v as u64)
+    }
     Store8Imm { addr, value, offset } => { store!(addr, offset, 1, value as u8) }
     Store16Imm { addr, value, offset } => { store!(addr, offset, 2, value as u16) }
     Store32Imm { addr, value, offset } => { store!(addr, offset, 4, value) }

@@ -9,7 +9,12 @@
 //!   `I32AddShl` op (array indexing);
 //! - a constant stored by a memory-0 store folds into a `Store..Imm` op;
 //! - two consecutive `Copy` ops become one `CopyPair`, and a `Copy`
-//!   followed by a `Br` one `CopyBr`.
+//!   followed by a `Br` one `CopyBr`;
+//! - `I32AddImm` of an `I32AddImm` becomes one, its constants summed;
+//! - an `i32` address computed by the last op (`I32AddImm`, `I32Add`,
+//!   `I32AddShl`) and consumed by a 4-, 8- or 1-byte (unsigned) load of a
+//!   32-bit memory 0 is computed by the load (`Load32AddImm`, ...), with
+//!   the same 32-bit wrap-around.
 //!
 //! All only rewrite the op emitted last, and only when no label lies
 //! between it and the consumer, so no other path can observe the removed
@@ -262,6 +267,69 @@ fn commutative(op: &Op) -> bool {
     )
 }
 
+/// An `i32` address computation a load can do itself (see
+/// `FuncTranslator::last_address`).
+#[derive(Clone, Copy)]
+enum Address {
+    /// `[lhs] + imm`.
+    AddImm(Slot, i32),
+    /// `[a] + [b]`.
+    Add(Slot, Slot),
+    /// `[base] + ([idx] << shift)`.
+    Index(Slot, Slot, u16),
+}
+
+/// The load of `kind` (a memory-0 load op) from an address it computes,
+/// if there is such an op.
+fn addressed_load(kind: &Op, val: Slot, addr: Address, offset: u32) -> Option<Op> {
+    use Address::*;
+    Some(match (kind, addr) {
+        (Op::Load32(_), AddImm(addr, imm)) => Op::Load32AddImm {
+            val,
+            addr,
+            imm,
+            offset,
+        },
+        (Op::Load64(_), AddImm(addr, imm)) => Op::Load64AddImm {
+            val,
+            addr,
+            imm,
+            offset,
+        },
+        (Op::Load8U(_), AddImm(addr, imm)) => Op::Load8UAddImm {
+            val,
+            addr,
+            imm,
+            offset,
+        },
+        (Op::Load32(_), Add(a, b)) => Op::Load32Add { val, a, b, offset },
+        (Op::Load64(_), Add(a, b)) => Op::Load64Add { val, a, b, offset },
+        (Op::Load8U(_), Add(a, b)) => Op::Load8UAdd { val, a, b, offset },
+        (Op::Load32(_), Index(base, idx, shift)) => Op::Load32Index {
+            val,
+            base,
+            idx,
+            shift,
+            offset,
+        },
+        (Op::Load64(_), Index(base, idx, shift)) => Op::Load64Index {
+            val,
+            base,
+            idx,
+            shift,
+            offset,
+        },
+        (Op::Load8U(_), Index(base, idx, shift)) => Op::Load8UIndex {
+            val,
+            base,
+            idx,
+            shift,
+            offset,
+        },
+        _ => return None,
+    })
+}
+
 impl FuncTranslator<'_> {
     /// Removes the last op (and its offset-table entry).
     fn pop_op(&mut self) {
@@ -376,6 +444,76 @@ impl FuncTranslator<'_> {
         Some(value as u32)
     }
 
+    /// Emits `op`, an immediate form whose left operand is entry `a`; an
+    /// `I32AddImm` of a value the last op computed with another
+    /// `I32AddImm` becomes one op with the two constants summed (wrapping
+    /// addition is associative, so the result is exact).
+    fn emit_folding_add(&mut self, op: Op, a: Entry) {
+        if let Op::I32AddImm(outer) = op
+            && a.src == a.home
+            && self.last_is_foldable()
+            && let Some(&Op::I32AddImm(inner)) = self.code.last()
+            && inner.dst == a.home
+        {
+            self.pop_op();
+            self.emit(Op::I32AddImm(BinImm {
+                dst: outer.dst,
+                lhs: inner.lhs,
+                imm: inner.imm.wrapping_add(outer.imm),
+            }));
+            return;
+        }
+        self.emit(op);
+    }
+
+    /// The load `kind` builds (a memory-0 load of a 32-bit memory), from
+    /// the address in entry `a` (just popped) plus `offset`, as one op that
+    /// also computes the address, if the last op computed it and there is
+    /// such an op; the result is pushed. Returns whether it emitted.
+    pub(super) fn emit_addressed_load(
+        &mut self,
+        kind: fn(crate::bytecode::Mem) -> Op,
+        a: Entry,
+        offset: u32,
+    ) -> bool {
+        let Some(addr) = self.last_address(a) else {
+            return false;
+        };
+        let kind = kind(crate::bytecode::Mem {
+            val: 0,
+            addr: 0,
+            offset,
+        });
+        // The result goes where the address was: the next home slot.
+        let Some(fused) = addressed_load(&kind, a.home, addr, offset) else {
+            return false;
+        };
+        self.pop_op();
+        let val = self.push_temp(1);
+        debug_assert_eq!(val, a.home);
+        self.emit(fused);
+        true
+    }
+
+    /// How the last op computed entry `a`, a memory-0 address about to be
+    /// consumed by a load, if the load can do that computation itself.
+    fn last_address(&self, a: Entry) -> Option<Address> {
+        if a.src != a.home || !self.last_is_foldable() {
+            return None;
+        }
+        match *self.code.last()? {
+            Op::I32AddImm(x) if x.dst == a.home => Some(Address::AddImm(x.lhs, x.imm)),
+            Op::I32Add(x) if x.dst == a.home => Some(Address::Add(x.lhs, x.rhs)),
+            Op::I32AddShl {
+                dst,
+                base,
+                idx,
+                shift,
+            } if dst == a.home => Some(Address::Index(base, idx, shift)),
+            _ => None,
+        }
+    }
+
     /// Emits `[dst] = [src]` (`size` slots), merged with a `Copy` emitted
     /// just before into one `CopyPair`.
     pub(super) fn emit_copy(&mut self, dst: Slot, src: Slot, size: u8) {
@@ -429,7 +567,7 @@ impl FuncTranslator<'_> {
             && let Some(fused) = with_imm(op, v, is64)
         {
             self.pop_op();
-            self.emit(fused);
+            self.emit_folding_add(fused, a);
             return;
         }
         if commutative(&op)

@@ -301,6 +301,13 @@ impl FuncTranslator<'_> {
         }
         if let Some((f, ty, m)) = load_op(op) {
             let a = self.pop();
+            if self.memory_index(&m).is_none()
+                && !self.is_memory64(0)
+                && let Ok(offset) = u32::try_from(m.offset)
+                && self.emit_addressed_load(f, a, offset)
+            {
+                return Ok(());
+            }
             let (addr, offset) = self.address(a.src, &m);
             let dst = self.push_temp(1);
             let mem = Mem {
