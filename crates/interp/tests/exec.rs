@@ -597,3 +597,24 @@ fn loads_that_compute_their_address_wrap_like_wasm() {
     assert_eq!(i.call1("index", &[8, 1]), 0x0000_100f);
     assert_eq!(i.call1("chain", &[u32::MAX as u64]), 2);
 }
+
+/// Two constant additions in a row run as one op, in order: the second
+/// sees the first's result when it reads the local the first wrote; a load
+/// of the second's result still folds the addition in.
+#[test]
+fn paired_constant_additions_run_in_order() {
+    let mut i = Instance::new(
+        r#"(module (memory 1)
+        (data (i32.const 8) "\2a\00\00\00")
+        (func (export "seq") (param i32 i32) (result i32)
+          (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+          (local.set 1 (i32.add (local.get 0) (i32.const 100)))
+          (i32.add (i32.mul (local.get 0) (i32.const 1000)) (local.get 1)))
+        (func (export "load") (param i32) (result i32)
+          (local.set 0 (i32.add (local.get 0) (i32.const 2)))
+          (i32.load (i32.add (local.get 0) (i32.const 4))))
+    )"#,
+    );
+    assert_eq!(i.call1("seq", &[5, 0]), 6106);
+    assert_eq!(i.call1("load", &[2]), 42);
+}

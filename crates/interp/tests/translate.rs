@@ -480,3 +480,32 @@ fn address_computations_fold_into_loads() {
     );
     assert_eq!(code.len(), 2, "{code:?}");
 }
+
+/// Two independent constant additions in a row become one
+/// `I32AddImmPair`.
+#[test]
+fn constant_additions_pair_up() {
+    let m = translate(
+        r#"(module
+            (func (param i32 i32) (result i32)
+              (local.set 0 (i32.add (local.get 0) (i32.const 4)))
+              (local.set 1 (i32.add (local.get 1) (i32.const -1)))
+              (i32.add (local.get 0) (local.get 1))))"#,
+        false,
+    );
+    let code = m.code(0).unwrap();
+    assert!(
+        matches!(
+            code[0],
+            Op::I32AddImmPair {
+                dst0: 0,
+                src0: 0,
+                dst1: 1,
+                src1: 1,
+                imm0: 4,
+                imm1: -1
+            }
+        ),
+        "{code:?}"
+    );
+}

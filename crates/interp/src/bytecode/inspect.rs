@@ -233,7 +233,7 @@ impl Op {
             | Op::I64RotrImm { dst, .. }
             | Op::I32AddShl { dst, .. } => Some(dst),
             // The last write: retargeting it is retargeting a `Copy`.
-            Op::CopyPair { dst1, .. } => Some(dst1),
+            Op::CopyPair { dst1, .. } | Op::I32AddImmPair { dst1, .. } => Some(dst1),
             Op::Load32(x)
             | Op::Load64(x)
             | Op::Load8S32(x)

@@ -1076,6 +1076,23 @@ pub enum Op {
         /// Right operand.
         imm: u64,
     },
+    /// Two `I32AddImm`s in one, run in order: `[dst0] = [src0] + imm0`,
+    /// then `[dst1] = [src1] + imm1` (pointer and counter increments next
+    /// to each other; immediates that fit in 16 bits).
+    I32AddImmPair {
+        /// First result slot.
+        dst0: Slot,
+        /// First input.
+        src0: Slot,
+        /// Second result slot.
+        dst1: Slot,
+        /// Second input.
+        src1: Slot,
+        /// First immediate.
+        imm0: i16,
+        /// Second immediate.
+        imm1: i16,
+    },
     /// `i32.add` of a shifted index (array addressing): `[dst] = [base] +
     /// ([idx] << (shift & 31))`, the `i32.shl` by a constant folded in.
     I32AddShl {

@@ -1013,6 +1013,10 @@ handlers! { $ [ip, fp, cx, mb, ml]
     I64ShrUImm { dst, lhs, imm } => { set!(dst, get!(lhs).wrapping_shr(imm as u32)) }
     I64RotlImm { dst, lhs, imm } => { set!(dst, get!(lhs).rotate_left(imm as u32)) }
     I64RotrImm { dst, lhs, imm } => { set!(dst, get!(lhs).rotate_right(imm as u32)) }
+    I32AddImmPair { dst0, src0, dst1, src1, imm0, imm1 } => {
+        set!(dst0, (get!(src0) as u32).wrapping_add(imm0 as i32 as u32) as u64);
+        set!(dst1, (get!(src1) as u32).wrapping_add(imm1 as i32 as u32) as u64)
+    }
     I32AddShl { dst, base, idx, shift } => {
         let v = (get!(base) as u32).wrapping_add((get!(idx) as u32).wrapping_shl(shift as u32));
         set!(dst, v as u64)

@@ -10,7 +10,8 @@
 //! - a constant stored by a memory-0 store folds into a `Store..Imm` op;
 //! - two consecutive `Copy` ops become one `CopyPair`, and a `Copy`
 //!   followed by a `Br` one `CopyBr`;
-//! - `I32AddImm` of an `I32AddImm` becomes one, its constants summed;
+//! - `I32AddImm` of an `I32AddImm` becomes one, its constants summed, and
+//!   two independent ones in a row (16-bit immediates) an `I32AddImmPair`;
 //! - an `i32` address computed by the last op (`I32AddImm`, `I32Add`,
 //!   `I32AddShl`) and consumed by a 4-, 8- or 1-byte (unsigned) load of a
 //!   32-bit memory 0 is computed by the load (`Load32AddImm`, ...), with
@@ -463,6 +464,29 @@ impl FuncTranslator<'_> {
             }));
             return;
         }
+        self.emit_add_imm(op);
+    }
+
+    /// Emits `op`; an `I32AddImm` right after another (both immediates
+    /// in 16 bits) becomes one `I32AddImmPair`.
+    fn emit_add_imm(&mut self, op: Op) {
+        if let Op::I32AddImm(second) = op
+            && let Ok(imm1) = i16::try_from(second.imm)
+            && self.last_is_foldable()
+            && let Some(&Op::I32AddImm(first)) = self.code.last()
+            && let Ok(imm0) = i16::try_from(first.imm)
+        {
+            self.pop_op();
+            self.emit(Op::I32AddImmPair {
+                dst0: first.dst,
+                src0: first.lhs,
+                dst1: second.dst,
+                src1: second.lhs,
+                imm0,
+                imm1,
+            });
+            return;
+        }
         self.emit(op);
     }
 
@@ -476,7 +500,7 @@ impl FuncTranslator<'_> {
         a: Entry,
         offset: u32,
     ) -> bool {
-        let Some(addr) = self.last_address(a) else {
+        let Some((addr, rest)) = self.last_address(a) else {
             return false;
         };
         let kind = kind(crate::bytecode::Mem {
@@ -489,6 +513,9 @@ impl FuncTranslator<'_> {
             return false;
         };
         self.pop_op();
+        if let Some(rest) = rest {
+            self.emit(rest);
+        }
         let val = self.push_temp(1);
         debug_assert_eq!(val, a.home);
         self.emit(fused);
@@ -497,11 +524,28 @@ impl FuncTranslator<'_> {
 
     /// How the last op computed entry `a`, a memory-0 address about to be
     /// consumed by a load, if the load can do that computation itself.
-    fn last_address(&self, a: Entry) -> Option<Address> {
+    /// The op it leaves in place of the last one (the first half of a pair)
+    /// comes with it.
+    fn last_address(&self, a: Entry) -> Option<(Address, Option<Op>)> {
         if a.src != a.home || !self.last_is_foldable() {
             return None;
         }
-        match *self.code.last()? {
+        let addr = match *self.code.last()? {
+            Op::I32AddImmPair {
+                dst0,
+                src0,
+                dst1,
+                src1,
+                imm0,
+                imm1,
+            } if dst1 == a.home => {
+                let first = Op::I32AddImm(BinImm {
+                    dst: dst0,
+                    lhs: src0,
+                    imm: imm0.into(),
+                });
+                return Some((Address::AddImm(src1, imm1.into()), Some(first)));
+            }
             Op::I32AddImm(x) if x.dst == a.home => Some(Address::AddImm(x.lhs, x.imm)),
             Op::I32Add(x) if x.dst == a.home => Some(Address::Add(x.lhs, x.rhs)),
             Op::I32AddShl {
@@ -511,7 +555,8 @@ impl FuncTranslator<'_> {
                 shift,
             } if dst == a.home => Some(Address::Index(base, idx, shift)),
             _ => None,
-        }
+        };
+        addr.map(|a| (a, None))
     }
 
     /// Emits `[dst] = [src]` (`size` slots), merged with a `Copy` emitted
@@ -576,7 +621,7 @@ impl FuncTranslator<'_> {
             let swapped = swap_operands(op);
             if let Some(fused) = with_imm(swapped, v, is64) {
                 self.pop_op();
-                self.emit(fused);
+                self.emit_folding_add(fused, b);
                 return;
             }
         }
