@@ -15,10 +15,19 @@
 # instruction-cache sets; json ran 1.58x slower aligned than not. The
 # default is therefore the build users get.
 #
+# `--backend ops` counts instead of timing: both revisions are built with
+# the interpreter's `op-profile` feature (portable loop, every executed op
+# counted), each program runs once per revision, and the table shows the
+# ops executed. Counts are exact and repeatable where timings on a shared
+# VM are not, so they show what a bytecode change saves (dispatches), not
+# what each op costs.
+#
 # usage: benches/compare-revisions.sh OLD NEW [-- options]
 #   options (after --):
-#     --backend interp|cranelift   (default interp; cranelift runs .kwasm
-#                                   precompiled by each revision)
+#     --backend interp|cranelift|ops  (default interp; cranelift runs
+#                                   .kwasm precompiled by each revision;
+#                                   ops counts executed interpreter ops,
+#                                   the reports in target/compare/ops-*)
 #     --programs "a b c"           (default: the 16 run-time programs)
 #     --rounds N                   (default 3; interleaved OLD, NEW)
 #     --align                      page-align every function (see above)
@@ -30,7 +39,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-[ $# -ge 2 ] || { sed -n '2,24p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,33p' "$0"; exit 2; }
 old=$1 new=$2; shift 2
 [ "${1:-}" = "--" ] && shift
 backend=interp rounds=3 align=0
@@ -45,7 +54,9 @@ while [ $# -gt 0 ]; do
         *) echo "compare-revisions: unknown option $1" >&2; exit 2 ;;
     esac
 done
-case $backend in interp|cranelift) ;; *) echo "compare-revisions: --backend is interp or cranelift" >&2; exit 2 ;; esac
+case $backend in interp|cranelift|ops) ;; *) echo "compare-revisions: --backend is interp, cranelift or ops" >&2; exit 2 ;; esac
+# Counts are the same on every run.
+[ "$backend" = ops ] && rounds=1
 
 wasm_dir=$root/target/bench-programs/wasm32-wasip1/release
 for p in $programs; do
@@ -56,6 +67,7 @@ out=$root/target/compare
 mkdir -p "$out"
 features=()
 [ "$backend" = interp ] && features=(--no-default-features)
+[ "$backend" = ops ] && features=(--no-default-features --features op-profile)
 flags=""
 [ $align = 1 ] && flags="-C llvm-args=-align-all-functions=12"
 
@@ -81,9 +93,16 @@ build() {
 old_bin=$(build "$old")
 new_bin=$(build "$new")
 
-# run BIN PROGRAM -> wall seconds
+# run BIN PROGRAM -> wall seconds (ops: executed ops)
 run() {
     local bin=$1 p=$2 s e
+    if [ "$backend" = ops ]; then
+        local report
+        report=$out/ops-$(basename "$(dirname "$bin")")-$p.txt
+        KILN_OP_PROFILE=$report "$bin" run "$wasm_dir/$p.wasm" >/dev/null
+        sed -n 's/^total //p' "$report"
+        return
+    fi
     if [ "$backend" = interp ]; then
         s=$(date +%s.%N); "$bin" run -C compiler=interp "$wasm_dir/$p.wasm" >/dev/null; e=$(date +%s.%N)
     else
@@ -112,7 +131,11 @@ for p in $programs; do
     ma=$(printf '%s\n' "${a[@]}" | median)
     mb=$(printf '%s\n' "${b[@]}" | median)
     r=$(echo "scale=4; $mb / $ma" | bc)
-    printf '%-14s %9.3f %9.3f %7.3f\n' "$p" "$ma" "$mb" "$r"
+    if [ "$backend" = ops ]; then
+        printf '%-14s %13s %13s %7.3f\n' "$p" "$ma" "$mb" "$r"
+    else
+        printf '%-14s %9.3f %9.3f %7.3f\n' "$p" "$ma" "$mb" "$r"
+    fi
     logsum=$(echo "scale=8; $logsum + l($r)" | bc -l)
     n=$((n + 1))
 done

@@ -9,7 +9,8 @@
 #     runs it on three of them), and so it is with the custom-virtual-memory
 #     and custom-native-signals features, there and for aarch64 (whose
 #     trampolines then build without the OS layer; examples/min-platform
-#     runs the x86_64 build).
+#     runs the x86_64 build);
+#   - the interpreter's op-profile feature builds and is clippy clean.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -42,3 +43,7 @@ echo "[features] the same with custom-virtual-memory,custom-native-signals (x86_
 custom=runtime,interp,custom-virtual-memory,custom-native-signals
 cargo clippy -q -p kiln --no-default-features --features "$custom" --target x86_64-unknown-none -- -D warnings
 cargo clippy -q -p kiln --no-default-features --features "$custom" --target aarch64-unknown-linux-gnu -- -D warnings
+# The op-profile measuring build (benches/compare-revisions.sh --backend
+# ops) is in no default build; keep it compiling and lint-clean.
+echo "[features] cargo clippy -p kiln-interp --features op-profile --all-targets"
+cargo clippy -q -p kiln-interp --features op-profile --all-targets -- -D warnings

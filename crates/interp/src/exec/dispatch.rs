@@ -153,6 +153,8 @@ macro_rules! handlers {
                 // Matched through a reference, as the old loop did: copying
                 // the whole op first cost instructions there.
                 let op: &Op = unsafe { &*$ip };
+                #[cfg(feature = "op-profile")]
+                super::profile::count(op.code());
                 $ip = unsafe { $ip.add(1) };
                 match *op {
                     $(

@@ -672,40 +672,31 @@ handlers! { $ [ip, fp, cx, mb, ml]
     Store32(m) => { store!(m, 4, u32) }
     Store64(m) => { store!(m, 8, u64) }
     Load32AddImm { val, addr, imm, offset } => {
-        let a = (get!(addr) as u32).wrapping_add(imm as u32) as u64;
-        load!(@at a, offset, val, 4, u32, |v| v as u64)
+        load!(@at add32(get!(addr), imm as u32), offset, val, 4, u32, |v| v as u64)
     }
     Load32Add { val, a, b, offset } => {
-        let a = (get!(a) as u32).wrapping_add(get!(b) as u32) as u64;
-        load!(@at a, offset, val, 4, u32, |v| v as u64)
+        load!(@at add32(get!(a), get!(b) as u32), offset, val, 4, u32, |v| v as u64)
     }
     Load32Index { val, base, idx, shift, offset } => {
-        let a = (get!(base) as u32).wrapping_add((get!(idx) as u32).wrapping_shl(shift as u32)) as u64;
-        load!(@at a, offset, val, 4, u32, |v| v as u64)
+        load!(@at index32(get!(base), get!(idx), shift), offset, val, 4, u32, |v| v as u64)
     }
     Load64AddImm { val, addr, imm, offset } => {
-        let a = (get!(addr) as u32).wrapping_add(imm as u32) as u64;
-        load!(@at a, offset, val, 8, u64, |v| v)
+        load!(@at add32(get!(addr), imm as u32), offset, val, 8, u64, |v| v)
     }
     Load64Add { val, a, b, offset } => {
-        let a = (get!(a) as u32).wrapping_add(get!(b) as u32) as u64;
-        load!(@at a, offset, val, 8, u64, |v| v)
+        load!(@at add32(get!(a), get!(b) as u32), offset, val, 8, u64, |v| v)
     }
     Load64Index { val, base, idx, shift, offset } => {
-        let a = (get!(base) as u32).wrapping_add((get!(idx) as u32).wrapping_shl(shift as u32)) as u64;
-        load!(@at a, offset, val, 8, u64, |v| v)
+        load!(@at index32(get!(base), get!(idx), shift), offset, val, 8, u64, |v| v)
     }
     Load8UAddImm { val, addr, imm, offset } => {
-        let a = (get!(addr) as u32).wrapping_add(imm as u32) as u64;
-        load!(@at a, offset, val, 1, u8, |v| v as u64)
+        load!(@at add32(get!(addr), imm as u32), offset, val, 1, u8, |v| v as u64)
     }
     Load8UAdd { val, a, b, offset } => {
-        let a = (get!(a) as u32).wrapping_add(get!(b) as u32) as u64;
-        load!(@at a, offset, val, 1, u8, |v| v as u64)
+        load!(@at add32(get!(a), get!(b) as u32), offset, val, 1, u8, |v| v as u64)
     }
     Load8UIndex { val, base, idx, shift, offset } => {
-        let a = (get!(base) as u32).wrapping_add((get!(idx) as u32).wrapping_shl(shift as u32)) as u64;
-        load!(@at a, offset, val, 1, u8, |v| v as u64)
+        load!(@at index32(get!(base), get!(idx), shift), offset, val, 1, u8, |v| v as u64)
     }
     Store8Imm { addr, value, offset } => { store!(addr, offset, 1, value as u8) }
     Store16Imm { addr, value, offset } => { store!(addr, offset, 2, value as u16) }
@@ -1014,13 +1005,10 @@ handlers! { $ [ip, fp, cx, mb, ml]
     I64RotlImm { dst, lhs, imm } => { set!(dst, get!(lhs).rotate_left(imm as u32)) }
     I64RotrImm { dst, lhs, imm } => { set!(dst, get!(lhs).rotate_right(imm as u32)) }
     I32AddImmPair { dst0, src0, dst1, src1, imm0, imm1 } => {
-        set!(dst0, (get!(src0) as u32).wrapping_add(imm0 as i32 as u32) as u64);
-        set!(dst1, (get!(src1) as u32).wrapping_add(imm1 as i32 as u32) as u64)
+        set!(dst0, add32(get!(src0), imm0 as i32 as u32));
+        set!(dst1, add32(get!(src1), imm1 as i32 as u32))
     }
-    I32AddShl { dst, base, idx, shift } => {
-        let v = (get!(base) as u32).wrapping_add((get!(idx) as u32).wrapping_shl(shift as u32));
-        set!(dst, v as u64)
-    }
+    I32AddShl { dst, base, idx, shift } => { set!(dst, index32(get!(base), get!(idx), shift)) }
 
     // ---- compare and branch ----
     BrI32Eq(b) => { brcmp!(b, |x, y| x == y) }

@@ -12,6 +12,8 @@ mod bulk;
 mod dispatch;
 mod handlers;
 mod num;
+#[cfg(feature = "op-profile")]
+mod profile;
 mod run;
 
 use crate::bytecode::Op;

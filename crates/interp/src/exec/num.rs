@@ -157,3 +157,17 @@ pub fn trunc_i64_u(x: f64) -> Result<u64, TrapCode> {
     check(x, -1.0, 18446744073709551616.0)?;
     Ok(x as u64)
 }
+
+/// `i32.add` of the `i32` in slot value `a` and `b`, zero-extended back to
+/// a slot value.
+#[inline(always)]
+pub(super) fn add32(a: u64, b: u32) -> u64 {
+    (a as u32).wrapping_add(b) as u64
+}
+
+/// `[base] + ([idx] << shift)` in `i32` arithmetic (array indexing; the
+/// shift is below 32), as a slot value.
+#[inline(always)]
+pub(super) fn index32(base: u64, idx: u64, shift: u16) -> u64 {
+    add32(base, (idx as u32).wrapping_shl(shift as u32))
+}

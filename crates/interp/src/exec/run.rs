@@ -333,7 +333,12 @@ pub(super) unsafe fn run(
             mb,
             ml,
         };
-        match dispatch(ip, fp, &mut cx, mb, ml) {
+        let exit = dispatch(ip, fp, &mut cx, mb, ml);
+        #[cfg(feature = "op-profile")]
+        if entry_frames == 0 {
+            super::profile::write_report();
+        }
+        match exit {
             Exit::Returned => Ok(()),
             Exit::Trapped => match cx.trap.take() {
                 Some(t) => Err(t),

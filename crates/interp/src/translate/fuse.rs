@@ -149,56 +149,31 @@ fn with_imm(op: Op, value: u64, is64: bool) -> Option<Op> {
         lhs: b.lhs,
         imm,
     };
+    // The `i64` immediate forms have named fields, to keep their `u64`
+    // within the op's 16 bytes.
+    macro_rules! imm64 {
+        ($name:ident, $b:expr, $imm:expr) => {
+            Op::$name {
+                dst: $b.dst,
+                lhs: $b.lhs,
+                imm: $imm,
+            }
+        };
+    }
     Some(match op {
         Op::I64Add(b) if is64 && fits64 => Op::I64AddImm(imm(b, value as i32)),
         Op::I64Sub(b) if is64 && fits64 && value as i64 != i32::MIN as i64 => {
             Op::I64AddImm(imm(b, (value as i32).wrapping_neg()))
         }
-        Op::I64And(b) if is64 => Op::I64AndImm {
-            dst: b.dst,
-            lhs: b.lhs,
-            imm: value,
-        },
-        Op::I64Or(b) if is64 => Op::I64OrImm {
-            dst: b.dst,
-            lhs: b.lhs,
-            imm: value,
-        },
-        Op::I64Xor(b) if is64 => Op::I64XorImm {
-            dst: b.dst,
-            lhs: b.lhs,
-            imm: value,
-        },
-        Op::I64Mul(b) if is64 => Op::I64MulImm {
-            dst: b.dst,
-            lhs: b.lhs,
-            imm: value,
-        },
-        Op::I64Shl(b) if is64 => Op::I64ShlImm {
-            dst: b.dst,
-            lhs: b.lhs,
-            imm: value & 63,
-        },
-        Op::I64ShrS(b) if is64 => Op::I64ShrSImm {
-            dst: b.dst,
-            lhs: b.lhs,
-            imm: value & 63,
-        },
-        Op::I64ShrU(b) if is64 => Op::I64ShrUImm {
-            dst: b.dst,
-            lhs: b.lhs,
-            imm: value & 63,
-        },
-        Op::I64Rotl(b) if is64 => Op::I64RotlImm {
-            dst: b.dst,
-            lhs: b.lhs,
-            imm: value & 63,
-        },
-        Op::I64Rotr(b) if is64 => Op::I64RotrImm {
-            dst: b.dst,
-            lhs: b.lhs,
-            imm: value & 63,
-        },
+        Op::I64And(b) if is64 => imm64!(I64AndImm, b, value),
+        Op::I64Or(b) if is64 => imm64!(I64OrImm, b, value),
+        Op::I64Xor(b) if is64 => imm64!(I64XorImm, b, value),
+        Op::I64Mul(b) if is64 => imm64!(I64MulImm, b, value),
+        Op::I64Shl(b) if is64 => imm64!(I64ShlImm, b, value & 63),
+        Op::I64ShrS(b) if is64 => imm64!(I64ShrSImm, b, value & 63),
+        Op::I64ShrU(b) if is64 => imm64!(I64ShrUImm, b, value & 63),
+        Op::I64Rotl(b) if is64 => imm64!(I64RotlImm, b, value & 63),
+        Op::I64Rotr(b) if is64 => imm64!(I64RotrImm, b, value & 63),
         _ if is64 => return None,
         Op::I32Add(b) => Op::I32AddImm(imm(b, v32)),
         Op::I32Sub(b) => Op::I32AddImm(imm(b, v32.wrapping_neg())),
