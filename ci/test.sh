@@ -149,10 +149,11 @@ if [ "$(uname -m)" = x86_64 ]; then
 fi
 step no-std ./tests/no-std/run.sh
 prune_when_low target/no-std
-# The harness binary the test step built (kiln-bench has integration tests):
-# `cargo run -p kiln-bench` would resolve features for that one package, not
-# the workspace's test build, and compile Cranelift and Kiln again (~3 min).
-step bench ./target/release/kiln-bench --quick --out target/bench/ci
+# The harness and the `kiln` command the test step built (both packages have
+# integration tests): `cargo run -p kiln-bench`, or the harness building
+# `-p kiln-cli` itself, resolves features for that one package, not the
+# workspace's test build, and compiles Cranelift and Kiln again (~2-3 min).
+step bench ./target/release/kiln-bench --quick --kiln target/release/kiln --out target/bench/ci
 step loader ./ci/loader.sh
 prune_when_low target/loader
 step static-link ./examples/static-link/test.sh

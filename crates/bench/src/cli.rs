@@ -55,6 +55,12 @@ pub struct Cli {
     #[arg(long)]
     pub no_build: bool,
 
+    /// The `kiln` command to race, instead of building one (for example the
+    /// one `cargo test --workspace --release` made: CI's bench step, which
+    /// would otherwise compile Kiln and Cranelift a second time).
+    #[arg(long, value_name = "PATH")]
+    pub kiln: Option<PathBuf>,
+
     /// Seconds one run may take before it is killed and counted as a
     /// failure.
     #[arg(long, default_value_t = 120.0, value_name = "SECONDS", value_parser = parse_timeout)]
@@ -156,8 +162,13 @@ mod tests {
         let cli = parse(&[]).unwrap();
         assert_eq!(cli.runs, 5);
         assert_eq!(cli.timeout, 120.0);
-        assert!(!cli.quick && !cli.no_build);
+        assert!(!cli.quick && !cli.no_build && cli.kiln.is_none());
         assert_eq!(cli.select_programs(&available()).unwrap(), available());
+        let cli = parse(&["--kiln", "target/release/kiln"]).unwrap();
+        assert_eq!(
+            cli.kiln.as_deref(),
+            Some(std::path::Path::new("target/release/kiln"))
+        );
         let (runtimes, named) = cli.select_runtimes().unwrap();
         assert!(!named);
         assert!(runtimes.contains("kiln-interp") && runtimes.contains("native"));

@@ -86,6 +86,11 @@ fn race(cli: Cli) -> Result<()> {
 
     let kiln = if !wants_kiln {
         None
+    } else if let Some(kiln) = &cli.kiln {
+        if !kiln.is_file() {
+            bail!("--kiln: `{}` is not a file", kiln.display());
+        }
+        Some(kiln.clone())
     } else if cli.no_build {
         let kiln = build::kiln_path(&build::harness_target_dir()?);
         kiln.is_file().then_some(kiln)
