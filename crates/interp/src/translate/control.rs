@@ -39,7 +39,6 @@ impl FuncTranslator<'_> {
             else_patch: None,
             unreachable: false,
             region: None,
-            hidden: None,
         });
         self.ctrl.last_mut().unwrap()
     }
@@ -94,8 +93,7 @@ impl FuncTranslator<'_> {
     pub(super) fn visit_else(&mut self) {
         let reachable = !self.is_unreachable();
         if reachable {
-            let n = self.ctrl.last().unwrap().results.len();
-            self.materialize_top(n);
+            self.settle_results();
             let br = self.emit_jump();
             self.ctrl.last_mut().unwrap().patches.push(br);
         }
@@ -118,14 +116,12 @@ impl FuncTranslator<'_> {
             Some(CtrlKind::TryTable | CtrlKind::Try | CtrlKind::Catch)
         ) {
             let c = self.ctrl.last().unwrap();
-            let (kind, region, hidden) = (c.kind, c.region, c.hidden);
-            self.end_try(kind, region, hidden);
+            let (kind, region, base) = (c.kind, c.region, c.base);
+            self.end_try(kind, region, base);
         }
         let reachable = !self.is_unreachable();
-        if reachable && self.ctrl.last().unwrap().kind == CtrlKind::Catch {
-            // A legacy catch block's values sit above its hidden slot, one
-            // slot higher than the block's results go.
-            self.branch_copies(0, true);
+        if reachable && self.ctrl.last().unwrap().kind != CtrlKind::Func {
+            self.settle_results();
         }
         let frame = self.ctrl.pop().unwrap();
         if frame.kind == CtrlKind::Func {
@@ -133,9 +129,6 @@ impl FuncTranslator<'_> {
                 self.emit_return();
             }
             return;
-        }
-        if reachable {
-            self.materialize_top(frame.results.len());
         }
         let here = self.pc();
         if let Some(p) = frame.else_patch {
@@ -160,10 +153,26 @@ impl FuncTranslator<'_> {
 
     /// Emits the copies that move the branch values for label `depth` into
     /// the target's home slots. Returns whether any copy was needed.
-    pub(super) fn branch_copies(&mut self, depth: u32, emit: bool) -> bool {
+    fn branch_copies(&mut self, depth: u32, emit: bool) -> bool {
         let frame = &self.ctrl[self.ctrl.len() - 1 - depth as usize];
-        let n = frame.label_sizes().len();
-        let mut dst = frame.base;
+        self.copies_to(frame.base, frame.label_sizes().len(), emit)
+    }
+
+    /// Puts the values the current block falls through with (its results,
+    /// on top of the stack) into its result slots, from its base. Values
+    /// computed in place are there already; lazy ones are copied, and so
+    /// are a legacy catch block's, which sit one slot higher, above its
+    /// hidden slot.
+    pub(super) fn settle_results(&mut self) {
+        let frame = self.ctrl.last().unwrap();
+        self.copies_to(frame.base, frame.results.len(), true);
+    }
+
+    /// Emits the copies that move the top `n` stack values into consecutive
+    /// slots from `base` (or only reports, without `emit`). Returns whether
+    /// any copy was needed.
+    fn copies_to(&mut self, base: u32, n: usize, emit: bool) -> bool {
+        let mut dst = base;
         let start = self.stack.len() - n;
         let mut any = false;
         for i in start..self.stack.len() {

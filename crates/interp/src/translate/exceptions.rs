@@ -216,13 +216,7 @@ impl FuncTranslator<'_> {
     pub(super) fn visit_catch(&mut self, tag: Option<u32>) {
         let reachable = !self.is_unreachable();
         if reachable {
-            if self.ctrl.last().unwrap().kind == CtrlKind::Catch {
-                // The previous clause's values sit above its hidden slot.
-                self.branch_copies(0, true);
-            } else {
-                let n = self.ctrl.last().unwrap().results.len();
-                self.materialize_top(n);
-            }
+            self.settle_results();
             let br = self.emit_jump();
             self.ctrl.last_mut().unwrap().patches.push(br);
         }
@@ -239,7 +233,6 @@ impl FuncTranslator<'_> {
         let (height, base) = (frame.height, frame.base);
         // The hidden slot first, at the block's base, then the payload.
         let hidden = base as Slot;
-        frame.hidden = Some(hidden);
         let mut sizes = alloc::vec![1];
         if let Some(t) = tag {
             sizes.extend(self.tag_sizes(t));
@@ -294,15 +287,16 @@ impl FuncTranslator<'_> {
     /// block `l` out.
     pub(super) fn visit_rethrow(&mut self, depth: u32) {
         let idx = self.ctrl.len() - 1 - depth as usize;
-        let src = self.ctrl[idx].hidden.expect("validated: a catch block");
+        // Validated: a catch block, whose hidden slot is at its base.
+        let src = self.ctrl[idx].base as Slot;
         self.emit(Op::ThrowRef { src });
         self.set_unreachable();
     }
 
     /// Called by `end` for the try kinds, before the block itself ends:
-    /// closes a region still open, releases a legacy catch's exception on
-    /// the way out.
-    pub(super) fn end_try(&mut self, kind: CtrlKind, region: Option<u32>, hidden: Option<Slot>) {
+    /// closes a region still open, releases a legacy catch's exception (in
+    /// the hidden slot at the block's `base`) on the way out.
+    pub(super) fn end_try(&mut self, kind: CtrlKind, region: Option<u32>, base: u32) {
         let here = self.pc();
         match kind {
             CtrlKind::TryTable | CtrlKind::Try => {
@@ -311,8 +305,8 @@ impl FuncTranslator<'_> {
                 }
             }
             CtrlKind::Catch if !self.is_unreachable() => {
-                let slot = hidden.expect("a catch block has a hidden slot");
-                self.emit(Op::ExnRelease { slot });
+                // The hidden slot is at the catch block's base.
+                self.emit(Op::ExnRelease { slot: base as Slot });
             }
             _ => {}
         }

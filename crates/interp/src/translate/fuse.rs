@@ -22,7 +22,7 @@
 //! temporary.
 
 use super::{Entry, FuncTranslator};
-use crate::bytecode::{Bin, BinImm, BrCmp, BrCmpImm, MulAdd, Op, Slot};
+use crate::bytecode::{Bin, BinImm, BrCmp, BrCmpImm, LoadTy, MulAdd, Op, Slot, StoreTy};
 
 #[derive(Clone, Copy)]
 enum Cmp {
@@ -255,47 +255,47 @@ enum Address {
     Index(Slot, Slot, u16),
 }
 
-/// The load of `kind` (a memory-0 load op) from an address it computes,
-/// if there is such an op.
-fn addressed_load(kind: &Op, val: Slot, addr: Address, offset: u32) -> Option<Op> {
+/// The memory-0 load of `ty` from an address it computes, if there is
+/// such an op (4-, 8- and 1-byte unsigned loads: the frequent ones).
+fn addressed_load(ty: LoadTy, val: Slot, addr: Address, offset: u32) -> Option<Op> {
     use Address::*;
-    Some(match (kind, addr) {
-        (Op::Load32(_), AddImm(addr, imm)) => Op::Load32AddImm {
+    Some(match (ty, addr) {
+        (LoadTy::U32, AddImm(addr, imm)) => Op::Load32AddImm {
             val,
             addr,
             imm,
             offset,
         },
-        (Op::Load64(_), AddImm(addr, imm)) => Op::Load64AddImm {
+        (LoadTy::U64, AddImm(addr, imm)) => Op::Load64AddImm {
             val,
             addr,
             imm,
             offset,
         },
-        (Op::Load8U(_), AddImm(addr, imm)) => Op::Load8UAddImm {
+        (LoadTy::U8, AddImm(addr, imm)) => Op::Load8UAddImm {
             val,
             addr,
             imm,
             offset,
         },
-        (Op::Load32(_), Add(a, b)) => Op::Load32Add { val, a, b, offset },
-        (Op::Load64(_), Add(a, b)) => Op::Load64Add { val, a, b, offset },
-        (Op::Load8U(_), Add(a, b)) => Op::Load8UAdd { val, a, b, offset },
-        (Op::Load32(_), Index(base, idx, shift)) => Op::Load32Index {
+        (LoadTy::U32, Add(a, b)) => Op::Load32Add { val, a, b, offset },
+        (LoadTy::U64, Add(a, b)) => Op::Load64Add { val, a, b, offset },
+        (LoadTy::U8, Add(a, b)) => Op::Load8UAdd { val, a, b, offset },
+        (LoadTy::U32, Index(base, idx, shift)) => Op::Load32Index {
             val,
             base,
             idx,
             shift,
             offset,
         },
-        (Op::Load64(_), Index(base, idx, shift)) => Op::Load64Index {
+        (LoadTy::U64, Index(base, idx, shift)) => Op::Load64Index {
             val,
             base,
             idx,
             shift,
             offset,
         },
-        (Op::Load8U(_), Index(base, idx, shift)) => Op::Load8UIndex {
+        (LoadTy::U8, Index(base, idx, shift)) => Op::Load8UIndex {
             val,
             base,
             idx,
@@ -408,16 +408,48 @@ impl FuncTranslator<'_> {
         })
     }
 
-    /// The constant a store's value entry `v` holds, if the last op
-    /// produced it: the store then carries it as an immediate. `None` when
-    /// it does not fit the store's immediate.
-    pub(super) fn store_imm(&mut self, v: Entry, width: u8) -> Option<u32> {
-        let (value, _) = self.last_const(v)?;
-        if width == 8 && value as i64 != value as i32 as i64 {
-            return None;
-        }
+    /// A memory-0 store of `ty` to `[addr] + offset` of entry `v`, as one
+    /// `Store..Imm` op if the last op made `v` a constant that fits the
+    /// op's immediate (that op is then removed). Returns whether it
+    /// emitted.
+    pub(super) fn emit_store_imm(
+        &mut self,
+        ty: StoreTy,
+        addr: Slot,
+        v: Entry,
+        offset: u32,
+    ) -> bool {
+        let Some((value, _)) = self.last_const(v) else {
+            return false;
+        };
+        let op = match ty {
+            StoreTy::B8 => Op::Store8Imm {
+                addr,
+                value: value as u32,
+                offset,
+            },
+            StoreTy::B16 => Op::Store16Imm {
+                addr,
+                value: value as u32,
+                offset,
+            },
+            StoreTy::B32 => Op::Store32Imm {
+                addr,
+                value: value as u32,
+                offset,
+            },
+            StoreTy::B64 => match i32::try_from(value as i64) {
+                Ok(value) => Op::Store64Imm {
+                    addr,
+                    value,
+                    offset,
+                },
+                Err(_) => return false,
+            },
+        };
         self.pop_op();
-        Some(value as u32)
+        self.emit(op);
+        true
     }
 
     /// Emits `op`, an immediate form whose left operand is entry `a`; an
@@ -465,26 +497,16 @@ impl FuncTranslator<'_> {
         self.emit(op);
     }
 
-    /// The load `kind` builds (a memory-0 load of a 32-bit memory), from
-    /// the address in entry `a` (just popped) plus `offset`, as one op that
-    /// also computes the address, if the last op computed it and there is
-    /// such an op; the result is pushed. Returns whether it emitted.
-    pub(super) fn emit_addressed_load(
-        &mut self,
-        kind: fn(crate::bytecode::Mem) -> Op,
-        a: Entry,
-        offset: u32,
-    ) -> bool {
+    /// A memory-0 load of `ty` (a 32-bit memory) from the address in entry
+    /// `a` (just popped) plus `offset`, as one op that also computes the
+    /// address, if the last op computed it and there is such an op; the
+    /// result is pushed. Returns whether it emitted.
+    pub(super) fn emit_addressed_load(&mut self, ty: LoadTy, a: Entry, offset: u32) -> bool {
         let Some((addr, rest)) = self.last_address(a) else {
             return false;
         };
-        let kind = kind(crate::bytecode::Mem {
-            val: 0,
-            addr: 0,
-            offset,
-        });
         // The result goes where the address was: the next home slot.
-        let Some(fused) = addressed_load(&kind, a.home, addr, offset) else {
+        let Some(fused) = addressed_load(ty, a.home, addr, offset) else {
             return false;
         };
         self.pop_op();

@@ -121,9 +121,6 @@ struct Ctrl {
     unreachable: bool,
     /// For the try kinds: the handler region of the body.
     region: Option<u32>,
-    /// For a legacy `try` once it has a catch: its hidden slot (where the
-    /// caught exception waits for `rethrow`), the block's first operand.
-    hidden: Option<Slot>,
 }
 
 impl Ctrl {
@@ -269,7 +266,6 @@ pub(crate) fn translate_function(
         else_patch: None,
         unreachable: false,
         region: None,
-        hidden: None,
     };
     // Buffers come back from the previous function's translation in
     // whatever state it left them.

@@ -304,7 +304,7 @@ impl FuncTranslator<'_> {
             if self.memory_index(&m).is_none()
                 && !self.is_memory64(0)
                 && let Ok(offset) = u32::try_from(m.offset)
-                && self.emit_addressed_load(f, a, offset)
+                && self.emit_addressed_load(ty, a, offset)
             {
                 return Ok(());
             }
@@ -330,39 +330,9 @@ impl FuncTranslator<'_> {
             let a = self.pop();
             if self.memory_index(&m).is_none()
                 && let Ok(offset) = u32::try_from(m.offset)
+                && self.emit_store_imm(ty, a.src, v, offset)
             {
-                let width = match ty {
-                    StoreTy::B8 => 1,
-                    StoreTy::B16 => 2,
-                    StoreTy::B32 => 4,
-                    StoreTy::B64 => 8,
-                };
-                if let Some(value) = self.store_imm(v, width) {
-                    let addr = a.src;
-                    self.emit(match ty {
-                        StoreTy::B8 => Op::Store8Imm {
-                            addr,
-                            value,
-                            offset,
-                        },
-                        StoreTy::B16 => Op::Store16Imm {
-                            addr,
-                            value,
-                            offset,
-                        },
-                        StoreTy::B32 => Op::Store32Imm {
-                            addr,
-                            value,
-                            offset,
-                        },
-                        StoreTy::B64 => Op::Store64Imm {
-                            addr,
-                            value: value as i32,
-                            offset,
-                        },
-                    });
-                    return Ok(());
-                }
+                return Ok(());
             }
             let (addr, offset) = self.address(a.src, &m);
             let mem = Mem {
