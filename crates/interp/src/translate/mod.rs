@@ -9,6 +9,7 @@
 //! calls, branches), at which point it is *materialised* with one `Copy`.
 
 mod control;
+mod decode;
 mod exceptions;
 mod fuse;
 mod ops;
@@ -277,20 +278,17 @@ pub(crate) fn translate_function(
     ft.ctrl.push(func_ctrl);
     ft.start_region();
     let mut reader = body.get_operators_reader()?;
+    let validating = validator.is_some();
+    let mut step = decode::Step {
+        ft: &mut ft,
+        validator,
+        offset: 0,
+    };
     while !reader.eof() {
-        let (op, offset) = reader.read_with_offset()?;
-        if let Some(v) = validator.as_deref_mut() {
-            v.op(offset, &op)?;
-        }
-        ft.offset = offset as u32;
-        if ft.is_unreachable() {
-            ft.skip(&op);
-            continue;
-        }
-        ft.fuel_count += 1;
-        ft.visit(&op)?;
+        step.offset = reader.original_position();
+        reader.visit_operator(&mut step)??;
     }
-    if validator.is_some() {
+    if validating {
         // Trailing bytes or unclosed blocks; valid bodies never have them.
         reader.finish()?;
     }
