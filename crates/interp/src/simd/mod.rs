@@ -83,6 +83,8 @@ mod classify;
 mod float;
 mod lanes;
 mod ops;
+#[cfg(target_arch = "x86_64")]
+mod sse2;
 
 pub use classify::classify;
 pub use lanes::{

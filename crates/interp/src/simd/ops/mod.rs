@@ -363,7 +363,20 @@ fn q15mulr_sat(x: i16, y: i16) -> i16 {
 
 impl UnaryOp {
     /// Applies the operation.
+    ///
+    /// Runs the host's vector instruction where there is one (x86_64), the
+    /// portable code otherwise.
+    #[inline]
     pub fn eval(self, a: V128) -> V128 {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(v) = super::sse2::unary(self, a) {
+            return v;
+        }
+        self.eval_portable(a)
+    }
+
+    /// [`Self::eval`] in portable code, on every host.
+    pub fn eval_portable(self, a: V128) -> V128 {
         use UnaryOp::*;
         match self {
             V128Not => !a,
@@ -445,7 +458,20 @@ impl UnaryOp {
 
 impl BinaryOp {
     /// Applies the operation to `a` (pushed first) and `b`.
+    ///
+    /// Runs the host's vector instruction where there is one (x86_64), the
+    /// portable code otherwise.
+    #[inline]
     pub fn eval(self, a: V128, b: V128) -> V128 {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(v) = super::sse2::binary(self, a, b) {
+            return v;
+        }
+        self.eval_portable(a, b)
+    }
+
+    /// [`Self::eval`] in portable code, on every host.
+    pub fn eval_portable(self, a: V128, b: V128) -> V128 {
         use BinaryOp::*;
         match self {
             I8x16Swizzle => {
@@ -626,7 +652,20 @@ impl TernaryOp {
 
 impl ShiftOp {
     /// Shifts every lane of `a` by `amount` modulo the lane width.
+    ///
+    /// Runs the host's vector instruction where there is one (x86_64), the
+    /// portable code otherwise.
+    #[inline]
     pub fn eval(self, a: V128, amount: u32) -> V128 {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(v) = super::sse2::shift(self, a, amount) {
+            return v;
+        }
+        self.eval_portable(a, amount)
+    }
+
+    /// [`Self::eval`] in portable code, on every host.
+    pub fn eval_portable(self, a: V128, amount: u32) -> V128 {
         use ShiftOp::*;
         // `wrapping_shl`/`wrapping_shr` mask the amount by the bit width,
         // which is the modulo the spec asks for; arithmetic vs logical right
