@@ -198,6 +198,28 @@ fn fuel_and_interrupt() {
     assert_eq!(j.trap("spin", &[]), TrapCode::Interrupt);
 }
 
+/// A loop whose back-edge `br` was threaded into a copy of the header's
+/// test (translate.rs, `back_edge_to_a_test_is_threaded`) counts as before,
+/// and the copy still polls the interrupt flag when it jumps backwards.
+#[test]
+fn threaded_back_edge_counts_and_polls_the_interrupt_flag() {
+    const COUNT: &str = r#"(module (func (export "count") (param i32) (result i32) (local i32)
+        (block (loop
+            (br_if 1 (i32.ge_u (local.get 1) (local.get 0)))
+            (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+            (br 0)))
+        (local.get 1)))"#;
+    let mut i = Instance::new(COUNT);
+    assert_eq!(i.call1("count", &[0]), 0);
+    assert_eq!(i.call1("count", &[1]), 1);
+    assert_eq!(i.call1("count", &[100_000]), 100_000);
+    i.host
+        .state
+        .interrupt
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(i.trap("count", &[u32::MAX as u64]), TrapCode::Interrupt);
+}
+
 #[test]
 fn memory() {
     let mut i = Instance::new(

@@ -509,3 +509,41 @@ fn constant_additions_pair_up() {
         "{code:?}"
     );
 }
+
+/// LLVM's loop shape: the header tests the exit condition, the body ends in
+/// `br 0`. The back-edge becomes a copy of the test that falls through
+/// (backwards) to the op after the header's test.
+const COUNT_LOOP: &str = r#"(module (func (param i32) (result i32) (local i32)
+    (block (loop
+        (br_if 1 (i32.ge_u (local.get 1) (local.get 0)))
+        (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+        (br 0)))
+    (local.get 1)))"#;
+
+#[test]
+fn back_edge_to_a_test_is_threaded() {
+    let m = translate(COUNT_LOOP, false);
+    let code = m.code(0).unwrap();
+    assert!(
+        matches!(code[0], Op::BrI32GeU(b) if b.fallthrough == 0 && b.offset == 2),
+        "{code:?}"
+    );
+    assert!(matches!(code[1], Op::I32AddImm(_)), "{code:?}");
+    // The `br 0` at pc 2: taken goes where the header's test goes (pc 3),
+    // failing goes to pc 1, the loop body.
+    assert!(
+        matches!(code[2], Op::BrI32GeU(b) if b.offset == 0 && b.fallthrough == -2),
+        "{code:?}"
+    );
+    assert!(
+        !code.iter().any(|op| matches!(op, Op::Br { .. })),
+        "{code:?}"
+    );
+    // Metering fuel keeps the plain `br` (and its loop header op).
+    let metered = translate(COUNT_LOOP, true);
+    let code = metered.code(0).unwrap();
+    assert!(
+        code.iter().any(|op| matches!(op, Op::Br { .. })),
+        "{code:?}"
+    );
+}

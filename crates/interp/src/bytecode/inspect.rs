@@ -36,6 +36,45 @@ impl Op {
         }
     }
 
+    /// The taken and fall-through targets of a conditional branch (the
+    /// ops [`Self::branch_offset_mut`] patches, but for `Br` and `CopyBr`):
+    /// what jump threading rewrites when it copies one.
+    pub fn cond_branch_targets_mut(&mut self) -> Option<(&mut i32, &mut i16)> {
+        match self {
+            Op::BrIfNez {
+                offset,
+                fallthrough,
+                ..
+            }
+            | Op::BrIfEqz {
+                offset,
+                fallthrough,
+                ..
+            } => Some((offset, fallthrough)),
+            Op::BrI32Eq(b)
+            | Op::BrI32Ne(b)
+            | Op::BrI32LtS(b)
+            | Op::BrI32LtU(b)
+            | Op::BrI32GtS(b)
+            | Op::BrI32GtU(b)
+            | Op::BrI32LeS(b)
+            | Op::BrI32LeU(b)
+            | Op::BrI32GeS(b)
+            | Op::BrI32GeU(b) => Some((&mut b.offset, &mut b.fallthrough)),
+            Op::BrI32EqImm(b)
+            | Op::BrI32NeImm(b)
+            | Op::BrI32LtSImm(b)
+            | Op::BrI32LtUImm(b)
+            | Op::BrI32GtSImm(b)
+            | Op::BrI32GtUImm(b)
+            | Op::BrI32LeSImm(b)
+            | Op::BrI32LeUImm(b)
+            | Op::BrI32GeSImm(b)
+            | Op::BrI32GeUImm(b) => Some((&mut b.offset, &mut b.fallthrough)),
+            _ => None,
+        }
+    }
+
     /// The first result slot of an op whose only effect is writing one
     /// `v128` (two slots, after reading all its inputs), for retargeting
     /// its result as [`Op::scalar_dst_mut`] does for scalars: a SIMD

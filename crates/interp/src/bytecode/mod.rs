@@ -140,6 +140,8 @@ pub enum Op {
     BrIfNez {
         /// Condition slot.
         cond: Slot,
+        /// Relative target when the test fails, as in [`BrCmp`].
+        fallthrough: i16,
         /// Relative target.
         offset: i32,
     },
@@ -147,6 +149,8 @@ pub enum Op {
     BrIfEqz {
         /// Condition slot.
         cond: Slot,
+        /// Relative target when the test fails, as in [`BrCmp`].
+        fallthrough: i16,
         /// Relative target.
         offset: i32,
     },

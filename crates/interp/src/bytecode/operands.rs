@@ -58,6 +58,9 @@ pub struct BrCmp {
     pub rhs: Slot,
     /// Relative target.
     pub offset: i32,
+    /// Relative target when the test fails: 0 (the next op) unless a `Br`
+    /// to this test was threaded into a copy of it (see `thread_jumps`).
+    pub fallthrough: i16,
 }
 
 /// A fused `i32` compare with an immediate and branch: jumps by `offset`
@@ -66,6 +69,8 @@ pub struct BrCmp {
 pub struct BrCmpImm {
     /// Left input.
     pub lhs: Slot,
+    /// Relative target when the test fails, as in [`BrCmp`].
+    pub fallthrough: i16,
     /// Right operand.
     pub imm: i32,
     /// Relative target.

@@ -359,6 +359,8 @@ macro_rules! state_macros {
                 let $d y = get!($d b.rhs) as u32;
                 if $d e {
                     jump!($d b.offset)
+                } else {
+                    jump!($d b.fallthrough as i32)
                 }
             }};
         }
@@ -369,6 +371,8 @@ macro_rules! state_macros {
                 let $d y = $d b.imm as u32;
                 if $d e {
                     jump!($d b.offset)
+                } else {
+                    jump!($d b.fallthrough as i32)
                 }
             }};
         }
@@ -473,14 +477,26 @@ handlers! { $ [ip, fp, cx, mb, ml]
     // ---- control ----
     Unreachable => { trap!(TrapCode::UnreachableCodeReached) }
     Br { offset } => { jump!(offset) }
-    BrIfNez { cond, offset } => {
+    BrIfNez {
+        cond,
+        fallthrough,
+        offset,
+    } => {
         if get!(cond) as u32 != 0 {
             jump!(offset)
+        } else {
+            jump!(fallthrough as i32)
         }
     }
-    BrIfEqz { cond, offset } => {
+    BrIfEqz {
+        cond,
+        fallthrough,
+        offset,
+    } => {
         if get!(cond) as u32 == 0 {
             jump!(offset)
+        } else {
+            jump!(fallthrough as i32)
         }
     }
     BrTable { index, len } => {

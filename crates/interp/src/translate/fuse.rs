@@ -103,6 +103,7 @@ impl Cmp {
                     lhs,
                     rhs,
                     offset: 0,
+                    fallthrough: 0,
                 };
                 match self {
                     Eq => Op::BrI32Eq(b),
@@ -120,6 +121,7 @@ impl Cmp {
             Rhs::Imm(imm) => {
                 let b = BrCmpImm {
                     lhs,
+                    fallthrough: 0,
                     imm,
                     offset: 0,
                 };
@@ -646,11 +648,13 @@ impl FuncTranslator<'_> {
                 return if jump_if_true {
                     Op::BrIfEqz {
                         cond: u.src,
+                        fallthrough: 0,
                         offset: 0,
                     }
                 } else {
                     Op::BrIfNez {
                         cond: u.src,
+                        fallthrough: 0,
                         offset: 0,
                     }
                 };
@@ -659,11 +663,13 @@ impl FuncTranslator<'_> {
         if jump_if_true {
             Op::BrIfNez {
                 cond: cond.src,
+                fallthrough: 0,
                 offset: 0,
             }
         } else {
             Op::BrIfEqz {
                 cond: cond.src,
+                fallthrough: 0,
                 offset: 0,
             }
         }

@@ -487,12 +487,38 @@ impl FuncTranslator<'_> {
     /// is equivalent and saves a dispatch.
     fn thread_jumps(&mut self) {
         for pc in 0..self.code.len() {
-            if let Op::Br { offset } = self.code[pc] {
-                let target = (pc as i64 + 1 + offset as i64) as usize;
-                if let ret @ (Op::Return | Op::Return1 { .. }) = self.code[target] {
-                    self.code[pc] = ret;
-                }
+            let Op::Br { offset } = self.code[pc] else {
+                continue;
+            };
+            let target = (pc as i64 + 1 + offset as i64) as usize;
+            let mut op = self.code[target];
+            if let Op::Return | Op::Return1 { .. } = op {
+                self.code[pc] = op;
+                continue;
             }
+            // A jump to a test (the loop back-edge `br` of LLVM's loops,
+            // whose header tests the exit condition) becomes a copy of the
+            // test that falls through to the op after it: one op run per
+            // iteration instead of two. Not when metering fuel, where the
+            // test may be a region's first op and charge for it; and only
+            // for a test that is not a threaded copy itself.
+            if self.consume_fuel {
+                continue;
+            }
+            let Some((taken, fallthrough)) = op.cond_branch_targets_mut() else {
+                continue;
+            };
+            let next = pc as i64 + 1;
+            let Ok(new_fallthrough) = i16::try_from(target as i64 + 1 - next) else {
+                continue;
+            };
+            if *fallthrough != 0 {
+                continue;
+            }
+            let taken_target = target as i64 + 1 + i64::from(*taken);
+            *taken = (taken_target - next) as i32;
+            *fallthrough = new_fallthrough;
+            self.code[pc] = op;
         }
     }
 
