@@ -6,7 +6,9 @@
 //!   number of shapes ([`SimdOp`]) so the translator only needs one bytecode
 //!   instruction per shape instead of one per opcode;
 //! * the pure value semantics of each shape (`eval` methods, [`shuffle`],
-//!   [`LoadKind::finish`], [`load_lane`], [`store_lane`]).
+//!   [`LoadKind::finish`], [`load_lane`], [`store_lane`]). On x86_64 the
+//!   common lane-wise operations run as their SSE2 instruction (`sse2`),
+//!   bit for bit as the portable code (`eval_portable`) computes them.
 //!
 //! It deliberately does not touch linear memory, registers or the dispatch
 //! loop: bounds checks, alignment hints and trapping belong to the
