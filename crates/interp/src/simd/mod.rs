@@ -85,7 +85,7 @@ mod classify;
 mod float;
 mod lanes;
 mod ops;
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 mod sse2;
 
 pub use classify::classify;

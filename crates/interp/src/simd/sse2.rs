@@ -1,5 +1,7 @@
 //! SSE2 versions of the lane-wise operations that have a direct SSE2
-//! instruction, for x86_64 hosts (where SSE2 is part of the baseline).
+//! instruction, for x86_64 hosts (where SSE2 is part of the baseline, except
+//! on soft-float targets such as `x86_64-unknown-none`, which keep the
+//! portable code: the module's `cfg` asks for the `sse2` target feature).
 //!
 //! The portable code in `ops` works on the `u128` with shifts and masks.
 //! LLVM keeps those values in general-purpose register pairs and cannot
@@ -39,7 +41,7 @@ fn int(v: __m128i) -> V128 {
 /// `fbin` in the portable code does).
 #[inline(always)]
 fn f32x4(a: V128, b: V128, f: impl Fn(__m128, __m128) -> __m128) -> V128 {
-    // SAFETY: SSE2 is enabled on every x86_64 target (this module's cfg);
+    // SAFETY: this module is only compiled where SSE2 is enabled (its cfg);
     // the intrinsics only compute on register values.
     unsafe {
         let r = f(_mm_castsi128_ps(xmm(a)), _mm_castsi128_ps(xmm(b)));
@@ -72,7 +74,7 @@ fn f64x2(a: V128, b: V128, f: impl Fn(__m128d, __m128d) -> __m128d) -> V128 {
 pub(crate) fn binary(op: BinaryOp, a: V128, b: V128) -> Option<V128> {
     use BinaryOp::*;
     let (x, y) = (xmm(a), xmm(b));
-    // SAFETY: SSE2 is enabled on every x86_64 target (this module's cfg);
+    // SAFETY: this module is only compiled where SSE2 is enabled (its cfg);
     // the intrinsics only compute on register values.
     let r = unsafe {
         let ones = _mm_set1_epi32(-1);

@@ -364,11 +364,11 @@ fn q15mulr_sat(x: i16, y: i16) -> i16 {
 impl UnaryOp {
     /// Applies the operation.
     ///
-    /// Runs the host's vector instruction where there is one (x86_64), the
-    /// portable code otherwise.
+    /// Runs the host's vector instruction where there is one (x86_64 with
+    /// SSE2), the portable code otherwise.
     #[inline]
     pub fn eval(self, a: V128) -> V128 {
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
         if let Some(v) = super::sse2::unary(self, a) {
             return v;
         }
@@ -459,11 +459,11 @@ impl UnaryOp {
 impl BinaryOp {
     /// Applies the operation to `a` (pushed first) and `b`.
     ///
-    /// Runs the host's vector instruction where there is one (x86_64), the
-    /// portable code otherwise.
+    /// Runs the host's vector instruction where there is one (x86_64 with
+    /// SSE2), the portable code otherwise.
     #[inline]
     pub fn eval(self, a: V128, b: V128) -> V128 {
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
         if let Some(v) = super::sse2::binary(self, a, b) {
             return v;
         }
@@ -653,11 +653,11 @@ impl TernaryOp {
 impl ShiftOp {
     /// Shifts every lane of `a` by `amount` modulo the lane width.
     ///
-    /// Runs the host's vector instruction where there is one (x86_64), the
-    /// portable code otherwise.
+    /// Runs the host's vector instruction where there is one (x86_64 with
+    /// SSE2), the portable code otherwise.
     #[inline]
     pub fn eval(self, a: V128, amount: u32) -> V128 {
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
         if let Some(v) = super::sse2::shift(self, a, amount) {
             return v;
         }
