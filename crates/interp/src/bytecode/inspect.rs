@@ -8,37 +8,14 @@ impl Op {
     /// The relative target of a branch op, for patching.
     pub fn branch_offset_mut(&mut self) -> Option<&mut i32> {
         match self {
-            Op::Br { offset }
-            | Op::BrIfNez { offset, .. }
-            | Op::BrIfEqz { offset, .. }
-            | Op::CopyBr { offset, .. } => Some(offset),
-            Op::BrI32Eq(b)
-            | Op::BrI32Ne(b)
-            | Op::BrI32LtS(b)
-            | Op::BrI32LtU(b)
-            | Op::BrI32GtS(b)
-            | Op::BrI32GtU(b)
-            | Op::BrI32LeS(b)
-            | Op::BrI32LeU(b)
-            | Op::BrI32GeS(b)
-            | Op::BrI32GeU(b) => Some(&mut b.offset),
-            Op::BrI32EqImm(b)
-            | Op::BrI32NeImm(b)
-            | Op::BrI32LtSImm(b)
-            | Op::BrI32LtUImm(b)
-            | Op::BrI32GtSImm(b)
-            | Op::BrI32GtUImm(b)
-            | Op::BrI32LeSImm(b)
-            | Op::BrI32LeUImm(b)
-            | Op::BrI32GeSImm(b)
-            | Op::BrI32GeUImm(b) => Some(&mut b.offset),
-            _ => None,
+            Op::Br { offset } | Op::CopyBr { offset, .. } => Some(offset),
+            _ => self.cond_branch_targets_mut().map(|(taken, _)| taken),
         }
     }
 
-    /// The taken and fall-through targets of a conditional branch (the
-    /// ops [`Self::branch_offset_mut`] patches, but for `Br` and `CopyBr`):
-    /// what jump threading rewrites when it copies one.
+    /// The taken and fall-through targets of a conditional branch (every
+    /// op [`Self::branch_offset_mut`] patches but `Br` and `CopyBr`): what
+    /// jump threading rewrites when it copies one.
     pub fn cond_branch_targets_mut(&mut self) -> Option<(&mut i32, &mut i16)> {
         match self {
             Op::BrIfNez {
