@@ -160,6 +160,10 @@ step static-link ./examples/static-link/test.sh
 step min-platform ./examples/min-platform/run.sh
 prune_when_low target/min-platform target/min-platform-aarch64
 
+# The wast step, the wasm32 row and ci/artifacts.sh run the host `kiln` the
+# test step built, for the same reason as the bench step above.
+export KILN_HOST="$ROOT/target/release/kiln"
+
 SCOPE="${KILN_SHARED_DIR:-$ROOT/../shared}/spec-testsuite/SCOPE-wasm2.txt"
 if [ -f "$SCOPE" ]; then
     step wast ./ci/cross.sh --host-wast
