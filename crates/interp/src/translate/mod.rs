@@ -482,9 +482,10 @@ impl FuncTranslator<'_> {
         }
     }
 
-    /// Replaces every `Br` whose target is a return op by a copy of that
-    /// op: returns read only frame slots, so executing them at the branch
-    /// is equivalent and saves a dispatch.
+    /// Replaces every `Br` whose target is a return op or a conditional
+    /// branch by a copy of that op (the branch's copy falling through to
+    /// the op after the original): both read only frame slots, so executing
+    /// them at the `Br` is equivalent and saves a dispatch.
     fn thread_jumps(&mut self) {
         for pc in 0..self.code.len() {
             let Op::Br { offset } = self.code[pc] else {
