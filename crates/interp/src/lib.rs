@@ -145,15 +145,39 @@ impl InterpModule {
         Ok(self.funcs[defined_index as usize].get_or_init(|| Box::new(func)))
     }
 
+    /// Number of defined functions (imports excluded): the valid indices
+    /// of [`Self::code`] and [`Self::code_len`] are `0..num_funcs()`.
+    pub fn num_funcs(&self) -> u32 {
+        self.funcs.len() as u32
+    }
+
     /// Number of bytecode ops of defined function `defined_index` (for
-    /// diagnostics and benchmarks of the translator).
+    /// diagnostics and benchmarks of the translator). An index past
+    /// [`Self::num_funcs`] is an error.
     pub fn code_len(&self, defined_index: u32) -> Result<usize, TranslationError> {
-        Ok(self.func(defined_index)?.code.len())
+        Ok(self.checked_func(defined_index)?.code.len())
     }
 
     /// The bytecode of defined function `defined_index`, for disassembly.
+    /// An index past [`Self::num_funcs`] is an error.
     pub fn code(&self, defined_index: u32) -> Result<&[bytecode::Op], TranslationError> {
-        Ok(&self.func(defined_index)?.code)
+        Ok(&self.checked_func(defined_index)?.code)
+    }
+
+    /// [`Self::func`] for a caller outside the runtime, whose index
+    /// validation has not checked.
+    fn checked_func(&self, defined_index: u32) -> Result<&translate::InterpFunc, TranslationError> {
+        if defined_index >= self.num_funcs() {
+            return Err(TranslationError {
+                message: alloc::format!(
+                    "no defined function {defined_index}: the module defines {}",
+                    self.num_funcs()
+                ),
+                offset: 0,
+                unsupported: false,
+            });
+        }
+        self.func(defined_index)
     }
 }
 

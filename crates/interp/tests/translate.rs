@@ -5,6 +5,14 @@
 use kiln_interp::bytecode::Op;
 use kiln_interp::{InterpModule, TranslateConfig, translate_module};
 
+/// The result slot of a `BinImm` op.
+fn code_dst(op: &Op) -> u16 {
+    match op {
+        Op::I32AddImm(b) | Op::I32MulImm(b) => b.dst,
+        other => panic!("not an immediate op: {other:?}"),
+    }
+}
+
 fn translate(wat: &str, consume_fuel: bool) -> InterpModule {
     let wasm = wat::parse_str(wat).unwrap();
     let t = kiln_environ::translate_module(&wasm, kiln_environ::default_features()).unwrap();
@@ -25,7 +33,12 @@ fn local_get_is_free_and_constants_fold() {
         matches!(code[0], Op::I32AddImm(b) if b.lhs == 0 && b.imm == 1),
         "{code:?}"
     );
-    assert!(matches!(code[1], Op::I32Add(b) if b.rhs == 1), "{code:?}");
+    // Its operands swapped so the temporary is `rhs`, which the op takes
+    // from the accumulator (the `I32AddImm` before it left it there).
+    assert!(
+        matches!(code[1], Op::I32AddAcc(b) if b.lhs == 1 && b.rhs == code_dst(&code[0])),
+        "{code:?}"
+    );
     assert!(matches!(code[2], Op::Return1 { .. }), "{code:?}");
     assert_eq!(code.len(), 3);
 }
@@ -370,7 +383,7 @@ fn index_shifts_wide_immediates_and_stored_constants_fuse() {
     );
     // Too wide for the store's immediate: the constant stays an op.
     assert!(matches!(code[2], Op::Const64 { .. }), "{code:?}");
-    assert!(matches!(code[3], Op::Store64(_)), "{code:?}");
+    assert!(matches!(code[3], Op::Store64Acc(_)), "{code:?}");
 }
 
 /// Rotations by a constant take an immediate; two copies in a row become
@@ -531,8 +544,10 @@ fn back_edge_to_a_test_is_threaded() {
     assert!(matches!(code[1], Op::I32AddImm(_)), "{code:?}");
     // The `br 0` at pc 2: taken goes where the header's test goes (pc 3),
     // failing goes to pc 1, the loop body.
+    // (Mirrored, `1 >= 0` as `0 <= 1`, to read the counter the op before
+    // it wrote from the accumulator.)
     assert!(
-        matches!(code[2], Op::BrI32GeU(b) if b.offset == 0 && b.fallthrough == -2),
+        matches!(code[2], Op::BrI32LeUAcc(b) if b.lhs == 0 && b.rhs == 1 && b.offset == 0 && b.fallthrough == -2),
         "{code:?}"
     );
     assert!(
@@ -546,4 +561,52 @@ fn back_edge_to_a_test_is_threaded() {
         code.iter().any(|op| matches!(op, Op::Br { .. })),
         "{code:?}"
     );
+}
+
+#[test]
+fn code_of_a_function_the_module_lacks_is_an_error() {
+    let m = translate(
+        r#"(module (func) (func (result i32) (i32.const 7)))"#,
+        false,
+    );
+    assert_eq!(m.num_funcs(), 2);
+    assert!(m.code(1).is_ok());
+    let err = m.code(2).unwrap_err();
+    assert!(
+        err.message.contains("no defined function 2"),
+        "{}",
+        err.message
+    );
+    assert!(m.code_len(u32::MAX).is_err());
+}
+
+/// An op that reads the result of the op before it takes it from the
+/// accumulator, but not where a branch also leads to it: there the op
+/// before is not the only way in.
+#[test]
+fn accumulator_forms_only_where_the_op_before_is_the_only_way_in() {
+    let m = translate(
+        r#"(module (func (param i32 i32) (result i32)
+            (i32.shr_u (i32.mul (local.get 0) (i32.const 3)) (i32.const 2))
+            (if (result i32) (local.get 1)
+                (then (i32.const 5))
+                (else (i32.mul (local.get 0) (local.get 0))))
+            (i32.sub)))"#,
+        false,
+    );
+    let code = m.code(0).unwrap();
+    // The shift reads the product from the accumulator.
+    assert!(matches!(code[0], Op::I32MulImm(_)), "{code:?}");
+    assert!(
+        matches!(code[1], Op::I32ShrUImmAcc(b) if b.lhs == code_dst(&code[0])),
+        "{code:?}"
+    );
+    // The `if`'s result is written by either arm; the subtraction after the
+    // `else` arm's `i32.mul` is also the `then` arm's branch target.
+    let sub = code
+        .iter()
+        .position(|op| matches!(op.base_form(), Op::I32Sub(_)))
+        .expect("an i32.sub");
+    assert!(matches!(code[sub - 1], Op::I32Mul(_)), "{code:?}");
+    assert!(matches!(code[sub], Op::I32Sub(_)), "{code:?}");
 }

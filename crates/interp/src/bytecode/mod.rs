@@ -27,6 +27,7 @@ macro_rules! op_set {
             $(
                 $(#[doc = $doc:literal])*
                 $(#[cfg($cfg:meta)])?
+                $(#[acc($base:ident . $acc_field:ident)])?
                 $name:ident
                 $(( $tuple:ty ))?
                 $({ $( $(#[doc = $field_doc:literal])* $field:ident : $field_ty:ty ),* $(,)? })?
@@ -39,6 +40,10 @@ macro_rules! op_set {
         pub enum Op {
             $(
                 $(#[doc = $doc])*
+                $(#[doc = concat!(
+                    "[`Op::", stringify!($base), "`] with `", stringify!($acc_field),
+                    "` taken from the accumulator."
+                )])?
                 $(#[cfg($cfg)])?
                 $name
                 $(( $tuple ))?
@@ -103,6 +108,25 @@ macro_rules! op_set {
             pub const ALL: [OpCode; OpCode::Count as usize] = [
                 $( $(#[cfg($cfg)])? OpCode::$name, )*
             ];
+        }
+
+        impl Op {
+            /// The accumulator form of this op, if it has one, and the
+            /// operand slot that form takes from the accumulator.
+            pub fn acc_form(&self) -> Option<(Slot, Op)> {
+                match *self {
+                    $( $( Op::$base(x) => Some((x.$acc_field, Op::$name(x))), )? )*
+                    _ => None,
+                }
+            }
+
+            /// The op an accumulator form stands for; any other op itself.
+            pub fn base_form(&self) -> Op {
+                match *self {
+                    $( $( Op::$name(x) => Op::$base(x), )? )*
+                    other => other,
+                }
+            }
         }
     };
 }
@@ -1221,6 +1245,198 @@ pub enum Op {
     /// `i64.trunc_sat_f64_u`
     I64TruncSatF64U(Un),
 
+    // ---- accumulator forms ---------------------------------------------
+    // Each reads one operand from the value the op before it wrote (see
+    // `docs/bytecode.md`, "The accumulator"); the translator picks them.
+    #[acc(Copy.src)] CopyAcc(Un),
+    #[acc(Load32.addr)] Load32Acc(Mem),
+    #[acc(Load64.addr)] Load64Acc(Mem),
+    #[acc(Load8S32.addr)] Load8S32Acc(Mem),
+    #[acc(Load8S64.addr)] Load8S64Acc(Mem),
+    #[acc(Load8U.addr)] Load8UAcc(Mem),
+    #[acc(Load16S32.addr)] Load16S32Acc(Mem),
+    #[acc(Load16S64.addr)] Load16S64Acc(Mem),
+    #[acc(Load16U.addr)] Load16UAcc(Mem),
+    #[acc(Load32S64.addr)] Load32S64Acc(Mem),
+    #[acc(Store8.val)] Store8Acc(Mem),
+    #[acc(Store16.val)] Store16Acc(Mem),
+    #[acc(Store32.val)] Store32Acc(Mem),
+    #[acc(Store64.val)] Store64Acc(Mem),
+    #[acc(I32Eqz.src)] I32EqzAcc(Un),
+    #[acc(I32Eq.rhs)] I32EqAcc(Bin),
+    #[acc(I32Ne.rhs)] I32NeAcc(Bin),
+    #[acc(I32LtS.rhs)] I32LtSAcc(Bin),
+    #[acc(I32LtU.rhs)] I32LtUAcc(Bin),
+    #[acc(I32GtS.rhs)] I32GtSAcc(Bin),
+    #[acc(I32GtU.rhs)] I32GtUAcc(Bin),
+    #[acc(I32LeS.rhs)] I32LeSAcc(Bin),
+    #[acc(I32LeU.rhs)] I32LeUAcc(Bin),
+    #[acc(I32GeS.rhs)] I32GeSAcc(Bin),
+    #[acc(I32GeU.rhs)] I32GeUAcc(Bin),
+    #[acc(I32Clz.src)] I32ClzAcc(Un),
+    #[acc(I32Ctz.src)] I32CtzAcc(Un),
+    #[acc(I32Popcnt.src)] I32PopcntAcc(Un),
+    #[acc(I32Add.rhs)] I32AddAcc(Bin),
+    #[acc(I32Sub.rhs)] I32SubAcc(Bin),
+    #[acc(I32Mul.rhs)] I32MulAcc(Bin),
+    #[acc(I32DivS.rhs)] I32DivSAcc(Bin),
+    #[acc(I32DivU.rhs)] I32DivUAcc(Bin),
+    #[acc(I32RemS.rhs)] I32RemSAcc(Bin),
+    #[acc(I32RemU.rhs)] I32RemUAcc(Bin),
+    #[acc(I32And.rhs)] I32AndAcc(Bin),
+    #[acc(I32Or.rhs)] I32OrAcc(Bin),
+    #[acc(I32Xor.rhs)] I32XorAcc(Bin),
+    #[acc(I32Shl.rhs)] I32ShlAcc(Bin),
+    #[acc(I32ShrS.rhs)] I32ShrSAcc(Bin),
+    #[acc(I32ShrU.rhs)] I32ShrUAcc(Bin),
+    #[acc(I32Rotl.rhs)] I32RotlAcc(Bin),
+    #[acc(I32Rotr.rhs)] I32RotrAcc(Bin),
+    #[acc(I32AddImm.lhs)] I32AddImmAcc(BinImm),
+    #[acc(I32MulImm.lhs)] I32MulImmAcc(BinImm),
+    #[acc(I32AndImm.lhs)] I32AndImmAcc(BinImm),
+    #[acc(I32OrImm.lhs)] I32OrImmAcc(BinImm),
+    #[acc(I32XorImm.lhs)] I32XorImmAcc(BinImm),
+    #[acc(I32ShlImm.lhs)] I32ShlImmAcc(BinImm),
+    #[acc(I32ShrSImm.lhs)] I32ShrSImmAcc(BinImm),
+    #[acc(I32ShrUImm.lhs)] I32ShrUImmAcc(BinImm),
+    #[acc(I32RotlImm.lhs)] I32RotlImmAcc(BinImm),
+    #[acc(I32RotrImm.lhs)] I32RotrImmAcc(BinImm),
+    #[acc(I32EqImm.lhs)] I32EqImmAcc(BinImm),
+    #[acc(I32NeImm.lhs)] I32NeImmAcc(BinImm),
+    #[acc(I32LtSImm.lhs)] I32LtSImmAcc(BinImm),
+    #[acc(I32LtUImm.lhs)] I32LtUImmAcc(BinImm),
+    #[acc(I32GtSImm.lhs)] I32GtSImmAcc(BinImm),
+    #[acc(I32GtUImm.lhs)] I32GtUImmAcc(BinImm),
+    #[acc(I32LeSImm.lhs)] I32LeSImmAcc(BinImm),
+    #[acc(I32LeUImm.lhs)] I32LeUImmAcc(BinImm),
+    #[acc(I32GeSImm.lhs)] I32GeSImmAcc(BinImm),
+    #[acc(I32GeUImm.lhs)] I32GeUImmAcc(BinImm),
+    #[acc(I64AddImm.lhs)] I64AddImmAcc(BinImm),
+    #[acc(BrI32Eq.rhs)] BrI32EqAcc(BrCmp),
+    #[acc(BrI32Ne.rhs)] BrI32NeAcc(BrCmp),
+    #[acc(BrI32LtS.rhs)] BrI32LtSAcc(BrCmp),
+    #[acc(BrI32LtU.rhs)] BrI32LtUAcc(BrCmp),
+    #[acc(BrI32GtS.rhs)] BrI32GtSAcc(BrCmp),
+    #[acc(BrI32GtU.rhs)] BrI32GtUAcc(BrCmp),
+    #[acc(BrI32LeS.rhs)] BrI32LeSAcc(BrCmp),
+    #[acc(BrI32LeU.rhs)] BrI32LeUAcc(BrCmp),
+    #[acc(BrI32GeS.rhs)] BrI32GeSAcc(BrCmp),
+    #[acc(BrI32GeU.rhs)] BrI32GeUAcc(BrCmp),
+    #[acc(BrI32EqImm.lhs)] BrI32EqImmAcc(BrCmpImm),
+    #[acc(BrI32NeImm.lhs)] BrI32NeImmAcc(BrCmpImm),
+    #[acc(BrI32LtSImm.lhs)] BrI32LtSImmAcc(BrCmpImm),
+    #[acc(BrI32LtUImm.lhs)] BrI32LtUImmAcc(BrCmpImm),
+    #[acc(BrI32GtSImm.lhs)] BrI32GtSImmAcc(BrCmpImm),
+    #[acc(BrI32GtUImm.lhs)] BrI32GtUImmAcc(BrCmpImm),
+    #[acc(BrI32LeSImm.lhs)] BrI32LeSImmAcc(BrCmpImm),
+    #[acc(BrI32LeUImm.lhs)] BrI32LeUImmAcc(BrCmpImm),
+    #[acc(BrI32GeSImm.lhs)] BrI32GeSImmAcc(BrCmpImm),
+    #[acc(BrI32GeUImm.lhs)] BrI32GeUImmAcc(BrCmpImm),
+    #[acc(I64Eqz.src)] I64EqzAcc(Un),
+    #[acc(I64Eq.rhs)] I64EqAcc(Bin),
+    #[acc(I64Ne.rhs)] I64NeAcc(Bin),
+    #[acc(I64LtS.rhs)] I64LtSAcc(Bin),
+    #[acc(I64LtU.rhs)] I64LtUAcc(Bin),
+    #[acc(I64GtS.rhs)] I64GtSAcc(Bin),
+    #[acc(I64GtU.rhs)] I64GtUAcc(Bin),
+    #[acc(I64LeS.rhs)] I64LeSAcc(Bin),
+    #[acc(I64LeU.rhs)] I64LeUAcc(Bin),
+    #[acc(I64GeS.rhs)] I64GeSAcc(Bin),
+    #[acc(I64GeU.rhs)] I64GeUAcc(Bin),
+    #[acc(I64Clz.src)] I64ClzAcc(Un),
+    #[acc(I64Ctz.src)] I64CtzAcc(Un),
+    #[acc(I64Popcnt.src)] I64PopcntAcc(Un),
+    #[acc(I64Add.rhs)] I64AddAcc(Bin),
+    #[acc(I64Sub.rhs)] I64SubAcc(Bin),
+    #[acc(I64Mul.rhs)] I64MulAcc(Bin),
+    #[acc(I64DivS.rhs)] I64DivSAcc(Bin),
+    #[acc(I64DivU.rhs)] I64DivUAcc(Bin),
+    #[acc(I64RemS.rhs)] I64RemSAcc(Bin),
+    #[acc(I64RemU.rhs)] I64RemUAcc(Bin),
+    #[acc(I64And.rhs)] I64AndAcc(Bin),
+    #[acc(I64Or.rhs)] I64OrAcc(Bin),
+    #[acc(I64Xor.rhs)] I64XorAcc(Bin),
+    #[acc(I64Shl.rhs)] I64ShlAcc(Bin),
+    #[acc(I64ShrS.rhs)] I64ShrSAcc(Bin),
+    #[acc(I64ShrU.rhs)] I64ShrUAcc(Bin),
+    #[acc(I64Rotl.rhs)] I64RotlAcc(Bin),
+    #[acc(I64Rotr.rhs)] I64RotrAcc(Bin),
+    #[acc(F32Eq.rhs)] F32EqAcc(Bin),
+    #[acc(F32Ne.rhs)] F32NeAcc(Bin),
+    #[acc(F32Lt.rhs)] F32LtAcc(Bin),
+    #[acc(F32Gt.rhs)] F32GtAcc(Bin),
+    #[acc(F32Le.rhs)] F32LeAcc(Bin),
+    #[acc(F32Ge.rhs)] F32GeAcc(Bin),
+    #[acc(F64Eq.rhs)] F64EqAcc(Bin),
+    #[acc(F64Ne.rhs)] F64NeAcc(Bin),
+    #[acc(F64Lt.rhs)] F64LtAcc(Bin),
+    #[acc(F64Gt.rhs)] F64GtAcc(Bin),
+    #[acc(F64Le.rhs)] F64LeAcc(Bin),
+    #[acc(F64Ge.rhs)] F64GeAcc(Bin),
+    #[acc(F32Abs.src)] F32AbsAcc(Un),
+    #[acc(F32Neg.src)] F32NegAcc(Un),
+    #[acc(F32Ceil.src)] F32CeilAcc(Un),
+    #[acc(F32Floor.src)] F32FloorAcc(Un),
+    #[acc(F32Trunc.src)] F32TruncAcc(Un),
+    #[acc(F32Nearest.src)] F32NearestAcc(Un),
+    #[acc(F32Sqrt.src)] F32SqrtAcc(Un),
+    #[acc(F32Add.rhs)] F32AddAcc(Bin),
+    #[acc(F32Sub.rhs)] F32SubAcc(Bin),
+    #[acc(F32Mul.rhs)] F32MulAcc(Bin),
+    #[acc(F32Div.rhs)] F32DivAcc(Bin),
+    #[acc(F32Min.rhs)] F32MinAcc(Bin),
+    #[acc(F32Max.rhs)] F32MaxAcc(Bin),
+    #[acc(F32Copysign.rhs)] F32CopysignAcc(Bin),
+    #[acc(F64Abs.src)] F64AbsAcc(Un),
+    #[acc(F64Neg.src)] F64NegAcc(Un),
+    #[acc(F64Ceil.src)] F64CeilAcc(Un),
+    #[acc(F64Floor.src)] F64FloorAcc(Un),
+    #[acc(F64Trunc.src)] F64TruncAcc(Un),
+    #[acc(F64Nearest.src)] F64NearestAcc(Un),
+    #[acc(F64Sqrt.src)] F64SqrtAcc(Un),
+    #[acc(F64Add.rhs)] F64AddAcc(Bin),
+    #[acc(F64Sub.rhs)] F64SubAcc(Bin),
+    #[acc(F64Mul.rhs)] F64MulAcc(Bin),
+    #[acc(F64Div.rhs)] F64DivAcc(Bin),
+    #[acc(F64Min.rhs)] F64MinAcc(Bin),
+    #[acc(F64Max.rhs)] F64MaxAcc(Bin),
+    #[acc(F64Copysign.rhs)] F64CopysignAcc(Bin),
+    #[acc(F32MulAdd.b)] F32MulAddAcc(MulAdd),
+    #[acc(F64MulAdd.b)] F64MulAddAcc(MulAdd),
+    #[acc(I32WrapI64.src)] I32WrapI64Acc(Un),
+    #[acc(I32TruncF32S.src)] I32TruncF32SAcc(Un),
+    #[acc(I32TruncF32U.src)] I32TruncF32UAcc(Un),
+    #[acc(I32TruncF64S.src)] I32TruncF64SAcc(Un),
+    #[acc(I32TruncF64U.src)] I32TruncF64UAcc(Un),
+    #[acc(I64ExtendI32S.src)] I64ExtendI32SAcc(Un),
+    #[acc(I64TruncF32S.src)] I64TruncF32SAcc(Un),
+    #[acc(I64TruncF32U.src)] I64TruncF32UAcc(Un),
+    #[acc(I64TruncF64S.src)] I64TruncF64SAcc(Un),
+    #[acc(I64TruncF64U.src)] I64TruncF64UAcc(Un),
+    #[acc(F32ConvertI32S.src)] F32ConvertI32SAcc(Un),
+    #[acc(F32ConvertI32U.src)] F32ConvertI32UAcc(Un),
+    #[acc(F32ConvertI64S.src)] F32ConvertI64SAcc(Un),
+    #[acc(F32ConvertI64U.src)] F32ConvertI64UAcc(Un),
+    #[acc(F32DemoteF64.src)] F32DemoteF64Acc(Un),
+    #[acc(F64ConvertI32S.src)] F64ConvertI32SAcc(Un),
+    #[acc(F64ConvertI32U.src)] F64ConvertI32UAcc(Un),
+    #[acc(F64ConvertI64S.src)] F64ConvertI64SAcc(Un),
+    #[acc(F64ConvertI64U.src)] F64ConvertI64UAcc(Un),
+    #[acc(F64PromoteF32.src)] F64PromoteF32Acc(Un),
+    #[acc(I32Extend8S.src)] I32Extend8SAcc(Un),
+    #[acc(I32Extend16S.src)] I32Extend16SAcc(Un),
+    #[acc(I64Extend8S.src)] I64Extend8SAcc(Un),
+    #[acc(I64Extend16S.src)] I64Extend16SAcc(Un),
+    #[acc(I64Extend32S.src)] I64Extend32SAcc(Un),
+    #[acc(I32TruncSatF32S.src)] I32TruncSatF32SAcc(Un),
+    #[acc(I32TruncSatF32U.src)] I32TruncSatF32UAcc(Un),
+    #[acc(I32TruncSatF64S.src)] I32TruncSatF64SAcc(Un),
+    #[acc(I32TruncSatF64U.src)] I32TruncSatF64UAcc(Un),
+    #[acc(I64TruncSatF32S.src)] I64TruncSatF32SAcc(Un),
+    #[acc(I64TruncSatF32U.src)] I64TruncSatF32UAcc(Un),
+    #[acc(I64TruncSatF64S.src)] I64TruncSatF64SAcc(Un),
+    #[acc(I64TruncSatF64U.src)] I64TruncSatF64UAcc(Un),
+
     // ---- SIMD (every v128 operand is two slots; `simd` feature) ---------
     /// `[dst] = op([a])` for `v128 -> v128` ops.
     #[cfg(feature = "simd")]
@@ -1384,68 +1600,4 @@ pub enum Op {
 }
 
 #[cfg(test)]
-mod tests {
-    #[test]
-    fn op_is_small() {
-        assert!(core::mem::size_of::<super::Op>() <= 16);
-    }
-
-    /// The op index of `docs/bytecode.md`, as the op list makes it.
-    #[cfg(feature = "simd")]
-    fn op_index() -> alloc::string::String {
-        use alloc::format;
-        let mut s = alloc::string::String::from("| tag | op | operands |\n|---|---|---|\n");
-        for c in super::OpCode::ALL {
-            let operands = match c.operands() {
-                "" => "–".into(),
-                o => format!("`{}`", o.replace(", }", " }")),
-            };
-            let simd = if c.is_simd() { " (`simd`)" } else { "" };
-            s += &format!("| {} | `{}`{simd} | {operands} |\n", c as u16, c.name());
-        }
-        s
-    }
-
-    /// `docs/bytecode.md` ends with the op index generated from the op
-    /// list, so the reference lists exactly the ops that exist, with their
-    /// tags and operands. `KILN_BLESS=1 cargo test -p kiln-interp --lib
-    /// op_index` rewrites it after a change to the op set.
-    #[test]
-    #[cfg(feature = "simd")]
-    fn docs_carry_the_op_index() {
-        extern crate std;
-        const BEGIN: &str =
-            "<!-- op-index: generated from the op list by the test docs_carry_the_op_index -->\n";
-        const END: &str = "<!-- op-index end -->\n";
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/bytecode.md");
-        let doc = std::fs::read_to_string(path).unwrap();
-        let want = op_index();
-        let (start, end) = match (doc.find(BEGIN), doc.find(END)) {
-            (Some(b), Some(e)) => (b + BEGIN.len(), e),
-            _ => panic!("docs/bytecode.md has no op-index markers"),
-        };
-        if doc[start..end] != want {
-            if std::env::var_os("KILN_BLESS").is_some() {
-                let new = [&doc[..start], want.as_str(), &doc[end..]].concat();
-                std::fs::write(path, new).unwrap();
-            } else {
-                panic!("docs/bytecode.md's op index is stale: rerun with KILN_BLESS=1");
-            }
-        }
-    }
-
-    #[test]
-    fn op_code_is_the_tag() {
-        use super::{Bin, Op, OpCode};
-        let b = Bin {
-            dst: 1,
-            lhs: 2,
-            rhs: 3,
-        };
-        assert_eq!(Op::Unreachable.code(), OpCode::Unreachable);
-        assert_eq!(Op::I32Add(b).code(), OpCode::I32Add);
-        assert_eq!(Op::F64Copysign(b).code(), OpCode::F64Copysign);
-        assert_eq!(Op::Const64 { dst: 9, value: 7 }.code(), OpCode::Const64);
-        assert!(OpCode::I32Add as u16 > OpCode::Unreachable as u16);
-    }
-}
+mod tests;

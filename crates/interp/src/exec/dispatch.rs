@@ -4,13 +4,18 @@
 //!   optimised builds on x86_64 and aarch64): one function per op,
 //!   each ending with a call to the next op's handler through the handler
 //!   table. Every handler has the same signature and passes the hot state
-//!   (`ip`, `fp`, memory base and length, the context) in argument
-//!   registers, so LLVM compiles that final call into a jump, and the
+//!   (`ip`, `fp`, memory base and length, the context, the accumulator) in
+//!   argument registers, so LLVM compiles that final call into a jump, and the
 //!   handlers run as one chain of indirect jumps with their own branch
 //!   prediction per op; or
 //! - a **portable loop** everywhere else (debug builds, wasm32, 32-bit
 //!   targets, s390x, riscv64, Windows): the same bodies as the arms of one
 //!   `match` in a loop.
+//!
+//! An entry `Name(x) / NameAcc(x) => body` also makes the op's
+//! accumulator form from the same body, with `ACC` true: the operand the
+//! op list names is then read from `acc` (`acc_or!`), the value the op
+//! before wrote (`docs/bytecode.md`, "The accumulator").
 //!
 //! A body reads its operands from the op's fields, runs with `ip` already
 //! past its op, and either falls off its end (the next op runs), assigns
@@ -31,10 +36,11 @@
 /// a `$` token, passed in so the macros this defines can have metavariables.
 macro_rules! handlers {
     (
-        $d:tt [$ip:ident, $fp:ident, $cx:ident, $mb:ident, $ml:ident]
+        $d:tt [$ip:ident, $fp:ident, $cx:ident, $mb:ident, $ml:ident, $acc:ident]
         $(
             $(#[$cfg:meta])*
-            $name:ident $(( $($tuple:tt)* ))? $({ $($named:tt)* })? => $body:block
+            $name:ident $(( $($tuple:tt)* ))? $({ $($named:tt)* })?
+            $(/ $acc_name:ident ( $($acc_tuple:tt)* ))? => $body:block
         )*
     ) => {
         /// One function per op; see the module docs of `dispatch`.
@@ -56,14 +62,17 @@ macro_rules! handlers {
                     $cx: &mut Cx<'_>,
                     mut $mb: *mut u8,
                     mut $ml: usize,
+                    mut $acc: u64,
                 ) -> Exit {
-                    state_macros!($d [$ip, $fp, $cx, $mb, $ml]);
+                    #[allow(dead_code)]
+                    const ACC: bool = false;
+                    state_macros!($d [$ip, $fp, $cx, $mb, $ml, $acc]);
                     #[allow(unused_macros)]
                     macro_rules! next {
                         () => {
                             // SAFETY: `ip` points at an op of the current
                             // function (the translator's invariants).
-                            return unsafe { dispatch($ip, $fp, $cx, $mb, $ml) }
+                            return unsafe { dispatch($ip, $fp, $cx, $mb, $ml, $acc) }
                         };
                     }
                     // SAFETY: `dispatch` only calls this handler for an op
@@ -77,6 +86,38 @@ macro_rules! handlers {
                     $body
                     next!()
                 }
+
+                // The accumulator form: the same body, with the operand
+                // the op list names read from `acc` (`ACC`).
+                $(
+                    pub(super) unsafe fn $acc_name(
+                        mut $ip: *const Op,
+                        mut $fp: *mut u64,
+                        $cx: &mut Cx<'_>,
+                        mut $mb: *mut u8,
+                        mut $ml: usize,
+                        mut $acc: u64,
+                    ) -> Exit {
+                        #[allow(dead_code)]
+                        const ACC: bool = true;
+                        state_macros!($d [$ip, $fp, $cx, $mb, $ml, $acc]);
+                        #[allow(unused_macros)]
+                        macro_rules! next {
+                            () => {
+                                // SAFETY: as in the plain form.
+                                return unsafe { dispatch($ip, $fp, $cx, $mb, $ml, $acc) }
+                            };
+                        }
+                        // SAFETY: as in the plain form.
+                        let Op::$acc_name ( $($acc_tuple)* ) = (unsafe { *$ip }) else {
+                            unsafe { core::hint::unreachable_unchecked() }
+                        };
+                        // SAFETY: as in the plain form.
+                        $ip = unsafe { $ip.add(1) };
+                        $body
+                        next!()
+                    }
+                )?
             )*
         }
 
@@ -89,6 +130,7 @@ macro_rules! handlers {
                 $(#[$cfg])*
                 {
                     table[OpCode::$name as usize] = handler::$name;
+                    $( table[OpCode::$acc_name as usize] = handler::$acc_name; )?
                 }
             )*
             table
@@ -100,7 +142,10 @@ macro_rules! handlers {
         #[allow(dead_code)]
         fn every_op_has_a_handler(op: &Op) {
             match op {
-                $( $(#[$cfg])* Op::$name { .. } => {} )*
+                $(
+                    $(#[$cfg])* Op::$name { .. } => {}
+                    $( Op::$acc_name { .. } => {} )?
+                )*
             }
         }
 
@@ -118,12 +163,13 @@ macro_rules! handlers {
             cx: &mut Cx<'_>,
             mb: *mut u8,
             ml: usize,
+            acc: u64,
         ) -> Exit {
             // SAFETY: `ip` points at a valid op (caller), and its tag is
             // below `OpCode::Count`, the table's length.
             unsafe {
                 let handler = *HANDLERS.get_unchecked((*ip).code() as usize);
-                handler(ip, fp, cx, mb, ml)
+                handler(ip, fp, cx, mb, ml, acc)
             }
         }
 
@@ -132,15 +178,16 @@ macro_rules! handlers {
         /// # Safety
         /// As for the threaded `dispatch`.
         #[cfg(not(kiln_threaded))]
-        #[allow(unused_mut, unreachable_code)]
+        #[allow(unused_mut, unreachable_code, unused_assignments)]
         pub(super) unsafe fn dispatch(
             mut $ip: *const Op,
             mut $fp: *mut u64,
             $cx: &mut Cx<'_>,
             mut $mb: *mut u8,
             mut $ml: usize,
+            mut $acc: u64,
         ) -> Exit {
-            state_macros!($d [$ip, $fp, $cx, $mb, $ml]);
+            state_macros!($d [$ip, $fp, $cx, $mb, $ml, $acc]);
             #[allow(unused_macros)]
             macro_rules! next {
                 () => {
@@ -159,7 +206,18 @@ macro_rules! handlers {
                 match *op {
                     $(
                         $(#[$cfg])*
-                        Op::$name $(( $($tuple)* ))? $({ $($named)* })? => $body
+                        Op::$name $(( $($tuple)* ))? $({ $($named)* })? => {
+                            #[allow(dead_code)]
+                            const ACC: bool = false;
+                            $body
+                        }
+                        $(
+                            Op::$acc_name ( $($acc_tuple)* ) => {
+                                #[allow(dead_code)]
+                                const ACC: bool = true;
+                                $body
+                            }
+                        )?
                     )*
                 }
             }
@@ -169,7 +227,7 @@ macro_rules! handlers {
 
 /// A threaded handler: the hot state in argument registers.
 #[cfg(kiln_threaded)]
-pub(super) type Handler = unsafe fn(*const Op, *mut u64, &mut Cx<'_>, *mut u8, usize) -> Exit;
+pub(super) type Handler = unsafe fn(*const Op, *mut u64, &mut Cx<'_>, *mut u8, usize, u64) -> Exit;
 
 #[cfg(kiln_threaded)]
 use super::run::{Cx, Exit};

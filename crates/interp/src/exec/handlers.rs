@@ -31,7 +31,7 @@ use kiln_environ::vm::{VmFuncKind, VmFuncRef, VmInstance};
 /// scope's names for the op pointer, frame pointer, context, and the
 /// selected memory's base and length. `$d` is a `$` token.
 macro_rules! state_macros {
-    ($d:tt [$ip:ident, $fp:ident, $cx:ident, $mb:ident, $ml:ident]) => {
+    ($d:tt [$ip:ident, $fp:ident, $cx:ident, $mb:ident, $ml:ident, $acc:ident]) => {
         // Frame-slot access. Every slot an op names is inside its function's
         // frame (the translator's first invariant, see `run`); builds with
         // debug assertions check it, so a translator bug fails a test
@@ -54,6 +54,10 @@ macro_rules! state_macros {
                 unsafe { *$fp.add(s) }
             }};
         }
+        // Every write of a slot also leaves its value in the accumulator
+        // `acc`, so the op after a single-result op can take that operand
+        // from there (its accumulator form, chosen by the translator) and
+        // not from memory.
         #[allow(unused_macros)]
         macro_rules! set {
             ($d s:expr, $d v:expr) => {{
@@ -61,7 +65,22 @@ macro_rules! state_macros {
                 let s = slot!($d s);
                 // SAFETY: as for `get!`.
                 unsafe { *$fp.add(s) = v }
+                $acc = v;
             }};
+        }
+        // The operand an accumulator form takes from `acc` (`ACC` is set in
+        // each handler or arm): the value the op before it wrote to that
+        // slot, which debug builds check.
+        #[allow(unused_macros)]
+        macro_rules! acc_or {
+            ($d s:expr) => {
+                if ACC {
+                    debug_assert_eq!($acc, get!($d s), "accumulator differs from slot {}", $d s);
+                    $acc
+                } else {
+                    get!($d s)
+                }
+            };
         }
         #[allow(unused_macros)]
         macro_rules! get128 {
@@ -198,6 +217,8 @@ macro_rules! state_macros {
                     zero_locals($fp, cf);
                     $cx.func = cf;
                     $ip = (*cf).code.as_ptr();
+                    // A function's first op never reads the accumulator.
+                    $acc = 0;
                     if ci != $cx.inst {
                         $cx.inst = ci;
                         ($mb, $ml) = mem0(ci);
@@ -223,6 +244,8 @@ macro_rules! state_macros {
                     zero_locals($fp, cf);
                     $cx.func = cf;
                     $ip = (*cf).code.as_ptr();
+                    // A function's first op never reads the accumulator.
+                    $acc = 0;
                     if ci != $cx.inst {
                         $cx.inst = ci;
                         ($mb, $ml) = mem0(ci);
@@ -249,6 +272,8 @@ macro_rules! state_macros {
                     $cx.func = fr.func;
                     $ip = fr.ip;
                     $cx.base = fr.base;
+                    // The op after a call never reads the accumulator.
+                    $acc = 0;
                     $fp = stack.values.as_mut_ptr().add(fr.base);
                     if fr.inst != $cx.inst {
                         $cx.inst = fr.inst;
@@ -340,14 +365,14 @@ macro_rules! state_macros {
         macro_rules! i32op {
             ($d b:expr, |$d x:ident, $d y:ident| $d e:expr) => {{
                 let $d x = get!($d b.lhs) as u32;
-                let $d y = get!($d b.rhs) as u32;
+                let $d y = acc_or!($d b.rhs) as u32;
                 set!($d b.dst, ($d e) as u32 as u64)
             }};
         }
         #[allow(unused_macros)]
         macro_rules! i32imm {
             ($d b:expr, |$d x:ident, $d y:ident| $d e:expr) => {{
-                let $d x = get!($d b.lhs) as u32;
+                let $d x = acc_or!($d b.lhs) as u32;
                 let $d y = $d b.imm as u32;
                 set!($d b.dst, ($d e) as u32 as u64)
             }};
@@ -356,7 +381,7 @@ macro_rules! state_macros {
         macro_rules! brcmp {
             ($d b:expr, |$d x:ident, $d y:ident| $d e:expr) => {{
                 let $d x = get!($d b.lhs) as u32;
-                let $d y = get!($d b.rhs) as u32;
+                let $d y = acc_or!($d b.rhs) as u32;
                 if $d e {
                     jump!($d b.offset)
                 } else {
@@ -367,7 +392,7 @@ macro_rules! state_macros {
         #[allow(unused_macros)]
         macro_rules! brcmpi {
             ($d b:expr, |$d x:ident, $d y:ident| $d e:expr) => {{
-                let $d x = get!($d b.lhs) as u32;
+                let $d x = acc_or!($d b.lhs) as u32;
                 let $d y = $d b.imm as u32;
                 if $d e {
                     jump!($d b.offset)
@@ -380,7 +405,7 @@ macro_rules! state_macros {
         macro_rules! i64op {
             ($d b:expr, |$d x:ident, $d y:ident| $d e:expr) => {{
                 let $d x = get!($d b.lhs);
-                let $d y = get!($d b.rhs);
+                let $d y = acc_or!($d b.rhs);
                 set!($d b.dst, ($d e) as u64)
             }};
         }
@@ -388,7 +413,7 @@ macro_rules! state_macros {
         macro_rules! f32op {
             ($d b:expr, |$d x:ident, $d y:ident| $d e:expr) => {{
                 let $d x = f32_of(get!($d b.lhs));
-                let $d y = f32_of(get!($d b.rhs));
+                let $d y = f32_of(acc_or!($d b.rhs));
                 set!($d b.dst, f32_bits($d e))
             }};
         }
@@ -396,7 +421,7 @@ macro_rules! state_macros {
         macro_rules! f64op {
             ($d b:expr, |$d x:ident, $d y:ident| $d e:expr) => {{
                 let $d x = f64_of(get!($d b.lhs));
-                let $d y = f64_of(get!($d b.rhs));
+                let $d y = f64_of(acc_or!($d b.rhs));
                 set!($d b.dst, f64_bits($d e))
             }};
         }
@@ -404,7 +429,7 @@ macro_rules! state_macros {
         macro_rules! f32cmp {
             ($d b:expr, |$d x:ident, $d y:ident| $d e:expr) => {{
                 let $d x = f32_of(get!($d b.lhs));
-                let $d y = f32_of(get!($d b.rhs));
+                let $d y = f32_of(acc_or!($d b.rhs));
                 set!($d b.dst, ($d e) as u64)
             }};
         }
@@ -412,14 +437,14 @@ macro_rules! state_macros {
         macro_rules! f64cmp {
             ($d b:expr, |$d x:ident, $d y:ident| $d e:expr) => {{
                 let $d x = f64_of(get!($d b.lhs));
-                let $d y = f64_of(get!($d b.rhs));
+                let $d y = f64_of(acc_or!($d b.rhs));
                 set!($d b.dst, ($d e) as u64)
             }};
         }
         #[allow(unused_macros)]
         macro_rules! un {
             ($d u:expr, |$d x:ident| $d e:expr) => {{
-                let $d x = get!($d u.src);
+                let $d x = acc_or!($d u.src);
                 set!($d u.dst, $d e)
             }};
         }
@@ -446,7 +471,7 @@ macro_rules! state_macros {
         #[allow(unused_macros)]
         macro_rules! load {
             ($d m:expr, $d n:literal, $d t:ty, |$d v:ident| $d e:expr) => {
-                load!(@at get!($d m.addr), $d m.offset, $d m.val, $d n, $d t, |$d v| $d e)
+                load!(@at acc_or!($d m.addr), $d m.offset, $d m.val, $d n, $d t, |$d v| $d e)
             };
             // From an address value already computed (an `i32`, zero-extended).
             (@at $d a:expr, $d offset:expr, $d val:expr, $d n:literal, $d t:ty, |$d v:ident| $d e:expr) => {{
@@ -460,7 +485,7 @@ macro_rules! state_macros {
         #[allow(unused_macros)]
         macro_rules! store {
             ($d m:expr, $d n:literal, $d t:ty) => {
-                store!($d m.addr, $d m.offset, $d n, get!($d m.val) as $d t)
+                store!($d m.addr, $d m.offset, $d n, acc_or!($d m.val) as $d t)
             };
             ($d addr:expr, $d offset:expr, $d n:literal, $d v:expr) => {{
                 let v = $d v;
@@ -468,12 +493,16 @@ macro_rules! state_macros {
                 // SAFETY: as for `load!`; wasm code owns its memory's bytes
                 // (no Rust reference to them is live while it runs).
                 unsafe { ptr::write_unaligned(p as *mut [u8; $d n], v.to_le_bytes()) };
+                // No op reads the accumulator after a store: dropping its
+                // value frees its register for the body (else stores
+                // push and pop a callee-saved one).
+                $acc = 0;
             }};
         }
     };
 }
 
-handlers! { $ [ip, fp, cx, mb, ml]
+handlers! { $ [ip, fp, cx, mb, ml, acc]
     // ---- control ----
     Unreachable => { trap!(TrapCode::UnreachableCodeReached) }
     Br { offset } => { jump!(offset) }
@@ -604,7 +633,7 @@ handlers! { $ [ip, fp, cx, mb, ml]
     }
 
     // ---- data movement ----
-    Copy(u) => { set!(u.dst, get!(u.src)) }
+    Copy(u) / CopyAcc(u) => { set!(u.dst, acc_or!(u.src)) }
     CopyPair { dst0, src0, dst1, src1 } => {
         set!(dst0, get!(src0));
         set!(dst1, get!(src1))
@@ -674,19 +703,19 @@ handlers! { $ [ip, fp, cx, mb, ml]
     }
 
     // ---- memory ----
-    Load32(m) => { load!(m, 4, u32, |v| v as u64) }
-    Load64(m) => { load!(m, 8, u64, |v| v) }
-    Load8S32(m) => { load!(m, 1, i8, |v| v as i32 as u32 as u64) }
-    Load8S64(m) => { load!(m, 1, i8, |v| v as i64 as u64) }
-    Load8U(m) => { load!(m, 1, u8, |v| v as u64) }
-    Load16S32(m) => { load!(m, 2, i16, |v| v as i32 as u32 as u64) }
-    Load16S64(m) => { load!(m, 2, i16, |v| v as i64 as u64) }
-    Load16U(m) => { load!(m, 2, u16, |v| v as u64) }
-    Load32S64(m) => { load!(m, 4, i32, |v| v as i64 as u64) }
-    Store8(m) => { store!(m, 1, u8) }
-    Store16(m) => { store!(m, 2, u16) }
-    Store32(m) => { store!(m, 4, u32) }
-    Store64(m) => { store!(m, 8, u64) }
+    Load32(m) / Load32Acc(m) => { load!(m, 4, u32, |v| v as u64) }
+    Load64(m) / Load64Acc(m) => { load!(m, 8, u64, |v| v) }
+    Load8S32(m) / Load8S32Acc(m) => { load!(m, 1, i8, |v| v as i32 as u32 as u64) }
+    Load8S64(m) / Load8S64Acc(m) => { load!(m, 1, i8, |v| v as i64 as u64) }
+    Load8U(m) / Load8UAcc(m) => { load!(m, 1, u8, |v| v as u64) }
+    Load16S32(m) / Load16S32Acc(m) => { load!(m, 2, i16, |v| v as i32 as u32 as u64) }
+    Load16S64(m) / Load16S64Acc(m) => { load!(m, 2, i16, |v| v as i64 as u64) }
+    Load16U(m) / Load16UAcc(m) => { load!(m, 2, u16, |v| v as u64) }
+    Load32S64(m) / Load32S64Acc(m) => { load!(m, 4, i32, |v| v as i64 as u64) }
+    Store8(m) / Store8Acc(m) => { store!(m, 1, u8) }
+    Store16(m) / Store16Acc(m) => { store!(m, 2, u16) }
+    Store32(m) / Store32Acc(m) => { store!(m, 4, u32) }
+    Store64(m) / Store64Acc(m) => { store!(m, 8, u64) }
     Load32AddImm { val, addr, imm, offset } => {
         load!(@at add32(get!(addr), imm as u32), offset, val, 4, u32, |v| v as u64)
     }
@@ -932,25 +961,25 @@ handlers! { $ [ip, fp, cx, mb, ml]
     }
 
     // ---- i32 ----
-    I32Eqz(u) => { un!(u, |x| (x as u32 == 0) as u64) }
-    I32Eq(b) => { i32op!(b, |x, y| x == y) }
-    I32Ne(b) => { i32op!(b, |x, y| x != y) }
-    I32LtS(b) => { i32op!(b, |x, y| (x as i32) < (y as i32)) }
-    I32LtU(b) => { i32op!(b, |x, y| x < y) }
-    I32GtS(b) => { i32op!(b, |x, y| (x as i32) > (y as i32)) }
-    I32GtU(b) => { i32op!(b, |x, y| x > y) }
-    I32LeS(b) => { i32op!(b, |x, y| (x as i32) <= (y as i32)) }
-    I32LeU(b) => { i32op!(b, |x, y| x <= y) }
-    I32GeS(b) => { i32op!(b, |x, y| (x as i32) >= (y as i32)) }
-    I32GeU(b) => { i32op!(b, |x, y| x >= y) }
-    I32Clz(u) => { un!(u, |x| (x as u32).leading_zeros() as u64) }
-    I32Ctz(u) => { un!(u, |x| (x as u32).trailing_zeros() as u64) }
-    I32Popcnt(u) => { un!(u, |x| (x as u32).count_ones() as u64) }
-    I32Add(b) => { i32op!(b, |x, y| x.wrapping_add(y)) }
-    I32Sub(b) => { i32op!(b, |x, y| x.wrapping_sub(y)) }
-    I32Mul(b) => { i32op!(b, |x, y| x.wrapping_mul(y)) }
-    I32DivS(b) => {
-        let (x, y) = (get!(b.lhs) as i32, get!(b.rhs) as i32);
+    I32Eqz(u) / I32EqzAcc(u) => { un!(u, |x| (x as u32 == 0) as u64) }
+    I32Eq(b) / I32EqAcc(b) => { i32op!(b, |x, y| x == y) }
+    I32Ne(b) / I32NeAcc(b) => { i32op!(b, |x, y| x != y) }
+    I32LtS(b) / I32LtSAcc(b) => { i32op!(b, |x, y| (x as i32) < (y as i32)) }
+    I32LtU(b) / I32LtUAcc(b) => { i32op!(b, |x, y| x < y) }
+    I32GtS(b) / I32GtSAcc(b) => { i32op!(b, |x, y| (x as i32) > (y as i32)) }
+    I32GtU(b) / I32GtUAcc(b) => { i32op!(b, |x, y| x > y) }
+    I32LeS(b) / I32LeSAcc(b) => { i32op!(b, |x, y| (x as i32) <= (y as i32)) }
+    I32LeU(b) / I32LeUAcc(b) => { i32op!(b, |x, y| x <= y) }
+    I32GeS(b) / I32GeSAcc(b) => { i32op!(b, |x, y| (x as i32) >= (y as i32)) }
+    I32GeU(b) / I32GeUAcc(b) => { i32op!(b, |x, y| x >= y) }
+    I32Clz(u) / I32ClzAcc(u) => { un!(u, |x| (x as u32).leading_zeros() as u64) }
+    I32Ctz(u) / I32CtzAcc(u) => { un!(u, |x| (x as u32).trailing_zeros() as u64) }
+    I32Popcnt(u) / I32PopcntAcc(u) => { un!(u, |x| (x as u32).count_ones() as u64) }
+    I32Add(b) / I32AddAcc(b) => { i32op!(b, |x, y| x.wrapping_add(y)) }
+    I32Sub(b) / I32SubAcc(b) => { i32op!(b, |x, y| x.wrapping_sub(y)) }
+    I32Mul(b) / I32MulAcc(b) => { i32op!(b, |x, y| x.wrapping_mul(y)) }
+    I32DivS(b) / I32DivSAcc(b) => {
+        let (x, y) = (get!(b.lhs) as i32, acc_or!(b.rhs) as i32);
         if y == 0 {
             trap!(TrapCode::IntegerDivisionByZero)
         }
@@ -959,58 +988,58 @@ handlers! { $ [ip, fp, cx, mb, ml]
         }
         set!(b.dst, (x / y) as u32 as u64)
     }
-    I32DivU(b) => {
-        let (x, y) = (get!(b.lhs) as u32, get!(b.rhs) as u32);
+    I32DivU(b) / I32DivUAcc(b) => {
+        let (x, y) = (get!(b.lhs) as u32, acc_or!(b.rhs) as u32);
         if y == 0 {
             trap!(TrapCode::IntegerDivisionByZero)
         }
         set!(b.dst, (x / y) as u64)
     }
-    I32RemS(b) => {
-        let (x, y) = (get!(b.lhs) as i32, get!(b.rhs) as i32);
+    I32RemS(b) / I32RemSAcc(b) => {
+        let (x, y) = (get!(b.lhs) as i32, acc_or!(b.rhs) as i32);
         if y == 0 {
             trap!(TrapCode::IntegerDivisionByZero)
         }
         set!(b.dst, x.wrapping_rem(y) as u32 as u64)
     }
-    I32RemU(b) => {
-        let (x, y) = (get!(b.lhs) as u32, get!(b.rhs) as u32);
+    I32RemU(b) / I32RemUAcc(b) => {
+        let (x, y) = (get!(b.lhs) as u32, acc_or!(b.rhs) as u32);
         if y == 0 {
             trap!(TrapCode::IntegerDivisionByZero)
         }
         set!(b.dst, (x % y) as u64)
     }
-    I32And(b) => { i32op!(b, |x, y| x & y) }
-    I32Or(b) => { i32op!(b, |x, y| x | y) }
-    I32Xor(b) => { i32op!(b, |x, y| x ^ y) }
-    I32Shl(b) => { i32op!(b, |x, y| x.wrapping_shl(y)) }
-    I32ShrS(b) => { i32op!(b, |x, y| (x as i32).wrapping_shr(y)) }
-    I32ShrU(b) => { i32op!(b, |x, y| x.wrapping_shr(y)) }
-    I32Rotl(b) => { i32op!(b, |x, y| x.rotate_left(y & 31)) }
-    I32Rotr(b) => { i32op!(b, |x, y| x.rotate_right(y & 31)) }
+    I32And(b) / I32AndAcc(b) => { i32op!(b, |x, y| x & y) }
+    I32Or(b) / I32OrAcc(b) => { i32op!(b, |x, y| x | y) }
+    I32Xor(b) / I32XorAcc(b) => { i32op!(b, |x, y| x ^ y) }
+    I32Shl(b) / I32ShlAcc(b) => { i32op!(b, |x, y| x.wrapping_shl(y)) }
+    I32ShrS(b) / I32ShrSAcc(b) => { i32op!(b, |x, y| (x as i32).wrapping_shr(y)) }
+    I32ShrU(b) / I32ShrUAcc(b) => { i32op!(b, |x, y| x.wrapping_shr(y)) }
+    I32Rotl(b) / I32RotlAcc(b) => { i32op!(b, |x, y| x.rotate_left(y & 31)) }
+    I32Rotr(b) / I32RotrAcc(b) => { i32op!(b, |x, y| x.rotate_right(y & 31)) }
 
     // ---- immediate forms ----
-    I32AddImm(b) => { i32imm!(b, |x, y| x.wrapping_add(y)) }
-    I32MulImm(b) => { i32imm!(b, |x, y| x.wrapping_mul(y)) }
-    I32AndImm(b) => { i32imm!(b, |x, y| x & y) }
-    I32OrImm(b) => { i32imm!(b, |x, y| x | y) }
-    I32XorImm(b) => { i32imm!(b, |x, y| x ^ y) }
-    I32ShlImm(b) => { i32imm!(b, |x, y| x.wrapping_shl(y)) }
-    I32ShrSImm(b) => { i32imm!(b, |x, y| (x as i32).wrapping_shr(y)) }
-    I32ShrUImm(b) => { i32imm!(b, |x, y| x.wrapping_shr(y)) }
-    I32RotlImm(b) => { i32imm!(b, |x, y| x.rotate_left(y & 31)) }
-    I32RotrImm(b) => { i32imm!(b, |x, y| x.rotate_right(y & 31)) }
-    I32EqImm(b) => { i32imm!(b, |x, y| x == y) }
-    I32NeImm(b) => { i32imm!(b, |x, y| x != y) }
-    I32LtSImm(b) => { i32imm!(b, |x, y| (x as i32) < (y as i32)) }
-    I32LtUImm(b) => { i32imm!(b, |x, y| x < y) }
-    I32GtSImm(b) => { i32imm!(b, |x, y| (x as i32) > (y as i32)) }
-    I32GtUImm(b) => { i32imm!(b, |x, y| x > y) }
-    I32LeSImm(b) => { i32imm!(b, |x, y| (x as i32) <= (y as i32)) }
-    I32LeUImm(b) => { i32imm!(b, |x, y| x <= y) }
-    I32GeSImm(b) => { i32imm!(b, |x, y| (x as i32) >= (y as i32)) }
-    I32GeUImm(b) => { i32imm!(b, |x, y| x >= y) }
-    I64AddImm(b) => { set!(b.dst, get!(b.lhs).wrapping_add(b.imm as i64 as u64)) }
+    I32AddImm(b) / I32AddImmAcc(b) => { i32imm!(b, |x, y| x.wrapping_add(y)) }
+    I32MulImm(b) / I32MulImmAcc(b) => { i32imm!(b, |x, y| x.wrapping_mul(y)) }
+    I32AndImm(b) / I32AndImmAcc(b) => { i32imm!(b, |x, y| x & y) }
+    I32OrImm(b) / I32OrImmAcc(b) => { i32imm!(b, |x, y| x | y) }
+    I32XorImm(b) / I32XorImmAcc(b) => { i32imm!(b, |x, y| x ^ y) }
+    I32ShlImm(b) / I32ShlImmAcc(b) => { i32imm!(b, |x, y| x.wrapping_shl(y)) }
+    I32ShrSImm(b) / I32ShrSImmAcc(b) => { i32imm!(b, |x, y| (x as i32).wrapping_shr(y)) }
+    I32ShrUImm(b) / I32ShrUImmAcc(b) => { i32imm!(b, |x, y| x.wrapping_shr(y)) }
+    I32RotlImm(b) / I32RotlImmAcc(b) => { i32imm!(b, |x, y| x.rotate_left(y & 31)) }
+    I32RotrImm(b) / I32RotrImmAcc(b) => { i32imm!(b, |x, y| x.rotate_right(y & 31)) }
+    I32EqImm(b) / I32EqImmAcc(b) => { i32imm!(b, |x, y| x == y) }
+    I32NeImm(b) / I32NeImmAcc(b) => { i32imm!(b, |x, y| x != y) }
+    I32LtSImm(b) / I32LtSImmAcc(b) => { i32imm!(b, |x, y| (x as i32) < (y as i32)) }
+    I32LtUImm(b) / I32LtUImmAcc(b) => { i32imm!(b, |x, y| x < y) }
+    I32GtSImm(b) / I32GtSImmAcc(b) => { i32imm!(b, |x, y| (x as i32) > (y as i32)) }
+    I32GtUImm(b) / I32GtUImmAcc(b) => { i32imm!(b, |x, y| x > y) }
+    I32LeSImm(b) / I32LeSImmAcc(b) => { i32imm!(b, |x, y| (x as i32) <= (y as i32)) }
+    I32LeUImm(b) / I32LeUImmAcc(b) => { i32imm!(b, |x, y| x <= y) }
+    I32GeSImm(b) / I32GeSImmAcc(b) => { i32imm!(b, |x, y| (x as i32) >= (y as i32)) }
+    I32GeUImm(b) / I32GeUImmAcc(b) => { i32imm!(b, |x, y| x >= y) }
+    I64AddImm(b) / I64AddImmAcc(b) => { set!(b.dst, acc_or!(b.lhs).wrapping_add(b.imm as i64 as u64)) }
     I64AndImm { dst, lhs, imm } => { set!(dst, get!(lhs) & imm) }
     I64OrImm { dst, lhs, imm } => { set!(dst, get!(lhs) | imm) }
     I64XorImm { dst, lhs, imm } => { set!(dst, get!(lhs) ^ imm) }
@@ -1027,47 +1056,47 @@ handlers! { $ [ip, fp, cx, mb, ml]
     I32AddShl { dst, base, idx, shift } => { set!(dst, index32(get!(base), get!(idx), shift)) }
 
     // ---- compare and branch ----
-    BrI32Eq(b) => { brcmp!(b, |x, y| x == y) }
-    BrI32Ne(b) => { brcmp!(b, |x, y| x != y) }
-    BrI32LtS(b) => { brcmp!(b, |x, y| (x as i32) < (y as i32)) }
-    BrI32LtU(b) => { brcmp!(b, |x, y| x < y) }
-    BrI32GtS(b) => { brcmp!(b, |x, y| (x as i32) > (y as i32)) }
-    BrI32GtU(b) => { brcmp!(b, |x, y| x > y) }
-    BrI32LeS(b) => { brcmp!(b, |x, y| (x as i32) <= (y as i32)) }
-    BrI32LeU(b) => { brcmp!(b, |x, y| x <= y) }
-    BrI32GeS(b) => { brcmp!(b, |x, y| (x as i32) >= (y as i32)) }
-    BrI32GeU(b) => { brcmp!(b, |x, y| x >= y) }
-    BrI32EqImm(b) => { brcmpi!(b, |x, y| x == y) }
-    BrI32NeImm(b) => { brcmpi!(b, |x, y| x != y) }
-    BrI32LtSImm(b) => { brcmpi!(b, |x, y| (x as i32) < (y as i32)) }
-    BrI32LtUImm(b) => { brcmpi!(b, |x, y| x < y) }
-    BrI32GtSImm(b) => { brcmpi!(b, |x, y| (x as i32) > (y as i32)) }
-    BrI32GtUImm(b) => { brcmpi!(b, |x, y| x > y) }
-    BrI32LeSImm(b) => { brcmpi!(b, |x, y| (x as i32) <= (y as i32)) }
-    BrI32LeUImm(b) => { brcmpi!(b, |x, y| x <= y) }
-    BrI32GeSImm(b) => { brcmpi!(b, |x, y| (x as i32) >= (y as i32)) }
-    BrI32GeUImm(b) => { brcmpi!(b, |x, y| x >= y) }
+    BrI32Eq(b) / BrI32EqAcc(b) => { brcmp!(b, |x, y| x == y) }
+    BrI32Ne(b) / BrI32NeAcc(b) => { brcmp!(b, |x, y| x != y) }
+    BrI32LtS(b) / BrI32LtSAcc(b) => { brcmp!(b, |x, y| (x as i32) < (y as i32)) }
+    BrI32LtU(b) / BrI32LtUAcc(b) => { brcmp!(b, |x, y| x < y) }
+    BrI32GtS(b) / BrI32GtSAcc(b) => { brcmp!(b, |x, y| (x as i32) > (y as i32)) }
+    BrI32GtU(b) / BrI32GtUAcc(b) => { brcmp!(b, |x, y| x > y) }
+    BrI32LeS(b) / BrI32LeSAcc(b) => { brcmp!(b, |x, y| (x as i32) <= (y as i32)) }
+    BrI32LeU(b) / BrI32LeUAcc(b) => { brcmp!(b, |x, y| x <= y) }
+    BrI32GeS(b) / BrI32GeSAcc(b) => { brcmp!(b, |x, y| (x as i32) >= (y as i32)) }
+    BrI32GeU(b) / BrI32GeUAcc(b) => { brcmp!(b, |x, y| x >= y) }
+    BrI32EqImm(b) / BrI32EqImmAcc(b) => { brcmpi!(b, |x, y| x == y) }
+    BrI32NeImm(b) / BrI32NeImmAcc(b) => { brcmpi!(b, |x, y| x != y) }
+    BrI32LtSImm(b) / BrI32LtSImmAcc(b) => { brcmpi!(b, |x, y| (x as i32) < (y as i32)) }
+    BrI32LtUImm(b) / BrI32LtUImmAcc(b) => { brcmpi!(b, |x, y| x < y) }
+    BrI32GtSImm(b) / BrI32GtSImmAcc(b) => { brcmpi!(b, |x, y| (x as i32) > (y as i32)) }
+    BrI32GtUImm(b) / BrI32GtUImmAcc(b) => { brcmpi!(b, |x, y| x > y) }
+    BrI32LeSImm(b) / BrI32LeSImmAcc(b) => { brcmpi!(b, |x, y| (x as i32) <= (y as i32)) }
+    BrI32LeUImm(b) / BrI32LeUImmAcc(b) => { brcmpi!(b, |x, y| x <= y) }
+    BrI32GeSImm(b) / BrI32GeSImmAcc(b) => { brcmpi!(b, |x, y| (x as i32) >= (y as i32)) }
+    BrI32GeUImm(b) / BrI32GeUImmAcc(b) => { brcmpi!(b, |x, y| x >= y) }
 
     // ---- i64 ----
-    I64Eqz(u) => { un!(u, |x| (x == 0) as u64) }
-    I64Eq(b) => { i64op!(b, |x, y| x == y) }
-    I64Ne(b) => { i64op!(b, |x, y| x != y) }
-    I64LtS(b) => { i64op!(b, |x, y| (x as i64) < (y as i64)) }
-    I64LtU(b) => { i64op!(b, |x, y| x < y) }
-    I64GtS(b) => { i64op!(b, |x, y| (x as i64) > (y as i64)) }
-    I64GtU(b) => { i64op!(b, |x, y| x > y) }
-    I64LeS(b) => { i64op!(b, |x, y| (x as i64) <= (y as i64)) }
-    I64LeU(b) => { i64op!(b, |x, y| x <= y) }
-    I64GeS(b) => { i64op!(b, |x, y| (x as i64) >= (y as i64)) }
-    I64GeU(b) => { i64op!(b, |x, y| x >= y) }
-    I64Clz(u) => { un!(u, |x| x.leading_zeros() as u64) }
-    I64Ctz(u) => { un!(u, |x| x.trailing_zeros() as u64) }
-    I64Popcnt(u) => { un!(u, |x| x.count_ones() as u64) }
-    I64Add(b) => { i64op!(b, |x, y| x.wrapping_add(y)) }
-    I64Sub(b) => { i64op!(b, |x, y| x.wrapping_sub(y)) }
-    I64Mul(b) => { i64op!(b, |x, y| x.wrapping_mul(y)) }
-    I64DivS(b) => {
-        let (x, y) = (get!(b.lhs) as i64, get!(b.rhs) as i64);
+    I64Eqz(u) / I64EqzAcc(u) => { un!(u, |x| (x == 0) as u64) }
+    I64Eq(b) / I64EqAcc(b) => { i64op!(b, |x, y| x == y) }
+    I64Ne(b) / I64NeAcc(b) => { i64op!(b, |x, y| x != y) }
+    I64LtS(b) / I64LtSAcc(b) => { i64op!(b, |x, y| (x as i64) < (y as i64)) }
+    I64LtU(b) / I64LtUAcc(b) => { i64op!(b, |x, y| x < y) }
+    I64GtS(b) / I64GtSAcc(b) => { i64op!(b, |x, y| (x as i64) > (y as i64)) }
+    I64GtU(b) / I64GtUAcc(b) => { i64op!(b, |x, y| x > y) }
+    I64LeS(b) / I64LeSAcc(b) => { i64op!(b, |x, y| (x as i64) <= (y as i64)) }
+    I64LeU(b) / I64LeUAcc(b) => { i64op!(b, |x, y| x <= y) }
+    I64GeS(b) / I64GeSAcc(b) => { i64op!(b, |x, y| (x as i64) >= (y as i64)) }
+    I64GeU(b) / I64GeUAcc(b) => { i64op!(b, |x, y| x >= y) }
+    I64Clz(u) / I64ClzAcc(u) => { un!(u, |x| x.leading_zeros() as u64) }
+    I64Ctz(u) / I64CtzAcc(u) => { un!(u, |x| x.trailing_zeros() as u64) }
+    I64Popcnt(u) / I64PopcntAcc(u) => { un!(u, |x| x.count_ones() as u64) }
+    I64Add(b) / I64AddAcc(b) => { i64op!(b, |x, y| x.wrapping_add(y)) }
+    I64Sub(b) / I64SubAcc(b) => { i64op!(b, |x, y| x.wrapping_sub(y)) }
+    I64Mul(b) / I64MulAcc(b) => { i64op!(b, |x, y| x.wrapping_mul(y)) }
+    I64DivS(b) / I64DivSAcc(b) => {
+        let (x, y) = (get!(b.lhs) as i64, acc_or!(b.rhs) as i64);
         if y == 0 {
             trap!(TrapCode::IntegerDivisionByZero)
         }
@@ -1076,153 +1105,153 @@ handlers! { $ [ip, fp, cx, mb, ml]
         }
         set!(b.dst, (x / y) as u64)
     }
-    I64DivU(b) => {
-        let (x, y) = (get!(b.lhs), get!(b.rhs));
+    I64DivU(b) / I64DivUAcc(b) => {
+        let (x, y) = (get!(b.lhs), acc_or!(b.rhs));
         if y == 0 {
             trap!(TrapCode::IntegerDivisionByZero)
         }
         set!(b.dst, x / y)
     }
-    I64RemS(b) => {
-        let (x, y) = (get!(b.lhs) as i64, get!(b.rhs) as i64);
+    I64RemS(b) / I64RemSAcc(b) => {
+        let (x, y) = (get!(b.lhs) as i64, acc_or!(b.rhs) as i64);
         if y == 0 {
             trap!(TrapCode::IntegerDivisionByZero)
         }
         set!(b.dst, x.wrapping_rem(y) as u64)
     }
-    I64RemU(b) => {
-        let (x, y) = (get!(b.lhs), get!(b.rhs));
+    I64RemU(b) / I64RemUAcc(b) => {
+        let (x, y) = (get!(b.lhs), acc_or!(b.rhs));
         if y == 0 {
             trap!(TrapCode::IntegerDivisionByZero)
         }
         set!(b.dst, x % y)
     }
-    I64And(b) => { i64op!(b, |x, y| x & y) }
-    I64Or(b) => { i64op!(b, |x, y| x | y) }
-    I64Xor(b) => { i64op!(b, |x, y| x ^ y) }
-    I64Shl(b) => { i64op!(b, |x, y| x.wrapping_shl(y as u32)) }
-    I64ShrS(b) => { i64op!(b, |x, y| (x as i64).wrapping_shr(y as u32)) }
-    I64ShrU(b) => { i64op!(b, |x, y| x.wrapping_shr(y as u32)) }
-    I64Rotl(b) => { i64op!(b, |x, y| x.rotate_left((y & 63) as u32)) }
-    I64Rotr(b) => { i64op!(b, |x, y| x.rotate_right((y & 63) as u32)) }
+    I64And(b) / I64AndAcc(b) => { i64op!(b, |x, y| x & y) }
+    I64Or(b) / I64OrAcc(b) => { i64op!(b, |x, y| x | y) }
+    I64Xor(b) / I64XorAcc(b) => { i64op!(b, |x, y| x ^ y) }
+    I64Shl(b) / I64ShlAcc(b) => { i64op!(b, |x, y| x.wrapping_shl(y as u32)) }
+    I64ShrS(b) / I64ShrSAcc(b) => { i64op!(b, |x, y| (x as i64).wrapping_shr(y as u32)) }
+    I64ShrU(b) / I64ShrUAcc(b) => { i64op!(b, |x, y| x.wrapping_shr(y as u32)) }
+    I64Rotl(b) / I64RotlAcc(b) => { i64op!(b, |x, y| x.rotate_left((y & 63) as u32)) }
+    I64Rotr(b) / I64RotrAcc(b) => { i64op!(b, |x, y| x.rotate_right((y & 63) as u32)) }
 
     // ---- floats ----
-    F32Eq(b) => { f32cmp!(b, |x, y| x == y) }
-    F32Ne(b) => { f32cmp!(b, |x, y| x != y) }
-    F32Lt(b) => { f32cmp!(b, |x, y| x < y) }
-    F32Gt(b) => { f32cmp!(b, |x, y| x > y) }
-    F32Le(b) => { f32cmp!(b, |x, y| x <= y) }
-    F32Ge(b) => { f32cmp!(b, |x, y| x >= y) }
-    F64Eq(b) => { f64cmp!(b, |x, y| x == y) }
-    F64Ne(b) => { f64cmp!(b, |x, y| x != y) }
-    F64Lt(b) => { f64cmp!(b, |x, y| x < y) }
-    F64Gt(b) => { f64cmp!(b, |x, y| x > y) }
-    F64Le(b) => { f64cmp!(b, |x, y| x <= y) }
-    F64Ge(b) => { f64cmp!(b, |x, y| x >= y) }
-    F32Abs(u) => { un!(u, |x| x & 0x7fff_ffff) }
-    F32Neg(u) => { un!(u, |x| (x ^ 0x8000_0000) & 0xffff_ffff) }
-    F32Ceil(u) => { un!(u, |x| f32_bits(round32(f32_of(x), libm::ceilf))) }
-    F32Floor(u) => { un!(u, |x| f32_bits(round32(f32_of(x), libm::floorf))) }
-    F32Trunc(u) => { un!(u, |x| f32_bits(round32(f32_of(x), libm::truncf))) }
-    F32Nearest(u) => { un!(u, |x| f32_bits(round32(f32_of(x), libm::rintf))) }
-    F32Sqrt(u) => { un!(u, |x| f32_bits(round32(f32_of(x), libm::sqrtf))) }
-    F32Add(b) => { f32op!(b, |x, y| x + y) }
-    F32Sub(b) => { f32op!(b, |x, y| x - y) }
-    F32Mul(b) => { f32op!(b, |x, y| x * y) }
-    F32Div(b) => { f32op!(b, |x, y| x / y) }
-    F32Min(b) => { f32op!(b, |x, y| fmin32(x, y)) }
-    F32Max(b) => { f32op!(b, |x, y| fmax32(x, y)) }
-    F32Copysign(b) => {
-        let (x, y) = (get!(b.lhs), get!(b.rhs));
+    F32Eq(b) / F32EqAcc(b) => { f32cmp!(b, |x, y| x == y) }
+    F32Ne(b) / F32NeAcc(b) => { f32cmp!(b, |x, y| x != y) }
+    F32Lt(b) / F32LtAcc(b) => { f32cmp!(b, |x, y| x < y) }
+    F32Gt(b) / F32GtAcc(b) => { f32cmp!(b, |x, y| x > y) }
+    F32Le(b) / F32LeAcc(b) => { f32cmp!(b, |x, y| x <= y) }
+    F32Ge(b) / F32GeAcc(b) => { f32cmp!(b, |x, y| x >= y) }
+    F64Eq(b) / F64EqAcc(b) => { f64cmp!(b, |x, y| x == y) }
+    F64Ne(b) / F64NeAcc(b) => { f64cmp!(b, |x, y| x != y) }
+    F64Lt(b) / F64LtAcc(b) => { f64cmp!(b, |x, y| x < y) }
+    F64Gt(b) / F64GtAcc(b) => { f64cmp!(b, |x, y| x > y) }
+    F64Le(b) / F64LeAcc(b) => { f64cmp!(b, |x, y| x <= y) }
+    F64Ge(b) / F64GeAcc(b) => { f64cmp!(b, |x, y| x >= y) }
+    F32Abs(u) / F32AbsAcc(u) => { un!(u, |x| x & 0x7fff_ffff) }
+    F32Neg(u) / F32NegAcc(u) => { un!(u, |x| (x ^ 0x8000_0000) & 0xffff_ffff) }
+    F32Ceil(u) / F32CeilAcc(u) => { un!(u, |x| f32_bits(round32(f32_of(x), libm::ceilf))) }
+    F32Floor(u) / F32FloorAcc(u) => { un!(u, |x| f32_bits(round32(f32_of(x), libm::floorf))) }
+    F32Trunc(u) / F32TruncAcc(u) => { un!(u, |x| f32_bits(round32(f32_of(x), libm::truncf))) }
+    F32Nearest(u) / F32NearestAcc(u) => { un!(u, |x| f32_bits(round32(f32_of(x), libm::rintf))) }
+    F32Sqrt(u) / F32SqrtAcc(u) => { un!(u, |x| f32_bits(round32(f32_of(x), libm::sqrtf))) }
+    F32Add(b) / F32AddAcc(b) => { f32op!(b, |x, y| x + y) }
+    F32Sub(b) / F32SubAcc(b) => { f32op!(b, |x, y| x - y) }
+    F32Mul(b) / F32MulAcc(b) => { f32op!(b, |x, y| x * y) }
+    F32Div(b) / F32DivAcc(b) => { f32op!(b, |x, y| x / y) }
+    F32Min(b) / F32MinAcc(b) => { f32op!(b, |x, y| fmin32(x, y)) }
+    F32Max(b) / F32MaxAcc(b) => { f32op!(b, |x, y| fmax32(x, y)) }
+    F32Copysign(b) / F32CopysignAcc(b) => {
+        let (x, y) = (get!(b.lhs), acc_or!(b.rhs));
         set!(b.dst, (x & 0x7fff_ffff) | (y & 0x8000_0000))
     }
-    F64Abs(u) => { un!(u, |x| x & 0x7fff_ffff_ffff_ffff) }
-    F64Neg(u) => { un!(u, |x| x ^ 0x8000_0000_0000_0000) }
-    F64Ceil(u) => { un!(u, |x| f64_bits(round64(f64_of(x), libm::ceil))) }
-    F64Floor(u) => { un!(u, |x| f64_bits(round64(f64_of(x), libm::floor))) }
-    F64Trunc(u) => { un!(u, |x| f64_bits(round64(f64_of(x), libm::trunc))) }
-    F64Nearest(u) => { un!(u, |x| f64_bits(round64(f64_of(x), libm::rint))) }
-    F64Sqrt(u) => { un!(u, |x| f64_bits(round64(f64_of(x), libm::sqrt))) }
-    F64Add(b) => { f64op!(b, |x, y| x + y) }
-    F32MulAdd(m) => {
-        let product = f32_of(get!(m.a)) * f32_of(get!(m.b));
+    F64Abs(u) / F64AbsAcc(u) => { un!(u, |x| x & 0x7fff_ffff_ffff_ffff) }
+    F64Neg(u) / F64NegAcc(u) => { un!(u, |x| x ^ 0x8000_0000_0000_0000) }
+    F64Ceil(u) / F64CeilAcc(u) => { un!(u, |x| f64_bits(round64(f64_of(x), libm::ceil))) }
+    F64Floor(u) / F64FloorAcc(u) => { un!(u, |x| f64_bits(round64(f64_of(x), libm::floor))) }
+    F64Trunc(u) / F64TruncAcc(u) => { un!(u, |x| f64_bits(round64(f64_of(x), libm::trunc))) }
+    F64Nearest(u) / F64NearestAcc(u) => { un!(u, |x| f64_bits(round64(f64_of(x), libm::rint))) }
+    F64Sqrt(u) / F64SqrtAcc(u) => { un!(u, |x| f64_bits(round64(f64_of(x), libm::sqrt))) }
+    F64Add(b) / F64AddAcc(b) => { f64op!(b, |x, y| x + y) }
+    F32MulAdd(m) / F32MulAddAcc(m) => {
+        let product = f32_of(get!(m.a)) * f32_of(acc_or!(m.b));
         set!(m.dst, f32_bits(product + f32_of(get!(m.c))))
     }
-    F64MulAdd(m) => {
-        let product = f64_of(get!(m.a)) * f64_of(get!(m.b));
+    F64MulAdd(m) / F64MulAddAcc(m) => {
+        let product = f64_of(get!(m.a)) * f64_of(acc_or!(m.b));
         set!(m.dst, f64_bits(product + f64_of(get!(m.c))))
     }
-    F64Sub(b) => { f64op!(b, |x, y| x - y) }
-    F64Mul(b) => { f64op!(b, |x, y| x * y) }
-    F64Div(b) => { f64op!(b, |x, y| x / y) }
-    F64Min(b) => { f64op!(b, |x, y| fmin64(x, y)) }
-    F64Max(b) => { f64op!(b, |x, y| fmax64(x, y)) }
-    F64Copysign(b) => {
-        let (x, y) = (get!(b.lhs), get!(b.rhs));
+    F64Sub(b) / F64SubAcc(b) => { f64op!(b, |x, y| x - y) }
+    F64Mul(b) / F64MulAcc(b) => { f64op!(b, |x, y| x * y) }
+    F64Div(b) / F64DivAcc(b) => { f64op!(b, |x, y| x / y) }
+    F64Min(b) / F64MinAcc(b) => { f64op!(b, |x, y| fmin64(x, y)) }
+    F64Max(b) / F64MaxAcc(b) => { f64op!(b, |x, y| fmax64(x, y)) }
+    F64Copysign(b) / F64CopysignAcc(b) => {
+        let (x, y) = (get!(b.lhs), acc_or!(b.rhs));
         const SIGN: u64 = 0x8000_0000_0000_0000;
         set!(b.dst, (x & !SIGN) | (y & SIGN))
     }
 
     // ---- conversions ----
-    I32WrapI64(u) => { un!(u, |x| x as u32 as u64) }
-    I32TruncF32S(u) => {
-        let v = tri!(trunc_i32_s(f32_of(get!(u.src)) as f64));
+    I32WrapI64(u) / I32WrapI64Acc(u) => { un!(u, |x| x as u32 as u64) }
+    I32TruncF32S(u) / I32TruncF32SAcc(u) => {
+        let v = tri!(trunc_i32_s(f32_of(acc_or!(u.src)) as f64));
         set!(u.dst, v)
     }
-    I32TruncF32U(u) => {
-        let v = tri!(trunc_i32_u(f32_of(get!(u.src)) as f64));
+    I32TruncF32U(u) / I32TruncF32UAcc(u) => {
+        let v = tri!(trunc_i32_u(f32_of(acc_or!(u.src)) as f64));
         set!(u.dst, v)
     }
-    I32TruncF64S(u) => {
-        let v = tri!(trunc_i32_s(f64_of(get!(u.src))));
+    I32TruncF64S(u) / I32TruncF64SAcc(u) => {
+        let v = tri!(trunc_i32_s(f64_of(acc_or!(u.src))));
         set!(u.dst, v)
     }
-    I32TruncF64U(u) => {
-        let v = tri!(trunc_i32_u(f64_of(get!(u.src))));
+    I32TruncF64U(u) / I32TruncF64UAcc(u) => {
+        let v = tri!(trunc_i32_u(f64_of(acc_or!(u.src))));
         set!(u.dst, v)
     }
-    I64ExtendI32S(u) => { un!(u, |x| x as u32 as i32 as i64 as u64) }
-    I64TruncF32S(u) => {
-        let v = tri!(trunc_i64_s(f32_of(get!(u.src)) as f64));
+    I64ExtendI32S(u) / I64ExtendI32SAcc(u) => { un!(u, |x| x as u32 as i32 as i64 as u64) }
+    I64TruncF32S(u) / I64TruncF32SAcc(u) => {
+        let v = tri!(trunc_i64_s(f32_of(acc_or!(u.src)) as f64));
         set!(u.dst, v)
     }
-    I64TruncF32U(u) => {
-        let v = tri!(trunc_i64_u(f32_of(get!(u.src)) as f64));
+    I64TruncF32U(u) / I64TruncF32UAcc(u) => {
+        let v = tri!(trunc_i64_u(f32_of(acc_or!(u.src)) as f64));
         set!(u.dst, v)
     }
-    I64TruncF64S(u) => {
-        let v = tri!(trunc_i64_s(f64_of(get!(u.src))));
+    I64TruncF64S(u) / I64TruncF64SAcc(u) => {
+        let v = tri!(trunc_i64_s(f64_of(acc_or!(u.src))));
         set!(u.dst, v)
     }
-    I64TruncF64U(u) => {
-        let v = tri!(trunc_i64_u(f64_of(get!(u.src))));
+    I64TruncF64U(u) / I64TruncF64UAcc(u) => {
+        let v = tri!(trunc_i64_u(f64_of(acc_or!(u.src))));
         set!(u.dst, v)
     }
-    F32ConvertI32S(u) => { un!(u, |x| f32_bits(x as u32 as i32 as f32)) }
-    F32ConvertI32U(u) => { un!(u, |x| f32_bits(x as u32 as f32)) }
-    F32ConvertI64S(u) => { un!(u, |x| f32_bits(x as i64 as f32)) }
-    F32ConvertI64U(u) => { un!(u, |x| f32_bits(x as f32)) }
-    F32DemoteF64(u) => { un!(u, |x| f32_bits(f64_of(x) as f32)) }
-    F64ConvertI32S(u) => { un!(u, |x| f64_bits(x as u32 as i32 as f64)) }
-    F64ConvertI32U(u) => { un!(u, |x| f64_bits(x as u32 as f64)) }
-    F64ConvertI64S(u) => { un!(u, |x| f64_bits(x as i64 as f64)) }
-    F64ConvertI64U(u) => { un!(u, |x| f64_bits(x as f64)) }
-    F64PromoteF32(u) => { un!(u, |x| f64_bits(f32_of(x) as f64)) }
-    I32Extend8S(u) => { un!(u, |x| x as u8 as i8 as i32 as u32 as u64) }
-    I32Extend16S(u) => { un!(u, |x| x as u16 as i16 as i32 as u32 as u64) }
-    I64Extend8S(u) => { un!(u, |x| x as u8 as i8 as i64 as u64) }
-    I64Extend16S(u) => { un!(u, |x| x as u16 as i16 as i64 as u64) }
-    I64Extend32S(u) => { un!(u, |x| x as u32 as i32 as i64 as u64) }
+    F32ConvertI32S(u) / F32ConvertI32SAcc(u) => { un!(u, |x| f32_bits(x as u32 as i32 as f32)) }
+    F32ConvertI32U(u) / F32ConvertI32UAcc(u) => { un!(u, |x| f32_bits(x as u32 as f32)) }
+    F32ConvertI64S(u) / F32ConvertI64SAcc(u) => { un!(u, |x| f32_bits(x as i64 as f32)) }
+    F32ConvertI64U(u) / F32ConvertI64UAcc(u) => { un!(u, |x| f32_bits(x as f32)) }
+    F32DemoteF64(u) / F32DemoteF64Acc(u) => { un!(u, |x| f32_bits(f64_of(x) as f32)) }
+    F64ConvertI32S(u) / F64ConvertI32SAcc(u) => { un!(u, |x| f64_bits(x as u32 as i32 as f64)) }
+    F64ConvertI32U(u) / F64ConvertI32UAcc(u) => { un!(u, |x| f64_bits(x as u32 as f64)) }
+    F64ConvertI64S(u) / F64ConvertI64SAcc(u) => { un!(u, |x| f64_bits(x as i64 as f64)) }
+    F64ConvertI64U(u) / F64ConvertI64UAcc(u) => { un!(u, |x| f64_bits(x as f64)) }
+    F64PromoteF32(u) / F64PromoteF32Acc(u) => { un!(u, |x| f64_bits(f32_of(x) as f64)) }
+    I32Extend8S(u) / I32Extend8SAcc(u) => { un!(u, |x| x as u8 as i8 as i32 as u32 as u64) }
+    I32Extend16S(u) / I32Extend16SAcc(u) => { un!(u, |x| x as u16 as i16 as i32 as u32 as u64) }
+    I64Extend8S(u) / I64Extend8SAcc(u) => { un!(u, |x| x as u8 as i8 as i64 as u64) }
+    I64Extend16S(u) / I64Extend16SAcc(u) => { un!(u, |x| x as u16 as i16 as i64 as u64) }
+    I64Extend32S(u) / I64Extend32SAcc(u) => { un!(u, |x| x as u32 as i32 as i64 as u64) }
     // Rust's float-to-int `as` saturates and maps NaN to 0,
     // which is exactly `trunc_sat`.
-    I32TruncSatF32S(u) => { un!(u, |x| f32_of(x) as i32 as u32 as u64) }
-    I32TruncSatF32U(u) => { un!(u, |x| f32_of(x) as u32 as u64) }
-    I32TruncSatF64S(u) => { un!(u, |x| f64_of(x) as i32 as u32 as u64) }
-    I32TruncSatF64U(u) => { un!(u, |x| f64_of(x) as u32 as u64) }
-    I64TruncSatF32S(u) => { un!(u, |x| f32_of(x) as i64 as u64) }
-    I64TruncSatF32U(u) => { un!(u, |x| f32_of(x) as u64) }
-    I64TruncSatF64S(u) => { un!(u, |x| f64_of(x) as i64 as u64) }
-    I64TruncSatF64U(u) => { un!(u, |x| f64_of(x) as u64) }
+    I32TruncSatF32S(u) / I32TruncSatF32SAcc(u) => { un!(u, |x| f32_of(x) as i32 as u32 as u64) }
+    I32TruncSatF32U(u) / I32TruncSatF32UAcc(u) => { un!(u, |x| f32_of(x) as u32 as u64) }
+    I32TruncSatF64S(u) / I32TruncSatF64SAcc(u) => { un!(u, |x| f64_of(x) as i32 as u32 as u64) }
+    I32TruncSatF64U(u) / I32TruncSatF64UAcc(u) => { un!(u, |x| f64_of(x) as u32 as u64) }
+    I64TruncSatF32S(u) / I64TruncSatF32SAcc(u) => { un!(u, |x| f32_of(x) as i64 as u64) }
+    I64TruncSatF32U(u) / I64TruncSatF32UAcc(u) => { un!(u, |x| f32_of(x) as u64) }
+    I64TruncSatF64S(u) / I64TruncSatF64SAcc(u) => { un!(u, |x| f64_of(x) as i64 as u64) }
+    I64TruncSatF64U(u) / I64TruncSatF64UAcc(u) => { un!(u, |x| f64_of(x) as u64) }
 
     // ---- SIMD ----
     #[cfg(feature = "simd")]

@@ -333,7 +333,7 @@ pub(super) unsafe fn run(
             mb,
             ml,
         };
-        let exit = dispatch(ip, fp, &mut cx, mb, ml);
+        let exit = dispatch(ip, fp, &mut cx, mb, ml, 0);
         #[cfg(feature = "op-profile")]
         if entry_frames == 0 {
             super::profile::write_report();

@@ -8,6 +8,7 @@
 //! overwritten or the value must be in its home slot (block boundaries,
 //! calls, branches), at which point it is *materialised* with one `Copy`.
 
+mod accumulator;
 mod control;
 mod decode;
 mod exceptions;
@@ -294,6 +295,7 @@ pub(crate) fn translate_function(
     }
     ft.finish_region();
     ft.thread_jumps();
+    ft.assign_accumulator();
     if ft.max_slots > u16::MAX as u32 {
         return Err(too_big(start_offset));
     }

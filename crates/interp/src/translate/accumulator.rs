@@ -1,0 +1,166 @@
+//! Accumulator forms, chosen once a function's code is final: an op whose
+//! operand is the value the op just before it wrote becomes its
+//! accumulator form (`...Acc`), which takes that operand from the `acc`
+//! register every handler passes on instead of loading it from its slot.
+//! Every slot write also leaves its value in `acc` (`set!` in
+//! `exec/handlers.rs`), and the slot is still written, so the choice is
+//! only a shortcut: the same value is in both places.
+//!
+//! It holds when the op before is the only way into the op: no branch,
+//! branch fall-through or exception landing pad targets it. Running after
+//! jump threading, it sees every branch's final targets.
+
+use super::FuncTranslator;
+use crate::bytecode::{Bin, BrCmp, Op, Slot};
+use alloc::vec;
+
+/// The slot whose value `op` leaves in the accumulator as its last write:
+/// its single result. `None` for ops that write nothing, several values,
+/// or write through a path other than `set!`.
+fn acc_result(op: &Op) -> Option<Slot> {
+    let mut base = op.base_form();
+    match base {
+        // Out-of-line or generic writes, and vectors.
+        Op::MemoryGrow { .. }
+        | Op::RefFunc { .. }
+        | Op::MemorySize { .. }
+        | Op::TableGet { .. }
+        | Op::TableSize { .. }
+        | Op::LoadMem { .. } => None,
+        #[cfg(feature = "simd")]
+        Op::V128Test { .. } | Op::V128Extract { .. } => None,
+        _ => base.scalar_dst_mut().map(|d| *d),
+    }
+}
+
+/// `op` with its two inputs exchanged, for an op over [`Bin`] or
+/// [`BrCmp`] whose meaning allows it: a commutative integer op keeps its
+/// name, a comparison takes its mirror (`a < b` is `b > a`). Float
+/// arithmetic is left alone, so which NaN comes out never depends on this
+/// pass.
+fn mirrored(op: Op) -> Option<Op> {
+    let s = |x: Bin| Bin {
+        dst: x.dst,
+        lhs: x.rhs,
+        rhs: x.lhs,
+    };
+    let c = |x: BrCmp| BrCmp {
+        lhs: x.rhs,
+        rhs: x.lhs,
+        ..x
+    };
+    Some(match op {
+        Op::I32Add(x) => Op::I32Add(s(x)),
+        Op::I32Mul(x) => Op::I32Mul(s(x)),
+        Op::I32And(x) => Op::I32And(s(x)),
+        Op::I32Or(x) => Op::I32Or(s(x)),
+        Op::I32Xor(x) => Op::I32Xor(s(x)),
+        Op::I32Eq(x) => Op::I32Eq(s(x)),
+        Op::I32Ne(x) => Op::I32Ne(s(x)),
+        Op::I32LtS(x) => Op::I32GtS(s(x)),
+        Op::I32GtS(x) => Op::I32LtS(s(x)),
+        Op::I32LtU(x) => Op::I32GtU(s(x)),
+        Op::I32GtU(x) => Op::I32LtU(s(x)),
+        Op::I32LeS(x) => Op::I32GeS(s(x)),
+        Op::I32GeS(x) => Op::I32LeS(s(x)),
+        Op::I32LeU(x) => Op::I32GeU(s(x)),
+        Op::I32GeU(x) => Op::I32LeU(s(x)),
+        Op::I64Add(x) => Op::I64Add(s(x)),
+        Op::I64Mul(x) => Op::I64Mul(s(x)),
+        Op::I64And(x) => Op::I64And(s(x)),
+        Op::I64Or(x) => Op::I64Or(s(x)),
+        Op::I64Xor(x) => Op::I64Xor(s(x)),
+        Op::I64Eq(x) => Op::I64Eq(s(x)),
+        Op::I64Ne(x) => Op::I64Ne(s(x)),
+        Op::I64LtS(x) => Op::I64GtS(s(x)),
+        Op::I64GtS(x) => Op::I64LtS(s(x)),
+        Op::I64LtU(x) => Op::I64GtU(s(x)),
+        Op::I64GtU(x) => Op::I64LtU(s(x)),
+        Op::I64LeS(x) => Op::I64GeS(s(x)),
+        Op::I64GeS(x) => Op::I64LeS(s(x)),
+        Op::I64LeU(x) => Op::I64GeU(s(x)),
+        Op::I64GeU(x) => Op::I64LeU(s(x)),
+        Op::F32Eq(x) => Op::F32Eq(s(x)),
+        Op::F32Ne(x) => Op::F32Ne(s(x)),
+        Op::F32Lt(x) => Op::F32Gt(s(x)),
+        Op::F32Gt(x) => Op::F32Lt(s(x)),
+        Op::F32Le(x) => Op::F32Ge(s(x)),
+        Op::F32Ge(x) => Op::F32Le(s(x)),
+        Op::F64Eq(x) => Op::F64Eq(s(x)),
+        Op::F64Ne(x) => Op::F64Ne(s(x)),
+        Op::F64Lt(x) => Op::F64Gt(s(x)),
+        Op::F64Gt(x) => Op::F64Lt(s(x)),
+        Op::F64Le(x) => Op::F64Ge(s(x)),
+        Op::F64Ge(x) => Op::F64Le(s(x)),
+        Op::BrI32Eq(x) => Op::BrI32Eq(c(x)),
+        Op::BrI32Ne(x) => Op::BrI32Ne(c(x)),
+        Op::BrI32LtS(x) => Op::BrI32GtS(c(x)),
+        Op::BrI32GtS(x) => Op::BrI32LtS(c(x)),
+        Op::BrI32LtU(x) => Op::BrI32GtU(c(x)),
+        Op::BrI32GtU(x) => Op::BrI32LtU(c(x)),
+        Op::BrI32LeS(x) => Op::BrI32GeS(c(x)),
+        Op::BrI32GeS(x) => Op::BrI32LeS(c(x)),
+        Op::BrI32LeU(x) => Op::BrI32GeU(c(x)),
+        Op::BrI32GeU(x) => Op::BrI32LeU(c(x)),
+        _ => return None,
+    })
+}
+
+/// The accumulator form of `op` when its accumulator operand, or (by
+/// [`mirrored`]) its other input, is `slot`.
+fn acc_form_reading(op: Op, slot: Slot) -> Option<Op> {
+    match op.acc_form() {
+        Some((s, acc)) if s == slot => Some(acc),
+        Some(_) => match mirrored(op)?.acc_form() {
+            Some((s, acc)) if s == slot => Some(acc),
+            _ => None,
+        },
+        None => None,
+    }
+}
+
+impl FuncTranslator<'_> {
+    /// Rewrites to its accumulator form every op that reads the result of
+    /// the op before it and is reached only from there.
+    pub(super) fn assign_accumulator(&mut self) {
+        let n = self.code.len();
+        // Ops control can reach other than from the op before them.
+        let mut entered = vec![false; n + 1];
+        let mark = |entered: &mut [bool], pc: usize, rel: i64| {
+            let target = pc as i64 + 1 + rel;
+            if let Some(e) = usize::try_from(target)
+                .ok()
+                .and_then(|t| entered.get_mut(t))
+            {
+                *e = true;
+            }
+        };
+        for pc in 0..n {
+            let mut op = self.code[pc];
+            if let Some((taken, fallthrough)) = op.cond_branch_targets_mut() {
+                mark(&mut entered, pc, i64::from(*taken));
+                mark(&mut entered, pc, i64::from(*fallthrough));
+            } else if let Some(offset) = op.branch_offset_mut() {
+                mark(&mut entered, pc, i64::from(*offset));
+            }
+        }
+        for region in &self.handlers.regions {
+            for catch in region.catches.iter() {
+                if let Some(e) = entered.get_mut(catch.pad as usize) {
+                    *e = true;
+                }
+            }
+        }
+        for (pc, &entered) in entered.iter().enumerate().take(n).skip(1) {
+            if entered {
+                continue;
+            }
+            let Some(slot) = acc_result(&self.code[pc - 1]) else {
+                continue;
+            };
+            if let Some(acc) = acc_form_reading(self.code[pc], slot) {
+                self.code[pc] = acc;
+            }
+        }
+    }
+}
