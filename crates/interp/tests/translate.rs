@@ -39,7 +39,8 @@ fn local_get_is_free_and_constants_fold() {
         matches!(code[1], Op::I32AddAcc(b) if b.lhs == 1 && b.rhs == code_dst(&code[0])),
         "{code:?}"
     );
-    assert!(matches!(code[2], Op::Return1 { .. }), "{code:?}");
+    // And the sum goes back from there.
+    assert!(matches!(code[2], Op::Return1Acc { .. }), "{code:?}");
     assert_eq!(code.len(), 3);
 }
 
@@ -609,4 +610,34 @@ fn accumulator_forms_only_where_the_op_before_is_the_only_way_in() {
         .expect("an i32.sub");
     assert!(matches!(code[sub - 1], Op::I32Mul(_)), "{code:?}");
     assert!(matches!(code[sub], Op::I32Sub(_)), "{code:?}");
+}
+
+/// The ops with named operands have accumulator forms too: a branch on a
+/// value just computed, a constant stored at an address just computed.
+#[test]
+fn named_operand_ops_take_the_accumulator() {
+    let m = translate(
+        r#"(module (memory 1) (func (param i32 i32)
+            (i32.store (i32.and (local.get 0) (i32.const 1020)) (i32.const 7))
+            (block (br_if 0 (i32.and (local.get 1) (i32.const 1))))
+            (i32.store offset=4 (local.get 0) (i32.const 9))))"#,
+        false,
+    );
+    let code = m.code(0).unwrap();
+    assert!(matches!(code[0], Op::I32AndImm(_)), "{code:?}");
+    assert!(
+        matches!(code[1], Op::Store32ImmAcc { value: 7, .. }),
+        "{code:?}"
+    );
+    assert!(matches!(code[2], Op::I32AndImm(_)), "{code:?}");
+    assert!(matches!(code[3], Op::BrIfNezAcc { .. }), "{code:?}");
+    // After the branch (the op before is not a producer), the plain form.
+    assert!(
+        matches!(code[4], Op::Store32Imm { value: 9, .. }),
+        "{code:?}"
+    );
+    assert_eq!(
+        code[3].base_form().code(),
+        kiln_interp::bytecode::OpCode::BrIfNez
+    );
 }

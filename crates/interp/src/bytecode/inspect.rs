@@ -378,3 +378,43 @@ impl Op {
         false
     }
 }
+
+/// Maps the ops with named operands to and from their accumulator forms
+/// (the op list generates the tuple ones): `$base { fields } <-> $acc`,
+/// `$field` the operand taken from the accumulator.
+macro_rules! named_acc_forms {
+    ($( $base:ident / $acc:ident { $($f:ident),* } . $field:ident ),* $(,)?) => {
+        impl Op {
+            /// The accumulator form of this op, if it has one, and the
+            /// operand slot that form takes from the accumulator.
+            pub fn acc_form(&self) -> Option<(Slot, Op)> {
+                match *self {
+                    $( Op::$base { $($f),* } => Some(($field, Op::$acc { $($f),* })), )*
+                    _ => self.tuple_acc_form(),
+                }
+            }
+
+            /// The op an accumulator form stands for; any other op itself.
+            pub fn base_form(&self) -> Op {
+                match *self {
+                    $( Op::$acc { $($f),* } => Op::$base { $($f),* }, )*
+                    _ => self.tuple_base_form(),
+                }
+            }
+        }
+    };
+}
+
+named_acc_forms! {
+    BrIfNez / BrIfNezAcc { cond, fallthrough, offset }.cond,
+    BrIfEqz / BrIfEqzAcc { cond, fallthrough, offset }.cond,
+    BrTable / BrTableAcc { index, len }.index,
+    Return1 / Return1Acc { src }.src,
+    Load32AddImm / Load32AddImmAcc { val, addr, imm, offset }.addr,
+    Load64AddImm / Load64AddImmAcc { val, addr, imm, offset }.addr,
+    Load8UAddImm / Load8UAddImmAcc { val, addr, imm, offset }.addr,
+    Store8Imm / Store8ImmAcc { addr, value, offset }.addr,
+    Store16Imm / Store16ImmAcc { addr, value, offset }.addr,
+    Store32Imm / Store32ImmAcc { addr, value, offset }.addr,
+    Store64Imm / Store64ImmAcc { addr, value, offset }.addr,
+}

@@ -111,17 +111,17 @@ macro_rules! op_set {
         }
 
         impl Op {
-            /// The accumulator form of this op, if it has one, and the
-            /// operand slot that form takes from the accumulator.
-            pub fn acc_form(&self) -> Option<(Slot, Op)> {
+            /// [`Op::acc_form`] for the ops with a tuple operand, whose
+            /// forms the op list generates.
+            fn tuple_acc_form(&self) -> Option<(Slot, Op)> {
                 match *self {
                     $( $( Op::$base(x) => Some((x.$acc_field, Op::$name(x))), )? )*
                     _ => None,
                 }
             }
 
-            /// The op an accumulator form stands for; any other op itself.
-            pub fn base_form(&self) -> Op {
+            /// [`Op::base_form`] for the ops with a tuple operand.
+            fn tuple_base_form(&self) -> Op {
                 match *self {
                     $( $( Op::$name(x) => Op::$base(x), )? )*
                     other => other,
@@ -1436,6 +1436,106 @@ pub enum Op {
     #[acc(I64TruncSatF32U.src)] I64TruncSatF32UAcc(Un),
     #[acc(I64TruncSatF64S.src)] I64TruncSatF64SAcc(Un),
     #[acc(I64TruncSatF64U.src)] I64TruncSatF64UAcc(Un),
+
+    /// [`Op::BrIfNez`] with `cond` taken from the accumulator.
+    BrIfNezAcc {
+        /// As in [`Op::BrIfNez`].
+        cond: Slot,
+        /// As in [`Op::BrIfNez`].
+        fallthrough: i16,
+        /// As in [`Op::BrIfNez`].
+        offset: i32,
+    },
+    /// [`Op::BrIfEqz`] with `cond` taken from the accumulator.
+    BrIfEqzAcc {
+        /// As in [`Op::BrIfEqz`].
+        cond: Slot,
+        /// As in [`Op::BrIfEqz`].
+        fallthrough: i16,
+        /// As in [`Op::BrIfEqz`].
+        offset: i32,
+    },
+    /// [`Op::BrTable`] with `index` taken from the accumulator.
+    BrTableAcc {
+        /// As in [`Op::BrTable`].
+        index: Slot,
+        /// As in [`Op::BrTable`].
+        len: u32,
+    },
+    /// [`Op::Return1`] with `src` taken from the accumulator.
+    Return1Acc {
+        /// As in [`Op::Return1`].
+        src: Slot,
+    },
+    /// [`Op::Load32AddImm`] with `addr` taken from the accumulator.
+    Load32AddImmAcc {
+        /// As in [`Op::Load32AddImm`].
+        val: Slot,
+        /// As in [`Op::Load32AddImm`].
+        addr: Slot,
+        /// As in [`Op::Load32AddImm`].
+        imm: i32,
+        /// As in [`Op::Load32AddImm`].
+        offset: u32,
+    },
+    /// [`Op::Load64AddImm`] with `addr` taken from the accumulator.
+    Load64AddImmAcc {
+        /// As in [`Op::Load64AddImm`].
+        val: Slot,
+        /// As in [`Op::Load64AddImm`].
+        addr: Slot,
+        /// As in [`Op::Load64AddImm`].
+        imm: i32,
+        /// As in [`Op::Load64AddImm`].
+        offset: u32,
+    },
+    /// [`Op::Load8UAddImm`] with `addr` taken from the accumulator.
+    Load8UAddImmAcc {
+        /// As in [`Op::Load8UAddImm`].
+        val: Slot,
+        /// As in [`Op::Load8UAddImm`].
+        addr: Slot,
+        /// As in [`Op::Load8UAddImm`].
+        imm: i32,
+        /// As in [`Op::Load8UAddImm`].
+        offset: u32,
+    },
+    /// [`Op::Store8Imm`] with `addr` taken from the accumulator.
+    Store8ImmAcc {
+        /// As in [`Op::Store8Imm`].
+        addr: Slot,
+        /// As in [`Op::Store8Imm`].
+        value: u32,
+        /// As in [`Op::Store8Imm`].
+        offset: u32,
+    },
+    /// [`Op::Store16Imm`] with `addr` taken from the accumulator.
+    Store16ImmAcc {
+        /// As in [`Op::Store16Imm`].
+        addr: Slot,
+        /// As in [`Op::Store16Imm`].
+        value: u32,
+        /// As in [`Op::Store16Imm`].
+        offset: u32,
+    },
+    /// [`Op::Store32Imm`] with `addr` taken from the accumulator.
+    Store32ImmAcc {
+        /// As in [`Op::Store32Imm`].
+        addr: Slot,
+        /// As in [`Op::Store32Imm`].
+        value: u32,
+        /// As in [`Op::Store32Imm`].
+        offset: u32,
+    },
+    /// [`Op::Store64Imm`] with `addr` taken from the accumulator.
+    Store64ImmAcc {
+        /// As in [`Op::Store64Imm`].
+        addr: Slot,
+        /// As in [`Op::Store64Imm`].
+        value: i32,
+        /// As in [`Op::Store64Imm`].
+        offset: u32,
+    },
 
     // ---- SIMD (every v128 operand is two slots; `simd` feature) ---------
     /// `[dst] = op([a])` for `v128 -> v128` ops.

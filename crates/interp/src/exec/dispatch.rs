@@ -40,7 +40,7 @@ macro_rules! handlers {
         $(
             $(#[$cfg:meta])*
             $name:ident $(( $($tuple:tt)* ))? $({ $($named:tt)* })?
-            $(/ $acc_name:ident ( $($acc_tuple:tt)* ))? => $body:block
+            $(/ $acc_name:ident $(( $($acc_tuple:tt)* ))? $({ $($acc_named:tt)* })? )? => $body:block
         )*
     ) => {
         /// One function per op; see the module docs of `dispatch`.
@@ -109,7 +109,7 @@ macro_rules! handlers {
                             };
                         }
                         // SAFETY: as in the plain form.
-                        let Op::$acc_name ( $($acc_tuple)* ) = (unsafe { *$ip }) else {
+                        let Op::$acc_name $(( $($acc_tuple)* ))? $({ $($acc_named)* })? = (unsafe { *$ip }) else {
                             unsafe { core::hint::unreachable_unchecked() }
                         };
                         // SAFETY: as in the plain form.
@@ -212,7 +212,7 @@ macro_rules! handlers {
                             $body
                         }
                         $(
-                            Op::$acc_name ( $($acc_tuple)* ) => {
+                            Op::$acc_name $(( $($acc_tuple)* ))? $({ $($acc_named)* })? => {
                                 #[allow(dead_code)]
                                 const ACC: bool = true;
                                 $body

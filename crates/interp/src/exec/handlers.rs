@@ -487,9 +487,13 @@ macro_rules! state_macros {
             ($d m:expr, $d n:literal, $d t:ty) => {
                 store!($d m.addr, $d m.offset, $d n, acc_or!($d m.val) as $d t)
             };
-            ($d addr:expr, $d offset:expr, $d n:literal, $d v:expr) => {{
+            ($d addr:expr, $d offset:expr, $d n:literal, $d v:expr) => {
+                store!(@at get!($d addr), $d offset, $d n, $d v)
+            };
+            // To an address value already read.
+            (@at $d a:expr, $d offset:expr, $d n:literal, $d v:expr) => {{
                 let v = $d v;
-                let p = ea!($d addr, $d offset, $d n);
+                let p = ea!(@value $d a, $d offset, $d n);
                 // SAFETY: as for `load!`; wasm code owns its memory's bytes
                 // (no Rust reference to them is live while it runs).
                 unsafe { ptr::write_unaligned(p as *mut [u8; $d n], v.to_le_bytes()) };
@@ -510,8 +514,12 @@ handlers! { $ [ip, fp, cx, mb, ml, acc]
         cond,
         fallthrough,
         offset,
+    } / BrIfNezAcc {
+        cond,
+        fallthrough,
+        offset,
     } => {
-        if get!(cond) as u32 != 0 {
+        if acc_or!(cond) as u32 != 0 {
             jump!(offset)
         } else {
             jump!(fallthrough as i32)
@@ -521,21 +529,25 @@ handlers! { $ [ip, fp, cx, mb, ml, acc]
         cond,
         fallthrough,
         offset,
+    } / BrIfEqzAcc {
+        cond,
+        fallthrough,
+        offset,
     } => {
-        if get!(cond) as u32 == 0 {
+        if acc_or!(cond) as u32 == 0 {
             jump!(offset)
         } else {
             jump!(fallthrough as i32)
         }
     }
-    BrTable { index, len } => {
-        let i = (get!(index) as u32).min(len);
+    BrTable { index, len } / BrTableAcc { index, len } => {
+        let i = (acc_or!(index) as u32).min(len);
         // SAFETY: `len + 1` branch ops follow, and `i <= len`.
         ip = unsafe { ip.add(i as usize) };
     }
     Return => { do_return!() }
-    Return1 { src } => {
-        set!(0, get!(src));
+    Return1 { src } / Return1Acc { src } => {
+        set!(0, acc_or!(src));
         do_return!()
     }
     Fuel { amount } => { charge!(amount) }
@@ -716,8 +728,8 @@ handlers! { $ [ip, fp, cx, mb, ml, acc]
     Store16(m) / Store16Acc(m) => { store!(m, 2, u16) }
     Store32(m) / Store32Acc(m) => { store!(m, 4, u32) }
     Store64(m) / Store64Acc(m) => { store!(m, 8, u64) }
-    Load32AddImm { val, addr, imm, offset } => {
-        load!(@at add32(get!(addr), imm as u32), offset, val, 4, u32, |v| v as u64)
+    Load32AddImm { val, addr, imm, offset } / Load32AddImmAcc { val, addr, imm, offset } => {
+        load!(@at add32(acc_or!(addr), imm as u32), offset, val, 4, u32, |v| v as u64)
     }
     Load32Add { val, a, b, offset } => {
         load!(@at add32(get!(a), get!(b) as u32), offset, val, 4, u32, |v| v as u64)
@@ -725,8 +737,8 @@ handlers! { $ [ip, fp, cx, mb, ml, acc]
     Load32Index { val, base, idx, shift, offset } => {
         load!(@at index32(get!(base), get!(idx), shift), offset, val, 4, u32, |v| v as u64)
     }
-    Load64AddImm { val, addr, imm, offset } => {
-        load!(@at add32(get!(addr), imm as u32), offset, val, 8, u64, |v| v)
+    Load64AddImm { val, addr, imm, offset } / Load64AddImmAcc { val, addr, imm, offset } => {
+        load!(@at add32(acc_or!(addr), imm as u32), offset, val, 8, u64, |v| v)
     }
     Load64Add { val, a, b, offset } => {
         load!(@at add32(get!(a), get!(b) as u32), offset, val, 8, u64, |v| v)
@@ -734,8 +746,8 @@ handlers! { $ [ip, fp, cx, mb, ml, acc]
     Load64Index { val, base, idx, shift, offset } => {
         load!(@at index32(get!(base), get!(idx), shift), offset, val, 8, u64, |v| v)
     }
-    Load8UAddImm { val, addr, imm, offset } => {
-        load!(@at add32(get!(addr), imm as u32), offset, val, 1, u8, |v| v as u64)
+    Load8UAddImm { val, addr, imm, offset } / Load8UAddImmAcc { val, addr, imm, offset } => {
+        load!(@at add32(acc_or!(addr), imm as u32), offset, val, 1, u8, |v| v as u64)
     }
     Load8UAdd { val, a, b, offset } => {
         load!(@at add32(get!(a), get!(b) as u32), offset, val, 1, u8, |v| v as u64)
@@ -743,10 +755,14 @@ handlers! { $ [ip, fp, cx, mb, ml, acc]
     Load8UIndex { val, base, idx, shift, offset } => {
         load!(@at index32(get!(base), get!(idx), shift), offset, val, 1, u8, |v| v as u64)
     }
-    Store8Imm { addr, value, offset } => { store!(addr, offset, 1, value as u8) }
-    Store16Imm { addr, value, offset } => { store!(addr, offset, 2, value as u16) }
-    Store32Imm { addr, value, offset } => { store!(addr, offset, 4, value) }
-    Store64Imm { addr, value, offset } => { store!(addr, offset, 8, value as i64) }
+    Store8Imm { addr, value, offset } / Store8ImmAcc { addr, value, offset } => {
+        store!(@at acc_or!(addr), offset, 1, value as u8) }
+    Store16Imm { addr, value, offset } / Store16ImmAcc { addr, value, offset } => {
+        store!(@at acc_or!(addr), offset, 2, value as u16) }
+    Store32Imm { addr, value, offset } / Store32ImmAcc { addr, value, offset } => {
+        store!(@at acc_or!(addr), offset, 4, value) }
+    Store64Imm { addr, value, offset } / Store64ImmAcc { addr, value, offset } => {
+        store!(@at acc_or!(addr), offset, 8, value as i64) }
     LoadMem { ty, mem, m } => {
         let (addr, offset) = (get!(m.addr), m.offset);
         // SAFETY: the memory index is valid; `bulk::load` bounds-checks.

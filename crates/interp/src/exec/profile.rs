@@ -5,7 +5,8 @@
 //! thread returns, the counts go to the file named by `KILN_OP_PROFILE`.
 //!
 //! The counts are exact and the same on every run, unlike timings on a
-//! shared machine; `benches/op-profile.sh` compares them across revisions.
+//! shared machine; `benches/compare-revisions.sh --backend ops` compares
+//! them across revisions.
 
 extern crate std;
 
