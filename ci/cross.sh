@@ -165,6 +165,17 @@ TEST_PACKAGES=(-p kiln-environ -p kiln-interp -p kiln -p kiln-wast)
 # still run by the Cranelift smoke subset, the precompiled artifacts and
 # the static-linking check; `kiln`'s tests run on i686 and x86_64.
 EMULATED_TEST_PACKAGES=(-p kiln-environ -p kiln-interp)
+# A `native` row's tests and its CLI build share one feature resolution,
+# so Cranelift and Kiln compile once for the target, not twice: cargo
+# unifies features over the packages it is given, and dev-dependencies'
+# features only when it builds a test. `kiln`'s dev-dependency cbindgen
+# turns on indexmap's `std`, which gimli, so cranelift-codegen and all
+# above it, inherit; `kiln-cli` alone turns on rustix features `kiln`'s
+# tests lack. So the tests take `-p kiln -p kiln-cli`, and the CLI is
+# built with both packages and one test target (the `native` row's CLI
+# build took 195 s on 2026-12-07's VM after its tests had built all of
+# it once).
+NATIVE_PACKAGES=(-p kiln -p kiln-cli)
 
 # The representative subset (KILN_SPEC_SUBSET=smoke); paths as in SCOPE-wasm2.txt.
 SMOKE_FILES=(
@@ -482,14 +493,19 @@ for target in "${targets[@]}"; do
         # and the unit tests of the platform layer and of native code
         # (its artifact checks: what this CPU's compiler writes, it loads).
         echo "==> [$target] cargo test --release -p kiln (native, soundness, api, signal_free, runtime::sys, runtime::native)"
-        timed "native tests" cargo test --release --target "$target" -p kiln \
+        timed "native tests" cargo test --release --target "$target" "${NATIVE_PACKAGES[@]}" \
             --test native --test soundness --test api --test signal_free || status=1
-        timed "platform tests" cargo test --release --target "$target" -p kiln --lib \
+        timed "platform tests" cargo test --release --target "$target" "${NATIVE_PACKAGES[@]}" --lib \
             -- runtime::sys runtime::native || status=1
     fi
 
     echo "==> [$target] kiln CLI over the shared spec files"
-    if ! timed "build kiln-cli" cargo build --release --target "$target" -p kiln-cli; then
+    cli_build=(cargo build --release --target "$target" -p kiln-cli)
+    if [ "$row_test" = native ]; then
+        # The same feature resolution as the tests above (NATIVE_PACKAGES).
+        cli_build=(cargo build --release --target "$target" "${NATIVE_PACKAGES[@]}" --bins --test native)
+    fi
+    if ! timed "build kiln-cli" "${cli_build[@]}"; then
         status=1
         continue
     fi

@@ -38,7 +38,7 @@ const FRAME_BYTES: usize = core::mem::size_of::<Frame>();
 
 /// The value stack and call frames of one store.
 ///
-/// Frames of every active [`invoke`] (including re-entrant ones from host
+/// Frames of every active [`invoke`](crate::invoke) (including re-entrant ones from host
 /// functions) share it: a nested invocation starts at `top`, above every
 /// slot its callers still use.
 #[derive(Debug)]
