@@ -104,6 +104,16 @@ macro_rules! op_set {
                 }
             }
 
+            /// Whether the op list generates an accumulator form of this op
+            /// (see [`OpCode::has_acc_form`]).
+            #[inline]
+            pub(super) const fn tuple_has_acc_form(self) -> bool {
+                match self {
+                    $( $( OpCode::$base => true, )? )*
+                    _ => false,
+                }
+            }
+
             /// Every op of this build, in tag order.
             pub const ALL: [OpCode; OpCode::Count as usize] = [
                 $( $(#[cfg($cfg)])? OpCode::$name, )*

@@ -18,18 +18,13 @@ use alloc::vec;
 /// its single result. `None` for ops that write nothing, several values,
 /// or write through a path other than `set!`.
 fn acc_result(op: &Op) -> Option<Slot> {
-    let mut base = op.base_form();
-    match base {
-        // Out-of-line or generic writes, and vectors.
-        Op::MemoryGrow { .. }
-        | Op::RefFunc { .. }
-        | Op::MemorySize { .. }
-        | Op::TableGet { .. }
-        | Op::TableSize { .. }
-        | Op::LoadMem { .. } => None,
-        #[cfg(feature = "simd")]
-        Op::V128Test { .. } | Op::V128Extract { .. } => None,
-        _ => base.scalar_dst_mut().map(|d| *d),
+    let mut op = *op;
+    let slot = op.scalar_dst_mut().map(|d| *d);
+    if op.code().leaves_result_in_acc() {
+        debug_assert!(slot.is_some(), "{op:?}");
+        slot
+    } else {
+        None
     }
 }
 
@@ -137,6 +132,10 @@ impl FuncTranslator<'_> {
         };
         for pc in 0..n {
             let mut op = self.code[pc];
+            if !op.code().is_branch() {
+                debug_assert!(op.branch_offset_mut().is_none(), "{op:?} branches");
+                continue;
+            }
             if let Some((taken, fallthrough)) = op.cond_branch_targets_mut() {
                 mark(&mut entered, pc, i64::from(*taken));
                 mark(&mut entered, pc, i64::from(*fallthrough));
@@ -152,7 +151,8 @@ impl FuncTranslator<'_> {
             }
         }
         for (pc, &entered) in entered.iter().enumerate().take(n).skip(1) {
-            if entered {
+            // The tag test first: most ops have no accumulator form.
+            if entered || !self.code[pc].code().has_acc_form() {
                 continue;
             }
             let Some(slot) = acc_result(&self.code[pc - 1]) else {
