@@ -129,16 +129,18 @@ fn run_build(mut command: Command, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Builds `names` (or every program, when `None`) for `wasm32-wasip1` and
-/// for the host, into `target_dir`.
+/// Builds `names` (or every program, when `None`) for `wasm32-wasip1`
+/// and, when `host`, for the host, into `target_dir`.
 pub fn build_programs(
     repo: &Path,
     programs_dir: &Path,
     target_dir: &Path,
     names: Option<&[String]>,
+    host: bool,
 ) -> Result<()> {
     let manifest = programs_dir.join("Cargo.toml");
-    for wasm in [true, false] {
+    let builds: &[bool] = if host { &[true, false] } else { &[true] };
+    for &wasm in builds {
         let mut command = cargo();
         // Every member, so programs in any of them can be named.
         command

@@ -80,6 +80,8 @@ fn race(cli: Cli) -> Result<()> {
     let (selected_runtimes, named) = cli.select_runtimes()?;
     let out = cli.out.clone().unwrap_or_else(|| repo.join("target/bench"));
     let build_dir = repo.join("target/bench/build");
+    // The host build of the programs is only for racing them natively.
+    let wants_native = selected_runtimes.contains("native");
     let wants_kiln = runtimes::KILN_BACKENDS
         .iter()
         .any(|b| selected_runtimes.contains(b.runtime));
@@ -100,14 +102,14 @@ fn race(cli: Cli) -> Result<()> {
     if !cli.no_build {
         // Only the selected programs, unless all are selected.
         let only = (names.len() < available.len()).then_some(names.as_slice());
-        build::build_programs(&repo, &programs_dir, &build_dir, only)?;
+        build::build_programs(&repo, &programs_dir, &build_dir, only, wants_native)?;
     }
     let programs: Vec<Program> = names
         .iter()
         .map(|n| Program::in_target_dir(n, &build_dir))
         .collect();
     for program in &programs {
-        if !program.wasm.is_file() || !program.native.is_file() {
+        if !program.wasm.is_file() || (wants_native && !program.native.is_file()) {
             bail!(
                 "`{}` has not been built (run without --no-build)",
                 program.name
