@@ -11,6 +11,7 @@
 //! jump threading, it sees every branch's final targets.
 
 use super::FuncTranslator;
+use super::fuse::{commutative, swap_operands};
 use crate::bytecode::{Bin, BrCmp, Op, Slot};
 use alloc::vec;
 
@@ -44,14 +45,10 @@ fn mirrored(op: Op) -> Option<Op> {
         rhs: x.lhs,
         ..x
     };
+    if commutative(&op) {
+        return Some(swap_operands(op));
+    }
     Some(match op {
-        Op::I32Add(x) => Op::I32Add(s(x)),
-        Op::I32Mul(x) => Op::I32Mul(s(x)),
-        Op::I32And(x) => Op::I32And(s(x)),
-        Op::I32Or(x) => Op::I32Or(s(x)),
-        Op::I32Xor(x) => Op::I32Xor(s(x)),
-        Op::I32Eq(x) => Op::I32Eq(s(x)),
-        Op::I32Ne(x) => Op::I32Ne(s(x)),
         Op::I32LtS(x) => Op::I32GtS(s(x)),
         Op::I32GtS(x) => Op::I32LtS(s(x)),
         Op::I32LtU(x) => Op::I32GtU(s(x)),
@@ -60,11 +57,6 @@ fn mirrored(op: Op) -> Option<Op> {
         Op::I32GeS(x) => Op::I32LeS(s(x)),
         Op::I32LeU(x) => Op::I32GeU(s(x)),
         Op::I32GeU(x) => Op::I32LeU(s(x)),
-        Op::I64Add(x) => Op::I64Add(s(x)),
-        Op::I64Mul(x) => Op::I64Mul(s(x)),
-        Op::I64And(x) => Op::I64And(s(x)),
-        Op::I64Or(x) => Op::I64Or(s(x)),
-        Op::I64Xor(x) => Op::I64Xor(s(x)),
         Op::I64Eq(x) => Op::I64Eq(s(x)),
         Op::I64Ne(x) => Op::I64Ne(s(x)),
         Op::I64LtS(x) => Op::I64GtS(s(x)),

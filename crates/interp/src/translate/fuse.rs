@@ -203,7 +203,7 @@ fn with_imm(op: Op, value: u64, is64: bool) -> Option<Op> {
 }
 
 /// `op` (a commutative op over [`Bin`]) with its operands swapped.
-fn swap_operands(op: Op) -> Op {
+pub(super) fn swap_operands(op: Op) -> Op {
     let swap = |x: Bin| Bin {
         dst: x.dst,
         lhs: x.rhs,
@@ -227,7 +227,7 @@ fn swap_operands(op: Op) -> Op {
 }
 
 /// Whether swapping the operands of `op` keeps its meaning.
-fn commutative(op: &Op) -> bool {
+pub(super) fn commutative(op: &Op) -> bool {
     matches!(
         op,
         Op::I32Add(_)
