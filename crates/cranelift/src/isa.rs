@@ -81,8 +81,13 @@ impl IsaBuilder {
                 if !supported {
                     return Err(CompileError::UnsupportedTarget(name.clone()));
                 }
-                let mut b = isa::lookup(triple)
-                    .map_err(|e| CompileError::UnsupportedTarget(format!("{name}: {e}")))?;
+                let mut b = isa::lookup(triple).map_err(|e| match e {
+                    isa::LookupError::SupportDisabled => CompileError::UnsupportedTarget(format!(
+                        "{name}: this build of Kiln has only the host's Cranelift backend \
+                         (build it with the `all-arch` feature to compile for other architectures)"
+                    )),
+                    e => CompileError::UnsupportedTarget(format!("{name}: {e}")),
+                })?;
                 if arch == Architecture::X86_64 {
                     // x86-64-v2 as the cross-compilation baseline: every
                     // x86-64 CPU of the last fifteen years has it, and

@@ -157,6 +157,29 @@ fn mismatched_engines_and_bad_files_are_errors() {
     assert!(engine.precompile_module(b"\0asm\x01\0\0\0\x01").is_err());
 }
 
+/// Without `all-arch` only the host's Cranelift backend is built: naming
+/// another architecture is an error that says how to get its backend.
+#[cfg(not(feature = "all-arch"))]
+#[test]
+fn other_targets_need_the_all_arch_feature() {
+    let foreign = if cfg!(target_arch = "x86_64") {
+        "aarch64-unknown-linux-gnu"
+    } else {
+        "x86_64-unknown-linux-gnu"
+    };
+    let mut config = Config::new();
+    config.target(foreign);
+    let err = match Engine::new(&config) {
+        Err(e) => format!("{e:#}"),
+        Ok(engine) => format!(
+            "{:#}",
+            engine.precompile_module(WAT.as_bytes()).unwrap_err()
+        ),
+    };
+    assert!(err.contains("all-arch") && err.contains(foreign), "{err}");
+}
+
+#[cfg(feature = "all-arch")]
 #[test]
 fn other_targets_are_precompiled_but_not_run_here() {
     let foreign = if cfg!(target_arch = "x86_64") {
