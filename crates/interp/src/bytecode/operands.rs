@@ -59,7 +59,7 @@ pub struct BrCmp {
     /// Relative target.
     pub offset: i32,
     /// Relative target when the test fails: 0 (the next op) unless a `Br`
-    /// to this test was threaded into a copy of it (see `thread_jumps`).
+    /// to this test was threaded into a copy of it (see `thread_jump`).
     pub fallthrough: i16,
 }
 

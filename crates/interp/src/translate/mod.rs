@@ -294,8 +294,7 @@ pub(crate) fn translate_function(
         reader.finish()?;
     }
     ft.finish_region();
-    ft.thread_jumps();
-    ft.assign_accumulator();
+    ft.finish_code();
     if ft.max_slots > u16::MAX as u32 {
         return Err(too_big(start_offset));
     }
@@ -484,45 +483,46 @@ impl FuncTranslator<'_> {
         }
     }
 
-    /// Replaces every `Br` whose target is a return op or a conditional
-    /// branch by a copy of that op (the branch's copy falling through to
-    /// the op after the original): both read only frame slots, so executing
-    /// them at the `Br` is equivalent and saves a dispatch.
-    fn thread_jumps(&mut self) {
-        for pc in 0..self.code.len() {
-            let Op::Br { offset } = self.code[pc] else {
-                continue;
-            };
-            let target = (pc as i64 + 1 + offset as i64) as usize;
-            let mut op = self.code[target];
-            if let Op::Return | Op::Return1 { .. } = op {
-                self.code[pc] = op;
-                continue;
-            }
-            // A jump to a test (the loop back-edge `br` of LLVM's loops,
-            // whose header tests the exit condition) becomes a copy of the
-            // test that falls through to the op after it: one op run per
-            // iteration instead of two. Not when metering fuel, where the
-            // test may be a region's first op and charge for it; and only
-            // for a test that is not a threaded copy itself.
-            if self.consume_fuel {
-                continue;
-            }
-            let Some((taken, fallthrough)) = op.cond_branch_targets_mut() else {
-                continue;
-            };
-            let next = pc as i64 + 1;
-            let Ok(new_fallthrough) = i16::try_from(target as i64 + 1 - next) else {
-                continue;
-            };
-            if *fallthrough != 0 {
-                continue;
-            }
-            let taken_target = target as i64 + 1 + i64::from(*taken);
-            *taken = (taken_target - next) as i32;
-            *fallthrough = new_fallthrough;
+    /// Replaces the `Br` at `pc`, if its target is a return op or a
+    /// conditional branch, by a copy of that op (the branch's copy falling
+    /// through to the op after the original): both read only frame slots,
+    /// so executing them at the `Br` is equivalent and saves a dispatch.
+    /// The copy is of the target's base form: an accumulator form reads
+    /// the result of the op before the original, not of the one before
+    /// the copy.
+    fn thread_jump(&mut self, pc: usize) {
+        let Op::Br { offset } = self.code[pc] else {
+            return;
+        };
+        let target = (pc as i64 + 1 + offset as i64) as usize;
+        let mut op = self.code[target].base_form();
+        if let Op::Return | Op::Return1 { .. } = op {
             self.code[pc] = op;
+            return;
         }
+        // A jump to a test (the loop back-edge `br` of LLVM's loops,
+        // whose header tests the exit condition) becomes a copy of the
+        // test that falls through to the op after it: one op run per
+        // iteration instead of two. Not when metering fuel, where the
+        // test may be a region's first op and charge for it; and only
+        // for a test that is not a threaded copy itself.
+        if self.consume_fuel {
+            return;
+        }
+        let Some((taken, fallthrough)) = op.cond_branch_targets_mut() else {
+            return;
+        };
+        let next = pc as i64 + 1;
+        let Ok(new_fallthrough) = i16::try_from(target as i64 + 1 - next) else {
+            return;
+        };
+        if *fallthrough != 0 {
+            return;
+        }
+        let taken_target = target as i64 + 1 + i64::from(*taken);
+        *taken = (taken_target - next) as i32;
+        *fallthrough = new_fallthrough;
+        self.code[pc] = op;
     }
 
     /// Points the branch at `pc` to `target`.
