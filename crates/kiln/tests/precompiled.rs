@@ -157,16 +157,21 @@ fn mismatched_engines_and_bad_files_are_errors() {
     assert!(engine.precompile_module(b"\0asm\x01\0\0\0\x01").is_err());
 }
 
+/// A native architecture Kiln compiles for other than this host's.
+fn foreign_triple() -> &'static str {
+    if cfg!(target_arch = "x86_64") {
+        "aarch64-unknown-linux-gnu"
+    } else {
+        "x86_64-unknown-linux-gnu"
+    }
+}
+
 /// Without `all-arch` only the host's Cranelift backend is built: naming
 /// another architecture is an error that says how to get its backend.
 #[cfg(not(feature = "all-arch"))]
 #[test]
 fn other_targets_need_the_all_arch_feature() {
-    let foreign = if cfg!(target_arch = "x86_64") {
-        "aarch64-unknown-linux-gnu"
-    } else {
-        "x86_64-unknown-linux-gnu"
-    };
+    let foreign = foreign_triple();
     let mut config = Config::new();
     config.target(foreign);
     let err = match Engine::new(&config) {
@@ -182,11 +187,7 @@ fn other_targets_need_the_all_arch_feature() {
 #[cfg(feature = "all-arch")]
 #[test]
 fn other_targets_are_precompiled_but_not_run_here() {
-    let foreign = if cfg!(target_arch = "x86_64") {
-        "aarch64-unknown-linux-gnu"
-    } else {
-        "x86_64-unknown-linux-gnu"
-    };
+    let foreign = foreign_triple();
     for triple in [
         foreign,
         "s390x-unknown-linux-gnu",
