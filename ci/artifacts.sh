@@ -176,10 +176,10 @@ for target in "${targets[@]}"; do
         if ! "$host_kiln" compile --target "$target" "$file" -o "$art" 2>"$dir/$name.compile"; then
             why="kiln compile --target failed: $(head -c 300 "$dir/$name.compile")"
         else
-            # -C compiler=cranelift: the target's `kiln` may be a loader
-            # without Cranelift, whose default strategy interprets.
+            # The target's `kiln` may be a loader without Cranelift: a
+            # precompiled file picks the Cranelift strategy by itself.
             # shellcheck disable=SC2086 # the runner is words
-            record "$dir/$name" $runner "$kiln" run -C compiler=cranelift --allow-precompiled "$art" \
+            record "$dir/$name" $runner "$kiln" run --allow-precompiled "$art" \
                 --invoke "$func" "${args[@]}"
             for part in stdout stderr status; do
                 if ! cmp -s "$work/host/$name.$part" "$dir/$name.$part"; then

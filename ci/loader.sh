@@ -46,6 +46,9 @@ if [ -f "$wasm" ]; then
     want=$("$full" run --allow-precompiled "$work/fib.kwasm")
     got=$("$loader" run -C compiler=cranelift --allow-precompiled "$work/fib.kwasm")
     [ "$got" = "$want" ] || fail "fib printed '$got', the full build '$want'"
+    # Without -C compiler=, a precompiled file picks the loader by itself.
+    got=$("$loader" run --allow-precompiled "$work/fib.kwasm")
+    [ "$got" = "$want" ] || fail "fib without -C compiler= printed '$got', the full build '$want'"
     echo "[loader] precompiled WASI program: $got"
 else
     echo "[loader] $wasm not built; skipping the WASI program"

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, anyhow, bail};
 use clap::Args;
 use kiln::{
-    Config, Engine, Func, Linker, Module, Store, Trap, TrapCode, Val, ValType, WasmBacktrace,
+    Config, Engine, Func, Linker, Module, Store, Strategy, Trap, TrapCode, Val, ValType,
+    WasmBacktrace,
 };
 
 use crate::host::{self, Host, MemoryLimit, Preopen, Timeout, UnknownImportCalled, WasiSetup};
@@ -137,6 +138,13 @@ impl RunCommand {
         }
         for dir in &self.dirs_ro {
             preopens.push(Preopen::parse(dir, false)?);
+        }
+        // A precompiled module needs the Cranelift strategy (as a loader)
+        // even where the default interprets, as in a build without
+        // Cranelift: unless `-C compiler=` says otherwise, take it.
+        let names_compiler = self.codegen.iter().any(|c| c.starts_with("compiler="));
+        if self.allow_precompiled && !names_compiler && starts_like_precompiled(&self.file) {
+            config.strategy(Strategy::Cranelift);
         }
         let engine = Engine::new(&config)?;
 
