@@ -143,7 +143,7 @@ impl RunCommand {
         // even where the default interprets, as in a build without
         // Cranelift: unless `-C compiler=` says otherwise, take it.
         let names_compiler = self.codegen.iter().any(|c| c.starts_with("compiler="));
-        if self.allow_precompiled && !names_compiler && starts_like_precompiled(&self.file) {
+        if self.allow_precompiled && !names_compiler && is_precompiled_file(&self.file) {
             config.strategy(Strategy::Cranelift);
         }
         let engine = Engine::new(&config)?;
@@ -313,11 +313,7 @@ fn load_module(engine: &Engine, path: &Path, allow_precompiled: bool) -> Result<
             "`{file}` is a precompiled module: pass --allow-precompiled to run it (only for files you trust)"
         )
     };
-    // A regular file is probed first so that a precompiled one can be
-    // mapped rather than read; anything else (a pipe, /dev/stdin) can be
-    // read only once.
-    let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
-    if regular && starts_like_precompiled(path) {
+    if is_precompiled_file(path) {
         if !allow_precompiled {
             return Err(refuse());
         }
@@ -336,6 +332,14 @@ fn load_module(engine: &Engine, path: &Path, allow_precompiled: bool) -> Result<
     }
     let wasm = wasm_from_file_bytes(path, bytes)?;
     Module::from_binary(engine, &wasm).with_context(|| format!("failed to compile `{file}`"))
+}
+
+/// Whether `path` is a regular file that starts like a precompiled module.
+/// Only regular files are probed, so that a precompiled one can be mapped
+/// rather than read: anything else (a pipe, /dev/stdin) can be read only
+/// once, and probing would eat its first bytes.
+fn is_precompiled_file(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file()) && starts_like_precompiled(path)
 }
 
 /// Whether the file at `path` starts like a precompiled module (false if
