@@ -418,6 +418,44 @@ fn backtrace() {
     assert_eq!(i.call1("outer", &[1]), 1);
 }
 
+/// Call records sit past the locals and the results. A function with more
+/// result slots than parameters and locals keeps its record above its
+/// results; a tail call into a function with another layout moves the
+/// record; the chain still returns to the right callers, unwinds and
+/// backtraces through every frame.
+#[test]
+fn call_records_follow_each_frame_layout() {
+    let mut i = Instance::new(
+        r#"(module
+        (func $many (param i32) (result i32 i32 i32 i32 i32 i32)
+          (if (result i32 i32 i32 i32 i32 i32) (local.get 0)
+            (then (call $many (i32.sub (local.get 0) (i32.const 1)))
+                  (return))
+            (else (i32.const 1) (i32.const 2) (i32.const 3)
+                  (i32.const 4) (i32.const 5) (i32.const 6))))
+        (func (export "sum") (param i32) (result i32)
+          (call $many (local.get 0))
+          (i32.add) (i32.add) (i32.add) (i32.add) (i32.add))
+        (func $wide (param i64 i64 i64) (result i64) (local i64 i64)
+          (local.set 3 (i64.add (local.get 0) (local.get 1)))
+          (i64.add (local.get 3) (local.get 2)))
+        (func $narrow (param i32) (result i64)
+          (if (result i64) (local.get 0)
+            (then (return_call $wide (i64.const 1) (i64.const 2) (i64.extend_i32_u (local.get 0))))
+            (else (i64.div_u (i64.const 1) (i64.const 0)))))
+        (func (export "tail") (param i32) (result i64)
+          (i64.add (call $narrow (local.get 0)) (i64.const 100)))
+    )"#,
+    );
+    assert_eq!(i.call1("sum", &[0]), 21);
+    assert_eq!(i.call1("sum", &[50]), 21);
+    assert_eq!(i.call1("tail", &[7]), 110);
+    let t = i.call("tail", &[0]).unwrap_err();
+    let funcs: Vec<u32> = t.backtrace.iter().map(|f| f.func_index).collect();
+    assert_eq!(funcs, vec![3, 4]);
+    assert_eq!(i.call1("tail", &[1]), 104);
+}
+
 #[test]
 fn globals() {
     let mut i = Instance::new(

@@ -6,14 +6,15 @@
 //! op that touches raw runtime structures itself (globals, tables, calls)
 //! says why in its own `SAFETY` comment.
 
-use super::Frame;
 use super::bulk;
 #[cfg(kiln_threaded)]
 use super::dispatch::Handler;
 use super::num::*;
+#[cfg(not(kiln_threaded))]
+use super::run::run_pending;
 use super::run::{
-    Cx, Exit, Flow, call_host, mem0, memory, memory_grow, raise, table_grow, throw_new,
-    translate_callee, translated, trap, zero_locals,
+    Cx, Exit, Flow, Pending, call_host, mem0, memory, memory_grow, raise, table_grow, throw_new,
+    translated, trap, zero_locals,
 };
 use crate::bytecode::Op;
 #[cfg(kiln_threaded)]
@@ -171,8 +172,9 @@ macro_rules! state_macros {
                 *fuel -= n;
             }};
         }
-        // The code of defined function `$i` of `$inst`, translated now if
-        // the module is lazy; a translation that fails ends the activation.
+        // The code of defined function `$i` of `$inst`. If the module is
+        // lazy and it is not translated yet, the op runs again after
+        // translating it (or the activation ends if that fails).
         #[allow(unused_macros)]
         macro_rules! callee {
             ($d inst:expr, $d i:expr) => {{
@@ -181,45 +183,76 @@ macro_rules! state_macros {
                 // index (validation).
                 let cf = unsafe { translated(inst, i) };
                 if cf.is_null() {
-                    // SAFETY: as above; `cx` describes the calling frame.
-                    let cf = unsafe { translate_callee($cx, inst, i, $ip) };
-                    if cf.is_null() {
+                    $cx.pending = Pending::Translate(inst, i);
+                    retry!();
+                }
+                cf
+            }};
+        }
+        // Runs the slow step `cx.pending` names, then this op again from
+        // its start; the op must not have changed any state yet. Threaded
+        // handlers reach the step by a tail call, so the call handlers'
+        // fast paths make no call and save no registers.
+        #[allow(unused_macros)]
+        macro_rules! retry {
+            () => {{
+                // SAFETY: `ip` was advanced past this op on entry.
+                let op_ip = unsafe { $ip.sub(1) };
+                #[cfg(kiln_threaded)]
+                {
+                    // SAFETY: as for `next!`; `op_ip` is this op.
+                    return unsafe { retry_after_pending(op_ip, $fp, $cx, $mb, $ml, $acc) };
+                }
+                #[cfg(not(kiln_threaded))]
+                {
+                    // SAFETY: `cx` describes the running frame; `ip` is past
+                    // this op.
+                    if !unsafe { run_pending($cx, $ip) } {
                         return Exit::Trapped;
                     }
-                    cf
-                } else {
-                    cf
+                    // SAFETY: the frame at `cx.base` is reserved in the
+                    // (possibly moved) value stack.
+                    $fp = unsafe { (*$cx.es).stack.values.as_mut_ptr().add($cx.base) };
+                    $ip = op_ip;
+                    next!()
                 }
             }};
         }
-        // Pushes the current frame and enters wasm function `cf` of `ci`
-        // with its frame at slot `ab` of the current one.
+        // Enters wasm function `cf` of `ci` with its frame at slot `ab` of
+        // the current one, recording the caller in the callee's call record.
+        // `same = true` when `ci` is known to be the current instance.
         #[allow(unused_macros)]
         macro_rules! enter {
-            ($d ci:expr, $d cf:expr, $d ab:expr) => {{
+            ($d ci:expr, $d cf:expr, $d ab:expr, same = $d same:literal) => {{
                 let ci: *const VmInstance = $d ci;
                 let cf: *const InterpFunc = $d cf;
                 let new_base = $cx.base + $d ab as usize;
-                // SAFETY: the execution state, `cf` and `ci` are live;
-                // `reserve` makes the callee's frame fit before `fp` is
-                // derived from it, and zeroing stays inside that frame.
+                // SAFETY: `cf` and the execution state are live.
+                let (end, len) = unsafe {
+                    (new_base + (*cf).frame_slots as usize, (*$cx.es).stack.values.len())
+                };
+                if end > len {
+                    $cx.pending = Pending::Grow(end);
+                    retry!();
+                }
+                // SAFETY: the execution state, `cf` and `ci` are live; the
+                // callee's frame (its record included) fits in the value
+                // stack, checked above, and zeroing stays inside it.
                 unsafe {
                     let stack = &mut (*$cx.es).stack;
-                    tri!(stack.reserve(new_base + (*cf).frame_slots as usize, 1));
-                    stack.push_frame_reserved(Frame {
-                        func: $cx.func,
-                        inst: $cx.inst,
-                        ip: $ip,
-                        base: $cx.base,
-                    });
-                    $cx.base = new_base;
                     $fp = stack.values.as_mut_ptr().add(new_base);
+                    let rec = $fp.add((*cf).record_slot as usize);
+                    *rec = $cx.func as usize as u64;
+                    *rec.add(1) = $cx.inst as usize as u64;
+                    *rec.add(2) = $ip as usize as u64;
+                    *rec.add(3) = $cx.base as u64;
+                    $cx.base = new_base;
                     zero_locals($fp, cf);
                     $cx.func = cf;
                     $ip = (*cf).code.as_ptr();
                     // A function's first op never reads the accumulator.
                     $acc = 0;
-                    if ci != $cx.inst {
+                    if !$d same && ci != $cx.inst {
                         $cx.inst = ci;
                         ($mb, $ml) = mem0(ci);
                     }
@@ -227,20 +260,29 @@ macro_rules! state_macros {
             }};
         }
         // Replaces the current frame with wasm function `cf` of `ci`, whose
-        // arguments are at slot `ab`.
+        // arguments are at slot `ab`; the caller recorded in the current
+        // frame becomes the new frame's.
         #[allow(unused_macros)]
         macro_rules! tail_enter {
             ($d ci:expr, $d cf:expr, $d ab:expr) => {{
                 let ci: *const VmInstance = $d ci;
                 let cf: *const InterpFunc = $d cf;
-                // SAFETY: as for `enter!`; the arguments are inside the
-                // current frame, and `ptr::copy` allows the overlap.
+                // SAFETY: as for `enter!`; the record is read before the
+                // arguments move (they may land on it), the arguments are
+                // inside the current frame, and `ptr::copy` allows the
+                // overlap.
                 unsafe {
+                    let old = $fp.add((*$cx.func).record_slot as usize);
+                    let record = [*old, *old.add(1), *old.add(2), *old.add(3)];
                     let p = (*cf).param_slots as usize;
                     ptr::copy($fp.add($d ab as usize), $fp, p);
                     let stack = &mut (*$cx.es).stack;
-                    tri!(stack.reserve($cx.base + (*cf).frame_slots as usize, 0));
+                    tri!(stack.reserve($cx.base + (*cf).frame_slots as usize));
                     $fp = stack.values.as_mut_ptr().add($cx.base);
+                    let rec = $fp.add((*cf).record_slot as usize);
+                    for (i, v) in record.into_iter().enumerate() {
+                        *rec.add(i) = v;
+                    }
                     zero_locals($fp, cf);
                     $cx.func = cf;
                     $ip = (*cf).code.as_ptr();
@@ -253,31 +295,34 @@ macro_rules! state_macros {
                 }
             }};
         }
-        // Returns to the caller's frame, or leaves the activation.
+        // Returns to the caller the current frame's call record names, or
+        // leaves the activation if it names none.
         #[allow(unused_macros)]
         macro_rules! do_return {
             () => {{
-                // SAFETY: frames on the stack were pushed by `enter!` with
-                // live functions and instances, and their frames are still
-                // reserved.
+                // SAFETY: every frame's record was written by the call that
+                // entered it (or by `invoke` for the first), with live
+                // functions and instances, and the caller's frame is still
+                // reserved below this one.
                 unsafe {
-                    let stack = &mut (*$cx.es).stack;
-                    if stack.frames.len() == $cx.entry_frames {
+                    let rec = $fp.add((*$cx.func).record_slot as usize);
+                    let func = *rec as usize as *const InterpFunc;
+                    if func.is_null() {
                         return Exit::Returned;
                     }
-                    let fr = match stack.frames.pop() {
-                        Some(fr) => fr,
-                        None => core::hint::unreachable_unchecked(),
-                    };
-                    $cx.func = fr.func;
-                    $ip = fr.ip;
-                    $cx.base = fr.base;
+                    let inst = *rec.add(1) as usize as *const VmInstance;
+                    $ip = *rec.add(2) as usize as *const Op;
+                    let base = *rec.add(3) as usize;
+                    $cx.func = func;
+                    // The caller's frame starts below this one in the same
+                    // value stack, which has not moved since `fp` was derived.
+                    $fp = $fp.sub($cx.base - base);
+                    $cx.base = base;
                     // The op after a call never reads the accumulator.
                     $acc = 0;
-                    $fp = stack.values.as_mut_ptr().add(fr.base);
-                    if fr.inst != $cx.inst {
-                        $cx.inst = fr.inst;
-                        ($mb, $ml) = mem0(fr.inst);
+                    if inst != $cx.inst {
+                        $cx.inst = inst;
+                        ($mb, $ml) = mem0(inst);
                     }
                 }
             }};
@@ -305,7 +350,7 @@ macro_rules! state_macros {
                         defined_index,
                     } => {
                         let cf: *const InterpFunc = callee!(instance, defined_index);
-                        enter!(instance, cf, $d ab)
+                        enter!(instance, cf, $d ab, same = false)
                     }
                     VmFuncKind::Host { id } => host_call!(f, id, $d ab),
                 }
@@ -560,7 +605,7 @@ handlers! { $ [ip, fp, cx, mb, ml, acc]
     Call { func: f, base: ab } => {
         check_interrupt!();
         let cf: *const InterpFunc = callee!(cx.inst, f);
-        enter!(cx.inst, cf, ab)
+        enter!(cx.inst, cf, ab, same = true)
     }
     CallImport { func: f, base: ab } => {
         check_interrupt!();
@@ -1401,5 +1446,36 @@ unsafe fn write_le(p: *mut u8, v: u64, n: usize) {
             2 => ptr::write_unaligned(p.cast::<[u8; 2]>(), (v as u16).to_le_bytes()),
             _ => *p = v as u8,
         }
+    }
+}
+
+/// Runs the slow step `cx.pending` names (translating a callee, growing
+/// the value stack), then the op at `ip` again from its start: the
+/// threaded call handlers' way out of their fast path, reached by a tail
+/// call.
+///
+/// # Safety
+/// As for `dispatch`: `ip` is the op that set `cx.pending`, in the code of
+/// `cx.func`, whose frame starts at `fp`.
+#[cfg(kiln_threaded)]
+#[cold]
+#[inline(never)]
+unsafe fn retry_after_pending(
+    ip: *const Op,
+    fp: *mut u64,
+    cx: &mut Cx<'_>,
+    mb: *mut u8,
+    ml: usize,
+    acc: u64,
+) -> Exit {
+    // SAFETY: per the contract; `ip + 1` is past the op, as slow paths
+    // expect, and the frame is re-derived from the (possibly moved) stack.
+    unsafe {
+        if !super::run::run_pending(cx, ip.add(1)) {
+            return Exit::Trapped;
+        }
+        let _ = fp;
+        let fp = (*cx.es).stack.values.as_mut_ptr().add(cx.base);
+        dispatch(ip, fp, cx, mb, ml, acc)
     }
 }

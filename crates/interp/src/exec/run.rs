@@ -11,7 +11,7 @@
 //!   segments) are in range and every operand has the right type.
 
 use super::handlers::dispatch;
-use super::{Frame, backtrace};
+use super::{Frame, backtrace, caller};
 use crate::bytecode::Op;
 use crate::translate::{CATCH_ALL, Catch, Handler, InterpFunc, NO_REGION, NO_SLOT};
 use crate::vm::{ExecState, Host, Trap, TrapReason};
@@ -52,8 +52,9 @@ pub(super) unsafe fn memory(inst: *const VmInstance, index: u32) -> (*mut u8, us
 /// Zeroes the declared locals of `cf`'s frame at `fp`. Most functions have
 /// a handful of locals, where a `memset` call costs more than the stores,
 /// and in a threaded call handler any call also costs the register saves
-/// around it. LLVM turns a plain zeroing loop into `memset`; volatile
-/// stores keep it a loop. Long runs of locals still go to `write_bytes`.
+/// around it, on every call. LLVM turns a plain zeroing loop into `memset`;
+/// volatile stores keep it a loop, for long runs of locals too (a few
+/// cycles per eight slots more than `memset`, against saves on every call).
 ///
 /// # Safety
 /// `fp..fp+frame_slots` of `cf` is reserved.
@@ -63,24 +64,10 @@ pub(super) unsafe fn zero_locals(fp: *mut u64, cf: *const InterpFunc) {
     unsafe {
         let start = fp.add((*cf).param_slots as usize);
         let n = (*cf).local_slots as usize;
-        if n <= 16 {
-            for i in 0..n {
-                start.add(i).write_volatile(0);
-            }
-        } else {
-            zero_many(start, n);
+        for i in 0..n {
+            start.add(i).write_volatile(0);
         }
     }
-}
-
-/// Zeroes `n` slots at `p`, out of line (see [`zero_locals`]).
-///
-/// # Safety
-/// `p..p+n` is writable.
-#[inline(never)]
-unsafe fn zero_many(p: *mut u64, n: usize) {
-    // SAFETY: per the contract.
-    unsafe { ptr::write_bytes(p, 0, n) }
 }
 
 /// Appends the interpreter's frames to a trap raised by the host.
@@ -89,24 +76,9 @@ unsafe fn zero_many(p: *mut u64, n: usize) {
 /// As for [`backtrace`]; `es` is live.
 #[cold]
 #[inline(never)]
-unsafe fn with_frames(
-    mut t: Trap,
-    es: *mut ExecState,
-    entry_frames: usize,
-    func: *const InterpFunc,
-    inst: *const VmInstance,
-    ip: *const Op,
-) -> Trap {
+unsafe fn with_frames(mut t: Trap, cx: &Cx<'_>, ip: *const Op) -> Trap {
     // SAFETY: per the contract.
-    unsafe {
-        backtrace(
-            &mut t,
-            &(&(*es).stack.frames)[entry_frames..],
-            func,
-            inst,
-            ip,
-        )
-    };
+    unsafe { backtrace(&mut t, (*cx.es).stack.values.as_ptr(), cx.frame(ip)) };
     t
 }
 
@@ -117,26 +89,9 @@ unsafe fn with_frames(
 /// As for [`backtrace`]; `es` is live.
 #[cold]
 #[inline(never)]
-unsafe fn wasm_trap(
-    code: TrapCode,
-    es: *mut ExecState,
-    entry_frames: usize,
-    func: *const InterpFunc,
-    inst: *const VmInstance,
-    ip: *const Op,
-) -> Trap {
-    let mut t = Trap::wasm(code);
+unsafe fn wasm_trap(code: TrapCode, cx: &Cx<'_>, ip: *const Op) -> Trap {
     // SAFETY: per the contract.
-    unsafe {
-        backtrace(
-            &mut t,
-            &(&(*es).stack.frames)[entry_frames..],
-            func,
-            inst,
-            ip,
-        )
-    };
-    t
+    unsafe { with_frames(Trap::wasm(code), cx, ip) }
 }
 
 /// The first clause that catches an exception of tag `tag` (store id) raised
@@ -185,7 +140,6 @@ unsafe fn find_catch(
 unsafe fn unwind(
     host: &mut dyn Host,
     es: *mut ExecState,
-    entry_frames: usize,
     at: &mut Frame,
     exn: u64,
 ) -> Result<(), Trap> {
@@ -196,9 +150,9 @@ unsafe fn unwind(
         ip,
     } = at;
     let tag = host.exception_tag(exn);
-    // SAFETY: per the contract; frames popped here were pushed by `run`
-    // with live functions and instances, and every slot written is inside
-    // the landing frame, which is reserved.
+    // SAFETY: per the contract; the call records followed here were
+    // written by calls with live functions and instances, and every slot
+    // written is inside the landing frame, which is reserved.
     unsafe {
         loop {
             let code = (**func).code.as_ptr();
@@ -224,15 +178,12 @@ unsafe fn unwind(
                 *ip = code.add(c.pad as usize);
                 return Ok(());
             }
-            let stack = &mut (*es).stack;
-            if stack.frames.len() == entry_frames {
+            let fp = (*es).stack.values.as_ptr().add(*base);
+            let Some(fr) = caller(fp, *func) else {
                 return Err(Trap {
                     reason: TrapReason::Exception(exn),
                     backtrace: Vec::new(),
                 });
-            }
-            let Some(fr) = stack.frames.pop() else {
-                core::hint::unreachable_unchecked()
             };
             *func = fr.func;
             *inst = fr.inst;
@@ -282,8 +233,6 @@ pub(super) struct Cx<'a> {
     pub func: *const InterpFunc,
     /// Index of the current frame's slot 0 in the value stack.
     pub base: usize,
-    /// The frame count at which this activation returns to its caller.
-    pub entry_frames: usize,
     /// The store's interrupt flag.
     pub interrupt: *const AtomicBool,
     /// The trap that ended the activation, when it returns
@@ -297,11 +246,64 @@ pub(super) struct Cx<'a> {
     pub mb: *mut u8,
     /// Handed back with `mb`: the selected memory's length.
     pub ml: usize,
+    /// A slow step a call op needs before it can run, set just before
+    /// [`run_pending`].
+    pub pending: Pending,
 }
 
-/// Runs `func` of `inst`, whose frame (arguments in place, locals zeroed)
-/// starts at value slot `base`, until it returns to its caller (the frame
-/// count drops back to `entry_frames`).
+/// The slow step a call op hands to [`run_pending`] before running again.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Pending {
+    /// Nothing (the state between steps).
+    None,
+    /// Translate defined function `.1` of instance `.0` (lazy modules).
+    Translate(*const VmInstance, u32),
+    /// Make the value stack at least this many slots long.
+    Grow(usize),
+}
+
+/// Runs `cx.pending`; false (with the trap in `cx`) if it failed: a
+/// translation error, or a stack that may not grow any more.
+///
+/// # Safety
+/// `cx` describes the running frame and `ip` is past the op that set the
+/// step.
+#[cold]
+#[inline(never)]
+pub(super) unsafe fn run_pending(cx: &mut Cx<'_>, ip: *const Op) -> bool {
+    let step = core::mem::replace(&mut cx.pending, Pending::None);
+    // SAFETY: per the contract; a `Translate` step names a live instance
+    // and a valid defined-function index (validation).
+    unsafe {
+        match step {
+            Pending::None => true,
+            Pending::Translate(inst, i) => !translate_callee(cx, inst, i, ip).is_null(),
+            Pending::Grow(end) => match (*cx.es).stack.reserve(end) {
+                Ok(()) => true,
+                Err(code) => {
+                    trap(cx, code, ip);
+                    false
+                }
+            },
+        }
+    }
+}
+
+impl Cx<'_> {
+    /// The running frame, stopped at the op before `ip`.
+    fn frame(&self, ip: *const Op) -> Frame {
+        Frame {
+            func: self.func,
+            inst: self.inst,
+            ip,
+            base: self.base,
+        }
+    }
+}
+
+/// Runs `func` of `inst`, whose frame (arguments in place, locals zeroed,
+/// a call record naming no caller) starts at value slot `base`, until it
+/// returns.
 ///
 /// # Safety
 /// As for [`crate::invoke`]; the frame must be reserved and initialised.
@@ -310,7 +312,6 @@ pub(super) unsafe fn run(
     inst: *const VmInstance,
     func: *const InterpFunc,
     base: usize,
-    entry_frames: usize,
 ) -> Result<(), Trap> {
     let es: *mut ExecState = host.exec_state();
     // SAFETY: `es`, `inst` and `func` are live (the `invoke` contract), the
@@ -326,16 +327,16 @@ pub(super) unsafe fn run(
             inst,
             func,
             base,
-            entry_frames,
             interrupt,
             trap: None,
             ip,
             mb,
             ml,
+            pending: Pending::None,
         };
         let exit = dispatch(ip, fp, &mut cx, mb, ml, 0);
         #[cfg(feature = "op-profile")]
-        if entry_frames == 0 {
+        if base == 0 {
             super::profile::write_report();
         }
         match exit {
@@ -356,7 +357,7 @@ pub(super) fn trap(cx: &mut Cx<'_>, code: TrapCode, ip: *const Op) -> Exit {
     // SAFETY: a `Cx` always describes a running activation: only `run`
     // makes one, and handlers keep its function, instance and frames
     // current; `ip` is just past an op of `cx.func`.
-    let t = unsafe { wasm_trap(code, cx.es, cx.entry_frames, cx.func, cx.inst, ip) };
+    let t = unsafe { wasm_trap(code, cx, ip) };
     cx.trap = Some(t);
     Exit::Trapped
 }
@@ -370,7 +371,7 @@ pub(super) fn trap(cx: &mut Cx<'_>, code: TrapCode, ip: *const Op) -> Exit {
 #[inline(never)]
 unsafe fn fail(cx: &mut Cx<'_>, t: Trap, ip: *const Op) -> Flow {
     // SAFETY: per the contract.
-    let t = unsafe { with_frames(t, cx.es, cx.entry_frames, cx.func, cx.inst, ip) };
+    let t = unsafe { with_frames(t, cx, ip) };
     cx.trap = Some(t);
     Flow::Exit
 }
@@ -401,7 +402,7 @@ pub(super) unsafe fn translated(inst: *const VmInstance, i: u32) -> *const Inter
 /// past the call.
 #[cold]
 #[inline(never)]
-pub(super) unsafe fn translate_callee(
+unsafe fn translate_callee(
     cx: &mut Cx<'_>,
     inst: *const VmInstance,
     i: u32,
@@ -633,15 +634,10 @@ pub(super) unsafe fn raise(
     exn: u64,
 ) -> Flow {
     let from = cx.inst;
-    let mut at = Frame {
-        func: cx.func,
-        inst: cx.inst,
-        ip,
-        base: cx.base,
-    };
+    let mut at = cx.frame(ip);
     // SAFETY: per the contract.
     unsafe {
-        match unwind(&mut *cx.host, cx.es, cx.entry_frames, &mut at, exn) {
+        match unwind(&mut *cx.host, cx.es, &mut at, exn) {
             Ok(()) => {
                 (cx.func, cx.inst, cx.ip, cx.base) = (at.func, at.inst, at.ip, at.base);
                 (cx.mb, cx.ml) = if cx.inst != from {

@@ -38,8 +38,13 @@ pub(crate) struct InterpFunc {
     pub param_slots: u32,
     /// Slots taken by the declared locals (zeroed on entry).
     pub local_slots: u32,
-    /// Total frame size in slots: params, locals and temporaries (the
-    /// hidden slot of a legacy `catch` block is one of its temporaries).
+    /// Where the frame's call record starts ([`crate::exec::RECORD_SLOTS`]
+    /// slots: the caller's state, written by the call that entered it):
+    /// past the locals and the results, which `Return` writes to slot 0 on.
+    pub record_slot: u32,
+    /// Total frame size in slots: params, locals, the call record and the
+    /// temporaries (the hidden slot of a legacy `catch` block is one of
+    /// its temporaries).
     pub frame_slots: u32,
     /// Exception handler regions (see `exceptions.rs`); empty unless the
     /// function catches or delegates.
@@ -233,9 +238,14 @@ pub(crate) fn translate_function(
         }
         return Err(too_big(start_offset));
     }
-    let temps_base = next;
+    let locals_end = next;
     let results: Vec<u8> = ty.results.iter().map(|&r| slot_size(r)).collect();
     let result_slots: u32 = results.iter().map(|&s| s as u32).sum();
+    // The call record sits between the locals (and results) and the
+    // temporaries, where no callee's frame reaches: callees start at an
+    // argument's home, a temporary.
+    let record_slot = locals_end.max(result_slots);
+    let temps_base = record_slot + crate::exec::RECORD_SLOTS as u32;
     let mut ft = FuncTranslator {
         t,
         consume_fuel,
@@ -246,7 +256,7 @@ pub(crate) fn translate_function(
         ctrl: core::mem::take(&mut scratch.ctrl),
         locals,
         temps_base,
-        max_slots: temps_base.max(result_slots),
+        max_slots: temps_base,
         result_slots,
         num_results: results.len(),
         offset: start_offset,
@@ -305,7 +315,8 @@ pub(crate) fn translate_function(
         shuffles: ft.shuffles.as_slice().into(),
         func_index,
         param_slots,
-        local_slots: temps_base - param_slots,
+        local_slots: locals_end - param_slots,
+        record_slot,
         frame_slots: ft.max_slots,
         handlers: ft.handlers.regions.as_slice().into(),
     };
