@@ -14,7 +14,7 @@ use super::num::*;
 use super::run::run_pending;
 use super::run::{
     Cx, Exit, Flow, Pending, call_host, mem0, memory, memory_grow, raise, table_grow, throw_new,
-    translated, trap, zero_locals,
+    translated, trap, init_locals,
 };
 use crate::bytecode::Op;
 #[cfg(kiln_threaded)]
@@ -247,7 +247,7 @@ macro_rules! state_macros {
                     *rec.add(2) = $ip as usize as u64;
                     *rec.add(3) = $cx.base as u64;
                     $cx.base = new_base;
-                    zero_locals($fp, cf);
+                    init_locals($fp, cf);
                     $cx.func = cf;
                     $ip = (*cf).code.as_ptr();
                     // A function's first op never reads the accumulator.
@@ -283,7 +283,7 @@ macro_rules! state_macros {
                     for (i, v) in record.into_iter().enumerate() {
                         *rec.add(i) = v;
                     }
-                    zero_locals($fp, cf);
+                    init_locals($fp, cf);
                     $cx.func = cf;
                     $ip = (*cf).code.as_ptr();
                     // A function's first op never reads the accumulator.

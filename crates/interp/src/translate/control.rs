@@ -62,6 +62,7 @@ impl FuncTranslator<'_> {
             self.pc()
         };
         self.push_ctrl(CtrlKind::Loop, bt).loop_pc = pc;
+        self.loops += 1;
     }
 
     pub(super) fn visit_if(&mut self, bt: BlockType) {
@@ -124,6 +125,9 @@ impl FuncTranslator<'_> {
             self.settle_results();
         }
         let frame = self.ctrl.pop().unwrap();
+        if frame.kind == CtrlKind::Loop {
+            self.loops -= 1;
+        }
         if frame.kind == CtrlKind::Func {
             if reachable {
                 self.emit_return();

@@ -327,6 +327,21 @@ impl FuncTranslator<'_> {
         self.code.len() > self.last_label
     }
 
+    /// If entry `e` is a constant, its value and width: read from the
+    /// constant pool, or written by the last op, which the caller removes
+    /// when it folds the value (`drop_const`).
+    fn const_operand(&self, e: Entry) -> Option<(u64, bool)> {
+        self.pooled(e).or_else(|| self.last_const(e))
+    }
+
+    /// Removes the `Const` op that produced `e` after its value was folded
+    /// into an immediate (a pooled constant has none).
+    fn drop_const(&mut self, e: Entry) {
+        if self.pooled(e).is_none() {
+            self.pop_op();
+        }
+    }
+
     /// If entry `e` was produced by the last op, a constant, its value.
     fn last_const(&self, e: Entry) -> Option<(u64, bool)> {
         if e.src != e.home || !self.last_is_foldable() {
@@ -411,9 +426,9 @@ impl FuncTranslator<'_> {
     }
 
     /// A memory-0 store of `ty` to `[addr] + offset` of entry `v`, as one
-    /// `Store..Imm` op if the last op made `v` a constant that fits the
-    /// op's immediate (that op is then removed). Returns whether it
-    /// emitted.
+    /// `Store..Imm` op if `v` is a constant that fits the op's immediate
+    /// (pooled, or made by the last op, which is then removed). Returns
+    /// whether it emitted.
     pub(super) fn emit_store_imm(
         &mut self,
         ty: StoreTy,
@@ -421,7 +436,7 @@ impl FuncTranslator<'_> {
         v: Entry,
         offset: u32,
     ) -> bool {
-        let Some((value, _)) = self.last_const(v) else {
+        let Some((value, _)) = self.const_operand(v) else {
             return false;
         };
         let op = match ty {
@@ -449,7 +464,7 @@ impl FuncTranslator<'_> {
                 Err(_) => return false,
             },
         };
-        self.pop_op();
+        self.drop_const(v);
         self.emit(op);
         true
     }
@@ -607,19 +622,19 @@ impl FuncTranslator<'_> {
             self.emit(fused);
             return;
         }
-        if let Some((v, is64)) = self.last_const(b)
+        if let Some((v, is64)) = self.const_operand(b)
             && let Some(fused) = with_imm(op, v, is64)
         {
-            self.pop_op();
+            self.drop_const(b);
             self.emit_folding_add(fused, a);
             return;
         }
         if commutative(&op)
-            && let Some((v, is64)) = self.last_const(a)
+            && let Some((v, is64)) = self.const_operand(a)
         {
             let swapped = swap_operands(op);
             if let Some(fused) = with_imm(swapped, v, is64) {
-                self.pop_op();
+                self.drop_const(a);
                 self.emit_folding_add(fused, b);
                 return;
             }

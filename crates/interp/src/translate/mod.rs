@@ -38,6 +38,10 @@ pub(crate) struct InterpFunc {
     pub param_slots: u32,
     /// Slots taken by the declared locals (zeroed on entry).
     pub local_slots: u32,
+    /// The function's constant pool: copied on entry to the slots right
+    /// after the locals, where ops inside loops read their constants
+    /// instead of running a `Const` op on every iteration.
+    pub consts: Box<[u64]>,
     /// Where the frame's call record starts ([`crate::exec::RECORD_SLOTS`]
     /// slots: the caller's state, written by the call that entered it):
     /// past the locals and the results, which `Return` writes to slot 0 on.
@@ -54,7 +58,10 @@ pub(crate) struct InterpFunc {
 impl InterpFunc {
     /// Heap bytes of the bytecode: ops, offset table and shuffle masks.
     pub fn heap_bytes(&self) -> usize {
-        size_of_val(&*self.code) + size_of_val(&*self.offsets) + size_of_val(&*self.shuffles)
+        size_of_val(&*self.code)
+            + size_of_val(&*self.offsets)
+            + size_of_val(&*self.shuffles)
+            + size_of_val(&*self.consts)
     }
 
     /// The wasm offset of the op at `pc`, if recorded.
@@ -153,6 +160,15 @@ pub(crate) struct FuncTranslator<'a> {
     /// `(slot, size)` of every local, params first.
     locals: Vec<(Slot, u8)>,
     temps_base: u32,
+    /// First slot of the constant pool (right after the locals).
+    pool_base: u32,
+    /// Slots reserved for the pool; `pool` never grows past it.
+    pool_cap: u32,
+    /// Pooled constants: value (an `i32`/`f32` zero-extended) and whether
+    /// it is 64 bits wide; slot `pool_base + i` holds entry `i`.
+    pool: Vec<(u64, bool)>,
+    /// Number of enclosing `loop`s of the operator being translated.
+    loops: u32,
     max_slots: u32,
     result_slots: u32,
     num_results: usize,
@@ -241,10 +257,16 @@ pub(crate) fn translate_function(
     let locals_end = next;
     let results: Vec<u8> = ty.results.iter().map(|&r| slot_size(r)).collect();
     let result_slots: u32 = results.iter().map(|&s| s as u32).sum();
-    // The call record sits between the locals (and results) and the
+    // The constant pool follows the locals. Its size must be fixed before
+    // the first temporary gets a home, so it is guessed from the body's
+    // length: a slot per 32 bytes of code, at most `MAX_POOL`. Unused
+    // slots cost frame space only; entry copies just the constants used.
+    let body_len = t.body(func_index).range.len() as u32;
+    let pool_cap = (body_len / 32).min(MAX_POOL);
+    // The call record sits between the locals, pool and results and the
     // temporaries, where no callee's frame reaches: callees start at an
     // argument's home, a temporary.
-    let record_slot = locals_end.max(result_slots);
+    let record_slot = (locals_end + pool_cap).max(result_slots);
     let temps_base = record_slot + crate::exec::RECORD_SLOTS as u32;
     let mut ft = FuncTranslator {
         t,
@@ -256,6 +278,10 @@ pub(crate) fn translate_function(
         ctrl: core::mem::take(&mut scratch.ctrl),
         locals,
         temps_base,
+        pool_base: locals_end,
+        pool_cap,
+        pool: core::mem::take(&mut scratch.pool),
+        loops: 0,
         max_slots: temps_base,
         result_slots,
         num_results: results.len(),
@@ -267,6 +293,7 @@ pub(crate) fn translate_function(
         handlers: core::mem::take(&mut scratch.handlers),
     };
     ft.handlers.clear();
+    ft.pool.clear();
     let func_ctrl = Ctrl {
         kind: CtrlKind::Func,
         height: 0,
@@ -316,6 +343,7 @@ pub(crate) fn translate_function(
         func_index,
         param_slots,
         local_slots: locals_end - param_slots,
+        consts: ft.pool.iter().map(|&(v, _)| v).collect(),
         record_slot,
         frame_slots: ft.max_slots,
         handlers: ft.handlers.regions.as_slice().into(),
@@ -328,6 +356,7 @@ pub(crate) fn translate_function(
         ctrl: ft.ctrl,
         locals: ft.locals,
         handlers: ft.handlers,
+        pool: ft.pool,
     };
     Ok(func)
 }
@@ -344,7 +373,11 @@ pub(crate) struct Scratch {
     ctrl: Vec<Ctrl>,
     locals: Vec<(Slot, u8)>,
     handlers: exceptions::HandlerBuilder,
+    pool: Vec<(u64, bool)>,
 }
+
+/// Most slots a function's constant pool takes.
+const MAX_POOL: u32 = 8;
 
 impl FuncTranslator<'_> {
     fn is_unreachable(&self) -> bool {
@@ -436,13 +469,63 @@ impl FuncTranslator<'_> {
         }
     }
 
-    /// Moves stack entry `i` into its home slot if it is lazy.
+    /// Moves stack entry `i` into its home slot if it is lazy. A pooled
+    /// constant is written there by a `Const` op, as if it had never been
+    /// pooled, so the folds that look for a `Const` op still see it.
     fn materialize(&mut self, i: usize) {
         let e = self.stack[i];
         if e.src != e.home {
-            self.emit_copy(e.home, e.src, e.size);
+            match self.pooled(e) {
+                Some((value, is64)) => self.emit_const(e.home, value, is64),
+                None => self.emit_copy(e.home, e.src, e.size),
+            }
             self.stack[i].src = e.home;
         }
+    }
+
+    /// Emits a `Const32`/`Const64` writing `value` to `dst`.
+    fn emit_const(&mut self, dst: Slot, value: u64, is64: bool) {
+        self.emit(if is64 {
+            Op::Const64 { dst, value }
+        } else {
+            Op::Const32 {
+                dst,
+                value: value as u32,
+            }
+        });
+    }
+
+    /// Pushes a constant (an `i32`/`f32` zero-extended; `is64` for the
+    /// 64-bit types). Inside a loop it becomes a lazy read of a pool slot,
+    /// filled once per call instead of once per iteration; elsewhere, or
+    /// with the pool full, a `Const` op writes it to its home.
+    fn push_const(&mut self, value: u64, is64: bool) {
+        if self.loops > 0 && !self.is_unreachable() {
+            let found = self.pool.iter().position(|&k| k == (value, is64));
+            let index = match found {
+                Some(i) => Some(i),
+                None if (self.pool.len() as u32) < self.pool_cap => {
+                    self.pool.push((value, is64));
+                    Some(self.pool.len() - 1)
+                }
+                None => None,
+            };
+            if let Some(i) = index {
+                self.push_lazy((self.pool_base + i as u32) as Slot, 1);
+                return;
+            }
+        }
+        let dst = self.push_temp(1);
+        self.emit_const(dst, value, is64);
+    }
+
+    /// The constant entry `e` reads from the pool, if it does.
+    fn pooled(&self, e: Entry) -> Option<(u64, bool)> {
+        let i = (e.src as u32).checked_sub(self.pool_base)?;
+        if e.src == e.home {
+            return None;
+        }
+        self.pool.get(i as usize).copied()
     }
 
     /// Materialises the top `n` entries.

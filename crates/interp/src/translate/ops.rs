@@ -419,34 +419,10 @@ impl FuncTranslator<'_> {
                     Op::GlobalSet { src, global }
                 });
             }
-            O::I32Const { value } => {
-                let dst = self.push_temp(1);
-                self.emit(Op::Const32 {
-                    dst,
-                    value: value as u32,
-                });
-            }
-            O::I64Const { value } => {
-                let dst = self.push_temp(1);
-                self.emit(Op::Const64 {
-                    dst,
-                    value: value as u64,
-                });
-            }
-            O::F32Const { value } => {
-                let dst = self.push_temp(1);
-                self.emit(Op::Const32 {
-                    dst,
-                    value: value.bits(),
-                });
-            }
-            O::F64Const { value } => {
-                let dst = self.push_temp(1);
-                self.emit(Op::Const64 {
-                    dst,
-                    value: value.bits(),
-                });
-            }
+            O::I32Const { value } => self.push_const(u64::from(value as u32), false),
+            O::I64Const { value } => self.push_const(value as u64, true),
+            O::F32Const { value } => self.push_const(u64::from(value.bits()), false),
+            O::F64Const { value } => self.push_const(value.bits(), true),
             O::Throw { tag_index } => self.visit_throw(tag_index),
             O::ThrowRef => self.visit_throw_ref(),
             O::TryTable { ref try_table } => self.visit_try_table(try_table.ty, &try_table.catches),
