@@ -456,6 +456,57 @@ fn call_records_follow_each_frame_layout() {
     assert_eq!(i.call1("tail", &[1]), 104);
 }
 
+/// Constants read from the frame's constant pool: both widths, an `i32`
+/// kept zero-extended, an `f32`'s bits, a pooled constant that must be
+/// materialised (a call argument, a block result), each frame of a
+/// recursion with its own pool, and with fuel metering (whose first
+/// region starts after `InitConsts`).
+#[test]
+fn constant_pool_values() {
+    const WAT: &str = r#"(module
+        (func $id (param i64) (result i64) (local.get 0))
+        (func $sum (export "sum") (param i32) (result i64) (local i64 f32)
+          (loop $l
+            (local.set 1 (i64.add (local.get 1)
+              (i64.extend_i32_u (i32.div_u (i32.const -1) (i32.add (local.get 0) (i32.const 1))))))
+            (local.set 1 (i64.add (local.get 1)
+              (call $id (i64.sub (i64.const 0x1_0000_0000) (i64.extend_i32_u (local.get 0))))))
+            (local.set 2 (f32.div (f32.const 3) (f32.convert_i32_u (i32.add (local.get 0) (i32.const 1)))))
+            (local.set 1 (i64.add (local.get 1) (i64.trunc_f32_u (local.get 2))))
+            (local.set 1 (i64.add (local.get 1)
+              (block (result i64) (i64.const 7))))
+            (if (i32.and (local.get 0) (i32.const 1))
+              (then (local.set 1 (i64.add (local.get 1)
+                (call $sum (i32.const 0))))))
+            (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+            (br_if $l (i32.ne (local.get 0) (i32.const -1))))
+          (local.get 1)))"#;
+    // The same sum computed in Rust, with the same recursion.
+    fn sum(n: u32) -> u64 {
+        let mut acc = 0u64;
+        let mut i = n;
+        loop {
+            acc = acc.wrapping_add(u64::from(u32::MAX / i.wrapping_add(1)));
+            acc = acc.wrapping_add((1u64 << 32) - u64::from(i));
+            acc = acc.wrapping_add((3.0f32 / (i.wrapping_add(1) as f32)) as u64);
+            acc = acc.wrapping_add(7);
+            if i & 1 != 0 {
+                acc = acc.wrapping_add(sum(0));
+            }
+            i = i.wrapping_sub(1);
+            if i == u32::MAX {
+                return acc;
+            }
+        }
+    }
+    let mut i = Instance::new(WAT);
+    assert_eq!(i.call1("sum", &[0]), sum(0));
+    assert_eq!(i.call1("sum", &[9]), sum(9));
+    let mut j = Instance::with(WAT, TranslateConfig { consume_fuel: true }, 1 << 20, &[]);
+    j.host.state.fuel = 1_000_000;
+    assert_eq!(j.call1("sum", &[9]), sum(9));
+}
+
 #[test]
 fn globals() {
     let mut i = Instance::new(

@@ -643,3 +643,41 @@ fn named_operand_ops_take_the_accumulator() {
         kiln_interp::bytecode::OpCode::BrIfNez
     );
 }
+
+/// A constant inside a loop that no op takes as an immediate (here the
+/// dividend of `f64.div`) is read from the function's constant pool,
+/// which `InitConsts` fills once per call: no `Const` op runs per
+/// iteration. A constant folded into an immediate (the loop's `i32.add`)
+/// leaves nothing in the pool, and a function whose pool ends up unused
+/// starts past `InitConsts`.
+#[test]
+fn loop_constants_come_from_the_pool() {
+    let m = translate(
+        r#"(module
+            (func (param i32 f64) (result f64) (local f64)
+              (loop $l
+                (local.set 2 (f64.add (local.get 2) (f64.div (f64.const 1) (local.get 1))))
+                (local.set 0 (i32.add (local.get 0) (i32.const -1)))
+                (br_if $l (local.get 0)))
+              (local.get 2))
+            (func (param i32) (result i32)
+              (loop $l
+                (local.set 0 (i32.add (local.get 0) (i32.const -1)))
+                (br_if $l (i32.gt_u (local.get 0) (i32.const 1000))))
+              (local.get 0)))"#,
+        false,
+    );
+    let code = m.code(0).unwrap();
+    assert!(matches!(code[0], Op::InitConsts), "{code:?}");
+    assert!(
+        !code
+            .iter()
+            .any(|op| matches!(op, Op::Const32 { .. } | Op::Const64 { .. })),
+        "{code:?}"
+    );
+    let code = m.code(1).unwrap();
+    assert!(
+        !code.iter().any(|op| matches!(op, Op::InitConsts)),
+        "{code:?}"
+    );
+}

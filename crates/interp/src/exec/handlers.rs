@@ -13,8 +13,8 @@ use super::num::*;
 #[cfg(not(kiln_threaded))]
 use super::run::run_pending;
 use super::run::{
-    Cx, Exit, Flow, Pending, call_host, mem0, memory, memory_grow, raise, table_grow, throw_new,
-    translated, trap, init_locals,
+    Cx, Exit, Flow, Pending, call_host, init_locals, mem0, memory, memory_grow, raise, table_grow,
+    throw_new, translated, trap,
 };
 use crate::bytecode::Op;
 #[cfg(kiln_threaded)]
@@ -249,7 +249,7 @@ macro_rules! state_macros {
                     $cx.base = new_base;
                     init_locals($fp, cf);
                     $cx.func = cf;
-                    $ip = (*cf).code.as_ptr();
+                    $ip = (*cf).start;
                     // A function's first op never reads the accumulator.
                     $acc = 0;
                     if !$d same && ci != $cx.inst {
@@ -285,7 +285,7 @@ macro_rules! state_macros {
                     }
                     init_locals($fp, cf);
                     $cx.func = cf;
-                    $ip = (*cf).code.as_ptr();
+                    $ip = (*cf).start;
                     // A function's first op never reads the accumulator.
                     $acc = 0;
                     if ci != $cx.inst {
@@ -1385,6 +1385,23 @@ handlers! { $ [ip, fp, cx, mb, ml, acc]
         // SAFETY: `ea!` checked the `n` bytes at `p`.
         let raw = unsafe { read_le(p, n) } as u64;
         set128!(dst, simd::load_lane(width, v, lane, raw))
+    }
+    InitConsts => {
+        let f = cx.func;
+        // SAFETY: the running function is live.
+        let (first, consts) = unsafe { (((*f).param_slots + (*f).local_slots) as usize, &(*f).consts) };
+        if let Some(last) = consts.len().checked_sub(1) {
+            slot!(first + last);
+        }
+        // SAFETY: the pool's slots follow the locals inside the frame (the
+        // translator reserves them), so every write is inside the
+        // reserved frame.
+        unsafe {
+            let pool = fp.add(first);
+            for (i, &k) in consts.iter().enumerate() {
+                *pool.add(i) = k;
+            }
+        }
     }
     #[cfg(feature = "simd")]
     V128Store { addr, src, offset } => {

@@ -200,13 +200,11 @@ pub(crate) unsafe fn invoke<H: Host>(
     // SAFETY: `ifunc` was derived from a live reference above.
     let (local_slots, record_slot) =
         unsafe { ((*ifunc).local_slots as usize, (*ifunc).record_slot as usize) };
-    // Locals start zeroed, the constant pool filled, and the call record
-    // names no caller: this is the activation's first frame.
+    // Locals start zeroed (the function's first op fills its constant
+    // pool), and the call record names no caller: this is the
+    // activation's first frame.
     let local_end = start + param_slots + local_slots;
     stack.values[start + param_slots..local_end].fill(0);
-    // SAFETY: as above.
-    let consts = unsafe { &(*ifunc).consts };
-    stack.values[local_end..local_end + consts.len()].copy_from_slice(consts);
     stack.values[start + record_slot] = 0;
 
     // From here on, however this invocation ends (return, trap, or a panic

@@ -49,29 +49,25 @@ pub(super) unsafe fn memory(inst: *const VmInstance, index: u32) -> (*mut u8, us
     }
 }
 
-/// Zeroes the declared locals of `cf`'s frame at `fp` and copies its
-/// constant pool right after them. Most functions have a handful of
-/// locals, where a `memset` call costs more than the stores, and in a
-/// threaded call handler any call also costs the register saves around
-/// it, on every call. LLVM turns a plain zeroing loop into `memset`;
+/// Zeroes the declared locals of `cf`'s frame at `fp`. Most functions have
+/// a handful of locals, where a `memset` call costs more than the stores,
+/// and in a threaded call handler any call also costs the register saves
+/// around it, on every call. LLVM turns a plain zeroing loop into `memset`;
 /// volatile stores keep it a loop, for long runs of locals too (a few
 /// cycles per eight slots more than `memset`, against saves on every call).
+/// (The constant pool after the locals is the `InitConsts` op's job, so
+/// that functions without one pay nothing for it.)
 ///
 /// # Safety
 /// `fp..fp+frame_slots` of `cf` is reserved.
 #[inline(always)]
 pub(super) unsafe fn init_locals(fp: *mut u64, cf: *const InterpFunc) {
-    // SAFETY: locals and the pool lie inside the reserved frame (the
-    // translator reserves the pool's slots right after the locals).
+    // SAFETY: locals lie inside the reserved frame.
     unsafe {
         let start = fp.add((*cf).param_slots as usize);
         let n = (*cf).local_slots as usize;
         for i in 0..n {
             start.add(i).write_volatile(0);
-        }
-        let pool = start.add(n);
-        for (i, &k) in (*cf).consts.iter().enumerate() {
-            pool.add(i).write_volatile(k);
         }
     }
 }
@@ -324,7 +320,7 @@ pub(super) unsafe fn run(
     // frame at `base` is reserved, and the function's code is non-empty.
     unsafe {
         let interrupt: *const AtomicBool = &*(*es).interrupt;
-        let ip = (*func).code.as_ptr();
+        let ip = (*func).start;
         let fp = (*es).stack.values.as_mut_ptr().add(base);
         let (mb, ml) = mem0(inst);
         let mut cx = Cx {

@@ -337,7 +337,9 @@ impl FuncTranslator<'_> {
     /// Removes the `Const` op that produced `e` after its value was folded
     /// into an immediate (a pooled constant has none).
     fn drop_const(&mut self, e: Entry) {
-        if self.pooled(e).is_none() {
+        if self.pooled(e).is_some() {
+            self.unref_pooled(e);
+        } else {
             self.pop_op();
         }
     }

@@ -38,10 +38,16 @@ pub(crate) struct InterpFunc {
     pub param_slots: u32,
     /// Slots taken by the declared locals (zeroed on entry).
     pub local_slots: u32,
-    /// The function's constant pool: copied on entry to the slots right
-    /// after the locals, where ops inside loops read their constants
-    /// instead of running a `Const` op on every iteration.
+    /// The function's constant pool: copied on entry (by `InitConsts`) to
+    /// the slots right after the locals, where ops inside loops read their
+    /// constants instead of running a `Const` op on every iteration.
     pub consts: Box<[u64]>,
+    /// Where execution starts: 0 (the `InitConsts` op) if the pool has
+    /// constants, else 1, past it.
+    pub entry: u32,
+    /// `code[entry]`'s address, so a call finds the first op with one
+    /// load, as it found `code`'s start.
+    pub start: *const Op,
     /// Where the frame's call record starts ([`crate::exec::RECORD_SLOTS`]
     /// slots: the caller's state, written by the call that entered it):
     /// past the locals and the results, which `Return` writes to slot 0 on.
@@ -54,6 +60,13 @@ pub(crate) struct InterpFunc {
     /// function catches or delegates.
     pub handlers: Box<[Handler]>,
 }
+
+// SAFETY: `start` points into `code`, which the function owns and never
+// changes after translation; it is read-only, like the rest of the
+// function, so sharing and sending it is as safe as sharing `code`.
+unsafe impl Send for InterpFunc {}
+// SAFETY: as above.
+unsafe impl Sync for InterpFunc {}
 
 impl InterpFunc {
     /// Heap bytes of the bytecode: ops, offset table and shuffle masks.
@@ -164,9 +177,12 @@ pub(crate) struct FuncTranslator<'a> {
     pool_base: u32,
     /// Slots reserved for the pool; `pool` never grows past it.
     pool_cap: u32,
-    /// Pooled constants: value (an `i32`/`f32` zero-extended) and whether
-    /// it is 64 bits wide; slot `pool_base + i` holds entry `i`.
-    pool: Vec<(u64, bool)>,
+    /// Pooled constants: value (an `i32`/`f32` zero-extended), whether it
+    /// is 64 bits wide, and how many operand-stack entries read it that
+    /// were not folded into an immediate or materialised by a `Const` op
+    /// (an upper bound of the ops that read its slot); slot
+    /// `pool_base + i` holds entry `i`.
+    pool: Vec<(u64, bool, u32)>,
     /// Number of enclosing `loop`s of the operator being translated.
     loops: u32,
     max_slots: u32,
@@ -314,6 +330,9 @@ pub(crate) fn translate_function(
     ft.stack.clear();
     ft.ctrl.clear();
     ft.ctrl.push(func_ctrl);
+    // Fills the pool; skipped (see `entry`) if nothing was pooled. It
+    // comes before the first fuel region, which entry then starts.
+    ft.emit(Op::InitConsts);
     ft.start_region();
     let mut reader = body.get_operators_reader()?;
     let validating = validator.is_some();
@@ -336,14 +355,25 @@ pub(crate) fn translate_function(
         return Err(too_big(start_offset));
     }
     // Exact-size copies; the buffers go back for the next function.
+    // Constants that ended up folded into immediates are not read: the
+    // pool keeps what precedes its last read constant, and a pool nothing
+    // reads is skipped on entry, so a function pays for `InitConsts` only
+    // when a loop of it reads a constant from its frame.
+    let used = ft.pool.iter().rposition(|&(_, _, refs)| refs > 0);
+    ft.pool.truncate(used.map_or(0, |i| i + 1));
+    let entry = u32::from(ft.pool.is_empty());
+    let code: Box<[Op]> = ft.code.as_slice().into();
     let func = InterpFunc {
-        code: ft.code.as_slice().into(),
+        // The box's heap block does not move when the box does.
+        start: code[entry as usize..].as_ptr(),
+        code,
         offsets: ft.offsets.as_slice().into(),
         shuffles: ft.shuffles.as_slice().into(),
         func_index,
         param_slots,
         local_slots: locals_end - param_slots,
-        consts: ft.pool.iter().map(|&(v, _)| v).collect(),
+        consts: ft.pool.iter().map(|&(v, _, _)| v).collect(),
+        entry,
         record_slot,
         frame_slots: ft.max_slots,
         handlers: ft.handlers.regions.as_slice().into(),
@@ -373,7 +403,7 @@ pub(crate) struct Scratch {
     ctrl: Vec<Ctrl>,
     locals: Vec<(Slot, u8)>,
     handlers: exceptions::HandlerBuilder,
-    pool: Vec<(u64, bool)>,
+    pool: Vec<(u64, bool, u32)>,
 }
 
 /// Most slots a function's constant pool takes.
@@ -476,7 +506,10 @@ impl FuncTranslator<'_> {
         let e = self.stack[i];
         if e.src != e.home {
             match self.pooled(e) {
-                Some((value, is64)) => self.emit_const(e.home, value, is64),
+                Some((value, is64)) => {
+                    self.unref_pooled(e);
+                    self.emit_const(e.home, value, is64)
+                }
                 None => self.emit_copy(e.home, e.src, e.size),
             }
             self.stack[i].src = e.home;
@@ -501,16 +534,20 @@ impl FuncTranslator<'_> {
     /// with the pool full, a `Const` op writes it to its home.
     fn push_const(&mut self, value: u64, is64: bool) {
         if self.loops > 0 && !self.is_unreachable() {
-            let found = self.pool.iter().position(|&k| k == (value, is64));
+            let found = self
+                .pool
+                .iter()
+                .position(|&(v, w, _)| (v, w) == (value, is64));
             let index = match found {
                 Some(i) => Some(i),
                 None if (self.pool.len() as u32) < self.pool_cap => {
-                    self.pool.push((value, is64));
+                    self.pool.push((value, is64, 0));
                     Some(self.pool.len() - 1)
                 }
                 None => None,
             };
             if let Some(i) = index {
+                self.pool[i].2 += 1;
                 self.push_lazy((self.pool_base + i as u32) as Slot, 1);
                 return;
             }
@@ -525,7 +562,16 @@ impl FuncTranslator<'_> {
         if e.src == e.home {
             return None;
         }
-        self.pool.get(i as usize).copied()
+        self.pool.get(i as usize).map(|&(v, w, _)| (v, w))
+    }
+
+    /// Notes that pooled entry `e` will not be read from its pool slot
+    /// (its value was folded into an op, or written by a `Const` op).
+    fn unref_pooled(&mut self, e: Entry) {
+        if self.pooled(e).is_some() {
+            let i = (e.src as u32 - self.pool_base) as usize;
+            self.pool[i].2 -= 1;
+        }
     }
 
     /// Materialises the top `n` entries.
