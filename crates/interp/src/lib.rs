@@ -158,13 +158,11 @@ impl InterpModule {
         Ok(self.checked_func(defined_index)?.code.len())
     }
 
-    /// The bytecode of defined function `defined_index`, for disassembly,
-    /// from the op where execution starts (an `InitConsts` op if the
-    /// function has a constant pool). An index past [`Self::num_funcs`] is
-    /// an error.
+    /// The bytecode of defined function `defined_index`, for disassembly
+    /// (it starts with `InitConsts` if the function has a constant pool).
+    /// An index past [`Self::num_funcs`] is an error.
     pub fn code(&self, defined_index: u32) -> Result<&[bytecode::Op], TranslationError> {
-        let f = self.checked_func(defined_index)?;
-        Ok(&f.code[f.entry as usize..])
+        Ok(&self.checked_func(defined_index)?.code)
     }
 
     /// [`Self::func`] for a caller outside the runtime, whose index

@@ -65,8 +65,7 @@ pub enum Op {
         fuel: u32,
     },
     /// Copies the function's constant pool into its slots (right after the
-    /// locals). The first op of every function's code; a function whose
-    /// pool is empty starts at the op after it.
+    /// locals). The first op of a function with a pool, and only there.
     InitConsts,
     /// Calls defined function `func` of this module; its frame starts at
     /// slot `base`, where the arguments are and the results will be.

@@ -249,7 +249,7 @@ macro_rules! state_macros {
                     $cx.base = new_base;
                     init_locals($fp, cf);
                     $cx.func = cf;
-                    $ip = (*cf).start;
+                    $ip = (*cf).code.as_ptr();
                     // A function's first op never reads the accumulator.
                     $acc = 0;
                     if !$d same && ci != $cx.inst {
@@ -285,7 +285,7 @@ macro_rules! state_macros {
                     }
                     init_locals($fp, cf);
                     $cx.func = cf;
-                    $ip = (*cf).start;
+                    $ip = (*cf).code.as_ptr();
                     // A function's first op never reads the accumulator.
                     $acc = 0;
                     if ci != $cx.inst {

@@ -320,7 +320,7 @@ pub(super) unsafe fn run(
     // frame at `base` is reserved, and the function's code is non-empty.
     unsafe {
         let interrupt: *const AtomicBool = &*(*es).interrupt;
-        let ip = (*func).start;
+        let ip = (*func).code.as_ptr();
         let fp = (*es).stack.values.as_mut_ptr().add(base);
         let (mb, ml) = mem0(inst);
         let mut cx = Cx {

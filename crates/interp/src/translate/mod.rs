@@ -38,16 +38,11 @@ pub(crate) struct InterpFunc {
     pub param_slots: u32,
     /// Slots taken by the declared locals (zeroed on entry).
     pub local_slots: u32,
-    /// The function's constant pool: copied on entry (by `InitConsts`) to
-    /// the slots right after the locals, where ops inside loops read their
-    /// constants instead of running a `Const` op on every iteration.
+    /// The function's constant pool: copied on entry (by `InitConsts`,
+    /// then the first op) to the slots right after the locals, where ops
+    /// inside loops read their constants instead of running a `Const` op
+    /// on every iteration.
     pub consts: Box<[u64]>,
-    /// Where execution starts: 0 (the `InitConsts` op) if the pool has
-    /// constants, else 1, past it.
-    pub entry: u32,
-    /// `code[entry]`'s address, so a call finds the first op with one
-    /// load, as it found `code`'s start.
-    pub start: *const Op,
     /// Where the frame's call record starts ([`crate::exec::RECORD_SLOTS`]
     /// slots: the caller's state, written by the call that entered it):
     /// past the locals and the results, which `Return` writes to slot 0 on.
@@ -60,13 +55,6 @@ pub(crate) struct InterpFunc {
     /// function catches or delegates.
     pub handlers: Box<[Handler]>,
 }
-
-// SAFETY: `start` points into `code`, which the function owns and never
-// changes after translation; it is read-only, like the rest of the
-// function, so sharing and sending it is as safe as sharing `code`.
-unsafe impl Send for InterpFunc {}
-// SAFETY: as above.
-unsafe impl Sync for InterpFunc {}
 
 impl InterpFunc {
     /// Heap bytes of the bytecode: ops, offset table and shuffle masks.
@@ -330,8 +318,8 @@ pub(crate) fn translate_function(
     ft.stack.clear();
     ft.ctrl.clear();
     ft.ctrl.push(func_ctrl);
-    // Fills the pool; skipped (see `entry`) if nothing was pooled. It
-    // comes before the first fuel region, which entry then starts.
+    // Fills the pool; removed at the end if nothing was pooled. It comes
+    // before the first fuel region.
     ft.emit(Op::InitConsts);
     ft.start_region();
     let mut reader = body.get_operators_reader()?;
@@ -356,24 +344,22 @@ pub(crate) fn translate_function(
     }
     // Exact-size copies; the buffers go back for the next function.
     // Constants that ended up folded into immediates are not read: the
-    // pool keeps what precedes its last read constant, and a pool nothing
-    // reads is skipped on entry, so a function pays for `InitConsts` only
-    // when a loop of it reads a constant from its frame.
+    // pool keeps what precedes its last read constant. A function whose
+    // pool nothing reads loses its `InitConsts` op (and every pc moves
+    // down by one), so it pays nothing for the pool, in time or bytes.
     let used = ft.pool.iter().rposition(|&(_, _, refs)| refs > 0);
     ft.pool.truncate(used.map_or(0, |i| i + 1));
-    let entry = u32::from(ft.pool.is_empty());
-    let code: Box<[Op]> = ft.code.as_slice().into();
+    if ft.pool.is_empty() {
+        ft.drop_init_consts();
+    }
     let func = InterpFunc {
-        // The box's heap block does not move when the box does.
-        start: code[entry as usize..].as_ptr(),
-        code,
+        code: ft.code.as_slice().into(),
         offsets: ft.offsets.as_slice().into(),
         shuffles: ft.shuffles.as_slice().into(),
         func_index,
         param_slots,
         local_slots: locals_end - param_slots,
         consts: ft.pool.iter().map(|&(v, _, _)| v).collect(),
-        entry,
         record_slot,
         frame_slots: ft.max_slots,
         handlers: ft.handlers.regions.as_slice().into(),
@@ -563,6 +549,24 @@ impl FuncTranslator<'_> {
             return None;
         }
         self.pool.get(i as usize).map(|&(v, w, _)| (v, w))
+    }
+
+    /// Removes the `InitConsts` op at pc 0: every pc after it moves down
+    /// by one. Branch offsets are relative, so only the absolute pcs move:
+    /// the offset table and the exception regions.
+    fn drop_init_consts(&mut self) {
+        debug_assert!(matches!(self.code.first(), Some(Op::InitConsts)));
+        self.code.remove(0);
+        for (pc, _) in self.offsets.iter_mut() {
+            *pc -= 1;
+        }
+        for h in self.handlers.regions.iter_mut() {
+            h.start -= 1;
+            h.end -= 1;
+            for c in h.catches.iter_mut() {
+                c.pad -= 1;
+            }
+        }
     }
 
     /// Notes that pooled entry `e` will not be read from its pool slot
