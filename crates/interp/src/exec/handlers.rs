@@ -1479,7 +1479,7 @@ unsafe fn write_le(p: *mut u8, v: u64, n: usize) {
 #[inline(never)]
 unsafe fn retry_after_pending(
     ip: *const Op,
-    fp: *mut u64,
+    _stale_fp: *mut u64,
     cx: &mut Cx<'_>,
     mb: *mut u8,
     ml: usize,
@@ -1491,7 +1491,6 @@ unsafe fn retry_after_pending(
         if !super::run::run_pending(cx, ip.add(1)) {
             return Exit::Trapped;
         }
-        let _ = fp;
         let fp = (*cx.es).stack.values.as_mut_ptr().add(cx.base);
         dispatch(ip, fp, cx, mb, ml, acc)
     }
