@@ -542,13 +542,23 @@ impl FuncTranslator<'_> {
         self.emit_const(dst, value, is64);
     }
 
+    /// The pool index of the constant entry `e` reads, if it reads one.
+    fn pool_index(&self, e: Entry) -> Option<usize> {
+        let i = (e.src as u32).checked_sub(self.pool_base)? as usize;
+        (e.src != e.home && i < self.pool.len()).then_some(i)
+    }
+
     /// The constant entry `e` reads from the pool, if it does.
     fn pooled(&self, e: Entry) -> Option<(u64, bool)> {
-        let i = (e.src as u32).checked_sub(self.pool_base)?;
-        if e.src == e.home {
-            return None;
+        self.pool_index(e).map(|i| (self.pool[i].0, self.pool[i].1))
+    }
+
+    /// Notes that pooled entry `e` will not be read from its pool slot
+    /// (its value was folded into an op, or written by a `Const` op).
+    fn unref_pooled(&mut self, e: Entry) {
+        if let Some(i) = self.pool_index(e) {
+            self.pool[i].2 -= 1;
         }
-        self.pool.get(i as usize).map(|&(v, w, _)| (v, w))
     }
 
     /// Removes the `InitConsts` op at pc 0: every pc after it moves down
@@ -566,15 +576,6 @@ impl FuncTranslator<'_> {
             for c in h.catches.iter_mut() {
                 c.pad -= 1;
             }
-        }
-    }
-
-    /// Notes that pooled entry `e` will not be read from its pool slot
-    /// (its value was folded into an op, or written by a `Const` op).
-    fn unref_pooled(&mut self, e: Entry) {
-        if self.pooled(e).is_some() {
-            let i = (e.src as u32 - self.pool_base) as usize;
-            self.pool[i].2 -= 1;
         }
     }
 
