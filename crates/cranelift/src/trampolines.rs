@@ -159,7 +159,7 @@ pub(crate) fn wasm_to_array(
     type_index: u32,
     fb_ctx: &mut FunctionBuilderContext,
 ) -> ir::Function {
-    let ty = &env.module.types[type_index as usize];
+    let ty = env.module.signature(type_index);
     let name = ir::UserFuncName::user(NS_WASM_TO_ARRAY, type_index);
     let mut func = ir::Function::with_name_signature(name, wasm_signature(env.pointer_type, ty));
     let mut b = FunctionBuilder::new(&mut func, fb_ctx);

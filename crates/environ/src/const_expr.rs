@@ -2,11 +2,11 @@
 //! items), decoded into a small op list. Evaluation needs the values of
 //! imported globals and function references, so it belongs to the runtime.
 
-use crate::{TranslationError, ValType};
+use crate::{RefType, TranslationError, TypeKind, ValType};
 use alloc::vec::Vec;
 
 /// One instruction of a constant expression (WebAssembly 2.0 plus
-/// extended-const).
+/// extended-const and the GC proposal's allocating instructions).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConstOp {
     /// `i32.const`.
@@ -37,6 +37,22 @@ pub enum ConstOp {
     I64Sub,
     /// `i64.mul` (extended-const).
     I64Mul,
+    /// `ref.i31`.
+    RefI31,
+    /// `struct.new` of a type index: pops the fields.
+    StructNew(u32),
+    /// `struct.new_default` of a type index.
+    StructNewDefault(u32),
+    /// `array.new` of a type index: pops the initial value and the length.
+    ArrayNew(u32),
+    /// `array.new_default` of a type index: pops the length.
+    ArrayNewDefault(u32),
+    /// `array.new_fixed` of a type index and a length: pops the elements.
+    ArrayNewFixed(u32, u32),
+    /// `any.convert_extern`.
+    AnyConvertExtern,
+    /// `extern.convert_any`.
+    ExternConvertAny,
 }
 
 /// A validated constant expression: a short stack program.
@@ -47,8 +63,12 @@ pub struct ConstExpr {
 }
 
 impl ConstExpr {
-    /// Decodes a (validated) wasmparser constant expression.
-    pub fn from_wasmparser(expr: &wasmparser::ConstExpr<'_>) -> Result<Self, TranslationError> {
+    /// Decodes a (validated) wasmparser constant expression; `kind_of`
+    /// says what each type index names.
+    pub fn from_wasmparser(
+        expr: &wasmparser::ConstExpr<'_>,
+        kind_of: &dyn Fn(u32) -> TypeKind,
+    ) -> Result<Self, TranslationError> {
         use wasmparser::Operator as O;
         let mut reader = expr.get_operators_reader();
         let mut ops = Vec::new();
@@ -66,7 +86,7 @@ impl ConstExpr {
                     let ty = wasmparser::RefType::new(true, hty).ok_or_else(|| {
                         TranslationError::unsupported("unsupported heap type", offset)
                     })?;
-                    ConstOp::RefNull(ValType::from_ref_type(ty, offset)?)
+                    ConstOp::RefNull(ValType::Ref(RefType::from_wasmparser(ty, kind_of, offset)?))
                 }
                 O::RefFunc { function_index } => ConstOp::RefFunc(function_index),
                 O::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
@@ -76,6 +96,21 @@ impl ConstExpr {
                 O::I64Add => ConstOp::I64Add,
                 O::I64Sub => ConstOp::I64Sub,
                 O::I64Mul => ConstOp::I64Mul,
+                O::RefI31 => ConstOp::RefI31,
+                O::StructNew { struct_type_index } => ConstOp::StructNew(struct_type_index),
+                O::StructNewDefault { struct_type_index } => {
+                    ConstOp::StructNewDefault(struct_type_index)
+                }
+                O::ArrayNew { array_type_index } => ConstOp::ArrayNew(array_type_index),
+                O::ArrayNewDefault { array_type_index } => {
+                    ConstOp::ArrayNewDefault(array_type_index)
+                }
+                O::ArrayNewFixed {
+                    array_type_index,
+                    array_size,
+                } => ConstOp::ArrayNewFixed(array_type_index, array_size),
+                O::AnyConvertExtern => ConstOp::AnyConvertExtern,
+                O::ExternConvertAny => ConstOp::ExternConvertAny,
                 other => {
                     return Err(TranslationError::unsupported(
                         alloc::format!(
@@ -89,6 +124,20 @@ impl ConstExpr {
             ops.push(op);
         }
         Ok(Self { ops })
+    }
+
+    /// Whether evaluating the expression allocates in the GC heap.
+    pub fn allocates(&self) -> bool {
+        self.ops.iter().any(|op| {
+            matches!(
+                op,
+                ConstOp::StructNew(_)
+                    | ConstOp::StructNewDefault(_)
+                    | ConstOp::ArrayNew(_)
+                    | ConstOp::ArrayNewDefault(_)
+                    | ConstOp::ArrayNewFixed(..)
+            )
+        })
     }
 
     /// The constant `i32` or `i64` value when the expression is a single

@@ -30,6 +30,7 @@ extern crate alloc;
 
 mod builtins;
 mod compile;
+mod composite;
 mod const_expr;
 mod error;
 mod module;
@@ -46,6 +47,7 @@ pub use compile::{
     CompileError, CompiledFunction, CompiledModule, Compiler, FuncKey, FunctionLocation,
     HandlerSite, Relocation, RelocationKind, TrapSite, code_keys,
 };
+pub use composite::{ArrayType, CompositeType, FieldType, StorageType, StructType, SubType};
 pub use const_expr::{ConstExpr, ConstOp};
 pub use error::TranslationError;
 pub use module::{
@@ -59,7 +61,8 @@ pub use translate::{
 pub use trap::TrapCode;
 pub use tunables::{BoundsCheckStrategy, Tunables};
 pub use types::{
-    EntityType, FuncType, GlobalType, HeapType, MemoryType, RefType, TableType, ValType,
+    EntityType, FuncType, GlobalType, HeapType, MemoryType, NoSubtypes, RefType, SubtypeOracle,
+    TableType, TypeKind, ValType,
 };
 pub use vmoffsets::{VAL_RAW_SIZE, VMCONTEXT_MAGIC, VMHOST_CONTEXT_MAGIC, VMOffsets};
 /// Re-exported so backends and the runtime name the same parser version.

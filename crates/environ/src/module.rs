@@ -1,7 +1,10 @@
 //! [`ModuleTranslation`]: everything a backend and the runtime need to know
 //! about a module, decoded once.
 
-use crate::{ConstExpr, EntityType, FuncType, GlobalType, MemoryType, TableType, ValType};
+use crate::{
+    ConstExpr, EntityType, FuncType, GlobalType, MemoryType, SubType, SubtypeOracle, TableType,
+    TypeKind, ValType,
+};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -144,8 +147,11 @@ pub struct Names {
 pub struct ModuleTranslation {
     /// The original binary; function bodies and data segments point into it.
     pub wasm: Vec<u8>,
-    /// Function types by type index.
-    pub types: Vec<FuncType>,
+    /// Defined types by type index.
+    pub types: Vec<SubType>,
+    /// The recursion groups, in order: each is a range of type indices
+    /// (a type declared outside `rec` is a group of one).
+    pub rec_groups: Vec<Range<u32>>,
     /// Imports, in order.
     pub imports: Vec<Import>,
     /// Type index of every function (imported and defined).
@@ -190,7 +196,28 @@ pub struct ModuleTranslation {
 impl ModuleTranslation {
     /// The signature of function `func_index`.
     pub fn func_type(&self, func_index: u32) -> &FuncType {
-        &self.types[self.functions[func_index as usize] as usize]
+        self.signature(self.functions[func_index as usize])
+    }
+
+    /// The signature type index `type_index` declares. Validation has
+    /// checked that every use of a type index as a signature (functions,
+    /// tags, calls, blocks) names a function type.
+    pub fn signature(&self, type_index: u32) -> &FuncType {
+        self.types[type_index as usize]
+            .as_func()
+            .expect("validation checked that this type index names a function type")
+    }
+
+    /// What kind of type `type_index` is.
+    pub fn type_kind(&self, type_index: u32) -> TypeKind {
+        self.types[type_index as usize].kind()
+    }
+
+    /// Whether any type of the module is a struct or array type, or any
+    /// value type in it is a reference into the GC hierarchy: a module
+    /// for which this is false needs no GC heap.
+    pub fn uses_gc_types(&self) -> bool {
+        self.types.iter().any(|t| t.kind() != TypeKind::Func)
     }
 
     /// Whether `func_index` is imported.
@@ -218,8 +245,30 @@ impl ModuleTranslation {
         self.names.functions.get(&func_index).map(|s| s.as_str())
     }
 
+    /// Converts a wasmparser value type of this module's code.
+    pub fn convert_val_type(
+        &self,
+        ty: wasmparser::ValType,
+        offset: u64,
+    ) -> Result<ValType, crate::TranslationError> {
+        ValType::from_wasmparser(ty, &|i| self.type_kind(i), offset)
+    }
+
     /// The contents of data segment `index`.
     pub fn data_bytes(&self, index: u32) -> &[u8] {
         &self.wasm[self.datas[index as usize].data.clone()]
+    }
+}
+
+impl SubtypeOracle for ModuleTranslation {
+    fn is_subtype(&self, sub: u32, sup: u32) -> bool {
+        let mut t = Some(sub);
+        while let Some(i) = t {
+            if i == sup {
+                return true;
+            }
+            t = self.types[i as usize].supertype;
+        }
+        false
     }
 }

@@ -3,15 +3,17 @@
 
 use crate::{
     ConstExpr, DataSegment, DataSegmentKind, ElemItems, ElemSegment, ElemSegmentKind, EntityType,
-    Export, ExternKind, FuncType, FunctionBody, GlobalType, Import, MemoryType, ModuleTranslation,
-    TableType, TranslationError, ValType,
+    Export, ExternKind, FunctionBody, GlobalType, Import, MemoryType, ModuleTranslation, RefType,
+    SubType, TableType, TranslationError, TypeKind, ValType,
 };
 use alloc::string::ToString;
 use alloc::vec::Vec;
 use wasmparser::{FuncValidatorAllocations, Parser, Payload, Validator, WasmFeatures};
 
-/// The proposals Kiln implements, all on by default: WebAssembly 2.0 (SIMD
-/// included), tail calls and extended constant expressions.
+/// The proposals Kiln implements, all on by default: WebAssembly 3.0 (SIMD,
+/// tail calls, extended constant expressions, multiple memories, relaxed
+/// SIMD, memory64, typed function references, exceptions and GC), plus
+/// wide arithmetic and the legacy exception instructions.
 pub fn default_features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::TAIL_CALL
@@ -23,6 +25,7 @@ pub fn default_features() -> WasmFeatures {
         | WasmFeatures::FUNCTION_REFERENCES
         | WasmFeatures::EXCEPTIONS
         | WasmFeatures::LEGACY_EXCEPTIONS
+        | WasmFeatures::GC
 }
 
 /// A defined function whose body has not been validated yet, as
@@ -112,21 +115,21 @@ fn translate_payload(
         Payload::TypeSection(reader) => {
             for group in reader.into_iter_with_offsets() {
                 let (offset, group) = group?;
+                let start = t.types.len() as u32;
+                // A group's types may name each other, so their kinds are
+                // known before any of them is converted.
+                let kinds: Vec<TypeKind> = t
+                    .types
+                    .iter()
+                    .map(SubType::kind)
+                    .chain(group.types().map(crate::composite::wasmparser_kind))
+                    .collect();
+                let kind_of = |i: u32| kinds[i as usize];
                 for sub in group.types() {
-                    match &sub.composite_type.inner {
-                        wasmparser::CompositeInnerType::Func(f) => {
-                            let params = convert_types(f.params(), offset)?;
-                            let results = convert_types(f.results(), offset)?;
-                            t.types.push(FuncType::new(params, results));
-                        }
-                        _ => {
-                            return Err(TranslationError::unsupported(
-                                "only function types are supported",
-                                offset,
-                            ));
-                        }
-                    }
+                    t.types
+                        .push(SubType::from_wasmparser(sub, &kind_of, offset)?);
                 }
+                t.rec_groups.push(start..t.types.len() as u32);
             }
         }
         Payload::ImportSection(reader) => {
@@ -140,7 +143,7 @@ fn translate_payload(
                         EntityType::Func(idx)
                     }
                     wasmparser::TypeRef::Table(tt) => {
-                        let tt = TableType::from_wasmparser(&tt, offset)?;
+                        let tt = TableType::from_wasmparser(&tt, &kind_of(t), offset)?;
                         t.tables.push(tt);
                         t.num_imported_tables += 1;
                         EntityType::Table(tt)
@@ -152,7 +155,7 @@ fn translate_payload(
                         EntityType::Memory(m)
                     }
                     wasmparser::TypeRef::Global(g) => {
-                        let g = GlobalType::from_wasmparser(&g, offset)?;
+                        let g = GlobalType::from_wasmparser(&g, &kind_of(t), offset)?;
                         t.globals.push(g);
                         t.num_imported_globals += 1;
                         EntityType::Global(g)
@@ -184,12 +187,15 @@ fn translate_payload(
         Payload::TableSection(reader) => {
             for table in reader.into_iter_with_offsets() {
                 let (offset, table) = table?;
-                t.tables
-                    .push(TableType::from_wasmparser(&table.ty, offset)?);
-                t.table_inits.push(match table.init {
+                let ty = TableType::from_wasmparser(&table.ty, &kind_of(t), offset)?;
+                let init = match table.init {
                     wasmparser::TableInit::RefNull => None,
-                    wasmparser::TableInit::Expr(e) => Some(ConstExpr::from_wasmparser(&e)?),
-                });
+                    wasmparser::TableInit::Expr(e) => {
+                        Some(ConstExpr::from_wasmparser(&e, &kind_of(t))?)
+                    }
+                };
+                t.tables.push(ty);
+                t.table_inits.push(init);
             }
         }
         Payload::MemorySection(reader) => {
@@ -200,9 +206,10 @@ fn translate_payload(
         Payload::GlobalSection(reader) => {
             for g in reader.into_iter_with_offsets() {
                 let (offset, g) = g?;
-                t.globals.push(GlobalType::from_wasmparser(&g.ty, offset)?);
-                t.global_inits
-                    .push(ConstExpr::from_wasmparser(&g.init_expr)?);
+                let ty = GlobalType::from_wasmparser(&g.ty, &kind_of(t), offset)?;
+                let init = ConstExpr::from_wasmparser(&g.init_expr, &kind_of(t))?;
+                t.globals.push(ty);
+                t.global_inits.push(init);
             }
         }
         Payload::ExportSection(reader) => {
@@ -245,7 +252,7 @@ fn translate_payload(
                         offset_expr,
                     } => ElemSegmentKind::Active {
                         table: table_index.unwrap_or(0),
-                        offset: ConstExpr::from_wasmparser(&offset_expr)?,
+                        offset: ConstExpr::from_wasmparser(&offset_expr, &kind_of(t))?,
                     },
                 };
                 let (ty, items) = match elem.items {
@@ -254,10 +261,10 @@ fn translate_payload(
                         ElemItems::Functions(funcs.into_iter().collect::<Result<_, _>>()?),
                     ),
                     wasmparser::ElementItems::Expressions(rt, exprs) => {
-                        let ty = ValType::from_ref_type(rt, offset)?;
+                        let ty = ValType::Ref(RefType::from_wasmparser(rt, &kind_of(t), offset)?);
                         let mut items = Vec::new();
                         for e in exprs {
-                            items.push(ConstExpr::from_wasmparser(&e?)?);
+                            items.push(ConstExpr::from_wasmparser(&e?, &kind_of(t))?);
                         }
                         (ty, ElemItems::Expressions(items))
                     }
@@ -275,7 +282,7 @@ fn translate_payload(
                         offset_expr,
                     } => DataSegmentKind::Active {
                         memory: memory_index,
-                        offset: ConstExpr::from_wasmparser(&offset_expr)?,
+                        offset: ConstExpr::from_wasmparser(&offset_expr, &kind_of(t))?,
                     },
                 };
                 // `d.data` borrows the binary; record where it lies instead.
@@ -306,13 +313,10 @@ fn translate_payload(
     Ok(())
 }
 
-fn convert_types(
-    tys: &[wasmparser::ValType],
-    offset: u64,
-) -> Result<Vec<ValType>, TranslationError> {
-    tys.iter()
-        .map(|ty| ValType::from_wasmparser(*ty, offset))
-        .collect()
+/// What each of `t`'s type indices names, for converting the types of the
+/// sections after the type section.
+fn kind_of(t: &ModuleTranslation) -> impl Fn(u32) -> TypeKind + '_ {
+    |i| t.type_kind(i)
 }
 
 fn read_names(
@@ -353,7 +357,7 @@ mod tests {
     fn translates_a_small_module() {
         let t = translate_module(ADD, default_features()).unwrap();
         assert_eq!(t.types.len(), 1);
-        assert_eq!(*t.types[0].results, [ValType::I32]);
+        assert_eq!(*t.signature(0).results, [ValType::I32]);
         assert_eq!(t.functions, [0]);
         assert_eq!(t.exports[0].name, "f");
         assert_eq!(t.bodies.len(), 1);

@@ -1,13 +1,16 @@
 //! Kiln's own view of wasm types: value types with the 3.0 reference types
-//! (nullable or not, abstract or concrete heap types; no GC heap types
-//! yet), so backends match exhaustively instead of over wasmparser's
-//! open-ended ones.
+//! (nullable or not, abstract or concrete heap types, the GC proposal's
+//! `any`/`eq`/`i31`/`struct`/`array`/`none` hierarchy included), so
+//! backends match exhaustively instead of over wasmparser's open-ended
+//! ones.
 //!
-//! A concrete heap type names a function type by a `u32` whose meaning
+//! A concrete heap type names a defined type by a `u32` whose meaning
 //! depends on where the type lives: in a [`crate::ModuleTranslation`] it is
 //! the module's type index; in the runtime's engine-wide registry of
 //! canonical types it is that registry's id, so that types of different
-//! modules compare by value.
+//! modules compare by value. It also says what kind of type it names
+//! (function, struct or array), so that a reference type's hierarchy is
+//! known without looking the index up.
 
 use crate::TranslationError;
 use alloc::boxed::Box;
@@ -54,9 +57,53 @@ pub enum HeapType {
     Exn,
     /// No exception: the bottom of the exception hierarchy (`noexn`).
     NoExn,
-    /// A function of the given type (see the module docs for what the
+    /// Any GC value or internalized host value: the top of the GC
+    /// hierarchy (`any`).
+    Any,
+    /// Any value comparable with `ref.eq`: structs, arrays and `i31`s
+    /// (`eq`).
+    Eq,
+    /// An unboxed 31-bit integer (`i31`).
+    I31,
+    /// Any struct (`struct`).
+    Struct,
+    /// Any array (`array`).
+    Array,
+    /// No GC value: the bottom of the GC hierarchy (`none`).
+    None,
+    /// A defined type of the given kind (see the module docs for what the
     /// index means).
-    Concrete(u32),
+    Concrete(TypeKind, u32),
+}
+
+/// What a defined (concrete) type is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TypeKind {
+    /// A function type.
+    Func,
+    /// A struct type.
+    Struct,
+    /// An array type.
+    Array,
+}
+
+/// Answers whether one defined type is declared a subtype of another, in
+/// one index space (a module's type indices, or the engine's registry
+/// ids). [`RefType::matches`] asks it about concrete heap types.
+pub trait SubtypeOracle {
+    /// Whether defined type `sub` is `sup` or has it among its declared
+    /// supertypes (transitively).
+    fn is_subtype(&self, sub: u32, sup: u32) -> bool;
+}
+
+/// The oracle for a space in which no type declares a supertype: concrete
+/// types match only themselves.
+pub struct NoSubtypes;
+
+impl SubtypeOracle for NoSubtypes {
+    fn is_subtype(&self, sub: u32, sup: u32) -> bool {
+        sub == sup
+    }
 }
 
 impl RefType {
@@ -75,41 +122,43 @@ impl RefType {
         nullable: true,
         heap: HeapType::Exn,
     };
+    /// `anyref`: `(ref null any)`.
+    pub const ANYREF: RefType = RefType {
+        nullable: true,
+        heap: HeapType::Any,
+    };
 
     /// Converts a wasmparser reference type, rejecting heap types of
-    /// proposals Kiln lacks (GC, exceptions, shared).
-    pub fn from_wasmparser(r: wasmparser::RefType, offset: u64) -> Result<Self, TranslationError> {
-        use wasmparser::AbstractHeapType as A;
-        let heap = match r.heap_type() {
-            wasmparser::HeapType::Abstract { shared: false, ty } => match ty {
-                A::Func => HeapType::Func,
-                A::NoFunc => HeapType::NoFunc,
-                A::Extern => HeapType::Extern,
-                A::NoExtern => HeapType::NoExtern,
-                A::Exn => HeapType::Exn,
-                A::NoExn => HeapType::NoExn,
-                _ => return Err(unsupported_ref(r, offset)),
-            },
-            wasmparser::HeapType::Concrete(wasmparser::UnpackedIndex::Module(i)) => {
-                HeapType::Concrete(i)
-            }
-            _ => return Err(unsupported_ref(r, offset)),
-        };
+    /// proposals Kiln lacks (shared-everything threads). `kind_of` says
+    /// what each concrete type index names.
+    pub fn from_wasmparser(
+        r: wasmparser::RefType,
+        kind_of: &dyn Fn(u32) -> TypeKind,
+        offset: u64,
+    ) -> Result<Self, TranslationError> {
         Ok(RefType {
             nullable: r.is_nullable(),
-            heap,
+            heap: HeapType::from_wasmparser(r.heap_type(), kind_of, offset)
+                .ok_or_else(|| unsupported_ref(r, offset))?,
         })
     }
 
     /// The top of this type's hierarchy as a nullable type: `funcref`,
-    /// `externref` or `exnref`. References of one hierarchy share a
-    /// representation.
+    /// `externref`, `exnref` or `anyref`. References of one hierarchy
+    /// share a representation.
     pub fn top(self) -> RefType {
-        match self.heap {
-            HeapType::Func | HeapType::NoFunc | HeapType::Concrete(_) => RefType::FUNCREF,
-            HeapType::Extern | HeapType::NoExtern => RefType::EXTERNREF,
-            HeapType::Exn | HeapType::NoExn => RefType::EXNREF,
+        match self.heap.top() {
+            HeapType::Func => RefType::FUNCREF,
+            HeapType::Extern => RefType::EXTERNREF,
+            HeapType::Exn => RefType::EXNREF,
+            _ => RefType::ANYREF,
         }
+    }
+
+    /// Whether this is a reference into the GC hierarchy (`anyref` and
+    /// below), whose values are 32-bit GC references.
+    pub fn is_gc(self) -> bool {
+        self.top() == RefType::ANYREF
     }
 
     /// Whether this is an exception reference type (any nullability).
@@ -123,22 +172,79 @@ impl RefType {
     }
 
     /// Whether every value of `self` is a value of `other`, when both
-    /// name concrete types in the same index space. Without the GC
-    /// proposal a function type has no declared supertypes, so concrete
-    /// types match only themselves.
-    pub fn matches(self, other: RefType) -> bool {
-        (!self.nullable || other.nullable) && self.heap.matches(other.heap)
+    /// name concrete types in the index space `subtypes` knows.
+    pub fn matches(self, other: RefType, subtypes: &dyn SubtypeOracle) -> bool {
+        (!self.nullable || other.nullable) && self.heap.matches(other.heap, subtypes)
     }
 }
 
 impl HeapType {
+    /// Converts a wasmparser heap type; `None` for the shared ones Kiln
+    /// lacks, and for indices wasmparser resolved into its own spaces.
+    pub fn from_wasmparser(
+        h: wasmparser::HeapType,
+        kind_of: &dyn Fn(u32) -> TypeKind,
+        _offset: u64,
+    ) -> Option<HeapType> {
+        use wasmparser::AbstractHeapType as A;
+        Some(match h {
+            wasmparser::HeapType::Abstract { shared: false, ty } => match ty {
+                A::Func => HeapType::Func,
+                A::NoFunc => HeapType::NoFunc,
+                A::Extern => HeapType::Extern,
+                A::NoExtern => HeapType::NoExtern,
+                A::Exn => HeapType::Exn,
+                A::NoExn => HeapType::NoExn,
+                A::Any => HeapType::Any,
+                A::Eq => HeapType::Eq,
+                A::I31 => HeapType::I31,
+                A::Struct => HeapType::Struct,
+                A::Array => HeapType::Array,
+                A::None => HeapType::None,
+                A::Cont | A::NoCont => return None,
+            },
+            wasmparser::HeapType::Concrete(wasmparser::UnpackedIndex::Module(i)) => {
+                HeapType::Concrete(kind_of(i), i)
+            }
+            _ => return None,
+        })
+    }
+
+    /// The top of this heap type's hierarchy: `Func`, `Extern`, `Exn` or
+    /// `Any`.
+    pub fn top(self) -> HeapType {
+        use HeapType::*;
+        match self {
+            Func | NoFunc | Concrete(TypeKind::Func, _) => Func,
+            Extern | NoExtern => Extern,
+            Exn | NoExn => Exn,
+            Any | Eq | I31 | Struct | Array | None | Concrete(_, _) => Any,
+        }
+    }
+
+    /// The bottom of this heap type's hierarchy: `NoFunc`, `NoExtern`,
+    /// `NoExn` or `None`.
+    pub fn bottom(self) -> HeapType {
+        match self.top() {
+            HeapType::Func => HeapType::NoFunc,
+            HeapType::Extern => HeapType::NoExtern,
+            HeapType::Exn => HeapType::NoExn,
+            _ => HeapType::None,
+        }
+    }
+
     /// Whether `self` is a subtype of `other` (see [`RefType::matches`]).
-    pub fn matches(self, other: HeapType) -> bool {
+    pub fn matches(self, other: HeapType, subtypes: &dyn SubtypeOracle) -> bool {
         use HeapType::*;
         match (self, other) {
             (a, b) if a == b => true,
-            (NoFunc, Func | Concrete(_)) | (Concrete(_), Func) => true,
-            (NoExtern, Extern) | (NoExn, Exn) => true,
+            (Concrete(_, a), Concrete(_, b)) => subtypes.is_subtype(a, b),
+            // Each hierarchy's bottom is below everything in it.
+            (NoFunc | NoExtern | NoExn | None, b) => self.top() == b.top(),
+            (Concrete(TypeKind::Func, _), Func) => true,
+            (Concrete(TypeKind::Struct, _), Struct | Eq | Any) => true,
+            (Concrete(TypeKind::Array, _), Array | Eq | Any) => true,
+            (I31 | Struct | Array, Eq | Any) | (Eq, Any) => true,
             _ => false,
         }
     }
@@ -147,7 +253,7 @@ impl HeapType {
     /// module type index to registry id).
     pub fn map_concrete(self, f: impl FnOnce(u32) -> u32) -> HeapType {
         match self {
-            HeapType::Concrete(i) => HeapType::Concrete(f(i)),
+            HeapType::Concrete(k, i) => HeapType::Concrete(k, f(i)),
             other => other,
         }
     }
@@ -164,6 +270,8 @@ impl ValType {
     pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
     /// `exnref`.
     pub const EXNREF: ValType = ValType::Ref(RefType::EXNREF);
+    /// `anyref`.
+    pub const ANYREF: ValType = ValType::Ref(RefType::ANYREF);
 
     /// Whether this is a reference type.
     pub fn is_ref(self) -> bool {
@@ -180,9 +288,9 @@ impl ValType {
 
     /// Whether every value of `self` is a value of `other` (equal numeric
     /// types; [`RefType::matches`] for references).
-    pub fn matches(self, other: ValType) -> bool {
+    pub fn matches(self, other: ValType, subtypes: &dyn SubtypeOracle) -> bool {
         match (self, other) {
-            (ValType::Ref(a), ValType::Ref(b)) => a.matches(b),
+            (ValType::Ref(a), ValType::Ref(b)) => a.matches(b, subtypes),
             (a, b) => a == b,
         }
     }
@@ -210,21 +318,23 @@ impl ValType {
         }
     }
 
-    /// Converts from wasmparser, rejecting types of proposals Kiln lacks.
-    pub fn from_wasmparser(ty: wasmparser::ValType, offset: u64) -> Result<Self, TranslationError> {
+    /// Converts from wasmparser, rejecting types of proposals Kiln lacks;
+    /// `kind_of` says what each concrete type index names.
+    pub fn from_wasmparser(
+        ty: wasmparser::ValType,
+        kind_of: &dyn Fn(u32) -> TypeKind,
+        offset: u64,
+    ) -> Result<Self, TranslationError> {
         Ok(match ty {
             wasmparser::ValType::I32 => ValType::I32,
             wasmparser::ValType::I64 => ValType::I64,
             wasmparser::ValType::F32 => ValType::F32,
             wasmparser::ValType::F64 => ValType::F64,
             wasmparser::ValType::V128 => ValType::V128,
-            wasmparser::ValType::Ref(r) => ValType::Ref(RefType::from_wasmparser(r, offset)?),
+            wasmparser::ValType::Ref(r) => {
+                ValType::Ref(RefType::from_wasmparser(r, kind_of, offset)?)
+            }
         })
-    }
-
-    /// Converts a wasmparser reference type.
-    pub fn from_ref_type(r: wasmparser::RefType, offset: u64) -> Result<Self, TranslationError> {
-        Ok(ValType::Ref(RefType::from_wasmparser(r, offset)?))
     }
 }
 
@@ -237,7 +347,13 @@ impl fmt::Display for HeapType {
             HeapType::NoExtern => f.write_str("noextern"),
             HeapType::Exn => f.write_str("exn"),
             HeapType::NoExn => f.write_str("noexn"),
-            HeapType::Concrete(i) => write!(f, "{i}"),
+            HeapType::Any => f.write_str("any"),
+            HeapType::Eq => f.write_str("eq"),
+            HeapType::I31 => f.write_str("i31"),
+            HeapType::Struct => f.write_str("struct"),
+            HeapType::Array => f.write_str("array"),
+            HeapType::None => f.write_str("none"),
+            HeapType::Concrete(_, i) => write!(f, "{i}"),
         }
     }
 }
@@ -248,6 +364,7 @@ impl fmt::Display for RefType {
             RefType::FUNCREF => f.write_str("funcref"),
             RefType::EXTERNREF => f.write_str("externref"),
             RefType::EXNREF => f.write_str("exnref"),
+            RefType::ANYREF => f.write_str("anyref"),
             RefType { nullable, heap } => {
                 let null = if nullable { "null " } else { "" };
                 write!(f, "(ref {null}{heap})")
@@ -368,10 +485,11 @@ pub enum EntityType {
 impl TableType {
     pub(crate) fn from_wasmparser(
         t: &wasmparser::TableType,
+        kind_of: &dyn Fn(u32) -> TypeKind,
         offset: u64,
     ) -> Result<Self, TranslationError> {
         Ok(Self {
-            element: RefType::from_wasmparser(t.element_type, offset)?,
+            element: RefType::from_wasmparser(t.element_type, kind_of, offset)?,
             minimum: t.initial,
             maximum: t.maximum,
             table64: t.table64,
@@ -438,10 +556,11 @@ impl MemoryType {
 impl GlobalType {
     pub(crate) fn from_wasmparser(
         g: &wasmparser::GlobalType,
+        kind_of: &dyn Fn(u32) -> TypeKind,
         offset: u64,
     ) -> Result<Self, TranslationError> {
         Ok(Self {
-            content: ValType::from_wasmparser(g.content_type, offset)?,
+            content: ValType::from_wasmparser(g.content_type, kind_of, offset)?,
             mutable: g.mutable,
         })
     }

@@ -140,6 +140,11 @@ pub trait Host {
     /// possibly anywhere): it lives as long as the store.
     fn expose_exception(&mut self, exn: u64);
 
+    /// Whether the type with registry id `sub` is `sup` or declares it
+    /// among its supertypes: `call_indirect` asks when a function's
+    /// signature id differs from the expected one.
+    fn is_subtype(&self, sub: u32, sup: u32) -> bool;
+
     /// Says that nothing refers to `exn` any more (a handler took its
     /// payload): unless it was exposed, its memory can be reused.
     fn release_exception(&mut self, exn: u64);

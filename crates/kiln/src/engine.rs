@@ -1,12 +1,12 @@
-//! [`Engine`]: configuration plus the engine-wide signature registry.
+//! [`Engine`]: configuration plus the engine-wide type registry.
 
 use crate::prelude::*;
 use crate::runtime::native::NativeEngine;
 use crate::runtime::sys::sync::{Mutex, MutexGuard};
+use crate::type_registry::{RegisteredType, TypeRegistry};
 use crate::{Config, Strategy};
 use alloc::sync::Arc;
 use anyhow::Result;
-use hashbrown::HashMap;
 use kiln_environ::wasmparser::WasmFeatures;
 
 /// The root of everything: global configuration and state shared by all
@@ -20,30 +20,11 @@ pub struct Engine {
 
 struct EngineInner {
     config: Config,
-    signatures: Mutex<SignatureRegistry>,
+    /// The canonical types of every module and host signature.
+    types: Mutex<TypeRegistry>,
     /// The native compiler, when the strategy is native.
     native: Option<NativeEngine>,
 }
-
-/// Interns function types so that equal types get equal ids across every
-/// module and host function of the engine; `call_indirect` then compares
-/// two integers, and typed references of different modules compare by id.
-///
-/// A registered type is canonical: its concrete heap types are registry
-/// ids. Its key is the same type with a reference to itself written as
-/// [`SELF_REFERENCE`] (a type's own id is not known before it is
-/// interned), so that once recursive types are possible (the GC
-/// proposal's recursion groups; validation refuses them before) `(type $t
-/// (func (param (ref $t))))` of two modules gets one id.
-#[derive(Default)]
-struct SignatureRegistry {
-    ids: HashMap<kiln_environ::FuncType, u32>,
-    /// Each id's type, with self references resolved to the id.
-    types: Vec<Arc<kiln_environ::FuncType>>,
-}
-
-/// How a registry key writes a type's reference to itself.
-pub(crate) const SELF_REFERENCE: u32 = u32::MAX;
 
 impl core::fmt::Debug for Engine {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -94,7 +75,7 @@ impl Engine {
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
-                signatures: Mutex::new(SignatureRegistry::default()),
+                types: Mutex::new(TypeRegistry::default()),
                 native,
             }),
         })
@@ -202,38 +183,64 @@ impl Engine {
         Arc::ptr_eq(&a.inner, &b.inner)
     }
 
-    /// The engine-wide id of the function type `key` (canonical, with
-    /// [`SELF_REFERENCE`] for references to itself), interning it on first
-    /// sight.
+    /// The registry id of the function type `key` (canonical: its
+    /// concrete heap types are registry ids), as a final type of its own
+    /// recursion group, which is what a host signature is.
     pub(crate) fn register_func_type(&self, key: &kiln_environ::FuncType) -> u32 {
-        let mut reg = self.lock_signatures();
-        if let Some(&id) = reg.ids.get(key) {
-            return id;
+        self.lock_types()
+            .register_group(&[kiln_environ::SubType::func(key.clone())])
+            .expect("too many distinct types in one engine")
+            .start
+    }
+
+    /// The registry id of `ty` (canonical) as a recursion group of its
+    /// own, which is what the embedder's struct and array types are.
+    pub(crate) fn register_type(&self, ty: kiln_environ::SubType) -> Result<u32> {
+        Ok(self.lock_types().register_group(&[ty])?.start)
+    }
+
+    /// Registers every recursion group of `t` in order; returns the
+    /// registry id of each of its type indices.
+    pub(crate) fn register_module_types(
+        &self,
+        t: &kiln_environ::ModuleTranslation,
+    ) -> Result<Box<[u32]>> {
+        let mut reg = self.lock_types();
+        let mut ids: Vec<u32> = Vec::with_capacity(t.types.len());
+        for group in &t.rec_groups {
+            let key = crate::type_registry::group_key(&t.types, group.clone(), &ids);
+            ids.extend(reg.register_group(&key)?);
         }
-        let id = u32::try_from(reg.types.len())
-            .ok()
-            .filter(|&id| id != SELF_REFERENCE)
-            .expect("too many distinct function types");
-        let resolve =
-            |t: kiln_environ::ValType| t.map_concrete(|i| if i == SELF_REFERENCE { id } else { i });
-        let resolved = kiln_environ::FuncType::new(
-            key.params.iter().map(|&t| resolve(t)),
-            key.results.iter().map(|&t| resolve(t)),
-        );
-        reg.ids.insert(key.clone(), id);
-        reg.types.push(Arc::new(resolved));
-        id
+        Ok(ids.into_boxed_slice())
     }
 
-    /// The canonical function type registered as `id`.
+    /// The canonical function type registered as `id` (which must be a
+    /// function type).
     pub(crate) fn func_type(&self, id: u32) -> Arc<kiln_environ::FuncType> {
-        self.lock_signatures().types[id as usize].clone()
+        self.lock_types()
+            .get(id)
+            .func
+            .clone()
+            .expect("registry id of a function type")
     }
 
-    fn lock_signatures(&self) -> MutexGuard<'_, SignatureRegistry> {
+    /// The canonical type registered as `id`.
+    pub(crate) fn registered_type(&self, id: u32) -> Arc<RegisteredType> {
+        self.lock_types().get(id).clone()
+    }
+
+    fn lock_types(&self) -> MutexGuard<'_, TypeRegistry> {
         // The registry is only ever appended to, so it is consistent even if
         // a thread panicked while holding the lock (which does not poison).
-        self.inner.signatures.lock()
+        self.inner.types.lock()
+    }
+}
+
+/// Subtyping between registry ids, for type checks at the API and at
+/// instantiation (not on any hot path: it takes the registry's lock).
+impl kiln_environ::SubtypeOracle for Engine {
+    fn is_subtype(&self, sub: u32, sup: u32) -> bool {
+        self.lock_types().is_subtype(sub, sup)
     }
 }
 

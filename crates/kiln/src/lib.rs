@@ -110,6 +110,7 @@ mod module;
 mod runtime;
 mod store;
 mod trap;
+mod type_registry;
 mod types;
 mod values;
 
@@ -128,7 +129,8 @@ pub use store::{
 };
 pub use trap::{FrameInfo, Trap, WasmBacktrace};
 pub use types::{
-    ExternType, FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType, ValType,
+    ArrayType, ExternType, FieldType, FuncType, GlobalType, HeapType, MemoryType, Mutability,
+    RefType, StorageType, StructType, TableType, ValType,
 };
 pub use values::{ExternRef, Val};
 

@@ -31,8 +31,9 @@ pub(crate) struct ModuleInner {
     pub(crate) native: Option<Arc<NativeCode>>,
     /// Engine-wide signature id of each type index.
     pub(crate) sigs: Box<[u32]>,
-    /// Each type index as a public `FuncType`.
-    pub(crate) types: Box<[FuncType]>,
+    /// Each type index as a public `FuncType` (`None` for a struct or
+    /// array type).
+    pub(crate) types: Box<[Option<FuncType>]>,
 }
 
 impl core::fmt::Debug for Module {
@@ -74,10 +75,11 @@ impl Module {
         code: InterpModule,
         native: Option<Arc<NativeCode>>,
     ) -> Result<Module> {
-        let sigs = register_types(engine, &translation)?;
-        let types: Box<[FuncType]> = sigs
+        let sigs = engine.register_module_types(&translation)?;
+        let types: Box<[Option<FuncType>]> = sigs
             .iter()
-            .map(|&id| FuncType::registered(engine, id))
+            .zip(&translation.types)
+            .map(|(&id, ty)| ty.as_func().map(|_| FuncType::registered(engine, id)))
             .collect();
         if let (Some(code), Some(n)) = (&native, engine.native()) {
             n.offer_trampolines(code, &sigs);
@@ -283,16 +285,16 @@ impl Module {
         t.exports.iter().map(move |e| ExportType {
             name: &e.name,
             ty: match e.kind {
-                ExternKind::Func => ExternType::Func(
-                    self.inner.types[t.functions[e.index as usize] as usize].clone(),
-                ),
+                ExternKind::Func => {
+                    ExternType::Func(self.func_type_at(t.functions[e.index as usize]))
+                }
                 ExternKind::Table => ExternType::Table(self.table_type(t.tables[e.index as usize])),
                 ExternKind::Memory => ExternType::Memory(t.memories[e.index as usize].into()),
                 ExternKind::Global => {
                     ExternType::Global(self.global_type(t.globals[e.index as usize]))
                 }
                 ExternKind::Tag => ExternType::Tag(crate::TagType::new(
-                    self.inner.types[t.tags[e.index as usize] as usize].clone(),
+                    self.func_type_at(t.tags[e.index as usize]),
                 )),
             },
         })
@@ -306,14 +308,20 @@ impl Module {
     /// The module's type of an import or export.
     fn entity_type(&self, ty: &EntityType) -> ExternType {
         match ty {
-            EntityType::Func(idx) => ExternType::Func(self.inner.types[*idx as usize].clone()),
+            EntityType::Func(idx) => ExternType::Func(self.func_type_at(*idx)),
             EntityType::Table(t) => ExternType::Table(self.table_type(*t)),
             EntityType::Memory(m) => ExternType::Memory((*m).into()),
             EntityType::Global(g) => ExternType::Global(self.global_type(*g)),
-            EntityType::Tag(ty) => {
-                ExternType::Tag(crate::TagType::new(self.inner.types[*ty as usize].clone()))
-            }
+            EntityType::Tag(ty) => ExternType::Tag(crate::TagType::new(self.func_type_at(*ty))),
         }
+    }
+
+    /// The function type type index `idx` declares (validation checked
+    /// that functions and tags name function types).
+    pub(crate) fn func_type_at(&self, idx: u32) -> FuncType {
+        self.inner.types[idx as usize]
+            .clone()
+            .expect("validation checked that this type index names a function type")
     }
 
     /// `ty`, a type of this module (concrete heap types by module type
@@ -350,45 +358,6 @@ impl Module {
     pub(crate) fn translation(&self) -> &ModuleTranslation {
         &self.inner.translation
     }
-}
-
-/// Registers each function type of `t` in `engine`, in order, and returns
-/// their registry ids. A type's references to earlier types become those
-/// types' ids; a reference to itself is written as the registry's
-/// self-reference marker, so equal recursive types of two modules get one
-/// id. (Without the GC proposal's recursion groups a type can name no
-/// later type.)
-fn register_types(engine: &Engine, t: &ModuleTranslation) -> Result<Box<[u32]>> {
-    let mut ids: Vec<u32> = Vec::with_capacity(t.types.len());
-    for (i, ty) in t.types.iter().enumerate() {
-        let all = ty.params.iter().chain(ty.results.iter());
-        if let Some(j) = all
-            .filter_map(|v| match v.as_ref_type()?.heap {
-                kiln_environ::HeapType::Concrete(j) if j as usize > i => Some(j),
-                _ => None,
-            })
-            .next()
-        {
-            bail!(
-                "type {i} refers to the later type {j}, which needs the GC proposal's recursion groups"
-            );
-        }
-        let canon = |v: kiln_environ::ValType| {
-            v.map_concrete(|j| {
-                if j as usize == i {
-                    crate::engine::SELF_REFERENCE
-                } else {
-                    ids[j as usize]
-                }
-            })
-        };
-        let key = kiln_environ::FuncType::new(
-            ty.params.iter().map(|&v| canon(v)),
-            ty.results.iter().map(|&v| canon(v)),
-        );
-        ids.push(engine.register_func_type(&key));
-    }
-    Ok(ids.into_boxed_slice())
 }
 
 /// Validates `binary` and builds the interpreter's view of it: eager

@@ -1,7 +1,9 @@
 //! The types of functions, tables, memories, globals, imports and exports.
 
+mod gc;
 mod value;
 
+pub use gc::{ArrayType, FieldType, StorageType, StructType};
 pub use value::{HeapType, RefType, ValType};
 
 use crate::Engine;
@@ -86,10 +88,11 @@ impl FuncType {
     }
 
     /// Whether a function of type `self` may be used where one of type
-    /// `other` is expected. Without the GC proposal, function types have
-    /// no declared supertypes: only equal types match.
+    /// `other` is expected: the same type, or one that declares `other`
+    /// among its supertypes.
     pub fn matches(&self, other: &FuncType) -> bool {
-        self == other
+        Engine::same(&self.engine, &other.engine)
+            && env::SubtypeOracle::is_subtype(&self.engine, self.id, other.id)
     }
 
     /// Its id in the engine's registry (the `call_indirect` signature id).

@@ -96,8 +96,13 @@ impl Val {
             Val::ExnRef(Some(_)) => r.heap == HeapType::Exn,
             Val::FuncRef(Some(f)) => match r.heap {
                 HeapType::Func => true,
-                HeapType::Concrete(id) => {
-                    f.store == store.id && store.func_type(f.index).id() == id
+                HeapType::Concrete(_, id) => {
+                    f.store == store.id
+                        && kiln_environ::SubtypeOracle::is_subtype(
+                            &store.engine,
+                            store.func_type(f.index).id(),
+                            id,
+                        )
                 }
                 _ => false,
             },

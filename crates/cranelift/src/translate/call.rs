@@ -13,7 +13,7 @@ use super::{Field, NS_WASM_FUNC, Translator, wasm_signature};
 use crate::CompileError;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self, InstBuilder, Value, types};
-use kiln_environ::TrapCode;
+use kiln_environ::{Builtin, TrapCode};
 use wasmparser::Operator;
 
 /// Where a call goes.
@@ -113,7 +113,27 @@ impl Translator<'_, '_> {
             .ins()
             .load(types::I32, fixed, sigs, (type_index * 4) as i32);
         let mismatch = self.builder.ins().icmp(IntCC::NotEqual, actual, expected);
-        self.trap_if(mismatch, TrapCode::BadSignature);
+        if self.env.module.types[type_index as usize].is_final {
+            // No type declares a final type as its supertype: only equal
+            // ids match.
+            self.trap_if(mismatch, TrapCode::BadSignature);
+        } else {
+            // A function of a subtype matches too; asking the runtime is
+            // the cold path, taken only when the ids differ.
+            let slow = self.builder.create_block();
+            let done = self.builder.create_block();
+            self.builder.set_cold_block(slow);
+            self.builder.ins().brif(mismatch, slow, &[], done, &[]);
+            self.builder.switch_to_block(slow);
+            self.builder.seal_block(slow);
+            let ok = self
+                .call_builtin(Builtin::IsSubtype, &[actual, expected])
+                .expect("is_subtype returns a value");
+            self.trap_unless(ok, TrapCode::BadSignature);
+            self.builder.ins().jump(done, &[]);
+            self.builder.switch_to_block(done);
+            self.builder.seal_block(done);
+        }
         let code = self.load_ptr(funcref, code_off, Field::Readonly);
         let vmctx = self.load_ptr(funcref, vmctx_off, Field::Readonly);
         self.emit_call(type_index, Callee::Indirect { code, vmctx }, tail);
@@ -136,7 +156,7 @@ impl Translator<'_, '_> {
     fn emit_call(&mut self, type_index: u32, callee: Callee, tail: bool) {
         // The callee may grow a memory.
         self.heap_cache.clear();
-        let ty = &self.env.module.types[type_index as usize];
+        let ty = self.env.module.signature(type_index);
         let nparams = ty.params.len();
         self.fuel_flush();
         let sig = wasm_signature(self.env.pointer_type, ty);

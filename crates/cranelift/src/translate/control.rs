@@ -76,12 +76,15 @@ impl Translator<'_, '_> {
         Ok(match bt {
             BlockType::Empty => (Vec::new(), Vec::new()),
             BlockType::Type(t) => {
-                let vt = kiln_environ::ValType::from_wasmparser(t, 0)
+                let vt = self
+                    .env
+                    .module
+                    .convert_val_type(t, 0)
                     .map_err(|e| CompileError::Unsupported(e.message))?;
                 (Vec::new(), vec![clif_type(vt)])
             }
             BlockType::FuncType(i) => {
-                let ft = &self.env.module.types[i as usize];
+                let ft = self.env.module.signature(i);
                 (
                     ft.params.iter().map(|t| clif_type(*t)).collect(),
                     ft.results.iter().map(|t| clif_type(*t)).collect(),

@@ -190,7 +190,7 @@ impl Translator<'_, '_> {
 
     fn tag_params(&self, tag: u32) -> Vec<ValType> {
         let ty = self.env.module.tags[tag as usize];
-        self.env.module.types[ty as usize].params.to_vec()
+        self.env.module.signature(ty).params.to_vec()
     }
 
     /// Continues in a new block when `exn`'s tag is module tag `tag`, else

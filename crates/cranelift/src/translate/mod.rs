@@ -469,7 +469,10 @@ impl<'a, 'f> Translator<'a, 'f> {
         let mut locals = body.get_locals_reader().map_err(parse_error)?;
         for _ in 0..locals.get_count() {
             let (count, wty) = locals.read().map_err(parse_error)?;
-            let vty = ValType::from_wasmparser(wty, 0)
+            let vty = self
+                .env
+                .module
+                .convert_val_type(wty, 0)
                 .map_err(|e| CompileError::Unsupported(e.message))?;
             for _ in 0..count {
                 let var = self.builder.declare_var(clif_type(vty));

@@ -397,7 +397,8 @@ macro_rules! state_macros {
                         trap!(TrapCode::IndirectCallToNull)
                     }
                     let f = r as usize as *const VmFuncRef;
-                    if (*f).sig != (&(*$cx.inst).sigs)[$d ty as usize] {
+                    let want = (&(*$cx.inst).sigs)[$d ty as usize];
+                    if (*f).sig != want && !signature_matches($cx, (*f).sig, want) {
                         trap!(TrapCode::BadSignature)
                     }
                     f
@@ -1494,4 +1495,14 @@ unsafe fn retry_after_pending(
         let fp = (*cx.es).stack.values.as_mut_ptr().add(cx.base);
         dispatch(ip, fp, cx, mb, ml, acc)
     }
+}
+
+/// Whether a function whose signature id is `have` may be called through
+/// `call_indirect` of type `want`, once the ids differed: only when `have`
+/// declares `want` among its supertypes. Out of line, so the fast path
+/// (equal ids) stays one compare.
+#[cold]
+#[inline(never)]
+fn signature_matches(cx: &Cx<'_>, have: u32, want: u32) -> bool {
+    cx.host.is_subtype(have, want)
 }

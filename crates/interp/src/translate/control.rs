@@ -12,7 +12,7 @@ impl FuncTranslator<'_> {
             BlockType::Empty => (Vec::new(), Vec::new()),
             BlockType::Type(t) => (Vec::new(), alloc::vec![wp_slot_size(t)]),
             BlockType::FuncType(i) => {
-                let ft = &self.t.types[i as usize];
+                let ft = self.t.signature(i);
                 (
                     ft.params.iter().map(|&p| slot_size(p)).collect(),
                     ft.results.iter().map(|&r| slot_size(r)).collect(),
@@ -353,7 +353,7 @@ impl FuncTranslator<'_> {
     /// materialising them into consecutive home slots) and returns the
     /// first argument slot, where the callee frame begins.
     fn pop_args(&mut self, type_index: u32) -> Slot {
-        let n = self.t.types[type_index as usize].params.len();
+        let n = self.t.signature(type_index).params.len();
         self.pop_consecutive(n)
     }
 
@@ -371,7 +371,7 @@ impl FuncTranslator<'_> {
     }
 
     fn push_results(&mut self, type_index: u32) {
-        let ft = &self.t.types[type_index as usize];
+        let ft = self.t.signature(type_index);
         let sizes: Vec<u8> = ft.results.iter().map(|&r| slot_size(r)).collect();
         for s in sizes {
             self.push_temp(s);

@@ -125,7 +125,8 @@ impl FuncTranslator<'_> {
     /// The slot sizes of tag `tag`'s payload.
     fn tag_sizes(&self, tag: u32) -> Vec<u8> {
         let ty = self.t.tags[tag as usize];
-        self.t.types[ty as usize]
+        self.t
+            .signature(ty)
             .params
             .iter()
             .map(|&p| slot_size(p))

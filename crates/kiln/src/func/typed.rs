@@ -66,18 +66,19 @@ impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
 /// passes is valid), each result a subtype of its `R` type (so any value
 /// wasm returns converts).
 pub(crate) fn check_signature<P: WasmParams, R: WasmResults>(ty: &FuncType) -> Result<()> {
+    let engine = ty.engine();
     let params = P::valtypes();
     let params_ok = params.len() == ty.param_slice().len()
         && params
             .iter()
             .zip(ty.param_slice())
-            .all(|(host, &wasm)| host.to_env().matches(wasm));
+            .all(|(host, &wasm)| host.to_env().matches(wasm, engine));
     let results = R::valtypes();
     let results_ok = results.len() == ty.result_slice().len()
         && results
             .iter()
             .zip(ty.result_slice())
-            .all(|(host, &wasm)| wasm.matches(host.to_env()));
+            .all(|(host, &wasm)| wasm.matches(host.to_env(), engine));
     let show = |tys: &[ValType]| {
         let names: Vec<String> = tys.iter().map(|t| t.to_string()).collect();
         format!("({})", names.join(" "))

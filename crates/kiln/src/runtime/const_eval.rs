@@ -52,6 +52,17 @@ pub(crate) fn eval(store: &StoreOpaque, env: &ConstEnv<'_>, expr: &ConstExpr) ->
                     _ => a.wrapping_mul(b),
                 })
             }
+            // An i31 is unboxed: the integer above a set low bit.
+            ConstOp::RefI31 => u128::from(((pop(&mut stack) as u32) << 1) | 1),
+            ConstOp::StructNew(_)
+            | ConstOp::StructNewDefault(_)
+            | ConstOp::ArrayNew(_)
+            | ConstOp::ArrayNewDefault(_)
+            | ConstOp::ArrayNewFixed(..)
+            | ConstOp::AnyConvertExtern
+            | ConstOp::ExternConvertAny => {
+                bail!("constant expressions that allocate GC objects are not supported yet")
+            }
         };
         stack.push(v);
     }

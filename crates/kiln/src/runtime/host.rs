@@ -217,6 +217,10 @@ impl<T> Host for StoreInner<T> {
     fn release_exception(&mut self, exn: u64) {
         self.opaque.exns.release(exn);
     }
+
+    fn is_subtype(&self, sub: u32, sup: u32) -> bool {
+        kiln_environ::SubtypeOracle::is_subtype(&self.opaque.engine, sub, sup)
+    }
 }
 
 impl StoreOpaque {

@@ -78,11 +78,7 @@ pub(crate) fn instantiate<T>(
     }
     // Each defined tag is a new identity.
     for &ty in &t.tags[t.num_imported_tags as usize..] {
-        tags.push(
-            store
-                .opaque
-                .push_tag(module.inner.types[ty as usize].clone()),
-        );
+        tags.push(store.opaque.push_tag(module.func_type_at(ty)));
     }
 
     // The instance record comes first: its functions point at it.
@@ -112,19 +108,19 @@ pub(crate) fn instantiate<T>(
         )
     });
 
-    // Each type once, not once per function.
+    // Each function type once, not once per function.
     let slots: Vec<_> = module
         .inner
         .types
         .iter()
         .zip(module.inner.sigs.iter())
-        .map(|(ty, &sig)| store.opaque.register_type(ty, sig))
+        .map(|(ty, &sig)| ty.as_ref().map(|ty| store.opaque.register_type(ty, sig)))
         .collect();
     for (defined_index, body) in t.bodies.iter().enumerate() {
         let sig = module.inner.sigs[body.type_index as usize];
         let func = store.opaque.push_func(
             sig,
-            slots[body.type_index as usize],
+            slots[body.type_index as usize].expect("a function's type is a function type"),
             VmFuncKind::Wasm {
                 instance: instance_ptr,
                 defined_index: defined_index as u32,
@@ -363,7 +359,13 @@ fn check_import(
 ) -> Result<()> {
     let ok = match (&import.ty, item) {
         (EntityType::Func(idx), Extern::Func(f)) => {
-            store.func_type(f.index).id() == module.inner.sigs[*idx as usize]
+            // A function of a declared subtype of the wanted type will do.
+            let have = store.func_type(f.index).id();
+            kiln_environ::SubtypeOracle::is_subtype(
+                &store.engine,
+                have,
+                module.inner.sigs[*idx as usize],
+            )
         }
         (EntityType::Table(want), Extern::Table(t)) => {
             let want = module.canonical_table(*want);
@@ -389,7 +391,7 @@ fn check_import(
                 && if want.mutable {
                     want.content == have.content
                 } else {
-                    have.content.matches(want.content)
+                    have.content.matches(want.content, &store.engine)
                 }
         }
         _ => false,

@@ -6,7 +6,7 @@
 //! ones carry a [`FuncType`] instead, and convert to and from the
 //! canonical form.
 
-use super::FuncType;
+use super::{ArrayType, FuncType, StructType};
 use crate::Engine;
 use core::fmt;
 use kiln_environ as env;
@@ -39,17 +39,34 @@ pub struct RefType {
 ///
 /// Function types form one hierarchy (`func` above every concrete function
 /// type, `nofunc` below them all), host references another (`extern` and
-/// `noextern`). The GC proposal will add `any`, `eq`, `struct`, `array`,
-/// `i31` and `none`.
+/// `noextern`), exceptions a third (`exn`, `noexn`), and the GC proposal's
+/// values the fourth: `any` above `eq`, `eq` above `i31`, `struct` and
+/// `array`, those above their concrete types, and `none` below them all.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum HeapType {
+    /// Any GC value or internalized host reference (`any`).
+    Any,
+    /// Any value `ref.eq` compares: structs, arrays and `i31`s (`eq`).
+    Eq,
+    /// An unboxed 31-bit integer (`i31`).
+    I31,
+    /// Any struct (`struct`).
+    Struct,
+    /// A struct of this type or a subtype.
+    ConcreteStruct(StructType),
+    /// Any array (`array`).
+    Array,
+    /// An array of this type or a subtype.
+    ConcreteArray(ArrayType),
+    /// No GC value: the bottom of the `any` hierarchy.
+    None,
     /// Any host reference (`extern`).
     Extern,
     /// No host reference: the bottom of the `extern` hierarchy.
     NoExtern,
     /// Any function (`func`).
     Func,
-    /// A function of exactly this type.
+    /// A function of this type or a declared subtype.
     ConcreteFunc(FuncType),
     /// No function: the bottom of the `func` hierarchy.
     NoFunc,
@@ -70,6 +87,18 @@ impl ValType {
     pub const NULLFUNCREF: ValType = ValType::Ref(RefType::NULLFUNCREF);
     /// `nullexternref`: only null, in the `extern` hierarchy.
     pub const NULLEXTERNREF: ValType = ValType::Ref(RefType::NULLEXTERNREF);
+    /// `anyref`, the nullable reference to any GC value.
+    pub const ANYREF: ValType = ValType::Ref(RefType::ANYREF);
+    /// `eqref`.
+    pub const EQREF: ValType = ValType::Ref(RefType::EQREF);
+    /// `i31ref`.
+    pub const I31REF: ValType = ValType::Ref(RefType::I31REF);
+    /// `structref`.
+    pub const STRUCTREF: ValType = ValType::Ref(RefType::STRUCTREF);
+    /// `arrayref`.
+    pub const ARRAYREF: ValType = ValType::Ref(RefType::ARRAYREF);
+    /// `nullref`: only null, in the `any` hierarchy.
+    pub const NULLREF: ValType = ValType::Ref(RefType::NULLREF);
 
     /// Whether this is a number type (`i32`, `i64`, `f32`, `f64`).
     pub fn is_num(&self) -> bool {
@@ -173,6 +202,36 @@ impl RefType {
         is_nullable: true,
         heap_type: HeapType::NoExtern,
     };
+    /// `anyref`: `(ref null any)`.
+    pub const ANYREF: RefType = RefType {
+        is_nullable: true,
+        heap_type: HeapType::Any,
+    };
+    /// `eqref`: `(ref null eq)`.
+    pub const EQREF: RefType = RefType {
+        is_nullable: true,
+        heap_type: HeapType::Eq,
+    };
+    /// `i31ref`: `(ref null i31)`.
+    pub const I31REF: RefType = RefType {
+        is_nullable: true,
+        heap_type: HeapType::I31,
+    };
+    /// `structref`: `(ref null struct)`.
+    pub const STRUCTREF: RefType = RefType {
+        is_nullable: true,
+        heap_type: HeapType::Struct,
+    };
+    /// `arrayref`: `(ref null array)`.
+    pub const ARRAYREF: RefType = RefType {
+        is_nullable: true,
+        heap_type: HeapType::Array,
+    };
+    /// `nullref`: `(ref null none)`.
+    pub const NULLREF: RefType = RefType {
+        is_nullable: true,
+        heap_type: HeapType::None,
+    };
 
     /// A reference to `heap_type`, nullable or not.
     pub fn new(is_nullable: bool, heap_type: HeapType) -> RefType {
@@ -212,34 +271,39 @@ impl RefType {
     }
 
     fn engine(&self) -> Option<&Engine> {
-        match &self.heap_type {
-            HeapType::ConcreteFunc(f) => Some(f.engine()),
-            _ => None,
-        }
+        self.heap_type.engine()
     }
 }
 
 impl HeapType {
     /// Whether every reference to `self` is a reference to `other`.
+    /// Concrete types of two different engines never match.
     pub fn matches(&self, other: &HeapType) -> bool {
-        self.to_env().matches(other.to_env())
-    }
-
-    /// The top of this type's hierarchy: `func` or `extern`.
-    pub fn top(&self) -> HeapType {
-        match self {
-            HeapType::Func | HeapType::ConcreteFunc(_) | HeapType::NoFunc => HeapType::Func,
-            HeapType::Extern | HeapType::NoExtern => HeapType::Extern,
-            HeapType::Exn | HeapType::NoExn => HeapType::Exn,
+        match (self.engine(), other.engine()) {
+            (Some(a), Some(b)) if !Engine::same(a, b) => false,
+            (Some(e), _) | (_, Some(e)) => self.to_env().matches(other.to_env(), e),
+            (None, None) => self.to_env().matches(other.to_env(), &env::NoSubtypes),
         }
     }
 
-    /// The bottom of this type's hierarchy: `nofunc` or `noextern`.
+    /// The top of this type's hierarchy: `func`, `extern`, `exn` or `any`.
+    pub fn top(&self) -> HeapType {
+        match self.to_env().top() {
+            env::HeapType::Func => HeapType::Func,
+            env::HeapType::Extern => HeapType::Extern,
+            env::HeapType::Exn => HeapType::Exn,
+            _ => HeapType::Any,
+        }
+    }
+
+    /// The bottom of this type's hierarchy: `nofunc`, `noextern`, `noexn`
+    /// or `none`.
     pub fn bottom(&self) -> HeapType {
-        match self {
-            HeapType::Func | HeapType::ConcreteFunc(_) | HeapType::NoFunc => HeapType::NoFunc,
-            HeapType::Extern | HeapType::NoExtern => HeapType::NoExtern,
-            HeapType::Exn | HeapType::NoExn => HeapType::NoExn,
+        match self.to_env().bottom() {
+            env::HeapType::NoFunc => HeapType::NoFunc,
+            env::HeapType::NoExtern => HeapType::NoExtern,
+            env::HeapType::NoExn => HeapType::NoExn,
+            _ => HeapType::None,
         }
     }
 
@@ -251,19 +315,54 @@ impl HeapType {
         }
     }
 
+    /// The struct type, if this is a concrete struct type.
+    pub fn as_concrete_struct(&self) -> Option<&StructType> {
+        match self {
+            HeapType::ConcreteStruct(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The array type, if this is a concrete array type.
+    pub fn as_concrete_array(&self) -> Option<&ArrayType> {
+        match self {
+            HeapType::ConcreteArray(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    fn engine(&self) -> Option<&Engine> {
+        match self {
+            HeapType::ConcreteFunc(f) => Some(f.engine()),
+            HeapType::ConcreteStruct(t) => Some(t.engine()),
+            HeapType::ConcreteArray(t) => Some(t.engine()),
+            _ => None,
+        }
+    }
+
     pub(crate) fn to_env(&self) -> env::HeapType {
+        use env::TypeKind;
         match self {
             HeapType::Extern => env::HeapType::Extern,
             HeapType::NoExtern => env::HeapType::NoExtern,
             HeapType::Func => env::HeapType::Func,
-            HeapType::ConcreteFunc(f) => env::HeapType::Concrete(f.id()),
+            HeapType::ConcreteFunc(f) => env::HeapType::Concrete(TypeKind::Func, f.id()),
             HeapType::NoFunc => env::HeapType::NoFunc,
             HeapType::Exn => env::HeapType::Exn,
             HeapType::NoExn => env::HeapType::NoExn,
+            HeapType::Any => env::HeapType::Any,
+            HeapType::Eq => env::HeapType::Eq,
+            HeapType::I31 => env::HeapType::I31,
+            HeapType::Struct => env::HeapType::Struct,
+            HeapType::ConcreteStruct(t) => env::HeapType::Concrete(TypeKind::Struct, t.id()),
+            HeapType::Array => env::HeapType::Array,
+            HeapType::ConcreteArray(t) => env::HeapType::Concrete(TypeKind::Array, t.id()),
+            HeapType::None => env::HeapType::None,
         }
     }
 
     pub(crate) fn from_env(engine: &Engine, h: env::HeapType) -> HeapType {
+        use env::TypeKind;
         match h {
             env::HeapType::Extern => HeapType::Extern,
             env::HeapType::NoExtern => HeapType::NoExtern,
@@ -271,7 +370,21 @@ impl HeapType {
             env::HeapType::NoFunc => HeapType::NoFunc,
             env::HeapType::Exn => HeapType::Exn,
             env::HeapType::NoExn => HeapType::NoExn,
-            env::HeapType::Concrete(id) => HeapType::ConcreteFunc(FuncType::registered(engine, id)),
+            env::HeapType::Any => HeapType::Any,
+            env::HeapType::Eq => HeapType::Eq,
+            env::HeapType::I31 => HeapType::I31,
+            env::HeapType::Struct => HeapType::Struct,
+            env::HeapType::Array => HeapType::Array,
+            env::HeapType::None => HeapType::None,
+            env::HeapType::Concrete(TypeKind::Func, id) => {
+                HeapType::ConcreteFunc(FuncType::registered(engine, id))
+            }
+            env::HeapType::Concrete(TypeKind::Struct, id) => {
+                HeapType::ConcreteStruct(StructType::registered(engine, id))
+            }
+            env::HeapType::Concrete(TypeKind::Array, id) => {
+                HeapType::ConcreteArray(ArrayType::registered(engine, id))
+            }
         }
     }
 }
@@ -286,6 +399,14 @@ impl fmt::Display for HeapType {
             HeapType::Exn => f.write_str("exn"),
             HeapType::NoExn => f.write_str("noexn"),
             HeapType::ConcreteFunc(t) => t.fmt(f),
+            HeapType::Any => f.write_str("any"),
+            HeapType::Eq => f.write_str("eq"),
+            HeapType::I31 => f.write_str("i31"),
+            HeapType::Struct => f.write_str("struct"),
+            HeapType::ConcreteStruct(t) => t.fmt(f),
+            HeapType::Array => f.write_str("array"),
+            HeapType::ConcreteArray(t) => t.fmt(f),
+            HeapType::None => f.write_str("none"),
         }
     }
 }

@@ -404,6 +404,19 @@ unsafe extern "C" fn exn_tag_is<T>(vmctx: *mut u8, exn: u64, tag: u32) -> u32 {
     unsafe { enter(vmctx, work) }
 }
 
+unsafe extern "C" fn is_subtype<T>(vmctx: *mut u8, sub: u32, sup: u32) -> u32 {
+    let work = move |store: &mut StoreInner<T>, _: u32| -> Result<u32, Exit> {
+        Ok(u32::from(kiln_environ::SubtypeOracle::is_subtype(
+            &store.opaque.engine,
+            sub,
+            sup,
+        )))
+    };
+    // SAFETY: compiled code calls builtins with its own `VMContext`, while
+    // its store runs wasm; the stub frames in between own nothing.
+    unsafe { enter(vmctx, work) }
+}
+
 unsafe extern "C" fn exn_payload<T>(vmctx: *mut u8, exn: u64, dst: *mut ValRaw) {
     let work = move |store: &mut StoreInner<T>, _: u32| -> Result<(), Exit> {
         let object = store.opaque.exns.get(exn);
@@ -571,6 +584,7 @@ pub(crate) fn table<T>() -> Box<[usize]> {
             Builtin::Throw => throw::<T> as *const () as usize,
             Builtin::ThrowRef => throw_ref::<T> as *const () as usize,
             Builtin::ExnTagIs => exn_tag_is::<T> as *const () as usize,
+            Builtin::IsSubtype => is_subtype::<T> as *const () as usize,
             Builtin::ExnPayload => exn_payload::<T> as *const () as usize,
             Builtin::ExnSettle => exn_settle::<T> as *const () as usize,
         };

@@ -769,7 +769,7 @@ mod tests {
             [ValType::I32, ValType::V128, ValType::FUNCREF],
             [ValType::F64, ValType::FUNCREF],
         );
-        assert_eq!(t.types[0], same_abi);
+        assert_eq!(*t.signature(0), same_abi);
     }
 
     #[test]
