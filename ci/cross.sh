@@ -32,8 +32,9 @@
 #      spec suite exists (../shared/spec-testsuite beside the repo root), runs
 #      `kiln wast -C compiler=C FILE` under the target's runner for every
 #      compiler C the table names and every file SCOPE-wasm2.txt lists, the
-#      files of SCOPE-wasm3-nogc.txt that crates/wast/spec-exclusions.txt
-#      does not list as pending (`shared/FILE: reason`), and
+#      files of SCOPE-wasm3-nogc.txt and SCOPE-wasm3-gc.txt that
+#      crates/wast/spec-exclusions.txt does not list as pending
+#      (`shared/FILE: reason`, `@COMPILER shared/FILE: reason`), and
 #      core-extra/memory_grow.wast, proposals/wide-arithmetic and
 #      proposals/custom-page-sizes (with -W custom-page-sizes=y) (or the
 #      smoke subset); any failing file fails the script.
@@ -255,9 +256,10 @@ SHARED="${KILN_SHARED_DIR:-$ROOT/../shared}"
 SPEC_DIR="$SHARED/spec-testsuite"
 SCOPE="$SPEC_DIR/SCOPE-wasm2.txt"
 SCOPE3="$SPEC_DIR/SCOPE-wasm3-nogc.txt"
+SCOPE3GC="$SPEC_DIR/SCOPE-wasm3-gc.txt"
 EXCLUSIONS="$ROOT/crates/wast/spec-exclusions.txt"
 
-# The SCOPE-wasm3-nogc.txt files not run yet: the `shared/FILE: reason` lines
+# The SCOPE-wasm3-*.txt files not run yet: the `shared/FILE: reason` lines
 # of crates/wast/spec-exclusions.txt.
 pending_wasm3() {
     # `shared/FILE: reason` for every backend, `@COMPILER shared/FILE:
@@ -268,19 +270,22 @@ pending_wasm3() {
 }
 
 # spec_files COMPILER: prints the spec files (relative to $SPEC_DIR) to run
-# with `-C compiler=COMPILER`: SCOPE-wasm2.txt's list, SCOPE-wasm3-nogc.txt's,
+# with `-C compiler=COMPILER`: SCOPE-wasm2.txt's list, SCOPE-wasm3-nogc.txt's
+# and SCOPE-wasm3-gc.txt's,
 # core-extra/memory_grow.wast, the legacy exception scripts and the
 # proposals beyond 3.0 Kiln implements, without the pending ones and
 # duplicates, cut to the subset. Fails if a pending entry names no such
 # file (a stale entry).
 spec_files() {
-    local pending=() p all
+    local pending=() p all scope
     all="$(
         {
             sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$SCOPE"
-            if [ -f "$SCOPE3" ]; then
-                sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$SCOPE3"
-            fi
+            for scope in "$SCOPE3" "$SCOPE3GC"; do
+                if [ -f "$scope" ]; then
+                    sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$scope"
+                fi
+            done
             echo core-extra/memory_grow.wast
             (cd "$SPEC_DIR" && ls legacy/*.wast proposals/wide-arithmetic/*.wast \
                 proposals/custom-page-sizes/*.wast 2>/dev/null || true)

@@ -178,8 +178,16 @@ fn is_simd_op(name: &str) -> bool {
 /// after the interpreter); reported separately, like SIMD was.
 fn is_gc_op(name: &str) -> bool {
     [
-        "Struct", "Array", "RefI31", "I31Get", "RefEq", "RefTest", "RefCast", "BrOnCast",
-        "AnyConvertExtern", "ExternConvertAny",
+        "Struct",
+        "Array",
+        "RefI31",
+        "I31Get",
+        "RefEq",
+        "RefTest",
+        "RefCast",
+        "BrOnCast",
+        "AnyConvertExtern",
+        "ExternConvertAny",
     ]
     .iter()
     .any(|p| name.starts_with(p))

@@ -32,18 +32,6 @@ impl StorageType {
         }
     }
 
-    /// Bytes the field takes in an object (a reference is a 32-bit GC
-    /// reference, or an index for a function or exception reference).
-    pub fn byte_size(self) -> u32 {
-        match self {
-            StorageType::I8 => 1,
-            StorageType::I16 => 2,
-            StorageType::Val(ValType::I32 | ValType::F32 | ValType::Ref(_)) => 4,
-            StorageType::Val(ValType::I64 | ValType::F64) => 8,
-            StorageType::Val(ValType::V128) => 16,
-        }
-    }
-
     fn map_concrete(self, f: &mut impl FnMut(u32) -> u32) -> StorageType {
         match self {
             StorageType::Val(v) => StorageType::Val(v.map_concrete(f)),

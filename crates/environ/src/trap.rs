@@ -34,6 +34,13 @@ pub enum TrapCode {
     /// An element or data segment reference was to a null or dropped item,
     /// or a null reference was dereferenced.
     NullReference,
+    /// `ref.cast` of a value not of the target type.
+    CastFailure,
+    /// An array access or bulk array operation out of the array's bounds.
+    ArrayOutOfBounds,
+    /// The GC heap could not make room for an allocation within its
+    /// limit.
+    GcHeapOutOfMemory,
 }
 
 impl TrapCode {
@@ -53,6 +60,9 @@ impl TrapCode {
         TrapCode::OutOfFuel,
         TrapCode::Interrupt,
         TrapCode::NullReference,
+        TrapCode::CastFailure,
+        TrapCode::ArrayOutOfBounds,
+        TrapCode::GcHeapOutOfMemory,
     ];
 
     /// This code's position in [`TrapCode::ALL`]: how artifacts store it
@@ -85,6 +95,9 @@ impl TrapCode {
             TrapCode::OutOfFuel => "all fuel consumed",
             TrapCode::Interrupt => "interrupted",
             TrapCode::NullReference => "null reference",
+            TrapCode::CastFailure => "cast failure",
+            TrapCode::ArrayOutOfBounds => "out of bounds array access",
+            TrapCode::GcHeapOutOfMemory => "GC heap out of memory",
         }
     }
 }
@@ -117,8 +130,11 @@ mod all_tests {
             TrapCode::OutOfFuel => 10,
             TrapCode::Interrupt => 11,
             TrapCode::NullReference => 12,
+            TrapCode::CastFailure => 13,
+            TrapCode::ArrayOutOfBounds => 14,
+            TrapCode::GcHeapOutOfMemory => 15,
         };
-        assert_eq!(TrapCode::ALL.len(), 13);
+        assert_eq!(TrapCode::ALL.len(), 16);
         for (i, c) in TrapCode::ALL.iter().enumerate() {
             assert_eq!(position(*c), i, "{c:?}");
             assert_eq!(c.index() as usize, i, "{c:?}");

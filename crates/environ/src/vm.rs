@@ -23,7 +23,9 @@
 //!
 //! Reference values (in value slots, globals and tables) are `u64` bits:
 //! `0` is null; a non-null `funcref` is the address of a [`VmFuncRef`]; a
-//! non-null `externref` is an opaque non-zero id the runtime chose.
+//! reference of the `any` or `extern` hierarchy is a 32-bit GC reference
+//! (an i31, a host value's index, or an object's offset in the store's
+//! [`VmGcHeap`]), zero-extended, as [`crate::gc_layout`] describes.
 
 use alloc::boxed::Box;
 
@@ -64,6 +66,19 @@ pub struct VmGlobal {
     pub lo: u64,
     /// High 64 bits (only `v128` uses them).
     pub hi: u64,
+}
+
+/// A store's GC heap, as code sees it: objects are at byte offsets from
+/// `base` (`crate::gc_layout`). The runtime updates both fields when the
+/// heap grows or moves; code reloads `base` after every call out of the
+/// current function and every allocation.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VmGcHeap {
+    /// The heap's first byte; dangling but non-null while it is empty.
+    pub base: *mut u8,
+    /// Bytes in use or reserved for objects.
+    pub len: usize,
 }
 
 /// Where a function's code is, for the interpreter.
@@ -143,6 +158,9 @@ pub struct VmInstance {
     pub elems: Box<[Box<[u64]>]>,
     /// Runtime-chosen id of this instance, for backtraces.
     pub id: u32,
+    /// The store's GC heap record (one per store, shared by its
+    /// instances).
+    pub gc_heap: *mut VmGcHeap,
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@
 extern crate alloc;
 
 pub mod bytecode;
-mod exec;
+pub(crate) mod exec;
 #[cfg(feature = "simd")]
 pub mod simd;
 mod translate;
@@ -59,6 +59,8 @@ pub struct InterpModule {
     /// functions are empty until first called; a slot, once set, never
     /// changes, so a pointer into it stays valid for the module's life.
     pub(crate) funcs: Box<[OnceBox<translate::InterpFunc>]>,
+    /// What the GC ops need to know about each of the module's types.
+    pub(crate) gc_types: Box<[exec::gc::GcTypeLayout]>,
     /// What lazily translated functions are made from; `None` when every
     /// function was translated up front.
     source: Option<(Arc<ModuleTranslation>, TranslateConfig)>,
@@ -84,6 +86,7 @@ impl InterpModule {
             funcs: (0..translation.bodies.len())
                 .map(|_| OnceBox::new())
                 .collect(),
+            gc_types: exec::gc::layouts(&translation),
             source: Some((translation, *config)),
         }
     }
@@ -204,6 +207,7 @@ pub fn translate_module(
         .collect::<Result<_, _>>()?;
     Ok(InterpModule {
         funcs,
+        gc_types: exec::gc::layouts(translation),
         source: None,
     })
 }
@@ -241,6 +245,7 @@ pub fn translate_module_validating(
     }
     Ok(InterpModule {
         funcs: funcs.into_boxed_slice(),
+        gc_types: exec::gc::layouts(translation),
         source: None,
     })
 }

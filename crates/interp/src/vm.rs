@@ -140,6 +140,13 @@ pub trait Host {
     /// possibly anywhere): it lives as long as the store.
     fn expose_exception(&mut self, exn: u64);
 
+    /// Allocates a zeroed object of `size` bytes (header included) of
+    /// registry type `type_id` and kind `kind` (`gc_layout::KIND_STRUCT`
+    /// or `KIND_ARRAY`) in the store's GC heap, writing its header;
+    /// returns its offset. The heap may move: the caller reads the base
+    /// from the [`VmGcHeap`](kiln_environ::vm::VmGcHeap) record again.
+    fn gc_alloc(&mut self, type_id: u32, kind: u32, size: u32) -> Result<u32, TrapCode>;
+
     /// Whether the type with registry id `sub` is `sup` or declares it
     /// among its supertypes: `call_indirect` asks when a function's
     /// signature id differs from the expected one.

@@ -28,6 +28,9 @@ pub enum Strategy {
     Cranelift,
 }
 
+/// The default of [`Config::max_gc_heap_size`]: 1 GiB.
+pub const DEFAULT_MAX_GC_HEAP_SIZE: u64 = 1 << 30;
+
 /// The default of [`Config::max_wasm_stack`]: 8 MiB.
 ///
 /// The interpreter keeps wasm frames on a heap-allocated stack, so this is
@@ -52,6 +55,8 @@ pub struct Config {
     pub(crate) strategy: Strategy,
     pub(crate) consume_fuel: bool,
     pub(crate) max_wasm_stack: usize,
+    /// See [`Config::max_gc_heap_size`].
+    pub(crate) max_gc_heap_size: u64,
     /// Whether the embedder chose `max_wasm_stack` (the default is capped
     /// for native code where the thread's stack bounds are unknown).
     pub(crate) max_wasm_stack_chosen: bool,
@@ -107,6 +112,7 @@ impl Config {
             strategy: Strategy::Auto,
             consume_fuel: false,
             max_wasm_stack: DEFAULT_MAX_WASM_STACK,
+            max_gc_heap_size: DEFAULT_MAX_GC_HEAP_SIZE,
             max_wasm_stack_chosen: false,
             lazy_translation: false,
             memory_reservation: DEFAULT_MEMORY_RESERVATION,
@@ -291,6 +297,17 @@ impl Config {
     pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
         self.max_wasm_stack = bytes;
         self.max_wasm_stack_chosen = true;
+        self
+    }
+
+    /// The most bytes each store's GC heap (its struct and array objects)
+    /// may hold. An allocation past it traps with
+    /// [`TrapCode::GcHeapOutOfMemory`](crate::TrapCode::GcHeapOutOfMemory)
+    /// (an error from the host API). Objects are named by 32-bit offsets,
+    /// so values above 4 GiB act as 4 GiB. Default:
+    /// [`DEFAULT_MAX_GC_HEAP_SIZE`] (1 GiB).
+    pub fn max_gc_heap_size(&mut self, bytes: u64) -> &mut Self {
+        self.max_gc_heap_size = bytes;
         self
     }
 

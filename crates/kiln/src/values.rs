@@ -29,6 +29,9 @@ pub enum Val {
     ExternRef(Option<ExternRef>),
     /// An `exnref`, `None` for null.
     ExnRef(Option<crate::ExnRef>),
+    /// An `anyref` (or any type below it: `eqref`, `i31ref`, structs,
+    /// arrays), `None` for null.
+    AnyRef(Option<crate::AnyRef>),
 }
 
 impl Val {
@@ -46,6 +49,7 @@ impl Val {
             Val::FuncRef(_) => ValType::FUNCREF,
             Val::ExternRef(_) => ValType::EXTERNREF,
             Val::ExnRef(_) => ValType::EXNREF,
+            Val::AnyRef(_) => ValType::ANYREF,
         }
     }
 
@@ -66,6 +70,7 @@ impl Val {
             env::ValType::Ref(r) if !r.nullable => return None,
             env::ValType::Ref(r) if r.is_func() => Val::FuncRef(None),
             env::ValType::Ref(r) if r.is_exn() => Val::ExnRef(None),
+            env::ValType::Ref(r) if r.is_gc() => Val::AnyRef(None),
             env::ValType::Ref(_) => Val::ExternRef(None),
         })
     }
@@ -86,7 +91,10 @@ impl Val {
             | (Val::F32(_), env::ValType::F32)
             | (Val::F64(_), env::ValType::F64)
             | (Val::V128(_), env::ValType::V128) => return true,
-            (Val::FuncRef(_) | Val::ExternRef(_) | Val::ExnRef(_), env::ValType::Ref(r)) => r,
+            (
+                Val::FuncRef(_) | Val::ExternRef(_) | Val::ExnRef(_) | Val::AnyRef(_),
+                env::ValType::Ref(r),
+            ) => r,
             _ => return false,
         };
         match self {
@@ -107,6 +115,8 @@ impl Val {
                 _ => false,
             },
             Val::ExternRef(Some(_)) => r.heap == HeapType::Extern,
+            Val::AnyRef(None) => r.nullable && r.is_gc(),
+            Val::AnyRef(Some(a)) => a.store == store.id && any_matches(store, a.bits, r.heap),
             _ => false,
         }
     }
@@ -201,7 +211,11 @@ impl Val {
             Val::F32(v) => u128::from(v),
             Val::F64(v) => u128::from(v),
             Val::V128(v) => v,
-            Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => 0,
+            Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) | Val::AnyRef(None) => 0,
+            Val::AnyRef(Some(a)) => {
+                store.check(a.store);
+                u128::from(a.bits)
+            }
             Val::ExnRef(Some(e)) => {
                 store.check(e.store);
                 u128::from(e.bits)
@@ -230,6 +244,9 @@ impl Val {
             }
             env::ValType::Ref(r) if r.is_exn() => {
                 Val::ExnRef(crate::ExnRef::from_bits(store, bits as u64))
+            }
+            env::ValType::Ref(r) if r.is_gc() => {
+                Val::AnyRef(crate::AnyRef::from_bits(store, bits as u64))
             }
             env::ValType::Ref(_) => Val::ExternRef(ExternRef::from_bits(store, bits as u64)),
         }
@@ -270,6 +287,9 @@ impl Val {
             Val::ExternRef(Some(r)) if r.store != store.id => {
                 bail!("externref belongs to a different store")
             }
+            Val::AnyRef(Some(a)) if a.store != store.id => {
+                bail!("anyref belongs to a different store")
+            }
             Val::ExnRef(Some(e)) if e.store != store.id || !store.exns.contains(e.bits) => {
                 bail!("exnref belongs to a different store")
             }
@@ -278,7 +298,10 @@ impl Val {
         if !self.matches_env(store, ty) {
             let want = ValType::from_env(&store.engine, ty);
             match self {
-                Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => {
+                Val::FuncRef(None)
+                | Val::ExternRef(None)
+                | Val::ExnRef(None)
+                | Val::AnyRef(None) => {
                     bail!("type mismatch: expected {want}, found null")
                 }
                 Val::FuncRef(Some(f)) => bail!(
@@ -289,6 +312,25 @@ impl Val {
             }
         }
         Ok(())
+    }
+}
+
+/// Whether the `any`-hierarchy reference `bits` (non-null) of `store` is
+/// a value of heap type `heap`.
+fn any_matches(store: &StoreOpaque, bits: u32, heap: env::HeapType) -> bool {
+    use env::HeapType as H;
+    use kiln_environ::gc_layout::{KIND_ARRAY, KIND_STRUCT, is_i31};
+    let object = store.gc_heap.contains(bits);
+    match heap {
+        H::Any => true,
+        H::Eq => is_i31(bits) || object,
+        H::I31 => is_i31(bits),
+        H::Struct => object && store.gc_heap.kind_of(bits) == KIND_STRUCT,
+        H::Array => object && store.gc_heap.kind_of(bits) == KIND_ARRAY,
+        H::Concrete(_, id) => {
+            object && env::SubtypeOracle::is_subtype(&store.engine, store.gc_heap.type_of(bits), id)
+        }
+        _ => false,
     }
 }
 
@@ -352,11 +394,13 @@ impl From<Option<ExternRef>> for Val {
     }
 }
 
-/// A non-null reference to a host value, passed to and from wasm as an
-/// `externref`. The value lives as long as its store.
+/// A non-null `externref`: a host value, passed to and from wasm, or a
+/// wasm GC value that `extern.convert_any` made external. A host value
+/// lives as long as its store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ExternRef {
     pub(crate) store: StoreId,
+    /// The reference bits (`kiln_environ::gc_layout`).
     pub(crate) id: u32,
 }
 
@@ -370,14 +414,26 @@ impl ExternRef {
         }
     }
 
-    /// The host value. Panics if `store` is not the reference's store.
+    /// The host value, or `None` when this reference is a wasm GC value
+    /// made external by `extern.convert_any`. Panics if `store` is not
+    /// the reference's store.
     pub fn data<'a, T: 'a>(
         &self,
         store: impl Into<crate::StoreContext<'a, T>>,
-    ) -> &'a (dyn Any + Send + Sync) {
+    ) -> Option<&'a (dyn Any + Send + Sync)> {
         let store = &store.into().0.opaque;
         store.check(self.store);
         store.externref(self.id)
+    }
+
+    /// `extern.convert_any`: the `anyref` as an `externref`. Panics if
+    /// `store` is not the reference's store.
+    pub fn convert_any(store: impl crate::store::AsContext, r: crate::AnyRef) -> ExternRef {
+        store.as_context().0.opaque.check(r.store);
+        ExternRef {
+            store: r.store,
+            id: r.bits,
+        }
     }
 
     pub(crate) fn from_bits(store: &StoreOpaque, bits: u64) -> Option<ExternRef> {

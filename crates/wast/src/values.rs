@@ -2,7 +2,7 @@
 //! checking results against expected patterns (NaN patterns, per-lane v128
 //! patterns, references).
 
-use kiln::{ExternRef, Store, Val};
+use kiln::{AnyRef, ExternRef, Store, Val};
 use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::token::{F32, F64};
 use wast::{WastArg, WastRet};
@@ -27,14 +27,19 @@ pub(crate) fn arg_to_val(store: &mut Store<()>, arg: &WastArg<'_>) -> Result<Val
             Some(RefKind::Func) => Val::FuncRef(None),
             Some(RefKind::Extern) => Val::ExternRef(None),
             Some(RefKind::Exn) => Val::ExnRef(None),
+            Some(RefKind::Any) => Val::AnyRef(None),
             None => return Err(format!("unsupported null reference type {heap:?}")),
         },
         WastArgCore::RefExtern(n) => {
             let payload: HostRefPayload = *n;
             Val::ExternRef(Some(ExternRef::new(&mut *store, payload)))
         }
-        WastArgCore::RefHost(_) => {
-            return Err("`ref.host` (GC proposal) is not supported".to_string());
+        // A host value in the `any` hierarchy: an `externref` made
+        // internal, which changes no bits.
+        WastArgCore::RefHost(n) => {
+            let payload: HostRefPayload = *n;
+            let r = ExternRef::new(&mut *store, payload);
+            Val::AnyRef(Some(AnyRef::convert_extern(&*store, r)))
         }
     })
 }
@@ -45,6 +50,7 @@ enum RefKind {
     Func,
     Extern,
     Exn,
+    Any,
 }
 
 fn null_kind(heap: &HeapType<'_>) -> Option<RefKind> {
@@ -53,6 +59,12 @@ fn null_kind(heap: &HeapType<'_>) -> Option<RefKind> {
             AbstractHeapType::Func | AbstractHeapType::NoFunc => Some(RefKind::Func),
             AbstractHeapType::Extern | AbstractHeapType::NoExtern => Some(RefKind::Extern),
             AbstractHeapType::Exn | AbstractHeapType::NoExn => Some(RefKind::Exn),
+            AbstractHeapType::Any
+            | AbstractHeapType::Eq
+            | AbstractHeapType::I31
+            | AbstractHeapType::Struct
+            | AbstractHeapType::Array
+            | AbstractHeapType::None => Some(RefKind::Any),
             _ => None,
         },
         _ => None,
@@ -110,6 +122,20 @@ fn matches_core(
                     .as_ref()
                     .is_none_or(|h| null_kind(h) == Some(RefKind::Exn))
         }
+        (WastRetCore::RefNull(heap), Val::AnyRef(r)) => {
+            r.is_none()
+                && heap
+                    .as_ref()
+                    .is_none_or(|h| null_kind(h) == Some(RefKind::Any))
+        }
+        (WastRetCore::RefAny, Val::AnyRef(r)) => r.is_some(),
+        (WastRetCore::RefEq, Val::AnyRef(r)) => r.is_some_and(|r| r.is_eqref()),
+        (WastRetCore::RefI31, Val::AnyRef(r)) => r.is_some_and(|r| r.is_i31()),
+        (WastRetCore::RefStruct, Val::AnyRef(r)) => r.is_some_and(|r| r.is_struct(store)),
+        (WastRetCore::RefArray, Val::AnyRef(r)) => r.is_some_and(|r| r.is_array(store)),
+        (WastRetCore::RefHost(n), Val::AnyRef(Some(r))) => {
+            extern_payload(store, &ExternRef::convert_any(store, *r)) == Some(*n)
+        }
         (WastRetCore::RefExtern(expected), Val::ExternRef(Some(r))) => match expected {
             None => true,
             Some(n) => extern_payload(store, r) == Some(*n),
@@ -125,22 +151,15 @@ fn matches_core(
             }
             false
         }
-        (
-            WastRetCore::RefHost(_)
-            | WastRetCore::RefAny
-            | WastRetCore::RefEq
-            | WastRetCore::RefArray
-            | WastRetCore::RefStruct
-            | WastRetCore::RefI31
-            | WastRetCore::RefI31Shared,
-            _,
-        ) => return Err("GC reference patterns are not supported".to_string()),
+        (WastRetCore::RefI31Shared, _) => {
+            return Err("shared references (shared-everything threads) are not supported".into());
+        }
         _ => false,
     })
 }
 
 fn extern_payload(store: &Store<()>, r: &ExternRef) -> Option<HostRefPayload> {
-    r.data(store).downcast_ref::<HostRefPayload>().copied()
+    r.data(store)?.downcast_ref::<HostRefPayload>().copied()
 }
 
 const F32_CANONICAL_NAN: u32 = 0x7fc0_0000;
@@ -272,6 +291,11 @@ pub(crate) fn describe_val(store: &Store<()>, val: &Val) -> String {
         },
         Val::ExnRef(None) => "ref.null exn".to_string(),
         Val::ExnRef(Some(_)) => "exnref".to_string(),
+        Val::AnyRef(None) => "ref.null any".to_string(),
+        Val::AnyRef(Some(r)) if r.is_i31() => format!("ref.i31 {:?}", r.as_i31()),
+        Val::AnyRef(Some(r)) if r.is_struct(store) => "ref.struct".to_string(),
+        Val::AnyRef(Some(r)) if r.is_array(store) => "ref.array".to_string(),
+        Val::AnyRef(Some(_)) => "ref.host".to_string(),
     }
 }
 

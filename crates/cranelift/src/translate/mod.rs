@@ -64,6 +64,12 @@ pub(crate) mod trap {
     pub const OUT_OF_FUEL: TrapCode = TrapCode::unwrap_user(7);
     /// Interrupted.
     pub const INTERRUPT: TrapCode = TrapCode::unwrap_user(8);
+    /// `ref.cast` failure.
+    pub const CAST_FAILURE: TrapCode = TrapCode::unwrap_user(9);
+    /// Array access out of bounds.
+    pub const ARRAY_OUT_OF_BOUNDS: TrapCode = TrapCode::unwrap_user(10);
+    /// GC heap exhausted.
+    pub const GC_HEAP_OUT_OF_MEMORY: TrapCode = TrapCode::unwrap_user(11);
 
     /// The Cranelift trap code the translator uses for Kiln's `code`.
     pub fn to_clif(code: kiln_environ::TrapCode) -> TrapCode {
@@ -82,6 +88,9 @@ pub(crate) mod trap {
             K::NullReference => NULL_REFERENCE,
             K::OutOfFuel => OUT_OF_FUEL,
             K::Interrupt => INTERRUPT,
+            K::CastFailure => CAST_FAILURE,
+            K::ArrayOutOfBounds => ARRAY_OUT_OF_BOUNDS,
+            K::GcHeapOutOfMemory => GC_HEAP_OUT_OF_MEMORY,
             // `TrapCode` is non-exhaustive: a code added later without a
             // Cranelift counterpart reads as `unreachable`.
             _ => UNREACHABLE,
@@ -105,6 +114,9 @@ pub(crate) mod trap {
             NULL_REFERENCE => K::NullReference,
             OUT_OF_FUEL => K::OutOfFuel,
             INTERRUPT => K::Interrupt,
+            CAST_FAILURE => K::CastFailure,
+            ARRAY_OUT_OF_BOUNDS => K::ArrayOutOfBounds,
+            GC_HEAP_OUT_OF_MEMORY => K::GcHeapOutOfMemory,
             _ => return None,
         })
     }

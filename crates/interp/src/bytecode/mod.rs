@@ -12,6 +12,7 @@ use crate::simd::{
     UnaryOp,
 };
 
+pub mod cast;
 mod operands;
 pub use operands::*;
 

@@ -552,6 +552,203 @@ pub enum Op {
         len: Slot,
     },
 
+    // ---- GC objects (`docs/gc.md`) ---------------------------------------
+    /// `ref.i31`: `[dst] = ([src] << 1 | 1) as u32`.
+    RefI31 {
+        /// Result slot.
+        dst: Slot,
+        /// Integer slot.
+        src: Slot,
+    },
+    /// `i31.get_s`/`i31.get_u`: the i31 in `[src]`, sign- or
+    /// zero-extended from 31 bits; traps on null.
+    I31Get {
+        /// Result slot.
+        dst: Slot,
+        /// Reference slot.
+        src: Slot,
+        /// Whether to sign-extend.
+        signed: bool,
+    },
+    /// `struct.new`/`struct.new_default` of module type `ty`: the fields
+    /// come from the slots at `base` (a `v128` takes two), or are zero.
+    StructNew {
+        /// Result slot.
+        dst: Slot,
+        /// First field slot (unused for the default form).
+        base: Slot,
+        /// Module type index.
+        ty: u32,
+        /// Whether every field is zero (`struct.new_default`).
+        default: bool,
+    },
+    /// `struct.get*`: `[dst]` = the field at `offset` of the object in
+    /// `[obj]`, of kind `kind` (`gc_layout::FieldKind`); traps on null.
+    StructGet {
+        /// Result slot (two for a `v128`).
+        dst: Slot,
+        /// Object slot.
+        obj: Slot,
+        /// The field's byte offset in the object.
+        offset: u32,
+        /// The field's kind.
+        kind: u8,
+        /// Whether a packed field is sign-extended.
+        signed: bool,
+    },
+    /// `struct.set`: the field at `offset` of the object in `[obj]` =
+    /// `[val]`; traps on null.
+    StructSet {
+        /// Object slot.
+        obj: Slot,
+        /// Value slot.
+        val: Slot,
+        /// The field's byte offset in the object.
+        offset: u32,
+        /// The field's kind.
+        kind: u8,
+    },
+    /// `array.new`/`array.new_default` of module type `ty`: `[len]`
+    /// elements, each `[init]` (or zero).
+    ArrayNew {
+        /// Result slot.
+        dst: Slot,
+        /// Initial value slot (unused for the default form).
+        init: Slot,
+        /// Length slot.
+        len: Slot,
+        /// Module type index.
+        ty: u32,
+        /// Whether the elements are zero (`array.new_default`).
+        default: bool,
+    },
+    /// `array.new_fixed` of module type `ty`: `len` elements from the
+    /// slots at `base`.
+    ArrayNewFixed {
+        /// Result slot.
+        dst: Slot,
+        /// First element slot.
+        base: Slot,
+        /// Module type index.
+        ty: u32,
+        /// Number of elements.
+        len: u32,
+    },
+    /// `array.new_data`/`array.new_elem` of module type `ty`: `[len]`
+    /// elements from segment `seg` starting at `[offset]`.
+    ArrayNewSegment {
+        /// Result slot.
+        dst: Slot,
+        /// Segment offset slot.
+        offset: Slot,
+        /// Length slot.
+        len: Slot,
+        /// Module type index.
+        ty: u32,
+        /// Data segment index, or element segment index with the top bit
+        /// set.
+        seg: u32,
+    },
+    /// `array.get*`: `[dst]` = element `[index]` of the array in `[arr]`.
+    ArrayGet {
+        /// Result slot (two for a `v128`).
+        dst: Slot,
+        /// Array slot.
+        arr: Slot,
+        /// Index slot.
+        index: Slot,
+        /// The element kind.
+        kind: u8,
+        /// Whether a packed element is sign-extended.
+        signed: bool,
+    },
+    /// `array.set`: element `[index]` of the array in `[arr]` = `[val]`.
+    ArraySet {
+        /// Array slot.
+        arr: Slot,
+        /// Index slot.
+        index: Slot,
+        /// Value slot.
+        val: Slot,
+        /// The element kind.
+        kind: u8,
+    },
+    /// `array.len`: `[dst]` = the length of the array in `[arr]`.
+    ArrayLen {
+        /// Result slot.
+        dst: Slot,
+        /// Array slot.
+        arr: Slot,
+    },
+    /// `array.fill`: `[len]` elements from `[offset]` of `[arr]` = `[val]`.
+    ArrayFill {
+        /// Array slot.
+        arr: Slot,
+        /// First index slot.
+        offset: Slot,
+        /// Value slot.
+        val: Slot,
+        /// Count slot.
+        len: Slot,
+        /// The element kind.
+        kind: u8,
+    },
+    /// `array.copy`: `[len]` elements of `[src]` from `[src_offset]` to
+    /// `[dst]` from `[dst_offset]` (overlap-safe).
+    ArrayCopy {
+        /// Destination array slot.
+        dst: Slot,
+        /// Destination index slot.
+        dst_offset: Slot,
+        /// Source array slot.
+        src: Slot,
+        /// Source index slot.
+        src_offset: Slot,
+        /// Count slot.
+        len: Slot,
+        /// The element kind (both arrays').
+        kind: u8,
+    },
+    /// `array.init_data`/`array.init_elem`: `[len]` elements of segment
+    /// `seg` from `[src]` into `[arr]` from `[offset]`.
+    ArrayInitSegment {
+        /// Array slot.
+        arr: Slot,
+        /// First index slot.
+        offset: Slot,
+        /// Segment offset slot.
+        src: Slot,
+        /// Count slot.
+        len: Slot,
+        /// The element kind.
+        kind: u8,
+        /// Data segment index, or element segment index with the top bit
+        /// set.
+        seg: u32,
+    },
+    /// `ref.test`: `[dst]` = whether `[src]` is of the type `target` and
+    /// `flags` name (`bytecode::cast`).
+    RefTest {
+        /// Result slot.
+        dst: Slot,
+        /// Reference slot.
+        src: Slot,
+        /// Abstract heap type code, or module type index.
+        target: u32,
+        /// Nullable, concrete and hierarchy bits.
+        flags: u8,
+    },
+    /// `ref.cast`: traps (`CastFailure`) unless `[src]` is of the type
+    /// `target` and `flags` name; the reference stays where it is.
+    RefCast {
+        /// Reference slot.
+        src: Slot,
+        /// Abstract heap type code, or module type index.
+        target: u32,
+        /// Nullable, concrete and hierarchy bits.
+        flags: u8,
+    },
+
     // ---- tables --------------------------------------------------------
     /// `[dst] = tables[table][[index]]`.
     TableGet {

@@ -9,6 +9,7 @@
 use super::bulk;
 #[cfg(kiln_threaded)]
 use super::dispatch::Handler;
+use super::gc;
 use super::num::*;
 #[cfg(not(kiln_threaded))]
 use super::run::run_pending;
@@ -941,6 +942,117 @@ handlers! { $ [ip, fp, cx, mb, ml, acc]
             };
             bulk::memory_fill(b, l, d, v, n)
         })
+    }
+
+    // ---- GC objects (the work is in `gc`) ----
+    RefI31 { dst, src } => { set!(dst, u64::from(kiln_environ::gc_layout::i31_ref(get!(src) as u32))) }
+    I31Get { dst, src, signed } => {
+        let r = get!(src) as u32;
+        if r == 0 {
+            trap!(TrapCode::NullReference)
+        }
+        set!(dst, u64::from(if signed { ((r as i32) >> 1) as u32 } else { r >> 1 }))
+    }
+    StructNew { dst, base, ty, default } => {
+        let fields = if default {
+            ptr::null()
+        } else {
+            // SAFETY: the field slots start at `base`, inside the frame.
+            unsafe { fp.add(base as usize) }
+        };
+        // SAFETY: as above.
+        let r = tri!(unsafe { gc::struct_new(cx, ty, fields) });
+        set!(dst, r)
+    }
+    StructGet { dst, obj, offset, kind, signed } => {
+        let o = get!(obj) as u32;
+        if o == 0 {
+            trap!(TrapCode::NullReference)
+        }
+        // SAFETY: a non-null struct reference of the field's type names
+        // an object with this field (validation, the translator's layout).
+        let v = unsafe { gc::load(cx.inst, o + offset, kind, signed) };
+        set!(dst, v as u64);
+        if kind == kiln_environ::gc_layout::FieldKind::V128 as u8 {
+            set!(dst as usize + 1, (v >> 64) as u64);
+        }
+    }
+    StructSet { obj, val, offset, kind } => {
+        let o = get!(obj) as u32;
+        if o == 0 {
+            trap!(TrapCode::NullReference)
+        }
+        let v = if kind == kiln_environ::gc_layout::FieldKind::V128 as u8 { get128!(val) } else { u128::from(get!(val)) };
+        // SAFETY: as for `StructGet`.
+        unsafe { gc::store(cx.inst, o + offset, kind, v) }
+    }
+    ArrayNew { dst, init, len, ty, default } => {
+        let init = (!default).then(|| get128!(init));
+        let r = tri!(gc::array_new(cx, ty, init, get!(len) as u32 as u64));
+        set!(dst, r)
+    }
+    ArrayNewFixed { dst, base, ty, len } => {
+        // SAFETY: the element slots start at `base`, inside the frame.
+        let r = tri!(unsafe { gc::array_new_fixed(cx, ty, fp.add(base as usize), len) });
+        set!(dst, r)
+    }
+    ArrayNewSegment { dst, offset, len, ty, seg } => {
+        let (o, n) = (get!(offset) as u32, get!(len) as u32);
+        let r = tri!(gc::array_new_segment(cx, ty, seg, u64::from(o), u64::from(n)));
+        set!(dst, r)
+    }
+    ArrayGet { dst, arr, index, kind, signed } => {
+        let (a, i) = (get!(arr), get!(index) as u32);
+        // SAFETY: a non-null array reference names an array of this
+        // store with elements of `kind` (validation).
+        let at = tri!(unsafe { gc::elems(cx.inst, a, u64::from(i), 1, kind) });
+        // SAFETY: `elems` checked the index.
+        let v = unsafe { gc::load(cx.inst, at, kind, signed) };
+        set!(dst, v as u64);
+        if kind == kiln_environ::gc_layout::FieldKind::V128 as u8 {
+            set!(dst as usize + 1, (v >> 64) as u64);
+        }
+    }
+    ArraySet { arr, index, val, kind } => {
+        let (a, i) = (get!(arr), get!(index) as u32);
+        // SAFETY: as for `ArrayGet`.
+        let at = tri!(unsafe { gc::elems(cx.inst, a, u64::from(i), 1, kind) });
+        let v = if kind == kiln_environ::gc_layout::FieldKind::V128 as u8 { get128!(val) } else { u128::from(get!(val)) };
+        // SAFETY: `elems` checked the index.
+        unsafe { gc::store(cx.inst, at, kind, v) }
+    }
+    ArrayLen { dst, arr } => {
+        let a = get!(arr);
+        // SAFETY: as for `ArrayGet`.
+        let n = tri!(unsafe { gc::array_len(cx.inst, a) });
+        set!(dst, n)
+    }
+    ArrayFill { arr, offset, val, len, kind } => {
+        let v = if kind == kiln_environ::gc_layout::FieldKind::V128 as u8 { get128!(val) } else { u128::from(get!(val)) };
+        let (a, o, n) = (get!(arr), get!(offset) as u32, get!(len) as u32);
+        // SAFETY: as for `ArrayGet`; `array_fill` checks the range.
+        tri!(unsafe { gc::array_fill(cx.inst, a, u64::from(o), v, u64::from(n), kind) })
+    }
+    ArrayCopy { dst, dst_offset, src, src_offset, len, kind } => {
+        let (da, sa) = (get!(dst), get!(src));
+        let (d, s, n) = (get!(dst_offset) as u32, get!(src_offset) as u32, get!(len) as u32);
+        // SAFETY: as for `ArrayGet`; `array_copy` checks both ranges.
+        tri!(unsafe { gc::array_copy(cx.inst, da, u64::from(d), sa, u64::from(s), u64::from(n), kind) })
+    }
+    ArrayInitSegment { arr, offset, src, len, kind, seg } => {
+        let a = get!(arr);
+        let (o, s, n) = (get!(offset) as u32, get!(src) as u32, get!(len) as u32);
+        // SAFETY: as for `ArrayGet`; the ranges are checked.
+        tri!(unsafe { gc::array_init_segment(cx.inst, a, u64::from(o), seg, u64::from(s), u64::from(n), kind) })
+    }
+    RefTest { dst, src, target, flags } => {
+        let ok = gc::ref_test(cx, get!(src), target, flags);
+        set!(dst, u64::from(ok))
+    }
+    RefCast { src, target, flags } => {
+        if !gc::ref_test(cx, get!(src), target, flags) {
+            trap!(TrapCode::CastFailure)
+        }
     }
 
     // ---- tables ----

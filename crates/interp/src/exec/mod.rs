@@ -10,6 +10,7 @@
 //! from a host function, nest host frames.
 
 mod bulk;
+pub(crate) mod gc;
 #[macro_use]
 mod dispatch;
 mod handlers;

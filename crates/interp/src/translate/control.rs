@@ -279,7 +279,7 @@ impl FuncTranslator<'_> {
 
     /// Branches to the label `depth` out when `cond` is non-zero
     /// (`jump_if_true`) or zero.
-    fn branch_if(&mut self, cond: Entry, depth: u32, jump_if_true: bool) {
+    pub(super) fn branch_if(&mut self, cond: Entry, depth: u32, jump_if_true: bool) {
         let idx = self.ctrl.len() - 1 - depth as usize;
         let is_func = idx == 0;
         if !is_func && !self.branch_copies(depth, false) {

@@ -13,6 +13,7 @@ mod control;
 mod decode;
 mod exceptions;
 mod fuse;
+mod gc;
 mod ops;
 
 pub(crate) use exceptions::{CATCH_ALL, Catch, Handler, NO_REGION, NO_SLOT};

@@ -598,8 +598,9 @@ impl FuncTranslator<'_> {
             O::ElemDrop { elem_index } => {
                 self.emit(Op::ElemDrop { elem: elem_index });
             }
-            // SIMD last: the common scalar and control ops never pay for
-            // classifying it.
+            // GC, then SIMD, last: the common scalar and control ops never
+            // pay for classifying them.
+            ref other if self.visit_gc(other)? => {}
             #[cfg(feature = "simd")]
             ref other => match simd::classify(other) {
                 Some(s) => self.visit_simd(s),

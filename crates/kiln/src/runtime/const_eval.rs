@@ -1,68 +1,64 @@
 //! Evaluation of constant expressions: global initializers, segment
-//! offsets and element items (WebAssembly 2.0 plus extended-const).
+//! offsets and element items (WebAssembly 2.0 plus extended-const, and the
+//! GC proposal's allocating instructions).
 
 use super::StoreOpaque;
 use crate::prelude::*;
 use anyhow::{Result, bail};
-use kiln_environ::{ConstExpr, ConstOp};
+use kiln_environ::gc_layout::{
+    self, ARRAY_ELEMS_OFFSET, ARRAY_LEN_OFFSET, FieldKind, KIND_ARRAY, KIND_STRUCT, StructLayout,
+};
+use kiln_environ::{CompositeType, ConstExpr, ConstOp, ModuleTranslation};
 
 /// What a constant expression may refer to: the instance's globals (those
-/// initialized so far) and functions, as store indices.
+/// initialized so far) and functions, as store indices, and the module's
+/// types with their registry ids (for the allocating instructions).
 pub(crate) struct ConstEnv<'a> {
     pub(crate) globals: &'a [u32],
     pub(crate) funcs: &'a [u32],
+    pub(crate) module: &'a ModuleTranslation,
+    pub(crate) type_ids: &'a [u32],
 }
 
 /// Evaluates `expr` to the raw bits of its value (scalars zero-extended,
-/// references as `funcref` addresses or `externref` ids).
-pub(crate) fn eval(store: &StoreOpaque, env: &ConstEnv<'_>, expr: &ConstExpr) -> Result<u128> {
+/// references as `funcref` addresses or GC reference bits), allocating
+/// the objects it makes in the store's GC heap.
+pub(crate) fn eval(store: &mut StoreOpaque, env: &ConstEnv<'_>, expr: &ConstExpr) -> Result<u128> {
     let mut stack: Vec<u128> = Vec::with_capacity(4);
-    let pop = |stack: &mut Vec<u128>| stack.pop().unwrap_or_default();
     for op in &expr.ops {
         let v = match *op {
-            ConstOp::I32Const(v) => u128::from(v as u32),
-            ConstOp::I64Const(v) => u128::from(v as u64),
-            ConstOp::F32Const(bits) => u128::from(bits),
-            ConstOp::F64Const(bits) => u128::from(bits),
-            ConstOp::V128Const(bits) => bits,
-            ConstOp::RefNull(_) => 0,
-            ConstOp::RefFunc(index) => match env.funcs.get(index as usize) {
-                Some(&f) => u128::from(store.func_bits(f)),
-                None => bail!("constant expression refers to unknown function {index}"),
-            },
-            ConstOp::GlobalGet(index) => match env.globals.get(index as usize) {
-                Some(&g) => store.global_bits(g),
-                None => bail!("constant expression refers to uninitialized global {index}"),
-            },
-            ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
-                let b = pop(&mut stack) as u32;
-                let a = pop(&mut stack) as u32;
-                u128::from(match op {
-                    ConstOp::I32Add => a.wrapping_add(b),
-                    ConstOp::I32Sub => a.wrapping_sub(b),
-                    _ => a.wrapping_mul(b),
-                })
+            ConstOp::StructNew(ty) | ConstOp::StructNewDefault(ty) => {
+                let CompositeType::Struct(s) = &env.module.types[ty as usize].composite else {
+                    bail!("struct.new of type {ty}, which is not a struct type");
+                };
+                let layout = StructLayout::of(s);
+                let fields = if matches!(op, ConstOp::StructNew(_)) {
+                    pop_n(&mut stack, layout.fields.len())?
+                } else {
+                    vec![0; layout.fields.len()]
+                };
+                let heap = &mut store.gc_heap;
+                let obj = heap
+                    .alloc(env.type_ids[ty as usize], KIND_STRUCT, layout.size)
+                    .map_err(trap)?;
+                for (&(offset, kind), v) in layout.fields.iter().zip(fields) {
+                    heap.write_field(obj + offset, kind, v);
+                }
+                u128::from(obj)
             }
-            ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
-                let b = pop(&mut stack) as u64;
-                let a = pop(&mut stack) as u64;
-                u128::from(match op {
-                    ConstOp::I64Add => a.wrapping_add(b),
-                    ConstOp::I64Sub => a.wrapping_sub(b),
-                    _ => a.wrapping_mul(b),
-                })
+            ConstOp::ArrayNew(ty) | ConstOp::ArrayNewDefault(ty) => {
+                let len = pop(&mut stack)? as u32;
+                let init = match op {
+                    ConstOp::ArrayNew(_) => pop(&mut stack)?,
+                    _ => 0,
+                };
+                u128::from(new_array(store, env, ty, &vec![init; len as usize])?)
             }
-            // An i31 is unboxed: the integer above a set low bit.
-            ConstOp::RefI31 => u128::from(((pop(&mut stack) as u32) << 1) | 1),
-            ConstOp::StructNew(_)
-            | ConstOp::StructNewDefault(_)
-            | ConstOp::ArrayNew(_)
-            | ConstOp::ArrayNewDefault(_)
-            | ConstOp::ArrayNewFixed(..)
-            | ConstOp::AnyConvertExtern
-            | ConstOp::ExternConvertAny => {
-                bail!("constant expressions that allocate GC objects are not supported yet")
+            ConstOp::ArrayNewFixed(ty, len) => {
+                let elems = pop_n(&mut stack, len as usize)?;
+                u128::from(new_array(store, env, ty, &elems)?)
             }
+            _ => eval_scalar(store, env, op, &mut stack)?,
         };
         stack.push(v);
     }
@@ -70,4 +66,115 @@ pub(crate) fn eval(store: &StoreOpaque, env: &ConstEnv<'_>, expr: &ConstExpr) ->
         [v] => Ok(*v),
         _ => bail!("constant expression must produce exactly one value"),
     }
+}
+
+/// Evaluates `expr`, which allocates nothing (a segment offset: validation
+/// gives it an integer type, which no allocating instruction produces).
+pub(crate) fn eval_offset(
+    store: &StoreOpaque,
+    env: &ConstEnv<'_>,
+    expr: &ConstExpr,
+) -> Result<u128> {
+    let mut stack: Vec<u128> = Vec::with_capacity(4);
+    for op in &expr.ops {
+        let v = eval_scalar(store, env, op, &mut stack)?;
+        stack.push(v);
+    }
+    match stack.as_slice() {
+        [v] => Ok(*v),
+        _ => bail!("constant expression must produce exactly one value"),
+    }
+}
+
+/// A trap raised while instantiating (no wasm frames).
+fn trap(code: kiln_environ::TrapCode) -> anyhow::Error {
+    crate::Trap::new(code, Vec::new()).into()
+}
+
+fn pop(stack: &mut Vec<u128>) -> Result<u128> {
+    stack
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("constant expression pops an empty stack"))
+}
+
+/// The top `n` values, in push order.
+fn pop_n(stack: &mut Vec<u128>, n: usize) -> Result<Vec<u128>> {
+    let Some(at) = stack.len().checked_sub(n) else {
+        bail!("constant expression pops an empty stack");
+    };
+    Ok(stack.split_off(at))
+}
+
+/// An array of type index `ty` holding `elems`.
+fn new_array(store: &mut StoreOpaque, env: &ConstEnv<'_>, ty: u32, elems: &[u128]) -> Result<u32> {
+    let CompositeType::Array(a) = &env.module.types[ty as usize].composite else {
+        bail!("array.new of type {ty}, which is not an array type");
+    };
+    let kind = gc_layout::array_elem_kind(a);
+    let len = u32::try_from(elems.len()).ok();
+    let Some(size) = len.and_then(|len| gc_layout::array_size(kind, len)) else {
+        return Err(trap(kiln_environ::TrapCode::GcHeapOutOfMemory));
+    };
+    let heap = &mut store.gc_heap;
+    let arr = heap
+        .alloc(env.type_ids[ty as usize], KIND_ARRAY, size)
+        .map_err(trap)?;
+    heap.write_field(arr + ARRAY_LEN_OFFSET, FieldKind::W32, elems.len() as u128);
+    for (i, &v) in elems.iter().enumerate() {
+        heap.write_field(arr + ARRAY_ELEMS_OFFSET + i as u32 * kind.size(), kind, v);
+    }
+    Ok(arr)
+}
+
+/// One instruction that allocates nothing.
+fn eval_scalar(
+    store: &StoreOpaque,
+    env: &ConstEnv<'_>,
+    op: &ConstOp,
+    stack: &mut Vec<u128>,
+) -> Result<u128> {
+    Ok(match *op {
+        ConstOp::I32Const(v) => u128::from(v as u32),
+        ConstOp::I64Const(v) => u128::from(v as u64),
+        ConstOp::F32Const(bits) => u128::from(bits),
+        ConstOp::F64Const(bits) => u128::from(bits),
+        ConstOp::V128Const(bits) => bits,
+        ConstOp::RefNull(_) => 0,
+        ConstOp::RefFunc(index) => match env.funcs.get(index as usize) {
+            Some(&f) => u128::from(store.func_bits(f)),
+            None => bail!("constant expression refers to unknown function {index}"),
+        },
+        ConstOp::GlobalGet(index) => match env.globals.get(index as usize) {
+            Some(&g) => store.global_bits(g),
+            None => bail!("constant expression refers to uninitialized global {index}"),
+        },
+        ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
+            let b = pop(stack)? as u32;
+            let a = pop(stack)? as u32;
+            u128::from(match op {
+                ConstOp::I32Add => a.wrapping_add(b),
+                ConstOp::I32Sub => a.wrapping_sub(b),
+                _ => a.wrapping_mul(b),
+            })
+        }
+        ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
+            let b = pop(stack)? as u64;
+            let a = pop(stack)? as u64;
+            u128::from(match op {
+                ConstOp::I64Add => a.wrapping_add(b),
+                ConstOp::I64Sub => a.wrapping_sub(b),
+                _ => a.wrapping_mul(b),
+            })
+        }
+        ConstOp::RefI31 => u128::from(gc_layout::i31_ref(pop(stack)? as u32)),
+        // The `any` and `extern` hierarchies share one representation.
+        ConstOp::AnyConvertExtern | ConstOp::ExternConvertAny => pop(stack)?,
+        ConstOp::StructNew(_)
+        | ConstOp::StructNewDefault(_)
+        | ConstOp::ArrayNew(_)
+        | ConstOp::ArrayNewDefault(_)
+        | ConstOp::ArrayNewFixed(..) => {
+            bail!("a segment offset cannot allocate")
+        }
+    })
 }

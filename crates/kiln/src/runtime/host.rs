@@ -218,6 +218,10 @@ impl<T> Host for StoreInner<T> {
         self.opaque.exns.release(exn);
     }
 
+    fn gc_alloc(&mut self, type_id: u32, kind: u32, size: u32) -> Result<u32, TrapCode> {
+        self.opaque.gc_heap.alloc(type_id, kind, size)
+    }
+
     fn is_subtype(&self, sub: u32, sup: u32) -> bool {
         kiln_environ::SubtypeOracle::is_subtype(&self.opaque.engine, sub, sup)
     }

@@ -2,7 +2,7 @@
 //! allocate the instance's entities, evaluate initializers, apply active
 //! element and data segments in order, run the start function.
 
-use super::const_eval::{ConstEnv, eval};
+use super::const_eval::{ConstEnv, eval, eval_offset};
 use super::native::vmctx::{self, IndexSpaces, VmCtx};
 use super::owned::Owned;
 use super::store_data::{FuncKind, InstanceData, NativeEntry, StoreInner, StoreOpaque};
@@ -96,6 +96,7 @@ pub(crate) fn instantiate<T>(
         datas: Box::new([]),
         elems: Box::new([]),
         id: instance_index,
+        gc_heap: store.opaque.gc_heap.vm_ptr(),
     });
     let instance_ptr = vm.as_ptr().cast_const();
     // Native code: the instance's `VMContext` exists (zeroed) before its
@@ -146,8 +147,10 @@ pub(crate) fn instantiate<T>(
         let env = ConstEnv {
             globals: &globals,
             funcs: &funcs,
+            module: t,
+            type_ids: &module.inner.sigs,
         };
-        let bits = eval(&store.opaque, &env, init)?;
+        let bits = eval(&mut store.opaque, &env, init)?;
         globals.push(store.opaque.push_global(ty, bits));
     }
 
@@ -158,8 +161,10 @@ pub(crate) fn instantiate<T>(
                 let env = ConstEnv {
                     globals: &globals,
                     funcs: &funcs,
+                    module: t,
+                    type_ids: &module.inner.sigs,
                 };
-                eval(&store.opaque, &env, expr)? as u64
+                eval(&mut store.opaque, &env, expr)? as u64
             }
             None => 0,
         };
@@ -182,10 +187,12 @@ pub(crate) fn instantiate<T>(
                 let env = ConstEnv {
                     globals: &globals,
                     funcs: &funcs,
+                    module: t,
+                    type_ids: &module.inner.sigs,
                 };
                 exprs
                     .iter()
-                    .map(|e| eval(&store.opaque, &env, e).map(|bits| bits as u64))
+                    .map(|e| eval(&mut store.opaque, &env, e).map(|bits| bits as u64))
                     .collect::<Result<_>>()?
             }
         };
@@ -272,8 +279,10 @@ fn apply_elem_segments(store: &mut StoreOpaque, module: &Module, instance: u32) 
                 let env = ConstEnv {
                     globals: &data.globals,
                     funcs: &data.funcs,
+                    module: t,
+                    type_ids: &[],
                 };
-                let offset = eval(store, &env, offset)? as u64;
+                let offset = eval_offset(store, &env, offset)? as u64;
                 let table = data.tables[*table as usize];
                 let items =
                     core::mem::take(&mut store.instance_mut(instance).vm.get_mut().elems[i]);
@@ -328,8 +337,10 @@ fn apply_data_segments(store: &mut StoreOpaque, module: &Module, instance: u32) 
         let env = ConstEnv {
             globals: &data.globals,
             funcs: &data.funcs,
+            module: t,
+            type_ids: &[],
         };
-        let offset = eval(store, &env, offset)? as u64;
+        let offset = eval_offset(store, &env, offset)? as u64;
         let bytes = t.data_bytes(i as u32);
         let dst = store.memory_mut(store_memory).data_mut();
         let Some(dst) = usize::try_from(offset)

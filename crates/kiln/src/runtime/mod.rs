@@ -12,6 +12,7 @@
 
 pub(crate) mod const_eval;
 pub(crate) mod exceptions;
+pub(crate) mod gc_heap;
 pub(crate) mod host;
 pub(crate) mod instantiate;
 pub(crate) mod memory;

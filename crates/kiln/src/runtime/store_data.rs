@@ -151,6 +151,8 @@ pub struct StoreOpaque {
     globals: Vec<GlobalData>,
     pub(crate) instances: Vec<InstanceData>,
     externrefs: Vec<Box<dyn Any + Send + Sync>>,
+    /// Struct and array objects (`gc_heap.rs`).
+    pub(crate) gc_heap: super::gc_heap::GcHeap,
     tags: Vec<super::exceptions::TagData>,
     /// Exception objects (see `exceptions.rs`).
     pub(crate) exns: super::exceptions::ExnHeap,
@@ -191,6 +193,7 @@ impl StoreOpaque {
             globals: Vec::new(),
             instances: Vec::new(),
             externrefs: Vec::new(),
+            gc_heap: super::gc_heap::GcHeap::new(engine.config().max_gc_heap_size),
             tags: Vec::new(),
             exns: Default::default(),
             pending_exception: None,
@@ -591,14 +594,26 @@ impl StoreOpaque {
 
     // ---- externrefs ----
 
-    /// Stores a host value; returns its non-zero `externref` id.
+    /// Stores a host value; returns its `externref` bits
+    /// (`gc_layout::host_value_ref` of its index).
     pub(crate) fn push_externref(&mut self, value: Box<dyn Any + Send + Sync>) -> u32 {
+        // Bits 2..32 hold the index: at most 2^30 host values.
+        let index = u32::try_from(self.externrefs.len())
+            .ok()
+            .filter(|&i| i < 1 << 30)
+            .expect("too many externrefs in one store");
         self.externrefs.push(value);
-        u32::try_from(self.externrefs.len()).expect("too many externrefs in one store")
+        kiln_environ::gc_layout::host_value_ref(index)
     }
 
-    pub(crate) fn externref(&self, id: u32) -> &(dyn Any + Send + Sync) {
-        &*self.externrefs[id as usize - 1]
+    /// The host value of `externref` bits `bits`, or `None` when they
+    /// are a wasm GC value that `extern.convert_any` made an `externref`.
+    pub(crate) fn externref(&self, bits: u32) -> Option<&(dyn Any + Send + Sync)> {
+        use kiln_environ::gc_layout::{host_value_index, is_host_value};
+        if !is_host_value(bits) {
+            return None;
+        }
+        Some(&*self.externrefs[host_value_index(bits) as usize])
     }
 }
 

@@ -552,7 +552,7 @@ fn globals_tables_and_refs() {
         .unwrap();
     let r = ExternRef::new(&mut store, String::from("hello"));
     let back = id.call(&mut store, Some(r)).unwrap().unwrap();
-    assert_eq!(back.data(&store).downcast_ref::<String>().unwrap(), "hello");
+    assert_eq!(back.data(&store).unwrap().downcast_ref::<String>().unwrap(), "hello");
     assert_eq!(id.call(&mut store, None).unwrap(), None);
     let rg = instance.get_global(&mut store, "r").unwrap();
     rg.set(&mut store, r.into()).unwrap();
