@@ -173,26 +173,6 @@ fn is_simd_op(name: &str) -> bool {
         .any(|p| name.starts_with(p))
 }
 
-/// Whether an `Unsupported` error names an operator of the GC proposal,
-/// which the Cranelift translation does not have yet (issue 14 adds it
-/// after the interpreter); reported separately, like SIMD was.
-fn is_gc_op(name: &str) -> bool {
-    [
-        "Struct",
-        "Array",
-        "RefI31",
-        "I31Get",
-        "RefEq",
-        "RefTest",
-        "RefCast",
-        "BrOnCast",
-        "AnyConvertExtern",
-        "ExternConvertAny",
-    ]
-    .iter()
-    .any(|p| name.starts_with(p))
-}
-
 fn run(label: &str, isa: IsaBuilder, tunables: Tunables) {
     let suite = suite();
     let isa = isa.verifier(true).build().expect("ISA");
@@ -203,7 +183,6 @@ fn run(label: &str, isa: IsaBuilder, tunables: Tunables) {
     let funcs = AtomicUsize::new(0);
     let ok = AtomicUsize::new(0);
     let simd: Mutex<BTreeMap<String, usize>> = Mutex::new(BTreeMap::new());
-    let gc = AtomicUsize::new(0);
     let failures: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     std::thread::scope(|s| {
@@ -235,9 +214,6 @@ fn run(label: &str, isa: IsaBuilder, tunables: Tunables) {
                         Err(CompileError::Unsupported(op)) if is_simd_op(&op) => {
                             *simd.lock().unwrap().entry(op).or_default() += 1;
                         }
-                        Err(CompileError::Unsupported(op)) if is_gc_op(&op) => {
-                            gc.fetch_add(1, Ordering::Relaxed);
-                        }
                         Err(e) => failures.lock().unwrap().push(format!("{name}: {e}")),
                     }
                 }
@@ -248,13 +224,12 @@ fn run(label: &str, isa: IsaBuilder, tunables: Tunables) {
     let simd = simd.into_inner().unwrap();
     let simd_total: usize = simd.values().sum();
     println!(
-        "{label}: {} files, {} modules compiled ({} functions), {} failed, {} waiting for SIMD, {} waiting for GC, {} rejected by validation",
+        "{label}: {} files, {} modules compiled ({} functions), {} failed, {} waiting for SIMD, {} rejected by validation",
         suite.files,
         ok.load(Ordering::Relaxed),
         funcs.load(Ordering::Relaxed),
         failures.len(),
         simd_total,
-        gc.load(Ordering::Relaxed),
         suite.rejected,
     );
     if !simd.is_empty() {

@@ -166,6 +166,31 @@ builtins! {
     /// `sup` or declares it among its supertypes, else 0: `call_indirect`
     /// of a non-final type asks when the signature ids differ.
     IsSubtype = "is_subtype" (VmCtx, I32, I32) -> I32;
+    /// `struct.new`/`struct.new_default`: `(vmctx, type_index, fields) ->
+    /// ref`, the fields a `ValRaw` buffer (one per field), or null for
+    /// the default form. Traps with `GcHeapOutOfMemory`.
+    GcStructNew = "gc_struct_new" (VmCtx, I32, Ptr) -> I64;
+    /// `array.new`/`array.new_default`/`array.new_fixed`: `(vmctx,
+    /// type_index, values, count, len) -> ref`: element `i` is value
+    /// `i % count` of the `ValRaw` buffer `values` (`count` 0: zero).
+    GcArrayNew = "gc_array_new" (VmCtx, I32, Ptr, I32, I32) -> I64;
+    /// `array.new_data`/`array.new_elem`: `(vmctx, type_index, segment,
+    /// offset, len) -> ref`, `segment`'s top bit set for an element
+    /// segment.
+    GcArrayNewSegment = "gc_array_new_segment" (VmCtx, I32, I32, I32, I32) -> I64;
+    /// `array.fill`: `(vmctx, type_index, array, index, value, len)`, the
+    /// value in a `ValRaw` buffer.
+    GcArrayFill = "gc_array_fill" (VmCtx, I32, I64, I32, Ptr, I32);
+    /// `array.copy`: `(vmctx, type_index, dst, dst_index, src, src_index,
+    /// len)`.
+    GcArrayCopy = "gc_array_copy" (VmCtx, I32, I64, I32, I64, I32, I32);
+    /// `array.init_data`/`array.init_elem`: `(vmctx, type_index, segment,
+    /// array, index, offset, len)`.
+    GcArrayInitSegment = "gc_array_init_segment" (VmCtx, I32, I32, I64, I32, I32, I32);
+    /// `ref.test`: `(vmctx, ref, target, flags) -> 1` when the reference
+    /// is of the type `target` and `flags` name (`crate::gc_cast`), else
+    /// 0.
+    GcRefTest = "gc_ref_test" (VmCtx, I64, I32, I32) -> I32;
 }
 
 impl Builtin {

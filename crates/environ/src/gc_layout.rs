@@ -18,7 +18,9 @@
 //! type's registry id, then a word whose low two bits say struct or array
 //! and whose other bits belong to the collector); an array's length
 //! follows at offset 8 and its elements start at offset 16. Fields are
-//! stored in the host's byte order at their natural alignment (at most 8).
+//! stored in the host's byte order (a `v128` little-endian, lane 0 first,
+//! as compiled code's vector stores write it) at their natural alignment
+//! (at most 8).
 //! A field of a function or exception reference holds the same 64-bit
 //! bits a slot would, so it takes 8 bytes.
 

@@ -33,6 +33,7 @@ mod compile;
 mod composite;
 mod const_expr;
 mod error;
+pub mod gc_cast;
 pub mod gc_layout;
 mod module;
 mod operator_name;

@@ -75,9 +75,9 @@ impl VMOffsets {
     ) -> Self {
         assert!(pointer_size == 4 || pointer_size == 8, "pointer size");
         let p = u32::from(pointer_size);
-        // Header: magic, limits, builtins, signature ids; one pointer slot
-        // each, so every later field is pointer aligned.
-        let imported_funcs = 4 * p;
+        // Header: magic, limits, builtins, signature ids, GC heap; one
+        // pointer slot each, so every later field is pointer aligned.
+        let imported_funcs = 5 * p;
         let memories = imported_funcs + num_imported_funcs * 3 * p;
         let tables = memories + num_memories * p;
         let globals = tables + num_tables * p;
@@ -125,6 +125,12 @@ impl VMOffsets {
     /// module's types (an array of `u32`, indexed by type index).
     pub fn vmctx_signature_ids(&self) -> u32 {
         3 * self.ptr()
+    }
+
+    /// Offset of the pointer to the store's GC heap record
+    /// ([`crate::vm::VmGcHeap`]).
+    pub fn vmctx_gc_heap(&self) -> u32 {
+        4 * self.ptr()
     }
 
     // ---- index spaces ----
@@ -312,6 +318,7 @@ mod tests {
             (o.vmctx_runtime_limits(), p),
             (o.vmctx_builtins(), p),
             (o.vmctx_signature_ids(), p),
+            (o.vmctx_gc_heap(), p),
         ];
         for i in 0..o.num_imported_funcs {
             v.push((o.vmctx_imported_func_wasm_call(i), p));
@@ -371,8 +378,8 @@ mod tests {
         let o4 = VMOffsets::from_counts(4, 1, 1, 1, 1, 2);
         let o8 = VMOffsets::from_counts(8, 1, 1, 1, 1, 2);
         assert_eq!(o8.size_of_vmctx(), 2 * o4.size_of_vmctx());
-        assert_eq!(o4.vmctx_imported_func(0), 16);
-        assert_eq!(o8.vmctx_imported_func(0), 32);
+        assert_eq!(o4.vmctx_imported_func(0), 20);
+        assert_eq!(o8.vmctx_imported_func(0), 40);
         assert_eq!(o4.memory_len(), 4);
         assert_eq!(o8.memory_len(), 8);
         assert_eq!(o4.size_of_funcref(), 16);

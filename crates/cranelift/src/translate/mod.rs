@@ -18,6 +18,7 @@
 mod call;
 mod control;
 mod exceptions;
+mod gc;
 mod memory;
 mod numeric;
 pub(crate) mod relaxed;
@@ -840,6 +841,7 @@ impl<'a, 'f> Translator<'a, 'f> {
                     || self.translate_call_op(op)?
                     || self.translate_memory_op(op)?
                     || self.translate_table_op(op)?
+                    || self.translate_gc_op(op)?
                     || self.translate_numeric_op(op)?
                     || simd::translate_simd_op(op, &mut self.builder, &mut self.stack)?
                     || self.translate_relaxed_op(op)?

@@ -12,7 +12,6 @@ use crate::simd::{
     UnaryOp,
 };
 
-pub mod cast;
 mod operands;
 pub use operands::*;
 

@@ -727,7 +727,7 @@ pub enum Op {
         seg: u32,
     },
     /// `ref.test`: `[dst]` = whether `[src]` is of the type `target` and
-    /// `flags` name (`bytecode::cast`).
+    /// `flags` name (`kiln_environ::gc_cast`).
     RefTest {
         /// Result slot.
         dst: Slot,

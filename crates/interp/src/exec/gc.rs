@@ -6,8 +6,8 @@
 //! the heap.
 
 use super::run::Cx;
-use crate::bytecode::cast::{self, code};
 use alloc::boxed::Box;
+use kiln_environ::gc_cast::{self as cast, code};
 use kiln_environ::gc_layout::{
     self, ARRAY_ELEMS_OFFSET, ARRAY_LEN_OFFSET, FieldKind, KIND_ARRAY, KIND_MASK, KIND_STRUCT,
     StructLayout,
@@ -83,11 +83,9 @@ pub(super) unsafe fn load(inst: *const VmInstance, at: u32, k: u8, signed: bool)
             FieldKind::I16 => u128::from(p.cast::<u16>().read_unaligned()),
             FieldKind::W32 => u128::from(p.cast::<u32>().read_unaligned()),
             FieldKind::W64 => u128::from(p.cast::<u64>().read_unaligned()),
-            FieldKind::V128 => {
-                let lo = p.cast::<u64>().read_unaligned();
-                let hi = p.add(8).cast::<u64>().read_unaligned();
-                u128::from(lo) | (u128::from(hi) << 64)
-            }
+            // A v128 field is little-endian on every host, as compiled
+            // code stores it.
+            FieldKind::V128 => u128::from_le_bytes(p.cast::<[u8; 16]>().read_unaligned()),
         }
     }
 }
@@ -105,10 +103,7 @@ pub(super) unsafe fn store(inst: *const VmInstance, at: u32, k: u8, v: u128) {
             FieldKind::I16 => p.cast::<u16>().write_unaligned(v as u16),
             FieldKind::W32 => p.cast::<u32>().write_unaligned(v as u32),
             FieldKind::W64 => p.cast::<u64>().write_unaligned(v as u64),
-            FieldKind::V128 => {
-                p.cast::<u64>().write_unaligned(v as u64);
-                p.add(8).cast::<u64>().write_unaligned((v >> 64) as u64);
-            }
+            FieldKind::V128 => p.cast::<[u8; 16]>().write_unaligned(v.to_le_bytes()),
         }
     }
 }
@@ -443,7 +438,7 @@ pub(super) unsafe fn array_init_segment(
 }
 
 /// Whether reference bits `v` are a value of the type `target` and
-/// `flags` name (`bytecode::cast`).
+/// `flags` name (`kiln_environ::gc_cast`).
 pub(super) fn ref_test(cx: &Cx<'_>, v: u64, target: u32, flags: u8) -> bool {
     if v == 0 {
         return flags & cast::NULLABLE != 0;

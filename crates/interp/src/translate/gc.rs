@@ -5,8 +5,9 @@
 //! here from the module's types and baked into the ops.
 
 use super::FuncTranslator;
-use crate::bytecode::{Op, cast};
+use crate::bytecode::Op;
 use crate::exec::gc::ELEM_SEGMENT;
+use kiln_environ::gc_cast as cast;
 use kiln_environ::gc_layout::{FieldKind, StructLayout, array_elem_kind};
 use kiln_environ::{RefType, TranslationError, TypeKind};
 use wasmparser::Operator as O;

@@ -42,6 +42,12 @@ impl GcHeap {
         }
     }
 
+    /// The record compiled code reads (through a shared borrow: the
+    /// record itself is written only by this heap).
+    pub(crate) fn vm_ptr_const(&self) -> *const VmGcHeap {
+        &*self.vm
+    }
+
     /// The record instances point at.
     pub(crate) fn vm_ptr(&mut self) -> *mut VmGcHeap {
         &mut *self.vm
@@ -116,7 +122,7 @@ impl GcHeap {
     }
 
     /// Writes `v` (truncated to the kind) as the field of `kind` at `at`,
-    /// in the host's byte order.
+    /// in the host's byte order (a `v128` little-endian).
     pub(crate) fn write_field(&mut self, at: u32, kind: FieldKind, v: u128) {
         let size = kind.size();
         let bytes = self.bytes_mut(at, size);
@@ -125,12 +131,8 @@ impl GcHeap {
             FieldKind::I16 => bytes.copy_from_slice(&(v as u16).to_ne_bytes()),
             FieldKind::W32 => bytes.copy_from_slice(&(v as u32).to_ne_bytes()),
             FieldKind::W64 => bytes.copy_from_slice(&(v as u64).to_ne_bytes()),
-            // As the interpreter stores it: the low half first, each half
-            // in the host's order.
-            FieldKind::V128 => {
-                bytes[..8].copy_from_slice(&(v as u64).to_ne_bytes());
-                bytes[8..].copy_from_slice(&((v >> 64) as u64).to_ne_bytes());
-            }
+            // Little-endian on every host, as compiled code stores it.
+            FieldKind::V128 => bytes.copy_from_slice(&v.to_le_bytes()),
         }
     }
 

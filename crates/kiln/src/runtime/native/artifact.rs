@@ -24,7 +24,7 @@ use kiln_environ::{
 pub(crate) const MAGIC: &[u8; 8] = b"\0kilnaot";
 
 /// Bumped whenever the layout below or the native ABI changes.
-const FORMAT_VERSION: u32 = 4;
+const FORMAT_VERSION: u32 = 5;
 
 /// Whether `bytes` looks like an artifact (it may still fail to load).
 pub(crate) fn is_artifact(bytes: &[u8]) -> bool {

@@ -10,6 +10,7 @@
 //! a bad index becomes a trap, never a panic across wasm frames.
 
 use super::call::{ValRaw, raw_to_slots, slots_to_raw};
+use super::gc_builtins as gc;
 use super::vmctx::{Pending, header};
 use crate::prelude::*;
 use crate::runtime::store_data::StoreInner;
@@ -585,6 +586,13 @@ pub(crate) fn table<T>() -> Box<[usize]> {
             Builtin::ThrowRef => throw_ref::<T> as *const () as usize,
             Builtin::ExnTagIs => exn_tag_is::<T> as *const () as usize,
             Builtin::IsSubtype => is_subtype::<T> as *const () as usize,
+            Builtin::GcStructNew => gc::gc_struct_new::<T> as *const () as usize,
+            Builtin::GcArrayNew => gc::gc_array_new::<T> as *const () as usize,
+            Builtin::GcArrayNewSegment => gc::gc_array_new_segment::<T> as *const () as usize,
+            Builtin::GcArrayFill => gc::gc_array_fill::<T> as *const () as usize,
+            Builtin::GcArrayCopy => gc::gc_array_copy::<T> as *const () as usize,
+            Builtin::GcArrayInitSegment => gc::gc_array_init_segment::<T> as *const () as usize,
+            Builtin::GcRefTest => gc::gc_ref_test::<T> as *const () as usize,
             Builtin::ExnPayload => exn_payload::<T> as *const () as usize,
             Builtin::ExnSettle => exn_settle::<T> as *const () as usize,
         };

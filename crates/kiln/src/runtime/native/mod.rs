@@ -27,6 +27,7 @@ use crate::prelude::*;
 pub(crate) mod artifact;
 pub(crate) mod builtins;
 pub(crate) mod call;
+mod gc_builtins;
 pub(crate) mod image;
 pub(crate) mod memory;
 #[cfg(feature = "std")]

@@ -243,6 +243,10 @@ pub(crate) fn fill(
     debug_assert_eq!(native.builtins.len(), Builtin::ALL.len());
     vmctx.set(offsets.vmctx_builtins(), native.builtins.as_ptr() as usize);
     vmctx.set(offsets.vmctx_signature_ids(), sigs.as_ptr() as usize);
+    vmctx.set(
+        offsets.vmctx_gc_heap(),
+        store.gc_heap.vm_ptr_const() as usize,
+    );
     for (i, &f) in spaces.funcs.iter().enumerate() {
         let i = i as u32;
         let rec: *const VmFuncRef = store.func_ptr(f);

@@ -1,8 +1,9 @@
-//! How `RefTest` and `RefCast` name their target type in two operands: a
-//! `target` (an abstract heap type's code, or a module type index) and
-//! `flags`.
+//! How a cast's target type travels as two integers, a `target` (an
+//! abstract heap type's code, or a module type index) and `flags`: the
+//! interpreter's `RefTest`/`RefCast` operands, and the arguments of the
+//! `GcRefTest` builtin compiled code calls.
 
-use kiln_environ::{HeapType, RefType, TypeKind};
+use crate::{HeapType, RefType, TypeKind};
 
 /// `flags` bit: null passes.
 pub const NULLABLE: u8 = 1;
