@@ -1171,3 +1171,136 @@ fn typed_reference_globals_import_by_subtyping() {
     let ty = g.ty(&store);
     assert!(Global::new(&mut store, ty, Val::FuncRef(None)).is_err());
 }
+
+// ---- GC values at the API ----
+
+#[test]
+fn gc_heap_limit_traps_and_leaves_the_store_usable() {
+    let mut config = config();
+    config.max_gc_heap_size(64 * 1024);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (type $bytes (array (mut i8)))
+            (global $keep (mut (ref null $bytes)) (ref.null $bytes))
+            (func (export "alloc") (param i32) (result i32)
+              (global.set $keep (array.new_default $bytes (local.get 0)))
+              (array.len (global.get $keep)))
+            (func (export "i31") (param i32) (result i32)
+              (i31.get_s (ref.i31 (local.get 0)))))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let alloc = instance
+        .get_typed_func::<i32, i32>(&mut store, "alloc")
+        .unwrap();
+    assert_eq!(alloc.call(&mut store, 1000).unwrap(), 1000);
+    // Nothing is collected yet, so the heap fills up: a trap, not an
+    // abort, and the store goes on.
+    let err = alloc.call(&mut store, 100_000).unwrap_err();
+    assert_eq!(trap_code(&err), Some(TrapCode::GcHeapOutOfMemory));
+    let err = alloc.call(&mut store, -1).unwrap_err();
+    assert_eq!(trap_code(&err), Some(TrapCode::GcHeapOutOfMemory));
+    let i31 = instance.get_typed_func::<i32, i32>(&mut store, "i31").unwrap();
+    assert_eq!(i31.call(&mut store, -5).unwrap(), -5);
+    assert_eq!(i31.call(&mut store, 0x4000_0000).unwrap(), -0x4000_0000);
+}
+
+#[test]
+fn anyref_values_cross_the_host_boundary() {
+    let (mut store, instance) = instantiate(
+        r#"(module
+            (type $pt (struct (field i32) (field (mut i64))))
+            (func (export "make") (param i32) (result anyref)
+              (struct.new $pt (local.get 0) (i64.const 7)))
+            (func (export "x") (param anyref) (result i32)
+              (struct.get $pt 0 (ref.cast (ref $pt) (local.get 0))))
+            (func (export "is_pt") (param anyref) (result i32)
+              (ref.test (ref $pt) (local.get 0)))
+            (func (export "i31") (param i32) (result anyref) (ref.i31 (local.get 0)))
+            (func (export "intern") (param externref) (result anyref)
+              (any.convert_extern (local.get 0)))
+            (func (export "extern") (param anyref) (result externref)
+              (extern.convert_any (local.get 0))))"#,
+    );
+    let call = |store: &mut Store<()>, name: &str, arg: Val| -> anyhow::Result<Val> {
+        let f = instance.get_func(&mut *store, name).unwrap();
+        let mut out = [Val::I32(0)];
+        f.call(&mut *store, &[arg], &mut out)?;
+        Ok(out[0].clone())
+    };
+    let made = call(&mut store, "make", Val::I32(42)).unwrap();
+    let Val::AnyRef(Some(pt)) = made.clone() else {
+        panic!("expected a struct, got {made:?}");
+    };
+    assert!(pt.is_struct(&store) && !pt.is_array(&store) && pt.is_eqref());
+    assert_eq!(call(&mut store, "x", made).unwrap().i32(), Some(42));
+    // An i31 made by the host is not a struct: the cast traps, the test
+    // says no, and the store goes on.
+    let small = Val::AnyRef(Some(AnyRef::from_i31(&store, I31::wrapping_i32(-3))));
+    let err = call(&mut store, "x", small.clone()).unwrap_err();
+    assert_eq!(trap_code(&err), Some(TrapCode::CastFailure));
+    assert_eq!(call(&mut store, "is_pt", small).unwrap().i32(), Some(0));
+    let Val::AnyRef(Some(r)) = call(&mut store, "i31", Val::I32(-9)).unwrap() else {
+        panic!("expected an i31");
+    };
+    assert_eq!(r.as_i31().map(I31::get_i32), Some(-9));
+    // A host value goes into the `any` hierarchy and comes back itself.
+    let host = ExternRef::new(&mut store, String::from("host"));
+    let inside = call(&mut store, "intern", Val::ExternRef(Some(host))).unwrap();
+    let Val::AnyRef(Some(a)) = inside.clone() else {
+        panic!("expected an anyref, got {inside:?}");
+    };
+    assert!(!a.is_eqref() && !a.is_i31());
+    assert_eq!(call(&mut store, "is_pt", inside.clone()).unwrap().i32(), Some(0));
+    let Val::ExternRef(Some(back)) = call(&mut store, "extern", inside).unwrap() else {
+        panic!("expected an externref");
+    };
+    let data = back.data(&store).unwrap().downcast_ref::<String>().unwrap();
+    assert_eq!(data, "host");
+    // A wasm struct made external has no host data.
+    let outside = ExternRef::convert_any(&store, pt);
+    assert!(outside.data(&store).is_none());
+    // A value of another store is refused, not misread.
+    let mut other = Store::new(store.engine(), ());
+    let f = instance.get_func(&mut store, "x").unwrap();
+    let foreign = AnyRef::from_i31(&other, I31::wrapping_u32(1));
+    let mut out = [Val::I32(0)];
+    assert!(f.call(&mut store, &[Val::AnyRef(Some(foreign))], &mut out).is_err());
+    let _ = &mut other;
+}
+
+#[test]
+fn struct_and_array_types_are_canonical() {
+    let engine = engine();
+    let fields = [
+        FieldType::new(Mutability::Const, StorageType::I8),
+        FieldType::new(Mutability::Var, StorageType::ValType(ValType::ANYREF)),
+    ];
+    let a = StructType::new(&engine, fields.clone()).unwrap();
+    let b = StructType::new(&engine, fields).unwrap();
+    assert_eq!(a, b);
+    assert!(a.matches(&b));
+    assert_eq!(a.fields().len(), 2);
+    assert_eq!(a.field(0).unwrap().element_type(), &StorageType::I8);
+    assert_eq!(a.field(1).unwrap().mutability(), Mutability::Var);
+    assert!(a.field(2).is_none());
+    let arr = ArrayType::new(
+        &engine,
+        FieldType::new(Mutability::Var, StorageType::ValType(ValType::I64)),
+    )
+    .unwrap();
+    assert_eq!(
+        arr.element_type().element_type(),
+        &StorageType::ValType(ValType::I64)
+    );
+    // A struct type names a concrete heap type that subtyping knows.
+    let r = RefType::new(false, HeapType::ConcreteStruct(a.clone()));
+    assert!(HeapType::ConcreteStruct(a).matches(&HeapType::Struct));
+    assert!(HeapType::Struct.matches(&HeapType::Any));
+    assert!(!HeapType::Struct.matches(&HeapType::ConcreteStruct(b)));
+    assert!(r.matches(&RefType::new(true, HeapType::Eq)));
+    assert!(!HeapType::I31.matches(&HeapType::Struct));
+}
