@@ -5,9 +5,8 @@
 use super::StoreOpaque;
 use crate::prelude::*;
 use anyhow::{Result, bail};
-use kiln_environ::gc_layout::{
-    self, ARRAY_ELEMS_OFFSET, ARRAY_LEN_OFFSET, FieldKind, KIND_ARRAY, KIND_STRUCT, StructLayout,
-};
+use super::gc_ops::{self, TypeSpace};
+use kiln_environ::gc_layout;
 use kiln_environ::{CompositeType, ConstExpr, ConstOp, ModuleTranslation};
 
 /// What a constant expression may refer to: the instance's globals (those
@@ -18,6 +17,15 @@ pub(crate) struct ConstEnv<'a> {
     pub(crate) funcs: &'a [u32],
     pub(crate) module: &'a ModuleTranslation,
     pub(crate) type_ids: &'a [u32],
+}
+
+impl ConstEnv<'_> {
+    fn types(&self) -> TypeSpace<'_> {
+        TypeSpace {
+            module: self.module,
+            ids: self.type_ids,
+        }
+    }
 }
 
 /// Evaluates `expr` to the raw bits of its value (scalars zero-extended,
@@ -31,32 +39,34 @@ pub(crate) fn eval(store: &mut StoreOpaque, env: &ConstEnv<'_>, expr: &ConstExpr
                 let CompositeType::Struct(s) = &env.module.types[ty as usize].composite else {
                     bail!("struct.new of type {ty}, which is not a struct type");
                 };
-                let layout = StructLayout::of(s);
-                let fields = if matches!(op, ConstOp::StructNew(_)) {
-                    pop_n(&mut stack, layout.fields.len())?
-                } else {
-                    vec![0; layout.fields.len()]
+                let fields = match op {
+                    ConstOp::StructNew(_) => Some(pop_n(&mut stack, s.fields.len())?),
+                    _ => None,
                 };
-                let heap = &mut store.gc_heap;
-                let obj = heap
-                    .alloc(env.type_ids[ty as usize], KIND_STRUCT, layout.size)
+                let types = env.types();
+                let obj = gc_ops::struct_new(&mut store.gc_heap, &types, ty, fields.as_deref())
                     .map_err(trap)?;
-                for (&(offset, kind), v) in layout.fields.iter().zip(fields) {
-                    heap.write_field(obj + offset, kind, v);
-                }
                 u128::from(obj)
             }
             ConstOp::ArrayNew(ty) | ConstOp::ArrayNewDefault(ty) => {
                 let len = pop(&mut stack)? as u32;
+                // One value repeated (none: zeros); the size is checked
+                // against the heap's limit before anything is written.
                 let init = match op {
-                    ConstOp::ArrayNew(_) => pop(&mut stack)?,
-                    _ => 0,
+                    ConstOp::ArrayNew(_) => vec![pop(&mut stack)?],
+                    _ => Vec::new(),
                 };
-                u128::from(new_array(store, env, ty, &vec![init; len as usize])?)
+                let types = env.types();
+                let arr = gc_ops::array_new(&mut store.gc_heap, &types, ty, &init, len)
+                    .map_err(trap)?;
+                u128::from(arr)
             }
             ConstOp::ArrayNewFixed(ty, len) => {
                 let elems = pop_n(&mut stack, len as usize)?;
-                u128::from(new_array(store, env, ty, &elems)?)
+                let types = env.types();
+                let arr = gc_ops::array_new(&mut store.gc_heap, &types, ty, &elems, len)
+                    .map_err(trap)?;
+                u128::from(arr)
             }
             _ => eval_scalar(store, env, op, &mut stack)?,
         };
@@ -103,27 +113,6 @@ fn pop_n(stack: &mut Vec<u128>, n: usize) -> Result<Vec<u128>> {
         bail!("constant expression pops an empty stack");
     };
     Ok(stack.split_off(at))
-}
-
-/// An array of type index `ty` holding `elems`.
-fn new_array(store: &mut StoreOpaque, env: &ConstEnv<'_>, ty: u32, elems: &[u128]) -> Result<u32> {
-    let CompositeType::Array(a) = &env.module.types[ty as usize].composite else {
-        bail!("array.new of type {ty}, which is not an array type");
-    };
-    let kind = gc_layout::array_elem_kind(a);
-    let len = u32::try_from(elems.len()).ok();
-    let Some(size) = len.and_then(|len| gc_layout::array_size(kind, len)) else {
-        return Err(trap(kiln_environ::TrapCode::GcHeapOutOfMemory));
-    };
-    let heap = &mut store.gc_heap;
-    let arr = heap
-        .alloc(env.type_ids[ty as usize], KIND_ARRAY, size)
-        .map_err(trap)?;
-    heap.write_field(arr + ARRAY_LEN_OFFSET, FieldKind::W32, elems.len() as u128);
-    for (i, &v) in elems.iter().enumerate() {
-        heap.write_field(arr + ARRAY_ELEMS_OFFSET + i as u32 * kind.size(), kind, v);
-    }
-    Ok(arr)
 }
 
 /// One instruction that allocates nothing.

@@ -1206,6 +1206,20 @@ fn gc_heap_limit_traps_and_leaves_the_store_usable() {
     let i31 = instance.get_typed_func::<i32, i32>(&mut store, "i31").unwrap();
     assert_eq!(i31.call(&mut store, -5).unwrap(), -5);
     assert_eq!(i31.call(&mut store, 0x4000_0000).unwrap(), -0x4000_0000);
+
+    // A constant expression asking for a huge array fails instantiation
+    // with the same trap; it once tried to build the array's values on
+    // the host first (a 36 GB allocation, and an abort).
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (type $big (array (mut i64)))
+            (global (ref $big) (array.new $big (i64.const 1) (i32.const -1))))"#,
+    )
+    .unwrap();
+    let err = Instance::new(&mut store, &module, &[]).unwrap_err();
+    assert_eq!(trap_code(&err), Some(TrapCode::GcHeapOutOfMemory));
+    assert_eq!(i31.call(&mut store, 7).unwrap(), 7);
 }
 
 #[test]
