@@ -227,23 +227,7 @@ impl Translator<'_, '_> {
     /// `throw $tag`: the payload goes to the runtime in a `ValRaw` buffer.
     fn translate_throw(&mut self, tag: u32) {
         let tys = self.tag_params(tag);
-        let n = tys.len();
-        let vals = self.peekn(n).to_vec();
-        let new_len = self.stack.len() - n;
-        self.stack.truncate(new_len);
-        let slot = self.builder.create_sized_stack_slot(StackSlotData::new(
-            StackSlotKind::ExplicitSlot,
-            (n.max(1) as u32) * VAL_RAW_SIZE,
-            4,
-        ));
-        let buf = self
-            .builder
-            .ins()
-            .stack_addr(self.env.pointer_type, slot, 0);
-        for (i, (&t, &v)) in tys.iter().zip(&vals).enumerate() {
-            let off = (i as u32 * VAL_RAW_SIZE) as i32;
-            self.builder.ins().store(raw_flags(t), v, buf, off);
-        }
+        let buf = self.pop_to_raw_buffer(&tys);
         let t = self.builder.ins().iconst(types::I32, i64::from(tag));
         let handler = self.call_handler();
         self.call_throwing_builtin(Builtin::Throw, &[t, buf], handler);
@@ -501,7 +485,7 @@ impl Translator<'_, '_> {
 
 /// Flags of a `ValRaw` slot: native byte order, except `v128`, whose lanes
 /// are little-endian there (as in the trampolines).
-fn raw_flags(t: ValType) -> MemFlagsData {
+pub(super) fn raw_flags(t: ValType) -> MemFlagsData {
     let f = MemFlagsData::trusted();
     if t == ValType::V128 {
         f.with_endianness(ir::Endianness::Little)

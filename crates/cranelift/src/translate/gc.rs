@@ -257,8 +257,9 @@ impl Translator<'_, '_> {
     }
 
     /// Pops one value per type of `tys` into a fresh `ValRaw` buffer;
-    /// returns its address.
-    fn pop_to_raw_buffer(&mut self, tys: &[ValType]) -> Value {
+    /// returns its address (what builtins taking values of several types
+    /// read: `throw`'s payload, a struct's fields).
+    pub(super) fn pop_to_raw_buffer(&mut self, tys: &[ValType]) -> Value {
         let n = tys.len();
         let vals = self.peekn(n).to_vec();
         let new_len = self.stack.len() - n;
@@ -274,7 +275,9 @@ impl Translator<'_, '_> {
             .stack_addr(self.env.pointer_type, slot, 0);
         for (i, (&t, &v)) in tys.iter().zip(&vals).enumerate() {
             let off = (i as u32 * VAL_RAW_SIZE) as i32;
-            self.builder.ins().store(raw_flags(t), v, buf, off);
+            self.builder
+                .ins()
+                .store(super::exceptions::raw_flags(t), v, buf, off);
         }
         buf
     }
@@ -427,15 +430,4 @@ impl Translator<'_, '_> {
 /// aliases the heap but the runtime's calls.
 fn heap_flags() -> MemFlagsData {
     MemFlagsData::trusted()
-}
-
-/// How a value sits in a `ValRaw`: `v128`s little-endian, as the runtime
-/// reads them.
-fn raw_flags(t: ValType) -> MemFlagsData {
-    let f = MemFlagsData::trusted();
-    if t == ValType::V128 {
-        f.with_endianness(ir::Endianness::Little)
-    } else {
-        f
-    }
 }

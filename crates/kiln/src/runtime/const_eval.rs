@@ -3,9 +3,9 @@
 //! GC proposal's allocating instructions).
 
 use super::StoreOpaque;
+use super::gc_ops::{self, TypeSpace};
 use crate::prelude::*;
 use anyhow::{Result, bail};
-use super::gc_ops::{self, TypeSpace};
 use kiln_environ::gc_layout;
 use kiln_environ::{CompositeType, ConstExpr, ConstOp, ModuleTranslation};
 
@@ -57,15 +57,15 @@ pub(crate) fn eval(store: &mut StoreOpaque, env: &ConstEnv<'_>, expr: &ConstExpr
                     _ => Vec::new(),
                 };
                 let types = env.types();
-                let arr = gc_ops::array_new(&mut store.gc_heap, &types, ty, &init, len)
-                    .map_err(trap)?;
+                let arr =
+                    gc_ops::array_new(&mut store.gc_heap, &types, ty, &init, len).map_err(trap)?;
                 u128::from(arr)
             }
             ConstOp::ArrayNewFixed(ty, len) => {
                 let elems = pop_n(&mut stack, len as usize)?;
                 let types = env.types();
-                let arr = gc_ops::array_new(&mut store.gc_heap, &types, ty, &elems, len)
-                    .map_err(trap)?;
+                let arr =
+                    gc_ops::array_new(&mut store.gc_heap, &types, ty, &elems, len).map_err(trap)?;
                 u128::from(arr)
             }
             _ => eval_scalar(store, env, op, &mut stack)?,

@@ -21,6 +21,14 @@ pub(crate) struct TypeSpace<'a> {
 }
 
 impl TypeSpace<'_> {
+    /// The types of `module`.
+    pub(crate) fn of(module: &crate::Module) -> TypeSpace<'_> {
+        TypeSpace {
+            module: module.translation(),
+            ids: &module.inner.sigs,
+        }
+    }
+
     fn struct_layout(&self, ty: u32) -> Result<StructLayout, TrapCode> {
         match &self.module.types.get(ty as usize).map(|t| &t.composite) {
             Some(CompositeType::Struct(s)) => Ok(StructLayout::of(s)),

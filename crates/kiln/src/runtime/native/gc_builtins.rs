@@ -49,10 +49,7 @@ pub(super) unsafe extern "C" fn gc_struct_new<T>(
 ) -> u64 {
     let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<u64, Exit> {
         let module = module_of(store, instance);
-        let types = TypeSpace {
-            module: module.translation(),
-            ids: &module.inner.sigs,
-        };
+        let types = TypeSpace::of(&module);
         let values = match &types.module.types[ty as usize].composite {
             CompositeType::Struct(s) if !fields.is_null() => {
                 let tys: Vec<ValType> = s.fields.iter().map(|f| f.storage.unpacked()).collect();
@@ -88,10 +85,7 @@ pub(super) unsafe extern "C" fn gc_array_new<T>(
 ) -> u64 {
     let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<u64, Exit> {
         let module = module_of(store, instance);
-        let types = TypeSpace {
-            module: module.translation(),
-            ids: &module.inner.sigs,
-        };
+        let types = TypeSpace::of(&module);
         let tys = vec![array_value_type(&types, ty); count as usize];
         // SAFETY: compiled code passes `count` `ValRaw`s.
         let raw = unsafe { core::slice::from_raw_parts(values, count as usize) };
@@ -113,10 +107,7 @@ pub(super) unsafe extern "C" fn gc_array_new_segment<T>(
 ) -> u64 {
     let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<u64, Exit> {
         let module = module_of(store, instance);
-        let types = TypeSpace {
-            module: module.translation(),
-            ids: &module.inner.sigs,
-        };
+        let types = TypeSpace::of(&module);
         let kind = types.array_kind(ty).map_err(trap)?;
         let vals =
             gc_ops::segment_values(&store.opaque, instance, seg, src, len, kind).map_err(trap)?;
@@ -140,10 +131,7 @@ pub(super) unsafe extern "C" fn gc_array_fill<T>(
 ) {
     let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<(), Exit> {
         let module = module_of(store, instance);
-        let types = TypeSpace {
-            module: module.translation(),
-            ids: &module.inner.sigs,
-        };
+        let types = TypeSpace::of(&module);
         let kind = types.array_kind(ty).map_err(trap)?;
         // SAFETY: compiled code passes one `ValRaw`.
         let raw = unsafe { core::slice::from_raw_parts(value, 1) };
@@ -165,10 +153,7 @@ pub(super) unsafe extern "C" fn gc_array_copy<T>(
 ) {
     let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<(), Exit> {
         let module = module_of(store, instance);
-        let types = TypeSpace {
-            module: module.translation(),
-            ids: &module.inner.sigs,
-        };
+        let types = TypeSpace::of(&module);
         let kind = types.array_kind(ty).map_err(trap)?;
         gc_ops::array_copy(&mut store.opaque.gc_heap, kind, dst, di, src, si, len).map_err(trap)
     };
@@ -187,10 +172,7 @@ pub(super) unsafe extern "C" fn gc_array_init_segment<T>(
 ) {
     let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<(), Exit> {
         let module = module_of(store, instance);
-        let types = TypeSpace {
-            module: module.translation(),
-            ids: &module.inner.sigs,
-        };
+        let types = TypeSpace::of(&module);
         let kind = types.array_kind(ty).map_err(trap)?;
         // The array's range is checked before the segment's, as the
         // interpreter does: a null or short array traps first.
@@ -211,10 +193,7 @@ pub(super) unsafe extern "C" fn gc_ref_test<T>(
 ) -> u32 {
     let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<u32, Exit> {
         let module = module_of(store, instance);
-        let types = TypeSpace {
-            module: module.translation(),
-            ids: &module.inner.sigs,
-        };
+        let types = TypeSpace::of(&module);
         Ok(u32::from(gc_ops::ref_test(
             &store.opaque,
             &types,
