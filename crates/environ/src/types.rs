@@ -138,7 +138,7 @@ impl RefType {
     ) -> Result<Self, TranslationError> {
         Ok(RefType {
             nullable: r.is_nullable(),
-            heap: HeapType::from_wasmparser(r.heap_type(), kind_of, offset)
+            heap: HeapType::from_wasmparser(r.heap_type(), kind_of)
                 .ok_or_else(|| unsupported_ref(r, offset))?,
         })
     }
@@ -184,7 +184,6 @@ impl HeapType {
     pub fn from_wasmparser(
         h: wasmparser::HeapType,
         kind_of: &dyn Fn(u32) -> TypeKind,
-        _offset: u64,
     ) -> Option<HeapType> {
         use wasmparser::AbstractHeapType as A;
         Some(match h {

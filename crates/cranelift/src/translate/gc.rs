@@ -414,7 +414,7 @@ impl Translator<'_, '_> {
     ) -> Result<Value, CompileError> {
         let module = self.env.module;
         let kind_of = |i: u32| -> TypeKind { module.type_kind(i) };
-        let heap = kiln_environ::HeapType::from_wasmparser(hty, &kind_of, 0)
+        let heap = kiln_environ::HeapType::from_wasmparser(hty, &kind_of)
             .ok_or_else(|| CompileError::Unsupported("a shared heap type in a cast".into()))?;
         let (target, flags) = gc_cast::encode(RefType { nullable, heap });
         let t = self.builder.ins().iconst(types::I32, i64::from(target));

@@ -72,10 +72,7 @@ pub(crate) fn eval(store: &mut StoreOpaque, env: &ConstEnv<'_>, expr: &ConstExpr
         };
         stack.push(v);
     }
-    match stack.as_slice() {
-        [v] => Ok(*v),
-        _ => bail!("constant expression must produce exactly one value"),
-    }
+    single(&stack)
 }
 
 /// Evaluates `expr`, which allocates nothing (a segment offset: validation
@@ -90,15 +87,20 @@ pub(crate) fn eval_offset(
         let v = eval_scalar(store, env, op, &mut stack)?;
         stack.push(v);
     }
-    match stack.as_slice() {
-        [v] => Ok(*v),
-        _ => bail!("constant expression must produce exactly one value"),
-    }
+    single(&stack)
 }
 
 /// A trap raised while instantiating (no wasm frames).
 fn trap(code: kiln_environ::TrapCode) -> anyhow::Error {
     crate::Trap::new(code, Vec::new()).into()
+}
+
+/// The one value a finished constant expression leaves.
+fn single(stack: &[u128]) -> Result<u128> {
+    match stack {
+        [v] => Ok(*v),
+        _ => bail!("constant expression must produce exactly one value"),
+    }
 }
 
 fn pop(stack: &mut Vec<u128>) -> Result<u128> {
