@@ -95,7 +95,7 @@ pub struct WasmOptions {
 }
 
 /// The `-W` keys, for error messages.
-const WASM_KEYS: &str = "fuel, max-memory-size, unknown-imports-trap, signals-based-traps, \
+const WASM_KEYS: &str = "fuel, max-memory-size, unknown-imports-trap, signals-based-traps, gc-stress, \
     and the proposals: simd, bulk-memory, reference-types, multi-value, tail-call, \
     extended-const, multi-memory, memory64, function-references, exceptions, legacy-exceptions, \
     relaxed-simd, relaxed-simd-deterministic, wide-arithmetic, custom-page-sizes";
@@ -129,7 +129,7 @@ const PROPOSALS: &[(&str, ProposalSetter)] = &[
 /// Parses `-W` options and applies them to `config`. Supported: `fuel=N`,
 /// `max-memory-size=BYTES`, `unknown-imports-trap=y|n`,
 /// `signals-based-traps=y|n` ([`Config::signals_based_traps`]; as
-/// Wasmtime spells it), and `NAME=y|n` for each proposal in [`PROPOSALS`].
+/// Wasmtime spells it), `gc-stress=y|n` ([`Config::gc_stress`]), and `NAME=y|n` for each proposal in [`PROPOSALS`].
 pub fn apply_wasm(config: &mut Config, options: &[String]) -> Result<WasmOptions> {
     let mut out = WasmOptions::default();
     for option in options {
@@ -155,6 +155,12 @@ pub fn apply_wasm(config: &mut Config, options: &[String]) -> Result<WasmOptions
                         "invalid value `{value}` for `-W unknown-imports-trap`: expected y or n"
                     )
                 })?;
+            }
+            "gc-stress" => {
+                let on = parse_bool(value).ok_or_else(|| {
+                    anyhow!("invalid value `{value}` for `-W gc-stress`: expected y or n")
+                })?;
+                config.gc_stress(on);
             }
             "signals-based-traps" => {
                 let on = parse_bool(value).ok_or_else(|| {

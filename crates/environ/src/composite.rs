@@ -32,6 +32,11 @@ impl StorageType {
         }
     }
 
+    /// Whether it holds a reference the collector traces.
+    pub fn is_traced(self) -> bool {
+        matches!(self, StorageType::Val(v) if v.is_traced())
+    }
+
     fn map_concrete(self, f: &mut impl FnMut(u32) -> u32) -> StorageType {
         match self {
             StorageType::Val(v) => StorageType::Val(v.map_concrete(f)),

@@ -161,6 +161,14 @@ impl RefType {
         self.top() == RefType::ANYREF
     }
 
+    /// Whether the collector traces values of this type: references of
+    /// the `any` hierarchy (GC objects) and of the `extern` hierarchy
+    /// (host values, and GC objects made external). Function and
+    /// exception references live as long as their store and are not.
+    pub fn is_traced(self) -> bool {
+        matches!(self.top(), RefType::ANYREF | RefType::EXTERNREF)
+    }
+
     /// Whether this is an exception reference type (any nullability).
     pub fn is_exn(self) -> bool {
         self.top() == RefType::EXNREF
@@ -275,6 +283,12 @@ impl ValType {
     /// Whether this is a reference type.
     pub fn is_ref(self) -> bool {
         matches!(self, ValType::Ref(_))
+    }
+
+    /// Whether this is a reference the collector traces
+    /// ([`RefType::is_traced`]).
+    pub fn is_traced(self) -> bool {
+        self.as_ref_type().is_some_and(RefType::is_traced)
     }
 
     /// The reference type, if this is one.

@@ -32,11 +32,11 @@ pub mod vm;
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-pub use exec::Stack;
+pub use exec::{Stack, visit_stack_roots};
 use kiln_environ::vm::VmFuncRef;
 use kiln_environ::{FuncToValidate, ModuleTranslation, TranslationError};
 use once_cell::race::OnceBox;
-pub use vm::{BacktraceFrame, ExecState, Host, Trap, TrapReason};
+pub use vm::{BacktraceFrame, ExecState, Host, SuspendedFrames, Trap, TrapReason};
 use wasmparser::FuncValidatorAllocations;
 
 /// Options that change the bytecode the translator emits.

@@ -87,7 +87,16 @@ pub struct ExecState {
     /// Set from any thread to stop running code at the next back-edge or
     /// call with [`TrapCode::Interrupt`]; the runtime clears it.
     pub interrupt: Arc<AtomicBool>,
+    /// The running frame of every activation that is waiting for the host
+    /// (a host call, or an allocation that may collect), innermost last:
+    /// where [`visit_stack_roots`](crate::visit_stack_roots) starts.
+    pub suspended: SuspendedFrames,
 }
+
+/// The frames [`ExecState::suspended`] lists. Only the interpreter adds
+/// and removes them, around each host call and allocation.
+#[derive(Debug, Default)]
+pub struct SuspendedFrames(pub(crate) Vec<crate::exec::Frame>);
 
 /// The slow paths the interpreter needs from the runtime.
 pub trait Host {

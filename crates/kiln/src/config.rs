@@ -57,6 +57,8 @@ pub struct Config {
     pub(crate) max_wasm_stack: usize,
     /// See [`Config::max_gc_heap_size`].
     pub(crate) max_gc_heap_size: u64,
+    /// See [`Config::gc_stress`].
+    pub(crate) gc_stress: bool,
     /// Whether the embedder chose `max_wasm_stack` (the default is capped
     /// for native code where the thread's stack bounds are unknown).
     pub(crate) max_wasm_stack_chosen: bool,
@@ -113,6 +115,7 @@ impl Config {
             consume_fuel: false,
             max_wasm_stack: DEFAULT_MAX_WASM_STACK,
             max_gc_heap_size: DEFAULT_MAX_GC_HEAP_SIZE,
+            gc_stress: false,
             max_wasm_stack_chosen: false,
             lazy_translation: false,
             memory_reservation: DEFAULT_MEMORY_RESERVATION,
@@ -308,6 +311,16 @@ impl Config {
     /// [`DEFAULT_MAX_GC_HEAP_SIZE`] (1 GiB).
     pub fn max_gc_heap_size(&mut self, bytes: u64) -> &mut Self {
         self.max_gc_heap_size = bytes;
+        self
+    }
+
+    /// A test mode for the garbage collector: collect before every
+    /// allocation that may collect, and check every reference in the heap
+    /// and in the roots after each collection (a failed check panics).
+    /// A root the collector does not know about shows up at once instead
+    /// of as a rare corruption. Very slow; off by default.
+    pub fn gc_stress(&mut self, on: bool) -> &mut Self {
+        self.gc_stress = on;
         self
     }
 

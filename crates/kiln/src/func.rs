@@ -150,6 +150,15 @@ pub struct Caller<'a, T> {
 }
 
 impl<T> Caller<'_, T> {
+    /// Runs a garbage collection now (see [`Store::gc`](crate::Store::gc)):
+    /// the wasm frames waiting below this host function are roots.
+    pub fn gc(&mut self) {
+        let store = &mut self.store.opaque;
+        if store.can_collect() {
+            store.collect_garbage();
+        }
+    }
+
     /// The store's embedder data.
     pub fn data(&self) -> &T {
         &self.store.data

@@ -47,6 +47,22 @@ impl<T> Store<T> {
         &self.inner.opaque.engine
     }
 
+    /// Runs a garbage collection now: objects and host values that
+    /// nothing reaches are freed (see `docs/gc.md`). Does nothing while
+    /// natively compiled code is running in this store (from a host
+    /// function it called): its frames cannot be scanned yet.
+    pub fn gc(&mut self) {
+        let store = &mut self.inner.opaque;
+        if store.can_collect() {
+            store.collect_garbage();
+        }
+    }
+
+    /// What the garbage collector has done so far in this store.
+    pub fn gc_stats(&self) -> crate::GcStats {
+        self.inner.opaque.gc_heap.stats
+    }
+
     /// Takes the exception an uncaught wasm throw left (the call returned
     /// a [`ThrownException`](crate::ThrownException) error), if any.
     pub fn take_pending_exception(&mut self) -> Option<crate::ExnRef> {

@@ -116,7 +116,12 @@ impl Val {
             },
             Val::ExternRef(Some(_)) => r.heap == HeapType::Extern,
             Val::AnyRef(None) => r.nullable && r.is_gc(),
-            Val::AnyRef(Some(a)) => a.store == store.id && any_matches(store, a.bits, r.heap),
+            Val::AnyRef(Some(a)) => {
+                a.store == store.id
+                    && store
+                        .gc_ref_bits(a.handle)
+                        .is_ok_and(|bits| any_matches(store, bits, r.heap))
+            }
             _ => false,
         }
     }
@@ -212,10 +217,7 @@ impl Val {
             Val::F64(v) => u128::from(v),
             Val::V128(v) => v,
             Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) | Val::AnyRef(None) => 0,
-            Val::AnyRef(Some(a)) => {
-                store.check(a.store);
-                u128::from(a.bits)
-            }
+            Val::AnyRef(Some(a)) => u128::from(a.bits(store)),
             Val::ExnRef(Some(e)) => {
                 store.check(e.store);
                 u128::from(e.bits)
@@ -224,10 +226,7 @@ impl Val {
                 store.check(f.store);
                 u128::from(store.func_bits(f.index))
             }
-            Val::ExternRef(Some(r)) => {
-                store.check(r.store);
-                u128::from(r.id)
-            }
+            Val::ExternRef(Some(r)) => u128::from(r.bits(store)),
         }
     }
 
@@ -289,6 +288,12 @@ impl Val {
             }
             Val::AnyRef(Some(a)) if a.store != store.id => {
                 bail!("anyref belongs to a different store")
+            }
+            Val::ExternRef(Some(r)) => {
+                store.gc_ref_bits(r.handle)?;
+            }
+            Val::AnyRef(Some(a)) => {
+                store.gc_ref_bits(a.handle)?;
             }
             Val::ExnRef(Some(e)) if e.store != store.id || !store.exns.contains(e.bits) => {
                 bail!("exnref belongs to a different store")
@@ -395,22 +400,26 @@ impl From<Option<ExternRef>> for Val {
 }
 
 /// A non-null `externref`: a host value, passed to and from wasm, or a
-/// wasm GC value that `extern.convert_any` made external. A host value
-/// lives as long as its store.
+/// wasm GC value that `extern.convert_any` made external. A handle is
+/// rooted like an [`AnyRef`](crate::AnyRef) (see
+/// [`RootScope`](crate::RootScope)); a host value nothing reaches any
+/// more (no handle, global, table, object or frame) is dropped by the
+/// next collection. `==` compares handles; [`ExternRef::ref_eq`]
+/// compares what they name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ExternRef {
     pub(crate) store: StoreId,
-    /// The reference bits (`kiln_environ::gc_layout`).
-    pub(crate) id: u32,
+    pub(crate) handle: crate::gc_ref::GcHandle,
 }
 
 impl ExternRef {
     /// Moves `value` into the store and returns a reference to it.
     pub fn new(mut store: impl AsContextMut, value: impl Any + Send + Sync) -> ExternRef {
         let store = &mut store.as_context_mut().0.opaque;
+        let bits = store.push_externref(Box::new(value));
         ExternRef {
             store: store.id,
-            id: store.push_externref(Box::new(value)),
+            handle: store.root_gc_ref(bits),
         }
     }
 
@@ -422,24 +431,46 @@ impl ExternRef {
         store: impl Into<crate::StoreContext<'a, T>>,
     ) -> Option<&'a (dyn Any + Send + Sync)> {
         let store = &store.into().0.opaque;
+        store.externref(self.bits(store))
+    }
+
+    /// Whether `a` and `b` name the same host value (or wasm value).
+    /// Errors if either handle's scope ended or belongs to another store.
+    pub fn ref_eq(
+        store: impl crate::store::AsContext,
+        a: &ExternRef,
+        b: &ExternRef,
+    ) -> Result<bool> {
+        let store = &store.as_context().0.opaque;
+        if a.store != store.id || b.store != store.id {
+            bail!("externref belongs to a different store");
+        }
+        Ok(store.gc_ref_bits(a.handle)? == store.gc_ref_bits(b.handle)?)
+    }
+
+    /// The reference bits now (panics for another store's handle or one
+    /// whose scope ended).
+    pub(crate) fn bits(&self, store: &StoreOpaque) -> u32 {
         store.check(self.store);
-        store.externref(self.id)
+        store.gc_ref_bits_or_panic(self.handle)
     }
 
     /// `extern.convert_any`: the `anyref` as an `externref`. Panics if
     /// `store` is not the reference's store.
     pub fn convert_any(store: impl crate::store::AsContext, r: crate::AnyRef) -> ExternRef {
-        store.as_context().0.opaque.check(r.store);
+        let store = &store.as_context().0.opaque;
+        let bits = r.bits(store);
         ExternRef {
             store: r.store,
-            id: r.bits,
+            handle: store.root_gc_ref(bits),
         }
     }
 
+    /// A rooted handle for the reference bits `bits` (`None` for null).
     pub(crate) fn from_bits(store: &StoreOpaque, bits: u64) -> Option<ExternRef> {
-        (bits != 0).then_some(ExternRef {
+        (bits != 0).then(|| ExternRef {
             store: store.id,
-            id: bits as u32,
+            handle: store.root_gc_ref(bits as u32),
         })
     }
 }

@@ -129,7 +129,7 @@ fn matches_core(
                     .is_none_or(|h| null_kind(h) == Some(RefKind::Any))
         }
         (WastRetCore::RefAny, Val::AnyRef(r)) => r.is_some(),
-        (WastRetCore::RefEq, Val::AnyRef(r)) => r.is_some_and(|r| r.is_eqref()),
+        (WastRetCore::RefEq, Val::AnyRef(r)) => r.is_some_and(|r| r.is_eqref(store)),
         (WastRetCore::RefI31, Val::AnyRef(r)) => r.is_some_and(|r| r.is_i31()),
         (WastRetCore::RefStruct, Val::AnyRef(r)) => r.is_some_and(|r| r.is_struct(store)),
         (WastRetCore::RefArray, Val::AnyRef(r)) => r.is_some_and(|r| r.is_array(store)),

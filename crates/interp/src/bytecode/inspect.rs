@@ -452,6 +452,27 @@ impl Op {
         }
     }
 
+    /// Whether the collector may run while this op executes (a call, which
+    /// may reach the host or an allocation, or an allocation itself): the
+    /// translator records the frame's reference slots at these ops.
+    pub fn may_collect(&self) -> bool {
+        matches!(
+            self,
+            Op::Call { .. }
+                | Op::CallImport { .. }
+                | Op::CallIndirect { .. }
+                | Op::CallRef { .. }
+                | Op::ReturnCall { .. }
+                | Op::ReturnCallImport { .. }
+                | Op::ReturnCallIndirect { .. }
+                | Op::ReturnCallRef { .. }
+                | Op::StructNew { .. }
+                | Op::ArrayNew { .. }
+                | Op::ArrayNewFixed { .. }
+                | Op::ArrayNewSegment { .. }
+        )
+    }
+
     /// Whether this op can trap or call (and so needs a wasm offset in the
     /// function's offset table for backtraces).
     pub fn needs_offset(&self) -> bool {

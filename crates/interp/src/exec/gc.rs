@@ -6,6 +6,7 @@
 //! the heap.
 
 use super::run::Cx;
+use crate::bytecode::Op;
 use alloc::boxed::Box;
 use kiln_environ::gc_cast::{self as cast, code};
 use kiln_environ::gc_layout::{
@@ -123,11 +124,19 @@ unsafe fn read_slots(p: *const u64, k: FieldKind) -> u128 {
     }
 }
 
-/// Allocates an object through the runtime.
-fn alloc(cx: &mut Cx<'_>, ty: u32, kind: u32, size: u32) -> Result<u32, TrapCode> {
+/// Allocates an object through the runtime, which may collect: the
+/// running frame, stopped at the op before `ip`, is suspended for the
+/// collector to find its reference slots (`GcMaps`) and rewrite them.
+fn alloc(cx: &mut Cx<'_>, ty: u32, kind: u32, size: u32, ip: *const Op) -> Result<u32, TrapCode> {
     // SAFETY: the running instance is live.
     let id = unsafe { (&(*cx.inst).sigs)[ty as usize] };
-    cx.host.gc_alloc(id, kind, size)
+    let frame = cx.frame(ip);
+    // SAFETY: `es` is the live execution state.
+    unsafe { (*cx.es).suspended.0.push(frame) };
+    let r = cx.host.gc_alloc(id, kind, size);
+    // SAFETY: as above (the host does not replace the state).
+    unsafe { (*cx.es).suspended.0.pop() };
+    r
 }
 
 /// `struct.new` (fields from the slots at `fields`) or
@@ -139,12 +148,13 @@ pub(super) unsafe fn struct_new(
     cx: &mut Cx<'_>,
     ty: u32,
     fields: *const u64,
+    ip: *const Op,
 ) -> Result<u64, TrapCode> {
     // SAFETY: the running instance's code is an interpreter module.
     let GcTypeLayout::Struct(layout) = (unsafe { &module_layouts(cx.inst)[ty as usize] }) else {
         unreachable!("validation: struct.new names a struct type")
     };
-    let obj = alloc(cx, ty, KIND_STRUCT, layout.size)?;
+    let obj = alloc(cx, ty, KIND_STRUCT, layout.size, ip)?;
     if !fields.is_null() {
         let mut slot = 0;
         for &(offset, k) in &layout.fields {
@@ -173,14 +183,19 @@ unsafe fn array_kind(inst: *const VmInstance, ty: u32) -> FieldKind {
 }
 
 /// Allocates an array of `len` zeroed elements of type `ty`.
-fn alloc_array(cx: &mut Cx<'_>, ty: u32, len: u64) -> Result<(u32, FieldKind), TrapCode> {
+fn alloc_array(
+    cx: &mut Cx<'_>,
+    ty: u32,
+    len: u64,
+    ip: *const Op,
+) -> Result<(u32, FieldKind), TrapCode> {
     // SAFETY: the running instance's code is an interpreter module.
     let k = unsafe { array_kind(cx.inst, ty) };
     let size = u32::try_from(len)
         .ok()
         .and_then(|len| gc_layout::array_size(k, len))
         .ok_or(TrapCode::GcHeapOutOfMemory)?;
-    let arr = alloc(cx, ty, KIND_ARRAY, size)?;
+    let arr = alloc(cx, ty, KIND_ARRAY, size, ip)?;
     // SAFETY: the array was just allocated, with room for its length.
     unsafe {
         store(
@@ -193,15 +208,22 @@ fn alloc_array(cx: &mut Cx<'_>, ty: u32, len: u64) -> Result<(u32, FieldKind), T
     Ok((arr, k))
 }
 
-/// `array.new` (every element `init`) or `array.new_default` (`init`
-/// `None`).
-pub(super) fn array_new(
+/// `array.new` (every element the value in the slots at `init`) or
+/// `array.new_default` (`init` null). The value is read after allocating:
+/// a reference may have moved.
+///
+/// # Safety
+/// `init` is null or points at the value's slot(s) in the frame.
+pub(super) unsafe fn array_new(
     cx: &mut Cx<'_>,
     ty: u32,
-    init: Option<u128>,
+    init: *const u64,
     len: u64,
+    ip: *const Op,
 ) -> Result<u64, TrapCode> {
-    let (arr, k) = alloc_array(cx, ty, len)?;
+    let (arr, k) = alloc_array(cx, ty, len, ip)?;
+    // SAFETY: per the contract.
+    let init = (!init.is_null()).then(|| unsafe { read_slots(init, k) });
     if let Some(v) = init {
         for i in 0..len as u32 {
             // SAFETY: `i` is below the new array's length.
@@ -220,8 +242,9 @@ pub(super) unsafe fn array_new_fixed(
     ty: u32,
     elems: *const u64,
     len: u32,
+    ip: *const Op,
 ) -> Result<u64, TrapCode> {
-    let (arr, k) = alloc_array(cx, ty, u64::from(len))?;
+    let (arr, k) = alloc_array(cx, ty, u64::from(len), ip)?;
     for i in 0..len {
         // SAFETY: per the contract; `i` is below the length.
         unsafe {
@@ -395,13 +418,14 @@ pub(super) fn array_new_segment(
     seg: u32,
     src: u64,
     n: u64,
+    ip: *const Op,
 ) -> Result<u64, TrapCode> {
     // SAFETY: the running instance's code is an interpreter module.
     let k = unsafe { array_kind(cx.inst, ty) };
     // The segment's range is checked before anything is allocated.
     // SAFETY: the instance is live.
     unsafe { read_segment(cx.inst, seg, src, n, k, |_, _| {})? };
-    let (arr, k) = alloc_array(cx, ty, n)?;
+    let (arr, k) = alloc_array(cx, ty, n, ip)?;
     let inst = cx.inst;
     // SAFETY: as above; each element index is below the new length.
     unsafe {

@@ -961,7 +961,7 @@ handlers! { $ [ip, fp, cx, mb, ml, acc]
             unsafe { fp.add(base as usize) }
         };
         // SAFETY: as above.
-        let r = tri!(unsafe { gc::struct_new(cx, ty, fields) });
+        let r = tri!(unsafe { gc::struct_new(cx, ty, fields, ip) });
         set!(dst, r)
     }
     StructGet { dst, obj, offset, kind, signed } => {
@@ -987,18 +987,25 @@ handlers! { $ [ip, fp, cx, mb, ml, acc]
         unsafe { gc::store(cx.inst, o + offset, kind, v) }
     }
     ArrayNew { dst, init, len, ty, default } => {
-        let init = (!default).then(|| get128!(init));
-        let r = tri!(gc::array_new(cx, ty, init, get!(len) as u32 as u64));
+        let init = if default {
+            ptr::null()
+        } else {
+            // SAFETY: the value's slots are inside the frame.
+            unsafe { fp.add(init as usize) }
+        };
+        let len = get!(len) as u32 as u64;
+        // SAFETY: as above.
+        let r = tri!(unsafe { gc::array_new(cx, ty, init, len, ip) });
         set!(dst, r)
     }
     ArrayNewFixed { dst, base, ty, len } => {
         // SAFETY: the element slots start at `base`, inside the frame.
-        let r = tri!(unsafe { gc::array_new_fixed(cx, ty, fp.add(base as usize), len) });
+        let r = tri!(unsafe { gc::array_new_fixed(cx, ty, fp.add(base as usize), len, ip) });
         set!(dst, r)
     }
     ArrayNewSegment { dst, offset, len, ty, seg } => {
         let (o, n) = (get!(offset) as u32, get!(len) as u32);
-        let r = tri!(gc::array_new_segment(cx, ty, seg, u64::from(o), u64::from(n)));
+        let r = tri!(gc::array_new_segment(cx, ty, seg, u64::from(o), u64::from(n), ip));
         set!(dst, r)
     }
     ArrayGet { dst, arr, index, kind, signed } => {

@@ -211,7 +211,12 @@ pub(crate) unsafe fn invoke<H: Host>(
     // From here on, however this invocation ends (return, trap, or a panic
     // in a host function unwinding through it), the stack is left as this
     // invocation found it.
-    let guard = ResetStack { host, start };
+    let suspended = host.exec_state().suspended.0.len();
+    let guard = ResetStack {
+        host,
+        start,
+        suspended,
+    };
     // SAFETY: the frame is reserved and initialised; pointers are live per
     // this function's contract.
     let result = unsafe { run::run(&mut *guard.host, instance, ifunc, start) };
@@ -231,11 +236,44 @@ pub(crate) unsafe fn invoke<H: Host>(
 struct ResetStack<'a, H: Host> {
     host: &'a mut H,
     start: usize,
+    /// Suspended frames of the callers (a panic may skip the pops).
+    suspended: usize,
 }
 
 impl<H: Host> Drop for ResetStack<'_, H> {
     fn drop(&mut self) {
-        self.host.exec_state().stack.top = self.start;
+        let es = self.host.exec_state();
+        es.stack.top = self.start;
+        es.suspended.0.truncate(self.suspended);
+    }
+}
+
+/// Calls `visit` on every value slot of the store's interpreter frames
+/// that holds a reference the collector traces (`docs/gc.md`): for each
+/// activation waiting for the host, its running frame and every caller
+/// its call records chain, at the slots the translator recorded for the
+/// op each frame is stopped at. `visit` may rewrite a slot (a moving
+/// collector's new address); the frames read it after the host returns.
+pub fn visit_stack_roots(es: &mut crate::ExecState, visit: &mut dyn FnMut(&mut u64)) {
+    let values = es.stack.values.as_mut_ptr();
+    for &top in &es.suspended.0 {
+        let mut at = Some(top);
+        while let Some(fr) = at {
+            // SAFETY: a suspended frame is the running frame of a live
+            // activation (pushed before it called the host, popped before
+            // it went on, truncated when it ended), and its callers' records
+            // were written by the calls that entered them; functions and
+            // instances outlive their activations. Every recorded slot is
+            // inside its function's frame, which is reserved.
+            unsafe {
+                let f = &*fr.func;
+                let pc = fr.ip.offset_from(f.code.as_ptr()) - 1;
+                for &slot in f.gc_maps.at(pc as u32) {
+                    visit(&mut *values.add(fr.base + slot as usize));
+                }
+                at = caller(values.add(fr.base), fr.func);
+            }
+        }
     }
 }
 

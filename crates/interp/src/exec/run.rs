@@ -293,7 +293,7 @@ pub(super) unsafe fn run_pending(cx: &mut Cx<'_>, ip: *const Op) -> bool {
 
 impl Cx<'_> {
     /// The running frame, stopped at the op before `ip`.
-    fn frame(&self, ip: *const Op) -> Frame {
+    pub(super) fn frame(&self, ip: *const Op) -> Frame {
         Frame {
             func: self.func,
             inst: self.inst,
@@ -510,7 +510,11 @@ pub(super) unsafe fn call_host(
         let stack = &mut (*cx.es).stack;
         buf[..p].copy_from_slice(&stack.values[base + ab..base + ab + p]);
         before_host(cx);
+        // The collector may run in the host function: it finds this
+        // frame's references through the suspended frame.
+        (*cx.es).suspended.0.push(cx.frame(ip));
         let result = cx.host.call_host(id, cx.inst, buf);
+        cx.host.exec_state().suspended.0.pop();
         match host_outcome(cx, result, ip) {
             Ok(()) => {
                 let stack = &mut (*cx.es).stack;

@@ -21,8 +21,33 @@ impl FuncTranslator<'_> {
         }
     }
 
+    /// Which of a block's parameters and results are traced references.
+    pub(super) fn block_gc(&self, bt: BlockType) -> (Vec<bool>, Vec<bool>) {
+        match bt {
+            BlockType::Empty => (Vec::new(), Vec::new()),
+            BlockType::Type(t) => (Vec::new(), alloc::vec![self.wp_traced(t)]),
+            BlockType::FuncType(i) => {
+                let ft = self.t.signature(i);
+                (
+                    ft.params.iter().map(|p| p.is_traced()).collect(),
+                    ft.results.iter().map(|r| r.is_traced()).collect(),
+                )
+            }
+        }
+    }
+
+    /// Whether values of (validated) type `t` are traced references.
+    pub(super) fn wp_traced(&self, t: wasmparser::ValType) -> bool {
+        t.is_reference_type()
+            && self
+                .t
+                .convert_val_type(t, u64::from(self.offset))
+                .is_ok_and(|t| t.is_traced())
+    }
+
     pub(super) fn push_ctrl(&mut self, kind: CtrlKind, bt: BlockType) -> &mut Ctrl {
         let (params, results) = self.block_sizes(bt);
+        let (params_gc, results_gc) = self.block_gc(bt);
         let height = self.stack.len() - params.len();
         let base = match self.stack.get(height) {
             Some(e) => e.home as u32,
@@ -34,6 +59,8 @@ impl FuncTranslator<'_> {
             base,
             params,
             results,
+            params_gc,
+            results_gc,
             loop_pc: 0,
             patches: Vec::new(),
             else_patch: None,
@@ -76,15 +103,18 @@ impl FuncTranslator<'_> {
 
     /// Leaves the current block's values as temps in their home slots and
     /// resets the operand stack to `height` plus `sizes` pushed from `base`.
-    pub(super) fn reset_stack(&mut self, height: usize, base: u32, sizes: &[u8]) {
+    /// `gc` says which values are traced references.
+    pub(super) fn reset_stack(&mut self, height: usize, base: u32, sizes: &[u8], gc: &[bool]) {
+        debug_assert_eq!(sizes.len(), gc.len());
         self.stack.truncate(height);
         let mut home = base;
-        for &size in sizes {
+        for (&size, &gc) in sizes.iter().zip(gc) {
             let h = home as Slot;
             self.stack.push(Entry {
                 home: h,
                 src: h,
                 size,
+                gc,
             });
             home += size as u32;
             self.max_slots = self.max_slots.max(home);
@@ -103,11 +133,12 @@ impl FuncTranslator<'_> {
         frame.unreachable = false;
         let else_patch = frame.else_patch.take();
         let (height, base, params) = (frame.height, frame.base, frame.params.clone());
+        let params_gc = frame.params_gc.clone();
         if let Some(p) = else_patch {
             let here = self.pc();
             self.patch(p, here);
         }
-        self.reset_stack(height, base, &params);
+        self.reset_stack(height, base, &params, &params_gc);
         self.start_region();
     }
 
@@ -141,7 +172,7 @@ impl FuncTranslator<'_> {
         for &p in &frame.patches {
             self.patch(p, here);
         }
-        self.reset_stack(frame.height, frame.base, &frame.results);
+        self.reset_stack(frame.height, frame.base, &frame.results, &frame.results_gc);
         // A label (branches land here) or the end of a loop body: either
         // way a new fuel region starts, so a loop's region never includes
         // the code after it.
@@ -372,9 +403,14 @@ impl FuncTranslator<'_> {
 
     fn push_results(&mut self, type_index: u32) {
         let ft = self.t.signature(type_index);
-        let sizes: Vec<u8> = ft.results.iter().map(|&r| slot_size(r)).collect();
-        for s in sizes {
+        let sizes: Vec<(u8, bool)> = ft
+            .results
+            .iter()
+            .map(|&r| (slot_size(r), r.is_traced()))
+            .collect();
+        for (s, gc) in sizes {
             self.push_temp(s);
+            self.set_top_gc(gc);
         }
         // The callee frame starts at the first argument; make sure the
         // caller's frame covers the result slots at least.

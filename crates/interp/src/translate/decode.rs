@@ -37,7 +37,46 @@ impl Step<'_, '_, '_> {
             return Ok(());
         }
         ft.fuel_count += 1;
-        ft.visit(&op)
+        ft.visit(&op)?;
+        #[cfg(debug_assertions)]
+        if let Some(v) = self.validator.as_deref() {
+            self.ft.check_gc_bits(v);
+        }
+        Ok(())
+    }
+}
+
+impl FuncTranslator<'_> {
+    /// Debug builds: checks each operand-stack entry's traced-reference
+    /// bit against the type the validator gives the same operand, so a
+    /// push site that forgets the bit (and would leave a root out of the
+    /// collector's tables) fails the spec tests instead of corrupting a
+    /// heap.
+    #[cfg(debug_assertions)]
+    fn check_gc_bits(&self, v: &FuncValidator<ValidatorResources>) {
+        if self.is_unreachable() || v.operand_stack_height() as usize != self.stack.len() {
+            return;
+        }
+        for (depth, e) in self.stack.iter().rev().enumerate() {
+            if let Some(Some(ty)) = v.get_operand_type(depth) {
+                // The validator names concrete types by its own ids.
+                let traced = match ty.as_reference_type().map(|r| r.heap_type()) {
+                    Some(wasmparser::HeapType::Concrete(wasmparser::UnpackedIndex::Id(id))) => {
+                        use wasmparser::{CompositeInnerType as C, WasmModuleResources};
+                        !matches!(
+                            v.resources().sub_type_at_id(id).composite_type.inner,
+                            C::Func(_)
+                        )
+                    }
+                    _ => self.wp_traced(ty),
+                };
+                assert_eq!(
+                    traced, e.gc,
+                    "operand {depth} from the top ({ty}) after the op at {:#x}",
+                    self.offset
+                );
+            }
+        }
     }
 }
 

@@ -122,6 +122,17 @@ impl HandlerBuilder {
 }
 
 impl FuncTranslator<'_> {
+    /// Which values of tag `tag`'s payload are traced references.
+    fn tag_gc(&self, tag: u32) -> Vec<bool> {
+        let ty = self.t.tags[tag as usize];
+        self.t
+            .signature(ty)
+            .params
+            .iter()
+            .map(|p| p.is_traced())
+            .collect()
+    }
+
     /// The slot sizes of tag `tag`'s payload.
     fn tag_sizes(&self, tag: u32) -> Vec<u8> {
         let ty = self.t.tags[tag as usize];
@@ -171,8 +182,9 @@ impl FuncTranslator<'_> {
             let height = self.stack.len();
             let payload = self.next_home() as Slot;
             if tag != CATCH_ALL {
-                for size in self.tag_sizes(tag) {
+                for (size, gc) in self.tag_sizes(tag).into_iter().zip(self.tag_gc(tag)) {
                     self.push_temp(size);
+                    self.set_top_gc(gc);
                 }
             }
             let payload_slots = (self.next_home() - payload as u32) as u16;
@@ -235,10 +247,12 @@ impl FuncTranslator<'_> {
         // The hidden slot first, at the block's base, then the payload.
         let hidden = base as Slot;
         let mut sizes = alloc::vec![1];
+        let mut gc = alloc::vec![false];
         if let Some(t) = tag {
             sizes.extend(self.tag_sizes(t));
+            gc.extend(self.tag_gc(t));
         }
-        self.reset_stack(height, base, &sizes);
+        self.reset_stack(height, base, &sizes, &gc);
         self.start_region();
         let pad = self.pc();
         let r = &mut self.handlers.regions[region as usize];

@@ -309,9 +309,17 @@ fn addressed_load(ty: LoadTy, val: Slot, addr: Address, offset: u32) -> Option<O
 }
 
 impl FuncTranslator<'_> {
-    /// Removes the last op (and its offset-table entry).
+    /// Removes the last op (and its offset-table and reference-slot
+    /// entries).
     fn pop_op(&mut self) {
         self.code.pop();
+        if let Some(&(pc, _)) = self.gc_points.last()
+            && pc as usize == self.code.len()
+        {
+            self.gc_points.pop();
+            let end = self.gc_points.last().map_or(0, |p| p.1);
+            self.gc_slots.truncate(end as usize);
+        }
         if self
             .offsets
             .last()

@@ -20,6 +20,7 @@ impl FuncTranslator<'_> {
             O::RefI31 => {
                 let src = self.pop().src;
                 let dst = self.push_temp(1);
+                self.set_top_gc(true);
                 self.emit(Op::RefI31 { dst, src });
             }
             O::I31GetS | O::I31GetU => {
@@ -45,7 +46,7 @@ impl FuncTranslator<'_> {
             O::AnyConvertExtern | O::ExternConvertAny => {}
             O::StructNew { struct_type_index } => {
                 let n = self.struct_layout(struct_type_index).fields.len();
-                let base = self.pop_consecutive(n);
+                let base = self.pop_operands_of_allocation(n);
                 let dst = self.push_temp(1);
                 self.emit(Op::StructNew {
                     dst,
@@ -53,6 +54,9 @@ impl FuncTranslator<'_> {
                     ty: struct_type_index,
                     default: false,
                 });
+                // After the op: its map must not list its own result slot,
+                // which holds an operand until the object exists.
+                self.set_top_gc(true);
             }
             O::StructNewDefault { struct_type_index } => {
                 let dst = self.push_temp(1);
@@ -62,6 +66,9 @@ impl FuncTranslator<'_> {
                     ty: struct_type_index,
                     default: true,
                 });
+                // After the op: its map must not list its own result slot,
+                // which holds an operand until the object exists.
+                self.set_top_gc(true);
             }
             O::StructGet {
                 struct_type_index,
@@ -92,7 +99,12 @@ impl FuncTranslator<'_> {
             }
             O::ArrayNew { array_type_index } => {
                 let len = self.pop().src;
-                let init = self.pop().src;
+                let init = self.pop();
+                if init.gc {
+                    // Read after the allocation, which may move it.
+                    self.gc_operands.push(init.src);
+                }
+                let init = init.src;
                 let dst = self.push_temp(1);
                 self.emit(Op::ArrayNew {
                     dst,
@@ -101,6 +113,9 @@ impl FuncTranslator<'_> {
                     ty: array_type_index,
                     default: false,
                 });
+                // After the op: its map must not list its own result slot,
+                // which holds an operand until the object exists.
+                self.set_top_gc(true);
             }
             O::ArrayNewDefault { array_type_index } => {
                 let len = self.pop().src;
@@ -112,12 +127,15 @@ impl FuncTranslator<'_> {
                     ty: array_type_index,
                     default: true,
                 });
+                // After the op: its map must not list its own result slot,
+                // which holds an operand until the object exists.
+                self.set_top_gc(true);
             }
             O::ArrayNewFixed {
                 array_type_index,
                 array_size,
             } => {
-                let base = self.pop_consecutive(array_size as usize);
+                let base = self.pop_operands_of_allocation(array_size as usize);
                 let dst = self.push_temp(1);
                 self.emit(Op::ArrayNewFixed {
                     dst,
@@ -125,6 +143,9 @@ impl FuncTranslator<'_> {
                     ty: array_type_index,
                     len: array_size,
                 });
+                // After the op: its map must not list its own result slot,
+                // which holds an operand until the object exists.
+                self.set_top_gc(true);
             }
             O::ArrayNewData {
                 array_type_index,
@@ -214,6 +235,18 @@ impl FuncTranslator<'_> {
         Ok(true)
     }
 
+    /// Pops the `n` operands an allocation stores into the new object
+    /// (as [`pop_consecutive`](Self::pop_consecutive)); the traced ones
+    /// are among the allocation's reference slots, because the handler
+    /// reads them after allocating.
+    fn pop_operands_of_allocation(&mut self, n: usize) -> crate::bytecode::Slot {
+        self.materialize_top(n);
+        let len = self.stack.len();
+        let traced = self.stack[len - n..].iter().filter(|e| e.gc).map(|e| e.src);
+        self.gc_operands.extend(traced);
+        self.pop_consecutive(n)
+    }
+
     fn struct_layout(&self, ty: u32) -> StructLayout {
         StructLayout::of(
             self.t.types[ty as usize]
@@ -234,6 +267,10 @@ impl FuncTranslator<'_> {
         let (offset, kind) = self.struct_layout(ty).fields[field as usize];
         let obj = self.pop().src;
         let dst = self.push_temp(if kind == FieldKind::V128 { 2 } else { 1 });
+        let traced = self.t.types[ty as usize]
+            .as_struct()
+            .is_some_and(|s| s.fields[field as usize].storage.is_traced());
+        self.set_top_gc(traced);
         self.emit(Op::StructGet {
             dst,
             obj,
@@ -248,6 +285,10 @@ impl FuncTranslator<'_> {
         let index = self.pop().src;
         let arr = self.pop().src;
         let dst = self.push_temp(if kind == FieldKind::V128 { 2 } else { 1 });
+        let traced = self.t.types[ty as usize]
+            .as_array()
+            .is_some_and(|a| a.element.storage.is_traced());
+        self.set_top_gc(traced);
         self.emit(Op::ArrayGet {
             dst,
             arr,
@@ -268,6 +309,9 @@ impl FuncTranslator<'_> {
             ty,
             seg,
         });
+        // After the op: its map must not list its own result slot,
+        // which holds an operand until the object exists.
+        self.set_top_gc(true);
     }
 
     fn array_init_segment(&mut self, ty: u32, seg: u32) {

@@ -55,6 +55,37 @@ pub(crate) struct InterpFunc {
     /// Exception handler regions (see `exceptions.rs`); empty unless the
     /// function catches or delegates.
     pub handlers: Box<[Handler]>,
+    /// The collector's view of the frame: at each op that may collect
+    /// (calls and allocations), the slots holding traced references.
+    /// Empty in a function that has none.
+    pub gc_maps: GcMaps,
+}
+
+/// Per-pc tables of the frame slots that hold references the collector
+/// traces (`docs/gc.md`, "Roots, precisely"). The slots of an op are all
+/// reference-typed locals and every live operand-stack value of such a
+/// type, including the operands an allocating op is about to store (the
+/// handler reads them after the allocation, which may move objects).
+#[derive(Debug, Default)]
+pub(crate) struct GcMaps {
+    /// `(pc, end)`: the slots of the op at `pc` are
+    /// `slots[previous end..end]`; sorted by pc.
+    pub points: Box<[(u32, u32)]>,
+    /// The slots, concatenated.
+    pub slots: Box<[Slot]>,
+}
+
+impl GcMaps {
+    /// The reference slots at the op at `pc` (empty if it has none).
+    pub fn at(&self, pc: u32) -> &[Slot] {
+        match self.points.binary_search_by_key(&pc, |&(p, _)| p) {
+            Ok(i) => {
+                let start = if i == 0 { 0 } else { self.points[i - 1].1 };
+                &self.slots[start as usize..self.points[i].1 as usize]
+            }
+            Err(_) => &[],
+        }
+    }
 }
 
 impl InterpFunc {
@@ -98,6 +129,8 @@ struct Entry {
     src: Slot,
     /// 1, or 2 for a `v128`.
     size: u8,
+    /// Whether the value is a reference the collector traces.
+    gc: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +160,10 @@ struct Ctrl {
     params: Vec<u8>,
     /// Slot sizes of the results.
     results: Vec<u8>,
+    /// Which parameters are traced references.
+    params_gc: Vec<bool>,
+    /// Which results are traced references.
+    results_gc: Vec<bool>,
     /// For loops: the pc of the `LoopHead` (the branch target).
     loop_pc: usize,
     /// Branch ops whose target is this block's end.
@@ -159,8 +196,14 @@ pub(crate) struct FuncTranslator<'a> {
     shuffles: Vec<[u8; 16]>,
     stack: Vec<Entry>,
     ctrl: Vec<Ctrl>,
-    /// `(slot, size)` of every local, params first.
-    locals: Vec<(Slot, u8)>,
+    /// `(slot, size, traced reference)` of every local, params first.
+    locals: Vec<(Slot, u8, bool)>,
+    /// The reference slots at each collecting op so far: `(pc, end)`.
+    gc_points: Vec<(u32, u32)>,
+    gc_slots: Vec<Slot>,
+    /// Operands an allocating op reads after allocating: added to its
+    /// reference slots (they are popped before the op is emitted).
+    gc_operands: Vec<Slot>,
     temps_base: u32,
     /// First slot of the constant pool (right after the locals).
     pool_base: u32,
@@ -224,7 +267,7 @@ pub(crate) fn translate_function(
     let start_offset = t.body(func_index).range.start as u32;
     for &p in ty.params.iter() {
         let s = slot_size(p);
-        locals.push((next as Slot, s));
+        locals.push((next as Slot, s, p.is_traced()));
         next += s as u32;
     }
     let param_slots = next;
@@ -237,12 +280,13 @@ pub(crate) fn translate_function(
             v.define_locals(offset, count, vt)?;
         }
         let s = wp_slot_size(vt) as u32;
+        let traced = vt.is_reference_type() && t.convert_val_type(vt, offset)?.is_traced();
         if oversized || u64::from(next) + u64::from(count) * u64::from(s) > u64::from(u16::MAX) {
             oversized = true;
             continue;
         }
         for _ in 0..count {
-            locals.push((next as Slot, s as u8));
+            locals.push((next as Slot, s as u8, traced));
             next += s;
         }
     }
@@ -261,6 +305,7 @@ pub(crate) fn translate_function(
     }
     let locals_end = next;
     let results: Vec<u8> = ty.results.iter().map(|&r| slot_size(r)).collect();
+    let results_gc: Vec<bool> = ty.results.iter().map(|r| r.is_traced()).collect();
     let result_slots: u32 = results.iter().map(|&s| s as u32).sum();
     // The constant pool follows the locals. Its size must be fixed before
     // the first temporary gets a home, so it is guessed from the body's
@@ -282,6 +327,9 @@ pub(crate) fn translate_function(
         stack: core::mem::take(&mut scratch.stack),
         ctrl: core::mem::take(&mut scratch.ctrl),
         locals,
+        gc_points: core::mem::take(&mut scratch.gc_points),
+        gc_slots: core::mem::take(&mut scratch.gc_slots),
+        gc_operands: Vec::new(),
         temps_base,
         pool_base: locals_end,
         pool_cap,
@@ -305,6 +353,8 @@ pub(crate) fn translate_function(
         base: temps_base,
         params: Vec::new(),
         results,
+        params_gc: Vec::new(),
+        results_gc,
         loop_pc: 0,
         patches: Vec::new(),
         else_patch: None,
@@ -318,6 +368,8 @@ pub(crate) fn translate_function(
     ft.shuffles.clear();
     ft.stack.clear();
     ft.ctrl.clear();
+    ft.gc_points.clear();
+    ft.gc_slots.clear();
     ft.ctrl.push(func_ctrl);
     // Fills the pool; removed at the end if nothing was pooled. It comes
     // before the first fuel region.
@@ -364,6 +416,10 @@ pub(crate) fn translate_function(
         record_slot,
         frame_slots: ft.max_slots,
         handlers: ft.handlers.regions.as_slice().into(),
+        gc_maps: GcMaps {
+            points: ft.gc_points.as_slice().into(),
+            slots: ft.gc_slots.as_slice().into(),
+        },
     };
     *scratch = Scratch {
         code: ft.code,
@@ -374,6 +430,8 @@ pub(crate) fn translate_function(
         locals: ft.locals,
         handlers: ft.handlers,
         pool: ft.pool,
+        gc_points: ft.gc_points,
+        gc_slots: ft.gc_slots,
     };
     Ok(func)
 }
@@ -388,9 +446,11 @@ pub(crate) struct Scratch {
     shuffles: Vec<[u8; 16]>,
     stack: Vec<Entry>,
     ctrl: Vec<Ctrl>,
-    locals: Vec<(Slot, u8)>,
+    locals: Vec<(Slot, u8, bool)>,
     handlers: exceptions::HandlerBuilder,
     pool: Vec<(u64, bool, u32)>,
+    gc_points: Vec<(u32, u32)>,
+    gc_slots: Vec<Slot>,
 }
 
 /// Most slots a function's constant pool takes.
@@ -427,14 +487,50 @@ impl FuncTranslator<'_> {
         self.code.len()
     }
 
-    /// Appends `op`, recording its wasm offset if it can trap or call.
+    /// Appends `op`, recording its wasm offset if it can trap or call,
+    /// and the frame's reference slots if it may collect.
     fn emit(&mut self, op: Op) -> usize {
         let pc = self.code.len();
         if op.needs_offset() {
             self.offsets.push((pc as u32, self.offset));
         }
+        if op.may_collect() {
+            self.record_gc_point(pc as u32);
+        }
         self.code.push(op);
         pc
+    }
+
+    /// Records the reference slots live at the collecting op at `pc`:
+    /// reference locals, traced operand-stack values (where they are read
+    /// from: a lazy one's local or its home) and the pending
+    /// [`gc_operands`](Self::gc_operands).
+    fn record_gc_point(&mut self, pc: u32) {
+        let start = self.gc_slots.len();
+        let locals = self.locals.iter().filter(|l| l.2).map(|l| l.0);
+        let stack = self.stack.iter().filter(|e| e.gc).map(|e| e.src);
+        self.gc_slots.extend(locals.chain(stack));
+        self.gc_slots.append(&mut self.gc_operands);
+        self.gc_slots[start..].sort_unstable();
+        let mut n = start;
+        for i in start..self.gc_slots.len() {
+            if n == start || self.gc_slots[n - 1] != self.gc_slots[i] {
+                self.gc_slots[n] = self.gc_slots[i];
+                n += 1;
+            }
+        }
+        self.gc_slots.truncate(n);
+        if n > start {
+            self.gc_points.push((pc, n as u32));
+        }
+    }
+
+    /// Sets whether the value on top of the operand stack is a traced
+    /// reference.
+    fn set_top_gc(&mut self, gc: bool) {
+        if let Some(e) = self.stack.last_mut() {
+            e.gc = gc;
+        }
     }
 
     /// The home slot of the next pushed value.
@@ -463,6 +559,7 @@ impl FuncTranslator<'_> {
             home,
             src: home,
             size,
+            gc: false,
         });
         home
     }
@@ -569,6 +666,9 @@ impl FuncTranslator<'_> {
         debug_assert!(matches!(self.code.first(), Some(Op::InitConsts)));
         self.code.remove(0);
         for (pc, _) in self.offsets.iter_mut() {
+            *pc -= 1;
+        }
+        for (pc, _) in self.gc_points.iter_mut() {
             *pc -= 1;
         }
         for h in self.handlers.regions.iter_mut() {

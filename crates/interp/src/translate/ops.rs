@@ -213,7 +213,13 @@ impl FuncTranslator<'_> {
     }
 
     fn local(&self, index: u32) -> (Slot, u8) {
-        self.locals[index as usize]
+        let (slot, size, _) = self.locals[index as usize];
+        (slot, size)
+    }
+
+    /// Whether local `index` holds a traced reference.
+    fn local_gc(&self, index: u32) -> bool {
+        self.locals[index as usize].2
     }
 
     /// Whether memory `mem` has 64-bit addresses.
@@ -380,6 +386,7 @@ impl FuncTranslator<'_> {
             O::LocalGet { local_index } => {
                 let (slot, size) = self.local(local_index);
                 self.push_lazy(slot, size);
+                self.set_top_gc(self.local_gc(local_index));
             }
             O::LocalSet { local_index } => {
                 let (slot, size) = self.local(local_index);
@@ -398,10 +405,13 @@ impl FuncTranslator<'_> {
                 }
                 // The value now lives in the local: keep reading it there.
                 self.push_lazy(slot, size);
+                self.set_top_gc(e.gc);
             }
             O::GlobalGet { global_index } => {
-                let size = super::slot_size(self.t.globals[global_index as usize].content);
+                let content = self.t.globals[global_index as usize].content;
+                let size = super::slot_size(content);
                 let dst = self.push_temp(size);
+                self.set_top_gc(content.is_traced());
                 let global = global_index;
                 self.emit(if size == 2 {
                     Op::GlobalGet2 { dst, global }
@@ -439,8 +449,13 @@ impl FuncTranslator<'_> {
             }
             O::BrOnNull { relative_depth } => self.visit_br_on_null(relative_depth, true),
             O::BrOnNonNull { relative_depth } => self.visit_br_on_null(relative_depth, false),
-            O::RefNull { .. } => {
+            O::RefNull { hty } => {
                 let dst = self.push_temp(1);
+                // Null is never an object, but the slot's type is what the
+                // collector's tables (and their debug check) go by.
+                let traced = wasmparser::RefType::new(true, hty)
+                    .is_some_and(|r| self.wp_traced(wasmparser::ValType::Ref(r)));
+                self.set_top_gc(traced);
                 self.emit(Op::Const64 { dst, value: 0 });
             }
             O::RefFunc { function_index } => {
@@ -532,6 +547,7 @@ impl FuncTranslator<'_> {
             O::TableGet { table } => {
                 let i = self.pop();
                 let dst = self.push_temp(1);
+                self.set_top_gc(self.t.tables[table as usize].element.is_traced());
                 self.emit(Op::TableGet {
                     table,
                     dst,
@@ -625,6 +641,7 @@ impl FuncTranslator<'_> {
         let b = self.pop();
         let a = self.pop();
         let dst = self.push_temp(a.size);
+        self.set_top_gc(a.gc);
         let (cond, a_s, b_s) = (c.src, a.src, b.src);
         self.emit(if a.size == 2 {
             Op::Select2 {

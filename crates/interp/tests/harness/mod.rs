@@ -204,6 +204,7 @@ impl Instance {
         }
         let mut host = TestHost {
             state: ExecState {
+                suspended: Default::default(),
                 stack: Stack::new(stack_bytes),
                 fuel: u64::MAX,
                 interrupt: Arc::new(AtomicBool::new(false)),

@@ -215,10 +215,22 @@ impl WasmTy for Option<ExternRef> {
     fn store(self, store: &StoreOpaque, slots: &mut [u64]) {
         slots[0] = match self {
             None => 0,
-            Some(r) => {
-                store.check(r.store);
-                u64::from(r.id)
-            }
+            Some(r) => u64::from(r.bits(store)),
+        };
+    }
+}
+
+impl WasmTy for Option<crate::AnyRef> {
+    fn valtype() -> ValType {
+        ValType::ANYREF
+    }
+    fn load(store: &StoreOpaque, slots: &[u64]) -> Self {
+        crate::AnyRef::from_bits(store, slots[0])
+    }
+    fn store(self, store: &StoreOpaque, slots: &mut [u64]) {
+        slots[0] = match self {
+            None => 0,
+            Some(r) => u64::from(r.bits(store)),
         };
     }
 }

@@ -95,6 +95,12 @@ impl ExnHeap {
         }
     }
 
+    /// Every live exception, mutably (the collector rewrites the
+    /// references in their payloads).
+    pub(crate) fn objects_mut(&mut self) -> impl Iterator<Item = &mut ExnObject> {
+        self.objects.iter_mut().flatten()
+    }
+
     /// How many exceptions are allocated (for tests of reuse).
     #[cfg(test)]
     pub(crate) fn live(&self) -> usize {

@@ -104,13 +104,19 @@ impl<T> StoreInner<T> {
         slots: &mut [u64],
     ) -> anyhow::Result<()> {
         let f = self.host_funcs[host as usize].clone();
-        f(
+        // The call is a root scope: handles made for its arguments, and
+        // by the function, end with it (its results are bits in `slots`
+        // by then).
+        let mark = self.opaque.host_roots.lock().len();
+        let result = f(
             Caller {
                 store: self,
                 instance,
             },
             slots,
-        )
+        );
+        self.opaque.host_roots.lock().truncate(mark);
+        result
     }
 }
 
@@ -219,7 +225,7 @@ impl<T> Host for StoreInner<T> {
     }
 
     fn gc_alloc(&mut self, type_id: u32, kind: u32, size: u32) -> Result<u32, TrapCode> {
-        self.opaque.gc_heap.alloc(type_id, kind, size)
+        self.opaque.gc_alloc(type_id, kind, size)
     }
 
     fn is_subtype(&self, sub: u32, sup: u32) -> bool {

@@ -14,6 +14,7 @@ pub(crate) mod const_eval;
 pub(crate) mod exceptions;
 pub(crate) mod gc_heap;
 pub(crate) mod gc_ops;
+pub(crate) mod gc_roots;
 pub(crate) mod host;
 pub(crate) mod instantiate;
 pub(crate) mod memory;

@@ -106,12 +106,12 @@ pub(crate) struct MemoryData {
 
 pub(crate) struct TableData {
     vm: Owned<VmTable>,
-    storage: TableStorage,
+    pub(super) storage: TableStorage,
     pub(crate) ty: env::TableType,
 }
 
 pub(crate) struct GlobalData {
-    vm: Owned<VmGlobal>,
+    pub(super) vm: Owned<VmGlobal>,
     pub(crate) ty: env::GlobalType,
 }
 
@@ -147,13 +147,19 @@ pub struct StoreOpaque {
     /// rather than one per function.
     func_types: Vec<Option<FuncType>>,
     memories: Vec<MemoryData>,
-    tables: Vec<TableData>,
-    globals: Vec<GlobalData>,
+    pub(super) tables: Vec<TableData>,
+    pub(super) globals: Vec<GlobalData>,
     pub(crate) instances: Vec<InstanceData>,
-    externrefs: Vec<Box<dyn Any + Send + Sync>>,
+    /// Host values (`externref`s the host made), by index; a freed
+    /// index is `None` until reused.
+    externrefs: Vec<Option<Box<dyn Any + Send + Sync>>>,
+    /// Indices of freed host values, for reuse.
+    free_externrefs: Vec<u32>,
+    /// The host's GC reference handles (`gc_ref.rs`).
+    pub(crate) host_roots: super::sys::sync::Mutex<crate::gc_ref::HostRoots>,
     /// Struct and array objects (`gc_heap.rs`).
     pub(crate) gc_heap: super::gc_heap::GcHeap,
-    tags: Vec<super::exceptions::TagData>,
+    pub(super) tags: Vec<super::exceptions::TagData>,
     /// Exception objects (see `exceptions.rs`).
     pub(crate) exns: super::exceptions::ExnHeap,
     /// The exception an uncaught throw left for the embedder (or a host
@@ -180,6 +186,7 @@ impl StoreOpaque {
             id: StoreId::fresh(),
             engine: engine.clone(),
             exec: ExecState {
+                suspended: Default::default(),
                 stack: Stack::new(engine.config().max_wasm_stack),
                 fuel: 0,
                 interrupt: Arc::new(AtomicBool::new(false)),
@@ -193,7 +200,9 @@ impl StoreOpaque {
             globals: Vec::new(),
             instances: Vec::new(),
             externrefs: Vec::new(),
-            gc_heap: super::gc_heap::GcHeap::new(engine.config().max_gc_heap_size),
+            free_externrefs: Vec::new(),
+            host_roots: super::sys::sync::Mutex::new(Default::default()),
+            gc_heap: super::gc_heap::GcHeap::new(engine),
             tags: Vec::new(),
             exns: Default::default(),
             pending_exception: None,
@@ -597,13 +606,33 @@ impl StoreOpaque {
     /// Stores a host value; returns its `externref` bits
     /// (`gc_layout::host_value_ref` of its index).
     pub(crate) fn push_externref(&mut self, value: Box<dyn Any + Send + Sync>) -> u32 {
-        // Bits 2..32 hold the index: at most 2^30 host values.
-        let index = u32::try_from(self.externrefs.len())
-            .ok()
-            .filter(|&i| i < 1 << 30)
-            .expect("too many externrefs in one store");
-        self.externrefs.push(value);
+        // Bits 2..32 hold the index: at most 2^30 live host values.
+        let index = match self.free_externrefs.pop() {
+            Some(i) => {
+                self.externrefs[i as usize] = Some(value);
+                i
+            }
+            None => {
+                let i = u32::try_from(self.externrefs.len())
+                    .ok()
+                    .filter(|&i| i < 1 << 30)
+                    .expect("too many externrefs in one store");
+                self.externrefs.push(Some(value));
+                i
+            }
+        };
         kiln_environ::gc_layout::host_value_ref(index)
+    }
+
+    /// Drops every host value whose index `reached` does not hold (after a
+    /// collection: nothing refers to them any more).
+    pub(crate) fn free_unreached_externrefs(&mut self, reached: &[bool]) {
+        for (i, slot) in self.externrefs.iter_mut().enumerate() {
+            if slot.is_some() && !reached.get(i).copied().unwrap_or(false) {
+                *slot = None;
+                self.free_externrefs.push(i as u32);
+            }
+        }
     }
 
     /// The host value of `externref` bits `bits`, or `None` when they
@@ -613,7 +642,10 @@ impl StoreOpaque {
         if !is_host_value(bits) {
             return None;
         }
-        Some(&*self.externrefs[host_value_index(bits) as usize])
+        let value = self.externrefs[host_value_index(bits) as usize]
+            .as_deref()
+            .expect("a reachable host value is live");
+        Some(value)
     }
 }
 
