@@ -22,7 +22,7 @@ use cranelift_codegen::{Context, FinalizedRelocTarget};
 use cranelift_frontend::FunctionBuilderContext;
 use kiln_environ::{
     Builtin, CompiledFunction, CompiledModule, FuncKey, FunctionLocation, HandlerSite,
-    ModuleTranslation, Relocation, RelocationKind, TrapSite, Tunables, VMOffsets,
+    ModuleTranslation, Relocation, RelocationKind, StackMapSite, TrapSite, Tunables, VMOffsets,
 };
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -272,6 +272,15 @@ impl CraneliftCompiler {
                 frame_offset,
             });
         }
+        let stack_maps = buffer
+            .user_stack_maps()
+            .iter()
+            .map(|(ret, span, map)| StackMapSite {
+                ret_offset: *ret,
+                frame_offset: *span,
+                slots: map.entries().map(|(_, offset)| offset).collect(),
+            })
+            .collect();
         let address_map = buffer
             .get_srclocs_sorted()
             .iter()
@@ -298,6 +307,7 @@ impl CraneliftCompiler {
             relocations,
             traps,
             handlers,
+            stack_maps,
             address_map,
             builtins,
         })
@@ -372,13 +382,21 @@ impl CraneliftCompiler {
             .collect();
         let stubs: Vec<FuncKey> = used.into_iter().map(FuncKey::Builtin).collect();
         compiled.extend(self.compile_all(&env, &stubs)?);
-        let (text, functions, traps, handlers, address_map) = self.link(&compiled)?;
+        let Linked {
+            text,
+            functions,
+            traps,
+            handlers,
+            stack_maps,
+            address_map,
+        } = self.link(&compiled)?;
         Ok(CompiledModule {
             triple: self.isa.triple().to_string(),
             text,
             functions,
             traps,
             handlers,
+            stack_maps,
             address_map,
             wasm_to_array,
             num_defined_funcs: module.bodies.len() as u32,
@@ -386,20 +404,7 @@ impl CraneliftCompiler {
     }
 
     /// Lays `funcs` out in one text section and resolves their calls.
-    #[allow(clippy::type_complexity)]
-    fn link(
-        &self,
-        funcs: &[CompiledFunction],
-    ) -> Result<
-        (
-            Vec<u8>,
-            Vec<FunctionLocation>,
-            Vec<TrapSite>,
-            Vec<HandlerSite>,
-            Vec<(u32, u32)>,
-        ),
-        CompileError,
-    > {
+    fn link(&self, funcs: &[CompiledFunction]) -> Result<Linked, CompileError> {
         let label: HashMap<FuncKey, usize> =
             funcs.iter().enumerate().map(|(i, f)| (f.key, i)).collect();
         let mut builder = self.isa.text_section_builder(funcs.len());
@@ -428,6 +433,7 @@ impl CraneliftCompiler {
         let mut functions = Vec::with_capacity(funcs.len());
         let mut traps = Vec::new();
         let mut handlers = Vec::new();
+        let mut stack_maps = Vec::new();
         let mut address_map = Vec::new();
         for (f, start) in funcs.iter().zip(&starts) {
             let start = to_u32(*start)?;
@@ -444,14 +450,37 @@ impl CraneliftCompiler {
                 handler_offset: start + h.handler_offset,
                 frame_offset: h.frame_offset,
             }));
+            stack_maps.extend(f.stack_maps.iter().map(|m| StackMapSite {
+                ret_offset: start + m.ret_offset,
+                ..m.clone()
+            }));
             address_map.extend(f.address_map.iter().map(|(o, w)| (start + o, *w)));
         }
         functions.sort_by_key(|f| f.range.start);
         traps.sort_by_key(|t| t.offset);
         handlers.sort_by_key(|h| h.ret_offset);
+        stack_maps.sort_by_key(|m| m.ret_offset);
         address_map.sort_by_key(|(o, _)| *o);
-        Ok((text, functions, traps, handlers, address_map))
+        Ok(Linked {
+            text,
+            functions,
+            traps,
+            handlers,
+            stack_maps,
+            address_map,
+        })
     }
+}
+
+/// A module's code laid out in one text section, with its metadata made
+/// image-relative and sorted.
+struct Linked {
+    text: Vec<u8>,
+    functions: Vec<FunctionLocation>,
+    traps: Vec<TrapSite>,
+    handlers: Vec<HandlerSite>,
+    stack_maps: Vec<StackMapSite>,
+    address_map: Vec<(u32, u32)>,
 }
 
 /// The neutral name of a call relocation Cranelift emitted, if it is one

@@ -107,6 +107,23 @@ pub struct HandlerSite {
     pub frame_offset: u32,
 }
 
+/// A call site's live GC references (a *stack map*): while the call whose
+/// return address is at `ret_offset` runs, the 32-bit references the
+/// caller still needs are at `sp + slot` for each of `slots`, with `sp`
+/// the caller's stack pointer, `frame_offset` bytes below its frame
+/// pointer. The collector reads and rewrites them there; the caller
+/// reloads them after the call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StackMapSite {
+    /// Offset of the call's return address, relative like
+    /// [`HandlerSite::ret_offset`].
+    pub ret_offset: u32,
+    /// Bytes from the stack pointer at the call up to the frame pointer.
+    pub frame_offset: u32,
+    /// Byte offsets from that stack pointer of the live references.
+    pub slots: Vec<u32>,
+}
+
 /// One compiled function or trampoline before layout.
 #[derive(Clone, Debug)]
 pub struct CompiledFunction {
@@ -122,6 +139,9 @@ pub struct CompiledFunction {
     pub traps: Vec<TrapSite>,
     /// Exception handler sites, by offset in `code`.
     pub handlers: Vec<HandlerSite>,
+    /// Stack maps of the calls that have live GC references, by offset in
+    /// `code`.
+    pub stack_maps: Vec<StackMapSite>,
     /// `(code offset, wasm byte offset)`, sorted: the instruction at or
     /// after each code offset comes from the wasm operator at that offset
     /// in the module binary.
@@ -154,6 +174,8 @@ pub struct CompiledModule {
     pub traps: Vec<TrapSite>,
     /// Exception handler sites, image-relative, sorted by return offset.
     pub handlers: Vec<HandlerSite>,
+    /// Stack maps, image-relative, sorted by return offset.
+    pub stack_maps: Vec<StackMapSite>,
     /// `(image offset, wasm byte offset)` of wasm functions, sorted.
     pub address_map: Vec<(u32, u32)>,
     /// For each type index, the key of the wasm-to-array trampoline

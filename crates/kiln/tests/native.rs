@@ -22,7 +22,7 @@ fn config() -> kiln::Config {
 
 /// Whether collections run while this backend's code runs (not yet on
 /// Cranelift: its frames have no stack maps).
-const COLLECTS_WHILE_RUNNING: bool = false;
+const COLLECTS_WHILE_RUNNING: bool = true;
 
 include!("common/api_cases.rs");
 include!("common/child.rs");

@@ -194,6 +194,7 @@ impl Translator<'_, '_> {
             self.builder.seal_block(after);
             self.switch_to(after);
             let results = self.builder.block_params(after).to_vec();
+            self.mark_gc_typed(&results, &ty.results);
             self.stack.extend(results);
             return;
         }
@@ -220,6 +221,7 @@ impl Translator<'_, '_> {
             self.reachable = false;
         } else {
             let results = self.builder.inst_results(inst).to_vec();
+            self.mark_gc_typed(&results, &ty.results);
             self.stack.extend(results);
         }
     }

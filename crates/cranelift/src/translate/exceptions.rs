@@ -177,7 +177,8 @@ impl Translator<'_, '_> {
             .ins()
             .stack_addr(self.env.pointer_type, slot, 0);
         self.call_builtin(Builtin::ExnPayload, &[exn, buf]);
-        tys.iter()
+        let values: Vec<Value> = tys
+            .iter()
             .enumerate()
             .map(|(i, &t)| {
                 let off = (i as u32 * VAL_RAW_SIZE) as i32;
@@ -185,7 +186,9 @@ impl Translator<'_, '_> {
                     .ins()
                     .load(super::clif_type(t), raw_flags(t), buf, off)
             })
-            .collect()
+            .collect();
+        self.mark_gc_typed(&values, tys);
+        values
     }
 
     fn tag_params(&self, tag: u32) -> Vec<ValType> {

@@ -287,6 +287,7 @@ impl Translator<'_, '_> {
         let r = self
             .call_builtin(Builtin::GcStructNew, &[t, buf])
             .expect("gc_struct_new returns a reference");
+        self.mark_gc(r);
         self.push(r);
     }
 
@@ -296,6 +297,7 @@ impl Translator<'_, '_> {
         let r = self
             .call_builtin(Builtin::GcArrayNew, &[t, buf, c, len])
             .expect("gc_array_new returns a reference");
+        self.mark_gc(r);
         self.push(r);
     }
 
@@ -306,6 +308,7 @@ impl Translator<'_, '_> {
         let r = self
             .call_builtin(Builtin::GcArrayNewSegment, &[t, s, src, len])
             .expect("gc_array_new_segment returns a reference");
+        self.mark_gc(r);
         self.push(r);
     }
 
@@ -365,8 +368,9 @@ impl Translator<'_, '_> {
         off: i32,
     ) -> Value {
         let f = heap_flags();
+        let traced = st.is_traced();
         let ins = self.builder.ins();
-        match (kind, st.unpacked()) {
+        let v = match (kind, st.unpacked()) {
             (FieldKind::I8, _) if signed => ins.sload8(types::I32, f, addr, off),
             (FieldKind::I8, _) => ins.uload8(types::I32, f, addr, off),
             (FieldKind::I16, _) if signed => ins.sload16(types::I32, f, addr, off),
@@ -379,7 +383,11 @@ impl Translator<'_, '_> {
                 off,
             ),
             (_, vt) => ins.load(super::clif_type(vt), f, addr, off),
+        };
+        if traced {
+            self.mark_gc(v);
         }
+        v
     }
 
     /// Stores wasm value `v` as a field of `kind`.

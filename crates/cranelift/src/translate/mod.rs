@@ -23,6 +23,7 @@ mod memory;
 mod numeric;
 pub(crate) mod relaxed;
 pub(crate) mod simd;
+mod stack_maps;
 mod table;
 mod traps;
 
@@ -307,6 +308,8 @@ pub(crate) struct Translator<'a, 'f> {
     pub interrupt_polled: bool,
     pub regions: Regions,
     pub builtins_used: Vec<Builtin>,
+    /// Values that define a traced reference (`stack_maps.rs`).
+    pub gc_seeds: Vec<Value>,
     /// Without signals-based traps: the function's trap block for each
     /// trap code it uses (see `traps.rs`), filled once the body is done.
     pub trap_blocks: Vec<(kiln_environ::TrapCode, ir::Block)>,
@@ -407,6 +410,7 @@ pub(crate) fn translate_function(
         interrupt_polled: false,
         regions,
         builtins_used: Vec::new(),
+        gc_seeds: Vec::new(),
         trap_blocks: Vec::new(),
         heap_cache: HeapCache::default(),
     };
@@ -420,6 +424,7 @@ pub(crate) fn translate_function(
     }
     t.finish_traps();
     t.builder.seal_all_blocks();
+    t.declare_gc_values();
     let builtins = core::mem::take(&mut t.builtins_used);
     t.builder.finalize(env.frontend_config);
     Ok(TranslatedFunction { func, builtins })
@@ -476,6 +481,9 @@ impl<'a, 'f> Translator<'a, 'f> {
         // Locals: parameters first, then the declared ones, zeroed.
         for (i, p) in ty.params.iter().enumerate() {
             let var = self.builder.declare_var(clif_type(*p));
+            if p.is_traced() {
+                self.mark_gc(params[i + 2]);
+            }
             self.builder.def_var(var, params[i + 2]);
             self.locals.push((var, *p));
         }
@@ -825,6 +833,12 @@ impl<'a, 'f> Translator<'a, 'f> {
             }
             O::GlobalGet { global_index } => {
                 let v = self.global_get(*global_index);
+                if self.env.module.globals[*global_index as usize]
+                    .content
+                    .is_traced()
+                {
+                    self.mark_gc(v);
+                }
                 self.push(v);
             }
             O::GlobalSet { global_index } => {

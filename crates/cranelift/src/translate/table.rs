@@ -91,6 +91,9 @@ impl Translator<'_, '_> {
                 let addr = self.table_elem_addr(*table, index, TrapCode::TableOutOfBounds);
                 let flags = self.table_elem_flags();
                 let v = self.builder.ins().load(I64, flags, addr, 0);
+                if self.env.module.tables[*table as usize].element.is_traced() {
+                    self.mark_gc(v);
+                }
                 self.push(v);
             }
             O::TableSet { table } => {

@@ -6,12 +6,15 @@
 //! recorded at each op that may collect), globals and tables of traced
 //! reference types, instances' element segments (which constant
 //! expressions may have filled with objects), the payloads of live
-//! exceptions, and the host's handles (`gc_ref.rs`). Host values
-//! (`externref`s the host made) nothing reaches are dropped after each
-//! collection. Native code's frames are not walked yet: a store whose
-//! code runs natively collects only while no wasm is running.
+//! exceptions, the host's handles (`gc_ref.rs`), and native code's frames:
+//! each activation's frame-pointer chain is walked (as the unwinder walks
+//! it), and at each return address the call's stack map (recorded by
+//! Cranelift, `kiln_environ::StackMapSite`) names the stack slots that
+//! hold live references. Host values (`externref`s the host made) nothing
+//! reaches are dropped after each collection.
 
 use super::StoreOpaque;
+use super::gc_heap::VisitRoot;
 use super::store_data::{GlobalData, InstanceData, TableData};
 use crate::prelude::*;
 use kiln_interp::ExecState;
@@ -25,6 +28,9 @@ struct Roots<'a> {
     exns: &'a mut super::exceptions::ExnHeap,
     tags: &'a [super::exceptions::TagData],
     host: &'a mut crate::gc_ref::HostRoots,
+    /// The stack slots native frames' stack maps name (each a reference
+    /// zero-extended to 64 bits).
+    native: &'a [*mut u64],
 }
 
 /// Calls `visit` on the 32-bit reference held in the low half of `slot`.
@@ -74,16 +80,68 @@ impl Roots<'_> {
                 };
             }
         }
-        self.host.bits_mut().for_each(visit);
+        self.host.bits_mut().for_each(&mut *visit);
+        for &slot in self.native {
+            // SAFETY: `native_root_slots` found the slot in a live wasm
+            // frame of this store, suspended below the collector (its
+            // stack map says it holds a reference across the call the
+            // frame is in); nothing else accesses it while we run.
+            visit_slot(unsafe { &mut *slot }, visit);
+        }
     }
 }
 
 impl StoreOpaque {
     /// Whether a collection may run now: the collector can name every
-    /// root. Native frames have no stack maps yet, so a store whose code
-    /// is compiled collects only while no wasm is running.
+    /// root (always, now that native frames have stack maps; kept as the
+    /// one place to say otherwise).
     pub(crate) fn can_collect(&self) -> bool {
-        self.native.is_none() || self.native_entry.is_none()
+        true
+    }
+
+    /// The stack slots of native wasm frames that hold live references:
+    /// every activation of this store, innermost first, frame by frame
+    /// from its last exit from wasm to its entry.
+    fn native_root_slots(&self) -> Vec<*mut u64> {
+        use core::sync::atomic::Ordering::Relaxed;
+        let mut slots = Vec::new();
+        if self.native.is_none() || self.native_entry.is_none() {
+            return slots;
+        }
+        let native = self.native_store();
+        let limits = &native.limits;
+        let innermost = (
+            limits.last_wasm_entry_fp.load(Relaxed),
+            limits.last_wasm_exit_fp.load(Relaxed),
+        );
+        let word = size_of::<usize>();
+        for &(stop, exit) in
+            core::iter::once(&innermost).chain(native.outer_activations.iter().rev())
+        {
+            let mut fp = exit;
+            while fp != 0 && fp < stop && fp.is_multiple_of(word) {
+                // SAFETY: as in `native_throw`: `fp` is a frame record of
+                // a suspended activation, between its last exit from wasm
+                // (whose stub or trampoline frame is still live below us)
+                // and its entry; compiled code keeps frame pointers.
+                let Some((next, ret)) = (unsafe { super::sys::frame_caller(fp) }) else {
+                    break;
+                };
+                let map = self
+                    .instances
+                    .iter()
+                    .find_map(|d| d.module.inner.native.as_ref()?.stack_map_at(ret));
+                if let Some((frame_offset, offsets)) = map {
+                    let sp = super::sys::handler_sp(next, frame_offset);
+                    slots.extend(offsets.iter().map(|&o| (sp + o as usize) as *mut u64));
+                }
+                if next <= fp {
+                    break;
+                }
+                fp = next;
+            }
+        }
+        slots
     }
 
     /// Allocates through the heap, collecting first when its budget is
@@ -104,6 +162,21 @@ impl StoreOpaque {
     /// Runs a collection (the caller checked [`can_collect`](Self::can_collect)),
     /// then drops the host values it did not reach.
     pub(crate) fn collect_garbage(&mut self) {
+        self.collect_garbage_with(&mut |_| {});
+    }
+
+    /// Collects first if an allocation of `size` bytes wants it, with
+    /// `extra` naming references the caller holds outside every root (a
+    /// builtin's decoded operands, written into the object afterwards).
+    pub(crate) fn make_room(&mut self, size: u32, extra: &mut dyn FnMut(VisitRoot<'_>)) {
+        if self.gc_heap.wants_collection(size) && self.can_collect() {
+            self.collect_garbage_with(extra);
+        }
+    }
+
+    /// [`collect_garbage`](Self::collect_garbage), with `extra` roots.
+    fn collect_garbage_with(&mut self, extra: &mut dyn FnMut(VisitRoot<'_>)) {
+        let native = self.native_root_slots();
         let StoreOpaque {
             exec,
             globals,
@@ -124,9 +197,14 @@ impl StoreOpaque {
             exns,
             tags,
             host: &mut host,
+            native: &native,
         };
         let mut reached: Vec<bool> = Vec::new();
-        gc_heap.collect(&mut |visit| roots.visit(visit), &mut |r| {
+        let mut all_roots = |visit: VisitRoot<'_>| {
+            roots.visit(&mut *visit);
+            extra(visit);
+        };
+        gc_heap.collect(&mut all_roots, &mut |r| {
             let i = kiln_environ::gc_layout::host_value_index(r) as usize;
             if reached.len() <= i {
                 reached.resize(i + 1, false);
@@ -135,7 +213,7 @@ impl StoreOpaque {
         });
         if gc_heap.verify {
             let mut all = Vec::new();
-            roots.visit(&mut |r| all.push(*r));
+            all_roots(&mut |r| all.push(*r));
             gc_heap.verify_heap(&all);
         }
         drop(host);

@@ -17,14 +17,15 @@
 
 use crate::prelude::*;
 use kiln_environ::{
-    Builtin, CompiledModule, FuncKey, FunctionLocation, HandlerSite, TrapCode, TrapSite,
+    Builtin, CompiledModule, FuncKey, FunctionLocation, HandlerSite, StackMapSite, TrapCode,
+    TrapSite,
 };
 
 /// The first bytes of every artifact (no wasm binary starts this way).
 pub(crate) const MAGIC: &[u8; 8] = b"\0kilnaot";
 
 /// Bumped whenever the layout below or the native ABI changes.
-const FORMAT_VERSION: u32 = 5;
+const FORMAT_VERSION: u32 = 6;
 
 /// Whether `bytes` looks like an artifact (it may still fail to load).
 pub(crate) fn is_artifact(bytes: &[u8]) -> bool {
@@ -77,6 +78,15 @@ pub(crate) fn write(
         w.u32(h.ret_offset);
         w.u32(h.handler_offset);
         w.u32(h.frame_offset);
+    }
+    w.len(compiled.stack_maps.len());
+    for m in &compiled.stack_maps {
+        w.u32(m.ret_offset);
+        w.u32(m.frame_offset);
+        w.len(m.slots.len());
+        for &s in &m.slots {
+            w.u32(s);
+        }
     }
     w.len(compiled.address_map.len());
     for &(code, wasm) in &compiled.address_map {
@@ -206,6 +216,26 @@ fn read_parts<'a>(
         }
         handlers.push(h);
     }
+    let n = r.len(16)?;
+    let mut stack_maps = Vec::with_capacity(n);
+    for _ in 0..n {
+        let ret_offset = r.u32()?;
+        let frame_offset = r.u32()?;
+        let count = r.len(4)?;
+        let slots = (0..count).map(|_| r.u32()).collect::<Result<Vec<_>, _>>()?;
+        if ret_offset > text_len
+            || stack_maps
+                .last()
+                .is_some_and(|l: &StackMapSite| l.ret_offset >= ret_offset)
+        {
+            return Err(corrupt("stack maps out of order or outside the text"));
+        }
+        stack_maps.push(StackMapSite {
+            ret_offset,
+            frame_offset,
+            slots,
+        });
+    }
     let n = r.len(8)?;
     let mut address_map = Vec::with_capacity(n);
     for rec in r.take(n * 8)?.chunks_exact(8) {
@@ -239,6 +269,7 @@ fn read_parts<'a>(
             functions,
             traps,
             handlers,
+            stack_maps,
             address_map,
             wasm_to_array,
             num_defined_funcs,
@@ -376,6 +407,11 @@ mod tests {
                     range: 48..64,
                 },
             ],
+            stack_maps: vec![StackMapSite {
+                ret_offset: 12,
+                frame_offset: 32,
+                slots: vec![0, 8],
+            }],
             handlers: vec![HandlerSite {
                 ret_offset: 5,
                 handler_offset: 12,

@@ -242,6 +242,11 @@ impl<T> StoreInner<T> {
         );
         self.fuel_to_limits();
         let native = self.opaque.native_store_ptr();
+        if !outermost {
+            // SAFETY: `native` is this store's native state, alive as long
+            // as the store; no other reference to it is live here.
+            unsafe { (*native).outer_activations.push((saved.0, saved.1)) };
+        }
         let this: *mut StoreInner<T> = self;
         // SAFETY: `native` is this store's native state (stable, alive as
         // long as the store). Builtins and host entries reach the store
@@ -278,6 +283,10 @@ impl<T> StoreInner<T> {
         limits.last_wasm_entry_fp.store(saved.0, Relaxed);
         limits.last_wasm_exit_fp.store(saved.1, Relaxed);
         limits.last_wasm_exit_pc.store(saved.2, Relaxed);
+        if !outermost {
+            // SAFETY: as above; the store is usable again.
+            unsafe { (*native).outer_activations.pop() };
+        }
         if outermost {
             self.opaque.native_entry = None;
         }

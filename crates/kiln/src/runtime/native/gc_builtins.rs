@@ -42,6 +42,26 @@ fn trap(code: TrapCode) -> Exit {
     Exit::Trap(code)
 }
 
+/// Collects first if an allocation of `size` bytes wants it; the values
+/// in `vals` whose `traced` flag is set are references the builtin holds
+/// (decoded from compiled code's buffer, stored into the new object
+/// after allocating), so they are roots, rewritten if their objects
+/// move.
+fn make_room<T>(store: &mut StoreInner<T>, size: Option<u32>, vals: &mut [u128], traced: &[bool]) {
+    let Some(size) = size else {
+        return;
+    };
+    store.opaque.make_room(size, &mut |visit| {
+        for (v, &t) in vals.iter_mut().zip(traced.iter().cycle()) {
+            if t {
+                let mut r = *v as u32;
+                visit(&mut r);
+                *v = u128::from(r);
+            }
+        }
+    });
+}
+
 pub(super) unsafe extern "C" fn gc_struct_new<T>(
     vmctx: *mut u8,
     ty: u32,
@@ -50,15 +70,25 @@ pub(super) unsafe extern "C" fn gc_struct_new<T>(
     let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<u64, Exit> {
         let module = module_of(store, instance);
         let types = TypeSpace::of(&module);
-        let values = match &types.module.types[ty as usize].composite {
-            CompositeType::Struct(s) if !fields.is_null() => {
-                let tys: Vec<ValType> = s.fields.iter().map(|f| f.storage.unpacked()).collect();
-                // SAFETY: compiled code passes one `ValRaw` per field.
-                let raw = unsafe { core::slice::from_raw_parts(fields, tys.len()) };
-                Some(raw_values(&tys, raw))
-            }
-            _ => None,
+        let CompositeType::Struct(s) = &types.module.types[ty as usize].composite else {
+            return Err(trap(TrapCode::UnreachableCodeReached));
         };
+        let mut values = if fields.is_null() {
+            None
+        } else {
+            let tys: Vec<ValType> = s.fields.iter().map(|f| f.storage.unpacked()).collect();
+            // SAFETY: compiled code passes one `ValRaw` per field.
+            let raw = unsafe { core::slice::from_raw_parts(fields, tys.len()) };
+            Some(raw_values(&tys, raw))
+        };
+        let traced: Vec<bool> = s.fields.iter().map(|f| f.storage.is_traced()).collect();
+        let size = kiln_environ::gc_layout::StructLayout::of(s).size;
+        make_room(
+            store,
+            Some(size),
+            values.as_deref_mut().unwrap_or(&mut []),
+            &traced,
+        );
         let obj = gc_ops::struct_new(&mut store.opaque.gc_heap, &types, ty, values.as_deref())
             .map_err(trap)?;
         Ok(u64::from(obj))
@@ -89,7 +119,14 @@ pub(super) unsafe extern "C" fn gc_array_new<T>(
         let tys = vec![array_value_type(&types, ty); count as usize];
         // SAFETY: compiled code passes `count` `ValRaw`s.
         let raw = unsafe { core::slice::from_raw_parts(values, count as usize) };
-        let vals = raw_values(&tys, raw);
+        let mut vals = raw_values(&tys, raw);
+        let kind = types.array_kind(ty).map_err(trap)?;
+        let traced = match &types.module.types[ty as usize].composite {
+            CompositeType::Array(a) => a.element.storage.is_traced(),
+            _ => false,
+        };
+        let size = kiln_environ::gc_layout::array_size(kind, len);
+        make_room(store, size, &mut vals, &[traced]);
         let arr =
             gc_ops::array_new(&mut store.opaque.gc_heap, &types, ty, &vals, len).map_err(trap)?;
         Ok(u64::from(arr))
@@ -109,6 +146,14 @@ pub(super) unsafe extern "C" fn gc_array_new_segment<T>(
         let module = module_of(store, instance);
         let types = TypeSpace::of(&module);
         let kind = types.array_kind(ty).map_err(trap)?;
+        // Collect before reading the segment: its items are roots, the
+        // values read from it are not.
+        make_room(
+            store,
+            kiln_environ::gc_layout::array_size(kind, len),
+            &mut [],
+            &[],
+        );
         let vals =
             gc_ops::segment_values(&store.opaque, instance, seg, src, len, kind).map_err(trap)?;
         let arr =

@@ -210,6 +210,21 @@ impl NativeCode {
         Some((base + h.handler_offset as usize, h.frame_offset))
     }
 
+    /// The stack map of the call in this code whose return address is
+    /// `ret`: the call's frame offset and the live references' offsets
+    /// from the caller's stack pointer.
+    pub(crate) fn stack_map_at(&self, ret: usize) -> Option<(u32, &[u32])> {
+        let loaded = self.loaded.as_ref()?;
+        let base = loaded.memory.as_slice().as_ptr() as usize;
+        let offset = u32::try_from(ret.checked_sub(base)?).ok()?;
+        if offset as usize > loaded.memory.as_slice().len() {
+            return None;
+        }
+        let maps = &self.meta.stack_maps;
+        let i = maps.binary_search_by_key(&offset, |m| m.ret_offset).ok()?;
+        Some((maps[i].frame_offset, &maps[i].slots))
+    }
+
     fn base(&self) -> usize {
         self.loaded
             .as_ref()

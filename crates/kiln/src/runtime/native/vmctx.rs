@@ -121,6 +121,10 @@ pub(crate) struct NativeStore {
     /// frame's offset, which its return address cannot tell because every
     /// site of one trap code in a function shares one call.
     pub(crate) trap_site: Option<u32>,
+    /// `(entry fp, exit fp)` of each activation a host function's call
+    /// back into wasm suspended, outermost first: the collector walks
+    /// their frames as well as the innermost one's.
+    pub(crate) outer_activations: Vec<(usize, usize)>,
 }
 
 impl NativeStore {
@@ -133,6 +137,7 @@ impl NativeStore {
             pending: None,
             trace: TraceBuf::new(),
             trap_site: None,
+            outer_activations: Vec::new(),
         }
     }
 }
