@@ -69,9 +69,17 @@ pub struct VmGlobal {
 }
 
 /// A store's GC heap, as code sees it: objects are at byte offsets from
-/// `base` (`crate::gc_layout`). The runtime updates both fields when the
-/// heap grows or moves; code reloads `base` after every call out of the
-/// current function and every allocation.
+/// `base` (`crate::gc_layout`). The runtime updates `base` and `len` when
+/// the heap grows or moves (a collection), so code reloads `base` after
+/// every call out of the current function and every allocation.
+///
+/// `top` and `end` are the allocation fast path, shared by compiled code,
+/// the interpreter and the runtime: an object of `size` bytes fits when
+/// `top + size <= end`, and is then at offset `top`, which grows by
+/// `size`. The bytes from `top` on are not zeroed (a space is reused
+/// after a collection): whoever allocates writes every field. Otherwise
+/// the allocation goes to the runtime, which may collect; it sets `end`
+/// to 0 to send every allocation its way (a test mode).
 #[repr(C)]
 #[derive(Debug)]
 pub struct VmGcHeap {
@@ -79,6 +87,10 @@ pub struct VmGcHeap {
     pub base: *mut u8,
     /// Bytes in use or reserved for objects.
     pub len: usize,
+    /// Offset of the first free byte (at least 8: offset 0 is null).
+    pub top: u32,
+    /// Where the fast path stops.
+    pub end: u32,
 }
 
 /// Where a function's code is, for the interpreter.

@@ -60,7 +60,7 @@ impl<T> Store<T> {
 
     /// What the garbage collector has done so far in this store.
     pub fn gc_stats(&self) -> crate::GcStats {
-        self.inner.opaque.gc_heap.stats
+        self.inner.opaque.gc_heap.stats()
     }
 
     /// Takes the exception an uncaught wasm throw left (the call returned

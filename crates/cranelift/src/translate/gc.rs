@@ -52,14 +52,9 @@ impl Translator<'_, '_> {
                 self.push(v);
             }
             O::AnyConvertExtern | O::ExternConvertAny => {}
-            O::StructNew { struct_type_index } => {
-                let tys = self.struct_value_types(struct_type_index);
-                let buf = self.pop_to_raw_buffer(&tys);
-                self.struct_new(struct_type_index, buf);
-            }
+            O::StructNew { struct_type_index } => self.struct_new_inline(struct_type_index, false),
             O::StructNewDefault { struct_type_index } => {
-                let null = self.builder.ins().iconst(self.env.pointer_type, 0);
-                self.struct_new(struct_type_index, null);
+                self.struct_new_inline(struct_type_index, true)
             }
             O::StructGet {
                 struct_type_index,
@@ -230,14 +225,6 @@ impl Translator<'_, '_> {
         }
     }
 
-    fn struct_value_types(&self, ty: u32) -> Vec<ValType> {
-        self.struct_type(ty)
-            .fields
-            .iter()
-            .map(|f| f.storage.unpacked())
-            .collect()
-    }
-
     /// Field `i` of struct type `ty`: offset, kind and value type.
     fn field(&self, ty: u32, i: u32) -> (u32, FieldKind, StorageType) {
         let s = self.struct_type(ty);
@@ -282,11 +269,90 @@ impl Translator<'_, '_> {
         buf
     }
 
-    fn struct_new(&mut self, ty: u32, buf: Value) {
+    /// `struct.new` (fields from the stack) or `struct.new_default`: bumps
+    /// the heap's allocation pointer inline and writes the header and every
+    /// field when the object fits before the record's `end`; otherwise
+    /// calls the `GcStructNew` builtin, which may collect.
+    fn struct_new_inline(&mut self, ty: u32, default: bool) {
+        let s = self.struct_type(ty).clone();
+        let layout = StructLayout::of(&s);
+        let n = s.fields.len();
+        let vals: Vec<Value> = if default {
+            Vec::new()
+        } else {
+            let vals = self.peekn(n).to_vec();
+            let len = self.stack.len() - n;
+            self.stack.truncate(len);
+            vals
+        };
+        let o = &self.env.offsets;
+        let (record_off, ptr) = (o.vmctx_gc_heap(), self.env.pointer_type);
+        let top_off = 2 * ptr.bytes() as i32;
+        let flags = self.vm_flags(Field::Record);
+        let record = self.load_ptr(self.vmctx, record_off, Field::Const);
+        let top = self.builder.ins().load(types::I32, flags, record, top_off);
+        let end = self
+            .builder
+            .ins()
+            .load(types::I32, flags, record, top_off + 4);
+        let top64 = self.builder.ins().uextend(types::I64, top);
+        let end64 = self.builder.ins().uextend(types::I64, end);
+        let new_top = self.builder.ins().iadd_imm_u(top64, i64::from(layout.size));
+        let fits = self
+            .builder
+            .ins()
+            .icmp(IntCC::UnsignedLessThanOrEqual, new_top, end64);
+        let fast = self.builder.create_block();
+        let slow = self.builder.create_block();
+        let join = self.builder.create_block();
+        let r = self.builder.append_block_param(join, types::I64);
+        self.builder.set_cold_block(slow);
+        self.builder.ins().brif(fits, fast, &[], slow, &[]);
+        self.builder.seal_block(fast);
+        self.builder.seal_block(slow);
+
+        self.switch_to(fast);
+        let new_top32 = self.builder.ins().ireduce(types::I32, new_top);
+        self.builder.ins().store(flags, new_top32, record, top_off);
+        let base = self.load_ptr(record, 0, Field::Record);
+        let off = self.int_as(top, ptr);
+        let addr = self.builder.ins().iadd(base, off);
+        let sigs = self.load_ptr(self.vmctx, o.vmctx_signature_ids(), Field::Const);
+        let fixed = self.vm_flags(Field::Const);
+        let id = self
+            .builder
+            .ins()
+            .load(types::I32, fixed, sigs, (ty * 4) as i32);
+        let kind = self
+            .builder
+            .ins()
+            .iconst(types::I32, i64::from(kiln_environ::gc_layout::KIND_STRUCT));
+        self.builder.ins().store(heap_flags(), id, addr, 0);
+        self.builder.ins().store(heap_flags(), kind, addr, 4);
+        for (i, (f, &(offset, k))) in s.fields.iter().zip(&layout.fields).enumerate() {
+            let v = match vals.get(i) {
+                Some(&v) => v,
+                None => self.zero(f.storage.unpacked()),
+            };
+            self.store_field(k, f.storage, v, addr, offset as i32);
+        }
+        self.builder.ins().jump(join, &[top64.into()]);
+
+        self.switch_to(slow);
+        let buf = if default {
+            self.builder.ins().iconst(ptr, 0)
+        } else {
+            let tys: Vec<ValType> = s.fields.iter().map(|f| f.storage.unpacked()).collect();
+            self.stack.extend_from_slice(&vals);
+            self.pop_to_raw_buffer(&tys)
+        };
         let t = self.type_index(ty);
-        let r = self
+        let slow_r = self
             .call_builtin(Builtin::GcStructNew, &[t, buf])
             .expect("gc_struct_new returns a reference");
+        self.builder.ins().jump(join, &[slow_r.into()]);
+        self.builder.seal_block(join);
+        self.switch_to(join);
         self.mark_gc(r);
         self.push(r);
     }

@@ -124,10 +124,44 @@ unsafe fn read_slots(p: *const u64, k: FieldKind) -> u128 {
     }
 }
 
-/// Allocates an object through the runtime, which may collect: the
-/// running frame, stopped at the op before `ip`, is suspended for the
-/// collector to find its reference slots (`GcMaps`) and rewrite them.
+/// Allocates a zeroed object: by bumping the heap's allocation pointer
+/// when it fits before the record's `end`, else through the runtime,
+/// which may collect: the running frame, stopped at the op before `ip`,
+/// is suspended for the collector to find its reference slots (`GcMaps`)
+/// and rewrite them.
 fn alloc(cx: &mut Cx<'_>, ty: u32, kind: u32, size: u32, ip: *const Op) -> Result<u32, TrapCode> {
+    // SAFETY: the running instance is live, and so is its store's heap
+    // record; `top..top + size` lies below `end`, which the runtime keeps
+    // within the space it allocated at `base` (8-aligned, so the header's
+    // words are aligned).
+    unsafe {
+        let id = (&(*cx.inst).sigs)[ty as usize];
+        let rec = (*cx.inst).gc_heap;
+        let top = (*rec).top;
+        if let Some(new_top) = top.checked_add(size)
+            && new_top <= (*rec).end
+        {
+            (*rec).top = new_top;
+            let p = (*rec).base.add(top as usize);
+            core::ptr::write_bytes(p, 0, size as usize);
+            p.cast::<u32>().write(id);
+            p.add(4).cast::<u32>().write(kind);
+            return Ok(top);
+        }
+    }
+    alloc_slow(cx, ty, kind, size, ip)
+}
+
+/// The runtime's side of [`alloc`].
+#[cold]
+#[inline(never)]
+fn alloc_slow(
+    cx: &mut Cx<'_>,
+    ty: u32,
+    kind: u32,
+    size: u32,
+    ip: *const Op,
+) -> Result<u32, TrapCode> {
     // SAFETY: the running instance is live.
     let id = unsafe { (&(*cx.inst).sigs)[ty as usize] };
     let frame = cx.frame(ip);

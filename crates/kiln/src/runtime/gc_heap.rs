@@ -101,8 +101,9 @@ pub(crate) struct GcHeap {
     words: Vec<u64>,
     /// The other space: where the next collection copies to.
     spare: Vec<u64>,
-    /// Offset of the first free byte. Starts at 8: offset 0 is null.
-    top: u32,
+    /// Where the current space's objects ended after the last collection
+    /// (the allocation pointer itself is the record's `top`).
+    survivors_end: u32,
     /// Allocation past this offset collects first (when allowed).
     budget: u32,
     /// The most bytes the heap may hold.
@@ -136,7 +137,7 @@ impl GcHeap {
             engine: engine.clone(),
             words: Vec::new(),
             spare: Vec::new(),
-            top: OBJECT_ALIGN,
+            survivors_end: OBJECT_ALIGN,
             budget: MIN_BUDGET,
             limit: u32::try_from(limit).unwrap_or(u32::MAX - OBJECT_ALIGN),
             traces: Vec::new(),
@@ -146,6 +147,8 @@ impl GcHeap {
             vm: Box::new(VmGcHeap {
                 base: core::ptr::NonNull::<u64>::dangling().as_ptr().cast(),
                 len: 0,
+                top: OBJECT_ALIGN,
+                end: 0,
             }),
         }
     }
@@ -163,7 +166,21 @@ impl GcHeap {
 
     /// Whether an allocation of `size` bytes should collect first.
     pub(crate) fn wants_collection(&self, size: u32) -> bool {
-        self.stress || self.top.saturating_add(size) > self.budget.min(self.limit)
+        self.stress || self.top().saturating_add(size) > self.budget.min(self.limit)
+    }
+
+    /// Offset of the first free byte.
+    fn top(&self) -> u32 {
+        self.vm.top
+    }
+
+    /// Bytes allocated over the heap's life (statistics).
+    pub(crate) fn stats(&self) -> GcStats {
+        GcStats {
+            allocated_bytes: self.stats.allocated_bytes
+                + u64::from(self.top() - self.survivors_end),
+            ..self.stats
+        }
     }
 
     /// Allocates a zeroed object of `size` bytes (a multiple of
@@ -174,7 +191,7 @@ impl GcHeap {
     /// name every root.
     pub(crate) fn alloc(&mut self, type_id: u32, kind: u32, size: u32) -> Result<u32, TrapCode> {
         debug_assert!(size >= HEADER_SIZE && size.is_multiple_of(OBJECT_ALIGN));
-        let at = self.top;
+        let at = self.top();
         let end = at
             .checked_add(size)
             .filter(|&end| end <= self.limit)
@@ -183,15 +200,8 @@ impl GcHeap {
         if words > self.words.len() {
             self.grow(words);
         }
-        if self
-            .traces
-            .get(type_id as usize)
-            .is_none_or(Option::is_none)
-        {
-            self.add_trace(type_id);
-        }
-        self.top = end;
-        self.stats.allocated_bytes += u64::from(size);
+        self.know_type(type_id);
+        self.vm.top = end;
         // A space is reused after a collection: clear what it held.
         self.words[at as usize / 8..words].fill(0);
         self.write_u32(at, type_id);
@@ -213,32 +223,37 @@ impl GcHeap {
         self.sync_record();
     }
 
-    /// Points the record compiled code reads at the current space.
+    /// Points the record compiled code reads at the current space, and
+    /// sets where the allocation fast path stops: at the budget, or the
+    /// space's end if that comes first, or at once in the stress mode.
     fn sync_record(&mut self) {
         self.vm.base = self.words.as_mut_ptr().cast();
         self.vm.len = self.words.len() * 8;
+        let space_end = u32::try_from(self.vm.len).unwrap_or(u32::MAX);
+        self.vm.end = if self.stress {
+            0
+        } else {
+            self.budget.min(self.limit).min(space_end)
+        };
+    }
+
+    /// Makes sure the collector knows registry type `id`'s layout, for
+    /// objects allocated without the runtime (the fast paths): called for
+    /// every struct and array type of a module when it is instantiated.
+    pub(crate) fn know_type(&mut self, id: u32) {
+        if self.traces.get(id as usize).is_none_or(Option::is_none) {
+            let i = id as usize;
+            if self.traces.len() <= i {
+                self.traces.resize(i + 1, None);
+            }
+            self.traces[i] = TypeTrace::of(&self.engine.registered_type(id).sub);
+        }
     }
 
     /// Bytes allocated in the current space (objects and garbage).
     #[cfg(test)]
     pub(crate) fn used(&self) -> u32 {
-        self.top - OBJECT_ALIGN
-    }
-
-    /// Computes the trace of registry type `id` (once per store and
-    /// type, at its first allocation, so the collector never looks up
-    /// types while it copies).
-    #[cold]
-    fn add_trace(&mut self, id: u32) {
-        let i = id as usize;
-        if self.traces.len() <= i {
-            self.traces.resize(i + 1, None);
-        }
-        self.traces[i] = TypeTrace::of(&self.engine.registered_type(id).sub);
-        assert!(
-            self.traces[i].is_some(),
-            "allocating an object of a function type"
-        );
+        self.top() - OBJECT_ALIGN
     }
 
     /// Copies every object reachable from the roots into the other space
@@ -253,7 +268,8 @@ impl GcHeap {
     ) {
         let mut to = core::mem::take(&mut self.spare);
         to.clear();
-        to.resize((self.top as usize).div_ceil(8), 0);
+        to.resize((self.top() as usize).div_ceil(8), 0);
+        self.stats.allocated_bytes += u64::from(self.top() - self.survivors_end);
         let mut copier = Copier {
             from: &mut self.words,
             to: &mut to,
@@ -265,7 +281,8 @@ impl GcHeap {
         copier.scan();
         let live = copier.to_top;
         self.spare = core::mem::replace(&mut self.words, to);
-        self.top = live;
+        self.vm.top = live;
+        self.survivors_end = live;
         self.stats.collections += 1;
         self.stats.live_bytes = u64::from(live - OBJECT_ALIGN);
         self.budget = live
@@ -290,7 +307,7 @@ impl GcHeap {
     pub(crate) fn verify_heap(&self, roots: &[u32]) {
         let mut starts = Vec::new();
         let mut at = OBJECT_ALIGN;
-        while at < self.top {
+        while at < self.top() {
             starts.push(at);
             let id = self.read_u32(at);
             let kind = self.read_u32(at + 4);
@@ -313,7 +330,11 @@ impl GcHeap {
             };
             at += size;
         }
-        assert_eq!(at, self.top, "objects do not end at the allocation pointer");
+        assert_eq!(
+            at,
+            self.top(),
+            "objects do not end at the allocation pointer"
+        );
         let valid = |r: u32| !is_object(r) || starts.binary_search(&r).is_ok();
         for &r in roots {
             assert!(valid(r), "root {r:#x} is not an object");
@@ -353,7 +374,7 @@ impl GcHeap {
     /// Whether `r` names an object this heap allocated (a check for
     /// values the host hands in, which may be stale or from elsewhere).
     pub(crate) fn contains(&self, r: u32) -> bool {
-        is_object(r) && r < self.top
+        is_object(r) && r < self.top()
     }
 
     /// The bytes `at..at + len` of the heap, which must lie below the
@@ -361,7 +382,7 @@ impl GcHeap {
     pub(crate) fn bytes(&self, at: u32, len: u32) -> &[u8] {
         let (at, len) = (at as usize, len as usize);
         assert!(
-            at + len <= self.top as usize,
+            at + len <= self.top() as usize,
             "heap access past the last object"
         );
         // SAFETY: `words` owns at least `top` bytes (allocation grows it
@@ -373,7 +394,7 @@ impl GcHeap {
     pub(crate) fn bytes_mut(&mut self, at: u32, len: u32) -> &mut [u8] {
         let (at, len) = (at as usize, len as usize);
         assert!(
-            at + len <= self.top as usize,
+            at + len <= self.top() as usize,
             "heap access past the last object"
         );
         // SAFETY: as for `bytes`; `&mut self` makes the borrow unique.

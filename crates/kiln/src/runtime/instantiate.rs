@@ -83,6 +83,13 @@ pub(crate) fn instantiate<T>(
 
     // The instance record comes first: its functions point at it.
     let instance_index = u32::try_from(store.opaque.instances.len()).expect("too many instances");
+    // Code allocates without the runtime on its fast paths: the collector
+    // must know every struct and array type of the module beforehand.
+    for (ty, &id) in t.types.iter().zip(module.inner.sigs.iter()) {
+        if ty.as_func().is_none() {
+            store.opaque.gc_heap.know_type(id);
+        }
+    }
     let mut vm = Owned::new(VmInstance {
         // The interpreter's code for the module; the instance keeps the
         // module (and so the code) alive.
