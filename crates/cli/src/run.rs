@@ -89,6 +89,12 @@ pub struct RunCommand {
     #[arg(long, value_name = "DURATION")]
     timeout: Option<String>,
 
+    /// After the run, print what the garbage collector did to stderr:
+    /// collections, bytes allocated, bytes live after the last one, and
+    /// the longest and median pauses.
+    #[arg(long)]
+    gc_stats: bool,
+
     /// The exported function to call (default: `_start`, if exported).
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
@@ -184,6 +190,17 @@ impl RunCommand {
         let outcome = self.instantiate_and_call(&linker, &mut store, &module, &file);
         if let Some(timer) = &mut timer {
             timer.stop();
+        }
+        if self.gc_stats {
+            let s = store.gc_stats();
+            eprintln!(
+                "gc: {} collections, {:.1} MiB allocated, {:.1} KiB live after the last; pauses: longest {:.3} ms, median {:.3} ms",
+                s.collections,
+                s.allocated_bytes as f64 / (1 << 20) as f64,
+                s.live_bytes as f64 / 1024.0,
+                s.longest_pause_ns as f64 / 1e6,
+                s.median_pause_ns as f64 / 1e6,
+            );
         }
         match outcome {
             Ok(results) => {

@@ -36,6 +36,10 @@ pub(crate) enum GcHandle {
 pub(crate) struct HostRoots {
     entries: Vec<(u32, u64)>,
     next_stamp: u64,
+    /// `ManuallyRooted` entries: `None` once unrooted (reused from
+    /// `manual_free`).
+    manual: Vec<Option<(u32, u64)>>,
+    manual_free: Vec<u32>,
 }
 
 impl HostRoots {
@@ -68,9 +72,46 @@ impl HostRoots {
         self.entries.truncate(mark);
     }
 
-    /// Every entry's bits, for the collector to rewrite.
+    /// Every entry's bits, scoped and manual, for the collector to
+    /// rewrite.
     pub(crate) fn bits_mut(&mut self) -> impl Iterator<Item = &mut u32> {
-        self.entries.iter_mut().map(|(bits, _)| bits)
+        let manual = self.manual.iter_mut().flatten();
+        self.entries.iter_mut().chain(manual).map(|(bits, _)| bits)
+    }
+
+    /// Roots `bits` until [`unroot_manual`](Self::unroot_manual); returns
+    /// the entry's index and stamp.
+    pub(crate) fn push_manual(&mut self, bits: u32) -> (u32, u64) {
+        self.next_stamp += 1;
+        let entry = Some((bits, self.next_stamp));
+        let index = match self.manual_free.pop() {
+            Some(i) => {
+                self.manual[i as usize] = entry;
+                i
+            }
+            None => {
+                self.manual.push(entry);
+                u32::try_from(self.manual.len() - 1).expect("too many manual roots")
+            }
+        };
+        (index, self.next_stamp)
+    }
+
+    /// The bits manual entry `index` holds, if it is still the one
+    /// stamped `stamp`.
+    pub(crate) fn get_manual(&self, index: u32, stamp: u64) -> Option<u32> {
+        match self.manual.get(index as usize) {
+            Some(Some((bits, s))) if *s == stamp => Some(*bits),
+            _ => None,
+        }
+    }
+
+    /// Drops manual entry `index` if it is still the one stamped `stamp`.
+    pub(crate) fn unroot_manual(&mut self, index: u32, stamp: u64) {
+        if self.get_manual(index, stamp).is_some() {
+            self.manual[index as usize] = None;
+            self.manual_free.push(index);
+        }
     }
 }
 

@@ -104,6 +104,7 @@ mod engine;
 mod exception;
 mod externals;
 mod func;
+mod gc_objects;
 mod gc_ref;
 mod instance;
 mod linker;
@@ -121,12 +122,13 @@ pub use exception::{ExnRef, Tag, TagType, ThrownException};
 pub use externals::{Extern, Global, Memory, Table};
 pub use func::typed::{TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
 pub use func::{Caller, Func, IntoFunc};
+pub use gc_objects::{ArrayRef, EqRef, GcRef, ManuallyRooted, StructRef};
 pub use gc_ref::{AnyRef, I31, RootScope};
 pub use instance::Instance;
 pub use kiln_environ::TrapCode;
 pub use linker::Linker;
 pub use module::{ExportType, ImportType, Module, StaticModule};
-pub use runtime::gc_heap::GcStats;
+pub use runtime::gc_heap::{GcStats, PAUSE_WINDOW};
 pub use store::{
     AsContext, AsContextMut, InterruptHandle, ResourceLimiter, Store, StoreContext, StoreContextMut,
 };

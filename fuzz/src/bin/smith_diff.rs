@@ -4,6 +4,11 @@
 //! Cranelift, and every exported call must give the same results or the
 //! same trap.
 //!
+//! Both engines run with `Config::gc_stress`: every allocation that may
+//! collect does, and the heap is verified after each collection, so a
+//! reference the collector misses (a root left out of a stack map or a
+//! slot table) fails at once, as a verifier panic or a mismatch.
+//!
 //! Not a libFuzzer target: a plain loop over seeded pseudo-random inputs,
 //! so it needs no nightly toolchain or sanitizer and reports a rate.
 //!
@@ -52,6 +57,7 @@ fn engine(strategy: Strategy) -> Engine {
     config.strategy(strategy);
     config.consume_fuel(true);
     config.max_gc_heap_size(16 << 20);
+    config.gc_stress(true);
     Engine::new(&config).expect("a valid configuration")
 }
 

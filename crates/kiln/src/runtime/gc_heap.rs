@@ -31,7 +31,7 @@ use kiln_environ::{CompositeType, SubType};
 /// The smallest allocation budget between collections (bytes): small
 /// enough to stay in the cache when little survives, big enough that
 /// the fixed cost of a collection (walking the roots) is amortised.
-pub(crate) const MIN_BUDGET: u32 = 4 << 20;
+pub(crate) const MIN_BUDGET: u32 = 16 << 20;
 
 /// How many times the surviving bytes the next budget is.
 const BUDGET_FACTOR: u32 = 3;
@@ -83,7 +83,7 @@ impl TypeTrace {
     }
 }
 
-/// What a collection did (for `Store::gc` and the lab's pause figures).
+/// What a store's collector has done ([`Store::gc_stats`](crate::Store::gc_stats)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GcStats {
     /// Collections so far.
@@ -92,7 +92,16 @@ pub struct GcStats {
     pub live_bytes: u64,
     /// Bytes allocated over the store's life.
     pub allocated_bytes: u64,
+    /// The longest collection, in nanoseconds (0 without `std`, which has
+    /// the clock).
+    pub longest_pause_ns: u64,
+    /// The median collection of the last [`PAUSE_WINDOW`] ones, in
+    /// nanoseconds (0 without `std`).
+    pub median_pause_ns: u64,
 }
+
+/// How many recent pauses [`GcStats::median_pause_ns`] is the median of.
+pub const PAUSE_WINDOW: usize = 1024;
 
 /// The heap's storage and its record.
 pub(crate) struct GcHeap {
@@ -118,6 +127,8 @@ pub(crate) struct GcHeap {
     /// Check every reference after each collection.
     pub(crate) verify: bool,
     pub(crate) stats: GcStats,
+    /// The last [`PAUSE_WINDOW`] pauses (nanoseconds), a ring.
+    pauses: Vec<u64>,
     /// The record code reads `base` from; at a stable address.
     vm: Box<VmGcHeap>,
 }
@@ -144,6 +155,7 @@ impl GcHeap {
             stress,
             verify: stress || cfg!(debug_assertions),
             stats: GcStats::default(),
+            pauses: Vec::new(),
             vm: Box::new(VmGcHeap {
                 base: core::ptr::NonNull::<u64>::dangling().as_ptr().cast(),
                 len: 0,
@@ -174,12 +186,25 @@ impl GcHeap {
         self.vm.top
     }
 
-    /// Bytes allocated over the heap's life (statistics).
+    /// What the collector has done so far.
     pub(crate) fn stats(&self) -> GcStats {
+        let mut pauses = self.pauses.clone();
+        pauses.sort_unstable();
         GcStats {
             allocated_bytes: self.stats.allocated_bytes
                 + u64::from(self.top() - self.survivors_end),
+            median_pause_ns: pauses.get(pauses.len() / 2).copied().unwrap_or(0),
             ..self.stats
+        }
+    }
+
+    /// Records a collection's duration.
+    pub(crate) fn record_pause(&mut self, ns: u64) {
+        self.stats.longest_pause_ns = self.stats.longest_pause_ns.max(ns);
+        if self.pauses.len() < PAUSE_WINDOW {
+            self.pauses.push(ns);
+        } else {
+            self.pauses[(self.stats.collections as usize) % PAUSE_WINDOW] = ns;
         }
     }
 
@@ -266,9 +291,14 @@ impl GcHeap {
         roots: &mut dyn FnMut(VisitRoot<'_>),
         host_value: &mut dyn FnMut(u32),
     ) {
+        // The other space needs room for everything, should all of it
+        // survive. What it held before is overwritten as objects are
+        // copied, never read: only growth costs a write per byte.
         let mut to = core::mem::take(&mut self.spare);
-        to.clear();
-        to.resize((self.top() as usize).div_ceil(8), 0);
+        let needed = (self.top() as usize).div_ceil(8);
+        if to.len() < needed {
+            to.resize(needed, 0);
+        }
         self.stats.allocated_bytes += u64::from(self.top() - self.survivors_end);
         let mut copier = Copier {
             from: &mut self.words,
@@ -415,6 +445,19 @@ impl GcHeap {
             FieldKind::W64 => bytes.copy_from_slice(&(v as u64).to_ne_bytes()),
             // Little-endian on every host, as compiled code stores it.
             FieldKind::V128 => bytes.copy_from_slice(&v.to_le_bytes()),
+        }
+    }
+
+    /// Reads the field of `kind` at `at` (a packed one zero-extended), in
+    /// the host's byte order (a `v128` little-endian).
+    pub(crate) fn read_field(&self, at: u32, kind: FieldKind) -> u128 {
+        let bytes = self.bytes(at, kind.size());
+        match kind {
+            FieldKind::I8 => u128::from(bytes[0]),
+            FieldKind::I16 => u128::from(u16::from_ne_bytes([bytes[0], bytes[1]])),
+            FieldKind::W32 => u128::from(u32::from_ne_bytes(bytes.try_into().expect("4 bytes"))),
+            FieldKind::W64 => u128::from(u64::from_ne_bytes(bytes.try_into().expect("8 bytes"))),
+            FieldKind::V128 => u128::from_le_bytes(bytes.try_into().expect("16 bytes")),
         }
     }
 

@@ -176,6 +176,18 @@ impl StoreOpaque {
 
     /// [`collect_garbage`](Self::collect_garbage), with `extra` roots.
     fn collect_garbage_with(&mut self, extra: &mut dyn FnMut(VisitRoot<'_>)) {
+        #[cfg(feature = "std")]
+        let start = std::time::Instant::now();
+        self.collect_garbage_timed(extra);
+        #[cfg(feature = "std")]
+        {
+            let ns = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            self.gc_heap.record_pause(ns);
+        }
+    }
+
+    /// The collection itself: roots, copy, verification, host values.
+    fn collect_garbage_timed(&mut self, extra: &mut dyn FnMut(VisitRoot<'_>)) {
         let native = self.native_root_slots();
         let StoreOpaque {
             exec,

@@ -1524,3 +1524,88 @@ fn roots_in_globals_tables_exceptions_and_host_calls_survive_stress_collections(
     store.gc();
     assert_eq!(run.call(&mut store, ()).unwrap(), 1 + 11 + 11 + 100 + 1011 + 5);
 }
+
+#[test]
+fn host_allocates_structs_and_arrays_and_keeps_them_manually_rooted() {
+    let mut config = config();
+    // Every allocation collects and verifies the heap: handles must stay
+    // valid across all of them.
+    config.gc_stress(true);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (type $node (struct (field (mut i8)) (field (mut anyref))))
+            (type $bytes (array (mut i8)))
+            (func (export "tag") (param anyref) (result i32)
+              (struct.get_s $node 0 (ref.cast (ref $node) (local.get 0))))
+            (func (export "next") (param anyref) (result anyref)
+              (struct.get $node 1 (ref.cast (ref $node) (local.get 0))))
+            (func (export "sum") (param anyref) (result i32)
+              (local $a (ref $bytes)) (local $i i32) (local $s i32)
+              (local.set $a (ref.cast (ref $bytes) (local.get 0)))
+              (block $done (loop $l
+                (br_if $done (i32.ge_u (local.get $i) (array.len (local.get $a))))
+                (local.set $s (i32.add (local.get $s) (array.get_u $bytes (local.get $a) (local.get $i))))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $l)))
+              (local.get $s)))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let tag = instance.get_typed_func::<Option<AnyRef>, i32>(&mut store, "tag").unwrap();
+    let next = instance.get_typed_func::<Option<AnyRef>, Option<AnyRef>>(&mut store, "next").unwrap();
+    let sum = instance.get_typed_func::<Option<AnyRef>, i32>(&mut store, "sum").unwrap();
+    let node = StructType::new(
+        &engine,
+        [
+            FieldType::new(Mutability::Var, StorageType::I8),
+            FieldType::new(Mutability::Var, StorageType::ValType(ValType::ANYREF)),
+        ],
+    )
+    .unwrap();
+    let bytes = ArrayType::new(&engine, FieldType::new(Mutability::Var, StorageType::I8)).unwrap();
+
+    let kept = {
+        let mut scope = RootScope::new(&mut store);
+        let tail = StructRef::new(&mut scope, &node, &[Val::I32(-2), Val::AnyRef(None)]).unwrap();
+        let head = StructRef::new(&mut scope, &node, &[Val::I32(0x105), tail.into()]).unwrap();
+        // Packed fields keep the low bits, read back zero-extended.
+        assert_eq!(head.field(&scope, 0).unwrap().i32(), Some(5));
+        assert_eq!(tail.field(&scope, 0).unwrap().i32(), Some(0xfe));
+        assert_eq!(tag.call(&mut scope, Some(tail.to_anyref())).unwrap(), -2);
+        head.set_field(&mut scope, 0, Val::I32(9)).unwrap();
+        let Some(n) = next.call(&mut scope, Some(head.to_anyref())).unwrap() else {
+            panic!("expected the tail");
+        };
+        assert!(AnyRef::ref_eq(&scope, &n, &tail.to_anyref()).unwrap());
+        // Wrong arity, wrong type, out-of-range fields are errors.
+        assert!(StructRef::new(&mut scope, &node, &[Val::I32(1)]).is_err());
+        assert!(StructRef::new(&mut scope, &node, &[Val::I64(1), Val::AnyRef(None)]).is_err());
+        assert!(head.field(&scope, 2).is_err());
+        assert!(head.set_field(&mut scope, 1, Val::I32(0)).is_err());
+        ManuallyRooted::new(&scope, &head).unwrap()
+    };
+    // The scope ended, the struct lives on through the manual root.
+    store.gc();
+    let head = kept.get(&store).unwrap();
+    assert_eq!(tag.call(&mut store, Some(head.to_anyref())).unwrap(), 9);
+    assert_eq!(head.ty(&store).unwrap(), node);
+
+    let arr = ArrayRef::new(&mut store, &bytes, &Val::I32(3), 10).unwrap();
+    arr.set(&mut store, 9, Val::I32(250)).unwrap();
+    assert_eq!(arr.len(&store).unwrap(), 10);
+    assert_eq!(arr.get(&store, 9).unwrap().i32(), Some(250));
+    assert!(arr.get(&store, 10).is_err());
+    assert!(arr.set(&mut store, 0, Val::F32(0)).is_err());
+    assert_eq!(sum.call(&mut store, Some(arr.to_anyref())).unwrap(), 9 * 3 + 250);
+    assert!(arr.to_anyref().as_array(&store).unwrap().is_some());
+    assert!(arr.to_anyref().as_struct(&store).unwrap().is_none());
+
+    kept.unroot(&store);
+    let rooted = ManuallyRooted::new(&store, &arr).unwrap();
+    store.gc();
+    assert_eq!(rooted.get(&store).unwrap().get(&store, 9).unwrap().i32(), Some(250));
+    rooted.unroot(&store);
+}
