@@ -306,30 +306,19 @@ impl EqRef {
 impl AnyRef {
     /// The struct this names, if it names one.
     pub fn as_struct(&self, store: impl AsContext) -> Result<Option<StructRef>> {
-        let store = &store.as_context().0.opaque;
-        let bits = object(store, self.store, self.handle)?;
-        Ok(
-            (store.gc_heap.contains(bits) && store.gc_heap.kind_of(bits) == KIND_STRUCT).then_some(
-                StructRef {
-                    store: self.store,
-                    handle: self.handle,
-                },
-            ),
-        )
+        self.as_object_of_kind(&store.as_context().0.opaque, KIND_STRUCT)
     }
 
     /// The array this names, if it names one.
     pub fn as_array(&self, store: impl AsContext) -> Result<Option<ArrayRef>> {
-        let store = &store.as_context().0.opaque;
+        self.as_object_of_kind(&store.as_context().0.opaque, KIND_ARRAY)
+    }
+
+    /// This handle as a `T`, if it names an object of kind `kind`.
+    fn as_object_of_kind<T: GcRef>(&self, store: &StoreOpaque, kind: u32) -> Result<Option<T>> {
         let bits = object(store, self.store, self.handle)?;
-        Ok(
-            (store.gc_heap.contains(bits) && store.gc_heap.kind_of(bits) == KIND_ARRAY).then_some(
-                ArrayRef {
-                    store: self.store,
-                    handle: self.handle,
-                },
-            ),
-        )
+        let is = store.gc_heap.contains(bits) && store.gc_heap.kind_of(bits) == kind;
+        Ok(is.then(|| T::from_parts(RootParts(self.store, self.handle))))
     }
 
     /// This reference as an `eqref`, unless it is a host value made
