@@ -13,7 +13,9 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     self, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value, types,
 };
-use kiln_environ::gc_layout::{ARRAY_ELEMS_OFFSET, ARRAY_LEN_OFFSET, FieldKind, StructLayout};
+use kiln_environ::gc_layout::{
+    ARRAY_ELEMS_OFFSET, ARRAY_LEN_OFFSET, FieldKind, KIND_ARRAY, KIND_STRUCT, StructLayout,
+};
 use kiln_environ::{
     Builtin, CompositeType, RefType, StorageType, TrapCode, TypeKind, VAL_RAW_SIZE, ValType,
     gc_cast,
@@ -80,24 +82,23 @@ impl Translator<'_, '_> {
                 self.store_field(kind, vt, v, addr, offset as i32);
             }
             O::ArrayNew { array_type_index } => {
-                let len = self.pop();
-                let vt = self.array_value_type(array_type_index);
-                let buf = self.pop_to_raw_buffer(&[vt]);
-                self.array_new(array_type_index, buf, 1, len);
+                let (init, len) = self.pop2();
+                self.array_new_inline(array_type_index, len, Some(init), &[]);
             }
             O::ArrayNewDefault { array_type_index } => {
                 let len = self.pop();
-                let null = self.builder.ins().iconst(self.env.pointer_type, 0);
-                self.array_new(array_type_index, null, 0, len);
+                self.array_new_inline(array_type_index, len, None, &[]);
             }
             O::ArrayNewFixed {
                 array_type_index,
                 array_size,
             } => {
-                let vt = self.array_value_type(array_type_index);
-                let buf = self.pop_to_raw_buffer(&vec![vt; array_size as usize]);
+                let n = array_size as usize;
+                let vals = self.peekn(n).to_vec();
+                let rest = self.stack.len() - n;
+                self.stack.truncate(rest);
                 let len = self.builder.ins().iconst(types::I32, i64::from(array_size));
-                self.array_new(array_type_index, buf, array_size, len);
+                self.array_new_inline(array_type_index, len, None, &vals);
             }
             O::ArrayNewData {
                 array_type_index,
@@ -269,10 +270,84 @@ impl Translator<'_, '_> {
         buf
     }
 
-    /// `struct.new` (fields from the stack) or `struct.new_default`: bumps
-    /// the heap's allocation pointer inline and writes the header and every
-    /// field when the object fits before the record's `end`; otherwise
-    /// calls the `GcStructNew` builtin, which may collect.
+    /// The inline allocation fast path of an object of `size` bytes (an
+    /// `i64`) of module type `ty` and `kind`: if it fits before the heap
+    /// record's `end`, bumps `top` and writes the header. Returns with the
+    /// fast block current and its object's address; the caller writes
+    /// the fields, then [`finish_alloc`](Self::finish_alloc) emits the
+    /// slow path.
+    fn bump_alloc(&mut self, ty: u32, kind: u32, size: Value) -> InlineAlloc {
+        let o = &self.env.offsets;
+        let (record_off, sigs_off, ptr) = (
+            o.vmctx_gc_heap(),
+            o.vmctx_signature_ids(),
+            self.env.pointer_type,
+        );
+        let top_off = 2 * ptr.bytes() as i32;
+        let flags = self.vm_flags(Field::Record);
+        let record = self.load_ptr(self.vmctx, record_off, Field::Const);
+        let top = self.builder.ins().load(types::I32, flags, record, top_off);
+        let end = self
+            .builder
+            .ins()
+            .load(types::I32, flags, record, top_off + 4);
+        let top64 = self.builder.ins().uextend(types::I64, top);
+        let end64 = self.builder.ins().uextend(types::I64, end);
+        let new_top = self.builder.ins().iadd(top64, size);
+        let fits = self
+            .builder
+            .ins()
+            .icmp(IntCC::UnsignedLessThanOrEqual, new_top, end64);
+        let fast = self.builder.create_block();
+        let slow = self.builder.create_block();
+        let join = self.builder.create_block();
+        let result = self.builder.append_block_param(join, types::I64);
+        self.builder.set_cold_block(slow);
+        self.builder.ins().brif(fits, fast, &[], slow, &[]);
+        self.builder.seal_block(fast);
+        self.builder.seal_block(slow);
+
+        self.switch_to(fast);
+        let new_top32 = self.builder.ins().ireduce(types::I32, new_top);
+        self.builder.ins().store(flags, new_top32, record, top_off);
+        let base = self.load_ptr(record, 0, Field::Record);
+        let off = self.int_as(top, ptr);
+        let addr = self.builder.ins().iadd(base, off);
+        let sigs = self.load_ptr(self.vmctx, sigs_off, Field::Const);
+        let fixed = self.vm_flags(Field::Const);
+        let id = self
+            .builder
+            .ins()
+            .load(types::I32, fixed, sigs, (ty * 4) as i32);
+        let kind = self.builder.ins().iconst(types::I32, i64::from(kind));
+        self.builder.ins().store(heap_flags(), id, addr, 0);
+        self.builder.ins().store(heap_flags(), kind, addr, 4);
+        InlineAlloc {
+            addr,
+            obj: top64,
+            slow,
+            join,
+            result,
+        }
+    }
+
+    /// Ends an inline allocation: the fast path's object goes to the join
+    /// block; `slow` emits the runtime call (in the slow block), whose
+    /// result goes there too; the join's reference is pushed.
+    fn finish_alloc(&mut self, a: InlineAlloc, slow: impl FnOnce(&mut Self) -> Value) {
+        self.builder.ins().jump(a.join, &[a.obj.into()]);
+        self.switch_to(a.slow);
+        let r = slow(self);
+        self.builder.ins().jump(a.join, &[r.into()]);
+        self.builder.seal_block(a.join);
+        self.switch_to(a.join);
+        self.mark_gc(a.result);
+        self.push(a.result);
+    }
+
+    /// `struct.new` (fields from the stack) or `struct.new_default`,
+    /// inline when the object fits, else through the `GcStructNew`
+    /// builtin, which may collect.
     fn struct_new_inline(&mut self, ty: u32, default: bool) {
         let s = self.struct_type(ty).clone();
         let layout = StructLayout::of(&s);
@@ -285,86 +360,100 @@ impl Translator<'_, '_> {
             self.stack.truncate(len);
             vals
         };
-        let o = &self.env.offsets;
-        let (record_off, ptr) = (o.vmctx_gc_heap(), self.env.pointer_type);
-        let top_off = 2 * ptr.bytes() as i32;
-        let flags = self.vm_flags(Field::Record);
-        let record = self.load_ptr(self.vmctx, record_off, Field::Const);
-        let top = self.builder.ins().load(types::I32, flags, record, top_off);
-        let end = self
+        let size = self
             .builder
             .ins()
-            .load(types::I32, flags, record, top_off + 4);
-        let top64 = self.builder.ins().uextend(types::I64, top);
-        let end64 = self.builder.ins().uextend(types::I64, end);
-        let new_top = self.builder.ins().iadd_imm_u(top64, i64::from(layout.size));
-        let fits = self
-            .builder
-            .ins()
-            .icmp(IntCC::UnsignedLessThanOrEqual, new_top, end64);
-        let fast = self.builder.create_block();
-        let slow = self.builder.create_block();
-        let join = self.builder.create_block();
-        let r = self.builder.append_block_param(join, types::I64);
-        self.builder.set_cold_block(slow);
-        self.builder.ins().brif(fits, fast, &[], slow, &[]);
-        self.builder.seal_block(fast);
-        self.builder.seal_block(slow);
-
-        self.switch_to(fast);
-        let new_top32 = self.builder.ins().ireduce(types::I32, new_top);
-        self.builder.ins().store(flags, new_top32, record, top_off);
-        let base = self.load_ptr(record, 0, Field::Record);
-        let off = self.int_as(top, ptr);
-        let addr = self.builder.ins().iadd(base, off);
-        let sigs = self.load_ptr(self.vmctx, o.vmctx_signature_ids(), Field::Const);
-        let fixed = self.vm_flags(Field::Const);
-        let id = self
-            .builder
-            .ins()
-            .load(types::I32, fixed, sigs, (ty * 4) as i32);
-        let kind = self
-            .builder
-            .ins()
-            .iconst(types::I32, i64::from(kiln_environ::gc_layout::KIND_STRUCT));
-        self.builder.ins().store(heap_flags(), id, addr, 0);
-        self.builder.ins().store(heap_flags(), kind, addr, 4);
+            .iconst(types::I64, i64::from(layout.size));
+        let a = self.bump_alloc(ty, KIND_STRUCT, size);
         for (i, (f, &(offset, k))) in s.fields.iter().zip(&layout.fields).enumerate() {
             let v = match vals.get(i) {
                 Some(&v) => v,
                 None => self.zero(f.storage.unpacked()),
             };
-            self.store_field(k, f.storage, v, addr, offset as i32);
+            self.store_field(k, f.storage, v, a.addr, offset as i32);
         }
-        self.builder.ins().jump(join, &[top64.into()]);
-
-        self.switch_to(slow);
-        let buf = if default {
-            self.builder.ins().iconst(ptr, 0)
-        } else {
-            let tys: Vec<ValType> = s.fields.iter().map(|f| f.storage.unpacked()).collect();
-            self.stack.extend_from_slice(&vals);
-            self.pop_to_raw_buffer(&tys)
-        };
-        let t = self.type_index(ty);
-        let slow_r = self
-            .call_builtin(Builtin::GcStructNew, &[t, buf])
-            .expect("gc_struct_new returns a reference");
-        self.builder.ins().jump(join, &[slow_r.into()]);
-        self.builder.seal_block(join);
-        self.switch_to(join);
-        self.mark_gc(r);
-        self.push(r);
+        self.finish_alloc(a, |t| {
+            let buf = if default {
+                t.builder.ins().iconst(t.env.pointer_type, 0)
+            } else {
+                let tys: Vec<ValType> = s.fields.iter().map(|f| f.storage.unpacked()).collect();
+                t.stack.extend_from_slice(&vals);
+                t.pop_to_raw_buffer(&tys)
+            };
+            let ty = t.type_index(ty);
+            t.call_builtin(Builtin::GcStructNew, &[ty, buf])
+                .expect("gc_struct_new returns a reference")
+        });
     }
 
-    fn array_new(&mut self, ty: u32, buf: Value, count: u32, len: Value) {
-        let t = self.type_index(ty);
-        let c = self.builder.ins().iconst(types::I32, i64::from(count));
-        let r = self
-            .call_builtin(Builtin::GcArrayNew, &[t, buf, c, len])
-            .expect("gc_array_new returns a reference");
-        self.mark_gc(r);
-        self.push(r);
+    /// `array.new` (`init` some value), `array.new_default` (`init` none)
+    /// and `array.new_fixed` (`fixed` the values): inline when the array
+    /// fits (elements written by a loop, or one by one for the fixed
+    /// form), else through the `GcArrayNew` builtin, which may collect.
+    fn array_new_inline(&mut self, ty: u32, len: Value, init: Option<Value>, fixed: &[Value]) {
+        let (kind, st) = self.array_elem(ty);
+        let esize = i64::from(kind.size());
+        let len64 = self.builder.ins().uextend(types::I64, len);
+        let bytes = self.builder.ins().imul_imm_u(len64, esize);
+        let bytes = self
+            .builder
+            .ins()
+            .iadd_imm_u(bytes, i64::from(ARRAY_ELEMS_OFFSET) + 7);
+        let size = self.builder.ins().band_imm_u(bytes, !7);
+        let a = self.bump_alloc(ty, KIND_ARRAY, size);
+        self.builder
+            .ins()
+            .store(heap_flags(), len, a.addr, ARRAY_LEN_OFFSET as i32);
+        if fixed.is_empty() {
+            let v = match init {
+                Some(v) => v,
+                None => self.zero(st.unpacked()),
+            };
+            // for i in 0..len { elems[i] = v }
+            let head = self.builder.create_block();
+            let body = self.builder.create_block();
+            let done = self.builder.create_block();
+            let i = self.builder.append_block_param(head, types::I64);
+            let zero = self.builder.ins().iconst(types::I64, 0);
+            self.builder.ins().jump(head, &[zero.into()]);
+            self.switch_to(head);
+            let more = self.builder.ins().icmp(IntCC::UnsignedLessThan, i, len64);
+            self.builder.ins().brif(more, body, &[], done, &[]);
+            self.builder.seal_block(body);
+            self.switch_to(body);
+            let ptr = self.env.pointer_type;
+            let at = self.builder.ins().imul_imm_u(i, esize);
+            let at = self.int_as(at, ptr);
+            let elem = self.builder.ins().iadd(a.addr, at);
+            self.store_field(kind, st, v, elem, ARRAY_ELEMS_OFFSET as i32);
+            let next = self.builder.ins().iadd_imm_u(i, 1);
+            self.builder.ins().jump(head, &[next.into()]);
+            self.builder.seal_block(head);
+            self.builder.seal_block(done);
+            self.switch_to(done);
+        } else {
+            for (i, &v) in fixed.iter().enumerate() {
+                let off = ARRAY_ELEMS_OFFSET as i64 + i as i64 * esize;
+                self.store_field(kind, st, v, a.addr, off as i32);
+            }
+        }
+        let values: Vec<Value> = match init {
+            Some(v) => vec![v],
+            None => fixed.to_vec(),
+        };
+        self.finish_alloc(a, |t| {
+            let vt = st.unpacked();
+            let buf = if values.is_empty() {
+                t.builder.ins().iconst(t.env.pointer_type, 0)
+            } else {
+                t.stack.extend_from_slice(&values);
+                t.pop_to_raw_buffer(&vec![vt; values.len()])
+            };
+            let ty = t.type_index(ty);
+            let count = t.builder.ins().iconst(types::I32, values.len() as i64);
+            t.call_builtin(Builtin::GcArrayNew, &[ty, buf, count, len])
+                .expect("gc_array_new returns a reference")
+        });
     }
 
     fn array_new_segment(&mut self, ty: u32, seg: u32) {
@@ -504,4 +593,17 @@ impl Translator<'_, '_> {
 /// aliases the heap but the runtime's calls.
 fn heap_flags() -> MemFlagsData {
     MemFlagsData::trusted()
+}
+
+/// An inline allocation between [`Translator::bump_alloc`] and
+/// [`Translator::finish_alloc`].
+struct InlineAlloc {
+    /// The new object's address (fast path).
+    addr: Value,
+    /// Its reference (its offset, as an `i64`).
+    obj: Value,
+    slow: ir::Block,
+    join: ir::Block,
+    /// The join block's parameter: the reference either path made.
+    result: Value,
 }
