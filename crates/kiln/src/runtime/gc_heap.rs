@@ -198,7 +198,8 @@ impl GcHeap {
         }
     }
 
-    /// Records a collection's duration.
+    /// Records a collection's duration (with `std`, which has the clock).
+    #[cfg(feature = "std")]
     pub(crate) fn record_pause(&mut self, ns: u64) {
         self.stats.longest_pause_ns = self.stats.longest_pause_ns.max(ns);
         if self.pauses.len() < PAUSE_WINDOW {
