@@ -292,6 +292,17 @@ impl GcHeap {
         roots: &mut dyn FnMut(VisitRoot<'_>),
         host_value: &mut dyn FnMut(u32),
     ) {
+        if self.words.is_empty() {
+            // No object was ever allocated: only host values can be
+            // reached, and nothing moves.
+            roots(&mut |r| {
+                if is_host_value(*r) {
+                    host_value(*r);
+                }
+            });
+            self.stats.collections += 1;
+            return;
+        }
         // The other space needs room for everything, should all of it
         // survive. What it held before is overwritten as objects are
         // copied, never read: only growth costs a write per byte.
@@ -693,5 +704,23 @@ mod tests {
         // A second collection from nothing frees everything.
         heap.collect(&mut |_| {}, &mut |_| {});
         assert_eq!(heap.used(), 0);
+    }
+
+    /// A store that never allocated an object collects without creating
+    /// a heap (`Store::gc` in a module that only uses `externref`s), and
+    /// still reports the host values its roots reach.
+    #[test]
+    fn collecting_an_empty_heap_allocates_nothing() {
+        let engine = crate::Engine::default();
+        let mut heap = GcHeap::with_limit(&engine, 1 << 20, false);
+        let mut roots = [gc_layout::host_value_ref(3), gc_layout::i31_ref(1)];
+        let mut hosts = Vec::new();
+        heap.collect(
+            &mut |visit| roots.iter_mut().for_each(&mut *visit),
+            &mut |h| hosts.push(h),
+        );
+        assert!(heap.words.is_empty() && heap.spare.is_empty());
+        assert_eq!(hosts, [gc_layout::host_value_ref(3)]);
+        assert_eq!(heap.stats.collections, 1);
     }
 }
