@@ -12,15 +12,16 @@
 
 use crate::gc_ref::GcHandle;
 use crate::prelude::*;
+use crate::runtime::gc_ops;
 use crate::runtime::{StoreId, StoreOpaque};
 use crate::store::{AsContext, AsContextMut};
 use crate::{AnyRef, ArrayType, StructType, Val};
 use anyhow::{Result, bail};
 use core::marker::PhantomData;
 use kiln_environ::gc_layout::{
-    self, ARRAY_ELEMS_OFFSET, ARRAY_LEN_OFFSET, FieldKind, KIND_ARRAY, KIND_STRUCT, StructLayout,
+    self, ARRAY_LEN_OFFSET, FieldKind, KIND_ARRAY, KIND_STRUCT, StructLayout,
 };
-use kiln_environ::{CompositeType, StorageType};
+use kiln_environ::{CompositeType, FieldType, StorageType};
 
 /// A reference to a struct (non-null).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -57,6 +58,19 @@ fn field_val(store: &StoreOpaque, st: StorageType, bits: u128) -> Val {
 
 /// The registry id and object offset `handle` names now (an error for a
 /// handle whose scope ended).
+/// The registered type `id` of a type handle made in `engine`, checked to
+/// be this store's engine.
+fn registered(
+    store: &StoreOpaque,
+    engine: &crate::Engine,
+    id: u32,
+) -> Result<alloc::sync::Arc<crate::type_registry::RegisteredType>> {
+    if !crate::Engine::same(engine, &store.engine) {
+        bail!("the type belongs to another engine");
+    }
+    Ok(store.engine.registered_type(id))
+}
+
 fn object(store: &StoreOpaque, owner: StoreId, handle: GcHandle) -> Result<u32> {
     if owner != store.id {
         bail!("a GC reference used with a store it does not belong to");
@@ -71,10 +85,7 @@ impl StructRef {
     /// store, or a full heap (`GcHeapOutOfMemory`).
     pub fn new(mut store: impl AsContextMut, ty: &StructType, fields: &[Val]) -> Result<StructRef> {
         let store = &mut store.as_context_mut().0.opaque;
-        if !crate::Engine::same(ty.engine(), &store.engine) {
-            bail!("the struct type belongs to another engine");
-        }
-        let reg = store.engine.registered_type(ty.id());
+        let reg = registered(store, ty.engine(), ty.id())?;
         let CompositeType::Struct(s) = &reg.sub.composite else {
             bail!("not a struct type");
         };
@@ -123,37 +134,35 @@ impl StructRef {
     /// Field `i`'s value (a packed field zero-extended to `i32`).
     pub fn field(&self, store: impl AsContext, i: usize) -> Result<Val> {
         let store = &store.as_context().0.opaque;
-        let obj = object(store, self.store, self.handle)?;
-        let reg = store.engine.registered_type(store.gc_heap.type_of(obj));
-        let CompositeType::Struct(s) = &reg.sub.composite else {
-            bail!("not a struct");
-        };
-        let Some(f) = s.fields.get(i) else {
-            bail!("struct has no field {i}");
-        };
-        let (offset, kind) = StructLayout::of(s).fields[i];
-        let bits = store.gc_heap.read_field(obj + offset, kind);
+        let (at, kind, f) = self.field_at(store, i)?;
+        let bits = store.gc_heap.read_field(at, kind);
         Ok(field_val(store, f.storage, bits))
     }
 
     /// Sets field `i` (which must be mutable) to `value`.
     pub fn set_field(&self, mut store: impl AsContextMut, i: usize, value: Val) -> Result<()> {
         let store = &mut store.as_context_mut().0.opaque;
+        let (at, kind, f) = self.field_at(store, i)?;
+        if !f.mutable {
+            bail!("field {i} is immutable");
+        }
+        let bits = field_bits(store, f.storage, &value)?;
+        store.gc_heap.write_field(at, kind, bits);
+        Ok(())
+    }
+
+    /// Field `i`'s heap offset, kind and type.
+    fn field_at(&self, store: &StoreOpaque, i: usize) -> Result<(u32, FieldKind, FieldType)> {
         let obj = object(store, self.store, self.handle)?;
         let reg = store.engine.registered_type(store.gc_heap.type_of(obj));
         let CompositeType::Struct(s) = &reg.sub.composite else {
             bail!("not a struct");
         };
-        let Some(f) = s.fields.get(i) else {
+        let Some(&f) = s.fields.get(i) else {
             bail!("struct has no field {i}");
         };
-        if !f.mutable {
-            bail!("field {i} is immutable");
-        }
-        let bits = field_bits(store, f.storage, &value)?;
         let (offset, kind) = StructLayout::of(s).fields[i];
-        store.gc_heap.write_field(obj + offset, kind, bits);
-        Ok(())
+        Ok((obj + offset, kind, f))
     }
 
     /// This struct as an `anyref`.
@@ -183,10 +192,7 @@ impl ArrayRef {
         len: u32,
     ) -> Result<ArrayRef> {
         let store = &mut store.as_context_mut().0.opaque;
-        if !crate::Engine::same(ty.engine(), &store.engine) {
-            bail!("the array type belongs to another engine");
-        }
-        let reg = store.engine.registered_type(ty.id());
+        let reg = registered(store, ty.engine(), ty.id())?;
         let CompositeType::Array(a) = &reg.sub.composite else {
             bail!("not an array type");
         };
@@ -208,7 +214,7 @@ impl ArrayRef {
         for i in 0..len {
             store
                 .gc_heap
-                .write_field(arr + ARRAY_ELEMS_OFFSET + i * kind.size(), kind, bits);
+                .write_field(gc_ops::elem_at(arr, kind, i), kind, bits);
         }
         Ok(ArrayRef {
             store: store.id,
@@ -237,33 +243,26 @@ impl ArrayRef {
     /// the end.
     pub fn get(&self, store: impl AsContext, i: u32) -> Result<Val> {
         let store = &store.as_context().0.opaque;
-        let (arr, st) = self.element(store, i)?;
-        let kind = FieldKind::of(st);
-        let bits = store
-            .gc_heap
-            .read_field(arr + ARRAY_ELEMS_OFFSET + i * kind.size(), kind);
-        Ok(field_val(store, st, bits))
+        let (at, kind, f) = self.element_at(store, i)?;
+        let bits = store.gc_heap.read_field(at, kind);
+        Ok(field_val(store, f.storage, bits))
     }
 
     /// Sets element `i` (of a mutable array type) to `value`; an error
     /// past the end.
     pub fn set(&self, mut store: impl AsContextMut, i: u32, value: Val) -> Result<()> {
         let store = &mut store.as_context_mut().0.opaque;
-        let (arr, st) = self.element(store, i)?;
-        let reg = store.engine.registered_type(store.gc_heap.type_of(arr));
-        if !matches!(&reg.sub.composite, CompositeType::Array(a) if a.element.mutable) {
+        let (at, kind, f) = self.element_at(store, i)?;
+        if !f.mutable {
             bail!("the array's elements are immutable");
         }
-        let bits = field_bits(store, st, &value)?;
-        let kind = FieldKind::of(st);
-        store
-            .gc_heap
-            .write_field(arr + ARRAY_ELEMS_OFFSET + i * kind.size(), kind, bits);
+        let bits = field_bits(store, f.storage, &value)?;
+        store.gc_heap.write_field(at, kind, bits);
         Ok(())
     }
 
-    /// The array's offset and element storage type, checking `i`.
-    fn element(&self, store: &StoreOpaque, i: u32) -> Result<(u32, StorageType)> {
+    /// Element `i`'s heap offset, kind and type (checking `i`).
+    fn element_at(&self, store: &StoreOpaque, i: u32) -> Result<(u32, FieldKind, FieldType)> {
         let arr = object(store, self.store, self.handle)?;
         let reg = store.engine.registered_type(store.gc_heap.type_of(arr));
         let CompositeType::Array(a) = &reg.sub.composite else {
@@ -273,7 +272,8 @@ impl ArrayRef {
         if i >= len {
             bail!("index {i} out of bounds for an array of {len} elements");
         }
-        Ok((arr, a.element.storage))
+        let kind = FieldKind::of(a.element.storage);
+        Ok((gc_ops::elem_at(arr, kind, i), kind, a.element))
     }
 
     /// This array as an `anyref`.

@@ -89,7 +89,8 @@ pub(crate) fn array_new(
     Ok(arr)
 }
 
-fn elem_at(arr: u32, kind: FieldKind, i: u32) -> u32 {
+/// The byte offset of element `i` of the array at `arr`.
+pub(crate) fn elem_at(arr: u32, kind: FieldKind, i: u32) -> u32 {
     arr + ARRAY_ELEMS_OFFSET + i * kind.size()
 }
 
