@@ -194,8 +194,9 @@ impl RunCommand {
         if self.gc_stats {
             let s = store.gc_stats();
             eprintln!(
-                "gc: {} collections, {:.1} MiB allocated, {:.1} KiB live after the last; pauses: longest {:.3} ms, median {:.3} ms",
+                "gc: {} collections ({} full), {:.1} MiB allocated, {:.1} KiB held after the last; pauses: longest {:.3} ms, median {:.3} ms",
                 s.collections,
+                s.full_collections,
                 s.allocated_bytes as f64 / (1 << 20) as f64,
                 s.live_bytes as f64 / 1024.0,
                 s.longest_pause_ns as f64 / 1e6,

@@ -191,6 +191,10 @@ builtins! {
     /// is of the type `target` and `flags` name (`crate::gc_cast`), else
     /// 0.
     GcRefTest = "gc_ref_test" (VmCtx, I64, I32, I32) -> I32;
+    /// The write barrier's slow path: `(vmctx, obj)`, an old object that
+    /// was just given a reference to a young one, joins the remembered
+    /// set. Never collects.
+    GcRemember = "gc_remember" (VmCtx, I64);
 }
 
 impl Builtin {

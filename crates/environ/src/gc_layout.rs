@@ -41,6 +41,10 @@ pub const KIND_STRUCT: u32 = 1;
 pub const KIND_ARRAY: u32 = 2;
 /// Mask of the kind bits in the header word.
 pub const KIND_MASK: u32 = 3;
+/// Set in the header word of an old object the write barrier put in the
+/// remembered set (it may hold references to young objects); the
+/// collector clears it. Readers of the kind mask it off.
+pub const REMEMBERED: u32 = 1 << 3;
 /// Objects are aligned to this many bytes (so an offset's low 3 bits are
 /// free for the i31 and host-value tags).
 pub const OBJECT_ALIGN: u32 = 8;

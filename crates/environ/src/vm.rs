@@ -91,6 +91,10 @@ pub struct VmGcHeap {
     pub top: u32,
     /// Where the fast path stops.
     pub end: u32,
+    /// Where the nursery starts: objects below it are old. A store of a
+    /// reference to a young object into an old one goes through the
+    /// write barrier (`docs/gc.md`, "The collector").
+    pub nursery_start: u32,
 }
 
 /// Where a function's code is, for the interpreter.

@@ -156,6 +156,11 @@ pub trait Host {
     /// from the [`VmGcHeap`](kiln_environ::vm::VmGcHeap) record again.
     fn gc_alloc(&mut self, type_id: u32, kind: u32, size: u32) -> Result<u32, TrapCode>;
 
+    /// The write barrier's slow path: old object `obj` was given a
+    /// reference to a young one, and joins the remembered set. Never
+    /// collects.
+    fn gc_remember(&mut self, obj: u32);
+
     /// Whether the type with registry id `sub` is `sup` or declares it
     /// among its supertypes: `call_indirect` asks when a function's
     /// signature id differs from the expected one.

@@ -148,6 +148,10 @@ impl StructRef {
         }
         let bits = field_bits(store, f.storage, &value)?;
         store.gc_heap.write_field(at, kind, bits);
+        if f.storage.is_traced() {
+            let obj = object(store, self.store, self.handle)?;
+            store.gc_heap.write_barrier(obj, bits as u32);
+        }
         Ok(())
     }
 
@@ -258,6 +262,10 @@ impl ArrayRef {
         }
         let bits = field_bits(store, f.storage, &value)?;
         store.gc_heap.write_field(at, kind, bits);
+        if f.storage.is_traced() {
+            let arr = object(store, self.store, self.handle)?;
+            store.gc_heap.write_barrier(arr, bits as u32);
+        }
         Ok(())
     }
 

@@ -80,6 +80,9 @@ impl Translator<'_, '_> {
                 self.null_check(r);
                 let addr = self.object_addr(r);
                 self.store_field(kind, vt, v, addr, offset as i32);
+                if vt.is_traced() {
+                    self.write_barrier(r, v);
+                }
             }
             O::ArrayNew { array_type_index } => {
                 let (init, len) = self.pop2();
@@ -119,6 +122,9 @@ impl Translator<'_, '_> {
                 let r = self.pop();
                 let (addr, off) = self.elem_addr(r, index, kind);
                 self.store_field(kind, vt, v, addr, off);
+                if vt.is_traced() {
+                    self.write_barrier(r, v);
+                }
             }
             O::ArrayLen => {
                 let r = self.pop();
@@ -343,6 +349,47 @@ impl Translator<'_, '_> {
         self.switch_to(a.join);
         self.mark_gc(a.result);
         self.push(a.result);
+    }
+
+    /// The write barrier after reference `v` was stored into the object
+    /// `obj` (`docs/gc.md`, "The collector"): when the object is old (below
+    /// the nursery's start) and `v` is a young object, a cold call puts
+    /// the object in the remembered set. A store into a young object costs
+    /// one load and one compare.
+    fn write_barrier(&mut self, obj: Value, v: Value) {
+        let o = &self.env.offsets;
+        let (record_off, ptr) = (o.vmctx_gc_heap(), self.env.pointer_type);
+        // After `base`, `len`, `top` and `end`.
+        let start_off = 2 * ptr.bytes() as i32 + 8;
+        let flags = self.vm_flags(Field::Record);
+        let record = self.load_ptr(self.vmctx, record_off, Field::Const);
+        let start = self
+            .builder
+            .ins()
+            .load(types::I32, flags, record, start_off);
+        let start = self.builder.ins().uextend(types::I64, start);
+        let old = self.builder.ins().icmp(IntCC::UnsignedLessThan, obj, start);
+        let check = self.builder.create_block();
+        let slow = self.builder.create_block();
+        let done = self.builder.create_block();
+        self.builder.ins().brif(old, check, &[], done, &[]);
+        self.builder.seal_block(check);
+        self.switch_to(check);
+        let young = self
+            .builder
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, v, start);
+        let tag = self.builder.ins().band_imm_u(v, 3);
+        let untagged = self.builder.ins().icmp_imm_u(IntCC::Equal, tag, 0);
+        let remember = self.builder.ins().band(young, untagged);
+        self.builder.set_cold_block(slow);
+        self.builder.ins().brif(remember, slow, &[], done, &[]);
+        self.builder.seal_block(slow);
+        self.switch_to(slow);
+        self.call_builtin(Builtin::GcRemember, &[obj]);
+        self.builder.ins().jump(done, &[]);
+        self.builder.seal_block(done);
+        self.switch_to(done);
     }
 
     /// `struct.new` (fields from the stack) or `struct.new_default`,

@@ -726,6 +726,18 @@ pub enum Op {
         /// set.
         seg: u32,
     },
+    /// The write barrier after a store of traced references into the
+    /// object in `[obj]` (`docs/gc.md`, "The collector"): when the object
+    /// is old and `[val]` is a young object (or, with `all`, after a bulk
+    /// write, whenever the object is old), it joins the remembered set.
+    GcBarrier {
+        /// Object slot.
+        obj: Slot,
+        /// Stored value slot (unused with `all`).
+        val: Slot,
+        /// Remember an old object whatever was stored.
+        all: bool,
+    },
     /// `ref.test`: `[dst]` = whether `[src]` is of the type `target` and
     /// `flags` name (`kiln_environ::gc_cast`).
     RefTest {

@@ -542,3 +542,24 @@ unsafe fn kind_of(inst: *const VmInstance, obj: u32) -> u32 {
     // SAFETY: per the contract.
     unsafe { load(inst, obj + 4, FieldKind::W32 as u8, false) as u32 & KIND_MASK }
 }
+
+/// The write barrier (`Op::GcBarrier`): tells the runtime when the old
+/// object `obj` was given a reference `v` to a young object, or, with
+/// `all`, anything at all, unless its header says it is remembered
+/// already.
+///
+/// # Safety
+/// `obj` is an object of `cx.inst`'s store.
+#[inline(always)]
+pub(super) unsafe fn barrier(cx: &mut Cx<'_>, obj: u32, v: u32, all: bool) {
+    // SAFETY: per the contract, the instance and its heap record are live.
+    let start = unsafe { (*(*cx.inst).gc_heap).nursery_start };
+    if obj >= start || !(all || (gc_layout::is_object(v) && v >= start)) {
+        return;
+    }
+    // SAFETY: per the contract.
+    let header = unsafe { load(cx.inst, obj + 4, FieldKind::W32 as u8, false) as u32 };
+    if header & gc_layout::REMEMBERED == 0 {
+        cx.host.gc_remember(obj);
+    }
+}

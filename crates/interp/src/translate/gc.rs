@@ -88,14 +88,15 @@ impl FuncTranslator<'_> {
             } => {
                 let (offset, kind) =
                     self.struct_layout(struct_type_index).fields[field_index as usize];
-                let val = self.pop().src;
+                let val = self.pop();
                 let obj = self.pop().src;
                 self.emit(Op::StructSet {
                     obj,
-                    val,
+                    val: val.src,
                     offset,
                     kind: kind as u8,
                 });
+                self.barrier(obj, val.src, val.gc, false);
             }
             O::ArrayNew { array_type_index } => {
                 let len = self.pop().src;
@@ -160,15 +161,16 @@ impl FuncTranslator<'_> {
             O::ArrayGetU { array_type_index } => self.array_get(array_type_index, false),
             O::ArraySet { array_type_index } => {
                 let kind = self.array_kind(array_type_index) as u8;
-                let val = self.pop().src;
+                let val = self.pop();
                 let index = self.pop().src;
                 let arr = self.pop().src;
                 self.emit(Op::ArraySet {
                     arr,
                     index,
-                    val,
+                    val: val.src,
                     kind,
                 });
+                self.barrier(arr, val.src, val.gc, false);
             }
             O::ArrayLen => {
                 let arr = self.pop().src;
@@ -178,16 +180,17 @@ impl FuncTranslator<'_> {
             O::ArrayFill { array_type_index } => {
                 let kind = self.array_kind(array_type_index) as u8;
                 let len = self.pop().src;
-                let val = self.pop().src;
+                let val = self.pop();
                 let offset = self.pop().src;
                 let arr = self.pop().src;
                 self.emit(Op::ArrayFill {
                     arr,
                     offset,
-                    val,
+                    val: val.src,
                     len,
                     kind,
                 });
+                self.barrier(arr, val.src, val.gc, false);
             }
             O::ArrayCopy {
                 array_type_index_dst,
@@ -207,6 +210,8 @@ impl FuncTranslator<'_> {
                     len,
                     kind,
                 });
+                let traced = self.array_traced(array_type_index_dst);
+                self.barrier(dst, dst, traced, true);
             }
             O::ArrayInitData {
                 array_type_index,
@@ -328,6 +333,25 @@ impl FuncTranslator<'_> {
             kind,
             seg,
         });
+        let traced = self.array_traced(ty);
+        self.barrier(arr, arr, traced, true);
+    }
+
+    /// Whether array type `ty`'s elements are traced references.
+    fn array_traced(&self, ty: u32) -> bool {
+        self.t.types[ty as usize]
+            .as_array()
+            .is_some_and(|a| a.element.storage.is_traced())
+    }
+
+    /// The write barrier after a store into the object in slot `obj` of
+    /// the value in slot `val`, when that is a traced reference
+    /// (`traced`); `all` for a bulk write, whose values the op does not
+    /// look at.
+    fn barrier(&mut self, obj: super::Slot, val: super::Slot, traced: bool, all: bool) {
+        if traced {
+            self.emit(Op::GcBarrier { obj, val, all });
+        }
     }
 
     /// The `(target, flags)` operands of a cast to `hty`, nullable or not.

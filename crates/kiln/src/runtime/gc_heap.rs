@@ -1,44 +1,47 @@
 //! A store's GC heap: where struct and array objects live, at the byte
-//! offsets `kiln_environ::gc_layout` describes, and the copying
-//! collector that frees them.
+//! offsets `kiln_environ::gc_layout` describes, and the policy of the
+//! generational copying collector that frees them (the copying itself is
+//! in `gc_collect.rs`).
 //!
-//! Allocation bumps a pointer through one region (the *space*). When the
-//! space's budget is used up, a collection copies every object reachable
-//! from the roots the store names into a second space (Cheney's
-//! breadth-first copy: the copied objects are themselves the scan queue),
-//! and the spaces swap. Its cost follows the live data, never the
-//! garbage: the workload of GC languages, which allocate short-lived
-//! objects in loops. Objects are named by offsets from the space's start,
-//! so a reference is the same bits wherever the space is mapped; a
-//! collection rewrites every root and field to the survivors' new
-//! offsets. The budget after a collection is a multiple of what survived
-//! (at least [`MIN_BUDGET`]), so the work per allocated byte is bounded,
-//! and the heap never exceeds
-//! [`Config::max_gc_heap_size`](crate::Config::max_gc_heap_size):
+//! The heap is one region of words: the old generation from its start to
+//! `old_top`, a gap it grows into, and the nursery from `nursery_start`
+//! on. Allocation bumps a pointer through the nursery. When the nursery
+//! is full, a *minor* collection copies its objects that the roots, or
+//! the old objects the write barrier remembered, reach to the end of the
+//! old generation (Cheney's breadth-first copy: the copies are the scan
+//! queue); its cost follows the young survivors, never the garbage nor
+//! the old generation. When the gap cannot take a whole nursery's worth
+//! of survivors, a *full* collection copies everything alive into a new
+//! region and lays it out again, with a gap as large as what survived.
+//! Objects are named by offsets from the region's start, so a reference
+//! is the same bits wherever it is mapped; a collection rewrites every
+//! root and field to the survivors' new offsets. The bytes held never
+//! exceed [`Config::max_gc_heap_size`](crate::Config::max_gc_heap_size):
 //! running past it traps with `GcHeapOutOfMemory`. Nothing is allocated
-//! until the first object, so a store whose modules allocate nothing pays
-//! for a null pointer. `docs/gc.md` has the design and what comes next.
+//! until the first object, so a store whose modules allocate nothing
+//! pays for a null pointer. `docs/gc.md` has the design.
 
 use crate::prelude::*;
 use kiln_environ::TrapCode;
 use kiln_environ::gc_layout::{
-    self, ARRAY_LEN_OFFSET, FieldKind, HEADER_SIZE, KIND_ARRAY, KIND_MASK, KIND_STRUCT,
-    OBJECT_ALIGN, StructLayout, is_host_value, is_object,
+    self, FieldKind, HEADER_SIZE, KIND_MASK, OBJECT_ALIGN, REMEMBERED, StructLayout, is_host_value,
+    is_object,
 };
 use kiln_environ::vm::VmGcHeap;
 use kiln_environ::{CompositeType, SubType};
 
-/// The smallest allocation budget between collections (bytes): small
-/// enough to stay in the cache when little survives, big enough that
-/// the fixed cost of a collection (walking the roots) is amortised.
-pub(crate) const MIN_BUDGET: u32 = 16 << 20;
+/// The nursery's size when the heap limit allows it (bytes): big enough
+/// that most objects die before their first collection, small enough to
+/// stay near the cache.
+pub(crate) const NURSERY_SIZE: u32 = 8 << 20;
 
-/// How many times the surviving bytes the next budget is.
-const BUDGET_FACTOR: u32 = 3;
+/// The smallest nursery (a heap limited to a few hundred KiB gets one
+/// eighth of it, at least this).
+const MIN_NURSERY: u32 = 64 << 10;
 
 /// Set in a copied object's old header word 1; word 0 then holds the
 /// object's new offset.
-const FORWARDED: u32 = 1 << 2;
+pub(super) const FORWARDED: u32 = 1 << 2;
 
 /// What a collection hands its roots to: called on each root, which it
 /// rewrites.
@@ -86,9 +89,13 @@ impl TypeTrace {
 /// What a store's collector has done ([`Store::gc_stats`](crate::Store::gc_stats)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GcStats {
-    /// Collections so far.
+    /// Collections so far, minor and full.
     pub collections: u64,
-    /// Bytes that survived the last collection.
+    /// Full collections so far (each copies everything alive; the others
+    /// copy only the nursery's survivors).
+    pub full_collections: u64,
+    /// Bytes the heap held after the last collection (after a minor one,
+    /// the old generation's garbage included).
     pub live_bytes: u64,
     /// Bytes allocated over the store's life.
     pub allocated_bytes: u64,
@@ -105,52 +112,66 @@ pub const PAUSE_WINDOW: usize = 1024;
 
 /// The heap's storage and its record.
 pub(crate) struct GcHeap {
-    /// The space objects are allocated in, in 8-byte words so every
-    /// object is 8-aligned.
-    words: Vec<u64>,
-    /// The other space: where the next collection copies to.
-    spare: Vec<u64>,
-    /// Where the current space's objects ended after the last collection
-    /// (the allocation pointer itself is the record's `top`).
-    survivors_end: u32,
-    /// Allocation past this offset collects first (when allowed).
-    budget: u32,
+    /// The old generation, the gap it grows into, and the nursery, in
+    /// 8-byte words so every object is 8-aligned.
+    pub(super) words: Vec<u64>,
+    /// Where the old generation's objects end (the nursery's start and
+    /// the allocation pointer are the record's).
+    pub(super) old_top: u32,
+    /// The nursery's size: the fast path stops this far past its start.
+    pub(super) nursery_size: u32,
+    /// Old objects the write barrier recorded since the last collection:
+    /// they may hold references into the nursery. Each has
+    /// [`REMEMBERED`] set in its header, so it is here once.
+    pub(super) remembered: Vec<u32>,
+    /// The region of the full collection before the last one, kept for
+    /// the next (its pages are already mapped), unless far too big.
+    pub(super) spare: Vec<u64>,
+    /// Bytes the last minor collection promoted.
+    pub(super) promoted: u32,
+    /// Bytes that survived the last full collection.
+    pub(super) full_live: u32,
     /// The most bytes the heap may hold.
-    limit: u32,
+    pub(super) limit: u32,
     /// The trace of each registry type id allocated so far.
-    traces: Vec<Option<TypeTrace>>,
+    pub(super) traces: Vec<Option<TypeTrace>>,
     /// Where type ids' traces come from.
     engine: crate::Engine,
     /// Collect at every allocation that may collect (a test mode that
-    /// finds missing roots).
+    /// finds missing roots and barriers).
     pub(crate) stress: bool,
-    /// Check every reference after each collection.
+    /// Check every reference after each collection, and the barrier's
+    /// work before each minor one.
     pub(crate) verify: bool,
     pub(crate) stats: GcStats,
     /// The last [`PAUSE_WINDOW`] pauses (nanoseconds), a ring.
     pauses: Vec<u64>,
     /// The record code reads `base` from; at a stable address.
-    vm: Box<VmGcHeap>,
+    pub(super) vm: Box<VmGcHeap>,
 }
 
 impl GcHeap {
-    /// An empty heap that may grow to `limit` bytes (at most 4 GiB less
-    /// one object alignment: offsets are 32-bit).
+    /// An empty heap, limited as the engine's configuration says.
     pub(crate) fn new(engine: &crate::Engine) -> GcHeap {
         let config = engine.config();
         GcHeap::with_limit(engine, config.max_gc_heap_size, config.gc_stress)
     }
 
-    /// A heap of `limit` bytes at most, collecting at every chance when
-    /// `stress`.
-    fn with_limit(engine: &crate::Engine, limit: u64, stress: bool) -> GcHeap {
+    /// A heap holding `limit` bytes at most (and at most 4 GiB less one
+    /// object alignment: offsets are 32-bit), collecting at every chance
+    /// when `stress`.
+    pub(super) fn with_limit(engine: &crate::Engine, limit: u64, stress: bool) -> GcHeap {
+        let limit = u32::try_from(limit).unwrap_or(u32::MAX - OBJECT_ALIGN);
         GcHeap {
             engine: engine.clone(),
             words: Vec::new(),
+            old_top: OBJECT_ALIGN,
+            nursery_size: (limit / 8).clamp(MIN_NURSERY, NURSERY_SIZE) & !(OBJECT_ALIGN - 1),
+            remembered: Vec::new(),
             spare: Vec::new(),
-            survivors_end: OBJECT_ALIGN,
-            budget: MIN_BUDGET,
-            limit: u32::try_from(limit).unwrap_or(u32::MAX - OBJECT_ALIGN),
+            promoted: 0,
+            full_live: 0,
+            limit,
             traces: Vec::new(),
             stress,
             verify: stress || cfg!(debug_assertions),
@@ -161,6 +182,7 @@ impl GcHeap {
                 len: 0,
                 top: OBJECT_ALIGN,
                 end: 0,
+                nursery_start: OBJECT_ALIGN,
             }),
         }
     }
@@ -176,14 +198,36 @@ impl GcHeap {
         &mut *self.vm
     }
 
-    /// Whether an allocation of `size` bytes should collect first.
-    pub(crate) fn wants_collection(&self, size: u32) -> bool {
-        self.stress || self.top().saturating_add(size) > self.budget.min(self.limit)
+    /// Offset of the first free byte.
+    pub(super) fn top(&self) -> u32 {
+        self.vm.top
     }
 
-    /// Offset of the first free byte.
-    fn top(&self) -> u32 {
-        self.vm.top
+    /// Where the nursery starts: objects below it are old.
+    pub(super) fn nursery_start(&self) -> u32 {
+        self.vm.nursery_start
+    }
+
+    /// Bytes held: the old generation's (garbage included) and the
+    /// nursery's.
+    pub(super) fn held(&self) -> u64 {
+        u64::from(self.old_top - OBJECT_ALIGN) + u64::from(self.top() - self.nursery_start())
+    }
+
+    /// Whether an allocation of `size` bytes should collect first: the
+    /// nursery is full, or the heap would pass its limit.
+    pub(crate) fn wants_collection(&self, size: u32) -> bool {
+        if self.stress {
+            return true;
+        }
+        let (top, start) = (self.top(), self.nursery_start());
+        let full_nursery = top > start && u64::from(top) + u64::from(size) > self.nursery_end();
+        full_nursery || self.held() + u64::from(size) > u64::from(self.limit)
+    }
+
+    /// Where the fast path stops: the nursery's end.
+    fn nursery_end(&self) -> u64 {
+        u64::from(self.nursery_start()) + u64::from(self.nursery_size)
     }
 
     /// What the collector has done so far.
@@ -192,7 +236,7 @@ impl GcHeap {
         pauses.sort_unstable();
         GcStats {
             allocated_bytes: self.stats.allocated_bytes
-                + u64::from(self.top() - self.survivors_end),
+                + u64::from(self.top() - self.nursery_start()),
             median_pause_ns: pauses.get(pauses.len() / 2).copied().unwrap_or(0),
             ..self.stats
         }
@@ -211,7 +255,9 @@ impl GcHeap {
 
     /// Allocates a zeroed object of `size` bytes (a multiple of
     /// [`OBJECT_ALIGN`], header included) of registry type `type_id` and
-    /// kind `kind` (`KIND_STRUCT` or `KIND_ARRAY`); returns its offset.
+    /// kind `kind` (`KIND_STRUCT` or `KIND_ARRAY`) in the nursery; returns
+    /// its offset. An object bigger than what is left of the nursery
+    /// still goes there, past the fast path's end (the region grows).
     /// Never collects: the caller collects first when
     /// [`wants_collection`](Self::wants_collection) says so and it can
     /// name every root.
@@ -220,7 +266,7 @@ impl GcHeap {
         let at = self.top();
         let end = at
             .checked_add(size)
-            .filter(|&end| end <= self.limit)
+            .filter(|_| self.held() + u64::from(size) <= u64::from(self.limit))
             .ok_or(TrapCode::GcHeapOutOfMemory)?;
         let words = end.div_ceil(8) as usize;
         if words > self.words.len() {
@@ -228,38 +274,37 @@ impl GcHeap {
         }
         self.know_type(type_id);
         self.vm.top = end;
-        // A space is reused after a collection: clear what it held.
+        // The nursery is reused after a collection: clear what it held.
         self.words[at as usize / 8..words].fill(0);
         self.write_u32(at, type_id);
         self.write_u32(at + 4, kind);
         Ok(at)
     }
 
-    /// Makes the space at least `words` long: to the budget, or by
-    /// doubling past it (when collecting is not allowed, or did not free
-    /// enough), so that a run of allocations copies each byte a bounded
-    /// number of times.
+    /// Makes the region at least `words` long, and long enough for a whole
+    /// nursery. The first region comes zeroed from the allocator, so the
+    /// pages of its gap and nursery are only touched when used.
     fn grow(&mut self, words: usize) {
-        let max = (self.limit as usize).div_ceil(8);
-        let want = words
-            .max(self.words.len() * 2)
-            .max(self.budget as usize / 8)
-            .max(512);
-        self.words.resize(want.min(max).max(words), 0);
+        let want = words.max(self.nursery_end().div_ceil(8) as usize);
+        if self.words.is_empty() {
+            self.words = vec![0; want];
+        } else {
+            self.words.resize(want, 0);
+        }
         self.sync_record();
     }
 
-    /// Points the record compiled code reads at the current space, and
-    /// sets where the allocation fast path stops: at the budget, or the
-    /// space's end if that comes first, or at once in the stress mode.
-    fn sync_record(&mut self) {
+    /// Points the record code reads at the region, and sets where the
+    /// allocation fast path stops: at the nursery's end (or the region's,
+    /// if that comes first), or at once in the stress mode.
+    pub(super) fn sync_record(&mut self) {
         self.vm.base = self.words.as_mut_ptr().cast();
         self.vm.len = self.words.len() * 8;
-        let space_end = u32::try_from(self.vm.len).unwrap_or(u32::MAX);
+        let region_end = u64::try_from(self.vm.len).unwrap_or(u64::MAX);
         self.vm.end = if self.stress {
             0
         } else {
-            self.budget.min(self.limit).min(space_end)
+            u32::try_from(self.nursery_end().min(region_end)).unwrap_or(u32::MAX)
         };
     }
 
@@ -276,22 +321,61 @@ impl GcHeap {
         }
     }
 
-    /// Bytes allocated in the current space (objects and garbage).
+    /// Bytes held (objects and garbage), for tests.
     #[cfg(test)]
-    pub(crate) fn used(&self) -> u32 {
-        self.top() - OBJECT_ALIGN
+    pub(crate) fn used(&self) -> u64 {
+        self.held()
     }
 
-    /// Copies every object reachable from the roots into the other space
-    /// and makes it current. `roots` calls its argument on every root
-    /// (which it rewrites to the object's new offset); `host_value` is
-    /// told of every host-value reference reached (to free the others
-    /// afterwards).
+    /// The write barrier, after reference `v` was stored in object `obj`:
+    /// an old object given a reference to a young one joins the
+    /// remembered set, so the next minor collection finds that reference.
+    /// Compiled code and the interpreter test the same inline and call
+    /// [`remember`](Self::remember) only then.
+    pub(crate) fn write_barrier(&mut self, obj: u32, v: u32) {
+        let start = self.nursery_start();
+        if obj < start && is_object(v) && v >= start {
+            self.remember(obj);
+        }
+    }
+
+    /// The barrier of a write the runtime cannot cheaply check value by
+    /// value (the array bulk instructions): remembers `obj` if it is old.
+    pub(crate) fn remember_if_old(&mut self, obj: u32) {
+        if obj < self.nursery_start() {
+            self.remember(obj);
+        }
+    }
+
+    /// Puts old object `obj` in the remembered set, once (its header bit
+    /// says whether it is there). Anything else is ignored: the value
+    /// comes from compiled code or the interpreter, which checked it, but
+    /// a stray offset must not corrupt the heap.
+    pub(crate) fn remember(&mut self, obj: u32) {
+        if !is_object(obj) || obj >= self.old_top {
+            return;
+        }
+        let word = self.read_u32(obj + 4);
+        if word & REMEMBERED == 0 {
+            self.write_u32(obj + 4, word | REMEMBERED);
+            self.remembered.push(obj);
+        }
+    }
+
+    /// Collects: a minor collection, unless `full` asks for a full one or
+    /// a minor one could fail (the gap cannot take all of the nursery, or
+    /// an allocation of `pending` bytes would still pass the limit).
+    /// `roots` calls its argument on every root (which it rewrites to the
+    /// object's new offset); after a full collection, `host_value` has
+    /// been told of every host-value reference reached (to free the
+    /// others). Returns whether the collection was full.
     pub(crate) fn collect(
         &mut self,
         roots: &mut dyn FnMut(VisitRoot<'_>),
         host_value: &mut dyn FnMut(u32),
-    ) {
+        full: bool,
+        pending: u32,
+    ) -> bool {
         if self.words.is_empty() {
             // No object was ever allocated: only host values can be
             // reached, and nothing moves.
@@ -301,106 +385,44 @@ impl GcHeap {
                 }
             });
             self.stats.collections += 1;
-            return;
+            self.stats.full_collections += 1;
+            return true;
         }
-        // The other space needs room for everything, should all of it
-        // survive. What it held before is overwritten as objects are
-        // copied, never read: only growth costs a write per byte.
-        let mut to = core::mem::take(&mut self.spare);
-        let needed = (self.top() as usize).div_ceil(8);
-        if to.len() < needed {
-            to.resize(needed, 0);
+        let young = self.top() - self.nursery_start();
+        let gap = self.nursery_start() - self.old_top;
+        // The stress mode makes every fourth collection full, so both
+        // kinds run under it.
+        // A full collection when a minor one might not fit or free enough,
+        // and when the last minor one promoted a good part of the nursery,
+        // more than a full one would copy: the generational guess fails
+        // for a queue, whose dead old cells keep every young cell after
+        // them alive (see `docs/gc.md`).
+        let full = full
+            || gap < young
+            || self.held() + u64::from(pending) > u64::from(self.limit)
+            || self.promoted > self.full_live.max(self.nursery_size / 8)
+            || (self.stress && self.stats.collections % 4 == 3);
+        self.stats.allocated_bytes += u64::from(young);
+        if full {
+            self.collect_full(roots, host_value);
+            self.stats.full_collections += 1;
+        } else {
+            self.collect_minor(roots);
         }
-        self.stats.allocated_bytes += u64::from(self.top() - self.survivors_end);
-        let mut copier = Copier {
-            from: &mut self.words,
-            to: &mut to,
-            to_top: OBJECT_ALIGN,
-            traces: &self.traces,
-            host_value,
-        };
-        roots(&mut |r| *r = copier.forward(*r));
-        copier.scan();
-        let live = copier.to_top;
-        self.spare = core::mem::replace(&mut self.words, to);
-        self.vm.top = live;
-        self.survivors_end = live;
         self.stats.collections += 1;
-        self.stats.live_bytes = u64::from(live - OBJECT_ALIGN);
-        self.budget = live
-            .saturating_mul(BUDGET_FACTOR)
-            .max(MIN_BUDGET)
-            .min(self.limit);
-        // The spare keeps its memory for the next collection unless it
-        // is far bigger than the heap now needs.
-        if self.spare.len() > 2 * (self.budget as usize / 8) {
-            self.spare = Vec::new();
-        }
-        let words = (self.budget as usize / 8).max(self.words.len());
-        self.words.resize(words, 0);
+        self.stats.live_bytes = self.held();
         self.sync_record();
+        full
     }
 
-    /// Checks the heap after a collection: every object's header names a
-    /// known struct or array type of the right kind, objects tile the
-    /// space exactly, and every traced field, and every root `roots`
-    /// names, is null, an `i31`, a host value, or the start of an object.
-    /// Panics otherwise: a failure is a collector or root-map bug.
-    pub(crate) fn verify_heap(&self, roots: &[u32]) {
-        let mut starts = Vec::new();
-        let mut at = OBJECT_ALIGN;
-        while at < self.top() {
-            starts.push(at);
-            let id = self.read_u32(at);
-            let kind = self.read_u32(at + 4);
-            assert_eq!(kind & !KIND_MASK, 0, "object at {at:#x}: stray header bits");
-            let trace = self
-                .traces
-                .get(id as usize)
-                .and_then(Option::as_ref)
-                .unwrap_or_else(|| panic!("object at {at:#x}: unknown type id {id}"));
-            let size = match trace {
-                TypeTrace::Struct { size, .. } => {
-                    assert_eq!(kind, KIND_STRUCT, "object at {at:#x}: kind");
-                    *size
-                }
-                TypeTrace::Array { kind: k, .. } => {
-                    assert_eq!(kind, KIND_ARRAY, "object at {at:#x}: kind");
-                    gc_layout::array_size(*k, self.read_u32(at + ARRAY_LEN_OFFSET))
-                        .expect("array size")
-                }
-            };
-            at += size;
-        }
-        assert_eq!(
-            at,
-            self.top(),
-            "objects do not end at the allocation pointer"
-        );
-        let valid = |r: u32| !is_object(r) || starts.binary_search(&r).is_ok();
-        for &r in roots {
-            assert!(valid(r), "root {r:#x} is not an object");
-        }
-        for &obj in &starts {
-            let id = self.read_u32(obj);
-            match self.traces[id as usize].as_ref().expect("checked") {
-                TypeTrace::Struct { refs, .. } => {
-                    for &off in refs.iter() {
-                        let r = self.read_u32(obj + off);
-                        assert!(valid(r), "field {off} of {obj:#x} holds {r:#x}");
-                    }
-                }
-                TypeTrace::Array { kind, refs: true } => {
-                    let len = self.read_u32(obj + ARRAY_LEN_OFFSET);
-                    for i in 0..len {
-                        let r =
-                            self.read_u32(obj + gc_layout::ARRAY_ELEMS_OFFSET + i * kind.size());
-                        assert!(valid(r), "element {i} of {obj:#x} holds {r:#x}");
-                    }
-                }
-                TypeTrace::Array { .. } => {}
-            }
-        }
+    /// The gap to leave after `live` bytes of old objects: as much again
+    /// (so full collections come when the old generation has doubled),
+    /// at least two nurseries' worth, never past the limit; a multiple of
+    /// [`OBJECT_ALIGN`].
+    pub(super) fn gap_after(&self, live: u32) -> u32 {
+        live.max(2 * self.nursery_size)
+            .min(self.limit.saturating_sub(live))
+            & !(OBJECT_ALIGN - 1)
     }
 
     /// The registry type id of object `obj`.
@@ -416,7 +438,7 @@ impl GcHeap {
     /// Whether `r` names an object this heap allocated (a check for
     /// values the host hands in, which may be stale or from elsewhere).
     pub(crate) fn contains(&self, r: u32) -> bool {
-        is_object(r) && r < self.top()
+        is_object(r) && (r < self.old_top || (r >= self.nursery_start() && r < self.top()))
     }
 
     /// The bytes `at..at + len` of the heap, which must lie below the
@@ -484,112 +506,10 @@ impl GcHeap {
     }
 }
 
-/// One collection's copying state: Cheney's algorithm over two spaces.
-struct Copier<'a> {
-    from: &'a mut [u64],
-    to: &'a mut [u64],
-    /// First free byte of `to`; also the end of the scan queue.
-    to_top: u32,
-    traces: &'a [Option<TypeTrace>],
-    host_value: &'a mut dyn FnMut(u32),
-}
-
-/// The native-endian `u32` at byte `at` of `words`.
-fn get32(words: &[u64], at: u32) -> u32 {
-    let w = words[at as usize / 8];
-    if cfg!(target_endian = "little") == at.is_multiple_of(8) {
-        w as u32
-    } else {
-        (w >> 32) as u32
-    }
-}
-
-/// Writes the native-endian `u32` `v` at byte `at` of `words`.
-fn set32(words: &mut [u64], at: u32, v: u32) {
-    let w = &mut words[at as usize / 8];
-    if cfg!(target_endian = "little") == at.is_multiple_of(8) {
-        *w = (*w & !0xffff_ffff) | u64::from(v);
-    } else {
-        *w = (*w & 0xffff_ffff) | (u64::from(v) << 32);
-    }
-}
-
-impl Copier<'_> {
-    /// The size of the object at byte `at` of `words`.
-    fn size_of(&self, words: &[u64], at: u32) -> u32 {
-        let id = get32(words, at);
-        match self.traces[id as usize]
-            .as_ref()
-            .expect("traced before copying")
-        {
-            TypeTrace::Struct { size, .. } => *size,
-            TypeTrace::Array { kind, .. } => {
-                gc_layout::array_size(*kind, get32(words, at + ARRAY_LEN_OFFSET))
-                    .expect("an allocated array's size fits")
-            }
-        }
-    }
-
-    /// The new offset of the object `r` names (copying it on first
-    /// sight); non-object references are returned unchanged.
-    fn forward(&mut self, r: u32) -> u32 {
-        if !is_object(r) {
-            if is_host_value(r) {
-                (self.host_value)(r);
-            }
-            return r;
-        }
-        if get32(self.from, r + 4) & FORWARDED != 0 {
-            return get32(self.from, r);
-        }
-        let size = self.size_of(self.from, r);
-        let (src, dst, n) = (r as usize / 8, self.to_top as usize / 8, size as usize / 8);
-        self.to[dst..dst + n].copy_from_slice(&self.from[src..src + n]);
-        let new = self.to_top;
-        self.to_top += size;
-        let kind = get32(self.from, r + 4);
-        set32(self.from, r + 4, kind | FORWARDED);
-        set32(self.from, r, new);
-        new
-    }
-
-    /// Scans the copied objects in order, forwarding their references,
-    /// until no new object was copied.
-    fn scan(&mut self) {
-        let mut at = OBJECT_ALIGN;
-        while at < self.to_top {
-            let id = get32(self.to, at);
-            let size = self.size_of(self.to, at);
-            let traces = self.traces;
-            match traces[id as usize].as_ref().expect("traced before copying") {
-                TypeTrace::Struct { refs, .. } => {
-                    for i in 0..refs.len() {
-                        let field = at + refs[i];
-                        let r = get32(self.to, field);
-                        let new = self.forward(r);
-                        set32(self.to, field, new);
-                    }
-                }
-                TypeTrace::Array { kind, refs: true } => {
-                    let len = get32(self.to, at + ARRAY_LEN_OFFSET);
-                    let step = kind.size();
-                    for i in 0..len {
-                        let field = at + gc_layout::ARRAY_ELEMS_OFFSET + i * step;
-                        let r = get32(self.to, field);
-                        let new = self.forward(r);
-                        set32(self.to, field, new);
-                    }
-                }
-                TypeTrace::Array { .. } => {}
-            }
-            at += size;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kiln_environ::gc_layout::{ARRAY_LEN_OFFSET, KIND_ARRAY, KIND_STRUCT};
     use kiln_environ::{ArrayType, FieldType, StorageType, StructType, ValType};
 
     fn field(v: ValType) -> FieldType {
@@ -681,14 +601,17 @@ mod tests {
         let garbage_before = heap.used();
         let mut roots = [arr, a, gc_layout::i31_ref(9), blob];
         let mut hosts = Vec::new();
-        heap.collect(
+        let full = heap.collect(
             &mut |visit| roots.iter_mut().for_each(&mut *visit),
             &mut |h| hosts.push(h),
+            true,
+            0,
         );
+        assert!(full);
         heap.verify_heap(&roots);
         let [arr2, a2, i31, blob2] = roots;
         assert_eq!(i31, gc_layout::i31_ref(9));
-        assert_eq!(heap.used(), 2 * pair_size + 24 + 24);
+        assert_eq!(heap.used(), u64::from(2 * pair_size + 24 + 24));
         assert!(heap.used() < garbage_before);
         let b2 = heap.read_u32(arr2 + 16);
         assert_eq!(heap.read_u32(a2 + 8), b2);
@@ -702,8 +625,119 @@ mod tests {
         let c = heap.alloc(pair, KIND_STRUCT, pair_size).unwrap();
         assert_eq!(heap.read_u32(c + 8), 0);
         // A second collection from nothing frees everything.
-        heap.collect(&mut |_| {}, &mut |_| {});
+        heap.collect(&mut |_| {}, &mut |_| {}, true, 0);
         assert_eq!(heap.used(), 0);
+    }
+
+    /// Old `holder` and young `y`, in a heap of `pair` structs: `holder`
+    /// is rooted by `roots[0]` and survived a full collection.
+    fn old_holder(heap: &mut GcHeap, pair: u32, roots: &mut [u32; 1]) -> u32 {
+        roots[0] = heap.alloc(pair, KIND_STRUCT, 16).unwrap();
+        heap.collect(
+            &mut |v| roots.iter_mut().for_each(&mut *v),
+            &mut |_| {},
+            true,
+            0,
+        );
+        let holder = roots[0];
+        assert!(holder < heap.nursery_start());
+        heap.alloc(pair, KIND_STRUCT, 16).unwrap()
+    }
+
+    /// A minor collection promotes the young objects that only an old
+    /// object reaches, when the write barrier remembered it, rewrites the
+    /// old object's field, and frees the other young objects; the old
+    /// generation is not copied.
+    #[test]
+    fn minor_collection_promotes_what_remembered_objects_reach() {
+        let engine = crate::Engine::default();
+        let (pair, _, _) = types(&engine);
+        let mut heap = GcHeap::with_limit(&engine, 1 << 20, false);
+        let mut roots = [0];
+        let y = old_holder(&mut heap, pair, &mut roots);
+        let holder = roots[0];
+        heap.write_u32(y + 12, 42);
+        for _ in 0..5 {
+            heap.alloc(pair, KIND_STRUCT, 16).unwrap();
+        }
+        heap.write_u32(holder + 8, y);
+        heap.write_barrier(holder, y);
+        // A second store remembers nothing twice.
+        heap.write_barrier(holder, y);
+        assert_eq!(heap.remembered, [holder]);
+        let held = heap.used();
+        let full = heap.collect(
+            &mut |v| roots.iter_mut().for_each(&mut *v),
+            &mut |_| {},
+            false,
+            0,
+        );
+        assert!(!full);
+        heap.verify_heap(&roots);
+        assert_eq!(roots[0], holder, "old objects do not move");
+        let y2 = heap.read_u32(holder + 8);
+        assert!(y2 != y && y2 < heap.nursery_start());
+        assert_eq!(heap.read_u32(y2 + 12), 42);
+        assert_eq!(heap.used(), 32);
+        assert!(heap.used() < held);
+        assert_eq!(
+            (heap.stats.collections, heap.stats.full_collections),
+            (2, 1)
+        );
+    }
+
+    /// The barrier check finds an old object given a young reference
+    /// without the barrier (the bug it is there to catch).
+    #[test]
+    #[should_panic(expected = "is not remembered")]
+    fn a_missing_barrier_is_found_before_the_minor_collection() {
+        let engine = crate::Engine::default();
+        let (pair, _, _) = types(&engine);
+        let mut heap = GcHeap::with_limit(&engine, 1 << 20, false);
+        heap.verify = true;
+        let mut roots = [0];
+        let y = old_holder(&mut heap, pair, &mut roots);
+        heap.write_u32(roots[0] + 8, y);
+        heap.collect(
+            &mut |v| roots.iter_mut().for_each(&mut *v),
+            &mut |_| {},
+            false,
+            0,
+        );
+    }
+
+    /// When the gap left after the old generation cannot take the whole
+    /// nursery, the collection is a full one, which lays the heap out
+    /// again with a bigger gap.
+    #[test]
+    fn a_full_gap_makes_the_collection_full() {
+        let engine = crate::Engine::default();
+        let (_, _, bytes) = types(&engine);
+        let mut heap = GcHeap::with_limit(&engine, 16 << 20, false);
+        let mut roots = [0u32; 1];
+        let mut fulls = 0u64;
+        // Keep one big array alive at a time: each minor collection
+        // promotes it, until the gap is full.
+        for _ in 0..64 {
+            if heap.wants_collection(1 << 20) {
+                let full = heap.collect(
+                    &mut |v| roots.iter_mut().for_each(&mut *v),
+                    &mut |_| {},
+                    false,
+                    1 << 20,
+                );
+                fulls += u64::from(full);
+                heap.verify_heap(&roots);
+            }
+            roots[0] = heap.alloc(bytes, KIND_ARRAY, 1 << 20).unwrap();
+            heap.write_u32(roots[0] + ARRAY_LEN_OFFSET, (1 << 20) - 16);
+        }
+        assert!(
+            heap.stats.collections > fulls && fulls > 1,
+            "{:?}",
+            heap.stats
+        );
+        assert_eq!(fulls, heap.stats.full_collections);
     }
 
     /// A store that never allocated an object collects without creating
@@ -718,8 +752,10 @@ mod tests {
         heap.collect(
             &mut |visit| roots.iter_mut().for_each(&mut *visit),
             &mut |h| hosts.push(h),
+            false,
+            0,
         );
-        assert!(heap.words.is_empty() && heap.spare.is_empty());
+        assert!(heap.words.is_empty());
         assert_eq!(hosts, [gc_layout::host_value_ref(3)]);
         assert_eq!(heap.stats.collections, 1);
     }

@@ -127,6 +127,7 @@ pub(crate) fn array_fill(
     for i in 0..n {
         heap.write_field(at + i * kind.size(), kind, v);
     }
+    bulk_barrier(heap, kind, r);
     Ok(())
 }
 
@@ -152,6 +153,7 @@ pub(crate) fn array_copy(
         (s - lo) as usize..(s - lo + bytes) as usize,
         (d - lo) as usize,
     );
+    bulk_barrier(heap, kind, dst);
     Ok(())
 }
 
@@ -208,7 +210,18 @@ pub(crate) fn array_write(
     for (i, &v) in values.iter().enumerate() {
         heap.write_field(at + i as u32 * kind.size(), kind, v);
     }
+    bulk_barrier(heap, kind, r);
     Ok(())
+}
+
+/// The write barrier of a bulk write into the array `r`: traced
+/// references are 32-bit elements, and an old array written any of them
+/// is remembered (checking each value would cost more than the rare
+/// extra scan of an old `i32` array).
+fn bulk_barrier(heap: &mut GcHeap, kind: FieldKind, r: u64) {
+    if kind == FieldKind::W32 {
+        heap.remember_if_old(r as u32);
+    }
 }
 
 /// Whether reference bits `v` are a value of the type `target` and

@@ -11,7 +11,7 @@
 //! it), and at each return address the call's stack map (recorded by
 //! Cranelift, `kiln_environ::StackMapSite`) names the stack slots that
 //! hold live references. Host values (`externref`s the host made) nothing
-//! reaches are dropped after each collection.
+//! reaches are dropped after each full collection.
 
 use super::StoreOpaque;
 use super::gc_heap::VisitRoot;
@@ -154,15 +154,16 @@ impl StoreOpaque {
         size: u32,
     ) -> Result<u32, kiln_environ::TrapCode> {
         if self.gc_heap.wants_collection(size) && self.can_collect() {
-            self.collect_garbage();
+            self.collect_garbage_with(&mut |_| {}, false, size);
         }
         self.gc_heap.alloc(type_id, kind, size)
     }
 
-    /// Runs a collection (the caller checked [`can_collect`](Self::can_collect)),
-    /// then drops the host values it did not reach.
+    /// Runs a full collection (the caller checked
+    /// [`can_collect`](Self::can_collect)), then drops the host values it
+    /// did not reach: `Store::gc`.
     pub(crate) fn collect_garbage(&mut self) {
-        self.collect_garbage_with(&mut |_| {});
+        self.collect_garbage_with(&mut |_| {}, true, 0);
     }
 
     /// Collects first if an allocation of `size` bytes wants it, with
@@ -170,15 +171,21 @@ impl StoreOpaque {
     /// builtin's decoded operands, written into the object afterwards).
     pub(crate) fn make_room(&mut self, size: u32, extra: &mut dyn FnMut(VisitRoot<'_>)) {
         if self.gc_heap.wants_collection(size) && self.can_collect() {
-            self.collect_garbage_with(extra);
+            self.collect_garbage_with(extra, false, size);
         }
     }
 
-    /// [`collect_garbage`](Self::collect_garbage), with `extra` roots.
-    fn collect_garbage_with(&mut self, extra: &mut dyn FnMut(VisitRoot<'_>)) {
+    /// A collection with `extra` roots: full when `full` says so (else
+    /// as the heap decides), before an allocation of `pending` bytes.
+    fn collect_garbage_with(
+        &mut self,
+        extra: &mut dyn FnMut(VisitRoot<'_>),
+        full: bool,
+        pending: u32,
+    ) {
         #[cfg(feature = "std")]
         let start = std::time::Instant::now();
-        self.collect_garbage_timed(extra);
+        self.collect_garbage_timed(extra, full, pending);
         #[cfg(feature = "std")]
         {
             let ns = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
@@ -186,8 +193,14 @@ impl StoreOpaque {
         }
     }
 
-    /// The collection itself: roots, copy, verification, host values.
-    fn collect_garbage_timed(&mut self, extra: &mut dyn FnMut(VisitRoot<'_>)) {
+    /// The collection itself: roots, copy, verification, and after a
+    /// full one the host values.
+    fn collect_garbage_timed(
+        &mut self,
+        extra: &mut dyn FnMut(VisitRoot<'_>),
+        full: bool,
+        pending: u32,
+    ) {
         let native = self.native_root_slots();
         let StoreOpaque {
             exec,
@@ -216,19 +229,26 @@ impl StoreOpaque {
             roots.visit(&mut *visit);
             extra(visit);
         };
-        gc_heap.collect(&mut all_roots, &mut |r| {
-            let i = kiln_environ::gc_layout::host_value_index(r) as usize;
-            if reached.len() <= i {
-                reached.resize(i + 1, false);
-            }
-            reached[i] = true;
-        });
+        let full = gc_heap.collect(
+            &mut all_roots,
+            &mut |r| {
+                let i = kiln_environ::gc_layout::host_value_index(r) as usize;
+                if reached.len() <= i {
+                    reached.resize(i + 1, false);
+                }
+                reached[i] = true;
+            },
+            full,
+            pending,
+        );
         if gc_heap.verify {
             let mut all = Vec::new();
             all_roots(&mut |r| all.push(*r));
             gc_heap.verify_heap(&all);
         }
         drop(host);
-        self.free_unreached_externrefs(&reached);
+        if full {
+            self.free_unreached_externrefs(&reached);
+        }
     }
 }

@@ -228,6 +228,10 @@ impl<T> Host for StoreInner<T> {
         self.opaque.gc_alloc(type_id, kind, size)
     }
 
+    fn gc_remember(&mut self, obj: u32) {
+        self.opaque.gc_heap.remember(obj);
+    }
+
     fn is_subtype(&self, sub: u32, sup: u32) -> bool {
         kiln_environ::SubtypeOracle::is_subtype(&self.opaque.engine, sub, sup)
     }

@@ -1609,3 +1609,115 @@ fn host_allocates_structs_and_arrays_and_keeps_them_manually_rooted() {
     assert_eq!(rooted.get(&store).unwrap().get(&store, 9).unwrap().i32(), Some(250));
     rooted.unroot(&store);
 }
+
+/// Stores fresh nodes into an old array and an old struct by every
+/// instruction that stores references (`array.set`, `struct.set`,
+/// `array.fill`, `array.copy`), keeping the expected values in an `i64`
+/// array; `run` checks them (trapping on a difference) and returns their
+/// sum. `fresh` makes a node for the host to store, `churn` allocates
+/// garbage, `slot0` reads slot 0's value.
+const OLD_TO_YOUNG: &str = r#"(module
+  (type $node (struct (field i64) (field (mut (ref null $node)))))
+  (type $slots (array (mut (ref null $node))))
+  (type $sums (array (mut i64)))
+  (global $slots (export "slots") (mut (ref null $slots)) (ref.null $slots))
+  (func (export "run") (param $n i32) (result i64)
+    (local $s (ref $slots)) (local $e (ref $sums)) (local $h (ref $node))
+    (local $i i32) (local $k i32) (local $sum i64)
+    (local.set $s (array.new_default $slots (i32.const 16)))
+    (global.set $slots (local.get $s))
+    (local.set $e (array.new_default $sums (i32.const 16)))
+    (local.set $h (struct.new $node (i64.const -1) (ref.null $node)))
+    (loop $round
+      (local.set $k (i32.and (local.get $i) (i32.const 15)))
+      (array.set $slots (local.get $s) (local.get $k)
+        (struct.new $node (i64.extend_i32_u (local.get $i)) (ref.null $node)))
+      (array.set $sums (local.get $e) (local.get $k) (i64.extend_i32_u (local.get $i)))
+      (drop (struct.new $node (i64.const 0) (ref.null $node)))
+      (struct.set $node 1 (local.get $h)
+        (struct.new $node (i64.extend_i32_u (local.get $i)) (ref.null $node)))
+      (if (i32.eqz (i32.rem_u (local.get $i) (i32.const 7))) (then
+        (array.fill $slots (local.get $s) (i32.const 0)
+          (struct.new $node (i64.const 1000000) (ref.null $node)) (i32.const 4))
+        (array.fill $sums (local.get $e) (i32.const 0) (i64.const 1000000) (i32.const 4))))
+      (if (i32.eqz (i32.rem_u (local.get $i) (i32.const 11))) (then
+        (array.copy $slots $slots (local.get $s) (i32.const 4) (local.get $s) (i32.const 8) (i32.const 4))
+        (array.copy $sums $sums (local.get $e) (i32.const 4) (local.get $e) (i32.const 8) (i32.const 4))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $round (i32.lt_u (local.get $i) (local.get $n))))
+    (local.set $k (i32.const 0))
+    (loop $check
+      (if (i64.ne (struct.get $node 0 (array.get $slots (local.get $s) (local.get $k)))
+                  (array.get $sums (local.get $e) (local.get $k)))
+        (then unreachable))
+      (local.set $sum (i64.add (local.get $sum) (array.get $sums (local.get $e) (local.get $k))))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br_if $check (i32.lt_u (local.get $k) (i32.const 16))))
+    (if (i64.ne (struct.get $node 0 (struct.get $node 1 (local.get $h)))
+                (i64.extend_i32_u (i32.sub (local.get $n) (i32.const 1))))
+      (then unreachable))
+    (local.get $sum))
+  (func (export "churn") (param $n i32)
+    (loop $l
+      (drop (struct.new $node (i64.const 0) (ref.null $node)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br_if $l (local.get $n))))
+  (func (export "fresh") (param i64) (result anyref)
+    (struct.new $node (local.get 0) (ref.null $node)))
+  (func (export "slot0") (result i64)
+    (struct.get $node 0 (array.get $slots (global.get $slots) (i32.const 0)))))"#;
+
+/// What `OLD_TO_YOUNG`'s `run` returns, computed here.
+fn old_to_young_sum(n: u32) -> i64 {
+    let mut sums = [0i64; 16];
+    for i in 0..n {
+        sums[(i & 15) as usize] = i64::from(i);
+        if i % 7 == 0 {
+            sums[..4].fill(1_000_000);
+        }
+        if i % 11 == 0 {
+            sums.copy_within(8..12, 4);
+        }
+    }
+    sums.iter().sum()
+}
+
+/// References from old objects to young ones, stored by every kind of
+/// store and by the host, survive minor collections: under `gc_stress`
+/// (a collection at every allocation, the barrier's work checked before
+/// each minor one) and in a small heap whose nursery fills naturally.
+#[test]
+fn old_objects_keep_the_young_objects_stored_into_them() {
+    for stress in [true, false] {
+        let mut config = config();
+        config.gc_stress(stress);
+        config.max_gc_heap_size(1 << 20);
+        let engine = Engine::new(&config).unwrap();
+        let module = Module::new(&engine, OLD_TO_YOUNG).unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let run = instance.get_typed_func::<i32, i64>(&mut store, "run").unwrap();
+        let churn = instance.get_typed_func::<i32, ()>(&mut store, "churn").unwrap();
+        let slot0 = instance.get_typed_func::<(), i64>(&mut store, "slot0").unwrap();
+        let n = if stress { 300 } else { 100_000 };
+        assert_eq!(run.call(&mut store, n).unwrap(), old_to_young_sum(n as u32));
+        let stats = store.gc_stats();
+        assert!(stats.collections > stats.full_collections, "{stats:?}");
+
+        // The host stores a new node into the (old) array.
+        let fresh = instance.get_typed_func::<i64, Option<AnyRef>>(&mut store, "fresh").unwrap();
+        let Some(node) = fresh.call(&mut store, 77).unwrap() else {
+            panic!("expected a node");
+        };
+        let Some(Val::AnyRef(Some(slots))) = instance
+            .get_global(&mut store, "slots")
+            .map(|g| g.get(&mut store))
+        else {
+            panic!("expected the array");
+        };
+        let slots = slots.as_array(&store).unwrap().unwrap();
+        slots.set(&mut store, 0, Val::AnyRef(Some(node))).unwrap();
+        churn.call(&mut store, 50_000).unwrap();
+        assert_eq!(slot0.call(&mut store, ()).unwrap(), 77);
+    }
+}

@@ -25,7 +25,7 @@ use kiln_environ::{
 pub(crate) const MAGIC: &[u8; 8] = b"\0kilnaot";
 
 /// Bumped whenever the layout below or the native ABI changes.
-const FORMAT_VERSION: u32 = 6;
+const FORMAT_VERSION: u32 = 7;
 
 /// Whether `bytes` looks like an artifact (it may still fail to load).
 pub(crate) fn is_artifact(bytes: &[u8]) -> bool {

@@ -593,6 +593,7 @@ pub(crate) fn table<T>() -> Box<[usize]> {
             Builtin::GcArrayCopy => gc::gc_array_copy::<T> as *const () as usize,
             Builtin::GcArrayInitSegment => gc::gc_array_init_segment::<T> as *const () as usize,
             Builtin::GcRefTest => gc::gc_ref_test::<T> as *const () as usize,
+            Builtin::GcRemember => gc::gc_remember::<T> as *const () as usize,
             Builtin::ExnPayload => exn_payload::<T> as *const () as usize,
             Builtin::ExnSettle => exn_settle::<T> as *const () as usize,
         };

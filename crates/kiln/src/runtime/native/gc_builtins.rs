@@ -117,8 +117,14 @@ pub(super) unsafe extern "C" fn gc_array_new<T>(
         let module = module_of(store, instance);
         let types = TypeSpace::of(&module);
         let tys = vec![array_value_type(&types, ty); count as usize];
-        // SAFETY: compiled code passes `count` `ValRaw`s.
-        let raw = unsafe { core::slice::from_raw_parts(values, count as usize) };
+        // Compiled code may pass a null pointer for no values, which is
+        // not a valid slice.
+        let raw: &[ValRaw] = if count == 0 {
+            &[]
+        } else {
+            // SAFETY: compiled code passes `count` `ValRaw`s.
+            unsafe { core::slice::from_raw_parts(values, count as usize) }
+        };
         let mut vals = raw_values(&tys, raw);
         let kind = types.array_kind(ty).map_err(trap)?;
         let traced = match &types.module.types[ty as usize].composite {
@@ -246,6 +252,15 @@ pub(super) unsafe extern "C" fn gc_ref_test<T>(
             target,
             flags,
         )))
+    };
+    // SAFETY: as for `gc_struct_new`.
+    unsafe { enter(vmctx, work) }
+}
+
+pub(super) unsafe extern "C" fn gc_remember<T>(vmctx: *mut u8, obj: u64) {
+    let work = move |store: &mut StoreInner<T>, _: u32| -> Result<(), Exit> {
+        store.opaque.gc_heap.remember(obj as u32);
+        Ok(())
     };
     // SAFETY: as for `gc_struct_new`.
     unsafe { enter(vmctx, work) }
