@@ -84,7 +84,8 @@ impl StructRef {
     /// wrong count or type, a type of another engine, a value of another
     /// store, or a full heap (`GcHeapOutOfMemory`).
     pub fn new(mut store: impl AsContextMut, ty: &StructType, fields: &[Val]) -> Result<StructRef> {
-        let store = &mut store.as_context_mut().0.opaque;
+        let inner = store.as_context_mut().0;
+        let store = &mut inner.opaque;
         let reg = registered(store, ty.engine(), ty.id())?;
         let CompositeType::Struct(s) = &reg.sub.composite else {
             bail!("not a struct type");
@@ -100,7 +101,10 @@ impl StructRef {
             field_bits(store, f.storage, v)?;
         }
         let layout = StructLayout::of(s);
-        store.make_room(layout.size, &mut |_| {});
+        if !inner.gc_make_room(layout.size, &mut |_| {}) {
+            return Err(out_of_memory());
+        }
+        let store = &mut inner.opaque;
         // The fields' bits after any collection moved what they name.
         let bits: Vec<u128> = s
             .fields
@@ -195,7 +199,8 @@ impl ArrayRef {
         elem: &Val,
         len: u32,
     ) -> Result<ArrayRef> {
-        let store = &mut store.as_context_mut().0.opaque;
+        let inner = store.as_context_mut().0;
+        let store = &mut inner.opaque;
         let reg = registered(store, ty.engine(), ty.id())?;
         let CompositeType::Array(a) = &reg.sub.composite else {
             bail!("not an array type");
@@ -206,7 +211,10 @@ impl ArrayRef {
         let size = gc_layout::array_size(kind, len).ok_or_else(|| {
             crate::Trap::new(kiln_environ::TrapCode::GcHeapOutOfMemory, Vec::new())
         })?;
-        store.make_room(size, &mut |_| {});
+        if !inner.gc_make_room(size, &mut |_| {}) {
+            return Err(out_of_memory());
+        }
+        let store = &mut inner.opaque;
         let bits = field_bits(store, st, elem)?;
         let arr = store
             .gc_heap
@@ -446,4 +454,9 @@ impl<T: GcRef> ManuallyRooted<T> {
                 .unroot_manual(self.index, self.stamp);
         }
     }
+}
+
+/// The error of an allocation the heap has no room for.
+fn out_of_memory() -> anyhow::Error {
+    crate::Trap::new(kiln_environ::TrapCode::GcHeapOutOfMemory, Vec::new()).into()
 }

@@ -162,6 +162,19 @@ pub trait ResourceLimiter {
         desired: usize,
         maximum: Option<usize>,
     ) -> Result<bool>;
+
+    /// Whether the store's GC heap may grow from `current` to `desired`
+    /// bytes; `maximum` is [`Config::max_gc_heap_size`](crate::Config::max_gc_heap_size).
+    /// The heap's size is what its old generation holds (garbage
+    /// included, until a full collection) plus its nursery; it grows when
+    /// a collection promotes objects and when an object does not fit the
+    /// nursery. `false` refuses: the heap collects fully instead, and if
+    /// that does not make room the allocation traps with
+    /// `GcHeapOutOfMemory` (an error from the API). The default allows.
+    fn gc_heap_growing(&mut self, current: usize, desired: usize, maximum: usize) -> bool {
+        let _ = (current, desired, maximum);
+        true
+    }
 }
 
 /// Stops wasm running in a store, from any thread.

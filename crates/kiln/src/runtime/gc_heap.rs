@@ -118,8 +118,11 @@ pub(crate) struct GcHeap {
     /// Where the old generation's objects end (the nursery's start and
     /// the allocation pointer are the record's).
     pub(super) old_top: u32,
-    /// The nursery's size: the fast path stops this far past its start.
+    /// The nursery's size when the resource limiter allows it.
     pub(super) nursery_size: u32,
+    /// The nursery's size now: the fast path stops this far past its
+    /// start. Smaller than `nursery_size` when the limiter allows no more.
+    pub(super) nursery_cap: u32,
     /// Old objects the write barrier recorded since the last collection:
     /// they may hold references into the nursery. Each has
     /// [`REMEMBERED`] set in its header, so it is here once.
@@ -127,6 +130,9 @@ pub(crate) struct GcHeap {
     /// The region of the full collection before the last one, kept for
     /// the next (its pages are already mapped), unless far too big.
     pub(super) spare: Vec<u64>,
+    /// The size the resource limiter last allowed (see
+    /// [`reserved`](Self::reserved)).
+    pub(super) granted: u64,
     /// Bytes the last minor collection promoted.
     pub(super) promoted: u32,
     /// Bytes that survived the last full collection.
@@ -167,10 +173,12 @@ impl GcHeap {
             words: Vec::new(),
             old_top: OBJECT_ALIGN,
             nursery_size: (limit / 8).clamp(MIN_NURSERY, NURSERY_SIZE) & !(OBJECT_ALIGN - 1),
+            nursery_cap: 0,
             remembered: Vec::new(),
             spare: Vec::new(),
             promoted: 0,
             full_live: 0,
+            granted: 0,
             limit,
             traces: Vec::new(),
             stress,
@@ -214,6 +222,66 @@ impl GcHeap {
         u64::from(self.old_top - OBJECT_ALIGN) + u64::from(self.top() - self.nursery_start())
     }
 
+    /// Bytes in the old generation (garbage included).
+    fn old_bytes(&self) -> u64 {
+        u64::from(self.old_top - OBJECT_ALIGN)
+    }
+
+    /// Bytes in the nursery.
+    fn young(&self) -> u64 {
+        u64::from(self.top() - self.nursery_start())
+    }
+
+    /// Sizes the nursery for an allocation of `size` bytes within what the
+    /// resource limiter allows (`grow` asks it) and the heap's limit. The
+    /// heap's size, as the limiter sees it, is the old generation's bytes
+    /// plus the nursery's capacity, which compiled code fills without
+    /// asking. The nursery gets its full size if the limiter allows
+    /// (asked for an eighth more than that when it must be asked, so that
+    /// it is asked rarely), else what is left of the last size it
+    /// allowed. `false` if that is not room for the object, or leaves a
+    /// nursery under an eighth of its size: the heap is full, and
+    /// collecting every few objects would only put off the trap.
+    pub(crate) fn fit(
+        &mut self,
+        size: u32,
+        grow: &mut dyn FnMut(usize, usize, usize) -> bool,
+    ) -> bool {
+        let old = self.old_bytes();
+        let limit = u64::from(self.limit);
+        let used = self.young() + u64::from(size);
+        let want = (old + used.max(u64::from(self.nursery_size))).min(limit);
+        let need = old + used;
+        if need > limit {
+            return false;
+        }
+        let as_usize = |b: u64| usize::try_from(b).unwrap_or(usize::MAX);
+        let mut ask = |heap: &mut GcHeap, desired: u64| {
+            let ok = grow(as_usize(heap.granted), as_usize(desired), as_usize(limit));
+            if ok {
+                heap.granted = desired;
+            }
+            ok
+        };
+        let stepped = want.max(self.granted + self.granted / 8).min(limit);
+        let allowed = self.granted >= want
+            || ask(self, stepped)
+            || ask(self, want)
+            || self.granted >= need
+            || ask(self, need);
+        if !allowed {
+            return false;
+        }
+        let cap = self.granted.min(want) - old;
+        let min_cap = u64::from(self.nursery_size / 8);
+        if cap < want - old && cap < min_cap {
+            return false;
+        }
+        self.nursery_cap = u32::try_from(cap).unwrap_or(u32::MAX) & !(OBJECT_ALIGN - 1);
+        self.sync_record();
+        true
+    }
+
     /// Whether an allocation of `size` bytes should collect first: the
     /// nursery is full, or the heap would pass its limit.
     pub(crate) fn wants_collection(&self, size: u32) -> bool {
@@ -227,7 +295,7 @@ impl GcHeap {
 
     /// Where the fast path stops: the nursery's end.
     fn nursery_end(&self) -> u64 {
-        u64::from(self.nursery_start()) + u64::from(self.nursery_size)
+        u64::from(self.nursery_start()) + u64::from(self.nursery_cap)
     }
 
     /// What the collector has done so far.

@@ -195,6 +195,41 @@ pub(crate) fn segment_values(
         .collect())
 }
 
+/// Checks that `n` elements of kind `kind` from `src` lie inside segment
+/// `seg` of `instance`, as [`segment_values`] reads them, without reading
+/// them: `array.new_data`/`array.new_elem` trap on a bad range before
+/// they allocate.
+pub(crate) fn check_segment(
+    store: &StoreOpaque,
+    instance: u32,
+    seg: u32,
+    src: u32,
+    n: u32,
+    kind: FieldKind,
+) -> Result<(), TrapCode> {
+    let vm = store.instance(instance).vm.get();
+    let end = u64::from(src)
+        + u64::from(n)
+            * if seg & ELEM_SEGMENT != 0 {
+                1
+            } else {
+                u64::from(kind.size())
+            };
+    if seg & ELEM_SEGMENT != 0 {
+        let len = vm.elems[(seg & !ELEM_SEGMENT) as usize].len() as u64;
+        return if end <= len {
+            Ok(())
+        } else {
+            Err(TrapCode::TableOutOfBounds)
+        };
+    }
+    if end <= vm.datas[seg as usize].1 as u64 {
+        Ok(())
+    } else {
+        Err(TrapCode::MemoryOutOfBounds)
+    }
+}
+
 /// The top bit of a segment argument: an element segment.
 pub(crate) const ELEM_SEGMENT: u32 = 1 << 31;
 

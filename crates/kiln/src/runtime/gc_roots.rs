@@ -144,21 +144,6 @@ impl StoreOpaque {
         slots
     }
 
-    /// Allocates through the heap, collecting first when its budget is
-    /// spent and the roots can be named; the interpreter's allocation ops
-    /// come here.
-    pub(crate) fn gc_alloc(
-        &mut self,
-        type_id: u32,
-        kind: u32,
-        size: u32,
-    ) -> Result<u32, kiln_environ::TrapCode> {
-        if self.gc_heap.wants_collection(size) && self.can_collect() {
-            self.collect_garbage_with(&mut |_| {}, false, size);
-        }
-        self.gc_heap.alloc(type_id, kind, size)
-    }
-
     /// Runs a full collection (the caller checked
     /// [`can_collect`](Self::can_collect)), then drops the host values it
     /// did not reach: `Store::gc`.
@@ -166,41 +151,60 @@ impl StoreOpaque {
         self.collect_garbage_with(&mut |_| {}, true, 0);
     }
 
-    /// Collects first if an allocation of `size` bytes wants it, with
-    /// `extra` naming references the caller holds outside every root (a
-    /// builtin's decoded operands, written into the object afterwards).
-    pub(crate) fn make_room(&mut self, size: u32, extra: &mut dyn FnMut(VisitRoot<'_>)) {
+    /// Makes room for an allocation of `size` bytes: collects first if the
+    /// heap wants it, with `extra` naming references the caller holds
+    /// outside every root (a builtin's decoded operands, written into the
+    /// object afterwards), then sizes the nursery within what the
+    /// resource limiter (`grow`) allows; if the object does not fit, a
+    /// full collection, and the limiter is asked again. `false` when there
+    /// is no room: the allocation traps with `GcHeapOutOfMemory`.
+    pub(crate) fn make_room(
+        &mut self,
+        size: u32,
+        extra: &mut dyn FnMut(VisitRoot<'_>),
+        grow: &mut dyn FnMut(usize, usize, usize) -> bool,
+    ) -> bool {
+        let mut full = false;
         if self.gc_heap.wants_collection(size) && self.can_collect() {
-            self.collect_garbage_with(extra, false, size);
+            full = self.collect_garbage_with(extra, false, size);
         }
+        if self.gc_heap.fit(size, grow) {
+            return true;
+        }
+        if !full && self.can_collect() {
+            self.collect_garbage_with(extra, true, size);
+        }
+        self.gc_heap.fit(size, grow)
     }
 
     /// A collection with `extra` roots: full when `full` says so (else
     /// as the heap decides), before an allocation of `pending` bytes.
+    /// Returns whether it was full.
     fn collect_garbage_with(
         &mut self,
         extra: &mut dyn FnMut(VisitRoot<'_>),
         full: bool,
         pending: u32,
-    ) {
+    ) -> bool {
         #[cfg(feature = "std")]
         let start = std::time::Instant::now();
-        self.collect_garbage_timed(extra, full, pending);
+        let full = self.collect_garbage_timed(extra, full, pending);
         #[cfg(feature = "std")]
         {
             let ns = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
             self.gc_heap.record_pause(ns);
         }
+        full
     }
 
     /// The collection itself: roots, copy, verification, and after a
-    /// full one the host values.
+    /// full one the host values. Returns whether it was full.
     fn collect_garbage_timed(
         &mut self,
         extra: &mut dyn FnMut(VisitRoot<'_>),
         full: bool,
         pending: u32,
-    ) {
+    ) -> bool {
         let native = self.native_root_slots();
         let StoreOpaque {
             exec,
@@ -250,5 +254,23 @@ impl StoreOpaque {
         if full {
             self.free_unreached_externrefs(&reached);
         }
+        full
+    }
+}
+
+impl<T> super::store_data::StoreInner<T> {
+    /// [`StoreOpaque::make_room`], asking the store's resource limiter.
+    pub(crate) fn gc_make_room(&mut self, size: u32, extra: &mut dyn FnMut(VisitRoot<'_>)) -> bool {
+        let super::store_data::StoreInner {
+            opaque,
+            limiter,
+            data,
+            ..
+        } = self;
+        let mut grow = |current, desired, maximum| match limiter {
+            Some(f) => f(data).gc_heap_growing(current, desired, maximum),
+            None => true,
+        };
+        opaque.make_room(size, extra, &mut grow)
     }
 }

@@ -225,7 +225,10 @@ impl<T> Host for StoreInner<T> {
     }
 
     fn gc_alloc(&mut self, type_id: u32, kind: u32, size: u32) -> Result<u32, TrapCode> {
-        self.opaque.gc_alloc(type_id, kind, size)
+        if !self.gc_make_room(size, &mut |_| {}) {
+            return Err(TrapCode::GcHeapOutOfMemory);
+        }
+        self.opaque.gc_heap.alloc(type_id, kind, size)
     }
 
     fn gc_remember(&mut self, obj: u32) {

@@ -1721,3 +1721,82 @@ fn old_objects_keep_the_young_objects_stored_into_them() {
         assert_eq!(slot0.call(&mut store, ()).unwrap(), 77);
     }
 }
+
+/// A resource limiter that lets the GC heap grow to `max` bytes and
+/// records what it was asked.
+struct GcBudget {
+    max: usize,
+    asked: Vec<(usize, usize, usize)>,
+}
+
+impl ResourceLimiter for GcBudget {
+    fn memory_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> anyhow::Result<bool> {
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> anyhow::Result<bool> {
+        Ok(true)
+    }
+
+    fn gc_heap_growing(&mut self, current: usize, desired: usize, maximum: usize) -> bool {
+        self.asked.push((current, desired, maximum));
+        desired <= self.max
+    }
+}
+
+/// The resource limiter decides how far the GC heap grows: garbage alone
+/// does not grow it, a live set past the budget traps with
+/// `GcHeapOutOfMemory`, and the store goes on once the set is dropped.
+#[test]
+fn the_resource_limiter_bounds_the_gc_heap() {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (type $cell (struct (field i64) (field (ref null $cell))))
+            (global $kept (mut (ref null $cell)) (ref.null $cell))
+            (func (export "keep") (param $n i32)
+              (loop $l
+                (global.set $kept (struct.new $cell (i64.const 1) (global.get $kept)))
+                (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                (br_if $l (local.get $n))))
+            (func (export "clear") (global.set $kept (ref.null $cell)))
+            (func (export "churn") (param $n i32)
+              (loop $l
+                (drop (struct.new $cell (i64.const 2) (ref.null $cell)))
+                (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                (br_if $l (local.get $n)))))"#,
+    )
+    .unwrap();
+    let budget = GcBudget {
+        max: 12 << 20,
+        asked: Vec::new(),
+    };
+    let mut store = Store::new(&engine, budget);
+    store.limiter(|l| l as &mut dyn ResourceLimiter);
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let keep = instance.get_typed_func::<i32, ()>(&mut store, "keep").unwrap();
+    let clear = instance.get_typed_func::<(), ()>(&mut store, "clear").unwrap();
+    let churn = instance.get_typed_func::<i32, ()>(&mut store, "churn").unwrap();
+
+    // 48 MB of garbage: the heap keeps its first size.
+    churn.call(&mut store, 2_000_000).unwrap();
+    let asked = store.data().asked.clone();
+    assert!(!asked.is_empty() && asked.len() <= 3, "{asked:?}");
+    assert_eq!(asked[0].0, 0);
+    assert!(asked.iter().all(|&(c, d, m)| c < d && d <= 12 << 20 && m == 1 << 30), "{asked:?}");
+    assert!(store.gc_stats().collections > 4);
+
+    // 24 MB kept alive: past the budget.
+    let before = store.gc_stats();
+    let err = keep.call(&mut store, 1_000_000).unwrap_err();
+    assert_eq!(trap_code(&err), Some(TrapCode::GcHeapOutOfMemory));
+    // Near the budget the heap stops rather than collect every few
+    // objects.
+    let after = store.gc_stats();
+    assert!(after.collections - before.collections < 100, "{before:?} {after:?}");
+    assert!(store.data().asked.iter().any(|&(_, d, _)| d > 12 << 20));
+    clear.call(&mut store, ()).unwrap();
+    churn.call(&mut store, 500_000).unwrap();
+    keep.call(&mut store, 10_000).unwrap();
+}

@@ -47,11 +47,16 @@ fn trap(code: TrapCode) -> Exit {
 /// (decoded from compiled code's buffer, stored into the new object
 /// after allocating), so they are roots, rewritten if their objects
 /// move.
-fn make_room<T>(store: &mut StoreInner<T>, size: Option<u32>, vals: &mut [u128], traced: &[bool]) {
+fn make_room<T>(
+    store: &mut StoreInner<T>,
+    size: Option<u32>,
+    vals: &mut [u128],
+    traced: &[bool],
+) -> Result<(), Exit> {
     let Some(size) = size else {
-        return;
+        return Ok(());
     };
-    store.opaque.make_room(size, &mut |visit| {
+    let room = store.gc_make_room(size, &mut |visit| {
         for (v, &t) in vals.iter_mut().zip(traced.iter().cycle()) {
             if t {
                 let mut r = *v as u32;
@@ -60,6 +65,11 @@ fn make_room<T>(store: &mut StoreInner<T>, size: Option<u32>, vals: &mut [u128],
             }
         }
     });
+    if room {
+        Ok(())
+    } else {
+        Err(trap(TrapCode::GcHeapOutOfMemory))
+    }
 }
 
 pub(super) unsafe extern "C" fn gc_struct_new<T>(
@@ -88,7 +98,7 @@ pub(super) unsafe extern "C" fn gc_struct_new<T>(
             Some(size),
             values.as_deref_mut().unwrap_or(&mut []),
             &traced,
-        );
+        )?;
         let obj = gc_ops::struct_new(&mut store.opaque.gc_heap, &types, ty, values.as_deref())
             .map_err(trap)?;
         Ok(u64::from(obj))
@@ -132,7 +142,7 @@ pub(super) unsafe extern "C" fn gc_array_new<T>(
             _ => false,
         };
         let size = kiln_environ::gc_layout::array_size(kind, len);
-        make_room(store, size, &mut vals, &[traced]);
+        make_room(store, size, &mut vals, &[traced])?;
         let arr =
             gc_ops::array_new(&mut store.opaque.gc_heap, &types, ty, &vals, len).map_err(trap)?;
         Ok(u64::from(arr))
@@ -152,14 +162,16 @@ pub(super) unsafe extern "C" fn gc_array_new_segment<T>(
         let module = module_of(store, instance);
         let types = TypeSpace::of(&module);
         let kind = types.array_kind(ty).map_err(trap)?;
-        // Collect before reading the segment: its items are roots, the
-        // values read from it are not.
+        // A bad range traps before anything is allocated. Collect before
+        // reading the segment: its items are roots, the values read from
+        // it are not.
+        gc_ops::check_segment(&store.opaque, instance, seg, src, len, kind).map_err(trap)?;
         make_room(
             store,
             kiln_environ::gc_layout::array_size(kind, len),
             &mut [],
             &[],
-        );
+        )?;
         let vals =
             gc_ops::segment_values(&store.opaque, instance, seg, src, len, kind).map_err(trap)?;
         let arr =
