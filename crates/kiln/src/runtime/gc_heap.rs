@@ -550,6 +550,22 @@ impl GcHeap {
         }
     }
 
+    /// Writes `v` as `n` consecutive fields of `kind` from `at` (an array's
+    /// elements): the value's bytes are made once and stored by a loop of
+    /// fixed-size copies, where [`write_field`](Self::write_field) per
+    /// element would check and encode each.
+    pub(crate) fn fill_fields(&mut self, at: u32, kind: FieldKind, v: u128, n: u32) {
+        let dst = self.bytes_mut(at, n * kind.size());
+        match kind {
+            FieldKind::I8 => dst.fill(v as u8),
+            FieldKind::I16 => fill_with(dst, (v as u16).to_ne_bytes()),
+            FieldKind::W32 => fill_with(dst, (v as u32).to_ne_bytes()),
+            FieldKind::W64 => fill_with(dst, (v as u64).to_ne_bytes()),
+            // Little-endian on every host, as compiled code stores it.
+            FieldKind::V128 => fill_with(dst, v.to_le_bytes()),
+        }
+    }
+
     /// Reads the field of `kind` at `at` (a packed one zero-extended), in
     /// the host's byte order (a `v128` little-endian).
     pub(crate) fn read_field(&self, at: u32, kind: FieldKind) -> u128 {
@@ -571,6 +587,13 @@ impl GcHeap {
     /// Writes the native-endian `u32` `v` at `at`.
     pub(crate) fn write_u32(&mut self, at: u32, v: u32) {
         self.bytes_mut(at, 4).copy_from_slice(&v.to_ne_bytes());
+    }
+}
+
+/// Fills `dst` with copies of `bytes` (its length is a multiple of `N`).
+fn fill_with<const N: usize>(dst: &mut [u8], bytes: [u8; N]) {
+    for chunk in dst.chunks_exact_mut(N) {
+        chunk.copy_from_slice(&bytes);
     }
 }
 
@@ -806,6 +829,44 @@ mod tests {
             heap.stats
         );
         assert_eq!(fulls, heap.stats.full_collections);
+    }
+
+    /// `fill_fields` writes what `write_field` would, element by element,
+    /// for every kind.
+    #[test]
+    fn filling_fields_matches_writing_them_one_by_one() {
+        let engine = crate::Engine::default();
+        let (_, _, bytes) = types(&engine);
+        let mut heap = GcHeap::with_limit(&engine, 1 << 20, false);
+        let a = heap.alloc(bytes, KIND_ARRAY, 16 + 5 * 16).unwrap();
+        let b = heap.alloc(bytes, KIND_ARRAY, 16 + 5 * 16).unwrap();
+        let v = 0x0102_0304_0506_0708_090a_0b0c_0d0e_0f10u128;
+        for kind in [
+            FieldKind::I8,
+            FieldKind::I16,
+            FieldKind::W32,
+            FieldKind::W64,
+            FieldKind::V128,
+        ] {
+            heap.fill_fields(a + 16, kind, v, 5);
+            for i in 0..5 {
+                heap.write_field(b + 16 + i * kind.size(), kind, v);
+            }
+            let n = 5 * kind.size();
+            assert_eq!(heap.bytes(a + 16, n), heap.bytes(b + 16, n), "{kind:?}");
+            assert_eq!(
+                heap.read_field(a + 16 + 4 * kind.size(), kind),
+                v & kind_mask(kind)
+            );
+        }
+    }
+
+    /// The bits of a value of `kind`.
+    fn kind_mask(kind: FieldKind) -> u128 {
+        match kind.size() {
+            16 => u128::MAX,
+            n => (1u128 << (8 * n)) - 1,
+        }
     }
 
     /// A store that never allocated an object collects without creating

@@ -80,10 +80,14 @@ pub(crate) fn array_new(
     let size = gc_layout::array_size(kind, len).ok_or(TrapCode::GcHeapOutOfMemory)?;
     let arr = heap.alloc(types.id(ty), KIND_ARRAY, size)?;
     heap.write_field(arr + ARRAY_LEN_OFFSET, FieldKind::W32, u128::from(len));
-    if !values.is_empty() {
-        for i in 0..len {
-            let v = values[i as usize % values.len()];
-            heap.write_field(elem_at(arr, kind, i), kind, v);
+    match values {
+        [] => {}
+        [v] => heap.fill_fields(elem_at(arr, kind, 0), kind, *v, len),
+        _ => {
+            for i in 0..len {
+                let v = values[i as usize % values.len()];
+                heap.write_field(elem_at(arr, kind, i), kind, v);
+            }
         }
     }
     Ok(arr)
@@ -124,9 +128,7 @@ pub(crate) fn array_fill(
     n: u32,
 ) -> Result<(), TrapCode> {
     let at = elems(heap, r, index, n, kind)?;
-    for i in 0..n {
-        heap.write_field(at + i * kind.size(), kind, v);
-    }
+    heap.fill_fields(at, kind, v, n);
     bulk_barrier(heap, kind, r);
     Ok(())
 }
