@@ -10,6 +10,8 @@
 #     and custom-native-signals features, there and for aarch64 (whose
 #     trampolines then build without the OS layer; examples/min-platform
 #     runs the x86_64 build);
+#   - without the `gc` feature GC modules are refused, and with it (and
+#     without `std`) the collector builds clippy clean;
 #   - the interpreter's op-profile feature builds and is clippy clean.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -36,8 +38,13 @@ if [ -n "$named" ]; then
 fi
 echo "[features] only crates/kiln/src/engine.rs names kiln_cranelift"
 
+echo "[features] without gc: GC modules are refused (cargo test -p kiln --lib --no-default-features --features std)"
+cargo test -q -p kiln --lib --no-default-features --features std gc_modules_need_the_proposal_and_the_feature
+
 echo "[features] cargo clippy -p kiln --no-default-features --features runtime,interp --target x86_64-unknown-none"
 cargo clippy -q -p kiln --no-default-features --features runtime,interp --target x86_64-unknown-none -- -D warnings
+echo "[features] the same with gc: the collector builds without std"
+cargo clippy -q -p kiln --no-default-features --features runtime,interp,gc --target x86_64-unknown-none -- -D warnings
 
 echo "[features] the same with custom-virtual-memory,custom-native-signals (x86_64-unknown-none, aarch64)"
 custom=runtime,interp,custom-virtual-memory,custom-native-signals

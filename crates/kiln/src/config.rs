@@ -105,10 +105,13 @@ impl Config {
     pub fn new() -> Self {
         // A build without the `simd` feature cannot run SIMD, so it does
         // not accept it by default.
-        #[cfg_attr(feature = "simd", allow(unused_mut))]
+        #[cfg_attr(all(feature = "simd", feature = "gc"), allow(unused_mut))]
         let mut features = kiln_environ::default_features();
         #[cfg(not(feature = "simd"))]
         features.remove(WasmFeatures::SIMD | WasmFeatures::RELAXED_SIMD);
+        // Nor GC without the `gc` feature.
+        #[cfg(not(feature = "gc"))]
+        features.remove(WasmFeatures::GC);
         Config {
             features,
             strategy: Strategy::Auto,
@@ -158,6 +161,15 @@ impl Config {
     pub fn relaxed_simd_deterministic(&mut self, enable: bool) -> &mut Self {
         self.relaxed_simd_deterministic = enable;
         self
+    }
+
+    /// Enables the GC proposal: struct and array types, `i31ref`, the
+    /// `any`/`eq`/`struct`/`array` hierarchy, casts, and the collector that
+    /// frees their objects. Default: on, where the crate's `gc` feature is
+    /// (it is by default); without that feature, enabling it makes
+    /// [`Engine::new`](crate::Engine::new) fail.
+    pub fn wasm_gc(&mut self, enable: bool) -> &mut Self {
+        self.feature(WasmFeatures::GC, enable)
     }
 
     /// Enables the wide-arithmetic proposal: 128-bit addition and

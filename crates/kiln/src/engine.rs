@@ -53,6 +53,13 @@ impl Engine {
                  disable the proposal with `Config::wasm_simd(false)`"
             );
         }
+        #[cfg(not(feature = "gc"))]
+        if config.features.contains(WasmFeatures::GC) {
+            anyhow::bail!(
+                "this build of Kiln cannot run the GC proposal (it lacks the `gc` cargo \
+                 feature); disable it with `Config::wasm_gc(false)`"
+            );
+        }
         if config.max_wasm_stack == 0 {
             anyhow::bail!("`max_wasm_stack` must be greater than zero");
         }
@@ -273,4 +280,36 @@ fn native_engine(config: &Config, target: Option<&str>) -> Result<NativeEngine> 
         );
     }
     NativeEngine::loader(config.tunables(), config.features)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A module whose one type is `(struct (field i32))`.
+    const STRUCT_MODULE: &[u8] = b"\0asm\x01\0\0\0\x01\x05\x01\x5f\x01\x7f\x00";
+
+    /// GC types need the proposal, which needs the `gc` feature: a build
+    /// without it rejects them and refuses to turn the proposal on.
+    #[test]
+    fn gc_modules_need_the_proposal_and_the_feature() {
+        let mut off = Config::new();
+        off.wasm_gc(false);
+        let engine = Engine::new(&off).unwrap();
+        assert!(crate::Module::new(&engine, STRUCT_MODULE).is_err());
+        let default = Config::new();
+        let engine = Engine::new(&default).unwrap();
+        if cfg!(feature = "gc") {
+            crate::Module::new(&engine, STRUCT_MODULE).unwrap();
+        } else {
+            assert!(crate::Module::new(&engine, STRUCT_MODULE).is_err());
+            let mut on = Config::new();
+            on.wasm_gc(true);
+            let err = match Engine::new(&on) {
+                Ok(_) => panic!("a build without `gc` accepted the proposal"),
+                Err(e) => e.to_string(),
+            };
+            assert!(err.contains("`gc` cargo"), "{err}");
+        }
+    }
 }

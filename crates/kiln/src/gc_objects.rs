@@ -1,23 +1,21 @@
 //! Struct and array objects as the host sees them: [`StructRef`],
-//! [`ArrayRef`] and [`EqRef`], allocated and read from the host, and
-//! [`ManuallyRooted`] handles that outlive every [`RootScope`].
+//! [`ArrayRef`] and [`EqRef`], allocated and read from the host (with the
+//! `gc` feature, like the GC proposal itself).
 //!
 //! Every handle names a root-table entry (`gc_ref.rs`), never an
 //! object's offset, so the collector may move the object under it.
 //! Allocation from the host may collect, like allocation from wasm: the
 //! values given for the fields are handles too, read only after the
 //! collection.
-//!
-//! [`RootScope`]: crate::RootScope
 
 use crate::gc_ref::GcHandle;
 use crate::prelude::*;
+use crate::rooted::{GcRef, RootParts, object};
 use crate::runtime::gc_ops;
 use crate::runtime::{StoreId, StoreOpaque};
 use crate::store::{AsContext, AsContextMut};
 use crate::{AnyRef, ArrayType, StructType, Val};
 use anyhow::{Result, bail};
-use core::marker::PhantomData;
 use kiln_environ::gc_layout::{
     self, ARRAY_LEN_OFFSET, FieldKind, KIND_ARRAY, KIND_STRUCT, StructLayout,
 };
@@ -56,8 +54,6 @@ fn field_val(store: &StoreOpaque, st: StorageType, bits: u128) -> Val {
     Val::from_bits(store, st.unpacked(), bits)
 }
 
-/// The registry id and object offset `handle` names now (an error for a
-/// handle whose scope ended).
 /// The registered type `id` of a type handle made in `engine`, checked to
 /// be this store's engine.
 fn registered(
@@ -69,13 +65,6 @@ fn registered(
         bail!("the type belongs to another engine");
     }
     Ok(store.engine.registered_type(id))
-}
-
-fn object(store: &StoreOpaque, owner: StoreId, handle: GcHandle) -> Result<u32> {
-    if owner != store.id {
-        bail!("a GC reference used with a store it does not belong to");
-    }
-    store.gc_ref_bits(handle)
 }
 
 impl StructRef {
@@ -367,94 +356,7 @@ impl From<EqRef> for Val {
     }
 }
 
-/// The handle types a [`ManuallyRooted`] can hold.
-pub trait GcRef: Copy + private::Sealed {}
-
-mod private {
-    /// A handle's store and root: what `ManuallyRooted` keeps.
-    pub trait Sealed {
-        fn parts(&self) -> super::RootParts;
-        fn from_parts(parts: super::RootParts) -> Self;
-    }
-}
-
-/// A handle's store and root entry (opaque; used by [`GcRef`]'s sealed
-/// methods).
-#[doc(hidden)]
-#[derive(Clone, Copy, Debug)]
-pub struct RootParts(StoreId, GcHandle);
-
-use private::Sealed;
-
-macro_rules! gc_ref_types {
-    ($($t:ty),*) => {$(
-        impl Sealed for $t {
-            fn parts(&self) -> RootParts {
-                RootParts(self.store, self.handle)
-            }
-            fn from_parts(parts: RootParts) -> Self {
-                Self { store: parts.0, handle: parts.1 }
-            }
-        }
-        impl GcRef for $t {}
-    )*};
-}
-gc_ref_types!(AnyRef, StructRef, ArrayRef, EqRef, crate::ExternRef);
-
-/// A handle rooted until [`ManuallyRooted::unroot`] is called, whatever
-/// scopes end: for references the host keeps across calls (in its own
-/// data structures). Forgetting to unroot it keeps the object alive as
-/// long as the store; an unrooted handle is refused with an error.
-#[derive(Debug)]
-pub struct ManuallyRooted<T: GcRef> {
-    store: StoreId,
-    index: u32,
-    stamp: u64,
-    _ty: PhantomData<T>,
-}
-
-impl<T: GcRef> ManuallyRooted<T> {
-    /// Roots what `r` names until [`unroot`](Self::unroot).
-    pub fn new(store: impl AsContext, r: &T) -> Result<ManuallyRooted<T>> {
-        let store = &store.as_context().0.opaque;
-        let RootParts(owner, handle) = r.parts();
-        let bits = object(store, owner, handle)?;
-        let (index, stamp) = store.host_roots.lock().push_manual(bits);
-        Ok(ManuallyRooted {
-            store: owner,
-            index,
-            stamp,
-            _ty: PhantomData,
-        })
-    }
-
-    /// A handle in the current scope for what this roots.
-    pub fn get(&self, store: impl AsContext) -> Result<T> {
-        let store = &store.as_context().0.opaque;
-        if self.store != store.id {
-            bail!("a GC reference used with a store it does not belong to");
-        }
-        let Some(bits) = store.host_roots.lock().get_manual(self.index, self.stamp) else {
-            bail!("the manually rooted handle was unrooted");
-        };
-        Ok(T::from_parts(RootParts(
-            self.store,
-            store.root_gc_ref(bits),
-        )))
-    }
-
-    /// Ends the root: the object may be freed once nothing else reaches
-    /// it.
-    pub fn unroot(self, store: impl AsContext) {
-        let store = &store.as_context().0.opaque;
-        if self.store == store.id {
-            store
-                .host_roots
-                .lock()
-                .unroot_manual(self.index, self.stamp);
-        }
-    }
-}
+crate::rooted::gc_ref_types!(StructRef, ArrayRef, EqRef);
 
 /// The error of an allocation the heap has no room for.
 fn out_of_memory() -> anyhow::Error {

@@ -104,11 +104,13 @@ mod engine;
 mod exception;
 mod externals;
 mod func;
+#[cfg(feature = "gc")]
 mod gc_objects;
 mod gc_ref;
 mod instance;
 mod linker;
 mod module;
+mod rooted;
 mod runtime;
 mod store;
 mod trap;
@@ -122,12 +124,14 @@ pub use exception::{ExnRef, Tag, TagType, ThrownException};
 pub use externals::{Extern, Global, Memory, Table};
 pub use func::typed::{TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
 pub use func::{Caller, Func, IntoFunc};
-pub use gc_objects::{ArrayRef, EqRef, GcRef, ManuallyRooted, StructRef};
+#[cfg(feature = "gc")]
+pub use gc_objects::{ArrayRef, EqRef, StructRef};
 pub use gc_ref::{AnyRef, I31, RootScope};
 pub use instance::Instance;
 pub use kiln_environ::TrapCode;
 pub use linker::Linker;
 pub use module::{ExportType, ImportType, Module, StaticModule};
+pub use rooted::{GcRef, ManuallyRooted};
 pub use runtime::gc_heap::{GcStats, PAUSE_WINDOW};
 pub use store::{
     AsContext, AsContextMut, InterruptHandle, ResourceLimiter, Store, StoreContext, StoreContextMut,

@@ -41,6 +41,7 @@ const MIN_NURSERY: u32 = 64 << 10;
 
 /// Set in a copied object's old header word 1; word 0 then holds the
 /// object's new offset.
+#[cfg(feature = "gc")]
 pub(super) const FORWARDED: u32 = 1 << 2;
 
 /// What a collection hands its roots to: called on each root, which it
@@ -49,6 +50,9 @@ pub(crate) type VisitRoot<'a> = &'a mut dyn FnMut(&mut u32);
 
 /// What the collector needs to know about a type to copy and scan its
 /// objects.
+// Without the `gc` feature the collector (`gc_collect.rs`), which reads
+// these, is left out; no object is ever allocated then.
+#[cfg_attr(not(feature = "gc"), allow(dead_code))]
 #[derive(Clone, Debug)]
 pub(crate) enum TypeTrace {
     /// A struct: its size and the offsets of its traced reference fields.
@@ -111,6 +115,9 @@ pub struct GcStats {
 pub const PAUSE_WINDOW: usize = 1024;
 
 /// The heap's storage and its record.
+// Without the `gc` feature the collector, which reads some of these, is
+// left out.
+#[cfg_attr(not(feature = "gc"), allow(dead_code))]
 pub(crate) struct GcHeap {
     /// The old generation, the gap it grows into, and the nursery, in
     /// 8-byte words so every object is 8-aligned.
@@ -390,7 +397,7 @@ impl GcHeap {
     }
 
     /// Bytes held (objects and garbage), for tests.
-    #[cfg(test)]
+    #[cfg(all(test, feature = "gc"))]
     pub(crate) fn used(&self) -> u64 {
         self.held()
     }
@@ -400,6 +407,7 @@ impl GcHeap {
     /// remembered set, so the next minor collection finds that reference.
     /// Compiled code and the interpreter test the same inline and call
     /// [`remember`](Self::remember) only then.
+    #[cfg(feature = "gc")]
     pub(crate) fn write_barrier(&mut self, obj: u32, v: u32) {
         let start = self.nursery_start();
         if obj < start && is_object(v) && v >= start {
@@ -456,6 +464,24 @@ impl GcHeap {
             self.stats.full_collections += 1;
             return true;
         }
+        #[cfg(not(feature = "gc"))]
+        {
+            let _ = (full, pending);
+            unreachable!("without the `gc` feature no module can allocate an object");
+        }
+        #[cfg(feature = "gc")]
+        self.collect_objects(roots, host_value, full, pending)
+    }
+
+    /// [`collect`](Self::collect) once objects exist.
+    #[cfg(feature = "gc")]
+    fn collect_objects(
+        &mut self,
+        roots: &mut dyn FnMut(VisitRoot<'_>),
+        host_value: &mut dyn FnMut(u32),
+        full: bool,
+        pending: u32,
+    ) -> bool {
         let young = self.top() - self.nursery_start();
         let gap = self.nursery_start() - self.old_top;
         // The stress mode makes every fourth collection full, so both
@@ -487,6 +513,7 @@ impl GcHeap {
     /// (so full collections come when the old generation has doubled),
     /// at least two nurseries' worth, never past the limit; a multiple of
     /// [`OBJECT_ALIGN`].
+    #[cfg(feature = "gc")]
     pub(super) fn gap_after(&self, live: u32) -> u32 {
         live.max(2 * self.nursery_size)
             .min(self.limit.saturating_sub(live))
@@ -566,6 +593,7 @@ impl GcHeap {
         }
     }
 
+    #[cfg(feature = "gc")]
     /// Reads the field of `kind` at `at` (a packed one zero-extended), in
     /// the host's byte order (a `v128` little-endian).
     pub(crate) fn read_field(&self, at: u32, kind: FieldKind) -> u128 {
@@ -597,7 +625,7 @@ fn fill_with<const N: usize>(dst: &mut [u8], bytes: [u8; N]) {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "gc"))]
 mod tests {
     use super::*;
     use kiln_environ::gc_layout::{ARRAY_LEN_OFFSET, KIND_ARRAY, KIND_STRUCT};

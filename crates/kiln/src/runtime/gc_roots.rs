@@ -245,6 +245,7 @@ impl StoreOpaque {
             full,
             pending,
         );
+        #[cfg(feature = "gc")]
         if gc_heap.verify {
             let mut all = Vec::new();
             all_roots(&mut |r| all.push(*r));

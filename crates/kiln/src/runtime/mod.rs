@@ -12,6 +12,7 @@
 
 pub(crate) mod const_eval;
 pub(crate) mod exceptions;
+#[cfg(feature = "gc")]
 mod gc_collect;
 pub(crate) mod gc_heap;
 pub(crate) mod gc_ops;
