@@ -191,10 +191,11 @@ builtins! {
     /// is of the type `target` and `flags` name (`crate::gc_cast`), else
     /// 0.
     GcRefTest = "gc_ref_test" (VmCtx, I64, I32, I32) -> I32;
-    /// The write barrier's slow path: `(vmctx, obj)`, an old object that
-    /// was just given a reference to a young one, joins the remembered
-    /// set. Never collects.
-    GcRemember = "gc_remember" (VmCtx, I64);
+    /// The write barrier's slow path: `(vmctx, obj, field)`, an old object
+    /// that was just given a reference to a young one at heap offset
+    /// `field`, joins the remembered set (and a carded array's card is
+    /// marked). Never collects.
+    GcRemember = "gc_remember" (VmCtx, I64, I32);
 }
 
 impl Builtin {

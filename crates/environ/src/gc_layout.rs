@@ -45,6 +45,17 @@ pub const KIND_MASK: u32 = 3;
 /// remembered set (it may hold references to young objects); the
 /// collector clears it. Readers of the kind mask it off.
 pub const REMEMBERED: u32 = 1 << 3;
+/// Set by the collector in the header word of an old array of traced
+/// references of at least [`CARDED_ARRAY_MIN`] bytes: the write barrier
+/// marks the card of each element written instead of having the whole
+/// array scanned, so it must be told of every store, remembered or not.
+pub const CARDED: u32 = 1 << 4;
+/// The smallest array (bytes, header included) the collector cards.
+pub const CARDED_ARRAY_MIN: u32 = 4096;
+/// Log2 of a card's size in bytes: the heap's offsets are divided into
+/// cards of this size, and a minor collection scans only the marked
+/// cards of a carded array.
+pub const CARD_SHIFT: u32 = 7;
 /// Objects are aligned to this many bytes (so an offset's low 3 bits are
 /// free for the i31 and host-value tags).
 pub const OBJECT_ALIGN: u32 = 8;

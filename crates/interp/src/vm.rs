@@ -157,9 +157,10 @@ pub trait Host {
     fn gc_alloc(&mut self, type_id: u32, kind: u32, size: u32) -> Result<u32, TrapCode>;
 
     /// The write barrier's slow path: old object `obj` was given a
-    /// reference to a young one, and joins the remembered set. Never
+    /// reference to a young one at heap offset `field` (`u32::MAX`: by a
+    /// bulk instruction, anywhere), and joins the remembered set. Never
     /// collects.
-    fn gc_remember(&mut self, obj: u32);
+    fn gc_remember(&mut self, obj: u32, field: u32);
 
     /// Whether the type with registry id `sub` is `sup` or declares it
     /// among its supertypes: `call_indirect` asks when a function's

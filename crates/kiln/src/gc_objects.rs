@@ -143,7 +143,7 @@ impl StructRef {
         store.gc_heap.write_field(at, kind, bits);
         if f.storage.is_traced() {
             let obj = object(store, self.store, self.handle)?;
-            store.gc_heap.write_barrier(obj, bits as u32);
+            store.gc_heap.write_barrier(obj, at, bits as u32);
         }
         Ok(())
     }
@@ -261,7 +261,7 @@ impl ArrayRef {
         store.gc_heap.write_field(at, kind, bits);
         if f.storage.is_traced() {
             let arr = object(store, self.store, self.handle)?;
-            store.gc_heap.write_barrier(arr, bits as u32);
+            store.gc_heap.write_barrier(arr, at, bits as u32);
         }
         Ok(())
     }

@@ -81,7 +81,7 @@ impl Translator<'_, '_> {
                 let addr = self.object_addr(r);
                 self.store_field(kind, vt, v, addr, offset as i32);
                 if vt.is_traced() {
-                    self.write_barrier(r, v);
+                    self.write_barrier(r, v, FieldAt::Offset(offset));
                 }
             }
             O::ArrayNew { array_type_index } => {
@@ -123,7 +123,7 @@ impl Translator<'_, '_> {
                 let (addr, off) = self.elem_addr(r, index, kind);
                 self.store_field(kind, vt, v, addr, off);
                 if vt.is_traced() {
-                    self.write_barrier(r, v);
+                    self.write_barrier(r, v, FieldAt::Element(index, kind.size()));
                 }
             }
             O::ArrayLen => {
@@ -352,11 +352,12 @@ impl Translator<'_, '_> {
     }
 
     /// The write barrier after reference `v` was stored into the object
-    /// `obj` (`docs/gc.md`, "The collector"): when the object is old (below
-    /// the nursery's start) and `v` is a young object, a cold call puts
-    /// the object in the remembered set. A store into a young object costs
+    /// `obj` at `at` (`docs/gc.md`, "The collector"): when the object is old
+    /// (below the nursery's start) and `v` is a young object, a cold call
+    /// puts the object in the remembered set (and marks the field's card
+    /// if the object is a carded array). A store into a young object costs
     /// one load and one compare.
-    fn write_barrier(&mut self, obj: Value, v: Value) {
+    fn write_barrier(&mut self, obj: Value, v: Value, at: FieldAt) {
         let o = &self.env.offsets;
         let (record_off, ptr) = (o.vmctx_gc_heap(), self.env.pointer_type);
         // After `base`, `len`, `top` and `end`.
@@ -386,7 +387,18 @@ impl Translator<'_, '_> {
         self.builder.ins().brif(remember, slow, &[], done, &[]);
         self.builder.seal_block(slow);
         self.switch_to(slow);
-        self.call_builtin(Builtin::GcRemember, &[obj]);
+        let obj32 = self.builder.ins().ireduce(types::I32, obj);
+        let field = match at {
+            FieldAt::Offset(offset) => self.builder.ins().iadd_imm_u(obj32, i64::from(offset)),
+            FieldAt::Element(index, size) => {
+                let scaled = self.builder.ins().imul_imm_u(index, i64::from(size));
+                let elem = self.builder.ins().iadd(obj32, scaled);
+                self.builder
+                    .ins()
+                    .iadd_imm_u(elem, i64::from(ARRAY_ELEMS_OFFSET))
+            }
+        };
+        self.call_builtin(Builtin::GcRemember, &[obj, field]);
         self.builder.ins().jump(done, &[]);
         self.builder.seal_block(done);
         self.switch_to(done);
@@ -640,6 +652,16 @@ impl Translator<'_, '_> {
 /// aliases the heap but the runtime's calls.
 fn heap_flags() -> MemFlagsData {
     MemFlagsData::trusted()
+}
+
+/// Where a reference was stored, for the write barrier's slow path.
+#[derive(Clone, Copy)]
+enum FieldAt {
+    /// A struct field at this byte offset.
+    Offset(u32),
+    /// The array element at this index (an `i32`), elements this many
+    /// bytes apart.
+    Element(Value, u32),
 }
 
 /// An inline allocation between [`Translator::bump_alloc`] and

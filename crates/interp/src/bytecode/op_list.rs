@@ -728,15 +728,21 @@ pub enum Op {
     },
     /// The write barrier after a store of traced references into the
     /// object in `[obj]` (`docs/gc.md`, "The collector"): when the object
-    /// is old and `[val]` is a young object (or, with `all`, after a bulk
-    /// write, whenever the object is old), it joins the remembered set.
+    /// is old and `[val]` is a young object (or, after a bulk write,
+    /// whenever the object is old), it joins the remembered set. `at`
+    /// says where the store was: a struct field at byte `offset`, the
+    /// array element `[index]` (of `offset` bytes), or anywhere.
     GcBarrier {
         /// Object slot.
         obj: Slot,
-        /// Stored value slot (unused with `all`).
+        /// Stored value slot (unused after a bulk write).
         val: Slot,
-        /// Remember an old object whatever was stored.
-        all: bool,
+        /// Element index slot (for an array element).
+        index: Slot,
+        /// The field's offset, or the element's size.
+        offset: u32,
+        /// A `gc::BARRIER_*` constant.
+        at: u8,
     },
     /// `ref.test`: `[dst]` = whether `[src]` is of the type `target` and
     /// `flags` name (`kiln_environ::gc_cast`).

@@ -543,23 +543,38 @@ unsafe fn kind_of(inst: *const VmInstance, obj: u32) -> u32 {
     unsafe { load(inst, obj + 4, FieldKind::W32 as u8, false) as u32 & KIND_MASK }
 }
 
+/// `Op::GcBarrier`'s `at`: the store was to a struct field.
+pub(crate) const BARRIER_FIELD: u8 = 0;
+/// `Op::GcBarrier`'s `at`: the store was to an array element.
+pub(crate) const BARRIER_ELEMENT: u8 = 1;
+/// `Op::GcBarrier`'s `at`: a bulk instruction wrote the array.
+pub(crate) const BARRIER_BULK: u8 = 2;
+
 /// The write barrier (`Op::GcBarrier`): tells the runtime when the old
-/// object `obj` was given a reference `v` to a young object, or, with
-/// `all`, anything at all, unless its header says it is remembered
-/// already.
+/// object `obj` was given a reference `v` to a young object (at the field
+/// `at` and `offset` name, `index` being an array element's), or after a
+/// bulk write anything at all, unless its header says it is remembered
+/// already and not carded (a carded array's every store marks a card).
 ///
 /// # Safety
 /// `obj` is an object of `cx.inst`'s store.
 #[inline(always)]
-pub(super) unsafe fn barrier(cx: &mut Cx<'_>, obj: u32, v: u32, all: bool) {
+pub(super) unsafe fn barrier(cx: &mut Cx<'_>, obj: u32, v: u32, index: u32, offset: u32, at: u8) {
     // SAFETY: per the contract, the instance and its heap record are live.
     let start = unsafe { (*(*cx.inst).gc_heap).nursery_start };
-    if obj >= start || !(all || (gc_layout::is_object(v) && v >= start)) {
+    let bulk = at == BARRIER_BULK;
+    if obj >= start || !(bulk || (gc_layout::is_object(v) && v >= start)) {
         return;
     }
     // SAFETY: per the contract.
     let header = unsafe { load(cx.inst, obj + 4, FieldKind::W32 as u8, false) as u32 };
-    if header & gc_layout::REMEMBERED == 0 {
-        cx.host.gc_remember(obj);
+    if header & (gc_layout::REMEMBERED | gc_layout::CARDED) == gc_layout::REMEMBERED {
+        return;
     }
+    let field = match at {
+        BARRIER_FIELD => obj + offset,
+        BARRIER_ELEMENT => obj + ARRAY_ELEMS_OFFSET + index * offset,
+        _ => u32::MAX,
+    };
+    cx.host.gc_remember(obj, field);
 }

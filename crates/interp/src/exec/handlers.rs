@@ -1052,11 +1052,11 @@ handlers! { $ [ip, fp, cx, mb, ml, acc]
         // SAFETY: as for `ArrayGet`; the ranges are checked.
         tri!(unsafe { gc::array_init_segment(cx.inst, a, u64::from(o), seg, u64::from(s), u64::from(n), kind) })
     }
-    GcBarrier { obj, val, all } => {
-        let (o, v) = (get!(obj) as u32, get!(val) as u32);
+    GcBarrier { obj, val, index, offset, at } => {
+        let (o, v, i) = (get!(obj) as u32, get!(val) as u32, get!(index) as u32);
         // SAFETY: the object slot holds a non-null object of this store
-        // (the store before this op trapped on null).
-        unsafe { gc::barrier(cx, o, v, all) }
+        // (the store before this op trapped on null or a bad index).
+        unsafe { gc::barrier(cx, o, v, i, offset, at) }
     }
     RefTest { dst, src, target, flags } => {
         let ok = gc::ref_test(cx, get!(src), target, flags);

@@ -6,7 +6,7 @@
 
 use super::FuncTranslator;
 use crate::bytecode::Op;
-use crate::exec::gc::ELEM_SEGMENT;
+use crate::exec::gc::{BARRIER_BULK, BARRIER_ELEMENT, BARRIER_FIELD, ELEM_SEGMENT};
 use kiln_environ::gc_cast as cast;
 use kiln_environ::gc_layout::{FieldKind, StructLayout, array_elem_kind};
 use kiln_environ::{RefType, TranslationError, TypeKind};
@@ -96,7 +96,15 @@ impl FuncTranslator<'_> {
                     offset,
                     kind: kind as u8,
                 });
-                self.barrier(obj, val.src, val.gc, false);
+                if val.gc {
+                    self.emit(Op::GcBarrier {
+                        obj,
+                        val: val.src,
+                        index: 0,
+                        offset,
+                        at: BARRIER_FIELD,
+                    });
+                }
             }
             O::ArrayNew { array_type_index } => {
                 let len = self.pop().src;
@@ -170,7 +178,15 @@ impl FuncTranslator<'_> {
                     val: val.src,
                     kind,
                 });
-                self.barrier(arr, val.src, val.gc, false);
+                if val.gc {
+                    self.emit(Op::GcBarrier {
+                        obj: arr,
+                        val: val.src,
+                        index,
+                        offset: self.array_kind(array_type_index).size(),
+                        at: BARRIER_ELEMENT,
+                    });
+                }
             }
             O::ArrayLen => {
                 let arr = self.pop().src;
@@ -190,7 +206,7 @@ impl FuncTranslator<'_> {
                     len,
                     kind,
                 });
-                self.barrier(arr, val.src, val.gc, false);
+                self.bulk_barrier(arr, val.gc);
             }
             O::ArrayCopy {
                 array_type_index_dst,
@@ -211,7 +227,7 @@ impl FuncTranslator<'_> {
                     kind,
                 });
                 let traced = self.array_traced(array_type_index_dst);
-                self.barrier(dst, dst, traced, true);
+                self.bulk_barrier(dst, traced);
             }
             O::ArrayInitData {
                 array_type_index,
@@ -334,7 +350,7 @@ impl FuncTranslator<'_> {
             seg,
         });
         let traced = self.array_traced(ty);
-        self.barrier(arr, arr, traced, true);
+        self.bulk_barrier(arr, traced);
     }
 
     /// Whether array type `ty`'s elements are traced references.
@@ -344,13 +360,17 @@ impl FuncTranslator<'_> {
             .is_some_and(|a| a.element.storage.is_traced())
     }
 
-    /// The write barrier after a store into the object in slot `obj` of
-    /// the value in slot `val`, when that is a traced reference
-    /// (`traced`); `all` for a bulk write, whose values the op does not
-    /// look at.
-    fn barrier(&mut self, obj: super::Slot, val: super::Slot, traced: bool, all: bool) {
+    /// The write barrier after a bulk write into the array in slot `obj`
+    /// of elements that are traced references (`traced`).
+    fn bulk_barrier(&mut self, obj: super::Slot, traced: bool) {
         if traced {
-            self.emit(Op::GcBarrier { obj, val, all });
+            self.emit(Op::GcBarrier {
+                obj,
+                val: obj,
+                index: 0,
+                offset: 0,
+                at: BARRIER_BULK,
+            });
         }
     }
 

@@ -137,7 +137,7 @@ impl Host for TestHost {
         Err(TrapCode::GcHeapOutOfMemory)
     }
 
-    fn gc_remember(&mut self, _obj: u32) {
+    fn gc_remember(&mut self, _obj: u32, _field: u32) {
         unreachable!("the harness allocates no objects, so none is old")
     }
 }

@@ -3,14 +3,16 @@
 //! place; a full one copies everything alive into a new region. Both are
 //! Cheney's breadth-first copy, the copied objects being the scan queue,
 //! and both leave forwarding addresses in the headers they copied from.
+//! A minor collection scans a remembered carded array (a big array of
+//! references) only in the cards the write barrier marked.
 //! Also the checks the heap verifier makes (`Config::gc_stress`, debug
 //! builds).
 
 use super::gc_heap::{FORWARDED, GcHeap, TypeTrace, VisitRoot};
 use crate::prelude::*;
 use kiln_environ::gc_layout::{
-    self, ARRAY_ELEMS_OFFSET, ARRAY_LEN_OFFSET, KIND_ARRAY, KIND_MASK, KIND_STRUCT, OBJECT_ALIGN,
-    REMEMBERED, is_host_value, is_object,
+    self, ARRAY_ELEMS_OFFSET, ARRAY_LEN_OFFSET, CARD_SHIFT, CARDED, CARDED_ARRAY_MIN, KIND_ARRAY,
+    KIND_MASK, KIND_STRUCT, OBJECT_ALIGN, REMEMBERED, is_host_value, is_object,
 };
 
 /// The native-endian `u32` at byte `at` of `words`.
@@ -88,6 +90,16 @@ fn layout<'t>(traces: &'t [Option<TypeTrace>], words: &[u64], at: u32) -> (u32, 
     }
 }
 
+/// The header bit an old copy of an object of `size` bytes with `refs`
+/// gets: [`CARDED`] for a big array of traced references.
+fn card_bit(size: u32, refs: &Refs<'_>) -> u32 {
+    if matches!(refs, Refs::Elems { .. }) && size >= CARDED_ARRAY_MIN {
+        CARDED
+    } else {
+        0
+    }
+}
+
 /// A minor collection's state: the nursery's survivors are copied to
 /// `to_top` and on, in the same region.
 struct Promoter<'a> {
@@ -107,7 +119,8 @@ impl Promoter<'_> {
         if get32(self.words, r + 4) & FORWARDED != 0 {
             return get32(self.words, r);
         }
-        let (size, _) = layout(self.traces, self.words, r);
+        let (size, refs) = layout(self.traces, self.words, r);
+        let card = card_bit(size, &refs);
         let (src, dst, n) = (r as usize / 8, self.to_top as usize / 8, size as usize / 8);
         // The gap below the nursery has room for every young byte (the
         // collector checked), so the ranges never overlap.
@@ -115,6 +128,7 @@ impl Promoter<'_> {
         let new = self.to_top;
         self.to_top += size;
         let kind = get32(self.words, r + 4);
+        set32(self.words, new + 4, kind | card);
         set32(self.words, r + 4, kind | FORWARDED);
         set32(self.words, r, new);
         new
@@ -139,6 +153,32 @@ impl Promoter<'_> {
             Refs::Nothing => {}
         }
         size
+    }
+
+    /// Forwards the references in the marked cards of the carded array at
+    /// `at` (the barrier marked the card of every element it was told of).
+    fn scan_cards(&mut self, at: u32, cards: &[u8]) {
+        let (_, refs) = layout(self.traces, self.words, at);
+        let Refs::Elems { len, step } = refs else {
+            unreachable!("only arrays of references are carded")
+        };
+        let first = at + ARRAY_ELEMS_OFFSET;
+        let end = first + len * step;
+        if len == 0 {
+            return;
+        }
+        for card in first >> CARD_SHIFT..=(end - 1) >> CARD_SHIFT {
+            if cards.get(card as usize).is_none_or(|&c| c == 0) {
+                continue;
+            }
+            let lo = (card << CARD_SHIFT).max(first);
+            let hi = ((card + 1) << CARD_SHIFT).min(end);
+            let mut field = lo;
+            while field < hi {
+                self.visit(field);
+                field += step;
+            }
+        }
     }
 
     /// Forwards the reference at byte `field`. Most references of an old
@@ -178,14 +218,15 @@ impl Copier<'_> {
         if get32(self.from, r + 4) & FORWARDED != 0 {
             return get32(self.from, r);
         }
-        let (size, _) = layout(self.traces, self.from, r);
+        let (size, refs) = layout(self.traces, self.from, r);
+        let card = card_bit(size, &refs);
         let (src, dst, n) = (r as usize / 8, self.to_top as usize / 8, size as usize / 8);
         self.to[dst..dst + n].copy_from_slice(&self.from[src..src + n]);
         let new = self.to_top;
         self.to_top += size;
         let kind = get32(self.from, r + 4);
         // The copy starts out of the remembered set.
-        set32(self.to, new + 4, kind & KIND_MASK);
+        set32(self.to, new + 4, (kind & KIND_MASK) | card);
         set32(self.from, r + 4, kind | FORWARDED);
         set32(self.from, r, new);
         new
@@ -228,11 +269,26 @@ impl GcHeap {
         for &obj in &self.remembered {
             let word = get32(p.words, obj + 4);
             set32(p.words, obj + 4, word & !REMEMBERED);
-            p.scan(obj);
+            if word & CARDED != 0 {
+                p.scan_cards(obj, &self.cards);
+            } else {
+                p.scan(obj);
+            }
         }
         let mut at = start;
         while at < p.to_top {
             at += p.scan(at);
+        }
+        // Every marked card belongs to a remembered carded array.
+        for &obj in &self.remembered {
+            if get32(p.words, obj + 4) & CARDED != 0 {
+                let (size, _) = layout(p.traces, p.words, obj);
+                let from = (obj >> CARD_SHIFT) as usize;
+                let to = (((obj + size - 1) >> CARD_SHIFT) as usize + 1).min(self.cards.len());
+                if from < to {
+                    self.cards[from..to].fill(0);
+                }
+            }
         }
         self.promoted = p.to_top - start;
         self.old_top = p.to_top;
@@ -285,6 +341,7 @@ impl GcHeap {
         }
         self.old_top = live;
         self.remembered.clear();
+        self.cards.clear();
         self.vm.nursery_start = start;
         self.vm.top = start;
         self.full_live = live - OBJECT_ALIGN;
@@ -327,12 +384,12 @@ impl GcHeap {
         }
         for &(obj, _) in &objects {
             let kind = get32(&self.words, obj + 4);
+            let (size, refs) = layout(&self.traces, &self.words, obj);
             let want = match self.traces[get32(&self.words, obj) as usize] {
                 Some(TypeTrace::Struct { .. }) => KIND_STRUCT,
-                _ => KIND_ARRAY,
+                _ => KIND_ARRAY | card_bit(size, &refs),
             };
             assert_eq!(kind, want, "object at {obj:#x}: header word {kind:#x}");
-            let (_, refs) = layout(&self.traces, &self.words, obj);
             for field in refs.offsets(obj) {
                 let r = get32(&self.words, field);
                 assert!(valid(r), "field at {field:#x} of {obj:#x} holds {r:#x}");
@@ -347,13 +404,22 @@ impl GcHeap {
     pub(super) fn verify_barriers(&self) {
         let start = self.nursery_start();
         for &(obj, _) in &self.objects(OBJECT_ALIGN, self.old_top) {
-            let remembered = get32(&self.words, obj + 4) & REMEMBERED != 0;
+            let word = get32(&self.words, obj + 4);
+            let remembered = word & REMEMBERED != 0;
             let (_, refs) = layout(&self.traces, &self.words, obj);
             for field in refs.offsets(obj) {
                 let r = get32(&self.words, field);
+                if !is_object(r) || r < start {
+                    continue;
+                }
                 assert!(
-                    remembered || !is_object(r) || r < start,
+                    remembered,
                     "old object {obj:#x} holds young {r:#x} at {field:#x} but is not remembered"
+                );
+                let card = self.cards.get((field >> CARD_SHIFT) as usize);
+                assert!(
+                    word & CARDED == 0 || card.is_some_and(|&c| c != 0),
+                    "carded array {obj:#x} holds young {r:#x} at {field:#x} in an unmarked card"
                 );
             }
         }

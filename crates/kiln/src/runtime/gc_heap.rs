@@ -24,8 +24,8 @@
 use crate::prelude::*;
 use kiln_environ::TrapCode;
 use kiln_environ::gc_layout::{
-    self, FieldKind, HEADER_SIZE, KIND_MASK, OBJECT_ALIGN, REMEMBERED, StructLayout, is_host_value,
-    is_object,
+    self, CARD_SHIFT, CARDED, FieldKind, HEADER_SIZE, KIND_MASK, OBJECT_ALIGN, REMEMBERED,
+    StructLayout, is_host_value, is_object,
 };
 use kiln_environ::vm::VmGcHeap;
 use kiln_environ::{CompositeType, SubType};
@@ -134,6 +134,10 @@ pub(crate) struct GcHeap {
     /// they may hold references into the nursery. Each has
     /// [`REMEMBERED`] set in its header, so it is here once.
     pub(super) remembered: Vec<u32>,
+    /// One byte per card of the region: nonzero when the barrier saw a
+    /// reference to a young object stored there in a carded array (only
+    /// such arrays' cards are marked). Cleared by each collection.
+    pub(super) cards: Vec<u8>,
     /// The region of the full collection before the last one, kept for
     /// the next (its pages are already mapped), unless far too big.
     pub(super) spare: Vec<u64>,
@@ -182,6 +186,7 @@ impl GcHeap {
             nursery_size: (limit / 8).clamp(MIN_NURSERY, NURSERY_SIZE) & !(OBJECT_ALIGN - 1),
             nursery_cap: 0,
             remembered: Vec::new(),
+            cards: Vec::new(),
             spare: Vec::new(),
             promoted: 0,
             full_live: 0,
@@ -402,39 +407,72 @@ impl GcHeap {
         self.held()
     }
 
-    /// The write barrier, after reference `v` was stored in object `obj`:
-    /// an old object given a reference to a young one joins the
-    /// remembered set, so the next minor collection finds that reference.
-    /// Compiled code and the interpreter test the same inline and call
-    /// [`remember`](Self::remember) only then.
+    /// The write barrier, after reference `v` was stored at heap offset
+    /// `field` of object `obj`: an old object given a reference to a young
+    /// one joins the remembered set, so the next minor collection finds
+    /// that reference. Compiled code and the interpreter test the same
+    /// inline and call [`remember`](Self::remember) only then.
     #[cfg(feature = "gc")]
-    pub(crate) fn write_barrier(&mut self, obj: u32, v: u32) {
+    pub(crate) fn write_barrier(&mut self, obj: u32, field: u32, v: u32) {
         let start = self.nursery_start();
         if obj < start && is_object(v) && v >= start {
-            self.remember(obj);
+            self.remember(obj, field, field + 4);
         }
     }
 
     /// The barrier of a write the runtime cannot cheaply check value by
-    /// value (the array bulk instructions): remembers `obj` if it is old.
-    pub(crate) fn remember_if_old(&mut self, obj: u32) {
+    /// value (the array bulk instructions), to the bytes `from..to` of
+    /// `obj`: remembers `obj` if it is old.
+    pub(crate) fn remember_if_old(&mut self, obj: u32, from: u32, to: u32) {
         if obj < self.nursery_start() {
-            self.remember(obj);
+            self.remember(obj, from, to);
         }
     }
 
     /// Puts old object `obj` in the remembered set, once (its header bit
-    /// says whether it is there). Anything else is ignored: the value
-    /// comes from compiled code or the interpreter, which checked it, but
-    /// a stray offset must not corrupt the heap.
-    pub(crate) fn remember(&mut self, obj: u32) {
+    /// says whether it is there), after a store of young references to
+    /// its bytes `from..to`: for a carded array, the cards those bytes
+    /// touch are marked too. Anything else is ignored: the values come
+    /// from compiled code or the interpreter, which checked them, but a
+    /// stray offset must not corrupt the heap.
+    pub(crate) fn remember(&mut self, obj: u32, from: u32, to: u32) {
         if !is_object(obj) || obj >= self.old_top {
             return;
         }
         let word = self.read_u32(obj + 4);
+        if word & CARDED != 0 && from < to {
+            let (first, last) = (
+                (from >> CARD_SHIFT) as usize,
+                ((to - 1) >> CARD_SHIFT) as usize,
+            );
+            if self.cards.len() <= last {
+                self.cards.resize(last + 1, 0);
+            }
+            self.cards[first..=last].fill(1);
+        }
         if word & REMEMBERED == 0 {
             self.write_u32(obj + 4, word | REMEMBERED);
             self.remembered.push(obj);
+        }
+    }
+
+    /// [`remember`](Self::remember) for the interpreter's and compiled
+    /// code's barrier: the reference stored at `field`, or with `field`
+    /// `u32::MAX` (a bulk instruction) anywhere in the object.
+    pub(crate) fn remember_store(&mut self, obj: u32, field: u32) {
+        if field != u32::MAX {
+            self.remember(obj, field, field.saturating_add(4));
+        } else if is_object(obj) && obj < self.old_top {
+            let id = self.read_u32(obj);
+            let size = match self.traces.get(id as usize).and_then(Option::as_ref) {
+                Some(TypeTrace::Array { kind, .. }) => {
+                    gc_layout::array_size(*kind, self.read_u32(obj + gc_layout::ARRAY_LEN_OFFSET))
+                        .unwrap_or(0)
+                }
+                Some(TypeTrace::Struct { size, .. }) => *size,
+                None => 0,
+            };
+            self.remember(obj, obj, obj + size);
         }
     }
 
@@ -628,6 +666,7 @@ fn fill_with<const N: usize>(dst: &mut [u8], bytes: [u8; N]) {
 #[cfg(all(test, feature = "gc"))]
 mod tests {
     use super::*;
+    use kiln_environ::gc_layout::CARDED as CARDED_BIT;
     use kiln_environ::gc_layout::{ARRAY_LEN_OFFSET, KIND_ARRAY, KIND_STRUCT};
     use kiln_environ::{ArrayType, FieldType, StorageType, StructType, ValType};
 
@@ -780,9 +819,9 @@ mod tests {
             heap.alloc(pair, KIND_STRUCT, 16).unwrap();
         }
         heap.write_u32(holder + 8, y);
-        heap.write_barrier(holder, y);
+        heap.write_barrier(holder, holder + 8, y);
         // A second store remembers nothing twice.
-        heap.write_barrier(holder, y);
+        heap.write_barrier(holder, holder + 8, y);
         assert_eq!(heap.remembered, [holder]);
         let held = heap.used();
         let full = heap.collect(
@@ -817,6 +856,73 @@ mod tests {
         let mut roots = [0];
         let y = old_holder(&mut heap, pair, &mut roots);
         heap.write_u32(roots[0] + 8, y);
+        heap.collect(
+            &mut |v| roots.iter_mut().for_each(&mut *v),
+            &mut |_| {},
+            false,
+            0,
+        );
+    }
+
+    /// An old array of `len` references (rooted by `roots[0]`) and a young
+    /// struct: the array is carded when it is big enough.
+    fn old_array(heap: &mut GcHeap, len: u32, roots: &mut [u32; 1]) -> u32 {
+        let engine = heap.engine.clone();
+        let (pair, refs, _) = types(&engine);
+        roots[0] = heap.alloc(refs, KIND_ARRAY, 16 + len * 4).unwrap();
+        heap.write_u32(roots[0] + ARRAY_LEN_OFFSET, len);
+        heap.collect(
+            &mut |v| roots.iter_mut().for_each(&mut *v),
+            &mut |_| {},
+            true,
+            0,
+        );
+        heap.alloc(pair, KIND_STRUCT, 16).unwrap()
+    }
+
+    /// A big old array is carded: a young object stored into it survives
+    /// the minor collection through its card alone, and the collection
+    /// clears the card and the remembered bit.
+    #[test]
+    fn a_carded_array_is_scanned_by_its_marked_cards() {
+        let engine = crate::Engine::default();
+        let mut heap = GcHeap::with_limit(&engine, 1 << 20, false);
+        let mut roots = [0];
+        let y = old_array(&mut heap, 2000, &mut roots);
+        let arr = roots[0];
+        assert_eq!(heap.read_u32(arr + 4), KIND_ARRAY | CARDED_BIT);
+        heap.write_u32(y + 12, 5);
+        let at = arr + 16 + 1500 * 4;
+        heap.write_u32(at, y);
+        heap.write_barrier(arr, at, y);
+        assert_eq!(heap.cards.iter().filter(|&&c| c != 0).count(), 1);
+        heap.collect(
+            &mut |v| roots.iter_mut().for_each(&mut *v),
+            &mut |_| {},
+            false,
+            0,
+        );
+        heap.verify_heap(&roots);
+        let y2 = heap.read_u32(at);
+        assert!(y2 != y && y2 < heap.nursery_start());
+        assert_eq!(heap.read_u32(y2 + 12), 5);
+        assert_eq!(heap.read_u32(arr + 4), KIND_ARRAY | CARDED_BIT);
+        assert!(heap.cards.iter().all(|&c| c == 0));
+    }
+
+    /// The barrier check finds a young reference in a carded array's
+    /// unmarked card, though the array is remembered.
+    #[test]
+    #[should_panic(expected = "in an unmarked card")]
+    fn a_missing_card_mark_is_found_before_the_minor_collection() {
+        let engine = crate::Engine::default();
+        let mut heap = GcHeap::with_limit(&engine, 1 << 20, false);
+        heap.verify = true;
+        let mut roots = [0];
+        let y = old_array(&mut heap, 2000, &mut roots);
+        let arr = roots[0];
+        heap.write_u32(arr + 16 + 40, y);
+        heap.write_barrier(arr, arr + 16 + 1500 * 4, y);
         heap.collect(
             &mut |v| roots.iter_mut().for_each(&mut *v),
             &mut |_| {},

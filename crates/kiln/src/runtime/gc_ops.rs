@@ -129,7 +129,7 @@ pub(crate) fn array_fill(
 ) -> Result<(), TrapCode> {
     let at = elems(heap, r, index, n, kind)?;
     heap.fill_fields(at, kind, v, n);
-    bulk_barrier(heap, kind, r);
+    bulk_barrier(heap, kind, r, at, n);
     Ok(())
 }
 
@@ -155,7 +155,7 @@ pub(crate) fn array_copy(
         (s - lo) as usize..(s - lo + bytes) as usize,
         (d - lo) as usize,
     );
-    bulk_barrier(heap, kind, dst);
+    bulk_barrier(heap, kind, dst, d, n);
     Ok(())
 }
 
@@ -247,7 +247,7 @@ pub(crate) fn array_write(
     for (i, &v) in values.iter().enumerate() {
         heap.write_field(at + i as u32 * kind.size(), kind, v);
     }
-    bulk_barrier(heap, kind, r);
+    bulk_barrier(heap, kind, r, at, values.len() as u32);
     Ok(())
 }
 
@@ -255,9 +255,9 @@ pub(crate) fn array_write(
 /// references are 32-bit elements, and an old array written any of them
 /// is remembered (checking each value would cost more than the rare
 /// extra scan of an old `i32` array).
-fn bulk_barrier(heap: &mut GcHeap, kind: FieldKind, r: u64) {
-    if kind == FieldKind::W32 {
-        heap.remember_if_old(r as u32);
+fn bulk_barrier(heap: &mut GcHeap, kind: FieldKind, r: u64, at: u32, n: u32) {
+    if kind == FieldKind::W32 && n > 0 {
+        heap.remember_if_old(r as u32, at, at + n * 4);
     }
 }
 

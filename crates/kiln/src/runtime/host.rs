@@ -231,8 +231,8 @@ impl<T> Host for StoreInner<T> {
         self.opaque.gc_heap.alloc(type_id, kind, size)
     }
 
-    fn gc_remember(&mut self, obj: u32) {
-        self.opaque.gc_heap.remember(obj);
+    fn gc_remember(&mut self, obj: u32, field: u32) {
+        self.opaque.gc_heap.remember_store(obj, field);
     }
 
     fn is_subtype(&self, sub: u32, sup: u32) -> bool {

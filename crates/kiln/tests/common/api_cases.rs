@@ -1614,7 +1614,8 @@ fn host_allocates_structs_and_arrays_and_keeps_them_manually_rooted() {
 /// instruction that stores references (`array.set`, `struct.set`,
 /// `array.fill`, `array.copy`), keeping the expected values in an `i64`
 /// array; `run` checks them (trapping on a difference) and returns their
-/// sum. `fresh` makes a node for the host to store, `churn` allocates
+/// sum. `big` does the same with `array.set` over a 2,000-element array
+/// (carded once old). `fresh` makes a node for the host to store, `churn` allocates
 /// garbage, `slot0` reads slot 0's value.
 const OLD_TO_YOUNG: &str = r#"(module
   (type $node (struct (field i64) (field (mut (ref null $node)))))
@@ -1662,6 +1663,27 @@ const OLD_TO_YOUNG: &str = r#"(module
       (drop (struct.new $node (i64.const 0) (ref.null $node)))
       (local.set $n (i32.sub (local.get $n) (i32.const 1)))
       (br_if $l (local.get $n))))
+  (func (export "big") (param $n i32) (result i64)
+    (local $s (ref $slots)) (local $e (ref $sums)) (local $i i32) (local $k i32) (local $sum i64)
+    (local.set $s (array.new_default $slots (i32.const 2000)))
+    (local.set $e (array.new_default $sums (i32.const 2000)))
+    (loop $round
+      (local.set $k (i32.rem_u (i32.mul (local.get $i) (i32.const 389)) (i32.const 2000)))
+      (array.set $slots (local.get $s) (local.get $k)
+        (struct.new $node (i64.extend_i32_u (local.get $i)) (ref.null $node)))
+      (array.set $sums (local.get $e) (local.get $k) (i64.extend_i32_u (local.get $i)))
+      (drop (struct.new $node (i64.const 0) (ref.null $node)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $round (i32.lt_u (local.get $i) (local.get $n))))
+    (local.set $k (i32.const 0))
+    (loop $check
+      (if (i64.ne (struct.get $node 0 (array.get $slots (local.get $s) (local.get $k)))
+                  (array.get $sums (local.get $e) (local.get $k)))
+        (then unreachable))
+      (local.set $sum (i64.add (local.get $sum) (array.get $sums (local.get $e) (local.get $k))))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br_if $check (i32.lt_u (local.get $k) (i32.const 2000))))
+    (local.get $sum))
   (func (export "fresh") (param i64) (result anyref)
     (struct.new $node (local.get 0) (ref.null $node)))
   (func (export "slot0") (result i64)
@@ -1683,7 +1705,8 @@ fn old_to_young_sum(n: u32) -> i64 {
 }
 
 /// References from old objects to young ones, stored by every kind of
-/// store and by the host, survive minor collections: under `gc_stress`
+/// store and by the host, and into a carded array, survive minor
+/// collections: under `gc_stress`
 /// (a collection at every allocation, the barrier's work checked before
 /// each minor one) and in a small heap whose nursery fills naturally.
 #[test]
@@ -1703,6 +1726,15 @@ fn old_objects_keep_the_young_objects_stored_into_them() {
         assert_eq!(run.call(&mut store, n).unwrap(), old_to_young_sum(n as u32));
         let stats = store.gc_stats();
         assert!(stats.collections > stats.full_collections, "{stats:?}");
+
+        // A big array, which the collector cards once it is old.
+        let big = instance.get_typed_func::<i32, i64>(&mut store, "big").unwrap();
+        let n = if stress { 2500 } else { 200_000 };
+        let mut last = [0i64; 2000];
+        for i in 0..n {
+            last[(i * 389 % 2000) as usize] = i64::from(i);
+        }
+        assert_eq!(big.call(&mut store, n).unwrap(), last.iter().sum::<i64>());
 
         // The host stores a new node into the (old) array.
         let fresh = instance.get_typed_func::<i64, Option<AnyRef>>(&mut store, "fresh").unwrap();

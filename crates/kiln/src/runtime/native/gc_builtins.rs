@@ -269,9 +269,9 @@ pub(super) unsafe extern "C" fn gc_ref_test<T>(
     unsafe { enter(vmctx, work) }
 }
 
-pub(super) unsafe extern "C" fn gc_remember<T>(vmctx: *mut u8, obj: u64) {
+pub(super) unsafe extern "C" fn gc_remember<T>(vmctx: *mut u8, obj: u64, field: u32) {
     let work = move |store: &mut StoreInner<T>, _: u32| -> Result<(), Exit> {
-        store.opaque.gc_heap.remember(obj as u32);
+        store.opaque.gc_heap.remember_store(obj as u32, field);
         Ok(())
     };
     // SAFETY: as for `gc_struct_new`.
