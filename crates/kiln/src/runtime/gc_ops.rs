@@ -161,7 +161,8 @@ pub(crate) fn array_copy(
 
 /// The values of `n` elements of kind `kind` read from segment `seg` of
 /// `instance` (a data segment from byte `src`, or with `seg`'s top bit an
-/// element segment from element `src`), range-checked.
+/// element segment from element `src`), range-checked by
+/// [`check_segment`].
 pub(crate) fn segment_values(
     store: &StoreOpaque,
     instance: u32,
@@ -170,23 +171,19 @@ pub(crate) fn segment_values(
     n: u32,
     kind: FieldKind,
 ) -> Result<Vec<u128>, TrapCode> {
+    check_segment(store, instance, seg, src, n, kind)?;
     let vm = store.instance(instance).vm.get();
+    let src = src as usize;
     if seg & ELEM_SEGMENT != 0 {
-        let items = &vm.elems[(seg & !ELEM_SEGMENT) as usize];
-        let range = src as usize..src as usize + n as usize;
-        let items = items.get(range).ok_or(TrapCode::TableOutOfBounds)?;
+        let items = &vm.elems[(seg & !ELEM_SEGMENT) as usize][src..src + n as usize];
         return Ok(items.iter().map(|&b| u128::from(b)).collect());
     }
-    let (ptr, len) = vm.datas[seg as usize];
+    let (ptr, _) = vm.datas[seg as usize];
     let size = kind.size() as usize;
-    let count = (n as usize).checked_mul(size);
-    let Some(count) = count.filter(|c| (src as usize).checked_add(*c).is_some_and(|e| e <= len))
-    else {
-        return Err(TrapCode::MemoryOutOfBounds);
-    };
     // SAFETY: a data segment's bytes belong to the module, which the
-    // instance keeps alive; `src..src + count` is inside them (checked).
-    let bytes = unsafe { core::slice::from_raw_parts(ptr.add(src as usize), count) };
+    // instance keeps alive; `check_segment` found `src..src + n * size`
+    // inside them (so the product does not overflow either).
+    let bytes = unsafe { core::slice::from_raw_parts(ptr.add(src), n as usize * size) };
     Ok(bytes
         .chunks_exact(size)
         .map(|c| {
