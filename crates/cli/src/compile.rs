@@ -84,7 +84,12 @@ impl CompileCommand {
             config.target(triple);
         }
         let engine = Engine::new(&config)?;
-        if self.target.is_none() && engine.strategy() != kiln::Strategy::Cranelift {
+        if self.target.is_none()
+            && !matches!(
+                engine.strategy(),
+                kiln::Strategy::Cranelift | kiln::Strategy::Baseline
+            )
+        {
             anyhow::bail!(
                 "`kiln compile` produces native code, but this configuration interprets (`-C compiler=interp`, or a host without native code support); use --target to compile for another machine"
             );

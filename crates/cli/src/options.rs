@@ -17,7 +17,8 @@ fn split<'a>(flag: &str, option: &'a str) -> Result<(&'a str, &'a str)> {
 }
 
 /// Applies `-C` options to `config`. Supported:
-/// `compiler=auto|interp|cranelift`, `lazy-translation=y|n`.
+/// `compiler=auto|interp|cranelift|baseline`, `lazy-translation=y|n`,
+/// `baseline-fallback=y|n`.
 pub fn apply_codegen(config: &mut Config, options: &[String]) -> Result<()> {
     for option in options {
         let (key, value) = split("-C", option)?;
@@ -27,13 +28,9 @@ pub fn apply_codegen(config: &mut Config, options: &[String]) -> Result<()> {
                     "auto" => Strategy::Auto,
                     "interp" | "interpreter" | "pulley" => Strategy::Interpreter,
                     "cranelift" => Strategy::Cranelift,
-                    "baseline" | "winch" => {
-                        bail!(
-                            "compiler `{value}` is not available in this build (available: auto, interp, cranelift)"
-                        )
-                    }
+                    "baseline" | "winch" => Strategy::Baseline,
                     _ => bail!(
-                        "unknown compiler `{value}` in `-C {option}` (available: auto, interp, cranelift)"
+                        "unknown compiler `{value}` in `-C {option}` (available: auto, interp, cranelift, baseline)"
                     ),
                 };
                 config.strategy(strategy);
@@ -44,7 +41,15 @@ pub fn apply_codegen(config: &mut Config, options: &[String]) -> Result<()> {
                 })?;
                 config.lazy_translation(lazy);
             }
-            _ => bail!("unknown option `-C {key}` (supported: compiler, lazy-translation)"),
+            "baseline-fallback" => {
+                let on = parse_bool(value).ok_or_else(|| {
+                    anyhow!("invalid value `{value}` for `-C baseline-fallback`: expected y or n")
+                })?;
+                config.baseline_fallback(on);
+            }
+            _ => bail!(
+                "unknown option `-C {key}` (supported: compiler, lazy-translation, baseline-fallback)"
+            ),
         }
     }
     Ok(())

@@ -24,7 +24,7 @@ use kiln_environ::{
     Builtin, CompiledFunction, CompiledModule, FuncKey, FunctionLocation, HandlerSite,
     ModuleTranslation, Relocation, RelocationKind, StackMapSite, TrapSite, Tunables, VMOffsets,
 };
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -374,14 +374,20 @@ impl CraneliftCompiler {
         module: &ModuleTranslation,
     ) -> Result<CompiledModule, CompileError> {
         let env = self.env(module);
-        let (keys, wasm_to_array) = kiln_environ::code_keys(module);
+        let (keys, _) = kiln_environ::code_keys(module);
         let mut compiled = self.compile_all(&env, &keys)?;
-        let used: BTreeSet<Builtin> = compiled
-            .iter()
-            .flat_map(|f| f.builtins.iter().copied())
-            .collect();
-        let stubs: Vec<FuncKey> = used.into_iter().map(FuncKey::Builtin).collect();
+        let stubs = kiln_environ::builtin_stub_keys(&compiled);
         compiled.extend(self.compile_all(&env, &stubs)?);
+        self.link_module(module, &compiled)
+    }
+
+    /// Links `compiled` (all of `module`'s code) into one image.
+    fn link_module(
+        &self,
+        module: &ModuleTranslation,
+        compiled: &[CompiledFunction],
+    ) -> Result<CompiledModule, CompileError> {
+        let (_, wasm_to_array) = kiln_environ::code_keys(module);
         let Linked {
             text,
             functions,
@@ -389,7 +395,7 @@ impl CraneliftCompiler {
             handlers,
             stack_maps,
             address_map,
-        } = self.link(&compiled)?;
+        } = self.link(compiled)?;
         Ok(CompiledModule {
             triple: self.isa.triple().to_string(),
             text,
@@ -546,6 +552,22 @@ impl kiln_environ::Compiler for CraneliftCompiler {
         key: FuncKey,
     ) -> Result<CompiledFunction, CompileError> {
         CraneliftCompiler::compile_function(self, module, key)
+    }
+
+    fn compile_functions(
+        &self,
+        module: &ModuleTranslation,
+        keys: &[FuncKey],
+    ) -> Result<Vec<CompiledFunction>, CompileError> {
+        self.compile_all(&self.env(module), keys)
+    }
+
+    fn link(
+        &self,
+        module: &ModuleTranslation,
+        funcs: Vec<CompiledFunction>,
+    ) -> Result<CompiledModule, CompileError> {
+        self.link_module(module, &funcs)
     }
 
     fn compile_module(&self, module: &ModuleTranslation) -> Result<CompiledModule, CompileError> {

@@ -343,9 +343,42 @@ pub trait Compiler: Send + Sync {
         key: FuncKey,
     ) -> Result<CompiledFunction, CompileError>;
 
+    /// Compiles each of `keys`, in order (a backend may spread the work
+    /// over threads). A compiler that builds a module from two backends'
+    /// code, the baseline compiler handing what it cannot compile to
+    /// Cranelift, calls this on the other one.
+    fn compile_functions(
+        &self,
+        module: &ModuleTranslation,
+        keys: &[FuncKey],
+    ) -> Result<Vec<CompiledFunction>, CompileError> {
+        keys.iter()
+            .map(|&k| self.compile_function(module, k))
+            .collect()
+    }
+
+    /// Lays `funcs` (every piece of `module`'s code, from this compiler or
+    /// another of the same target) out in one text image and resolves the
+    /// calls between them.
+    fn link(
+        &self,
+        module: &ModuleTranslation,
+        funcs: Vec<CompiledFunction>,
+    ) -> Result<CompiledModule, CompileError>;
+
     /// Compiles everything [`code_keys`] lists for `module`, plus the
     /// stubs of the builtins the code calls, and links it into one image.
     fn compile_module(&self, module: &ModuleTranslation) -> Result<CompiledModule, CompileError>;
+}
+
+/// The builtin stubs `funcs` call, as keys to compile (each once, in
+/// [`Builtin`] order).
+pub fn builtin_stub_keys(funcs: &[CompiledFunction]) -> Vec<FuncKey> {
+    let used: BTreeSet<Builtin> = funcs
+        .iter()
+        .flat_map(|f| f.builtins.iter().copied())
+        .collect();
+    used.into_iter().map(FuncKey::Builtin).collect()
 }
 
 /// What a module needs compiled, in order: every defined function, the

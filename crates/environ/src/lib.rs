@@ -47,7 +47,7 @@ mod vmoffsets;
 pub use builtins::{Builtin, BuiltinSignature, BuiltinType};
 pub use compile::{
     CompileError, CompiledFunction, CompiledModule, Compiler, FuncKey, FunctionLocation,
-    HandlerSite, Relocation, RelocationKind, StackMapSite, TrapSite, code_keys,
+    HandlerSite, Relocation, RelocationKind, StackMapSite, TrapSite, builtin_stub_keys, code_keys,
 };
 pub use composite::{ArrayType, CompositeType, FieldType, StorageType, StructType, SubType};
 pub use const_expr::{ConstExpr, ConstOp};

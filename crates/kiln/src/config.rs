@@ -26,6 +26,13 @@ pub enum Strategy {
     /// compile, but loads modules precompiled elsewhere
     /// ([`Module::deserialize`](crate::Module::deserialize)).
     Cranelift,
+    /// Native code from Kiln's single-pass baseline compiler
+    /// (`kiln-baseline`), which compiles many times faster than Cranelift
+    /// and makes slower code. x86-64 Linux hosts only for now. Functions it
+    /// cannot translate yet are compiled by Cranelift in the same module
+    /// unless [`Config::baseline_fallback`] is off. Needs the `cranelift`
+    /// feature.
+    Baseline,
 }
 
 /// The default of [`Config::max_gc_heap_size`]: 1 GiB.
@@ -63,6 +70,8 @@ pub struct Config {
     /// for native code where the thread's stack bounds are unknown).
     pub(crate) max_wasm_stack_chosen: bool,
     pub(crate) lazy_translation: bool,
+    /// See [`Config::baseline_fallback`].
+    pub(crate) baseline_fallback: bool,
     pub(crate) memory_reservation: u64,
     pub(crate) memory_guard_size: u64,
     pub(crate) memory_reservation_for_growth: u64,
@@ -121,6 +130,7 @@ impl Config {
             gc_stress: false,
             max_wasm_stack_chosen: false,
             lazy_translation: false,
+            baseline_fallback: true,
             memory_reservation: DEFAULT_MEMORY_RESERVATION,
             memory_guard_size: DEFAULT_MEMORY_GUARD_SIZE,
             memory_reservation_for_growth: DEFAULT_MEMORY_RESERVATION_FOR_GROWTH,
@@ -265,6 +275,17 @@ impl Config {
     /// Selects the backend. Default: [`Strategy::Auto`].
     pub fn strategy(&mut self, strategy: Strategy) -> &mut Self {
         self.strategy = strategy;
+        self
+    }
+
+    /// Whether [`Strategy::Baseline`] hands a function it cannot translate
+    /// (an operator or type it does not support yet) to Cranelift, so the
+    /// module still compiles with that function optimized. Off, such a
+    /// module fails to compile with an error naming what was missing,
+    /// which is how the baseline compiler's coverage is tested. Default:
+    /// on.
+    pub fn baseline_fallback(&mut self, enable: bool) -> &mut Self {
+        self.baseline_fallback = enable;
         self
     }
 

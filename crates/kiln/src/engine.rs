@@ -67,6 +67,7 @@ impl Engine {
             (Some(_), Strategy::Interpreter, _) => anyhow::bail!(
                 "a compilation target needs the Cranelift strategy: the interpreter has no target"
             ),
+            (_, Strategy::Baseline, _) => Some(native_engine(config, config.target.as_deref())?),
             // Another machine's code: nothing here has to support running it.
             (Some(triple), _, _) => Some(native_engine(config, Some(triple))?),
             // Asked for by name: failing to set it up is an error.
@@ -89,11 +90,15 @@ impl Engine {
     }
 
     /// The backend this engine actually runs code with:
-    /// [`Strategy::Cranelift`] or [`Strategy::Interpreter`], never
+    /// [`Strategy::Cranelift`], [`Strategy::Baseline`] or
+    /// [`Strategy::Interpreter`], never
     /// [`Strategy::Auto`] (resolved for this host, including the fallback
     /// to the interpreter where native code cannot be set up).
     pub fn strategy(&self) -> Strategy {
         if self.inner.native.is_some() {
+            if self.inner.config.strategy == Strategy::Baseline {
+                return Strategy::Baseline;
+            }
             Strategy::Cranelift
         } else {
             Strategy::Interpreter
@@ -264,7 +269,20 @@ fn native_engine(config: &Config, target: Option<&str>) -> Result<NativeEngine> 
     let isa = isa
         .build()
         .map_err(|e| anyhow::anyhow!("failed to configure Cranelift for {what}: {e}"))?;
-    let compiler = Box::new(CraneliftCompiler::new(isa, config.tunables()));
+    let cranelift = Box::new(CraneliftCompiler::new(isa, config.tunables()));
+    let compiler: Box<dyn kiln_environ::Compiler> = if config.strategy == Strategy::Baseline {
+        #[cfg(not(feature = "baseline"))]
+        anyhow::bail!(
+            "this build of Kiln has no baseline compiler (the `baseline` feature is off)"
+        );
+        #[cfg(feature = "baseline")]
+        let baseline = kiln_baseline::BaselineCompiler::new(cranelift, config.baseline_fallback)
+            .map_err(|e| anyhow::anyhow!("the baseline compiler cannot compile for {what}: {e}"))?;
+        #[cfg(feature = "baseline")]
+        Box::new(baseline)
+    } else {
+        cranelift
+    };
     NativeEngine::new(compiler, config.features, target.is_none())
 }
 

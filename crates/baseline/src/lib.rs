@@ -1,0 +1,200 @@
+//! Kiln's baseline compiler: WebAssembly to machine code in one pass.
+//!
+//! Each function is compiled by one walk over its operators, with no
+//! intermediate representation: an operand stack that knows which values
+//! are constants, locals, registers or spilled decides the instructions as
+//! it goes (`x64`). The code follows the same ABI as `kiln-cranelift`'s
+//! (`docs/native-abi.md`), so the two compilers' functions call each other
+//! in one module. Code it does not translate yet (SIMD, GC, exceptions,
+//! tail calls, fuel) goes to the optimizing compiler it was built with,
+//! function by function, unless fallback is off; that compiler also makes
+//! the trampolines and builtin stubs and links the image.
+//!
+//! The runtime (`kiln`'s engine) builds it for `Strategy::Baseline`; the
+//! design is in `docs/baseline.md`. It compiles for x86-64 hosts only for
+//! now.
+
+mod x64;
+
+use kiln_environ::{
+    CompileError, CompiledFunction, CompiledModule, Compiler, FuncKey, ModuleTranslation, Tunables,
+    VMOffsets,
+};
+
+/// CPU features the generated code may use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CpuFeatures {
+    /// `lzcnt`.
+    pub lzcnt: bool,
+    /// `tzcnt` (BMI1).
+    pub bmi1: bool,
+    /// `popcnt`.
+    pub popcnt: bool,
+    /// `roundss`/`roundsd` (SSE4.1).
+    pub sse41: bool,
+}
+
+impl CpuFeatures {
+    /// What this machine's CPU has.
+    pub fn host() -> CpuFeatures {
+        #[cfg(target_arch = "x86_64")]
+        {
+            CpuFeatures {
+                lzcnt: std::is_x86_feature_detected!("lzcnt"),
+                bmi1: std::is_x86_feature_detected!("bmi1"),
+                popcnt: std::is_x86_feature_detected!("popcnt"),
+                sse41: std::is_x86_feature_detected!("sse4.1"),
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        CpuFeatures::default()
+    }
+}
+
+/// What a function's translation reads: the module and the settings.
+pub(crate) struct Env<'a> {
+    module: &'a ModuleTranslation,
+    offsets: VMOffsets,
+    tunables: Tunables,
+    cpu: CpuFeatures,
+}
+
+/// The baseline compiler for one host, paired with the optimizing
+/// compiler that makes what it does not.
+pub struct BaselineCompiler {
+    optimizing: Box<dyn Compiler>,
+    cpu: CpuFeatures,
+    fallback: bool,
+}
+
+impl BaselineCompiler {
+    /// A baseline compiler for this host. `optimizing` (the engine's
+    /// Cranelift compiler for the same target and tunables) makes the
+    /// trampolines, the builtin stubs, and, when `fallback` is set, the
+    /// functions this compiler cannot translate yet; with `fallback`
+    /// off such a function fails to compile.
+    pub fn new(optimizing: Box<dyn Compiler>, fallback: bool) -> Result<Self, CompileError> {
+        let triple = optimizing.triple();
+        if !cfg!(target_arch = "x86_64") || !triple.starts_with("x86_64") {
+            return Err(CompileError::UnsupportedTarget(format!(
+                "{triple} (the baseline compiler makes x86-64 code for this host only)"
+            )));
+        }
+        Ok(BaselineCompiler {
+            optimizing,
+            cpu: CpuFeatures::host(),
+            fallback,
+        })
+    }
+
+    fn env<'a>(&self, module: &'a ModuleTranslation) -> Env<'a> {
+        Env {
+            module,
+            offsets: self.optimizing.offsets(module),
+            tunables: self.optimizing.tunables(),
+            cpu: self.cpu,
+        }
+    }
+
+    /// Compiles wasm function `index` with this compiler alone.
+    pub fn compile_wasm(
+        &self,
+        module: &ModuleTranslation,
+        index: u32,
+    ) -> Result<CompiledFunction, CompileError> {
+        if module.is_imported_func(index) || index as usize >= module.functions.len() {
+            return Err(CompileError::Unsupported(format!(
+                "wasm function {index}: no such defined function"
+            )));
+        }
+        x64::compile_function(&self.env(module), index)
+    }
+}
+
+impl Compiler for BaselineCompiler {
+    fn backend(&self) -> &'static str {
+        "baseline"
+    }
+
+    fn triple(&self) -> String {
+        self.optimizing.triple()
+    }
+
+    fn pointer_bytes(&self) -> u8 {
+        self.optimizing.pointer_bytes()
+    }
+
+    fn little_endian(&self) -> bool {
+        self.optimizing.little_endian()
+    }
+
+    fn settings(&self) -> String {
+        let c = self.cpu;
+        format!(
+            "{}\nbaseline=x64 lzcnt={} bmi1={} popcnt={} sse41={}\nbaseline_fallback={}",
+            self.optimizing.settings(),
+            c.lzcnt,
+            c.bmi1,
+            c.popcnt,
+            c.sse41,
+            self.fallback
+        )
+    }
+
+    fn tunables(&self) -> Tunables {
+        self.optimizing.tunables()
+    }
+
+    fn supports_simd(&self) -> bool {
+        self.optimizing.supports_simd()
+    }
+
+    fn offsets(&self, module: &ModuleTranslation) -> VMOffsets {
+        self.optimizing.offsets(module)
+    }
+
+    fn compile_function(
+        &self,
+        module: &ModuleTranslation,
+        key: FuncKey,
+    ) -> Result<CompiledFunction, CompileError> {
+        match key {
+            FuncKey::Wasm(i) => match self.compile_wasm(module, i) {
+                Err(CompileError::Unsupported(_)) if self.fallback => {
+                    self.optimizing.compile_function(module, key)
+                }
+                r => r,
+            },
+            _ => self.optimizing.compile_function(module, key),
+        }
+    }
+
+    fn link(
+        &self,
+        module: &ModuleTranslation,
+        funcs: Vec<CompiledFunction>,
+    ) -> Result<CompiledModule, CompileError> {
+        self.optimizing.link(module, funcs)
+    }
+
+    fn compile_module(&self, module: &ModuleTranslation) -> Result<CompiledModule, CompileError> {
+        let (keys, _) = kiln_environ::code_keys(module);
+        let mut compiled = Vec::with_capacity(keys.len());
+        let mut rest = Vec::new();
+        for key in keys {
+            match key {
+                FuncKey::Wasm(i) => match self.compile_wasm(module, i) {
+                    Ok(f) => compiled.push(f),
+                    Err(CompileError::Unsupported(_)) if self.fallback => rest.push(key),
+                    Err(e) => return Err(e),
+                },
+                _ => rest.push(key),
+            }
+        }
+        // The optimizing compiler spreads its share over its threads.
+        compiled.extend(self.optimizing.compile_functions(module, &rest)?);
+        let stubs = kiln_environ::builtin_stub_keys(&compiled);
+        compiled.extend(self.optimizing.compile_functions(module, &stubs)?);
+        self.optimizing.link(module, compiled)
+    }
+}
