@@ -21,7 +21,10 @@
 #                                    -W gc-stress=y) and, on Linux
 #                                    x86_64/aarch64, -C compiler=cranelift;
 #                                    on Linux x86_64 also Cranelift with
-#                                    -W signals-based-traps=n
+#                                    -W signals-based-traps=n, and
+#                                    -C compiler=baseline with fallback and
+#                                    alone (-C baseline-fallback=n, less the
+#                                    `@baseline-only` files)
 #
 # Per target (the TARGETS table below says which steps and how):
 #   1. when its `test` column says so: cargo test --release --target T
@@ -330,7 +333,7 @@ run_scope() {
         return 0
     fi
     local files list
-    list="$(spec_files "$compiler" "${SPEC_ARCH:-$(uname -m)}")" || return 1
+    list="$(spec_files "${SPEC_EXCLUSIONS_OF:-$compiler}" "${SPEC_ARCH:-$(uname -m)}")" || return 1
     mapfile -t files <<<"$list"
     echo "[$label] ${#files[@]} spec files (subset: $SUBSET), timeout ${limit}s each"
 
@@ -497,6 +500,21 @@ if [ "${1:-}" = --host-wast ]; then
             WAST_OPTS=()
             ;;
         *) echo "[wast host cranelift signal-free] not on x86_64: skipped" ;;
+    esac
+    # The baseline compiler (x86_64 only so far, docs/baseline.md): as
+    # shipped, what it cannot translate compiled by Cranelift, on every
+    # file; then alone (fallback off) on the files spec-exclusions.txt does
+    # not list as `@baseline-only`.
+    case "$(uname -s)-$(uname -m)" in
+        Linux-x86_64)
+            run_scope "wast host baseline" "${KILN_WAST_TIMEOUT:-300}" baseline \
+                "$HOST_KILN" || status=1
+            WAST_OPTS=(-C baseline-fallback=n)
+            SPEC_EXCLUSIONS_OF=baseline-only run_scope "wast host baseline alone" \
+                "${KILN_WAST_TIMEOUT:-300}" baseline "$HOST_KILN" || status=1
+            WAST_OPTS=()
+            ;;
+        *) echo "[wast host baseline] not on x86_64: skipped" ;;
     esac
     exit "$status"
 fi

@@ -44,8 +44,10 @@
 #   wast      when ../shared/spec-testsuite/SCOPE-wasm2.txt exists: the release
 #             `kiln` CLI, `kiln wast -C compiler=interp` and (on Linux x86_64
 #             and aarch64) `-C compiler=cranelift`, and on Linux x86_64 also
-#             `-C compiler=cranelift -W signals-based-traps=n`, over every
-#             file it lists plus core-extra/memory_grow.wast
+#             `-C compiler=cranelift -W signals-based-traps=n` and
+#             `-C compiler=baseline` (with fallback, then alone on the files
+#             spec-exclusions.txt does not list as `@baseline-only`), over
+#             every file it lists plus core-extra/memory_grow.wast
 #             (ci/cross.sh --host-wast)
 #   cross     ci/cross.sh: i686 and s390x (qemu) tests + the same spec files,
 #             and the spec files on armv7 (qemu), Windows (Wine) and

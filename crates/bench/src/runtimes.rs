@@ -53,6 +53,13 @@ pub const KILN_BACKENDS: &[KilnBackend] = &[
         aot: true,
     },
     KilnBackend {
+        runtime: "kiln-baseline",
+        compiler: "baseline",
+        strategy: Some(kiln::Strategy::Baseline),
+        lazy: false,
+        aot: true,
+    },
+    KilnBackend {
         runtime: "kiln-interp-lazy",
         compiler: "interp",
         strategy: Some(kiln::Strategy::Interpreter),

@@ -445,7 +445,17 @@ impl Codegen<'_, '_> {
                 _ => {}
             }
         }
+        // The return area first: its pointer's scratch register (r10) is
+        // also a result register.
         let results = self.sig.results.clone();
+        for (k, &loc) in results.iter().enumerate() {
+            if let abi::Loc::Stack(off) = loc {
+                let v = self.stack[from + k];
+                self.load_value(v, from + k, R11);
+                self.buf.load(Size::S64, R10, Mem::at(super::RBP, -24));
+                self.buf.store(v.kind.size(), Mem::at(R10, off as i32), R11);
+            }
+        }
         for (k, loc) in results.into_iter().enumerate() {
             let v = self.stack[from + k];
             let pos = from + k;
@@ -462,11 +472,7 @@ impl Codegen<'_, '_> {
                         _ => self.buf.fload(double, x, self.slot(pos)),
                     }
                 }
-                abi::Loc::Stack(off) => {
-                    self.load_value(v, pos, R11);
-                    self.buf.load(Size::S64, R10, Mem::at(super::RBP, -24));
-                    self.buf.store(v.kind.size(), Mem::at(R10, off as i32), R11);
-                }
+                abi::Loc::Stack(_) => {}
             }
         }
     }

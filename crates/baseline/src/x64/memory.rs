@@ -1,6 +1,6 @@
 //! Linear memory, globals and references.
 
-use super::asm::{Mem, R11, RDI, RDX, RSI, Size, Src};
+use super::asm::{Mem, R11, Size, Src};
 use super::{Codegen, HEAP, Kind, Loc, VMCTX, unsupported};
 use crate::Env;
 use kiln_environ::wasmparser::{MemArg, MemArgTarget, Operator};
@@ -248,21 +248,7 @@ impl Codegen<'_, '_> {
     fn memory_grow(&mut self, m: u32) -> Result<(), CompileError> {
         let mem = &self.env.module.memories[m as usize];
         let kind = if mem.memory64 { Kind::I64 } else { Kind::I32 };
-        self.spill_registers();
-        let delta = self.pop();
-        // Registers are all free: the builtin's C arguments can be loaded
-        // in any order.
-        match delta.loc {
-            Loc::Const(bits) => self.buf.mov_imm(Size::S64, RDX, bits),
-            _ => {
-                let src = self.mem_of(&delta).expect("spilled or a local");
-                self.buf.load(delta.kind.size(), RDX, src);
-            }
-        }
-        self.buf.mov_rr(Size::S64, RDI, VMCTX);
-        self.buf.mov_imm(Size::S32, RSI, u64::from(m));
-        self.call_builtin(Builtin::MemoryGrow);
-        self.push(kind, Loc::Gpr(super::RAX));
+        self.builtin_op(Builtin::MemoryGrow, &[m], 1, Some(kind));
         Ok(())
     }
 

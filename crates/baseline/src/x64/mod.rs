@@ -10,6 +10,7 @@
 
 mod abi;
 pub(crate) mod asm;
+mod bulk;
 mod control;
 mod memory;
 mod numeric;
@@ -459,20 +460,25 @@ impl Codegen<'_, '_> {
         x
     }
 
-    /// Makes register `r` free for a fixed use, moving whatever operand
-    /// is in it to another register.
-    fn evict_gpr(&mut self, r: Gpr) {
-        if self.used & (1 << r) == 0 {
-            return;
-        }
+    /// Makes register `r` free for a fixed use, moving the operand in it
+    /// to a register that is neither `r` nor one of `avoid` (the other
+    /// fixed registers of the same instruction), or spilling it when no
+    /// such register is free.
+    fn evict_gpr(&mut self, r: Gpr, avoid: &[Gpr]) {
         let Some(pos) = self.stack.iter().position(|v| v.loc == Loc::Gpr(r)) else {
             return;
         };
-        // Keep `r` taken while choosing the new home.
-        let to = self.alloc_gpr();
-        self.buf.mov_rr(Size::S64, to, r);
-        self.stack[pos].loc = Loc::Gpr(to);
-        self.used &= !(1 << r);
+        let taken = avoid
+            .iter()
+            .fold(self.used | (1 << r), |m, &a| m | (1 << a));
+        match GPRS.iter().find(|&&g| taken & (1 << g) == 0) {
+            Some(&to) => {
+                self.buf.mov_rr(Size::S64, to, r);
+                self.stack[pos].loc = Loc::Gpr(to);
+                self.used = (self.used | (1 << to)) & !(1 << r);
+            }
+            None => self.spill_at(pos),
+        }
     }
 
     /// Stores the operand at `pos` to its slot.
@@ -690,7 +696,11 @@ impl Codegen<'_, '_> {
         ) {
             self.materialize_flags();
         }
-        if self.control_op(&op)? || self.numeric_op(&op)? || self.memory_op(&op)? {
+        if self.control_op(&op)?
+            || self.numeric_op(&op)?
+            || self.memory_op(&op)?
+            || self.bulk_op(&op)?
+        {
             return Ok(());
         }
         Err(unsupported(format!(

@@ -331,8 +331,8 @@ impl Codegen<'_, '_> {
         let size = kind.size();
         let b = self.pop();
         let a = self.pop();
-        self.evict_gpr(RAX);
-        self.evict_gpr(RDX);
+        self.evict_gpr(RAX, &[RDX]);
+        self.evict_gpr(RDX, &[RAX]);
         self.used |= (1 << RAX) | (1 << RDX);
         let divisor = self.gpr_avoiding(&b, &[RAX, RDX]);
         if let Loc::Gpr(r) = b.loc
@@ -388,7 +388,7 @@ impl Codegen<'_, '_> {
             self.push(kind, Loc::Gpr(dst));
             return;
         }
-        self.evict_gpr(RCX);
+        self.evict_gpr(RCX, &[]);
         self.used |= 1 << RCX;
         let dst = self.gpr_avoiding(&a, &[RCX]);
         self.place_in(&b, RCX);

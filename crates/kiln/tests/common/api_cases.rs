@@ -1,5 +1,5 @@
 // The embedding API's behaviours, shared by `api.rs` (interpreter) and
-// `native.rs` (Cranelift): each includes this file after defining
+// `native.rs` (Cranelift) and `baseline.rs`: each includes this file after defining
 // `config()`, the configuration every engine here starts from.
 
 use kiln::*;

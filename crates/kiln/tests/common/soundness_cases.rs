@@ -1,5 +1,5 @@
 // Soundness and robustness cases shared by `soundness.rs` (interpreter)
-// and `native.rs` (Cranelift): each includes this file after defining
+// and `native.rs` (Cranelift) and `baseline.rs`: each includes this file after defining
 // `config()`, the configuration every engine here starts from.
 
 use kiln::*;
@@ -778,7 +778,7 @@ fn huge_frames_are_rejected_cleanly() {
     wasm.extend(body);
     match engine.strategy() {
         // Native frames have no slot limit: the module is fine.
-        Strategy::Cranelift => {
+        Strategy::Cranelift | Strategy::Baseline => {
             Module::new(&engine, &wasm).unwrap();
         }
         _ => {
