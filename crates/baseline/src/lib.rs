@@ -16,6 +16,9 @@
 
 mod x64;
 
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use kiln_environ::{
     CompileError, CompiledFunction, CompiledModule, Compiler, FuncKey, ModuleTranslation, Tunables,
     VMOffsets,
@@ -179,16 +182,24 @@ impl Compiler for BaselineCompiler {
 
     fn compile_module(&self, module: &ModuleTranslation) -> Result<CompiledModule, CompileError> {
         let (keys, _) = kiln_environ::code_keys(module);
+        let wasm: Vec<u32> = keys
+            .iter()
+            .filter_map(|k| match k {
+                FuncKey::Wasm(i) => Some(*i),
+                _ => None,
+            })
+            .collect();
         let mut compiled = Vec::with_capacity(keys.len());
-        let mut rest = Vec::new();
-        for key in keys {
-            match key {
-                FuncKey::Wasm(i) => match self.compile_wasm(module, i) {
-                    Ok(f) => compiled.push(f),
-                    Err(CompileError::Unsupported(_)) if self.fallback => rest.push(key),
-                    Err(e) => return Err(e),
-                },
-                _ => rest.push(key),
+        let mut rest: Vec<FuncKey> = keys
+            .iter()
+            .copied()
+            .filter(|k| !matches!(k, FuncKey::Wasm(_)))
+            .collect();
+        for (i, r) in wasm.iter().zip(self.compile_all(module, &wasm)) {
+            match r {
+                Ok(f) => compiled.push(f),
+                Err(CompileError::Unsupported(_)) if self.fallback => rest.push(FuncKey::Wasm(*i)),
+                Err(e) => return Err(e),
             }
         }
         // The optimizing compiler spreads its share over its threads.
@@ -196,5 +207,48 @@ impl Compiler for BaselineCompiler {
         let stubs = kiln_environ::builtin_stub_keys(&compiled);
         compiled.extend(self.optimizing.compile_functions(module, &stubs)?);
         self.optimizing.link(module, compiled)
+    }
+}
+
+impl BaselineCompiler {
+    /// Compiles wasm functions `indices` on a pool of scoped threads (one
+    /// per core, the calling thread among them), each pulling the next
+    /// index from a shared counter; the results come back in order.
+    fn compile_all(
+        &self,
+        module: &ModuleTranslation,
+        indices: &[u32],
+    ) -> Vec<Result<CompiledFunction, CompileError>> {
+        let env = self.env(module);
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(indices.len() / 16 + 1);
+        let next = AtomicUsize::new(0);
+        let results: Mutex<Vec<Option<Result<CompiledFunction, CompileError>>>> =
+            Mutex::new((0..indices.len()).map(|_| None).collect());
+        let work = || {
+            let mut done = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&index) = indices.get(i) else { break };
+                done.push((i, x64::compile_function(&env, index)));
+            }
+            let mut results = results.lock().unwrap_or_else(|e| e.into_inner());
+            for (i, r) in done {
+                results[i] = Some(r);
+            }
+        };
+        std::thread::scope(|s| {
+            for _ in 1..threads {
+                s.spawn(work);
+            }
+            work();
+        });
+        results
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .into_iter()
+            .map(|r| r.expect("every index was compiled"))
+            .collect()
     }
 }

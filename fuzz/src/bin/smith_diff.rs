@@ -1,8 +1,9 @@
-//! Differential testing of Kiln's two backends on `wasm-smith` modules
-//! with the GC proposal (and typed function references, tail calls and
-//! exceptions) enabled: each module runs on the interpreter and on
-//! Cranelift, and every exported call must give the same results or the
-//! same trap.
+//! Differential testing of Kiln's backends on `wasm-smith` modules with
+//! the GC proposal (and typed function references, tail calls and
+//! exceptions) enabled: each module runs on the interpreter, on Cranelift
+//! and on the baseline compiler (x86-64 hosts; with fallback, so its
+//! functions and Cranelift's call each other), and every exported call
+//! must give the same results or the same trap.
 //!
 //! Both engines run with `Config::gc_stress`: every allocation that may
 //! collect does, and the heap is verified after each collection, so a
@@ -13,8 +14,12 @@
 //! so it needs no nightly toolchain or sanitizer and reports a rate.
 //!
 //! ```text
-//! cd fuzz && cargo run --release --bin smith_diff -- SECONDS [FIRST_SEED]
+//! cd fuzz && cargo run --release --bin smith_diff -- SECONDS [FIRST_SEED] [core]
 //! ```
+//!
+//! `core` leaves out GC, exceptions, tail calls and reference types, so
+//! nearly every function is one the baseline compiler translates itself
+//! rather than handing to Cranelift.
 //!
 //! A mismatch prints the seed and saves the module as
 //! `$TMPDIR/smith_diff-SEED.wasm`, then exits non-zero.
@@ -30,11 +35,15 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let seconds: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(60);
     let mut seed: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(1);
-    let engines = [engine(Strategy::Interpreter), engine(Strategy::Cranelift)];
+    let core = args.next().as_deref() == Some("core");
+    let mut engines = vec![engine(Strategy::Interpreter), engine(Strategy::Cranelift)];
+    if cfg!(target_arch = "x86_64") {
+        engines.push(engine(Strategy::Baseline));
+    }
     let end = Instant::now() + Duration::from_secs(seconds);
     let mut stats = Stats::default();
     while Instant::now() < end {
-        run_seed(&engines, seed, &mut stats);
+        run_seed(&engines, seed, core, &mut stats);
         seed += 1;
     }
     println!(
@@ -166,11 +175,18 @@ fn run(engine: &Engine, bytes: &[u8]) -> Option<Vec<Outcome>> {
     }
     let instance = Instance::new(&mut store, &module, &imports).ok()?;
     let mut out = Vec::new();
-    let exports: Vec<Extern> = instance.exports(&mut store).into_iter().map(|(_, e)| e).collect();
+    let exports: Vec<Extern> = instance
+        .exports(&mut store)
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect();
     for export in exports {
         let Extern::Func(func) = export else { continue };
         let ty = func.ty(&store);
-        let Some(params) = ty.params().map(|t| Val::default_for(&t)).collect::<Option<Vec<_>>>()
+        let Some(params) = ty
+            .params()
+            .map(|t| Val::default_for(&t))
+            .collect::<Option<Vec<_>>>()
         else {
             continue;
         };
@@ -212,36 +228,65 @@ fn dummy(store: &mut Store<()>, ty: ExternType) -> Option<Extern> {
     })
 }
 
-fn run_seed(engines: &[Engine; 2], seed: u64, stats: &mut Stats) {
+/// The backends' names, in `engines` order.
+const NAMES: [&str; 3] = ["interpreter", "Cranelift", "baseline"];
+
+fn run_seed(engines: &[Engine], seed: u64, core: bool, stats: &mut Stats) {
     stats.seeds += 1;
     let data = input(seed);
     let mut u = Unstructured::new(&data);
-    let Ok(config) = smith_config(&mut u) else { return };
-    let Ok(module) = wasm_smith::Module::new(config, &mut u) else { return };
-    let bytes = module.to_bytes();
-    let (Some(a), Some(b)) = (run(&engines[0], &bytes), run(&engines[1], &bytes)) else {
-        // Both must accept a valid module; one refusing is a bug too.
-        let ok = [
-            Module::new(&engines[0], &bytes).is_ok(),
-            Module::new(&engines[1], &bytes).is_ok(),
-        ];
-        if ok[0] != ok[1] {
-            fail(seed, &bytes, &format!("compiles on interpreter: {}, on Cranelift: {}", ok[0], ok[1]));
-        }
+    let Ok(mut config) = smith_config(&mut u) else {
         return;
     };
+    if core {
+        config.gc_enabled = false;
+        config.exceptions_enabled = false;
+        config.tail_call_enabled = false;
+        config.reference_types_enabled = false;
+    }
+    let Ok(module) = wasm_smith::Module::new(config, &mut u) else {
+        return;
+    };
+    let bytes = module.to_bytes();
+    let outcomes: Vec<Option<Vec<Outcome>>> = engines.iter().map(|e| run(e, &bytes)).collect();
+    if outcomes.iter().any(Option::is_none) {
+        // Every backend must accept a valid module; one refusing is a bug
+        // too.
+        let ok: Vec<bool> = engines
+            .iter()
+            .map(|e| Module::new(e, &bytes).is_ok())
+            .collect();
+        if ok.iter().any(|&k| k != ok[0]) {
+            let what: Vec<String> = ok
+                .iter()
+                .zip(NAMES)
+                .map(|(k, n)| format!("{n}: {k}"))
+                .collect();
+            fail(seed, &bytes, &format!("compiles on {}", what.join(", ")));
+        }
+        return;
+    }
+    let outcomes: Vec<Vec<Outcome>> = outcomes.into_iter().map(Option::unwrap).collect();
     stats.modules += 1;
     if wasmparser_has_gc_types(&bytes) {
         stats.gc_modules += 1;
     }
-    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-        if *x == Outcome::Resource || *y == Outcome::Resource {
-            stats.cut += 1;
-            break;
-        }
-        stats.calls += 1;
-        if x != y {
-            fail(seed, &bytes, &format!("export call {i}: interpreter {x:?}, Cranelift {y:?}"));
+    let a = &outcomes[0];
+    for (k, other) in outcomes.iter().enumerate().skip(1) {
+        for (i, (x, y)) in a.iter().zip(other).enumerate() {
+            if *x == Outcome::Resource || *y == Outcome::Resource {
+                stats.cut += 1;
+                break;
+            }
+            stats.calls += 1;
+            if x != y {
+                let name = NAMES[k];
+                fail(
+                    seed,
+                    &bytes,
+                    &format!("export call {i}: interpreter {x:?}, {name} {y:?}"),
+                );
+            }
         }
     }
 }
@@ -259,8 +304,12 @@ fn wasmparser_has_gc_types(bytes: &[u8]) -> bool {
     payloads.iter().any(|p| match p {
         wasmparser::Payload::TypeSection(r) => r.clone().into_iter().any(|g| {
             g.is_ok_and(|g| {
-                g.types()
-                    .any(|t| !matches!(t.composite_type.inner, wasmparser::CompositeInnerType::Func(_)))
+                g.types().any(|t| {
+                    !matches!(
+                        t.composite_type.inner,
+                        wasmparser::CompositeInnerType::Func(_)
+                    )
+                })
             })
         }),
         _ => false,

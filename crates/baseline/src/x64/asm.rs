@@ -496,6 +496,16 @@ impl Buffer {
         self.emit(i);
     }
 
+    /// `op [m], imm` (S32 or S64) for add and sub.
+    pub fn alu_mem_imm(&mut self, op: Alu, size: Size, m: Mem, imm: i32) {
+        let d = gm(Src::Mem(m));
+        let i = match op {
+            Alu::Add => by_size!(size, addl_mi, addq_mi_sxl, d, imm),
+            _ => by_size!(size, subl_mi, subq_mi_sxl, d, imm),
+        };
+        self.emit(i);
+    }
+
     /// `cmp [m], imm` (S32 or S64).
     pub fn cmp_mem_imm(&mut self, size: Size, m: Mem, imm: i32) {
         let d = gm(Src::Mem(m));

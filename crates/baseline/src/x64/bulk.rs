@@ -167,6 +167,7 @@ impl Codegen<'_, '_> {
 
     /// Loads the arguments (registers already spilled) and calls `b`.
     fn builtin_call(&mut self, b: Builtin, args: &[Arg]) {
+        self.fuel_flush();
         for (arg, &reg) in args.iter().zip(&C_ARGS) {
             match arg {
                 Arg::Imm(v) => self.buf.mov_imm(Size::S64, reg, *v),

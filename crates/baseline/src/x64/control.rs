@@ -80,6 +80,24 @@ enum Callee {
 impl Codegen<'_, '_> {
     /// Handles control and call operators; `Ok(false)` for any other.
     pub(super) fn control_op(&mut self, op: &Operator<'_>) -> Result<bool, CompileError> {
+        if self.env.tunables.consume_fuel
+            && matches!(
+                op,
+                Operator::Block { .. }
+                    | Operator::Loop { .. }
+                    | Operator::If { .. }
+                    | Operator::Else
+                    | Operator::End
+                    | Operator::Br { .. }
+                    | Operator::BrIf { .. }
+                    | Operator::BrTable { .. }
+                    | Operator::Return
+                    | Operator::Call { .. }
+                    | Operator::CallIndirect { .. }
+            )
+        {
+            self.fuel_flush();
+        }
         match *op {
             Operator::Nop => {}
             Operator::Unreachable => {
@@ -99,6 +117,7 @@ impl Codegen<'_, '_> {
                 let label = self.buf.new_label();
                 self.buf.bind(label);
                 self.interrupt_poll();
+                self.fuel_check();
                 self.open(FrameKind::Loop, label, params, results);
             }
             Operator::If { blockty } => {

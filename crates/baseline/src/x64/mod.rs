@@ -122,6 +122,15 @@ struct PendingTrap {
     wasm_offset: u32,
 }
 
+/// A cold call out of line: at `label`, a call of `builtin` with the
+/// `VMContext` alone, then a jump back to `back`.
+struct ColdCall {
+    label: Label,
+    back: Label,
+    builtin: Builtin,
+    wasm_offset: u32,
+}
+
 /// Compiles defined function `index` of `env.module`.
 pub(crate) fn compile_function(
     env: &Env<'_>,
@@ -130,9 +139,6 @@ pub(crate) fn compile_function(
     let t = &env.tunables;
     if !t.signals_based_traps {
         return Err(unsupported("code without signals-based traps"));
-    }
-    if t.consume_fuel {
-        return Err(unsupported("fuel"));
     }
     let module = env.module;
     let ty = module.func_type(index);
@@ -184,6 +190,8 @@ pub(crate) fn compile_function(
         sig,
         results: results.clone(),
         traps: Vec::new(),
+        cold_calls: Vec::new(),
+        fuel_pending: 0,
         address_map: Vec::new(),
         builtins: Vec::new(),
         wasm_offset: body.range().start as u32,
@@ -229,6 +237,9 @@ struct Codegen<'a, 'e> {
     sig: Signature,
     results: Vec<Kind>,
     traps: Vec<PendingTrap>,
+    cold_calls: Vec<ColdCall>,
+    /// Operators run since fuel was last charged (with fuel on).
+    fuel_pending: i64,
     address_map: Vec<(u32, u32)>,
     builtins: Vec<Builtin>,
     wasm_offset: u32,
@@ -315,6 +326,52 @@ impl Codegen<'_, '_> {
             self.buf.load(Size::S64, HEAP, Mem::at(HEAP, base));
         }
         self.interrupt_poll();
+        self.fuel_check();
+    }
+
+    /// Adds the operators counted since the last charge to the store's
+    /// fuel counter (with fuel on). Called before anything that leaves
+    /// straight-line code, so callees and the runtime see an exact count.
+    fn fuel_flush(&mut self) {
+        let n = std::mem::take(&mut self.fuel_pending);
+        if n == 0 || !self.reachable {
+            return;
+        }
+        let o = &self.env.offsets;
+        let (limits, fuel) = (
+            o.vmctx_runtime_limits() as i32,
+            o.limits_fuel_consumed() as i32,
+        );
+        self.buf.load(Size::S64, R11, Mem::at(VMCTX, limits));
+        let n = i32::try_from(n).unwrap_or(i32::MAX);
+        self.buf
+            .alu_mem_imm(asm::Alu::Add, Size::S64, Mem::at(R11, fuel), n);
+    }
+
+    /// At function entry and loop headers (with fuel on): charges pending
+    /// fuel and calls the `out_of_fuel` builtin, out of line, once the
+    /// budget is spent. Nothing is live in a register at either place.
+    fn fuel_check(&mut self) {
+        if !self.env.tunables.consume_fuel {
+            return;
+        }
+        self.fuel_flush();
+        let o = &self.env.offsets;
+        let (limits, fuel) = (
+            o.vmctx_runtime_limits() as i32,
+            o.limits_fuel_consumed() as i32,
+        );
+        self.buf.load(Size::S64, R11, Mem::at(VMCTX, limits));
+        self.buf.cmp_mem_imm(Size::S64, Mem::at(R11, fuel), 0);
+        let (label, back) = (self.buf.new_label(), self.buf.new_label());
+        self.buf.jcc(Cond::Gt, label);
+        self.buf.bind(back);
+        self.cold_calls.push(ColdCall {
+            label,
+            back,
+            builtin: Builtin::OutOfFuel,
+            wasm_offset: self.wasm_offset,
+        });
     }
 
     /// Traps with `Interrupt` if another thread asked this store to stop.
@@ -344,6 +401,14 @@ impl Codegen<'_, '_> {
         let pop = u16::try_from(self.sig.stack_args)
             .map_err(|_| unsupported("more than 64 KiB of stack arguments"))?;
         self.buf.ret(pop);
+        for c in std::mem::take(&mut self.cold_calls) {
+            self.buf.bind(c.label);
+            self.address_map.push((self.buf.offset(), c.wasm_offset));
+            self.buf.mov_rr(Size::S64, RDI, VMCTX);
+            self.buf.call_key(FuncKey::Builtin(c.builtin));
+            self.builtins.push(c.builtin);
+            self.buf.jmp(c.back);
+        }
         for t in std::mem::take(&mut self.traps) {
             self.buf.bind(t.label);
             self.address_map.push((self.buf.offset(), t.wasm_offset));
@@ -680,20 +745,31 @@ impl Codegen<'_, '_> {
         if !self.reachable {
             return self.dead_operator(&op);
         }
+        if self.env.tunables.consume_fuel
+            && !matches!(
+                op,
+                Operator::Nop | Operator::Drop | Operator::End | Operator::Else
+            )
+        {
+            self.fuel_pending += 1;
+        }
         let at = self.buf.offset();
         if self.address_map.last().map(|&(o, _)| o) == Some(at) {
             self.address_map.pop();
         }
         self.address_map.push((at, self.wasm_offset));
         // A comparison feeds a branch or `select` through the flags; any
-        // other operator needs the value materialized first.
-        if !matches!(
-            op,
-            Operator::BrIf { .. }
-                | Operator::If { .. }
-                | Operator::Select
-                | Operator::TypedSelect { .. }
-        ) {
+        // other operator needs the value materialized first. With fuel on,
+        // charging it (an `add`) would clobber them: always materialize.
+        if self.env.tunables.consume_fuel
+            || !matches!(
+                op,
+                Operator::BrIf { .. }
+                    | Operator::If { .. }
+                    | Operator::Select
+                    | Operator::TypedSelect { .. }
+            )
+        {
             self.materialize_flags();
         }
         if self.control_op(&op)?
