@@ -171,14 +171,14 @@ impl Codegen<'_, '_> {
         for (arg, &reg) in args.iter().zip(&C_ARGS) {
             match arg {
                 Arg::Imm(v) => self.buf.mov_imm(Size::S64, reg, *v),
-                Arg::Val(o) => match o.loc {
-                    Loc::Const(bits) => self.buf.mov_imm(Size::S64, reg, bits),
-                    _ => {
-                        let m = self.mem_of(o).expect("spilled or a local");
-                        // A 32-bit load zero-extends.
-                        self.buf.load(o.kind.size(), reg, m);
+                // A 32-bit load zero-extends; a local's home register
+                // holds an i32 zero-extended only once copied with `movl`.
+                Arg::Val(o) => {
+                    self.load_bits(o, reg);
+                    if o.kind == Kind::I32 {
+                        self.buf.mov_rr(Size::S32, reg, reg);
                     }
-                },
+                }
             }
         }
         self.buf.mov_rr(Size::S64, RDI, VMCTX);

@@ -357,10 +357,7 @@ impl Codegen<'_, '_> {
                 Loc::Gpr(r) => self.buf.store(size, dst, r),
                 Loc::Xmm(x) => self.buf.fstore(v.kind == Kind::F64, dst, x),
                 Loc::Const(bits) => self.store_const(v.kind, dst, bits),
-                Loc::Local(i) => {
-                    self.buf.load(size, R11, self.local_mem(i));
-                    self.buf.store(size, dst, R11);
-                }
+                Loc::Local(i) => self.store_local(i, dst),
                 Loc::Spill if src_pos != to + k => {
                     self.buf.load(size, R11, self.slot(src_pos));
                     self.buf.store(size, dst, R11);
@@ -471,7 +468,7 @@ impl Codegen<'_, '_> {
             if let abi::Loc::Stack(off) = loc {
                 let v = self.stack[from + k];
                 self.load_value(v, from + k, R11);
-                self.buf.load(Size::S64, R10, Mem::at(super::RBP, -24));
+                self.buf.load(Size::S64, R10, self.ret_area_ptr());
                 self.buf.store(v.kind.size(), Mem::at(R10, off as i32), R11);
             }
         }
@@ -480,17 +477,7 @@ impl Codegen<'_, '_> {
             let pos = from + k;
             match loc {
                 abi::Loc::Gpr(r) => self.load_value(v, pos, r),
-                abi::Loc::Xmm(x) => {
-                    let double = v.kind == Kind::F64;
-                    match v.loc {
-                        Loc::Const(bits) => {
-                            self.buf.mov_imm(Size::S64, R11, bits);
-                            self.buf.gpr_to_xmm(v.kind.size(), x, R11);
-                        }
-                        Loc::Local(i) => self.buf.fload(double, x, self.local_mem(i)),
-                        _ => self.buf.fload(double, x, self.slot(pos)),
-                    }
-                }
+                abi::Loc::Xmm(x) => self.load_value_float(v, pos, x),
                 abi::Loc::Stack(_) => {}
             }
         }
@@ -499,10 +486,27 @@ impl Codegen<'_, '_> {
     /// Loads an operand that is not in a register (or whose register was
     /// stored to its slot) into GPR `r`, as bits.
     fn load_value(&mut self, v: Val, pos: usize, r: super::Gpr) {
+        let o = super::Operand {
+            kind: v.kind,
+            loc: v.loc,
+            pos,
+        };
         match v.loc {
-            Loc::Const(bits) => self.buf.mov_imm(Size::S64, r, bits),
-            Loc::Local(i) => self.buf.load(v.kind.size(), r, self.local_mem(i)),
-            _ => self.buf.load(v.kind.size(), r, self.slot(pos)),
+            Loc::Gpr(_) | Loc::Xmm(_) => self.buf.load(v.kind.size(), r, self.slot(pos)),
+            _ => self.load_bits(&o, r),
+        }
+    }
+
+    /// The same into XMM register `x`.
+    fn load_value_float(&mut self, v: Val, pos: usize, x: super::Xmm) {
+        let o = super::Operand {
+            kind: v.kind,
+            loc: v.loc,
+            pos,
+        };
+        match v.loc {
+            Loc::Gpr(_) | Loc::Xmm(_) => self.buf.fload(v.kind == Kind::F64, x, self.slot(pos)),
+            _ => self.load_float(&o, x),
         }
     }
 
@@ -670,14 +674,7 @@ impl Codegen<'_, '_> {
             let pos = from + k;
             match loc {
                 abi::Loc::Gpr(r) => self.load_value(v, pos, r),
-                abi::Loc::Xmm(x) => match v.loc {
-                    Loc::Const(bits) => {
-                        self.buf.mov_imm(Size::S64, R11, bits);
-                        self.buf.gpr_to_xmm(v.kind.size(), x, R11);
-                    }
-                    Loc::Local(i) => self.buf.fload(v.kind == Kind::F64, x, self.local_mem(i)),
-                    _ => self.buf.fload(v.kind == Kind::F64, x, self.slot(pos)),
-                },
+                abi::Loc::Xmm(x) => self.load_value_float(v, pos, x),
                 abi::Loc::Stack(off) => {
                     self.load_value(v, pos, R11);
                     self.buf.store(v.kind.size(), Mem::at(RSP, off as i32), R11);
@@ -689,6 +686,7 @@ impl Codegen<'_, '_> {
                 .lea(super::RDI, Mem::at(RSP, sig.stack_args as i32));
         }
         self.buf.mov_rr(Size::S64, sig.caller_vmctx, VMCTX);
+        self.save_float_homes();
         match callee {
             Callee::Direct(f) => {
                 self.buf.mov_rr(Size::S64, sig.callee_vmctx, VMCTX);
@@ -718,6 +716,7 @@ impl Codegen<'_, '_> {
             self.buf
                 .alu(super::asm::Alu::Sub, Size::S64, RSP, Src::Imm(n));
         }
+        self.restore_float_homes();
         self.truncate(from);
         for (k, (&kind, &loc)) in results.iter().zip(&sig.results).enumerate() {
             match loc {

@@ -254,7 +254,9 @@ impl Codegen<'_, '_> {
 
     /// Calls a builtin's stub, its arguments already in place.
     pub(super) fn call_builtin(&mut self, b: Builtin) {
+        self.save_float_homes();
         self.buf.call_key(FuncKey::Builtin(b));
+        self.restore_float_homes();
         self.builtins.push(b);
     }
 

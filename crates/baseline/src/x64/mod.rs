@@ -12,6 +12,7 @@ mod abi;
 pub(crate) mod asm;
 mod bulk;
 mod control;
+mod locals;
 mod memory;
 mod numeric;
 
@@ -170,19 +171,38 @@ pub(crate) fn compile_function(
         &params.iter().map(|k| k.class()).collect::<Vec<_>>(),
         &results.iter().map(|k| k.class()).collect::<Vec<_>>(),
     );
-    let locals_base = if sig.ret_area { 24 } else { 16 };
+    let homes = locals::choose_homes(&body, &locals)?;
+    // Below the frame pointer: the callee-saved registers the function
+    // uses, then the return-area pointer if any, then the locals.
+    let heap_in_reg = memory::heap_base_is_fixed(env, 0);
+    let mut saved = vec![VMCTX];
+    if heap_in_reg {
+        saved.push(HEAP);
+    }
+    saved.extend(
+        locals::INT_HOMES
+            .iter()
+            .filter(|&&r| homes.contains(&locals::Home::Gpr(r))),
+    );
+    let locals_base = 8 * saved.len() as i32 + if sig.ret_area { 8 } else { 0 };
     let stack_base = locals_base + 8 * locals.len() as i32;
     let mut buf = Buffer::default();
     let epilogue = buf.new_label();
+    let pinned = homes.iter().fold(0u32, |m, h| match h {
+        locals::Home::Xmm(x) => m | 1 << (16 + x),
+        _ => m,
+    });
     let mut cg = Codegen {
         env,
         buf,
         locals,
+        homes,
         stack: Vec::new(),
         frames: Vec::new(),
         reachable: true,
         dead_depth: 0,
-        used: 0,
+        used: pinned,
+        pinned,
         max_depth: 0,
         locals_base,
         stack_base,
@@ -197,7 +217,8 @@ pub(crate) fn compile_function(
         wasm_offset: body.range().start as u32,
         epilogue,
         frame_patch: 0,
-        heap_in_reg: false,
+        heap_in_reg,
+        saved,
     };
     cg.prologue(&params);
     let end_label = cg.buf.new_label();
@@ -216,6 +237,8 @@ struct Codegen<'a, 'e> {
     env: &'a Env<'e>,
     buf: Buffer,
     locals: Vec<Kind>,
+    /// Where each local lives (`locals.rs`).
+    homes: Vec<locals::Home>,
     stack: Vec<Val>,
     frames: Vec<control::Frame>,
     /// Whether the code being emitted can run (false after a branch,
@@ -226,6 +249,8 @@ struct Codegen<'a, 'e> {
     dead_depth: u32,
     /// Bit `r` set: GPR `r` holds an operand; bit `16 + x`: XMM `x` does.
     used: u32,
+    /// The bits of `used` that are locals' home registers: always set.
+    pinned: u32,
     /// The deepest value stack seen, in slots.
     max_depth: usize,
     /// Bytes below the frame pointer where the locals start and where the
@@ -248,6 +273,9 @@ struct Codegen<'a, 'e> {
     frame_patch: usize,
     /// Whether `r15` holds memory 0's base.
     heap_in_reg: bool,
+    /// The callee-saved registers the function uses, saved at
+    /// `rbp - 8`, `rbp - 16`, ... in this order.
+    saved: Vec<Gpr>,
 }
 
 impl Codegen<'_, '_> {
@@ -261,16 +289,31 @@ impl Codegen<'_, '_> {
         Mem::at(RBP, -(self.stack_base + 8 * (pos as i32 + 1)))
     }
 
+    /// Where the return-area pointer is kept.
+    fn ret_area_ptr(&self) -> Mem {
+        Mem::at(RBP, -(8 * self.saved.len() as i32 + 8))
+    }
+
+    /// The callee-saved registers the function changes, with their save
+    /// slots below the frame pointer.
+    fn saved_registers(&self) -> Vec<(Gpr, i32)> {
+        (self.saved.iter())
+            .enumerate()
+            .map(|(k, &r)| (r, -8 * (k as i32 + 1)))
+            .collect()
+    }
+
     fn prologue(&mut self, params: &[Kind]) {
         let b = &mut self.buf;
         b.push(RBP);
         b.mov_rr(Size::S64, RBP, RSP);
-        b.push(VMCTX);
-        b.push(HEAP);
-        b.mov_rr(Size::S64, VMCTX, self.sig.callee_vmctx);
         // `sub rsp, imm32`, the size patched in when the function ends.
         b.alu(asm::Alu::Sub, Size::S64, RSP, Src::Imm(0x1000_0000));
         self.frame_patch = b.code.len() - 4;
+        for (r, off) in self.saved_registers() {
+            self.buf.store(Size::S64, Mem::at(RBP, off), r);
+        }
+        self.buf.mov_rr(Size::S64, VMCTX, self.sig.callee_vmctx);
         let limits = self.env.offsets.vmctx_runtime_limits() as i32;
         let stack_limit = self.env.offsets.limits_stack_limit() as i32;
         let b = &mut self.buf;
@@ -283,18 +326,37 @@ impl Codegen<'_, '_> {
         );
         self.trap_if(Cond::B, TrapCode::StackOverflow);
         if self.sig.ret_area {
-            self.buf.store(Size::S64, Mem::at(RBP, -24), RDI);
+            self.buf.store(Size::S64, self.ret_area_ptr(), RDI);
         }
+        // Parameters to their homes. No home register is an argument
+        // register, so the order does not matter.
         for (i, (&kind, &loc)) in params.iter().zip(&self.sig.params.clone()).enumerate() {
             let dst = self.local_mem(i as u32);
-            match loc {
-                abi::Loc::Gpr(r) => self.buf.store(kind.size(), dst, r),
-                abi::Loc::Xmm(x) => self.buf.fstore(kind == Kind::F64, dst, x),
-                abi::Loc::Stack(off) => {
-                    self.buf
-                        .load(kind.size(), R11, Mem::at(RBP, 16 + off as i32));
-                    self.buf.store(kind.size(), dst, R11);
+            match (self.homes[i], loc) {
+                (locals::Home::Mem, abi::Loc::Gpr(r)) => self.buf.store(kind.size(), dst, r),
+                (locals::Home::Mem, abi::Loc::Xmm(x)) => self.buf.fstore(kind == Kind::F64, dst, x),
+                (locals::Home::Gpr(h), abi::Loc::Gpr(r)) => self.buf.mov_rr(Size::S64, h, r),
+                (locals::Home::Xmm(h), abi::Loc::Xmm(x)) => self.buf.fmov(h, x),
+                (home, abi::Loc::Stack(off)) => {
+                    let arg = Mem::at(RBP, 16 + off as i32);
+                    match home {
+                        locals::Home::Gpr(h) => self.buf.load(kind.size(), h, arg),
+                        locals::Home::Xmm(h) => self.buf.fload(kind == Kind::F64, h, arg),
+                        locals::Home::Mem => {
+                            self.buf.load(kind.size(), R11, arg);
+                            self.buf.store(kind.size(), dst, R11);
+                        }
+                    }
                 }
+                _ => unreachable!("a home of the parameter's class"),
+            }
+        }
+        // Non-parameter locals in registers start at zero.
+        for i in params.len()..self.locals.len() {
+            match self.homes[i] {
+                locals::Home::Gpr(h) => self.buf.mov_imm(Size::S32, h, 0),
+                locals::Home::Xmm(h) => self.buf.fbits(2, h, h),
+                locals::Home::Mem => {}
             }
         }
         // Zero the other locals.
@@ -305,7 +367,9 @@ impl Codegen<'_, '_> {
         }
         if count <= 16 {
             for i in first..first + count {
-                self.buf.store(Size::S64, self.local_mem(i), RAX);
+                if self.homes[i as usize] == locals::Home::Mem {
+                    self.buf.store(Size::S64, self.local_mem(i), RAX);
+                }
             }
         } else {
             let lowest = self.local_mem(first + count - 1);
@@ -318,7 +382,6 @@ impl Codegen<'_, '_> {
             self.buf.alu(asm::Alu::Sub, Size::S32, RCX, Src::Imm(1));
             self.buf.jcc(Cond::Ne, top);
         }
-        self.heap_in_reg = memory::heap_base_is_fixed(self.env, 0);
         if self.heap_in_reg {
             let o = &self.env.offsets;
             let (rec, base) = (o.vmctx_memory(0) as i32, o.memory_base() as i32);
@@ -394,9 +457,10 @@ impl Codegen<'_, '_> {
         }
         // The epilogue.
         self.buf.bind(self.epilogue);
-        self.buf.lea(RSP, Mem::at(RBP, -16));
-        self.buf.pop(HEAP);
-        self.buf.pop(VMCTX);
+        for (r, off) in self.saved_registers() {
+            self.buf.load(Size::S64, r, Mem::at(RBP, off));
+        }
+        self.buf.mov_rr(Size::S64, RSP, RBP);
         self.buf.pop(RBP);
         let pop = u16::try_from(self.sig.stack_args)
             .map_err(|_| unsupported("more than 64 KiB of stack arguments"))?;
@@ -405,7 +469,9 @@ impl Codegen<'_, '_> {
             self.buf.bind(c.label);
             self.address_map.push((self.buf.offset(), c.wasm_offset));
             self.buf.mov_rr(Size::S64, RDI, VMCTX);
+            self.save_float_homes();
             self.buf.call_key(FuncKey::Builtin(c.builtin));
+            self.restore_float_homes();
             self.builtins.push(c.builtin);
             self.buf.jmp(c.back);
         }
@@ -414,9 +480,8 @@ impl Codegen<'_, '_> {
             self.address_map.push((self.buf.offset(), t.wasm_offset));
             self.buf.ud2(t.code);
         }
-        let frame = (self.stack_base - 16) as u64
-            + 8 * self.max_depth as u64
-            + u64::from(self.max_outgoing);
+        let frame =
+            self.stack_base as u64 + 8 * self.max_depth as u64 + u64::from(self.max_outgoing);
         let frame = u32::try_from(frame.next_multiple_of(16))
             .ok()
             .filter(|&f| f < 1 << 30)
@@ -485,6 +550,7 @@ impl Codegen<'_, '_> {
             Loc::Xmm(x) => self.used &= !(1 << (16 + x)),
             _ => {}
         }
+        self.used |= self.pinned;
     }
 
     /// A free integer register, spilling the oldest operand in one if
@@ -559,10 +625,7 @@ impl Codegen<'_, '_> {
                 self.buf.fstore(v.kind == Kind::F64, slot, x);
                 self.used &= !(1 << (16 + x));
             }
-            Loc::Local(i) => {
-                self.buf.load(v.kind.size(), R11, self.local_mem(i));
-                self.buf.store(v.kind.size(), slot, R11);
-            }
+            Loc::Local(i) => self.store_local(i, slot),
             Loc::Const(bits) => self.store_const(v.kind, slot, bits),
             Loc::Flags(_) => unreachable!("flags are materialized before spilling"),
             Loc::Spill => return,
@@ -610,11 +673,11 @@ impl Codegen<'_, '_> {
                 let kind = self.stack[pos].kind;
                 let to = if kind.is_float() {
                     let x = self.alloc_xmm();
-                    self.buf.fload(kind == Kind::F64, x, self.local_mem(i));
+                    self.load_local(i, locals::Reg::Xmm(x));
                     Loc::Xmm(x)
                 } else {
                     let r = self.alloc_gpr();
-                    self.buf.load(kind.size(), r, self.local_mem(i));
+                    self.load_local(i, locals::Reg::Gpr(r));
                     Loc::Gpr(r)
                 };
                 self.stack[pos].loc = to;
@@ -639,7 +702,7 @@ impl Codegen<'_, '_> {
     /// The memory operand an operand can be read from without a register.
     fn mem_of(&self, o: &Operand) -> Option<Mem> {
         match o.loc {
-            Loc::Local(i) => Some(self.local_mem(i)),
+            Loc::Local(i) if self.homes[i as usize] == locals::Home::Mem => Some(self.local_mem(i)),
             Loc::Spill => Some(self.slot(o.pos)),
             _ => None,
         }
@@ -653,6 +716,13 @@ impl Codegen<'_, '_> {
                 Src::Imm(bits as i32)
             }
             Loc::Gpr(r) => Src::Reg(r),
+            // A local's home register, read in place (`release` leaves it).
+            Loc::Local(i) if matches!(self.homes[i as usize], locals::Home::Gpr(_)) => {
+                let locals::Home::Gpr(h) = self.homes[i as usize] else {
+                    unreachable!()
+                };
+                Src::Reg(h)
+            }
             _ => match self.mem_of(o) {
                 Some(m) => Src::Mem(m),
                 None => Src::Reg(self.in_gpr(o)),
@@ -675,9 +745,8 @@ impl Codegen<'_, '_> {
             }
             Loc::Xmm(_) | Loc::Flags(_) => unreachable!("an integer operand"),
             _ => {
-                let m = self.mem_of(o).expect("a local or a slot");
                 let r = self.alloc_gpr();
-                self.buf.load(o.kind.size(), r, m);
+                self.load_bits(o, r);
                 r
             }
         }
@@ -685,7 +754,6 @@ impl Codegen<'_, '_> {
 
     /// A float operand in an XMM register the caller owns.
     fn in_xmm(&mut self, o: &Operand) -> Xmm {
-        let double = o.kind == Kind::F64;
         match o.loc {
             Loc::Xmm(x) => {
                 self.used |= 1 << (16 + x);
@@ -699,9 +767,8 @@ impl Codegen<'_, '_> {
             }
             Loc::Gpr(_) | Loc::Flags(_) => unreachable!("a float operand"),
             _ => {
-                let m = self.mem_of(o).expect("a local or a slot");
                 let x = self.alloc_xmm();
-                self.buf.fload(double, x, m);
+                self.load_float(o, x);
                 x
             }
         }
@@ -712,6 +779,12 @@ impl Codegen<'_, '_> {
     fn xmm_src(&mut self, o: &Operand) -> XSrc {
         match o.loc {
             Loc::Xmm(x) => XSrc::Reg(x),
+            Loc::Local(i) if matches!(self.homes[i as usize], locals::Home::Xmm(_)) => {
+                let locals::Home::Xmm(h) = self.homes[i as usize] else {
+                    unreachable!()
+                };
+                XSrc::Reg(h)
+            }
             _ => match self.mem_of(o) {
                 Some(m) => XSrc::Mem(m),
                 None => XSrc::Reg(self.in_xmm(o)),
@@ -719,16 +792,17 @@ impl Codegen<'_, '_> {
         }
     }
 
-    /// Frees the register of a consumed source operand.
+    /// Frees the register of a consumed source operand (never a local's
+    /// home).
     fn release(&mut self, src: Src) {
         if let Src::Reg(r) = src {
-            self.used &= !(1 << r);
+            self.free(Loc::Gpr(r));
         }
     }
 
     fn release_x(&mut self, src: XSrc) {
         if let XSrc::Reg(x) = src {
-            self.used &= !(1 << (16 + x));
+            self.free(Loc::Xmm(x));
         }
     }
 

@@ -201,37 +201,10 @@ impl Codegen<'_, '_> {
     fn local_set(&mut self, i: u32, tee: bool) {
         let v = self.pop();
         self.materialize_local(i);
-        let dst = self.local_mem(i);
-        let size = v.kind.size();
-        let mut loc = v.loc;
-        match v.loc {
-            Loc::Gpr(r) => self.buf.store(size, dst, r),
-            Loc::Xmm(x) => self.buf.fstore(v.kind == Kind::F64, dst, x),
-            Loc::Const(bits) => self.store_const(v.kind, dst, bits),
-            Loc::Local(j) if j == i => {}
-            _ if tee => {
-                // Read once into a register that the copy then keeps.
-                let src = self.mem_of(&v).expect("a local or a slot");
-                if v.kind.is_float() {
-                    let x = self.alloc_xmm();
-                    self.buf.fload(v.kind == Kind::F64, x, src);
-                    self.buf.fstore(v.kind == Kind::F64, dst, x);
-                    loc = Loc::Xmm(x);
-                } else {
-                    let r = self.alloc_gpr();
-                    self.buf.load(size, r, src);
-                    self.buf.store(size, dst, r);
-                    loc = Loc::Gpr(r);
-                }
-            }
-            _ => {
-                let src = self.mem_of(&v).expect("a local or a slot");
-                self.buf.load(size, R11, src);
-                self.buf.store(size, dst, R11);
-            }
-        }
+        let kind = v.kind;
+        let loc = self.write_local(i, v, tee);
         if tee {
-            self.push(v.kind, loc);
+            self.push(kind, loc);
         } else {
             self.free(loc);
         }
@@ -305,11 +278,7 @@ impl Codegen<'_, '_> {
                 self.buf.mov_rr(Size::S64, fixed, r);
                 self.free(Loc::Gpr(r));
             }
-            Loc::Const(bits) => self.buf.mov_imm(Size::S64, fixed, bits),
-            _ => {
-                let m = self.mem_of(o).expect("a local or a slot");
-                self.buf.load(o.kind.size(), fixed, m);
-            }
+            _ => self.load_bits(o, fixed),
         }
         self.used |= 1 << fixed;
     }
@@ -571,7 +540,19 @@ impl Codegen<'_, '_> {
                 self.free(Loc::Xmm(x));
                 self.push(to, Loc::Gpr(r));
             }
-            // Constants, locals and slots hold bits either way.
+            // A local in a register of the other class is copied out.
+            Loc::Local(i) if self.homes[i as usize] != super::locals::Home::Mem => {
+                if to.is_float() {
+                    let x = self.alloc_xmm();
+                    self.load_float(&a, x);
+                    self.push(to, Loc::Xmm(x));
+                } else {
+                    let r = self.alloc_gpr();
+                    self.load_bits(&a, r);
+                    self.push(to, Loc::Gpr(r));
+                }
+            }
+            // Constants, locals in memory and slots hold bits either way.
             loc => self.push(to, loc),
         }
     }

@@ -487,6 +487,60 @@ fn fixed_register_operators_keep_live_operands() {
     }
 }
 
+/// Hot locals live in registers (rbx, r12, r13 for integers; xmm8-13 for
+/// floats, saved around calls since no XMM register survives one): loops
+/// that call functions clobbering every XMM register, call builtins
+/// (`memory.grow`), reinterpret, tee and select their locals.
+#[test]
+fn locals_in_registers_survive_calls_and_branches() {
+    let wat = r#"(module
+      (memory 1)
+      (func $clobber (param f64) (result f64)
+        (local f64 f64 f64 f64 f64 f64 f64 f64)
+        (local.set 1 (f64.mul (local.get 0) (f64.const 3)))
+        (local.set 2 (f64.add (local.get 1) (f64.const 1)))
+        (local.set 3 (f64.sub (local.get 2) (local.get 0)))
+        (local.set 4 (f64.mul (local.get 3) (local.get 3)))
+        (local.set 5 (f64.add (local.get 4) (local.get 2)))
+        (local.set 6 (f64.sqrt (local.get 5)))
+        (local.set 7 (f64.add (local.get 6) (local.get 1)))
+        (local.set 8 (f64.div (local.get 7) (f64.const 7)))
+        (f64.add (local.get 8) (local.get 6)))
+      (func (export "hot") (param $n i32) (result f64)
+        (local $i i32) (local $acc i64) (local $x f64) (local $y f32) (local $k i64)
+        (local.set $x (f64.const 0.5))
+        (local.set $y (f32.const 1.25))
+        (loop $l
+          (local.set $x (f64.add (local.get $x) (call $clobber (f64.convert_i32_s (local.get $i)))))
+          (local.set $y (f32.mul (local.get $y) (f32.const 1.0009765625)))
+          (local.set $k (i64.reinterpret_f64 (local.get $x)))
+          (local.set $acc (i64.add (local.get $acc)
+            (i64.xor (local.get $k) (i64.extend_i32_u (i32.reinterpret_f32 (local.get $y))))))
+          (if (i32.eqz (i32.and (local.get $i) (i32.const 7)))
+            (then (drop (memory.grow (i32.const 0)))))
+          (local.set $acc (select (local.get $acc) (i64.rotl (local.get $acc) (i64.const 5))
+            (i32.and (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 1))))
+          (br_if $l (i32.lt_s (local.get $i) (local.get $n))))
+        (f64.add (local.get $x)
+          (f64.add (f64.promote_f32 (local.get $y)) (f64.convert_i64_s (local.get $acc)))))
+      (func (export "swap") (param $a i64) (param $b i64) (param $n i32) (result i64)
+        (local $t i64)
+        (block $done
+          (loop $l
+            (br_if $done (i32.eqz (local.get $n)))
+            (local.set $t (local.get $a))
+            (local.set $a (i64.add (local.get $b) (local.get $t)))
+            (local.set $b (local.get $t))
+            (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+            (br_table $l $done $l (i32.and (local.get $n) (i32.const 3)))))
+        (i64.sub (local.get $a) (local.get $b))))"#;
+    let mut pair = Pair::new(wat);
+    for n in [0, 1, 2, 9, 100, 1000] {
+        pair.check("hot", &[Val::I32(n)]);
+        pair.check("swap", &[Val::I64(3), Val::I64(-7), Val::I32(n)]);
+    }
+}
+
 /// Control flow with values: multi-value blocks, loop parameters,
 /// `br_table` with results, `if` without `else`, early returns, and
 /// operands live across blocks and calls.
