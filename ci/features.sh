@@ -3,7 +3,8 @@
 #   - with default features off (plus `std`), `cargo tree -p kiln` holds no
 #     `cranelift-*` crate, and the crate builds;
 #   - no file of the runtime outside the engine factory names a
-#     `kiln_cranelift` item;
+#     `kiln_cranelift` or `kiln_baseline` item;
+#   - `cranelift` without `baseline` builds warning-free;
 #   - without `std` (`runtime,interp` only) the crate builds and is clippy
 #     clean for a bare-metal target (tests/no-std/run.sh then links and
 #     runs it on three of them), and so it is with the custom-virtual-memory
@@ -18,7 +19,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 echo "[features] cargo tree -p kiln --no-default-features --features std"
 tree="$(cargo tree -p kiln --no-default-features --features std --prefix none --edges normal)"
-if grep -E '^(cranelift-|kiln-cranelift)' <<<"$tree"; then
+if grep -E '^(cranelift-|kiln-cranelift|kiln-baseline)' <<<"$tree"; then
     echo "[features] FAIL: the crates above are in kiln's tree with default features off" >&2
     exit 1
 fi
@@ -30,13 +31,16 @@ echo "[features] cargo check -p kiln --no-default-features --features std (warni
 cargo rustc -q -p kiln --lib --profile check --no-default-features --features std -- -D warnings
 
 # The runtime names a backend crate in one place: the engine's factory.
-named="$(grep -rln 'kiln_cranelift' crates/kiln/src | grep -v '^crates/kiln/src/engine.rs$' || true)"
+named="$(grep -rlnE 'kiln_(cranelift|baseline)' crates/kiln/src | grep -v '^crates/kiln/src/engine.rs$' || true)"
 if [ -n "$named" ]; then
-    echo "[features] FAIL: these runtime files name kiln_cranelift (only engine.rs may):" >&2
+    echo "[features] FAIL: these runtime files name kiln_cranelift or kiln_baseline (only engine.rs may):" >&2
     echo "$named" >&2
     exit 1
 fi
-echo "[features] only crates/kiln/src/engine.rs names kiln_cranelift"
+echo "[features] only crates/kiln/src/engine.rs names kiln_cranelift and kiln_baseline"
+
+echo "[features] cargo check -p kiln --no-default-features --features std,cranelift (warnings denied)"
+cargo rustc -q -p kiln --lib --profile check --no-default-features --features std,cranelift -- -D warnings
 
 echo "[features] without gc: GC modules are refused (cargo test -p kiln --lib --no-default-features --features std)"
 cargo test -q -p kiln --lib --no-default-features --features std gc_modules_need_the_proposal_and_the_feature

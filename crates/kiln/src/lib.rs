@@ -23,6 +23,7 @@
 //! |---|---|---|
 //! | `std` | on | the standard library: files ([`Module::from_file`]), the OS's virtual memory, signals, threads and locks, panics from host functions resumed after wasm frames are gone |
 //! | `cranelift` | on | native code from Cranelift ([`Strategy::Cranelift`]) on Unix x86_64, aarch64, s390x and riscv64; elsewhere accepted and unused (implies `std`) |
+//! | `baseline` | on | the single-pass baseline compiler ([`Strategy::Baseline`], x86-64 hosts; implies `cranelift`, which compiles what it does not translate yet) |
 //! | `wat` | on | WebAssembly text in [`Module::new`] (implies `std`) |
 //! | `simd` | on | the fixed-width SIMD proposal in validation and on the interpreter; without it SIMD modules are rejected |
 //! | `demangle` | on | Rust names demangled in trap backtraces |

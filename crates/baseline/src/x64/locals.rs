@@ -61,11 +61,7 @@ pub(super) fn choose_homes(
             | Operator::If { .. }
             | Operator::TryTable { .. }
             | Operator::Try { .. } => blocks.push(false),
-            Operator::End => {
-                if blocks.pop() == Some(true) {
-                    depth -= 1;
-                }
-            }
+            Operator::End if blocks.pop() == Some(true) => depth -= 1,
             Operator::LocalGet { local_index }
             | Operator::LocalSet { local_index }
             | Operator::LocalTee { local_index } => {

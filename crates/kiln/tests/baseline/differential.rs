@@ -733,3 +733,27 @@ fn traps_in_baseline_code_have_backtraces() {
     // The store still works.
     assert_eq!(outer.call(&mut store, 1).unwrap(), 2);
 }
+
+/// A module precompiled by the baseline compiler loads into an engine of
+/// the same configuration, and only there: its fingerprint names the
+/// backend.
+#[test]
+fn precompiled_baseline_code_names_its_backend() {
+    let wat = r#"(module (func (export "f") (param i32) (result i32)
+      (i32.mul (local.get 0) (i32.const 3))))"#;
+    let baseline = engine(Strategy::Baseline);
+    let bytes = baseline.precompile_module(wat.as_bytes()).unwrap();
+    // SAFETY: the bytes were just written by this engine's configuration.
+    let module = unsafe { Module::deserialize(&baseline, &bytes) }.unwrap();
+    let mut store = Store::new(&baseline, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let f = instance.get_typed_func::<i32, i32>(&mut store, "f").unwrap();
+    assert_eq!(f.call(&mut store, 14).unwrap(), 42);
+    let cranelift = engine(Strategy::Cranelift);
+    // SAFETY: as above; the engine must refuse the foreign backend's code.
+    let err = match unsafe { Module::deserialize(&cranelift, &bytes) } {
+        Ok(_) => panic!("Cranelift's engine loaded baseline code"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(err.contains("backend"), "{err}");
+}
