@@ -248,6 +248,14 @@ pub enum XSrc {
 }
 
 impl Buffer {
+    /// A buffer with room for `bytes` of code.
+    pub fn with_capacity(bytes: usize) -> Buffer {
+        Buffer {
+            code: Vec::with_capacity(bytes),
+            ..Buffer::default()
+        }
+    }
+
     /// The current code offset.
     pub fn offset(&self) -> u32 {
         self.code.len() as u32

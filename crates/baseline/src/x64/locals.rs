@@ -5,14 +5,13 @@
 //! A register home never changes inside the function, so control-flow
 //! merges need nothing for it; reads copy out of it, writes go straight
 //! into it. Which locals get registers is decided by a first scan of the
-//! body that counts each local's uses, weighted by loop depth (the one
-//! place the compiler reads the operators twice; it costs about a tenth
-//! of the compile time and wins loops their locals in registers).
+//! body that counts each local's uses, weighted by loop depth: a
+//! `VisitOperator` that builds no `Operator` values, so it costs a fraction
+//! of the translation's own decoding.
 
 use super::asm::{Gpr, Mem, R11, Size, Xmm};
 use super::{Codegen, Kind, Loc, Operand};
-use kiln_environ::CompileError;
-use kiln_environ::wasmparser::{FunctionBody, Operator};
+use kiln_environ::wasmparser::{self, FunctionBody, VisitOperator};
 
 /// Callee-saved registers for integer locals (the `tail` convention
 /// preserves rbx, r12 and r13; r14 and r15 are the VMContext and heap
@@ -41,37 +40,27 @@ pub(super) enum Reg {
 /// Chooses the locals that live in registers: the most used of each
 /// class, a use inside `n` nested loops counting 4^n (up to 4^6), and
 /// only locals used more than once.
-pub(super) fn choose_homes(
-    body: &FunctionBody<'_>,
-    locals: &[Kind],
-) -> Result<Vec<Home>, CompileError> {
-    let wasm_err =
-        |e: kiln_environ::wasmparser::BinaryReaderError| CompileError::Wasm(e.to_string());
-    let mut weight = vec![0u64; locals.len()];
-    let mut blocks: Vec<bool> = Vec::new();
-    let mut depth = 0u32;
-    let mut reader = body.get_operators_reader().map_err(wasm_err)?;
-    while !reader.eof() {
-        match reader.read().map_err(wasm_err)? {
-            Operator::Loop { .. } => {
-                blocks.push(true);
-                depth += 1;
+pub(super) fn choose_homes(body: &FunctionBody<'_>, locals: &[Kind]) -> Vec<Home> {
+    let mut scan = LocalUses {
+        weight: vec![0u64; locals.len()],
+        loops: Vec::new(),
+        depth: 0,
+    };
+    // A body the scan cannot read (SIMD, which this visitor leaves out,
+    // or a malformed one) gets no register homes; the translation then
+    // reports what it cannot compile.
+    let read = body.get_operators_reader().map(|mut reader| {
+        while !reader.eof() {
+            if reader.visit_operator(&mut scan).is_err() {
+                return false;
             }
-            Operator::Block { .. }
-            | Operator::If { .. }
-            | Operator::TryTable { .. }
-            | Operator::Try { .. } => blocks.push(false),
-            Operator::End if blocks.pop() == Some(true) => depth -= 1,
-            Operator::LocalGet { local_index }
-            | Operator::LocalSet { local_index }
-            | Operator::LocalTee { local_index } => {
-                if let Some(w) = weight.get_mut(local_index as usize) {
-                    *w += 1 << (2 * depth.min(6));
-                }
-            }
-            _ => {}
         }
+        true
+    });
+    if !matches!(read, Ok(true)) {
+        return vec![Home::Mem; locals.len()];
     }
+    let weight = scan.weight;
     let mut homes = vec![Home::Mem; locals.len()];
     let pick = |float: bool| {
         let mut order: Vec<usize> = (0..locals.len())
@@ -86,7 +75,7 @@ pub(super) fn choose_homes(
     for (i, &x) in pick(true).iter().zip(&FLOAT_HOMES) {
         homes[*i] = Home::Xmm(x);
     }
-    Ok(homes)
+    homes
 }
 
 impl Codegen<'_, '_> {
@@ -224,4 +213,62 @@ impl Codegen<'_, '_> {
             }
         }
     }
+}
+
+/// The first scan: each local's weighted uses.
+struct LocalUses {
+    weight: Vec<u64>,
+    /// For each open block, whether it is a loop.
+    loops: Vec<bool>,
+    depth: u32,
+}
+
+impl LocalUses {
+    fn local(&mut self, index: u32) {
+        if let Some(w) = self.weight.get_mut(index as usize) {
+            *w += 1 << (2 * self.depth.min(6));
+        }
+    }
+
+    fn open(&mut self, is_loop: bool) {
+        self.loops.push(is_loop);
+        self.depth += u32::from(is_loop);
+    }
+
+    fn close(&mut self) {
+        if self.loops.pop() == Some(true) {
+            self.depth -= 1;
+        }
+    }
+}
+
+/// What the scan does for one operator: the structure and the locals;
+/// nothing for the rest.
+macro_rules! scan_one {
+    (LocalGet $s:ident $local_index:ident) => { $s.local($local_index) };
+    (LocalSet $s:ident $local_index:ident) => { $s.local($local_index) };
+    (LocalTee $s:ident $local_index:ident) => { $s.local($local_index) };
+    (Loop $s:ident $($arg:ident)*) => { { $( let _ = $arg; )* $s.open(true) } };
+    (Block $s:ident $($arg:ident)*) => { { $( let _ = $arg; )* $s.open(false) } };
+    (If $s:ident $($arg:ident)*) => { { $( let _ = $arg; )* $s.open(false) } };
+    (Try $s:ident $($arg:ident)*) => { { $( let _ = $arg; )* $s.open(false) } };
+    (TryTable $s:ident $($arg:ident)*) => { { $( let _ = $arg; )* $s.open(false) } };
+    (End $s:ident) => { $s.close() };
+    ($op:ident $s:ident $($arg:ident)*) => { { $( let _ = $arg; )* } };
+}
+
+macro_rules! scan_visitor {
+    ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
+        $(
+            fn $visit(&mut self $($(, $arg: $argty)*)?) -> Self::Output {
+                scan_one!($op self $($($arg)*)?)
+            }
+        )*
+    };
+}
+
+impl<'a> VisitOperator<'a> for LocalUses {
+    type Output = ();
+
+    wasmparser::for_each_visit_operator!(scan_visitor);
 }

@@ -171,7 +171,7 @@ pub(crate) fn compile_function(
         &params.iter().map(|k| k.class()).collect::<Vec<_>>(),
         &results.iter().map(|k| k.class()).collect::<Vec<_>>(),
     );
-    let homes = locals::choose_homes(&body, &locals)?;
+    let homes = locals::choose_homes(&body, &locals);
     // Below the frame pointer: the callee-saved registers the function
     // uses, then the return-area pointer if any, then the locals.
     let heap_in_reg = memory::heap_base_is_fixed(env, 0);
@@ -186,7 +186,10 @@ pub(crate) fn compile_function(
     );
     let locals_base = 8 * saved.len() as i32 + if sig.ret_area { 8 } else { 0 };
     let stack_base = locals_base + 8 * locals.len() as i32;
-    let mut buf = Buffer::default();
+    // About three bytes of code per byte of body, so the buffer rarely
+    // grows.
+    let body_len = (body.range().end - body.range().start) as usize;
+    let mut buf = Buffer::with_capacity(4 * body_len + 64);
     let epilogue = buf.new_label();
     let pinned = homes.iter().fold(0u32, |m, h| match h {
         locals::Home::Xmm(x) => m | 1 << (16 + x),
@@ -212,7 +215,7 @@ pub(crate) fn compile_function(
         traps: Vec::new(),
         cold_calls: Vec::new(),
         fuel_pending: 0,
-        address_map: Vec::new(),
+        address_map: Vec::with_capacity(body_len / 2 + 1),
         builtins: Vec::new(),
         wasm_offset: body.range().start as u32,
         epilogue,

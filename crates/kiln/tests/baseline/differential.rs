@@ -747,7 +747,9 @@ fn precompiled_baseline_code_names_its_backend() {
     let module = unsafe { Module::deserialize(&baseline, &bytes) }.unwrap();
     let mut store = Store::new(&baseline, ());
     let instance = Instance::new(&mut store, &module, &[]).unwrap();
-    let f = instance.get_typed_func::<i32, i32>(&mut store, "f").unwrap();
+    let f = instance
+        .get_typed_func::<i32, i32>(&mut store, "f")
+        .unwrap();
     assert_eq!(f.call(&mut store, 14).unwrap(), 42);
     let cranelift = engine(Strategy::Cranelift);
     // SAFETY: as above; the engine must refuse the foreign backend's code.
