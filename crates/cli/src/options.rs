@@ -28,7 +28,7 @@ pub fn apply_codegen(config: &mut Config, options: &[String]) -> Result<()> {
                     "auto" => Strategy::Auto,
                     "interp" | "interpreter" | "pulley" => Strategy::Interpreter,
                     "cranelift" => Strategy::Cranelift,
-                    "baseline" | "winch" => Strategy::Baseline,
+                    "baseline" => Strategy::Baseline,
                     _ => bail!(
                         "unknown compiler `{value}` in `-C {option}` (available: auto, interp, cranelift, baseline)"
                     ),
@@ -259,6 +259,9 @@ mod tests {
         let mut config = Config::new();
         apply_codegen(&mut config, &["compiler=cranelift".into()]).unwrap();
         apply_codegen(&mut config, &["compiler=interp".into()]).unwrap();
+        apply_codegen(&mut config, &["compiler=baseline".into()]).unwrap();
+        apply_codegen(&mut config, &["baseline-fallback=n".into()]).unwrap();
+        assert!(apply_codegen(&mut config, &["baseline-fallback=maybe".into()]).is_err());
         assert!(apply_codegen(&mut config, &["compiler=winch".into()]).is_err());
         assert!(apply_codegen(&mut config, &["compiler=gcc".into()]).is_err());
         let opts: Vec<String> = [

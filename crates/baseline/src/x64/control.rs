@@ -94,6 +94,9 @@ impl Codegen<'_, '_> {
                     | Operator::Return
                     | Operator::Call { .. }
                     | Operator::CallIndirect { .. }
+                    | Operator::CallRef { .. }
+                    | Operator::BrOnNull { .. }
+                    | Operator::BrOnNonNull { .. }
             )
         {
             self.fuel_flush();
@@ -159,17 +162,7 @@ impl Codegen<'_, '_> {
             }
             Operator::BrIf { relative_depth } => {
                 let cond = self.pop_condition();
-                if self.branch_is_jump(relative_depth) {
-                    let i = self.frames.len() - 1 - relative_depth as usize;
-                    self.frames[i].label_used = true;
-                    let label = self.target(relative_depth);
-                    self.branch_if(cond, label);
-                } else {
-                    let skip = self.buf.new_label();
-                    self.branch_unless(cond, skip);
-                    self.branch(relative_depth);
-                    self.buf.bind(skip);
-                }
+                self.branch_on(cond, relative_depth);
             }
             Operator::BrTable { ref targets } => {
                 let targets = targets
@@ -203,6 +196,43 @@ impl Codegen<'_, '_> {
                 self.free(o.loc);
             }
             Operator::Select | Operator::TypedSelect { .. } => self.select()?,
+            Operator::CallRef { type_index } => {
+                let o = self.pop();
+                let r = self.in_gpr(&o);
+                self.spill_registers();
+                self.buf.mov_rr(Size::S64, RAX, r);
+                self.free(Loc::Gpr(r));
+                self.buf.test(Size::S64, RAX, RAX);
+                self.trap_if(Cond::Eq, TrapCode::NullReference);
+                self.call(type_index, Callee::Record)?;
+            }
+            Operator::RefAsNonNull => {
+                let o = self.pop();
+                let r = self.in_gpr(&o);
+                self.buf.test(Size::S64, r, r);
+                self.trap_if(Cond::Eq, TrapCode::NullReference);
+                self.push(Kind::I64, Loc::Gpr(r));
+            }
+            Operator::BrOnNull { relative_depth } => {
+                // Null branches (dropping it); otherwise the reference
+                // stays.
+                let o = self.pop();
+                let r = self.in_gpr(&o);
+                self.buf.test(Size::S64, r, r);
+                self.branch_on(Condition::Flags(Cond::Eq), relative_depth);
+                self.push(Kind::I64, Loc::Gpr(r));
+            }
+            Operator::BrOnNonNull { relative_depth } => {
+                // Non-null branches carrying the reference; otherwise it
+                // is dropped.
+                let o = self.pop();
+                let r = self.in_gpr(&o);
+                self.push(Kind::I64, Loc::Gpr(r));
+                self.buf.test(Size::S64, r, r);
+                self.branch_on(Condition::Flags(Cond::Ne), relative_depth);
+                let o = self.pop();
+                self.free(o.loc);
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -404,6 +434,23 @@ impl Codegen<'_, '_> {
         self.buf.jmp(label);
     }
 
+    /// A conditional branch to `depth`: a bare jump when it carries
+    /// nothing, else moves on the taken path only. The flags of a
+    /// `Condition::Flags` must still be those of its comparison.
+    fn branch_on(&mut self, cond: Condition, depth: u32) {
+        if self.branch_is_jump(depth) {
+            let i = self.frames.len() - 1 - depth as usize;
+            self.frames[i].label_used = true;
+            let label = self.target(depth);
+            self.branch_if(cond, label);
+        } else {
+            let skip = self.buf.new_label();
+            self.branch_unless(cond, skip);
+            self.branch(depth);
+            self.buf.bind(skip);
+        }
+    }
+
     /// Fallthrough into the end of the innermost block (before `else`).
     fn fallthrough_to(&mut self, depth: u32) {
         if self.reachable {
@@ -600,9 +647,7 @@ impl Codegen<'_, '_> {
 
     fn call_indirect(&mut self, type_index: u32, table: u32) -> Result<(), CompileError> {
         let module = self.env.module;
-        if module.tables[table as usize].table64 {
-            return Err(unsupported("call_indirect through a 64-bit table"));
-        }
+        let table64 = module.tables[table as usize].table64;
         if !module.types[type_index as usize].is_final {
             return Err(unsupported("call_indirect of a non-final type"));
         }
@@ -616,15 +661,19 @@ impl Codegen<'_, '_> {
             off.table_base() as i32,
         );
         let (sig_off, sigs_off) = (off.funcref_sig() as i32, off.vmctx_signature_ids() as i32);
-        let b = &mut self.buf;
-        b.load(Size::S64, R11, Mem::at(VMCTX, table_off));
-        b.mov_rr(Size::S32, idx, idx);
-        b.alu(
-            super::asm::Alu::Cmp,
-            Size::S32,
-            idx,
-            Src::Mem(Mem::at(R11, len_off)),
-        );
+        self.buf.load(Size::S64, R11, Mem::at(VMCTX, table_off));
+        if table64 {
+            // A 64-bit index against the u32 length, zero-extended.
+            let len = self.alloc_gpr();
+            self.buf.load(Size::S32, len, Mem::at(R11, len_off));
+            self.buf
+                .alu(super::asm::Alu::Cmp, Size::S64, idx, Src::Reg(len));
+            self.free(Loc::Gpr(len));
+        } else {
+            self.buf.mov_rr(Size::S32, idx, idx);
+            let len = Src::Mem(Mem::at(R11, len_off));
+            self.buf.alu(super::asm::Alu::Cmp, Size::S32, idx, len);
+        }
         self.trap_if(Cond::Ae, TrapCode::UndefinedElement);
         let b = &mut self.buf;
         b.load(Size::S64, R11, Mem::at(R11, base_off));

@@ -90,14 +90,15 @@ impl Codegen<'_, '_> {
             MemArgTarget::Array(_) => return Err(unsupported("array accesses through a memarg")),
         };
         let mem = &self.env.module.memories[m as usize];
-        if mem.page_size_log2 != 16 {
-            return Err(unsupported("memories with custom page sizes"));
-        }
         if !mem.memory64 {
             self.buf.mov_rr(Size::S32, addr, addr);
         }
         let offset = memarg.offset;
-        let covered = !mem.memory64 && self.env.tunables.access_is_covered_by_guard(offset, bytes);
+        // A memory with one-byte pages may end mid-page, so the guard
+        // region does not start at its end: every access is checked.
+        let covered = !mem.memory64
+            && mem.page_size_log2 == 16
+            && self.env.tunables.access_is_covered_by_guard(offset, bytes);
         if m == 0 && self.heap_in_reg && covered {
             return Ok(Mem {
                 base: HEAP,
@@ -107,9 +108,12 @@ impl Codegen<'_, '_> {
         }
         // An explicit check: addr + offset + bytes <= len, in 64 bits
         // (with a carry check for memory64, whose sum may wrap).
-        let end = offset
-            .checked_add(bytes)
-            .ok_or_else(|| unsupported("an access offset near 2^64"))?;
+        let Some(end) = offset.checked_add(bytes) else {
+            // No address makes `offset + bytes` fit: the access always
+            // traps (the instruction after the trap never runs).
+            self.buf.ud2(TrapCode::MemoryOutOfBounds);
+            return Ok(Mem::at(R11, 0));
+        };
         let o = &self.env.offsets;
         let (rec, len, base) = (
             o.vmctx_memory(m) as i32,

@@ -759,3 +759,79 @@ fn precompiled_baseline_code_names_its_backend() {
     };
     assert!(err.contains("backend"), "{err}");
 }
+
+/// Typed function references (`call_ref`, `ref.as_non_null`,
+/// `br_on_null`, `br_on_non_null`), `call_indirect` through a 64-bit
+/// table, memory64 offsets no address can reach, and a memory of one-byte
+/// pages, whose every access is checked.
+#[test]
+fn function_references_and_64_bit_tables_match_cranelift() {
+    let wat = r#"(module
+      (type $un (func (param i32) (result i32)))
+      (table $t i64 3 funcref)
+      (elem (table $t) (i64.const 0) func $inc $dbl)
+      (memory $m i64 1)
+      (memory $small 1 (pagesize 1))
+      (func $inc (type $un) (i32.add (local.get 0) (i32.const 1)))
+      (func $dbl (type $un) (i32.shl (local.get 0) (i32.const 1)))
+      (elem declare func $inc $dbl)
+      (func $pick (param i32) (result (ref null $un))
+        (if (result (ref null $un)) (i32.eqz (local.get 0))
+          (then (ref.null $un))
+          (else (if (result (ref null $un)) (i32.eq (local.get 0) (i32.const 1))
+            (then (ref.func $inc)) (else (ref.func $dbl))))))
+      (func (export "call_ref") (param i32 i32) (result i32)
+        (call_ref $un (local.get 1) (call $pick (local.get 0))))
+      (func (export "as_non_null") (param i32) (result i32)
+        (call_ref $un (i32.const 20) (ref.as_non_null (call $pick (local.get 0)))))
+      (func (export "on_null") (param i32) (result i32)
+        (block $null
+          (return (call_ref $un (i32.const 5) (br_on_null $null (call $pick (local.get 0))))))
+        (i32.const -1))
+      (func (export "on_non_null") (param i32) (result i32)
+        (call_ref $un (i32.const 7)
+          (block $some (result (ref $un))
+            (br_on_non_null $some (call $pick (local.get 0)))
+            (return (i32.const -2)))))
+      (func (export "indirect64") (param i64 i32) (result i32)
+        (call_indirect $t (type $un) (local.get 1) (local.get 0)))
+      (func (export "far") (param i64) (result i32)
+        (i32.load offset=0xfffffffffffffffe (local.get 0)))
+      (func (export "small_store") (param i32 i32)
+        (i32.store8 $small (local.get 0) (local.get 1)))
+      (func (export "small_load") (param i32) (result i32)
+        (i32.load16_u $small (local.get 0)))
+      (func (export "small_size") (result i32) (memory.size $small)))"#;
+    let stores = [Strategy::Baseline, Strategy::Cranelift]
+        .into_iter()
+        .map(|s| {
+            let mut config = Config::new();
+            config
+                .strategy(s)
+                .baseline_fallback(false)
+                .wasm_custom_page_sizes(true);
+            let engine = Engine::new(&config).unwrap();
+            let module = Module::new(&engine, wat)
+                .unwrap_or_else(|e| panic!("{s:?} failed to compile: {e:#}"));
+            let mut store = Store::new(&engine, ());
+            let instance = Instance::new(&mut store, &module, &[]).unwrap();
+            (store, instance)
+        })
+        .collect();
+    let mut pair = Pair { stores };
+    for k in [0, 1, 2] {
+        pair.check("call_ref", &[Val::I32(k), Val::I32(10)]);
+        pair.check("as_non_null", &[Val::I32(k)]);
+        pair.check("on_null", &[Val::I32(k)]);
+        pair.check("on_non_null", &[Val::I32(k)]);
+    }
+    for idx in [0i64, 1, 2, 3, -1, 1 << 40] {
+        pair.check("indirect64", &[Val::I64(idx), Val::I32(9)]);
+    }
+    pair.check("far", &[Val::I64(0)]);
+    pair.check("small_size", &[]);
+    for addr in [0, 1, 65534, 65535, 65536, -1] {
+        pair.check("small_store", &[Val::I32(addr), Val::I32(0x1234)]);
+        pair.check("small_load", &[Val::I32(addr)]);
+    }
+}
