@@ -139,21 +139,8 @@ impl Codegen<'_, '_> {
                 self.open(kind, label, params, results);
             }
             Operator::Else => {
-                let depth = 0;
-                self.fallthrough_to(depth);
-                let frame = self.frames.last_mut().expect("validated: an if");
-                let FrameKind::If { else_label, params } =
-                    std::mem::replace(&mut frame.kind, FrameKind::Else)
-                else {
-                    return Err(CompileError::Wasm("`else` outside an `if`".into()));
-                };
-                let base = frame.base;
-                self.truncate(base);
-                for v in params {
-                    self.push(v.kind, v.loc);
-                }
-                self.buf.bind(else_label);
-                self.reachable = true;
+                self.fallthrough_to(0);
+                self.enter_else()?;
             }
             Operator::End => self.end()?,
             Operator::Br { relative_depth } => {
@@ -246,24 +233,30 @@ impl Codegen<'_, '_> {
             | Operator::If { .. }
             | Operator::TryTable { .. }
             | Operator::Try { .. } => self.dead_depth += 1,
-            Operator::Else if self.dead_depth == 0 => {
-                let frame = self.frames.last_mut().expect("validated: an if");
-                if let FrameKind::If { else_label, params } =
-                    std::mem::replace(&mut frame.kind, FrameKind::Else)
-                {
-                    let base = frame.base;
-                    self.truncate(base);
-                    for v in params {
-                        self.push(v.kind, v.loc);
-                    }
-                    self.buf.bind(else_label);
-                    self.reachable = true;
-                }
-            }
+            Operator::Else if self.dead_depth == 0 => self.enter_else()?,
             Operator::End if self.dead_depth == 0 => self.end()?,
             Operator::End => self.dead_depth -= 1,
             _ => {}
         }
+        Ok(())
+    }
+
+    /// Starts the `else` arm of the innermost `if`: the parameters as
+    /// they were at the `if`, at its false branch's label.
+    fn enter_else(&mut self) -> Result<(), CompileError> {
+        let frame = self.frames.last_mut().expect("validated: an if");
+        let FrameKind::If { else_label, params } =
+            std::mem::replace(&mut frame.kind, FrameKind::Else)
+        else {
+            return Err(CompileError::Wasm("`else` outside an `if`".into()));
+        };
+        let base = frame.base;
+        self.truncate(base);
+        for v in params {
+            self.push(v.kind, v.loc);
+        }
+        self.buf.bind(else_label);
+        self.reachable = true;
         Ok(())
     }
 

@@ -17,10 +17,18 @@ struct Pair {
 
 impl Pair {
     fn new(wat: &str) -> Pair {
+        Pair::with_config(wat, |_| {})
+    }
+
+    /// The module on both backends, their configurations adjusted alike.
+    fn with_config(wat: &str, adjust: impl Fn(&mut Config)) -> Pair {
         let stores = [Strategy::Baseline, Strategy::Cranelift]
             .into_iter()
             .map(|s| {
-                let engine = engine(s);
+                let mut config = Config::new();
+                config.strategy(s).baseline_fallback(false);
+                adjust(&mut config);
+                let engine = Engine::new(&config).unwrap();
                 let module = Module::new(&engine, wat)
                     .unwrap_or_else(|e| panic!("{s:?} failed to compile: {e:#}\n{wat}"));
                 let mut store = Store::new(&engine, ());
@@ -376,28 +384,14 @@ fn memory_accesses_match_cranelift() {
     }
     wat += ")";
     for explicit in [false, true] {
-        let mut pair = Pair::new(&wat);
-        if explicit {
-            // Rebuild both on engines with a reservation too small for
-            // guard pages.
-            pair.stores = [Strategy::Baseline, Strategy::Cranelift]
-                .into_iter()
-                .map(|s| {
-                    let mut config = Config::new();
-                    config
-                        .strategy(s)
-                        .baseline_fallback(false)
-                        .memory_reservation(1 << 20)
-                        .memory_guard_size(0)
-                        .memory_reservation_for_growth(64 << 10);
-                    let engine = Engine::new(&config).unwrap();
-                    let module = Module::new(&engine, &wat).unwrap();
-                    let mut store = Store::new(&engine, ());
-                    let instance = Instance::new(&mut store, &module, &[]).unwrap();
-                    (store, instance)
-                })
-                .collect();
-        }
+        // Explicit checks: a reservation too small for guard pages.
+        let mut pair = Pair::with_config(&wat, |c| {
+            if explicit {
+                c.memory_reservation(1 << 20)
+                    .memory_guard_size(0)
+                    .memory_reservation_for_growth(64 << 10);
+            }
+        });
         let addrs = [
             0,
             65490,
@@ -802,23 +796,9 @@ fn function_references_and_64_bit_tables_match_cranelift() {
       (func (export "small_load") (param i32) (result i32)
         (i32.load16_u $small (local.get 0)))
       (func (export "small_size") (result i32) (memory.size $small)))"#;
-    let stores = [Strategy::Baseline, Strategy::Cranelift]
-        .into_iter()
-        .map(|s| {
-            let mut config = Config::new();
-            config
-                .strategy(s)
-                .baseline_fallback(false)
-                .wasm_custom_page_sizes(true);
-            let engine = Engine::new(&config).unwrap();
-            let module = Module::new(&engine, wat)
-                .unwrap_or_else(|e| panic!("{s:?} failed to compile: {e:#}"));
-            let mut store = Store::new(&engine, ());
-            let instance = Instance::new(&mut store, &module, &[]).unwrap();
-            (store, instance)
-        })
-        .collect();
-    let mut pair = Pair { stores };
+    let mut pair = Pair::with_config(wat, |c| {
+        c.wasm_custom_page_sizes(true);
+    });
     for k in [0, 1, 2] {
         pair.check("call_ref", &[Val::I32(k), Val::I32(10)]);
         pair.check("as_non_null", &[Val::I32(k)]);
