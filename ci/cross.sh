@@ -24,7 +24,9 @@
 #                                    -W signals-based-traps=n, and
 #                                    -C compiler=baseline with fallback and
 #                                    alone (-C baseline-fallback=n, less the
-#                                    `@baseline-only` files)
+#                                    `@baseline-only` files), and
+#                                    -C compiler=tiered (threshold 1,
+#                                    synchronous: everything tiers up)
 #
 # Per target (the TARGETS table below says which steps and how):
 #   1. when its `test` column says so: cargo test --release --target T
@@ -512,6 +514,13 @@ if [ "${1:-}" = --host-wast ]; then
             WAST_OPTS=(-C baseline-fallback=n)
             SPEC_EXCLUSIONS_OF=baseline-only run_scope "wast host baseline alone" \
                 "${KILN_WAST_TIMEOUT:-300}" baseline "$HOST_KILN" || status=1
+            # Tiering, made deterministic: every function is promoted on
+            # its second call and every loop enters optimized code by
+            # on-stack replacement on its first iteration, compiled before
+            # the baseline code goes on (-C tier-sync=y).
+            WAST_OPTS=(-C tier-threshold=1 -C tier-sync=y)
+            SPEC_EXCLUSIONS_OF=baseline run_scope "wast host tiered" \
+                "${KILN_WAST_TIMEOUT:-300}" tiered "$HOST_KILN" || status=1
             WAST_OPTS=()
             ;;
         *) echo "[wast host baseline] not on x86_64: skipped" ;;

@@ -16,8 +16,8 @@
 
 mod x64;
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use kiln_environ::{
     CompileError, CompiledFunction, CompiledModule, Compiler, FuncKey, ModuleTranslation, Tunables,
@@ -60,14 +60,17 @@ pub(crate) struct Env<'a> {
     offsets: VMOffsets,
     tunables: Tunables,
     cpu: CpuFeatures,
+    /// Whether functions get tiering entries and counters.
+    tiered: bool,
 }
 
 /// The baseline compiler for one host, paired with the optimizing
 /// compiler that makes what it does not.
 pub struct BaselineCompiler {
-    optimizing: Box<dyn Compiler>,
+    optimizing: Arc<dyn Compiler>,
     cpu: CpuFeatures,
     fallback: bool,
+    tiered: bool,
 }
 
 impl BaselineCompiler {
@@ -84,10 +87,22 @@ impl BaselineCompiler {
             )));
         }
         Ok(BaselineCompiler {
-            optimizing,
+            optimizing: Arc::from(optimizing),
             cpu: CpuFeatures::host(),
             fallback,
+            tiered: false,
         })
+    }
+
+    /// The same compiler making code that tiers up: each function gets a
+    /// tiering entry and counters (`docs/native-abi.md`, "Tiering"), and
+    /// the optimizing compiler is offered to the runtime to promote hot
+    /// functions with. Functions this compiler cannot translate are
+    /// optimized from the start (fallback is always on).
+    pub fn tiered(mut self) -> Self {
+        self.tiered = true;
+        self.fallback = true;
+        self
     }
 
     fn env<'a>(&self, module: &'a ModuleTranslation) -> Env<'a> {
@@ -96,6 +111,7 @@ impl BaselineCompiler {
             offsets: self.optimizing.offsets(module),
             tunables: self.optimizing.tunables(),
             cpu: self.cpu,
+            tiered: self.tiered,
         }
     }
 
@@ -116,7 +132,7 @@ impl BaselineCompiler {
 
 impl Compiler for BaselineCompiler {
     fn backend(&self) -> &'static str {
-        "baseline"
+        if self.tiered { "tiered" } else { "baseline" }
     }
 
     fn triple(&self) -> String {
@@ -163,9 +179,7 @@ impl Compiler for BaselineCompiler {
     ) -> Result<CompiledFunction, CompileError> {
         match key {
             FuncKey::Wasm(i) => match self.compile_wasm(module, i) {
-                Err(CompileError::Unsupported(_)) if self.fallback => {
-                    self.optimizing.compile_function(module, key)
-                }
+                Err(e) if self.falls_back(&e) => self.optimizing.compile_function(module, key),
                 r => r,
             },
             _ => self.optimizing.compile_function(module, key),
@@ -195,10 +209,14 @@ impl Compiler for BaselineCompiler {
             .copied()
             .filter(|k| !matches!(k, FuncKey::Wasm(_)))
             .collect();
+        let mut baseline = Vec::with_capacity(wasm.len());
         for (i, r) in wasm.iter().zip(self.compile_all(module, &wasm)) {
             match r {
-                Ok(f) => compiled.push(f),
-                Err(CompileError::Unsupported(_)) if self.fallback => rest.push(FuncKey::Wasm(*i)),
+                Ok(f) => {
+                    compiled.push(f);
+                    baseline.push(*i);
+                }
+                Err(e) if self.falls_back(&e) => rest.push(FuncKey::Wasm(*i)),
                 Err(e) => return Err(e),
             }
         }
@@ -206,11 +224,55 @@ impl Compiler for BaselineCompiler {
         compiled.extend(self.optimizing.compile_functions(module, &rest)?);
         let stubs = kiln_environ::builtin_stub_keys(&compiled);
         compiled.extend(self.optimizing.compile_functions(module, &stubs)?);
-        self.optimizing.link(module, compiled)
+        let mut linked = self.optimizing.link(module, compiled)?;
+        if self.tiered {
+            linked.tier_entries = tier_entries(module, &linked, &baseline);
+        }
+        Ok(linked)
+    }
+
+    fn tier_up_compiler(&self) -> Option<Arc<dyn Compiler>> {
+        self.tiered.then(|| self.optimizing.clone())
+    }
+
+    fn compile_osr_entry(
+        &self,
+        module: &ModuleTranslation,
+        index: u32,
+        loop_offset: u32,
+    ) -> Result<CompiledFunction, CompileError> {
+        self.optimizing
+            .compile_osr_entry(module, index, loop_offset)
     }
 }
 
+/// Where each defined function's tier-table entry starts pointing: past
+/// the tiering entry of a function compiled here (`baseline`, sorted), at
+/// the start of one the optimizing compiler made.
+fn tier_entries(module: &ModuleTranslation, linked: &CompiledModule, baseline: &[u32]) -> Vec<u32> {
+    let imported = module.num_imported_funcs;
+    let mut entries = vec![0; module.bodies.len()];
+    for f in &linked.functions {
+        if let FuncKey::Wasm(i) = f.key {
+            let skip = if baseline.binary_search(&i).is_ok() {
+                x64::tier::ENTRY_BYTES
+            } else {
+                0
+            };
+            entries[(i - imported) as usize] = f.range.start + skip;
+        }
+    }
+    entries
+}
+
 impl BaselineCompiler {
+    /// Whether a function that failed with `e` goes to the optimizing
+    /// compiler instead: what this compiler does not translate yet, when
+    /// fallback is on.
+    fn falls_back(&self, e: &CompileError) -> bool {
+        self.fallback && matches!(e, CompileError::Unsupported(_))
+    }
+
     /// Compiles wasm functions `indices` on a pool of scoped threads (one
     /// per core, the calling thread among them), each pulling the next
     /// index from a shared counter; the results come back in order.

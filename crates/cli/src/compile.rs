@@ -84,6 +84,12 @@ impl CompileCommand {
             config.target(triple);
         }
         let engine = Engine::new(&config)?;
+        if engine.strategy() == kiln::Strategy::Tiered {
+            anyhow::bail!(
+                "tiered code is compiled in the process that runs it: `kiln compile` takes \
+                 `-C compiler=baseline` or `-C compiler=cranelift`"
+            );
+        }
         if self.target.is_none()
             && !matches!(
                 engine.strategy(),

@@ -17,8 +17,10 @@ fn split<'a>(flag: &str, option: &'a str) -> Result<(&'a str, &'a str)> {
 }
 
 /// Applies `-C` options to `config`. Supported:
-/// `compiler=auto|interp|cranelift|baseline`, `lazy-translation=y|n`,
-/// `baseline-fallback=y|n`.
+/// `compiler=auto|interp|cranelift|baseline|tiered`, `lazy-translation=y|n`,
+/// `baseline-fallback=y|n`, and for the tiered compiler
+/// `tier-threshold=N`, `tier-threads=N`, `tier-log=y|n` and
+/// `tier-sync=y|n`.
 pub fn apply_codegen(config: &mut Config, options: &[String]) -> Result<()> {
     for option in options {
         let (key, value) = split("-C", option)?;
@@ -29,8 +31,9 @@ pub fn apply_codegen(config: &mut Config, options: &[String]) -> Result<()> {
                     "interp" | "interpreter" | "pulley" => Strategy::Interpreter,
                     "cranelift" => Strategy::Cranelift,
                     "baseline" => Strategy::Baseline,
+                    "tiered" => Strategy::Tiered,
                     _ => bail!(
-                        "unknown compiler `{value}` in `-C {option}` (available: auto, interp, cranelift, baseline)"
+                        "unknown compiler `{value}` in `-C {option}` (available: auto, interp, cranelift, baseline, tiered)"
                     ),
                 };
                 config.strategy(strategy);
@@ -47,8 +50,29 @@ pub fn apply_codegen(config: &mut Config, options: &[String]) -> Result<()> {
                 })?;
                 config.baseline_fallback(on);
             }
+            "tier-threshold" | "tier-threads" => {
+                let n: u32 = value.parse().ok().filter(|&n| n > 0).ok_or_else(|| {
+                    anyhow!("invalid value `{value}` for `-C {key}`: expected a positive integer")
+                })?;
+                if key == "tier-threshold" {
+                    config.tier_threshold(n);
+                } else {
+                    config.tier_threads(n as usize);
+                }
+            }
+            "tier-log" | "tier-sync" => {
+                let on = parse_bool(value).ok_or_else(|| {
+                    anyhow!("invalid value `{value}` for `-C {key}`: expected y or n")
+                })?;
+                if key == "tier-log" {
+                    config.tier_log(on);
+                } else {
+                    config.tier_synchronously(on);
+                }
+            }
             _ => bail!(
-                "unknown option `-C {key}` (supported: compiler, lazy-translation, baseline-fallback)"
+                "unknown option `-C {key}` (supported: compiler, lazy-translation, baseline-fallback, \
+                 tier-threshold, tier-threads, tier-log, tier-sync)"
             ),
         }
     }
@@ -263,6 +287,23 @@ mod tests {
         apply_codegen(&mut config, &["baseline-fallback=n".into()]).unwrap();
         assert!(apply_codegen(&mut config, &["baseline-fallback=maybe".into()]).is_err());
         assert!(apply_codegen(&mut config, &["compiler=winch".into()]).is_err());
+        for ok in [
+            "compiler=tiered",
+            "tier-threshold=5",
+            "tier-threads=2",
+            "tier-log=y",
+            "tier-sync=y",
+        ] {
+            apply_codegen(&mut config, &[ok.into()]).unwrap();
+        }
+        for bad in [
+            "tier-threshold=0",
+            "tier-threshold=-3",
+            "tier-threads=x",
+            "tier-log=maybe",
+        ] {
+            assert!(apply_codegen(&mut config, &[bad.into()]).is_err(), "{bad}");
+        }
         assert!(apply_codegen(&mut config, &["compiler=gcc".into()]).is_err());
         let opts: Vec<String> = [
             "memory_reservation=4G",

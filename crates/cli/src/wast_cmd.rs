@@ -17,7 +17,11 @@ use crate::options;
 /// non-zero if any directive failed or a file could not be read or parsed.
 #[derive(Args, Debug)]
 pub struct WastCommand {
-    /// Code generation option: `compiler=auto|interp|cranelift`.
+    /// Code generation option (repeatable):
+    /// `compiler=auto|interp|cranelift|baseline|tiered`,
+    /// `baseline-fallback=y|n`, `tier-threshold=N`, `tier-threads=N`,
+    /// `tier-log=y` (print what tiering promotes, and when), `tier-sync=y`
+    /// (compile hot code before going on: deterministic).
     #[arg(short = 'C', value_name = "KEY=VALUE")]
     codegen: Vec<String>,
 

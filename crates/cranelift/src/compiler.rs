@@ -105,13 +105,32 @@ impl CraneliftCompiler {
         let env = self.env(module);
         let mut fb = FunctionBuilderContext::new();
         let mut ctx = Context::new();
-        self.compile_with(&env, key, &mut fb, &mut ctx)
+        self.compile_with(&env, key, None, &mut fb, &mut ctx)
     }
 
+    /// Compiles wasm function `index`'s on-stack-replacement entry at the
+    /// loop at wasm byte offset `loop_offset` (see
+    /// `Compiler::compile_osr_entry`).
+    pub fn compile_osr_entry(
+        &self,
+        module: &ModuleTranslation,
+        index: u32,
+        loop_offset: u32,
+    ) -> Result<CompiledFunction, CompileError> {
+        let env = self.env(module);
+        let mut fb = FunctionBuilderContext::new();
+        let mut ctx = Context::new();
+        let key = FuncKey::Wasm(index);
+        self.compile_with(&env, key, Some(loop_offset), &mut fb, &mut ctx)
+    }
+
+    /// Compiles `key`; for a wasm function with `osr` set, its
+    /// on-stack-replacement entry at the loop at that wasm offset instead.
     fn compile_with(
         &self,
         env: &ModuleEnv<'_>,
         key: FuncKey,
+        osr: Option<u32>,
         fb: &mut FunctionBuilderContext,
         ctx: &mut Context,
     ) -> Result<CompiledFunction, CompileError> {
@@ -129,7 +148,7 @@ impl CraneliftCompiler {
         }
         let (func, builtins) = match key {
             FuncKey::Wasm(i) => {
-                let t = translate::translate_function(env, i, fb)?;
+                let t = translate::translate_function(env, i, osr, fb)?;
                 (t.func, t.builtins)
             }
             FuncKey::ArrayToWasm(i) => (trampolines::array_to_wasm(env, i, fb), Vec::new()),
@@ -329,7 +348,7 @@ impl CraneliftCompiler {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(key) = keys.get(i) else { break };
-                let r = self.compile_with(env, *key, &mut fb, &mut ctx);
+                let r = self.compile_with(env, *key, None, &mut fb, &mut ctx);
                 let failed = r.is_err();
                 results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
                 if failed {
@@ -406,6 +425,7 @@ impl CraneliftCompiler {
             address_map,
             wasm_to_array,
             num_defined_funcs: module.bodies.len() as u32,
+            tier_entries: Vec::new(),
         })
     }
 
@@ -572,6 +592,15 @@ impl kiln_environ::Compiler for CraneliftCompiler {
 
     fn compile_module(&self, module: &ModuleTranslation) -> Result<CompiledModule, CompileError> {
         CraneliftCompiler::compile_module(self, module)
+    }
+
+    fn compile_osr_entry(
+        &self,
+        module: &ModuleTranslation,
+        index: u32,
+        loop_offset: u32,
+    ) -> Result<CompiledFunction, CompileError> {
+        CraneliftCompiler::compile_osr_entry(self, module, index, loop_offset)
     }
 }
 

@@ -196,6 +196,15 @@ builtins! {
     /// `field`, joins the remembered set (and a carded array's card is
     /// marked). Never collects.
     GcRemember = "gc_remember" (VmCtx, I64, I32);
+    /// Tiering: defined function `func`'s counter ran out at its entry;
+    /// asks for its optimized code (compiled in the background) and
+    /// refills the counter.
+    TierUp = "tier_up" (VmCtx, I32);
+    /// Tiering: defined function `func`'s counter ran out at the header of
+    /// the loop at wasm byte offset `loop`; returns the address of the
+    /// optimized code's on-stack-replacement entry at that loop when it is
+    /// ready (asking for it otherwise), or 0.
+    TierOsr = "tier_osr" (VmCtx, I32, I32) -> Ptr;
 }
 
 impl Builtin {

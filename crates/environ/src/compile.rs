@@ -183,6 +183,13 @@ pub struct CompiledModule {
     pub wasm_to_array: Vec<FuncKey>,
     /// Number of wasm functions compiled (defined functions).
     pub num_defined_funcs: u32,
+    /// For a module compiled for tiering (empty otherwise): per defined
+    /// function, the image offset its tier-table entry starts at, which is
+    /// where a call through its entry continues until optimized code
+    /// replaces it. For a function with a tiering entry (baseline code)
+    /// that is just past the entry; for one compiled optimized from the
+    /// start, its own start. See `docs/native-abi.md`, "Tiering".
+    pub tier_entries: Vec<u32>,
 }
 
 impl CompiledModule {
@@ -369,6 +376,34 @@ pub trait Compiler: Send + Sync {
     /// Compiles everything [`code_keys`] lists for `module`, plus the
     /// stubs of the builtins the code calls, and links it into one image.
     fn compile_module(&self, module: &ModuleTranslation) -> Result<CompiledModule, CompileError>;
+
+    /// For a tiering compiler (one whose modules have
+    /// [`CompiledModule::tier_entries`]): the optimizing compiler that
+    /// makes the code hot functions are promoted to, in the background.
+    fn tier_up_compiler(&self) -> Option<alloc::sync::Arc<dyn Compiler>> {
+        None
+    }
+
+    /// Compiles defined function `index`'s *on-stack-replacement entry*
+    /// at the loop whose `loop` operator is at wasm byte offset
+    /// `loop_offset`: code with the signature `(callee_vmctx,
+    /// caller_vmctx, locals, operands) -> results` that reads the
+    /// function's locals and the operand stack at the loop's header from a
+    /// running baseline frame (the layout is in `docs/native-abi.md`,
+    /// "Tiering"), continues the function from that loop, and returns its
+    /// results. Unsupported unless the backend implements it.
+    fn compile_osr_entry(
+        &self,
+        module: &ModuleTranslation,
+        index: u32,
+        loop_offset: u32,
+    ) -> Result<CompiledFunction, CompileError> {
+        let _ = (module, loop_offset);
+        Err(CompileError::Unsupported(alloc::format!(
+            "on-stack replacement into wasm function {index} with the {} compiler",
+            self.backend()
+        )))
+    }
 }
 
 /// The builtin stubs `funcs` call, as keys to compile (each once, in

@@ -75,9 +75,10 @@ impl VMOffsets {
     ) -> Self {
         assert!(pointer_size == 4 || pointer_size == 8, "pointer size");
         let p = u32::from(pointer_size);
-        // Header: magic, limits, builtins, signature ids, GC heap; one
-        // pointer slot each, so every later field is pointer aligned.
-        let imported_funcs = 5 * p;
+        // Header: magic, limits, builtins, signature ids, GC heap, tier
+        // table; one pointer slot each, so every later field is pointer
+        // aligned.
+        let imported_funcs = 6 * p;
         let memories = imported_funcs + num_imported_funcs * 3 * p;
         let tables = memories + num_memories * p;
         let globals = tables + num_tables * p;
@@ -131,6 +132,27 @@ impl VMOffsets {
     /// ([`crate::vm::VmGcHeap`]).
     pub fn vmctx_gc_heap(&self) -> u32 {
         4 * self.ptr()
+    }
+
+    /// Offset of the pointer to the module's tier table (null unless the
+    /// module was compiled for tiering): one code address per defined
+    /// function, where calls of its baseline entry continue, then one
+    /// signed 64-bit counter per defined function. See
+    /// `docs/native-abi.md`, "Tiering".
+    pub fn vmctx_tier_table(&self) -> u32 {
+        5 * self.ptr()
+    }
+
+    /// Byte offset, from the tier table's start, of defined function
+    /// `defined`'s counter.
+    pub fn tier_counter(&self, defined: u32) -> u32 {
+        8 * (self.num_funcs - self.num_imported_funcs + defined)
+    }
+
+    /// Byte offset, from the tier table's start, of defined function
+    /// `defined`'s code address.
+    pub fn tier_entry(&self, defined: u32) -> u32 {
+        8 * defined
     }
 
     // ---- index spaces ----
@@ -319,6 +341,7 @@ mod tests {
             (o.vmctx_builtins(), p),
             (o.vmctx_signature_ids(), p),
             (o.vmctx_gc_heap(), p),
+            (o.vmctx_tier_table(), p),
         ];
         for i in 0..o.num_imported_funcs {
             v.push((o.vmctx_imported_func_wasm_call(i), p));
@@ -378,8 +401,8 @@ mod tests {
         let o4 = VMOffsets::from_counts(4, 1, 1, 1, 1, 2);
         let o8 = VMOffsets::from_counts(8, 1, 1, 1, 1, 2);
         assert_eq!(o8.size_of_vmctx(), 2 * o4.size_of_vmctx());
-        assert_eq!(o4.vmctx_imported_func(0), 20);
-        assert_eq!(o8.vmctx_imported_func(0), 40);
+        assert_eq!(o4.vmctx_imported_func(0), 24);
+        assert_eq!(o8.vmctx_imported_func(0), 48);
         assert_eq!(o4.memory_len(), 4);
         assert_eq!(o8.memory_len(), 8);
         assert_eq!(o4.size_of_funcref(), 16);

@@ -33,7 +33,19 @@ pub enum Strategy {
     /// unless [`Config::baseline_fallback`] is off. Needs the `cranelift`
     /// feature.
     Baseline,
+    /// Tiered native code: every function starts as baseline code, so a
+    /// module starts as fast as with [`Strategy::Baseline`]; functions
+    /// that turn out hot are compiled by Cranelift on background threads
+    /// and replace their baseline code for every later call, and a
+    /// baseline frame looping hot moves into the optimized code at a loop
+    /// header (on-stack replacement). [`Config::tier_threshold`] and
+    /// [`Config::tier_threads`] tune it. The `baseline` feature's hosts
+    /// only.
+    Tiered,
 }
+
+/// The default of [`Config::tier_threshold`].
+pub const DEFAULT_TIER_THRESHOLD: u32 = 10_000;
 
 /// The default of [`Config::max_gc_heap_size`]: 1 GiB.
 pub const DEFAULT_MAX_GC_HEAP_SIZE: u64 = 1 << 30;
@@ -72,6 +84,14 @@ pub struct Config {
     pub(crate) lazy_translation: bool,
     /// See [`Config::baseline_fallback`].
     pub(crate) baseline_fallback: bool,
+    /// See [`Config::tier_threshold`].
+    pub(crate) tier_threshold: u32,
+    /// See [`Config::tier_threads`] (0: the default).
+    pub(crate) tier_threads: usize,
+    /// See [`Config::tier_log`].
+    pub(crate) tier_log: bool,
+    /// See [`Config::tier_synchronously`].
+    pub(crate) tier_sync: bool,
     pub(crate) memory_reservation: u64,
     pub(crate) memory_guard_size: u64,
     pub(crate) memory_reservation_for_growth: u64,
@@ -131,6 +151,10 @@ impl Config {
             max_wasm_stack_chosen: false,
             lazy_translation: false,
             baseline_fallback: true,
+            tier_threshold: DEFAULT_TIER_THRESHOLD,
+            tier_threads: 0,
+            tier_log: false,
+            tier_sync: false,
             memory_reservation: DEFAULT_MEMORY_RESERVATION,
             memory_guard_size: DEFAULT_MEMORY_GUARD_SIZE,
             memory_reservation_for_growth: DEFAULT_MEMORY_RESERVATION_FOR_GROWTH,
@@ -286,6 +310,47 @@ impl Config {
     /// on.
     pub fn baseline_fallback(&mut self, enable: bool) -> &mut Self {
         self.baseline_fallback = enable;
+        self
+    }
+
+    /// With [`Strategy::Tiered`]: how many calls of a function and
+    /// iterations of its loops (counted together) make it hot. A hot
+    /// function is queued for Cranelift; a loop still running in baseline
+    /// code checks again every `threshold` iterations whether optimized
+    /// code to continue in is ready. 0 is taken as 1 (every function is
+    /// promoted as soon as it runs, which tests use). Default:
+    /// [`DEFAULT_TIER_THRESHOLD`].
+    pub fn tier_threshold(&mut self, threshold: u32) -> &mut Self {
+        self.tier_threshold = threshold.max(1);
+        self
+    }
+
+    /// With [`Strategy::Tiered`]: how many background threads compile hot
+    /// functions, per engine (started on first use). Default: half the
+    /// machine's cores, at least one and at most four.
+    pub fn tier_threads(&mut self, threads: usize) -> &mut Self {
+        self.tier_threads = threads;
+        self
+    }
+
+    /// With [`Strategy::Tiered`]: compiles hot code on the thread that
+    /// found it hot, before that thread goes on, instead of in the
+    /// background. Slower to start, but deterministic: with a threshold of
+    /// 1 every function runs optimized from its second call and every loop
+    /// moves into optimized code on its first iteration, which is how the
+    /// spec suite tests tiering (`-C tier-sync=y`). Default: off.
+    pub fn tier_synchronously(&mut self, enable: bool) -> &mut Self {
+        self.tier_sync = enable;
+        self
+    }
+
+    /// With [`Strategy::Tiered`]: prints a line to standard error for each
+    /// function queued, promoted or entered by on-stack replacement, with
+    /// the time since the engine started (`kiln run -D tier-log`).
+    /// Default: off. [`Module::tier_stats`](crate::Module::tier_stats)
+    /// counts the same events.
+    pub fn tier_log(&mut self, enable: bool) -> &mut Self {
+        self.tier_log = enable;
         self
     }
 

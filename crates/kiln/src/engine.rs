@@ -67,7 +67,9 @@ impl Engine {
             (Some(_), Strategy::Interpreter, _) => anyhow::bail!(
                 "a compilation target needs the Cranelift strategy: the interpreter has no target"
             ),
-            (_, Strategy::Baseline, _) => Some(native_engine(config, config.target.as_deref())?),
+            (_, Strategy::Baseline | Strategy::Tiered, _) => {
+                Some(native_engine(config, config.target.as_deref())?)
+            }
             // Another machine's code: nothing here has to support running it.
             (Some(triple), _, _) => Some(native_engine(config, Some(triple))?),
             // Asked for by name: failing to set it up is an error.
@@ -90,16 +92,17 @@ impl Engine {
     }
 
     /// The backend this engine actually runs code with:
-    /// [`Strategy::Cranelift`], [`Strategy::Baseline`] or
+    /// [`Strategy::Cranelift`], [`Strategy::Baseline`],
+    /// [`Strategy::Tiered`] or
     /// [`Strategy::Interpreter`], never
     /// [`Strategy::Auto`] (resolved for this host, including the fallback
     /// to the interpreter where native code cannot be set up).
     pub fn strategy(&self) -> Strategy {
         if self.inner.native.is_some() {
-            if self.inner.config.strategy == Strategy::Baseline {
-                return Strategy::Baseline;
+            match self.inner.config.strategy {
+                s @ (Strategy::Baseline | Strategy::Tiered) => s,
+                _ => Strategy::Cranelift,
             }
-            Strategy::Cranelift
         } else {
             Strategy::Interpreter
         }
@@ -148,6 +151,12 @@ impl Engine {
         };
         let (translation, _) = crate::module::translate(self, bytes)?;
         let compiled = native.compile_only(&translation)?;
+        if !compiled.tier_entries.is_empty() {
+            anyhow::bail!(
+                "tiered code is compiled in the process that runs it: precompile with the \
+                 baseline or Cranelift strategy instead"
+            );
+        }
         Ok((native, translation, compiled))
     }
 
@@ -270,20 +279,33 @@ fn native_engine(config: &Config, target: Option<&str>) -> Result<NativeEngine> 
         .build()
         .map_err(|e| anyhow::anyhow!("failed to configure Cranelift for {what}: {e}"))?;
     let cranelift = Box::new(CraneliftCompiler::new(isa, config.tunables()));
-    let compiler: Box<dyn kiln_environ::Compiler> = if config.strategy == Strategy::Baseline {
+    let tiered = config.strategy == Strategy::Tiered;
+    let compiler: Box<dyn kiln_environ::Compiler> = if tiered
+        || config.strategy == Strategy::Baseline
+    {
         #[cfg(not(feature = "baseline"))]
         anyhow::bail!(
-            "this build of Kiln has no baseline compiler (the `baseline` feature is off)"
+            "this build of Kiln has no baseline compiler (the `baseline` feature is off), \
+             which the {:?} strategy needs",
+            config.strategy
         );
         #[cfg(feature = "baseline")]
         let baseline = kiln_baseline::BaselineCompiler::new(cranelift, config.baseline_fallback)
             .map_err(|e| anyhow::anyhow!("the baseline compiler cannot compile for {what}: {e}"))?;
         #[cfg(feature = "baseline")]
-        Box::new(baseline)
+        if tiered {
+            Box::new(baseline.tiered())
+        } else {
+            Box::new(baseline)
+        }
     } else {
         cranelift
     };
-    NativeEngine::new(compiler, config.features, target.is_none())
+    let mut engine = NativeEngine::new(compiler, config.features, target.is_none())?;
+    if tiered {
+        engine.start_tiering(config)?;
+    }
+    Ok(engine)
 }
 
 /// Without a native compiler in this build: an engine that loads code

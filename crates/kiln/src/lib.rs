@@ -119,7 +119,7 @@ mod type_registry;
 mod types;
 mod values;
 
-pub use config::{Config, Strategy};
+pub use config::{Config, DEFAULT_TIER_THRESHOLD, Strategy};
 pub use engine::Engine;
 pub use exception::{ExnRef, Tag, TagType, ThrownException};
 pub use externals::{Extern, Global, Memory, Table};
@@ -131,7 +131,7 @@ pub use gc_ref::{AnyRef, I31, RootScope};
 pub use instance::Instance;
 pub use kiln_environ::TrapCode;
 pub use linker::Linker;
-pub use module::{ExportType, ImportType, Module, StaticModule};
+pub use module::{ExportType, ImportType, Module, StaticModule, TierStats};
 pub use rooted::{GcRef, ManuallyRooted};
 pub use runtime::gc_heap::{GcStats, PAUSE_WINDOW};
 pub use store::{

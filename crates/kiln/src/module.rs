@@ -108,6 +108,12 @@ impl Module {
         if !native.can_compile() {
             bail!("an engine without a compiler cannot serialize: keep the artifact it loaded");
         }
+        if !code.meta().tier_entries.is_empty() {
+            bail!(
+                "tiered code is compiled in the process that runs it: serialize a module of an \
+                 engine with the baseline or Cranelift strategy instead"
+            );
+        }
         Ok(artifact::write(
             native.fingerprint(),
             &self.inner.translation.wasm,
@@ -258,6 +264,18 @@ impl Module {
         kiln_environ::translate_module(binary, engine.config().features)
             .map(drop)
             .map_err(parse_error)
+    }
+
+    /// What tiering has done for this module so far: functions queued,
+    /// promoted, loop entries compiled, frames moved by on-stack
+    /// replacement. `None` unless its engine uses
+    /// [`Strategy::Tiered`](crate::Strategy::Tiered).
+    pub fn tier_stats(&self) -> Option<TierStats> {
+        #[cfg(all(feature = "std", kiln_native))]
+        if let Some(t) = self.inner.native.as_ref()?.tiering.as_ref() {
+            return Some(t.stats());
+        }
+        None
     }
 
     /// The module's name from its name section, if any.
@@ -465,6 +483,23 @@ unsafe impl Sync for StaticModule {}
 impl StaticModule {
     /// The descriptor's first bytes.
     pub(crate) const MAGIC: [u8; 8] = *b"kilnlink";
+}
+
+/// What tiering has done for one module so far
+/// ([`Module::tier_stats`](crate::Module::tier_stats)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TierStats {
+    /// Functions queued for the optimizing compiler.
+    pub queued: u32,
+    /// Functions whose optimized code replaced their baseline code.
+    pub promoted: u32,
+    /// On-stack-replacement entries compiled (one per function and loop).
+    pub osr_entries: u32,
+    /// Baseline frames that moved into optimized code at a loop header.
+    pub osr_transfers: u64,
+    /// Functions or loop entries the optimizing compiler could not compile
+    /// (they stay baseline code).
+    pub failed: u32,
 }
 
 #[cfg(all(test, kiln_native))]

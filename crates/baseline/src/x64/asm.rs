@@ -360,6 +360,24 @@ impl Buffer {
         self.emit(inst::callq_m::<Regs>::new(gm(Src::Mem(m))).into());
     }
 
+    /// `jmp [m]`: an indirect jump through memory.
+    pub fn jmp_mem(&mut self, m: Mem) {
+        self.emit(inst::jmpq_m::<Regs>::new(gm(Src::Mem(m))).into());
+    }
+
+    /// `call r`: an indirect call through a register.
+    pub fn call_reg(&mut self, r: Gpr) {
+        self.emit(inst::callq_m::<Regs>::new(gm(Src::Reg(r))).into());
+    }
+
+    /// Pads the code with `int3` up to offset `to` (never executed: it
+    /// follows an unconditional jump).
+    pub fn pad_to(&mut self, to: u32) {
+        while self.offset() < to {
+            self.code.push(0xcc);
+        }
+    }
+
     pub fn jmp_reg(&mut self, r: Gpr) {
         self.emit(inst::jmpq_m::<Regs>::new(gm(Src::Reg(r))).into());
     }

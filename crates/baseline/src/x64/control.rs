@@ -121,6 +121,7 @@ impl Codegen<'_, '_> {
                 self.buf.bind(label);
                 self.interrupt_poll();
                 self.fuel_check();
+                self.tier_count_loop();
                 self.open(FrameKind::Loop, label, params, results);
             }
             Operator::If { blockty } => {

@@ -15,6 +15,7 @@ mod control;
 mod locals;
 mod memory;
 mod numeric;
+pub(crate) mod tier;
 
 use crate::Env;
 use abi::Signature;
@@ -129,6 +130,8 @@ struct ColdCall {
     label: Label,
     back: Label,
     builtin: Builtin,
+    /// A second argument, after the `VMContext`.
+    arg: Option<u32>,
     wasm_offset: u32,
 }
 
@@ -190,6 +193,9 @@ pub(crate) fn compile_function(
     // grows.
     let body_len = (body.range().end - body.range().start) as usize;
     let mut buf = Buffer::with_capacity(4 * body_len + 64);
+    if env.tiered {
+        tier::entry(&mut buf, env, index, sig.callee_vmctx);
+    }
     let epilogue = buf.new_label();
     let pinned = homes.iter().fold(0u32, |m, h| match h {
         locals::Home::Xmm(x) => m | 1 << (16 + x),
@@ -222,6 +228,8 @@ pub(crate) fn compile_function(
         frame_patch: 0,
         heap_in_reg,
         saved,
+        index,
+        osr_sites: Vec::new(),
     };
     cg.prologue(&params);
     let end_label = cg.buf.new_label();
@@ -279,6 +287,11 @@ struct Codegen<'a, 'e> {
     /// The callee-saved registers the function uses, saved at
     /// `rbp - 8`, `rbp - 16`, ... in this order.
     saved: Vec<Gpr>,
+    /// The function's index.
+    index: u32,
+    /// With tiering: the loop headers' on-stack-replacement paths, emitted
+    /// out of line (`tier.rs`).
+    osr_sites: Vec<tier::OsrSite>,
 }
 
 impl Codegen<'_, '_> {
@@ -393,6 +406,7 @@ impl Codegen<'_, '_> {
         }
         self.interrupt_poll();
         self.fuel_check();
+        self.tier_count_call();
     }
 
     /// Adds the operators counted since the last charge to the store's
@@ -436,6 +450,7 @@ impl Codegen<'_, '_> {
             label,
             back,
             builtin: Builtin::OutOfFuel,
+            arg: None,
             wasm_offset: self.wasm_offset,
         });
     }
@@ -472,12 +487,16 @@ impl Codegen<'_, '_> {
             self.buf.bind(c.label);
             self.address_map.push((self.buf.offset(), c.wasm_offset));
             self.buf.mov_rr(Size::S64, RDI, VMCTX);
+            if let Some(arg) = c.arg {
+                self.buf.mov_imm(Size::S32, RSI, u64::from(arg));
+            }
             self.save_float_homes();
             self.buf.call_key(FuncKey::Builtin(c.builtin));
             self.restore_float_homes();
             self.builtins.push(c.builtin);
             self.buf.jmp(c.back);
         }
+        self.emit_osr_sites();
         for t in std::mem::take(&mut self.traps) {
             self.buf.bind(t.label);
             self.address_map.push((self.buf.offset(), t.wasm_offset));

@@ -64,7 +64,7 @@ impl Frame {
     }
 }
 
-fn args(values: &[Value]) -> Vec<BlockArg> {
+pub(crate) fn args(values: &[Value]) -> Vec<BlockArg> {
     values.iter().map(|v| BlockArg::Value(*v)).collect()
 }
 

@@ -202,6 +202,20 @@ pub(crate) fn wasm_signature(pointer_type: Type, ty: &FuncType) -> Signature {
     sig
 }
 
+/// The signature of an on-stack-replacement entry of a function of type
+/// `ty`: `(callee_vmctx, caller_vmctx, locals, operands) -> results`, in
+/// the wasm convention.
+pub(crate) fn osr_signature(pointer_type: Type, ty: &FuncType) -> Signature {
+    let mut sig = Signature::new(CallConv::Tail);
+    sig.params
+        .push(AbiParam::special(pointer_type, ArgumentPurpose::VMContext));
+    sig.params
+        .extend([pointer_type; 3].iter().map(|&t| AbiParam::new(t)));
+    sig.returns
+        .extend(ty.results.iter().map(|t| AbiParam::new(clif_type(*t))));
+    sig
+}
+
 /// The signature compiled code calls a builtin's stub with: the builtin's
 /// own, except that the stub of one that raises exceptions uses the wasm
 /// calling convention (`Tail`), whose exceptional edges Cranelift treats as
@@ -318,6 +332,24 @@ pub(crate) struct Translator<'a, 'f> {
     pub heap_cache: HeapCache,
     /// Exception handler scopes, innermost last (see `exceptions.rs`).
     pub eh: Vec<exceptions::EhScope>,
+    /// When translating an on-stack-replacement entry: where it enters.
+    pub osr: Option<OsrEntry>,
+}
+
+/// An on-stack-replacement entry being translated (see
+/// [`translate_function`]).
+pub(crate) struct OsrEntry {
+    /// Wasm byte offset of the `loop` operator it enters at.
+    loop_offset: u32,
+    /// The block, so far empty, that the entry block jumps to: it loads
+    /// the operand stack once the translation reaches the loop and knows
+    /// its types.
+    dispatch: ir::Block,
+    /// The baseline frame's operand slots (the third parameter is its
+    /// locals, read in the entry block).
+    operands: Value,
+    /// Whether the loop was reached.
+    spliced: bool,
 }
 
 /// A field of a memory record.
@@ -370,14 +402,29 @@ impl HeapCache {
 }
 
 /// Translates defined function `func_index` of `env.module` to CLIF.
+///
+/// With `osr` set, translates its on-stack-replacement entry at the loop
+/// at that wasm byte offset instead: a function `(callee_vmctx,
+/// caller_vmctx, locals, operands) -> results` whose entry block reads the
+/// locals from the baseline frame and jumps to a *dispatch* block. The
+/// body is translated as usual from a start block nothing jumps to (so
+/// Cranelift drops it), which builds the control frames around the loop;
+/// when the translation reaches the loop, both paths meet in a block whose
+/// parameters are the operand stack, the dispatch block filling them from
+/// the frame's operand slots. From there on the code is the function's
+/// own. Layout of the frame: `docs/native-abi.md`, "Tiering".
 pub(crate) fn translate_function(
     env: &ModuleEnv<'_>,
     func_index: u32,
+    osr: Option<u32>,
     fb_ctx: &mut FunctionBuilderContext,
 ) -> Result<TranslatedFunction, CompileError> {
     let module = env.module;
     let ty = module.func_type(func_index);
-    let sig = wasm_signature(env.pointer_type, ty);
+    let sig = match osr {
+        None => wasm_signature(env.pointer_type, ty),
+        Some(_) => osr_signature(env.pointer_type, ty),
+    };
     let name = ir::UserFuncName::user(NS_WASM_FUNC, func_index);
     let mut func = ir::Function::with_name_signature(name, sig);
     let mut region = |id: u32, description: &'static str| {
@@ -413,14 +460,31 @@ pub(crate) fn translate_function(
         gc_seeds: Vec::new(),
         trap_blocks: Vec::new(),
         heap_cache: HeapCache::default(),
+        osr: None,
     };
-    t.prologue(ty, &body)?;
+    match osr {
+        None => t.prologue(ty, &body)?,
+        Some(at) => t.osr_prologue(ty, &body, at)?,
+    }
     let mut reader = body.get_operators_reader().map_err(parse_error)?;
     while !reader.eof() {
         let offset = reader.original_position();
         let op = reader.read().map_err(parse_error)?;
         t.builder.set_srcloc(SourceLoc::new(offset as u32));
+        if let Some(o) = &t.osr
+            && o.loop_offset == offset as u32
+            && t.reachable
+            && matches!(op, Operator::Loop { .. })
+        {
+            t.osr_splice();
+        }
         t.translate_op(&op)?;
+    }
+    if t.osr.as_ref().is_some_and(|o| !o.spliced) {
+        return Err(CompileError::Unsupported(format!(
+            "on-stack replacement into wasm function {func_index}: no reachable loop at offset {}",
+            osr.unwrap_or(0)
+        )));
     }
     t.finish_traps();
     t.builder.seal_all_blocks();
@@ -522,6 +586,132 @@ impl<'a, 'f> Translator<'a, 'f> {
             exit_reached: false,
         });
         Ok(())
+    }
+
+    /// The prologue of an on-stack-replacement entry at the loop at wasm
+    /// offset `at` (see [`translate_function`]): locals from the frame, a
+    /// jump to the dispatch block, and a start block for the body that
+    /// nothing reaches.
+    fn osr_prologue(
+        &mut self,
+        ty: &FuncType,
+        body: &wasmparser::FunctionBody<'_>,
+        at: u32,
+    ) -> Result<(), CompileError> {
+        let entry = self.builder.create_block();
+        self.builder.append_block_params_for_function_params(entry);
+        self.builder.switch_to_block(entry);
+        self.builder.seal_block(entry);
+        let params = self.builder.block_params(entry).to_vec();
+        self.vmctx = params[0];
+        let (frame_locals, operands) = (params[2], params[3]);
+        if self.env.tunables.signals_based_traps {
+            self.prologue_stack_limit()?;
+        } else {
+            self.stack_check();
+        }
+        let mut types: Vec<ValType> = ty.params.to_vec();
+        let mut locals = body.get_locals_reader().map_err(parse_error)?;
+        for _ in 0..locals.get_count() {
+            let (count, wty) = locals.read().map_err(parse_error)?;
+            let vty = self
+                .env
+                .module
+                .convert_val_type(wty, 0)
+                .map_err(|e| CompileError::Unsupported(e.message))?;
+            types.extend(core::iter::repeat_n(vty, count as usize));
+        }
+        // Local `i` is 8 bytes at `locals - 8 * (i + 1)`.
+        let flags = MemFlagsData::trusted();
+        for (i, &vty) in types.iter().enumerate() {
+            if vty == ValType::V128 {
+                return Err(CompileError::Unsupported(
+                    "on-stack replacement with v128 locals".into(),
+                ));
+            }
+            let var = self.builder.declare_var(clif_type(vty));
+            let off = -8 * (i as i32 + 1);
+            let v = self
+                .builder
+                .ins()
+                .load(clif_type(vty), flags, frame_locals, off);
+            if vty.is_traced() {
+                self.mark_gc(v);
+            }
+            self.builder.def_var(var, v);
+            self.locals.push((var, vty));
+        }
+        let dispatch = self.builder.create_block();
+        self.builder.ins().jump(dispatch, &[]);
+        self.builder.seal_block(dispatch);
+        // The function's own start, which nothing reaches: it only builds
+        // the control frames the loop sits in.
+        let start = self.builder.create_block();
+        self.switch_to(start);
+        self.builder.seal_block(start);
+        for &(var, vty) in &self.locals.clone() {
+            let zero = self.zero(vty);
+            self.builder.def_var(var, zero);
+        }
+        let results: Vec<Type> = ty.results.iter().map(|t| clif_type(*t)).collect();
+        let exit = self.builder.create_block();
+        for r in &results {
+            self.builder.append_block_param(exit, *r);
+        }
+        self.control.push(control::Frame {
+            kind: control::FrameKind::Function,
+            exit,
+            header: None,
+            params: Vec::new(),
+            results,
+            stack_base: 0,
+            exit_reached: false,
+        });
+        self.osr = Some(OsrEntry {
+            loop_offset: at,
+            dispatch,
+            operands,
+            spliced: false,
+        });
+        Ok(())
+    }
+
+    /// At the loop an on-stack-replacement entry enters: joins the start
+    /// path's operand stack and the frame's operand slots (read in the
+    /// dispatch block) in one block, which the loop then follows.
+    fn osr_splice(&mut self) {
+        let Some(osr) = self.osr.as_mut() else { return };
+        osr.spliced = true;
+        let (dispatch, operands) = (osr.dispatch, osr.operands);
+        self.fuel_flush();
+        let types: Vec<Type> = self
+            .stack
+            .iter()
+            .map(|&v| self.builder.func.dfg.value_type(v))
+            .collect();
+        let join = self.builder.create_block();
+        for &t in &types {
+            self.builder.append_block_param(join, t);
+        }
+        let from_start = control::args(&self.stack);
+        self.builder.ins().jump(join, &from_start);
+        self.switch_to(dispatch);
+        // Operand `k` (from the bottom) is 8 bytes at
+        // `operands - 8 * (k + 1)`.
+        let flags = MemFlagsData::trusted();
+        let loaded: Vec<Value> = types
+            .iter()
+            .enumerate()
+            .map(|(k, &t)| {
+                let off = -8 * (k as i32 + 1);
+                self.builder.ins().load(t, flags, operands, off)
+            })
+            .collect();
+        let from_frame = control::args(&loaded);
+        self.builder.ins().jump(join, &from_frame);
+        self.builder.seal_block(join);
+        self.switch_to(join);
+        self.stack = self.builder.block_params(join).to_vec();
     }
 
     /// Stack limit with signals: Cranelift compares the stack pointer

@@ -245,6 +245,7 @@ pub(crate) fn instantiate<T>(
             t.num_imported_funcs,
             &spaces,
         )?;
+        vmctx.set(code.offsets.vmctx_tier_table(), code.tier_table());
     }
     store.opaque.push_instance(InstanceData {
         vm,

@@ -273,6 +273,7 @@ fn read_parts<'a>(
             address_map,
             wasm_to_array,
             num_defined_funcs,
+            tier_entries: Vec::new(),
         },
     })
 }
@@ -430,6 +431,7 @@ mod tests {
             address_map: vec![(0, 40), (5, 44)],
             wasm_to_array: vec![FuncKey::WasmToArray(0)],
             num_defined_funcs: 1,
+            tier_entries: Vec::new(),
         };
         (compiled, text)
     }

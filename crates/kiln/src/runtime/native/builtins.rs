@@ -553,6 +553,53 @@ extern "C" fn fma_f64(_vmctx: *mut u8, a: f64, b: f64, c: f64) -> f64 {
     libm::fma(a, b, c)
 }
 
+/// Tiering: defined function `defined` of the calling instance's module
+/// is hot (its counter ran out at its entry).
+unsafe extern "C" fn tier_up<T>(vmctx: *mut u8, defined: u32) {
+    let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<(), Exit> {
+        #[cfg(all(feature = "std", kiln_native))]
+        if let Some(t) = tiering_of(store, instance) {
+            t.hot(defined);
+        }
+        let _ = (store, instance, defined);
+        Ok(())
+    };
+    // SAFETY: compiled code calls builtins with its own `VMContext`, while
+    // its store runs wasm; the stub frames in between own nothing.
+    unsafe { enter(vmctx, work) }
+}
+
+/// Tiering: the entry into optimized code at the loop at wasm offset `at`
+/// of defined function `defined`, or 0 (see `Tiering::osr_entry`).
+unsafe extern "C" fn tier_osr<T>(vmctx: *mut u8, defined: u32, at: u32) -> usize {
+    let work = move |store: &mut StoreInner<T>, instance: u32| -> Result<usize, Exit> {
+        #[cfg(all(feature = "std", kiln_native))]
+        if let Some(t) = tiering_of(store, instance) {
+            return Ok(t.osr_entry(defined, at));
+        }
+        let _ = (store, instance, defined, at);
+        Ok(0)
+    };
+    // SAFETY: as in `tier_up`.
+    unsafe { enter(vmctx, work) }
+}
+
+/// The tiering state of `instance`'s module, if it tiers.
+#[cfg(all(feature = "std", kiln_native))]
+fn tiering_of<T>(
+    store: &StoreInner<T>,
+    instance: u32,
+) -> Option<alloc::sync::Arc<super::tiering::Tiering>> {
+    let code = store
+        .opaque
+        .instance(instance)
+        .module
+        .inner
+        .native
+        .as_ref()?;
+    code.tiering.clone()
+}
+
 /// The builtin table of a store whose data type is `T`, in
 /// [`Builtin::index`] order.
 pub(crate) fn table<T>() -> Box<[usize]> {
@@ -596,6 +643,8 @@ pub(crate) fn table<T>() -> Box<[usize]> {
             Builtin::GcRemember => gc::gc_remember::<T> as *const () as usize,
             Builtin::ExnPayload => exn_payload::<T> as *const () as usize,
             Builtin::ExnSettle => exn_settle::<T> as *const () as usize,
+            Builtin::TierUp => tier_up::<T> as *const () as usize,
+            Builtin::TierOsr => tier_osr::<T> as *const () as usize,
         };
     }
     table.into_boxed_slice()

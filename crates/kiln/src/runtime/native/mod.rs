@@ -32,11 +32,14 @@ pub(crate) mod image;
 pub(crate) mod memory;
 #[cfg(feature = "std")]
 pub(crate) mod object;
+#[cfg(all(feature = "std", kiln_native))]
+pub(crate) mod tiering;
 mod unwind;
 pub(crate) mod vmctx;
 
 use super::sys::sync::Mutex;
 use super::sys::{CodeMemory, CodeRegistration, MemoryImage, Traps, register_code};
+use alloc::borrow::Cow;
 use alloc::sync::Arc;
 use anyhow::{Result, anyhow};
 use hashbrown::HashMap;
@@ -100,6 +103,9 @@ pub(crate) struct NativeCode {
     /// Copy-on-write initial contents of each defined memory, by defined
     /// index (`None`: its data segments are copied).
     pub(crate) images: Box<[Option<MemoryImage>]>,
+    /// Tiering state, for code compiled for tiering.
+    #[cfg(all(feature = "std", kiln_native))]
+    pub(crate) tiering: Option<Arc<tiering::Tiering>>,
 }
 
 // SAFETY: the code memory is read-only and executable once loaded, and
@@ -129,6 +135,8 @@ impl NativeCode {
                 offsets,
                 meta: compiled,
                 images,
+                #[cfg(all(feature = "std", kiln_native))]
+                tiering: None,
             });
         }
         let memory = match text {
@@ -190,12 +198,27 @@ impl NativeCode {
             offsets,
             meta,
             images,
+            #[cfg(all(feature = "std", kiln_native))]
+            tiering: None,
         })
+    }
+
+    /// The tier table's address for the `VMContext` (0 without tiering).
+    pub(crate) fn tier_table(&self) -> usize {
+        #[cfg(all(feature = "std", kiln_native))]
+        if let Some(t) = &self.tiering {
+            return t.table();
+        }
+        0
     }
 
     /// The handler of the call in this code whose return address is `ret`:
     /// the handler's address and the call's frame offset.
     pub(crate) fn handler_at(&self, ret: usize) -> Option<(usize, u32)> {
+        #[cfg(all(feature = "std", kiln_native))]
+        if let Some(found) = self.tiering.as_ref().and_then(|t| t.handler_at(ret)) {
+            return Some(found);
+        }
         let loaded = self.loaded.as_ref()?;
         let base = loaded.memory.as_slice().as_ptr() as usize;
         let offset = u32::try_from(ret.checked_sub(base)?).ok()?;
@@ -213,7 +236,11 @@ impl NativeCode {
     /// The stack map of the call in this code whose return address is
     /// `ret`: the call's frame offset and the live references' offsets
     /// from the caller's stack pointer.
-    pub(crate) fn stack_map_at(&self, ret: usize) -> Option<(u32, &[u32])> {
+    pub(crate) fn stack_map_at(&self, ret: usize) -> Option<(u32, Cow<'_, [u32]>)> {
+        #[cfg(all(feature = "std", kiln_native))]
+        if let Some((frame, slots)) = self.tiering.as_ref().and_then(|t| t.stack_map_at(ret)) {
+            return Some((frame, Cow::Owned(slots)));
+        }
         let loaded = self.loaded.as_ref()?;
         let base = loaded.memory.as_slice().as_ptr() as usize;
         let offset = u32::try_from(ret.checked_sub(base)?).ok()?;
@@ -222,7 +249,7 @@ impl NativeCode {
         }
         let maps = &self.meta.stack_maps;
         let i = maps.binary_search_by_key(&offset, |m| m.ret_offset).ok()?;
-        Some((maps[i].frame_offset, &maps[i].slots))
+        Some((maps[i].frame_offset, Cow::Borrowed(&maps[i].slots)))
     }
 
     fn base(&self) -> usize {
@@ -245,6 +272,10 @@ impl NativeCode {
     /// The function index and wasm byte offset of the code at `pc`, if
     /// `pc` is inside a wasm function of this module.
     pub(crate) fn lookup_pc(&self, pc: usize) -> Option<(u32, Option<u32>)> {
+        #[cfg(all(feature = "std", kiln_native))]
+        if let Some(found) = self.tiering.as_ref().and_then(|t| t.lookup_pc(pc)) {
+            return Some(found);
+        }
         let loaded = self.loaded.as_ref()?;
         let text = loaded.memory.as_slice();
         if !text.as_ptr_range().contains(&(pc as *const u8)) {
@@ -318,6 +349,9 @@ pub(crate) struct NativeEngine {
     /// module that has one for the signature (and keeps that module's code
     /// for the engine's life).
     host_trampolines: Mutex<HashMap<u32, Option<HostTrampoline>>>,
+    /// Tiering's background compilation, for a tiering compiler.
+    #[cfg(all(feature = "std", kiln_native))]
+    tier: Option<Arc<tiering::TierService>>,
 }
 
 impl NativeEngine {
@@ -358,7 +392,22 @@ impl NativeEngine {
             fingerprint,
             runs_here,
             host_trampolines: Mutex::new(HashMap::new()),
+            #[cfg(all(feature = "std", kiln_native))]
+            tier: None,
         })
+    }
+
+    /// Starts tiering with `config`'s settings: a compiler whose modules
+    /// tier up gets the background service that promotes their code.
+    #[cfg(all(feature = "std", kiln_native))]
+    pub(crate) fn start_tiering(&mut self, config: &crate::Config) -> Result<()> {
+        let optimizing = self
+            .compiler
+            .as_ref()
+            .and_then(|c| c.tier_up_compiler())
+            .ok_or_else(|| anyhow!("this compiler does not tier up"))?;
+        self.tier = Some(tiering::TierService::new(optimizing, config));
+        Ok(())
     }
 
     /// An engine without a compiler, which loads code precompiled for this
@@ -381,6 +430,8 @@ impl NativeEngine {
             fingerprint: loader_fingerprint(tunables, features),
             runs_here: true,
             host_trampolines: Mutex::new(HashMap::new()),
+            #[cfg(all(feature = "std", kiln_native))]
+            tier: None,
         })
     }
 
@@ -444,10 +495,33 @@ impl NativeEngine {
             .map_err(|e| anyhow!("failed to compile WebAssembly module: {e}"))
     }
 
-    /// Compiles and loads `module`.
-    pub(crate) fn compile(&self, module: &ModuleTranslation) -> Result<Arc<NativeCode>> {
+    /// Compiles and loads `module`, with tiering if the compiler tiers.
+    pub(crate) fn compile(&self, module: &Arc<ModuleTranslation>) -> Result<Arc<NativeCode>> {
         let mut compiled = self.compile_only(module)?;
         let text = core::mem::take(&mut compiled.text);
+        #[cfg(all(feature = "std", kiln_native))]
+        if let Some(service) = &self.tier
+            && !compiled.tier_entries.is_empty()
+        {
+            let entries = core::mem::take(&mut compiled.tier_entries);
+            let mut code = self.load_code(compiled, Text::Copy(&text), module)?;
+            let base = code.base();
+            let stubs = (code.meta.functions.iter())
+                .filter_map(|f| match f.key {
+                    FuncKey::Builtin(b) => Some((b, base + f.range.start as usize)),
+                    _ => None,
+                })
+                .collect();
+            code.tiering = Some(tiering::Tiering::new(
+                service.clone(),
+                module.clone(),
+                base,
+                &entries,
+                &code.wasm_offsets,
+                stubs,
+            ));
+            return Ok(Arc::new(code));
+        }
         self.load(compiled, Text::Copy(&text), module)
     }
 
@@ -460,6 +534,15 @@ impl NativeEngine {
         text: Text<'_>,
         module: &ModuleTranslation,
     ) -> Result<Arc<NativeCode>> {
+        Ok(Arc::new(self.load_code(compiled, text, module)?))
+    }
+
+    fn load_code(
+        &self,
+        compiled: CompiledModule,
+        text: Text<'_>,
+        module: &ModuleTranslation,
+    ) -> Result<NativeCode> {
         if !self.runs_here {
             anyhow::bail!(
                 "this engine compiles for `{}`, not for this host: its modules can only be precompiled",
@@ -468,7 +551,7 @@ impl NativeEngine {
         }
         // The layout every backend uses for this host's pointer width.
         let offsets = VMOffsets::new(size_of::<usize>() as u8, module);
-        Ok(Arc::new(NativeCode::load(compiled, text, module, offsets)?))
+        NativeCode::load(compiled, text, module, offsets)
     }
 
     /// Offers a loaded module's wasm-to-array trampolines (for its types,
@@ -503,7 +586,7 @@ impl NativeEngine {
                 let wasm = type_only_module(ty);
                 let t =
                     kiln_environ::translate_module(&wasm, kiln_environ::default_features()).ok()?;
-                let code = self.compile(&t).ok()?;
+                let code = self.compile(&Arc::new(t)).ok()?;
                 let addr = code.wasm_to_array(0)?;
                 Some((code, addr))
             })

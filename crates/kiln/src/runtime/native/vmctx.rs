@@ -177,7 +177,7 @@ impl VmCtx {
     }
 
     /// Writes pointer-sized `value` at `VMContext` offset `offset`.
-    fn set(&mut self, offset: u32, value: usize) {
+    pub(crate) fn set(&mut self, offset: u32, value: usize) {
         debug_assert_eq!(offset as usize % size_of::<usize>(), 0);
         self.set_word(HEADER_WORDS + offset as usize / size_of::<usize>(), value);
     }
