@@ -140,6 +140,12 @@ impl Engine {
                 "precompiling needs an engine with the Cranelift strategy; this one interprets"
             );
         };
+        if self.inner.config.strategy == Strategy::Tiered {
+            anyhow::bail!(
+                "tiered code is compiled in the process that runs it: precompile with the \
+                 baseline or Cranelift strategy instead"
+            );
+        }
         #[cfg(feature = "wat")]
         let text;
         #[cfg(feature = "wat")]
@@ -151,12 +157,6 @@ impl Engine {
         };
         let (translation, _) = crate::module::translate(self, bytes)?;
         let compiled = native.compile_only(&translation)?;
-        if !compiled.tier_entries.is_empty() {
-            anyhow::bail!(
-                "tiered code is compiled in the process that runs it: precompile with the \
-                 baseline or Cranelift strategy instead"
-            );
-        }
         Ok((native, translation, compiled))
     }
 

@@ -108,7 +108,7 @@ impl Module {
         if !native.can_compile() {
             bail!("an engine without a compiler cannot serialize: keep the artifact it loaded");
         }
-        if !code.meta().tier_entries.is_empty() {
+        if self.inner.engine.strategy() == crate::Strategy::Tiered {
             bail!(
                 "tiered code is compiled in the process that runs it: serialize a module of an \
                  engine with the baseline or Cranelift strategy instead"
