@@ -60,6 +60,13 @@ pub const KILN_BACKENDS: &[KilnBackend] = &[
         aot: true,
     },
     KilnBackend {
+        runtime: "kiln-tiered",
+        compiler: "tiered",
+        strategy: Some(kiln::Strategy::Tiered),
+        lazy: false,
+        aot: false,
+    },
+    KilnBackend {
         runtime: "kiln-interp-lazy",
         compiler: "interp",
         strategy: Some(kiln::Strategy::Interpreter),

@@ -712,6 +712,12 @@ impl<'a, 'f> Translator<'a, 'f> {
         self.builder.seal_block(join);
         self.switch_to(join);
         self.stack = self.builder.block_params(join).to_vec();
+        // The baseline frame charged the `loop` operator itself before
+        // its header; the unit `translate_op` is about to count for it
+        // must not be charged again.
+        if self.env.tunables.consume_fuel {
+            self.fuel_pending = -1;
+        }
     }
 
     /// Stack limit with signals: Cranelift compares the stack pointer
