@@ -393,20 +393,21 @@ impl CraneliftCompiler {
         module: &ModuleTranslation,
     ) -> Result<CompiledModule, CompileError> {
         let env = self.env(module);
-        let (keys, _) = kiln_environ::code_keys(module);
+        let (keys, wasm_to_array) = kiln_environ::code_keys(module);
         let mut compiled = self.compile_all(&env, &keys)?;
         let stubs = kiln_environ::builtin_stub_keys(&compiled);
         compiled.extend(self.compile_all(&env, &stubs)?);
-        self.link_module(module, &compiled)
+        self.link_module(module, &compiled, wasm_to_array)
     }
 
-    /// Links `compiled` (all of `module`'s code) into one image.
+    /// Links `compiled` (all of `module`'s code) into one image;
+    /// `wasm_to_array` is `code_keys`' second list.
     fn link_module(
         &self,
         module: &ModuleTranslation,
         compiled: &[CompiledFunction],
+        wasm_to_array: Vec<FuncKey>,
     ) -> Result<CompiledModule, CompileError> {
-        let (_, wasm_to_array) = kiln_environ::code_keys(module);
         let Linked {
             text,
             functions,
@@ -587,7 +588,8 @@ impl kiln_environ::Compiler for CraneliftCompiler {
         module: &ModuleTranslation,
         funcs: Vec<CompiledFunction>,
     ) -> Result<CompiledModule, CompileError> {
-        self.link_module(module, &funcs)
+        let (_, wasm_to_array) = kiln_environ::code_keys(module);
+        self.link_module(module, &funcs, wasm_to_array)
     }
 
     fn compile_module(&self, module: &ModuleTranslation) -> Result<CompiledModule, CompileError> {

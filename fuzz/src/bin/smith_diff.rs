@@ -1,9 +1,11 @@
 //! Differential testing of Kiln's backends on `wasm-smith` modules with
 //! the GC proposal (and typed function references, tail calls and
 //! exceptions) enabled: each module runs on the interpreter, on Cranelift
-//! and on the baseline compiler (x86-64 hosts; with fallback, so its
-//! functions and Cranelift's call each other), and every exported call
-//! must give the same results or the same trap.
+//! on the baseline compiler (x86-64 hosts; with fallback, so its
+//! functions and Cranelift's call each other) and tiered (threshold 1,
+//! synchronous: baseline code on a function's first call, optimized from
+//! its second, loops moving by on-stack replacement), and every exported
+//! call must give the same results or the same trap.
 //!
 //! Both engines run with `Config::gc_stress`: every allocation that may
 //! collect does, and the heap is verified after each collection, so a
@@ -39,6 +41,7 @@ fn main() {
     let mut engines = vec![engine(Strategy::Interpreter), engine(Strategy::Cranelift)];
     if cfg!(target_arch = "x86_64") {
         engines.push(engine(Strategy::Baseline));
+        engines.push(engine(Strategy::Tiered));
     }
     let end = Instant::now() + Duration::from_secs(seconds);
     let mut stats = Stats::default();
@@ -64,6 +67,9 @@ struct Stats {
 fn engine(strategy: Strategy) -> Engine {
     let mut config = Config::new();
     config.strategy(strategy);
+    // Tiered code at its most eager: every function optimized from its
+    // second call, every loop entered by on-stack replacement at once.
+    config.tier_threshold(1).tier_synchronously(true);
     config.consume_fuel(true);
     config.max_gc_heap_size(16 << 20);
     config.gc_stress(true);
@@ -229,7 +235,7 @@ fn dummy(store: &mut Store<()>, ty: ExternType) -> Option<Extern> {
 }
 
 /// The backends' names, in `engines` order.
-const NAMES: [&str; 3] = ["interpreter", "Cranelift", "baseline"];
+const NAMES: [&str; 4] = ["interpreter", "Cranelift", "baseline", "tiered"];
 
 fn run_seed(engines: &[Engine], seed: u64, core: bool, stats: &mut Stats) {
     stats.seeds += 1;

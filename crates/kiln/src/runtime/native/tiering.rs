@@ -261,6 +261,10 @@ impl Tiering {
     fn name(&self, defined: u32) -> String {
         let index = self.module.num_imported_funcs + defined;
         match self.module.func_name(index) {
+            // Shown as backtraces show it (`trap.rs`).
+            #[cfg(feature = "demangle")]
+            Some(name) => format!("function {index} `{:#}`", rustc_demangle::demangle(name)),
+            #[cfg(not(feature = "demangle"))]
             Some(name) => format!("function {index} `{name}`"),
             None => format!("function {index}"),
         }
@@ -370,8 +374,16 @@ impl Tiering {
             Ok(blob) => blob,
             Err(e) => {
                 state.stats.failed += 1;
-                if let Some(at) = job.osr {
-                    state.osr_failed.insert((job.defined, at));
+                match job.osr {
+                    Some(at) => {
+                        state.osr_failed.insert((job.defined, at));
+                    }
+                    // It will not get better: stop counting its calls.
+                    None => {
+                        if let Some(counter) = self.counter(job.defined) {
+                            counter.store(i64::MAX / 2, Ordering::Relaxed);
+                        }
+                    }
                 }
                 drop(state);
                 self.service
