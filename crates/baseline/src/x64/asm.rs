@@ -360,6 +360,17 @@ impl Buffer {
         self.emit(inst::callq_m::<Regs>::new(gm(Src::Mem(m))).into());
     }
 
+    /// `jmp rel32` to another piece of the module's code (a tail call).
+    pub fn jmp_key(&mut self, target: FuncKey) {
+        self.emit(inst::jmp_d32::new(0).into());
+        self.relocations.push(Relocation {
+            offset: self.offset() - 4,
+            kind: RelocationKind::X86CallPcRel4,
+            target,
+            addend: -4,
+        });
+    }
+
     /// `jmp [m]`: an indirect jump through memory.
     pub fn jmp_mem(&mut self, m: Mem) {
         self.emit(inst::jmpq_m::<Regs>::new(gm(Src::Mem(m))).into());

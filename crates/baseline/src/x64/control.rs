@@ -9,7 +9,7 @@
 //! fallthrough keeps its registers.
 
 use super::abi::{self, Signature};
-use super::asm::{Cond, Label, Mem, R10, R11, RAX, RSP, Size, Src};
+use super::asm::{Cond, Label, Mem, R10, R11, RAX, RBP, RSP, Size, Src};
 use super::{Codegen, Kind, Loc, VMCTX, Val, unsupported};
 use kiln_environ::wasmparser::{BlockType, Operator};
 use kiln_environ::{CompileError, FuncKey, TrapCode};
@@ -95,6 +95,9 @@ impl Codegen<'_, '_> {
                     | Operator::Call { .. }
                     | Operator::CallIndirect { .. }
                     | Operator::CallRef { .. }
+                    | Operator::ReturnCall { .. }
+                    | Operator::ReturnCallIndirect { .. }
+                    | Operator::ReturnCallRef { .. }
                     | Operator::BrOnNull { .. }
                     | Operator::BrOnNonNull { .. }
             )
@@ -165,7 +168,7 @@ impl Codegen<'_, '_> {
                 self.buf.jmp(self.epilogue);
                 self.reachable = false;
             }
-            Operator::Call { function_index } => {
+            Operator::Call { function_index } | Operator::ReturnCall { function_index } => {
                 let module = self.env.module;
                 let ty = module.functions[function_index as usize];
                 let callee = if module.is_imported_func(function_index) {
@@ -173,18 +176,25 @@ impl Codegen<'_, '_> {
                 } else {
                     Callee::Direct(function_index)
                 };
-                self.call(ty, callee)?;
+                let tail = matches!(op, Operator::ReturnCall { .. });
+                self.call(ty, callee, tail)?;
             }
             Operator::CallIndirect {
                 type_index,
                 table_index,
-            } => self.call_indirect(type_index, table_index)?,
+            } => self.call_indirect(type_index, table_index, false)?,
+            Operator::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => self.call_indirect(type_index, table_index, true)?,
             Operator::Drop => {
                 let o = self.pop();
                 self.free(o.loc);
             }
             Operator::Select | Operator::TypedSelect { .. } => self.select()?,
-            Operator::CallRef { type_index } => {
+            Operator::CallRef { type_index } | Operator::ReturnCallRef { type_index } => {
+                let tail = matches!(op, Operator::ReturnCallRef { .. });
+                self.tail_call_fits(type_index, tail)?;
                 let o = self.pop();
                 let r = self.in_gpr(&o);
                 self.spill_registers();
@@ -192,7 +202,7 @@ impl Codegen<'_, '_> {
                 self.free(Loc::Gpr(r));
                 self.buf.test(Size::S64, RAX, RAX);
                 self.trap_if(Cond::Eq, TrapCode::NullReference);
-                self.call(type_index, Callee::Record)?;
+                self.call(type_index, Callee::Record, tail)?;
             }
             Operator::RefAsNonNull => {
                 let o = self.pop();
@@ -639,12 +649,18 @@ impl Codegen<'_, '_> {
 
     // ---- calls --------------------------------------------------------
 
-    fn call_indirect(&mut self, type_index: u32, table: u32) -> Result<(), CompileError> {
+    fn call_indirect(
+        &mut self,
+        type_index: u32,
+        table: u32,
+        tail: bool,
+    ) -> Result<(), CompileError> {
         let module = self.env.module;
         let table64 = module.tables[table as usize].table64;
         if !module.types[type_index as usize].is_final {
             return Err(unsupported("call_indirect of a non-final type"));
         }
+        self.tail_call_fits(type_index, tail)?;
         let o = self.pop();
         let idx = self.in_gpr(&o);
         self.spill_registers();
@@ -694,10 +710,38 @@ impl Codegen<'_, '_> {
             Src::Mem(Mem::at(RAX, sig_off)),
         );
         self.trap_if(Cond::Ne, TrapCode::BadSignature);
-        self.call(type_index, Callee::Record)
+        self.call(type_index, Callee::Record, tail)
     }
 
-    fn call(&mut self, type_index: u32, callee: Callee) -> Result<(), CompileError> {
+    /// A tail call's callee takes its stack arguments where the caller's
+    /// were: one needing more room than the caller got is left to the
+    /// optimizing compiler, which moves the frame.
+    fn tail_call_fits(&self, type_index: u32, tail: bool) -> Result<(), CompileError> {
+        if !tail {
+            return Ok(());
+        }
+        let ty = self.env.module.signature(type_index);
+        let classes = |ts: &[kiln_environ::ValType]| {
+            ts.iter()
+                .map(|&t| Kind::of(t).map(|k| k.class()))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let sig = Signature::new(&classes(&ty.params)?, &classes(&ty.results)?);
+        if sig.stack_args > self.sig.stack_args {
+            return Err(unsupported(
+                "a tail call with more stack arguments than the caller's",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A call of `callee`, of type `type_index`; with `tail`, a tail call
+    /// (`return_call*`): the callee replaces this frame and returns to
+    /// this function's caller.
+    fn call(&mut self, type_index: u32, callee: Callee, tail: bool) -> Result<(), CompileError> {
+        if tail {
+            self.tail_call_fits(type_index, true)?;
+        }
         let ty = self.env.module.signature(type_index);
         let kinds = |ts: &[kiln_environ::ValType]| {
             ts.iter()
@@ -723,6 +767,12 @@ impl Codegen<'_, '_> {
                     self.buf.store(v.kind.size(), Mem::at(RSP, off as i32), R11);
                 }
             }
+        }
+        if tail {
+            self.tail_call_jump(&sig, callee);
+            self.truncate(from);
+            self.reachable = false;
+            return Ok(());
         }
         if sig.ret_area {
             self.buf
@@ -775,6 +825,63 @@ impl Codegen<'_, '_> {
             }
         }
         Ok(())
+    }
+}
+
+impl Codegen<'_, '_> {
+    /// The end of a tail call, its arguments in place (registers loaded,
+    /// stack arguments at the bottom of the frame): leaves this frame the
+    /// way the epilogue does, with the stack arguments moved to where
+    /// this function's own were (`tail_call_fits` checked they fit) and
+    /// the return address below them, and jumps to the callee.
+    fn tail_call_jump(&mut self, sig: &Signature, callee: Callee) {
+        if sig.ret_area {
+            // The results go where this function's caller wants them.
+            self.buf.load(Size::S64, super::RDI, self.ret_area_ptr());
+        }
+        self.buf.mov_rr(Size::S64, sig.caller_vmctx, VMCTX);
+        let o = &self.env.offsets;
+        match callee {
+            Callee::Direct(_) => self.buf.mov_rr(Size::S64, sig.callee_vmctx, VMCTX),
+            Callee::Import(f) => {
+                let (code, vmctx) = (
+                    o.vmctx_imported_func_wasm_call(f) as i32,
+                    o.vmctx_imported_func_vmctx(f) as i32,
+                );
+                self.buf.load(Size::S64, R10, Mem::at(VMCTX, code));
+                self.buf
+                    .load(Size::S64, sig.callee_vmctx, Mem::at(VMCTX, vmctx));
+            }
+            Callee::Record => {
+                let (code, vmctx) = (o.funcref_wasm_call() as i32, o.funcref_vmctx() as i32);
+                self.buf.load(Size::S64, R10, Mem::at(RAX, code));
+                self.buf
+                    .load(Size::S64, sig.callee_vmctx, Mem::at(RAX, vmctx));
+            }
+        }
+        for (r, off) in self.saved_registers() {
+            self.buf.load(Size::S64, r, Mem::at(RBP, off));
+        }
+        // This function's stack arguments start at rbp + 16 and take
+        // `ours` bytes; the callee's (`theirs <= ours`) end at the same
+        // place, under them the return address. Both areas are above
+        // the frame pointer, so nothing below it is overwritten.
+        let (ours, theirs) = (self.sig.stack_args as i32, sig.stack_args as i32);
+        let shift = ours - theirs;
+        for j in (0..theirs).step_by(8) {
+            self.buf.load(Size::S64, R11, Mem::at(RSP, j));
+            self.buf.store(Size::S64, Mem::at(RBP, 16 + shift + j), R11);
+        }
+        if shift != 0 {
+            self.buf.load(Size::S64, R11, Mem::at(RBP, 8));
+            self.buf.store(Size::S64, Mem::at(RBP, 8 + shift), R11);
+        }
+        self.buf.lea(RSP, Mem::at(RBP, 8 + shift));
+        self.buf.load(Size::S64, RBP, Mem::at(RBP, 0));
+        match callee {
+            Callee::Direct(f) => self.buf.jmp_key(FuncKey::Wasm(f)),
+            Callee::Import(_) | Callee::Record => self.buf.jmp_reg(R10),
+        }
     }
 }
 

@@ -815,3 +815,92 @@ fn function_references_and_64_bit_tables_match_cranelift() {
         pair.check("small_load", &[Val::I32(addr)]);
     }
 }
+
+/// Tail calls (`return_call`, `return_call_indirect`, `return_call_ref`):
+/// with stack arguments (the callee's fewer than or as many as the
+/// caller's), a return area, floats, into imports' and tables' code, and
+/// a million deep, which only works if each call replaces its frame.
+#[test]
+fn tail_calls_match_cranelift() {
+    // Nine integer and nine float parameters: three of each on the stack.
+    let many = "i64 i64 i64 i64 i64 i64 i64 i64 i64 f64 f64 f64 f64 f64 f64 f64 f64 f64";
+    let ret9 = "i32 i32 i32 i32 i32 i32 i32 i32 i32";
+    let wat = format!(
+        r#"(module
+      (type $many (func (param i32 {many}) (result i64)))
+      (type $count (func (param i32 i64) (result i64)))
+      (table 2 funcref)
+      (elem (i32.const 0) $count_down $odd)
+      (func $sum (param i32 {many}) (result i64)
+        (local $acc i64) (local $k i32)
+        (local.set $acc (i64.add (i64.add (local.get 1) (local.get 5)) (local.get 9)))
+        (local.set $acc (i64.add (local.get $acc)
+          (i64.trunc_f64_s (f64.add (local.get 10) (local.get 18)))))
+        (i64.add (local.get $acc) (i64.extend_i32_s (local.get 0))))
+      ;; Shifts its arguments round and tail-calls itself n times, then
+      ;; $sum: the stack arguments move every time.
+      (func $rotate (type $many)
+        (if (result i64) (i32.eqz (local.get 0))
+          (then (return_call $sum (i32.const 7)
+            (local.get 1) (local.get 2) (local.get 3) (local.get 4) (local.get 5)
+            (local.get 6) (local.get 7) (local.get 8) (local.get 9)
+            (local.get 10) (local.get 11) (local.get 12) (local.get 13) (local.get 14)
+            (local.get 15) (local.get 16) (local.get 17) (local.get 18)))
+          (else (return_call $rotate (i32.sub (local.get 0) (i32.const 1))
+            (local.get 9) (local.get 1) (local.get 2) (local.get 3) (local.get 4)
+            (local.get 5) (local.get 6) (local.get 7) (local.get 8)
+            (local.get 18) (local.get 10) (local.get 11) (local.get 12) (local.get 13)
+            (local.get 14) (local.get 15) (local.get 16) (local.get 17)))))
+      ;; Fewer stack arguments than the caller's.
+      (func $shrink (type $many)
+        (return_call $count_down (local.get 0) (i64.add (local.get 1) (local.get 9))))
+      (func $count_down (type $count)
+        (if (result i64) (i32.eqz (local.get 0))
+          (then (local.get 1))
+          (else (return_call_indirect (type $count)
+            (i32.sub (local.get 0) (i32.const 1))
+            (i64.add (local.get 1) (i64.const 3))
+            (i32.and (local.get 0) (i32.const 1))))))
+      (func $odd (type $count)
+        (return_call_ref $count
+          (local.get 0)
+          (i64.mul (local.get 1) (i64.const 3))
+          (ref.func $count_down)))
+      (func $nine (param i32) (result {ret9})
+        (local.get 0) (i32.const 1) (i32.const 2) (i32.const 3) (i32.const 4)
+        (i32.const 5) (i32.const 6) (i32.const 7) (local.get 0))
+      (func $nine_tail (param i32) (result {ret9})
+        (return_call $nine (i32.mul (local.get 0) (i32.const 3))))
+      (func (export "rotate") (param i32 {many}) (result i64)
+        (return_call $rotate (local.get 0)
+          (local.get 1) (local.get 2) (local.get 3) (local.get 4) (local.get 5)
+          (local.get 6) (local.get 7) (local.get 8) (local.get 9)
+          (local.get 10) (local.get 11) (local.get 12) (local.get 13) (local.get 14)
+          (local.get 15) (local.get 16) (local.get 17) (local.get 18)))
+      (func (export "shrink") (param i32 {many}) (result i64)
+        (call $shrink (local.get 0)
+          (local.get 1) (local.get 2) (local.get 3) (local.get 4) (local.get 5)
+          (local.get 6) (local.get 7) (local.get 8) (local.get 9)
+          (local.get 10) (local.get 11) (local.get 12) (local.get 13) (local.get 14)
+          (local.get 15) (local.get 16) (local.get 17) (local.get 18)))
+      (func (export "count") (param i32 i64) (result i64)
+        (return_call $count_down (local.get 0) (local.get 1)))
+      (func (export "nine") (param i32) (result {ret9})
+        (call $nine_tail (local.get 0))))"#
+    );
+    let mut pair = Pair::new(&wat);
+    let many = |n: i32| -> Vec<Val> {
+        let mut args = vec![Val::I32(n)];
+        args.extend((0..9).map(|i| Val::I64(i * 1000 + 1)));
+        args.extend((0..9).map(|i| Val::F64((i as f64 * 2.5).to_bits())));
+        args
+    };
+    for n in [0, 1, 2, 9, 10, 1_000_000] {
+        pair.check("rotate", &many(n));
+        pair.check("shrink", &many(n));
+        pair.check("count", &[Val::I32(n), Val::I64(5)]);
+    }
+    for n in [0, 7, -3] {
+        pair.check("nine", &[Val::I32(n)]);
+    }
+}
