@@ -150,6 +150,9 @@ pub enum Alu {
     Or,
     Xor,
     Cmp,
+    /// Add and subtract with the carry flag (128-bit arithmetic).
+    Adc,
+    Sbb,
 }
 
 /// Shifts and rotations.
@@ -516,6 +519,8 @@ impl Buffer {
                     Alu::Or => by_size!(size, orl_mi, orq_mi_sxl, d, imm),
                     Alu::Xor => by_size!(size, xorl_mi, xorq_mi_sxl, d, imm),
                     Alu::Cmp => by_size!(size, cmpl_mi, cmpq_mi, d, imm),
+                    Alu::Adc => by_size!(size, adcl_mi, adcq_mi_sxl, d, imm),
+                    Alu::Sbb => by_size!(size, sbbl_mi, sbbq_mi_sxl, d, imm),
                 }
             }
             src => {
@@ -527,6 +532,8 @@ impl Buffer {
                     Alu::Or => by_size!(size, orl_rm, orq_rm, dst, s),
                     Alu::Xor => by_size!(size, xorl_rm, xorq_rm, dst, s),
                     Alu::Cmp => by_size!(size, cmpl_rm, cmpq_rm, dst, s),
+                    Alu::Adc => by_size!(size, adcl_rm, adcq_rm, dst, s),
+                    Alu::Sbb => by_size!(size, sbbl_rm, sbbq_rm, dst, s),
                 }
             }
         };
@@ -578,6 +585,17 @@ impl Buffer {
     }
 
     /// `rdx:rax / src`, signed or not.
+    /// `mul`/`imul` of `rax` by `src`: the 128-bit product in rdx:rax.
+    pub fn mul_wide(&mut self, signed: bool, src: Src) {
+        let (a, d, s) = (asm::Fixed(RAX), asm::Fixed(RDX), gm(src));
+        let i: asm::Inst<Regs> = if signed {
+            inst::imulq_m::new(a, d, s).into()
+        } else {
+            inst::mulq_m::new(a, d, s).into()
+        };
+        self.emit(i);
+    }
+
     pub fn div(&mut self, signed: bool, size: Size, src: Gpr) {
         let (a, d, s) = (asm::Fixed(RAX), asm::Fixed(RDX), gm(Src::Reg(src)));
         let trap = asm::TrapCode(core::num::NonZeroU8::new(1).expect("non-zero"));

@@ -657,9 +657,7 @@ impl Codegen<'_, '_> {
     ) -> Result<(), CompileError> {
         let module = self.env.module;
         let table64 = module.tables[table as usize].table64;
-        if !module.types[type_index as usize].is_final {
-            return Err(unsupported("call_indirect of a non-final type"));
-        }
+        let is_final = module.types[type_index as usize].is_final;
         self.tail_call_fits(type_index, tail)?;
         let o = self.pop();
         let idx = self.in_gpr(&o);
@@ -709,7 +707,26 @@ impl Codegen<'_, '_> {
             R11,
             Src::Mem(Mem::at(RAX, sig_off)),
         );
-        self.trap_if(Cond::Ne, TrapCode::BadSignature);
+        if is_final {
+            // No type declares a final type its supertype: only equal
+            // ids match.
+            self.trap_if(Cond::Ne, TrapCode::BadSignature);
+        } else {
+            // A function of a subtype matches too: the runtime decides,
+            // out of line, only when the ids differ. The record survives
+            // the call in a register the C convention keeps (`rbx` is
+            // not one of the call's argument registers, and it is saved
+            // here for the duration).
+            let (slow, done) = (self.buf.new_label(), self.buf.new_label());
+            self.buf.jcc(Cond::Ne, slow);
+            self.buf.bind(done);
+            self.subtype_checks.push(super::SubtypeCheck {
+                slow,
+                done,
+                type_index,
+                wasm_offset: self.wasm_offset,
+            });
+        }
         self.call(type_index, Callee::Record, tail)
     }
 

@@ -135,6 +135,16 @@ struct ColdCall {
     wasm_offset: u32,
 }
 
+/// A `call_indirect` of a non-final type whose signature ids differ: at
+/// `slow`, out of line, the runtime's subtype check (the funcref record
+/// in `rax`), then back to `done` or a trap.
+struct SubtypeCheck {
+    slow: Label,
+    done: Label,
+    type_index: u32,
+    wasm_offset: u32,
+}
+
 /// Compiles defined function `index` of `env.module`.
 pub(crate) fn compile_function(
     env: &Env<'_>,
@@ -230,6 +240,7 @@ pub(crate) fn compile_function(
         saved,
         index,
         osr_sites: Vec::new(),
+        subtype_checks: Vec::new(),
     };
     cg.prologue(&params);
     let end_label = cg.buf.new_label();
@@ -292,6 +303,7 @@ struct Codegen<'a, 'e> {
     /// With tiering: the loop headers' on-stack-replacement paths, emitted
     /// out of line (`tier.rs`).
     osr_sites: Vec<tier::OsrSite>,
+    subtype_checks: Vec<SubtypeCheck>,
 }
 
 impl Codegen<'_, '_> {
@@ -497,6 +509,30 @@ impl Codegen<'_, '_> {
             self.buf.jmp(c.back);
         }
         self.emit_osr_sites();
+        for c in std::mem::take(&mut self.subtype_checks) {
+            self.buf.bind(c.slow);
+            self.address_map.push((self.buf.offset(), c.wasm_offset));
+            // `is_subtype(vmctx, actual, expected)`; the record is kept
+            // on the stack across it (two pushes keep rsp aligned).
+            let o = &self.env.offsets;
+            let (sig, sigs) = (o.funcref_sig() as i32, o.vmctx_signature_ids() as i32);
+            self.buf.push(RAX);
+            self.buf.push(RAX);
+            self.buf.load(Size::S32, RSI, Mem::at(RAX, sig));
+            self.buf.load(Size::S64, RDX, Mem::at(VMCTX, sigs));
+            self.buf
+                .load(Size::S32, RDX, Mem::at(RDX, 4 * c.type_index as i32));
+            self.buf.mov_rr(Size::S64, RDI, VMCTX);
+            self.call_builtin(Builtin::IsSubtype);
+            self.buf.test(Size::S32, RAX, RAX);
+            self.buf.pop(RAX);
+            self.buf.pop(RAX);
+            let wasm_offset = self.wasm_offset;
+            self.wasm_offset = c.wasm_offset;
+            self.trap_if(Cond::Eq, TrapCode::BadSignature);
+            self.wasm_offset = wasm_offset;
+            self.buf.jmp(c.done);
+        }
         for t in std::mem::take(&mut self.traps) {
             self.buf.bind(t.label);
             self.address_map.push((self.buf.offset(), t.wasm_offset));

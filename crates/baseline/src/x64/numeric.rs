@@ -32,6 +32,10 @@ impl Codegen<'_, '_> {
             O::F32Const { value } => self.push(F32, Loc::Const(u64::from(value.bits()))),
             O::F64Const { value } => self.push(F64, Loc::Const(value.bits())),
 
+            O::I64Add128 => self.wide_add(Alu::Add, Alu::Adc),
+            O::I64Sub128 => self.wide_add(Alu::Sub, Alu::Sbb),
+            O::I64MulWideS => self.mul_wide(true),
+            O::I64MulWideU => self.mul_wide(false),
             O::I32Add => self.int_binop(I32, Alu::Add, true),
             O::I32Sub => self.int_binop(I32, Alu::Sub, false),
             O::I32And => self.int_binop(I32, Alu::And, true),
@@ -294,6 +298,50 @@ impl Codegen<'_, '_> {
             }
             _ => self.in_gpr(o),
         }
+    }
+
+    /// `i64.add128`/`i64.sub128`: the low halves with `lo`, the high
+    /// halves with `hi` and the carry.
+    fn wide_add(&mut self, lo: Alu, hi: Alu) {
+        let hi2 = self.pop();
+        let lo2 = self.pop();
+        let hi1 = self.pop();
+        let lo1 = self.pop();
+        let (a_lo, a_hi) = (self.in_gpr(&lo1), self.in_gpr(&hi1));
+        // Both sources before the first instruction: nothing may come
+        // between the two that changes the carry.
+        let (b_lo, b_hi) = (self.int_src(&lo2), self.int_src(&hi2));
+        self.buf.alu(lo, Size::S64, a_lo, b_lo);
+        self.buf.alu(hi, Size::S64, a_hi, b_hi);
+        self.release(b_lo);
+        self.release(b_hi);
+        self.push(Kind::I64, Loc::Gpr(a_lo));
+        self.push(Kind::I64, Loc::Gpr(a_hi));
+    }
+
+    /// `i64.mul_wide_s`/`_u`: the 128-bit product, low half first.
+    fn mul_wide(&mut self, signed: bool) {
+        let b = self.pop();
+        let a = self.pop();
+        self.evict_gpr(RAX, &[RDX]);
+        self.evict_gpr(RDX, &[RAX]);
+        self.used |= (1 << RAX) | (1 << RDX);
+        let src = match self.mem_of(&b) {
+            Some(m) => Src::Mem(m),
+            None => Src::Reg(self.gpr_avoiding(&b, &[RAX, RDX])),
+        };
+        if let Loc::Gpr(r) = b.loc
+            && Src::Reg(r) != src
+            && r != RAX
+            && r != RDX
+        {
+            self.free(Loc::Gpr(r));
+        }
+        self.place_in(&a, RAX);
+        self.buf.mul_wide(signed, src);
+        self.release(src);
+        self.push(Kind::I64, Loc::Gpr(RAX));
+        self.push(Kind::I64, Loc::Gpr(RDX));
     }
 
     fn div_rem(&mut self, kind: Kind, signed: bool, rem: bool) {

@@ -904,3 +904,91 @@ fn tail_calls_match_cranelift() {
         pair.check("nine", &[Val::I32(n)]);
     }
 }
+
+/// Wide arithmetic (`i64.add128`, `i64.sub128`, `i64.mul_wide_s/u`) on
+/// parameters, constants and locals, with carries and borrows across the
+/// halves and products of the extremes.
+#[test]
+fn wide_arithmetic_matches_cranelift() {
+    let wat = r#"(module
+      (func (export "add") (param i64 i64 i64 i64) (result i64 i64)
+        (i64.add128 (local.get 0) (local.get 1) (local.get 2) (local.get 3)))
+      (func (export "sub") (param i64 i64 i64 i64) (result i64 i64)
+        (i64.sub128 (local.get 0) (local.get 1) (local.get 2) (local.get 3)))
+      (func (export "add_const") (param i64 i64) (result i64 i64)
+        (i64.add128 (local.get 0) (local.get 1) (i64.const -1) (i64.const 7)))
+      (func (export "mul_s") (param i64 i64) (result i64 i64)
+        (i64.mul_wide_s (local.get 0) (local.get 1)))
+      (func (export "mul_u") (param i64 i64) (result i64 i64)
+        (i64.mul_wide_u (local.get 0) (local.get 1)))
+      (func (export "mixed") (param i64 i64) (result i64)
+        (local $lo i64) (local $hi i64)
+        ;; A product fed into a sum, with a live operand under both.
+        (i64.const 5)
+        (i64.mul_wide_u (local.get 0) (i64.const 0x1234_5678_9abc_def1))
+        (local.set $hi) (local.set $lo)
+        (i64.sub128 (local.get $lo) (local.get $hi) (local.get 1) (local.get 0))
+        (i64.xor)
+        (i64.add)))"#;
+    let mut pair = Pair::new(wat);
+    let edges: [i64; 8] = [
+        0,
+        1,
+        -1,
+        i64::MAX,
+        i64::MIN,
+        0x7fff_ffff,
+        -0x8000_0000,
+        0x1234_5678_9abc_def0,
+    ];
+    for &a in &edges {
+        for &b in &edges {
+            pair.check("mul_s", &[Val::I64(a), Val::I64(b)]);
+            pair.check("mul_u", &[Val::I64(a), Val::I64(b)]);
+            pair.check("add_const", &[Val::I64(a), Val::I64(b)]);
+            pair.check("mixed", &[Val::I64(a), Val::I64(b)]);
+            let quad = [Val::I64(a), Val::I64(b), Val::I64(b), Val::I64(a)];
+            pair.check("add", &quad);
+            pair.check("sub", &quad);
+        }
+    }
+}
+
+/// `call_indirect` of a non-final type: a function of the type itself, of
+/// a structurally equal type, of a subtype (the runtime's check, out of
+/// line), of a final type and of a supertype (both traps).
+#[test]
+fn call_indirect_accepts_subtypes_like_cranelift() {
+    let wat = r#"(module
+      (type $base (sub (func (param i32) (result i32))))
+      (type $derived (sub $base (func (param i32) (result i32))))
+      (type $other (sub (func (param i32) (result i32))))
+      (type $final (func (param i32) (result i32)))
+      (table 5 funcref)
+      (elem (i32.const 0) $b $d $o $f)
+      (func $b (type $base) (i32.add (local.get 0) (i32.const 1)))
+      (func $d (type $derived) (i32.mul (local.get 0) (i32.const 3)))
+      (func $o (type $other) (i32.sub (local.get 0) (i32.const 5)))
+      (func $f (type $final) (i32.xor (local.get 0) (i32.const 9)))
+      (func (export "as_base") (param i32 i32) (result i32)
+        (local $keep f64)
+        (local.set $keep (f64.const 2.5))
+        (i32.add
+          (call_indirect (type $base) (local.get 0) (local.get 1))
+          (i32.trunc_f64_s (local.get $keep))))
+      (func (export "as_derived") (param i32 i32) (result i32)
+        (call_indirect (type $derived) (local.get 0) (local.get 1))))"#;
+    let mut pair = Pair::new(wat);
+    for idx in 0..6 {
+        // Base accepts base, derived and other (the same type as base,
+        // structurally); derived only derived.
+        assert_eq!(
+            pair.check("as_base", &[Val::I32(10), Val::I32(idx)]),
+            !(0..3).contains(&idx)
+        );
+        assert_eq!(
+            pair.check("as_derived", &[Val::I32(10), Val::I32(idx)]),
+            idx != 1
+        );
+    }
+}
