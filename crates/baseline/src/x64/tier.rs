@@ -59,18 +59,26 @@ impl Codegen<'_, '_> {
         Mem::at(R11, counter)
     }
 
-    /// At the end of the prologue (with tiering): counts a call, and asks
-    /// for optimized code out of line when the counter runs out.
-    pub(super) fn tier_count_call(&mut self) {
-        if !self.env.tiered {
-            return;
-        }
+    /// Decrements the function's counter and branches to the returned
+    /// out-of-line label when it goes negative; that code jumps back to
+    /// the second label, bound here.
+    fn count_down(&mut self) -> (Label, Label) {
         let counter = self.tier_counter();
         self.buf
             .alu_mem_imm(super::asm::Alu::Sub, Size::S64, counter, 1);
         let (label, back) = (self.buf.new_label(), self.buf.new_label());
         self.buf.jcc(super::Cond::Lt, label);
         self.buf.bind(back);
+        (label, back)
+    }
+
+    /// At the end of the prologue (with tiering): counts a call, and asks
+    /// for optimized code out of line when the counter runs out.
+    pub(super) fn tier_count_call(&mut self) {
+        if !self.env.tiered {
+            return;
+        }
+        let (label, back) = self.count_down();
         let defined = self.index - self.env.module.num_imported_funcs;
         self.cold_calls.push(ColdCall {
             label,
@@ -88,12 +96,7 @@ impl Codegen<'_, '_> {
         if !self.env.tiered {
             return;
         }
-        let counter = self.tier_counter();
-        self.buf
-            .alu_mem_imm(super::asm::Alu::Sub, Size::S64, counter, 1);
-        let (label, back) = (self.buf.new_label(), self.buf.new_label());
-        self.buf.jcc(super::Cond::Lt, label);
-        self.buf.bind(back);
+        let (label, back) = self.count_down();
         let consts = (self.stack.iter().enumerate())
             .filter_map(|(pos, v)| match v.loc {
                 Loc::Const(bits) => Some((pos, v.kind, bits)),

@@ -529,12 +529,7 @@ impl<'a, 'f> Translator<'a, 'f> {
         ty: &FuncType,
         body: &wasmparser::FunctionBody<'_>,
     ) -> Result<(), CompileError> {
-        let entry = self.builder.create_block();
-        self.builder.append_block_params_for_function_params(entry);
-        self.builder.switch_to_block(entry);
-        self.builder.seal_block(entry);
-        let params = self.builder.block_params(entry).to_vec();
-        self.vmctx = params[0];
+        let params = self.entry_block();
 
         if self.env.tunables.signals_based_traps {
             self.prologue_stack_limit()?;
@@ -551,40 +546,17 @@ impl<'a, 'f> Translator<'a, 'f> {
             self.builder.def_var(var, params[i + 2]);
             self.locals.push((var, *p));
         }
-        let mut locals = body.get_locals_reader().map_err(parse_error)?;
-        for _ in 0..locals.get_count() {
-            let (count, wty) = locals.read().map_err(parse_error)?;
-            let vty = self
-                .env
-                .module
-                .convert_val_type(wty, 0)
-                .map_err(|e| CompileError::Unsupported(e.message))?;
-            for _ in 0..count {
-                let var = self.builder.declare_var(clif_type(vty));
-                let zero = self.zero(vty);
-                self.builder.def_var(var, zero);
-                self.locals.push((var, vty));
-            }
+        for vty in self.declared_locals(body)? {
+            let var = self.builder.declare_var(clif_type(vty));
+            let zero = self.zero(vty);
+            self.builder.def_var(var, zero);
+            self.locals.push((var, vty));
         }
 
         self.fuel_check();
         self.interrupt_poll();
 
-        // The body is a block whose end returns.
-        let results: Vec<Type> = ty.results.iter().map(|t| clif_type(*t)).collect();
-        let exit = self.builder.create_block();
-        for r in &results {
-            self.builder.append_block_param(exit, *r);
-        }
-        self.control.push(control::Frame {
-            kind: control::FrameKind::Function,
-            exit,
-            header: None,
-            params: Vec::new(),
-            results,
-            stack_base: 0,
-            exit_reached: false,
-        });
+        self.push_function_frame(ty);
         Ok(())
     }
 
@@ -598,12 +570,7 @@ impl<'a, 'f> Translator<'a, 'f> {
         body: &wasmparser::FunctionBody<'_>,
         at: u32,
     ) -> Result<(), CompileError> {
-        let entry = self.builder.create_block();
-        self.builder.append_block_params_for_function_params(entry);
-        self.builder.switch_to_block(entry);
-        self.builder.seal_block(entry);
-        let params = self.builder.block_params(entry).to_vec();
-        self.vmctx = params[0];
+        let params = self.entry_block();
         let (frame_locals, operands) = (params[2], params[3]);
         if self.env.tunables.signals_based_traps {
             self.prologue_stack_limit()?;
@@ -611,16 +578,7 @@ impl<'a, 'f> Translator<'a, 'f> {
             self.stack_check();
         }
         let mut types: Vec<ValType> = ty.params.to_vec();
-        let mut locals = body.get_locals_reader().map_err(parse_error)?;
-        for _ in 0..locals.get_count() {
-            let (count, wty) = locals.read().map_err(parse_error)?;
-            let vty = self
-                .env
-                .module
-                .convert_val_type(wty, 0)
-                .map_err(|e| CompileError::Unsupported(e.message))?;
-            types.extend(core::iter::repeat_n(vty, count as usize));
-        }
+        types.extend(self.declared_locals(body)?);
         // Local `i` is 8 bytes at `locals - 8 * (i + 1)`.
         let flags = MemFlagsData::trusted();
         for (i, &vty) in types.iter().enumerate() {
@@ -653,6 +611,50 @@ impl<'a, 'f> Translator<'a, 'f> {
             let zero = self.zero(vty);
             self.builder.def_var(var, zero);
         }
+        self.push_function_frame(ty);
+        self.osr = Some(OsrEntry {
+            loop_offset: at,
+            dispatch,
+            operands,
+            spliced: false,
+        });
+        Ok(())
+    }
+
+    /// Starts the entry block, whose parameters are the function's (the
+    /// `VMContext` first), and returns them.
+    fn entry_block(&mut self) -> Vec<Value> {
+        let entry = self.builder.create_block();
+        self.builder.append_block_params_for_function_params(entry);
+        self.builder.switch_to_block(entry);
+        self.builder.seal_block(entry);
+        let params = self.builder.block_params(entry).to_vec();
+        self.vmctx = params[0];
+        params
+    }
+
+    /// The types of the locals `body` declares (after the parameters).
+    fn declared_locals(
+        &self,
+        body: &wasmparser::FunctionBody<'_>,
+    ) -> Result<Vec<ValType>, CompileError> {
+        let mut types = Vec::new();
+        let mut locals = body.get_locals_reader().map_err(parse_error)?;
+        for _ in 0..locals.get_count() {
+            let (count, wty) = locals.read().map_err(parse_error)?;
+            let vty = self
+                .env
+                .module
+                .convert_val_type(wty, 0)
+                .map_err(|e| CompileError::Unsupported(e.message))?;
+            types.extend(core::iter::repeat_n(vty, count as usize));
+        }
+        Ok(types)
+    }
+
+    /// The outermost control frame: the body is a block whose end
+    /// returns.
+    fn push_function_frame(&mut self, ty: &FuncType) {
         let results: Vec<Type> = ty.results.iter().map(|t| clif_type(*t)).collect();
         let exit = self.builder.create_block();
         for r in &results {
@@ -667,13 +669,6 @@ impl<'a, 'f> Translator<'a, 'f> {
             stack_base: 0,
             exit_reached: false,
         });
-        self.osr = Some(OsrEntry {
-            loop_offset: at,
-            dispatch,
-            operands,
-            spliced: false,
-        });
-        Ok(())
     }
 
     /// At the loop an on-stack-replacement entry enters: joins the start

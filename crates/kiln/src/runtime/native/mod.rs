@@ -146,16 +146,7 @@ impl NativeCode {
             Text::Static(bytes) => CodeSource::Static(bytes),
         };
         let (start, len) = (memory.as_slice().as_ptr() as usize, memory.as_slice().len());
-        let traps: Arc<[TrapSite]> = compiled.traps.clone().into();
-        let lookup = Arc::new(move |offset: usize| {
-            // Runs in the signal handler: a binary search over an immutable
-            // table, no allocation, no locks, no panics.
-            let offset = u32::try_from(offset).ok()?;
-            traps
-                .binary_search_by_key(&offset, |t| t.offset)
-                .ok()
-                .map(|i| traps[i].code)
-        });
+        let lookup = trap_lookup(compiled.traps.clone());
         let registration = register_code(start, len, lookup)
             .map_err(|e| anyhow!("failed to register native code: {e}"))?;
         let imported = module.num_imported_funcs;
@@ -304,6 +295,21 @@ impl NativeCode {
         let o = (*self.wasm_to_array.get(ty as usize)?)?;
         Some(self.base() + o as usize)
     }
+}
+
+/// The signal handler's view of code whose trap sites are `traps` (sorted
+/// by offset from the code's start).
+pub(crate) fn trap_lookup(traps: Vec<TrapSite>) -> super::sys::CodeLookup {
+    let traps: Arc<[TrapSite]> = traps.into();
+    Arc::new(move |offset: usize| {
+        // Runs in the signal handler: a binary search over an immutable
+        // table, no allocation, no locks, no panics.
+        let offset = u32::try_from(offset).ok()?;
+        traps
+            .binary_search_by_key(&offset, |t| t.offset)
+            .ok()
+            .map(|i| traps[i].code)
+    })
 }
 
 /// A module's text image as handed to [`NativeEngine::load`].

@@ -486,16 +486,7 @@ impl Tiering {
         traps.sort_by_key(|t| t.offset);
         let memory = CodeMemory::new(&text).map_err(|e| anyhow!("failed to map code: {e}"))?;
         let (start, len) = (memory.as_slice().as_ptr() as usize, memory.as_slice().len());
-        let traps: Arc<[TrapSite]> = traps.into();
-        let lookup = Arc::new(move |offset: usize| {
-            // Runs in the signal handler: a binary search over an
-            // immutable table, no allocation, no locks, no panics.
-            let offset = u32::try_from(offset).ok()?;
-            traps
-                .binary_search_by_key(&offset, |t| t.offset)
-                .ok()
-                .map(|i| traps[i].code)
-        });
+        let lookup = super::trap_lookup(traps);
         let registration =
             register_code(start, len, lookup).map_err(|e| anyhow!("failed to register: {e}"))?;
         let f = pieces.swap_remove(0);
