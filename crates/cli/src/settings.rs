@@ -45,6 +45,24 @@ impl SettingsCommand {
                         None => text.push_str(&format!("  {word}\n")),
                     }
                 }
+                // The baseline compiler (and tiering) where it runs: the
+                // CPU features its code uses.
+                let mut baseline = Config::new();
+                baseline.strategy(Strategy::Baseline);
+                if let Ok(Some(settings)) = Engine::new(&baseline).map(|e| e.native_settings())
+                    && let Some(line) = settings.lines().find_map(|l| l.strip_prefix("baseline="))
+                {
+                    let mut words = line.split_whitespace();
+                    let isa = words.next().unwrap_or("");
+                    text.push_str(&format!(
+                        "baseline compiler (-C compiler=baseline|tiered): {isa}, CPU features:\n"
+                    ));
+                    for word in words {
+                        if let Some((name, value)) = word.split_once('=') {
+                            text.push_str(&format!("  {name:<24} {value}\n"));
+                        }
+                    }
+                }
             }
             Ok(None) | Err(_) => {
                 let why = Engine::new(&native)

@@ -406,6 +406,11 @@ fn settings_prints_target_and_features() {
     assert!(text.contains("ISA features:"), "{text}");
     #[cfg(target_arch = "x86_64")]
     assert!(text.contains("has_sse41"), "{text}");
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    assert!(
+        text.contains("baseline compiler (-C compiler=baseline|tiered): x64"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -435,6 +440,43 @@ fn every_compiler_and_memory_layout_runs_the_example() {
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         assert_eq!(stdout(&out), "6765\n", "{args:?}");
     }
+}
+
+/// `-C compiler=tiered`: the same answer, a log of what was promoted on
+/// standard error with `-C tier-log=y`, and no precompiling.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn tiered_runs_logs_promotions_and_is_not_precompiled() {
+    let hello = example("hello.wat");
+    let out = kiln(&[
+        "run",
+        "-C",
+        "compiler=tiered",
+        "-C",
+        "tier-threshold=100",
+        "-C",
+        "tier-log=y",
+        hello.as_str(),
+        "--invoke",
+        "fib_rec",
+        "25",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "75025\n");
+    let log = stderr(&out);
+    assert!(log.contains("queued function"), "{log}");
+    let out = kiln(&[
+        "run",
+        "-C",
+        "compiler=tiered",
+        "-C",
+        "tier-threshold=0",
+        &hello,
+    ]);
+    assert_clean_error(&out, &["tier-threshold", "positive integer"]);
+    let out = kiln(&["compile", "-C", "compiler=tiered", &hello]);
+    assert_clean_error(&out, &["tiered code", "compiler=baseline"]);
+    assert_eq!(out.status.code(), Some(1));
 }
 
 /// A WASI command printing one line, with its text in a data segment.
