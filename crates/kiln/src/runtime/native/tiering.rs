@@ -183,8 +183,18 @@ struct Progress {
     osr: HashMap<(u32, u32), usize>,
     /// Loop entries that failed to compile.
     osr_failed: HashSet<(u32, u32)>,
+    /// Installed code, sorted by address.
     blobs: Vec<Blob>,
     stats: TierStats,
+}
+
+impl Progress {
+    /// The blob holding `pc`, and `pc`'s offset in it.
+    fn blob_at(&self, pc: usize) -> Option<(&Blob, u32)> {
+        let i = self.blobs.partition_point(|b| b.start <= pc).checked_sub(1)?;
+        let blob = &self.blobs[i];
+        Some((blob, blob.offset_of(pc)?))
+    }
 }
 
 /// A module's tiering state (see the module docs).
@@ -392,7 +402,8 @@ impl Tiering {
             }
         };
         let addr = blob.start;
-        state.blobs.push(blob);
+        let at = state.blobs.partition_point(|b| b.start < addr);
+        state.blobs.insert(at, blob);
         match job.osr {
             None => {
                 state.stats.promoted += 1;
@@ -534,8 +545,7 @@ impl Tiering {
     /// The function index and wasm offset of optimized code at `pc`.
     pub(crate) fn lookup_pc(&self, pc: usize) -> Option<(u32, Option<u32>)> {
         let state = self.state.lock();
-        let blob = state.blobs.iter().find(|b| b.offset_of(pc).is_some())?;
-        let off = blob.offset_of(pc)?;
+        let (blob, off) = state.blob_at(pc)?;
         if off as usize >= blob.func_len {
             return None;
         }
@@ -548,8 +558,7 @@ impl Tiering {
     /// `ret`: its address and the call's frame offset.
     pub(crate) fn handler_at(&self, ret: usize) -> Option<(usize, u32)> {
         let state = self.state.lock();
-        let blob = state.blobs.iter().find(|b| b.offset_of(ret).is_some())?;
-        let off = blob.offset_of(ret)?;
+        let (blob, off) = state.blob_at(ret)?;
         let i = (blob.handlers)
             .binary_search_by_key(&off, |h| h.ret_offset)
             .ok()?;
@@ -560,8 +569,7 @@ impl Tiering {
     /// The stack map of a call in optimized code returning to `ret`.
     pub(crate) fn stack_map_at(&self, ret: usize) -> Option<(u32, Vec<u32>)> {
         let state = self.state.lock();
-        let blob = state.blobs.iter().find(|b| b.offset_of(ret).is_some())?;
-        let off = blob.offset_of(ret)?;
+        let (blob, off) = state.blob_at(ret)?;
         let maps = &blob.stack_maps;
         let i = maps.binary_search_by_key(&off, |m| m.ret_offset).ok()?;
         Some((maps[i].frame_offset, maps[i].slots.clone()))
