@@ -191,7 +191,10 @@ struct Progress {
 impl Progress {
     /// The blob holding `pc`, and `pc`'s offset in it.
     fn blob_at(&self, pc: usize) -> Option<(&Blob, u32)> {
-        let i = self.blobs.partition_point(|b| b.start <= pc).checked_sub(1)?;
+        let i = self
+            .blobs
+            .partition_point(|b| b.start <= pc)
+            .checked_sub(1)?;
         let blob = &self.blobs[i];
         Some((blob, blob.offset_of(pc)?))
     }
