@@ -511,21 +511,8 @@ impl NativeEngine {
         {
             let entries = core::mem::take(&mut compiled.tier_entries);
             let mut code = self.load_code(compiled, Text::Copy(&text), module)?;
-            let base = code.base();
-            let stubs = (code.meta.functions.iter())
-                .filter_map(|f| match f.key {
-                    FuncKey::Builtin(b) => Some((b, base + f.range.start as usize)),
-                    _ => None,
-                })
-                .collect();
-            code.tiering = Some(tiering::Tiering::new(
-                service.clone(),
-                module.clone(),
-                base,
-                &entries,
-                &code.wasm_offsets,
-                stubs,
-            ));
+            let tiering = tiering::Tiering::new(service.clone(), module.clone(), &code, &entries);
+            code.tiering = Some(tiering);
             return Ok(Arc::new(code));
         }
         self.load(compiled, Text::Copy(&text), module)

@@ -219,17 +219,22 @@ pub(crate) struct Tiering {
 }
 
 impl Tiering {
-    /// Tiering for `module`, whose image at `base` has `entries` (image
-    /// offsets, `CompiledModule::tier_entries`), defined functions at
-    /// `wasm_offsets` and builtin stubs at `stubs`.
+    /// Tiering for `module`, loaded as `code`, whose table entries start
+    /// at the image offsets `entries` (`CompiledModule::tier_entries`).
     pub(crate) fn new(
         service: Arc<TierService>,
         module: Arc<ModuleTranslation>,
-        base: usize,
+        code: &super::NativeCode,
         entries: &[u32],
-        wasm_offsets: &[u32],
-        stubs: HashMap<Builtin, usize>,
     ) -> Arc<Tiering> {
+        let base = code.base();
+        let wasm_offsets = &code.wasm_offsets;
+        let stubs = (code.meta.functions.iter())
+            .filter_map(|f| match f.key {
+                FuncKey::Builtin(b) => Some((b, base + f.range.start as usize)),
+                _ => None,
+            })
+            .collect();
         let n = entries.len();
         let threshold = service.threshold;
         let table = entries
